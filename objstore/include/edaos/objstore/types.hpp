@@ -1,0 +1,58 @@
+// Value types shared by every part of the object store.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "edaos/objstore/status.hpp"
+
+namespace edaos::objstore {
+
+// 128-bit object ID. The high 32 bits of `hi` carry the object class and type (see
+// placement/oclass.hpp for the exact bit layout); the rest comes from the container's
+// object ID allocator.
+struct ObjectId {
+  uint64_t hi = 0;
+  uint64_t lo = 0;
+  friend bool operator==(const ObjectId& a, const ObjectId& b) { return a.hi == b.hi && a.lo == b.lo; }
+  friend bool operator!=(const ObjectId& a, const ObjectId& b) { return !(a == b); }
+  friend bool operator<(const ObjectId& a, const ObjectId& b) {
+    return a.hi != b.hi ? a.hi < b.hi : a.lo < b.lo;
+  }
+  // "hi.lo" in hex, as `daos` prints OIDs (e.g. "1000000000000.2").
+  std::string to_string() const;
+  static Result<ObjectId> parse(const std::string& s);
+};
+
+// RFC 4122 UUID (random version 4). Pools and containers are named by one.
+struct Uuid {
+  uint8_t b[16] = {};
+  static Uuid generate();
+  static Result<Uuid> parse(const std::string& s);  // 8-4-4-4-12 hex form
+  std::string to_string() const;                    // lower-case 8-4-4-4-12 form
+  bool is_nil() const;
+  friend bool operator==(const Uuid& a, const Uuid& b);
+  friend bool operator!=(const Uuid& a, const Uuid& b) { return !(a == b); }
+  friend bool operator<(const Uuid& a, const Uuid& b);
+};
+
+// A contiguous piece of caller memory (not owned).
+struct IoVec {
+  void* base = nullptr;
+  size_t len = 0;
+};
+struct ConstIoVec {
+  const void* base = nullptr;
+  size_t len = 0;
+};
+
+}  // namespace edaos::objstore
+
+template <>
+struct std::hash<edaos::objstore::ObjectId> {
+  size_t operator()(const edaos::objstore::ObjectId& o) const noexcept {
+    return std::hash<uint64_t>()(o.hi * 0x9E3779B97F4A7C15ull ^ o.lo);
+  }
+};
