@@ -38,6 +38,13 @@ struct Uuid {
   friend bool operator<(const Uuid& a, const Uuid& b);
 };
 
+// Checksum algorithm of a container (`cksum` property). Values are stored on disk: never renumber.
+enum class CsumType : uint8_t { kOff = 0, kCrc32 = 1, kCrc32c = 2, kCrc64 = 3 };
+// "off", "crc32", "crc32c", "crc64".
+const char* csum_type_name(CsumType t);
+// Accepts the names above (case-insensitive); anything else is EDAOS_INVAL naming the value.
+Result<CsumType> parse_csum_type(const std::string& s);
+
 // A contiguous piece of caller memory (not owned).
 struct IoVec {
   void* base = nullptr;
