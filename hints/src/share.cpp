@@ -1,0 +1,342 @@
+// The collective layer: rank 0 reads ROMIO_HINTS and gathers processor names, every rank
+// resolves its own MPI_Info, and the ranks check that the hints which must agree do.
+#include "edaos/hints/share.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <set>
+#include <string>
+
+#include "edaos/hints/cb_config.hpp"
+#include "hints_internal.hpp"
+
+namespace edaos::hints {
+namespace {
+
+// ---- a tiny length-prefixed encoding for one broadcast --------------------------------------
+class Packer {
+ public:
+  void put_u64(uint64_t v) { buf_.append(reinterpret_cast<const char*>(&v), sizeof v); }
+  void put_str(const std::string& s) {
+    put_u64(s.size());
+    buf_ += s;
+  }
+  void put_ints(const std::vector<int>& v) {
+    put_u64(v.size());
+    for (int x : v) put_u64(static_cast<uint64_t>(static_cast<int64_t>(x)));
+  }
+  std::string& buf() { return buf_; }
+
+ private:
+  std::string buf_;
+};
+
+class Unpacker {
+ public:
+  explicit Unpacker(const std::string& b) : b_(b) {}
+  uint64_t u64() {
+    uint64_t v = 0;
+    if (pos_ + sizeof v <= b_.size()) std::memcpy(&v, b_.data() + pos_, sizeof v);
+    pos_ += sizeof v;
+    return v;
+  }
+  std::string str() {
+    uint64_t n = u64();
+    if (pos_ > b_.size() || n > b_.size() - pos_) return {};
+    std::string s = b_.substr(pos_, n);
+    pos_ += n;
+    return s;
+  }
+  std::vector<int> ints() {
+    uint64_t n = u64();
+    std::vector<int> v;
+    for (uint64_t i = 0; i < n && pos_ < b_.size(); ++i)
+      v.push_back(static_cast<int>(static_cast<int64_t>(u64())));
+    return v;
+  }
+
+ private:
+  const std::string& b_;
+  size_t pos_ = 0;
+};
+
+// Broadcasts `buf` from `root`: the size first, then the bytes.
+Status bcast_string(std::string& buf, int root, MPI_Comm comm) {
+  uint64_t n = buf.size();
+  if (MPI_Bcast(&n, 1, MPI_UINT64_T, root, comm) != MPI_SUCCESS)
+    return Status(EDAOS_INTERNAL, "MPI_Bcast failed");
+  if (n > static_cast<uint64_t>(INT_MAX)) return Status(EDAOS_TOOBIG, "hint data too large");
+  buf.resize(n);
+  if (n > 0 && MPI_Bcast(buf.data(), static_cast<int>(n), MPI_CHAR, root, comm) != MPI_SUCCESS)
+    return Status(EDAOS_INTERNAL, "MPI_Bcast failed");
+  return Status::OK();
+}
+
+Warning file_warning(const std::string& origin, std::string message) {
+  Warning w;
+  w.kind = WarningKind::kFile;
+  w.origin = origin;
+  w.message = std::move(message);
+  return w;
+}
+
+// Reads at most kMaxHintFileBytes + 1 bytes of `path`. False when it cannot be opened.
+bool read_file(const char* path, std::string& out) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) return false;
+  out.assign(kMaxHintFileBytes + 1, '\0');
+  f.read(out.data(), static_cast<std::streamsize>(out.size()));
+  out.resize(static_cast<size_t>(f.gcount()));
+  return !f.bad();
+}
+
+void set_reported(EffectiveHints& h, std::string_view key, const std::string& value) {
+  for (auto& kv : h.info)
+    if (kv.first == key) kv.second = value;
+}
+
+}  // namespace
+
+Result<HintFile> load_hint_file_collective(MPI_Comm comm, const char* system_path) {
+  int rank = 0;
+  MPI_Comm_rank(comm, &rank);
+  std::string packed;
+  if (rank == 0) {
+    HintFile f;
+    std::string text;
+    bool found = false;
+    if (const char* env = std::getenv("ROMIO_HINTS"); env != nullptr && *env != '\0') {
+      found = read_file(env, text);
+      if (found) {
+        f.path = env;
+      } else {
+        int err = errno;
+        f.warnings.push_back(file_warning(
+            env, std::string("ROMIO_HINTS names \"") + env + "\", which cannot be read (" +
+                     std::strerror(err) + "); trying " + (system_path ? system_path : "nothing")));
+      }
+    }
+    if (!found && system_path != nullptr && read_file(system_path, text)) {
+      found = true;
+      f.path = system_path;
+    }
+    if (text.size() > kMaxHintFileBytes) {
+      text.resize(kMaxHintFileBytes);
+      f.warnings.push_back(file_warning(f.path, f.path + ": ignoring everything after the first " +
+                                                    std::to_string(kMaxHintFileBytes) + " bytes"));
+    }
+    Packer p;
+    p.put_str(f.path);
+    p.put_str(text);
+    p.put_u64(f.warnings.size());
+    for (const Warning& w : f.warnings) {
+      p.put_str(w.origin);
+      p.put_str(w.message);
+    }
+    packed = std::move(p.buf());
+  }
+  EDAOS_RETURN_IF_ERROR(bcast_string(packed, 0, comm));
+  Unpacker u(packed);
+  HintFile f;
+  f.path = u.str();
+  std::string text = u.str();
+  for (uint64_t i = 0, n = u.u64(); i < n; ++i) {
+    std::string origin = u.str();
+    f.warnings.push_back(file_warning(origin, u.str()));
+  }
+  if (!f.path.empty()) {
+    auto kv = parse_hint_file(text, &f.warnings, f.path);
+    if (!kv.ok()) return kv.status();
+    f.hints = std::move(kv).value();
+  }
+  return f;
+}
+
+std::vector<std::string> gather_processor_names(MPI_Comm comm) {
+  int rank = 0, size = 0, len = 0;
+  MPI_Comm_rank(comm, &rank);
+  MPI_Comm_size(comm, &size);
+  char name[MPI_MAX_PROCESSOR_NAME + 1] = {};
+  MPI_Get_processor_name(name, &len);
+  std::vector<int> lens(rank == 0 ? static_cast<size_t>(size) : 0);
+  MPI_Gather(&len, 1, MPI_INT, lens.data(), 1, MPI_INT, 0, comm);
+  std::vector<int> displs(lens.size());
+  std::string all;
+  if (rank == 0) {
+    int total = 0;
+    for (size_t i = 0; i < lens.size(); ++i) {
+      displs[i] = total;
+      total += lens[i];
+    }
+    all.resize(static_cast<size_t>(total));
+  }
+  MPI_Gatherv(name, len, MPI_CHAR, all.data(), lens.data(), displs.data(), MPI_CHAR, 0, comm);
+  std::vector<std::string> names;
+  for (size_t i = 0; i < lens.size(); ++i)
+    names.push_back(all.substr(static_cast<size_t>(displs[i]), static_cast<size_t>(lens[i])));
+  return names;
+}
+
+KeyValues info_to_pairs(MPI_Info info) {
+  KeyValues out;
+  if (info == MPI_INFO_NULL) return out;
+  int nkeys = 0;
+  MPI_Info_get_nkeys(info, &nkeys);
+  for (int i = 0; i < nkeys; ++i) {
+    char key[MPI_MAX_INFO_KEY + 1] = {};
+    MPI_Info_get_nthkey(info, i, key);
+    int buflen = 0, flag = 0;
+    MPI_Info_get_string(info, key, &buflen, nullptr, &flag);
+    if (!flag) continue;
+    std::string value(static_cast<size_t>(buflen), '\0');
+    MPI_Info_get_string(info, key, &buflen, value.data(), &flag);
+    value.resize(std::strlen(value.c_str()));
+    out.emplace_back(key, std::move(value));
+  }
+  return out;
+}
+
+MPI_Info to_mpi_info(const EffectiveHints& h) {
+  MPI_Info info = MPI_INFO_NULL;
+  MPI_Info_create(&info);
+  for (const auto& [k, v] : h.info)
+    if (!v.empty()) MPI_Info_set(info, k.c_str(), v.c_str());
+  return info;
+}
+
+Result<EffectiveHints> resolve_collective(MPI_Comm comm, MPI_Info info,
+                                          const CollectiveOptions& opts) {
+  int rank = 0, nprocs = 1;
+  MPI_Comm_rank(comm, &rank);
+  MPI_Comm_size(comm, &nprocs);
+  const bool update = opts.previous != nullptr;
+
+  HintFile loaded;
+  const HintFile* file = opts.file;
+  if (!update && file == nullptr) {
+    auto r = load_hint_file_collective(comm, opts.system_path);
+    if (!r.ok()) return r.status();
+    loaded = std::move(r).value();
+    file = &loaded;
+  }
+
+  Inputs in;
+  in.nprocs = nprocs;
+  if (!update && file != nullptr) {
+    in.file = file->hints;
+    in.file_origin = file->path;
+  }
+  in.info = info_to_pairs(info);
+  in.previous = opts.previous;
+  in.features = opts.features;
+  if (!update) {
+    std::vector<std::string> hosts = gather_processor_names(comm);
+    if (rank == 0) in.rank_hosts = std::move(hosts);
+  }
+  EffectiveHints h = resolve(in);
+  if (file == &loaded)
+    h.warnings.insert(h.warnings.begin(), loaded.warnings.begin(), loaded.warnings.end());
+
+  // Rank 0's view: values that must agree, values everyone takes from rank 0, its warnings.
+  std::string packed;
+  if (rank == 0) {
+    Packer p;
+    p.put_u64(h.agreed.size());
+    for (const auto& kv : h.agreed) p.put_str(kv.second);
+    p.put_str(h.cb_config_list);
+    p.put_str(h.server_list);
+    p.put_ints(h.aggregators);
+    p.put_ints(h.server_ranks);
+    p.put_u64(h.warnings.size());
+    for (const Warning& w : h.warnings) p.put_str(w.message);
+    packed = std::move(p.buf());
+  }
+  EDAOS_RETURN_IF_ERROR(bcast_string(packed, 0, comm));
+  Unpacker u(packed);
+  std::vector<std::string> root_agreed;
+  for (uint64_t i = 0, n = u.u64(); i < n; ++i) root_agreed.push_back(u.str());
+  const std::string root_cb = u.str();
+  const std::string root_servers = u.str();
+  std::vector<int> root_aggs = u.ints();
+  std::vector<int> root_server_ranks = u.ints();
+  std::set<std::string> root_warnings;
+  for (uint64_t i = 0, n = u.u64(); i < n; ++i) root_warnings.insert(u.str());
+
+  // Agreement: the lowest (key index, rank) that differs from rank 0 is reported everywhere.
+  struct {
+    int index;
+    int rank;
+  } mine{INT_MAX, rank}, first{INT_MAX, 0};
+  for (size_t i = 0; i < h.agreed.size() && i < root_agreed.size(); ++i)
+    if (h.agreed[i].second != root_agreed[i]) {
+      mine.index = static_cast<int>(i);
+      break;
+    }
+  if (h.agreed.size() != root_agreed.size() && mine.index == INT_MAX) mine.index = 0;
+  MPI_Allreduce(&mine, &first, 1, MPI_2INT, MPI_MINLOC, comm);
+
+  if (rank != 0 && !update && first.index == INT_MAX) {
+    for (const char* key : {"cb_config_list", "romio_edaos_server_list"}) {
+      const std::string& local = key[0] == 'c' ? h.cb_config_list : h.server_list;
+      const std::string& root = key[0] == 'c' ? root_cb : root_servers;
+      // Local warnings about this key are moot: rank 0's value is what counts.
+      h.warnings.erase(std::remove_if(h.warnings.begin(), h.warnings.end(),
+                                      [&](const Warning& w) { return w.key == key; }),
+                       h.warnings.end());
+      if (local != root) {
+        Warning w;
+        w.kind = WarningKind::kOverridden;
+        w.key = key;
+        w.value = local;
+        w.used = root;
+        w.message = std::string("hint \"") + key + "\" value \"" + detail::printable(local) +
+                    "\" differs from rank 0's; using rank 0's \"" + root +
+                    "\" (ROMIO reads it on rank 0 only)";
+        h.warnings.push_back(std::move(w));
+      }
+    }
+    h.cb_config_list = root_cb;
+    h.server_list = root_servers;
+    set_reported(h, kCbConfigList, root_cb);
+    set_reported(h, kEdaosServerList, root_servers);
+    set_selected_ranks(h, std::move(root_aggs), std::move(root_server_ranks));
+  }
+
+  const WarningSink& sink =
+      opts.warning_sink ? opts.warning_sink : WarningSink(stderr_warning_sink);
+  for (const Warning& w : h.warnings)
+    if (rank == 0 || root_warnings.count(w.message) == 0) sink(w, rank);
+
+  if (first.index != INT_MAX) {
+    std::string theirs = first.rank == rank && static_cast<size_t>(first.index) < h.agreed.size()
+                             ? h.agreed[static_cast<size_t>(first.index)].second
+                             : std::string();
+    EDAOS_RETURN_IF_ERROR(bcast_string(theirs, first.rank, comm));
+    const auto idx = static_cast<size_t>(first.index);
+    const std::string key = idx < h.agreed.size() ? h.agreed[idx].first : "?";
+    const std::string ours = idx < root_agreed.size() ? root_agreed[idx] : "";
+    return Status(EDAOS_INVAL, "hint \"" + key + "\" not same across processes: rank 0 has \"" +
+                                   ours + "\", rank " + std::to_string(first.rank) + " has \"" +
+                                   theirs + "\"");
+  }
+
+  bool print = opts.print > 0 || (opts.print < 0 && std::getenv("ROMIO_PRINT_HINTS") != nullptr);
+  if (print && rank == 0) {
+    std::string text = format_romio_print(h);
+    if (opts.print_sink) {
+      opts.print_sink(text);
+    } else {
+      std::fputs(text.c_str(), stdout);
+      std::fflush(stdout);
+    }
+  }
+  return h;
+}
+
+}  // namespace edaos::hints
