@@ -1,0 +1,210 @@
+// edaos object store: C++ API.
+//
+// Model (DAOS's): a *pool* is a directory of engines (fault domains) served by designated MPI
+// ranks of the running job; a *container* in the pool has properties (object classes, chunk
+// size, EC cell size, redundancy factor, checksums); *objects* in a container are byte arrays
+// or key-value stores, placed on engines by their object class.
+//
+// Threading: every call is thread-safe unless noted. Collective calls say so and must be made
+// by every rank of the communicator they take, in the same order.
+// Errors: Status / Result<T> carry a code from status.h and a message fit for a user.
+#pragma once
+
+#include <mpi.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "edaos/objstore/oclass.hpp"
+#include "edaos/objstore/props.hpp"
+#include "edaos/objstore/status.hpp"
+#include "edaos/objstore/types.hpp"
+
+#define EDAOS_CXX_API __attribute__((visibility("default")))
+
+namespace edaos::objstore {
+
+namespace client {
+struct PoolState;
+struct ContState;
+}  // namespace client
+
+struct InitOptions {
+  // Which ranks serve, in cb_config_list grammar ("*:1" = one per node, "*:2", "host:1", ...).
+  // Empty: $EDAOS_SERVER_RANKS, else "*:1".
+  std::string server_ranks;
+};
+
+// Collective over `comm` (normally MPI_COMM_WORLD). Starts a progress thread on each server
+// rank. MPI must provide MPI_THREAD_MULTIPLE (EDAOS_NOTSUP otherwise). Calling it again while
+// initialized is EDAOS_OK and does nothing.
+EDAOS_CXX_API Status init(MPI_Comm comm, const InitOptions& opts = {});
+// Collective over init's communicator. Waits until every rank is done, stops the servers and
+// releases every pool lock. Open handles become unusable.
+EDAOS_CXX_API Status finalize();
+EDAOS_CXX_API bool is_initialized();
+// Ranks that serve engines (in init's communicator), in server-index order.
+EDAOS_CXX_API std::vector<int> server_ranks();
+// $EDAOS_POOL, else $DAOS_POOL, else "./edaos-pool".
+EDAOS_CXX_API std::string default_pool_path();
+
+struct PoolCreateOptions {
+  std::string label;        // default: last path component
+  uint32_t engines = 0;     // 0: servers x $EDAOS_ENGINES_PER_SERVER (default 8)
+  uint32_t targets = 0;     // per engine; 0: $EDAOS_TARGETS_PER_ENGINE (default 4)
+  uint64_t size_bytes = 0;  // quota over all engines; 0: the file system's free space
+};
+
+struct EngineStatus {
+  uint32_t id = 0;
+  uint32_t domain = 0;
+  std::string domain_name;
+  uint32_t targets = 0;
+  bool up = true;
+  std::string why_down;
+  uint64_t total = 0, free = 0;
+};
+
+struct PoolInfo {
+  Uuid uuid;
+  std::string label, path;
+  uint32_t map_version = 0;
+  uint32_t engines = 0, engines_down = 0;
+  uint32_t targets = 0, targets_disabled = 0;
+  uint64_t total = 0, free = 0;  // bytes over up engines
+  std::vector<EngineStatus> engine_status;
+};
+
+struct Stats {
+  uint64_t rpcs, bytes_written, bytes_read, full_stripe_writes, partial_stripe_writes,
+      degraded_reads, csum_errors, csum_retries, repairs;
+};
+// Counters of this process since init().
+EDAOS_CXX_API Stats stats();
+
+class Container;
+
+class EDAOS_CXX_API Pool {
+ public:
+  // Collective over `comm`: creates the pool directory (EDAOS_EXIST if one is there). Fault
+  // domains are the nodes of the server ranks; engines are spread over them.
+  static Status create(const std::string& path, const PoolCreateOptions& opts, MPI_Comm comm);
+  // Collective over `comm`: the servers open the pool's engines (exclusive: a pool served by
+  // another job gives EDAOS_BUSY "pool in use by host:pid"). Engines whose directory is
+  // missing or unreadable, or listed in $EDAOS_ENGINES_DOWN, are down.
+  static Result<std::shared_ptr<Pool>> connect(const std::string& path, MPI_Comm comm);
+  ~Pool();
+
+  // Collective over the connect communicator. Also done by the destructor (non-collectively
+  // safe only at finalize).
+  Status disconnect();
+  Result<PoolInfo> query();
+  const PoolMap& map() const;
+
+  // Not collective. The label must be unique in the pool; props.label is set from it.
+  Result<std::shared_ptr<Container>> cont_create(const std::string& label, ContainerProps props);
+  // Not collective. By label or UUID string.
+  Result<std::shared_ptr<Container>> cont_open(const std::string& label_or_uuid);
+  // Not collective: removes the container record, then its data on every engine.
+  Status cont_destroy(const std::string& label_or_uuid);
+  Result<std::vector<std::pair<Uuid, std::string>>> cont_list();
+
+  explicit Pool(std::shared_ptr<client::PoolState> s);
+  std::shared_ptr<client::PoolState> state() const { return s_; }
+
+ private:
+  std::shared_ptr<client::PoolState> s_;
+};
+
+class Array;
+class KV;
+
+class EDAOS_CXX_API Container {
+ public:
+  explicit Container(std::shared_ptr<client::ContState> s);
+  const Uuid& uuid() const;
+  const ContainerProps& props() const;
+  // Sets one property (validated; label, status, ACL, owner... ), persisted in the pool service.
+  Status set_prop(const std::string& key, const std::string& value);
+  // Re-reads the properties from the pool service.
+  Status refresh();
+
+  // New object ID of `oc` and `type` (validated against the pool and rd_fac).
+  Result<ObjectId> alloc_oid(const ObjClass& oc, ObjType type);
+  // Opens a byte array (need not exist yet: arrays spring into being on first write).
+  // chunk_size 0: the container's.
+  Result<std::unique_ptr<Array>> open_array(ObjectId oid, uint64_t chunk_size = 0);
+  Result<std::unique_ptr<KV>> open_kv(ObjectId oid);
+  // Durability barrier: every write acknowledged before is on disk when this returns.
+  Status sync();
+  // Every object ID with data on some up engine (for `fs check`).
+  Result<std::vector<ObjectId>> list_objects();
+  // Container user attributes, stored by the pool service.
+  Status attr_set(const std::string& name, const std::string& value);
+  Result<std::string> attr_get(const std::string& name);
+  Result<std::vector<std::string>> attr_list();
+  Status attr_del(const std::string& name);
+
+  std::shared_ptr<client::ContState> state() const { return s_; }
+
+ private:
+  std::shared_ptr<client::ContState> s_;
+};
+
+// A byte array object: read/write at any offset. Thread-safe.
+// EC classes: full stripes (k x ec_cell_sz) are encoded by the writer and sent to all k+p
+// shards; partial stripes are read-modify-written under a per-stripe lock held by the group's
+// leader engine, so concurrent writers of different cells of one stripe stay correct.
+class EDAOS_CXX_API Array {
+ public:
+  virtual ~Array() = default;
+  virtual ObjectId oid() const = 0;
+  virtual uint64_t chunk_size() const = 0;
+  // Writes the iovecs' bytes, back to back, at `off`. Not copied except to fill partial cells.
+  virtual Status write(uint64_t off, const ConstIoVec* iov, size_t n) = 0;
+  // Reads into the iovecs; unwritten bytes read as zeros. Up to p engines down (EC) or all but
+  // one replica (RP) are tolerated; corrupt cells are rebuilt from redundancy and repaired.
+  virtual Status read(uint64_t off, const IoVec* iov, size_t n) = 0;
+  Status write(uint64_t off, const void* buf, size_t len) {
+    ConstIoVec v{buf, len};
+    return write(off, &v, 1);
+  }
+  Status read(uint64_t off, void* buf, size_t len) {
+    IoVec v{buf, len};
+    return read(off, &v, 1);
+  }
+  // Deallocates [off, off+len): it reads as zeros afterwards.
+  virtual Status punch(uint64_t off, uint64_t len) = 0;
+  // One past the highest byte ever written (or set by set_size).
+  virtual Result<uint64_t> get_size() = 0;
+  // Truncates or extends (extension reads as zeros).
+  virtual Status set_size(uint64_t size) = 0;
+  // Removes the object's data everywhere.
+  virtual Status destroy() = 0;
+};
+
+// A key-value object: dkey -> akey -> value (flat KV uses akey ""). Thread-safe.
+class EDAOS_CXX_API KV {
+ public:
+  enum PutFlags : uint32_t { kInsertOnly = 1, kUpdateOnly = 2 };
+  virtual ~KV() = default;
+  virtual ObjectId oid() const = 0;
+  // kInsertOnly: EDAOS_EXIST if present; with several concurrent inserters exactly one wins.
+  virtual Status put(const std::string& dkey, const std::string& akey, const std::string& value,
+                     uint32_t flags = 0) = 0;
+  virtual Result<std::string> get(const std::string& dkey, const std::string& akey) = 0;
+  // akey empty: the whole dkey. EDAOS_NONEXIST if absent.
+  virtual Status remove(const std::string& dkey, const std::string& akey) = 0;
+  // Sorted dkeys strictly after `anchor`, at most `max`; *eof when there are no more.
+  virtual Result<std::vector<std::string>> list_dkeys(const std::string& anchor, uint32_t max,
+                                                      bool* eof) = 0;
+  virtual Result<std::vector<std::string>> list_akeys(const std::string& dkey,
+                                                      const std::string& anchor, uint32_t max,
+                                                      bool* eof) = 0;
+  virtual Status destroy() = 0;
+};
+
+}  // namespace edaos::objstore

@@ -1,0 +1,112 @@
+// Client-side state shared by the pool, container, array and KV code.
+#pragma once
+
+#include <mpi.h>
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "edaos/objstore/objstore.hpp"
+#include "placement/placement.hpp"
+#include "placement/pool_map.hpp"
+#include "placement/props.hpp"
+#include "rpc/transport.hpp"
+#include "server/server.hpp"
+
+namespace edaos::objstore::client {
+
+struct Counters {
+  std::atomic<uint64_t> rpcs{0}, bytes_written{0}, bytes_read{0}, full_stripe_writes{0},
+      partial_stripe_writes{0}, degraded_reads{0}, csum_errors{0}, csum_retries{0},
+      repairs{0};
+};
+
+struct Runtime {
+  MPI_Comm comm = MPI_COMM_NULL;        // private duplicate for client collectives
+  std::unique_ptr<rpc::MpiTransport> rpc;  // private duplicate for RPCs
+  std::vector<int> servers;             // server ranks (in rpc's communicator), index order
+  std::vector<std::string> hosts;       // processor name of every rank
+  int rank = 0, size = 0;
+  int my_server_index = -1;
+  std::unique_ptr<server::Server> srv;
+  Counters counters;
+};
+
+// The process's runtime, or nullptr before init()/after finalize().
+Runtime* runtime();
+
+struct PoolState {
+  Runtime* rt = nullptr;
+  std::string path;
+  PoolMap map;  // engine states reflect this connection's view (down engines)
+  std::vector<std::string> why_down;  // per engine, empty when up
+  uint64_t quota_bytes = 0;
+  MPI_Comm comm = MPI_COMM_NULL;  // dup of the connect communicator
+  bool connected = false;
+
+  std::mutex excl_mu;
+  std::vector<bool> excluded;  // engines this process already had excluded
+
+  // Before a write that skips down engines: persist their exclusion (see kPoolExclude).
+  Status exclude_before_write(const std::vector<uint32_t>& down_engines);
+
+  int lead() const { return rt->servers[0]; }
+  int server_of(uint32_t engine) const {
+    return rt->servers[engine % static_cast<uint32_t>(rt->servers.size())];
+  }
+  bool up(uint32_t engine) const { return map.engines[engine].state == EngineState::kUp; }
+};
+
+struct ContState {
+  std::shared_ptr<PoolState> pool;
+  Uuid uuid;
+  ContainerProps props;
+  rpc::CsumWire csum() const {
+    rpc::CsumWire c;
+    c.type = props.cksum;
+    c.chunk = props.cksum_size;
+    c.srv_verify = props.srv_cksum;
+    return c;
+  }
+};
+
+// Sends one call to the lead server and waits. Convenience for metadata ops.
+Status lead_call(PoolState& p, rpc::Op op, std::string body, rpc::Call* out = nullptr);
+
+// Calls that must stay at fixed addresses until they complete, issued together.
+class Batch {
+ public:
+  explicit Batch(Runtime* rt) : rt_(rt) {}
+  rpc::Call* add(int server, rpc::Op op) {
+    calls_.push_back(std::make_unique<rpc::Call>());
+    calls_.back()->server = server;
+    calls_.back()->op = op;
+    return calls_.back().get();
+  }
+  uint8_t* scratch(size_t n) {
+    bufs_.push_back(std::unique_ptr<uint8_t[]>(new uint8_t[n]));
+    bytes_ += n;
+    return bufs_.back().get();
+  }
+  size_t size() const { return calls_.size(); }
+  size_t scratch_bytes() const { return bytes_; }
+  rpc::Call& operator[](size_t i) { return *calls_[i]; }
+  // Starts every call not yet started and waits for all of them.
+  void run();
+  void clear() {
+    calls_.clear();
+    bufs_.clear();
+    bytes_ = 0;
+  }
+
+ private:
+  Runtime* rt_;
+  std::vector<std::unique_ptr<rpc::Call>> calls_;
+  std::vector<std::unique_ptr<uint8_t[]>> bufs_;
+  size_t bytes_ = 0;
+};
+
+}  // namespace edaos::objstore::client

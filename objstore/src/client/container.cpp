@@ -1,0 +1,132 @@
+// Container handles: properties, object IDs, object handles, sync, attributes.
+#include <mutex>
+#include <set>
+
+#include "client/client_internal.hpp"
+
+namespace edaos::objstore {
+
+namespace client {
+Result<std::unique_ptr<Array>> open_array(std::shared_ptr<ContState> c, ObjectId oid,
+                                          uint64_t chunk);
+Result<std::unique_ptr<KV>> open_kv(std::shared_ptr<ContState> c, ObjectId oid);
+}  // namespace client
+
+using rpc::Op;
+using rpc::Reader;
+using rpc::Writer;
+
+Container::Container(std::shared_ptr<client::ContState> s) : s_(std::move(s)) {}
+const Uuid& Container::uuid() const { return s_->uuid; }
+const ContainerProps& Container::props() const { return s_->props; }
+
+Status Container::set_prop(const std::string& key, const std::string& value) {
+  EDAOS_RETURN_IF_ERROR(refresh());
+  ContainerProps p = s_->props;
+  EDAOS_RETURN_IF_ERROR(set_property(&p, key, value));
+  for (const std::string* cls : {&p.oclass, &p.file_oclass, &p.dir_oclass}) {
+    if (cls->empty()) continue;
+    auto oc = ObjClass::parse(*cls);
+    if (!oc.ok()) return oc.status();
+    EDAOS_RETURN_IF_ERROR(validate_for_pool(oc.value(), s_->pool->map));
+    EDAOS_RETURN_IF_ERROR(validate_for_rd_fac(oc.value(), static_cast<int>(p.rd_fac)));
+  }
+  Writer w;
+  w.uuid(s_->pool->map.pool_uuid).uuid(s_->uuid).str(p.label).str(encode(p));
+  EDAOS_RETURN_IF_ERROR(client::lead_call(*s_->pool, Op::kContUpdate, w.take()));
+  s_->props = std::move(p);
+  return Status::OK();
+}
+
+Status Container::refresh() {
+  Writer w;
+  w.uuid(s_->pool->map.pool_uuid).put<uint8_t>(0).uuid(s_->uuid).str("");
+  rpc::Call c;
+  EDAOS_RETURN_IF_ERROR(client::lead_call(*s_->pool, Op::kContGet, w.take(), &c));
+  Reader r(c.payload);
+  (void)r.uuid();
+  auto p = decode_props(r.str());
+  if (!p.ok()) return p.status();
+  s_->props = std::move(p).value();
+  return Status::OK();
+}
+
+Result<ObjectId> Container::alloc_oid(const ObjClass& oc, ObjType type) {
+  EDAOS_RETURN_IF_ERROR(validate_for_pool(oc, s_->pool->map));
+  EDAOS_RETURN_IF_ERROR(validate_for_rd_fac(oc, static_cast<int>(s_->props.rd_fac)));
+  Writer w;
+  w.uuid(s_->pool->map.pool_uuid).uuid(s_->uuid).put<uint64_t>(1);
+  rpc::Call c;
+  EDAOS_RETURN_IF_ERROR(client::lead_call(*s_->pool, Op::kOidAlloc, w.take(), &c));
+  return make_oid(oc, type, 0, c.rep.value);
+}
+
+Result<std::unique_ptr<Array>> Container::open_array(ObjectId oid, uint64_t chunk_size) {
+  return client::open_array(s_, oid, chunk_size);
+}
+
+Result<std::unique_ptr<KV>> Container::open_kv(ObjectId oid) { return client::open_kv(s_, oid); }
+
+Status Container::sync() {
+  client::Batch b(s_->pool->rt);
+  for (int srv : s_->pool->rt->servers) {
+    Writer w;
+    w.uuid(s_->pool->map.pool_uuid);
+    b.add(srv, Op::kSync)->body = w.take();
+  }
+  b.run();
+  for (size_t i = 0; i < b.size(); ++i) EDAOS_RETURN_IF_ERROR(b[i].status());
+  return Status::OK();
+}
+
+Result<std::vector<ObjectId>> Container::list_objects() {
+  client::Batch b(s_->pool->rt);
+  for (int srv : s_->pool->rt->servers) {
+    Writer w;
+    w.uuid(s_->pool->map.pool_uuid).uuid(s_->uuid);
+    b.add(srv, Op::kListObjects)->body = w.take();
+  }
+  b.run();
+  std::set<ObjectId> all;
+  for (size_t i = 0; i < b.size(); ++i) {
+    EDAOS_RETURN_IF_ERROR(b[i].status());
+    Reader r(b[i].payload);
+    uint32_t n = r.get<uint32_t>();
+    for (uint32_t j = 0; j < n && r.ok(); ++j) all.insert(r.oid());
+  }
+  return std::vector<ObjectId>(all.begin(), all.end());
+}
+
+Status Container::attr_set(const std::string& name, const std::string& value) {
+  Writer w;
+  w.uuid(s_->pool->map.pool_uuid).uuid(s_->uuid).str(name).str(value);
+  return client::lead_call(*s_->pool, Op::kAttrSet, w.take());
+}
+
+Result<std::string> Container::attr_get(const std::string& name) {
+  Writer w;
+  w.uuid(s_->pool->map.pool_uuid).uuid(s_->uuid).str(name);
+  rpc::Call c;
+  EDAOS_RETURN_IF_ERROR(client::lead_call(*s_->pool, Op::kAttrGet, w.take(), &c));
+  return std::move(c.payload);
+}
+
+Result<std::vector<std::string>> Container::attr_list() {
+  Writer w;
+  w.uuid(s_->pool->map.pool_uuid).uuid(s_->uuid);
+  rpc::Call c;
+  EDAOS_RETURN_IF_ERROR(client::lead_call(*s_->pool, Op::kAttrList, w.take(), &c));
+  Reader r(c.payload);
+  uint32_t n = r.get<uint32_t>();
+  std::vector<std::string> out;
+  for (uint32_t i = 0; i < n && r.ok(); ++i) out.push_back(r.str());
+  return out;
+}
+
+Status Container::attr_del(const std::string& name) {
+  Writer w;
+  w.uuid(s_->pool->map.pool_uuid).uuid(s_->uuid).str(name);
+  return client::lead_call(*s_->pool, Op::kAttrDel, w.take());
+}
+
+}  // namespace edaos::objstore

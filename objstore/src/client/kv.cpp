@@ -1,0 +1,208 @@
+// Key-value objects. A dkey lives in the group chosen by its hash. Values are replicated on
+// that group's shards: every replica for RP classes, p+1 shards for EC classes (the same
+// fault tolerance without striping small values), one shard for S classes. The first live
+// shard of the group is the primary: it decides insert-only puts, so concurrent exclusive
+// creates of one key have exactly one winner.
+#include <algorithm>
+#include <set>
+
+#include "client/client_internal.hpp"
+#include "common/log.hpp"
+
+EDAOS_LOG_FACILITY(kv);
+
+namespace edaos::objstore::client {
+
+using rpc::Call;
+using rpc::Op;
+using rpc::Reader;
+using rpc::Writer;
+
+namespace {
+
+bool shard_failure(edaos_status_t c) {
+  return c == EDAOS_UNREACH || c == EDAOS_CSUM || c == EDAOS_IO;
+}
+
+std::vector<std::string> decode_keys(const std::string& payload) {
+  Reader r(payload);
+  uint32_t n = r.get<uint32_t>();
+  std::vector<std::string> out;
+  for (uint32_t i = 0; i < n && r.ok(); ++i) out.push_back(r.str());
+  return out;
+}
+
+class KvImpl final : public KV {
+ public:
+  KvImpl(std::shared_ptr<ContState> c, ObjectId oid, Layout layout)
+      : c_(std::move(c)), rt_(c_->pool->rt), oid_(oid), layout_(std::move(layout)) {
+    const ObjClass& oc = layout_.oclass;
+    copies_ = oc.kind == ResilKind::kErasure ? oc.redun + 1 : layout_.group_size;
+    copies_ = std::min(copies_, layout_.group_size);
+  }
+  ObjectId oid() const override { return oid_; }
+
+  Status put(const std::string& dkey, const std::string& akey, const std::string& value,
+             uint32_t flags) override {
+    uint32_t g = group(dkey);
+    auto live = live_shards(g);
+    if (live.empty()) return no_replica(dkey);
+    // The primary decides conditional puts; the others follow unconditionally.
+    Status st = one(g, live[0], Op::kKvPut, dkey, akey, &value, flags, nullptr);
+    if (!st.ok()) return st;
+    Batch b(rt_);
+    for (size_t i = 1; i < live.size(); ++i) add(b, g, live[i], Op::kKvPut, dkey, akey, &value, 0);
+    b.run();
+    for (size_t i = 0; i < b.size(); ++i) EDAOS_RETURN_IF_ERROR(b[i].status());
+    return Status::OK();
+  }
+
+  Result<std::string> get(const std::string& dkey, const std::string& akey) override {
+    uint32_t g = group(dkey);
+    Status last = no_replica(dkey);
+    for (uint32_t i : live_shards(g)) {
+      Call call;
+      Status st = one(g, i, Op::kKvGet, dkey, akey, nullptr, 0, &call);
+      if (st.ok()) return std::move(call.payload);
+      if (!shard_failure(st.code())) return st;
+      last = st;
+    }
+    return last;
+  }
+
+  Status remove(const std::string& dkey, const std::string& akey) override {
+    uint32_t g = group(dkey);
+    auto live = live_shards(g);
+    if (live.empty()) return no_replica(dkey);
+    Status st = one(g, live[0], Op::kKvRemove, dkey, akey, nullptr, 0, nullptr);
+    if (!st.ok()) return st;
+    Batch b(rt_);
+    for (size_t i = 1; i < live.size(); ++i) add(b, g, live[i], Op::kKvRemove, dkey, akey, nullptr, 0);
+    b.run();
+    return Status::OK();  // a replica missing the key already is fine
+  }
+
+  Result<std::vector<std::string>> list_dkeys(const std::string& anchor, uint32_t max,
+                                              bool* eof) override {
+    if (max == 0) max = 1;
+    std::set<std::string> merged;
+    bool all_eof = true;
+    for (uint32_t g = 0; g < layout_.ngroups; ++g) {
+      auto live = live_shards(g);
+      if (live.empty()) return no_replica("(listing)");
+      Call call;
+      Writer w;
+      w.str(anchor).put(max);
+      Status st = call_body(g, live[0], Op::kKvListDkeys, w.take(), &call);
+      if (!st.ok()) return st;
+      if (call.rep.value == 0) all_eof = false;
+      for (auto& k : decode_keys(call.payload)) merged.insert(std::move(k));
+    }
+    std::vector<std::string> out(merged.begin(), merged.end());
+    bool truncated = out.size() > max;
+    if (truncated) out.resize(max);
+    if (eof) *eof = all_eof && !truncated;
+    return out;
+  }
+
+  Result<std::vector<std::string>> list_akeys(const std::string& dkey, const std::string& anchor,
+                                              uint32_t max, bool* eof) override {
+    uint32_t g = group(dkey);
+    auto live = live_shards(g);
+    if (live.empty()) return no_replica(dkey);
+    Call call;
+    Writer w;
+    w.str(dkey).str(anchor).put(max ? max : 1);
+    EDAOS_RETURN_IF_ERROR(call_body(g, live[0], Op::kKvListAkeys, w.take(), &call));
+    if (eof) *eof = call.rep.value != 0;
+    return decode_keys(call.payload);
+  }
+
+  Status destroy() override {
+    Batch b(rt_);
+    for (uint32_t g = 0; g < layout_.ngroups; ++g)
+      for (uint32_t i = 0; i < layout_.group_size; ++i)
+        if (c_->pool->up(layout_.at(g, i).engine)) prep(b, g, i, Op::kObjPunch);
+    b.run();
+    for (size_t i = 0; i < b.size(); ++i) EDAOS_RETURN_IF_ERROR(b[i].status());
+    return Status::OK();
+  }
+
+ private:
+  uint32_t group(const std::string& dkey) const {
+    return layout_.group_of(dkey_hash(dkey.data(), dkey.size()));
+  }
+  std::vector<uint32_t> live_shards(uint32_t g) const {
+    std::vector<uint32_t> v;
+    for (uint32_t i = 0; i < copies_; ++i)
+      if (c_->pool->up(layout_.at(g, i).engine)) v.push_back(i);
+    return v;
+  }
+  Status no_replica(const std::string& dkey) const {
+    return Status(EDAOS_DEGRADED, "every engine holding key '" + dkey + "' of " +
+                                      oid_.to_string() + " is down");
+  }
+  Call* prep(Batch& b, uint32_t g, uint32_t i, Op op) {
+    const ShardLoc& l = layout_.at(g, i);
+    Call* call = b.add(c_->pool->server_of(l.engine), op);
+    rpc::ShardAddr a;
+    a.pool = c_->pool->map.pool_uuid;
+    a.engine = l.engine;
+    a.cont = c_->uuid;
+    a.oid = oid_;
+    a.shard = g * layout_.group_size + i;
+    a.target = l.target;
+    Writer w;
+    a.encode(w);
+    call->body = w.take();
+    return call;
+  }
+  void add(Batch& b, uint32_t g, uint32_t i, Op op, const std::string& dkey,
+           const std::string& akey, const std::string* value, uint32_t flags) {
+    Call* call = prep(b, g, i, op);
+    Writer w;
+    if (op == Op::kKvPut || op == Op::kKvGet) c_->csum().encode(w);
+    if (op == Op::kKvPut) w.put(flags);
+    w.str(dkey).str(akey);
+    if (value) w.str(*value);
+    call->body += w.buf();
+  }
+  Status one(uint32_t g, uint32_t i, Op op, const std::string& dkey, const std::string& akey,
+             const std::string* value, uint32_t flags, Call* out) {
+    Batch b(rt_);
+    add(b, g, i, op, dkey, akey, value, flags);
+    b.run();
+    if (out) {
+      out->rep = b[0].rep;
+      out->payload = std::move(b[0].payload);
+    }
+    return b[0].status();
+  }
+  Status call_body(uint32_t g, uint32_t i, Op op, std::string body, Call* out) {
+    Batch b(rt_);
+    Call* call = prep(b, g, i, op);
+    call->body += body;
+    b.run();
+    out->rep = b[0].rep;
+    out->payload = std::move(b[0].payload);
+    return b[0].status();
+  }
+
+  std::shared_ptr<ContState> c_;
+  Runtime* rt_;
+  ObjectId oid_;
+  Layout layout_;
+  uint32_t copies_ = 1;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<KV>> open_kv(std::shared_ptr<ContState> c, ObjectId oid) {
+  if (otype_of(oid) == ObjType::kArray)
+    return Status(EDAOS_INVAL, "object " + oid.to_string() + " is a byte array, not a KV");
+  auto layout = compute_layout(c->pool->map, oid);
+  if (!layout.ok()) return layout.status();
+  return std::unique_ptr<KV>(new KvImpl(std::move(c), oid, std::move(layout).value()));
+}
+
+}  // namespace edaos::objstore::client

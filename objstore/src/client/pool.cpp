@@ -1,0 +1,447 @@
+// Pools: create, connect, query, disconnect; container management through the pool service.
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <ctime>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "client/client_internal.hpp"
+#include "common/log.hpp"
+#include "vos/pool_store.hpp"
+
+EDAOS_LOG_FACILITY(client);
+
+namespace edaos::objstore {
+
+using client::PoolState;
+using client::Runtime;
+using rpc::Op;
+using rpc::Reader;
+using rpc::Writer;
+
+namespace {
+
+uint32_t env_u32(const char* name, uint32_t def) {
+  const char* v = std::getenv(name);
+  if (!v || !*v) return def;
+  char* end = nullptr;
+  unsigned long x = std::strtoul(v, &end, 10);
+  return end && *end == '\0' && x > 0 && x < 100000 ? static_cast<uint32_t>(x) : def;
+}
+
+// Broadcasts a status from `root` so every rank returns the same outcome.
+Status bcast_status(const Status& st, int root, MPI_Comm comm) {
+  int code = st.code();
+  std::string msg = st.message();
+  int n = static_cast<int>(msg.size());
+  MPI_Bcast(&code, 1, MPI_INT, root, comm);
+  MPI_Bcast(&n, 1, MPI_INT, root, comm);
+  msg.resize(static_cast<size_t>(n));
+  MPI_Bcast(msg.data(), n, MPI_CHAR, root, comm);
+  return code == EDAOS_OK ? Status::OK() : Status(static_cast<edaos_status_t>(code), msg);
+}
+
+void bcast_string(std::string* s, int root, MPI_Comm comm) {
+  uint64_t n = s->size();
+  MPI_Bcast(&n, 1, MPI_UINT64_T, root, comm);
+  s->resize(n);
+  MPI_Bcast(s->data(), static_cast<int>(n), MPI_CHAR, root, comm);
+}
+
+Runtime* need_runtime(Status* st) {
+  Runtime* rt = client::runtime();
+  if (!rt)
+    *st = Status(EDAOS_NOTINIT,
+                 "edaos is not initialized (call edaos_init, or link libedaos_init / libedaos_mpio)");
+  return rt;
+}
+
+std::vector<uint32_t> engines_down_from_env() {
+  std::vector<uint32_t> down;
+  const char* v = std::getenv("EDAOS_ENGINES_DOWN");
+  if (!v) return down;
+  std::stringstream ss(v);
+  for (std::string item; std::getline(ss, item, ',');) {
+    char* end = nullptr;
+    unsigned long x = std::strtoul(item.c_str(), &end, 10);
+    if (!item.empty() && end && *end == '\0') down.push_back(static_cast<uint32_t>(x));
+  }
+  return down;
+}
+
+std::string last_component(const std::string& path) {
+  std::string p = path;
+  while (p.size() > 1 && p.back() == '/') p.pop_back();
+  size_t s = p.rfind('/');
+  return s == std::string::npos ? p : p.substr(s + 1);
+}
+
+// Rank 0 of a connect: asks every server to serve the pool, then builds the map.
+Status connect_root(Runtime* rt, const std::string& path, PoolState* ps) {
+  std::string blob;
+  auto hdr = vos::PoolStore::read_header(path, &blob);
+  if (!hdr.ok()) {
+    if (hdr.status().code() == EDAOS_NONEXIST)
+      return Status(EDAOS_NONEXIST, "no pool at " + path + " (create it with `edaos pool create`)");
+    return hdr.status().with_context("pool " + path);
+  }
+  auto map = PoolMap::decode(blob);
+  if (!map.ok()) return map.status().with_context("pool map of " + path);
+  ps->map = std::move(map).value();
+  ps->quota_bytes = hdr->quota_bytes;
+  ps->why_down.assign(ps->map.engines.size(), "");
+  for (auto& e : ps->map.engines)
+    if (e.state != EngineState::kUp) ps->why_down[e.id] = "excluded in the pool map";
+
+  std::vector<uint32_t> down = engines_down_from_env();
+  for (auto& e : ps->map.engines)
+    if (e.state != EngineState::kUp) down.push_back(e.id);
+  // The connection treats these as down even when another connection of this job has them
+  // open: the servers keep serving them, this handle just never asks them.
+  for (uint32_t d : down)
+    if (d < ps->map.engines.size() && ps->map.engines[d].state == EngineState::kUp) {
+      ps->map.engines[d].state = EngineState::kDown;
+      ps->why_down[d] = "marked down (EDAOS_ENGINES_DOWN)";
+    }
+  Writer w;
+  w.str(path).put<uint32_t>(static_cast<uint32_t>(down.size()));
+  for (uint32_t d : down) w.put(d);
+  client::Batch b(rt);
+  for (int s : rt->servers) b.add(s, Op::kPoolServe)->body = w.buf();
+  b.run();
+  Status first;
+  for (size_t i = 0; i < b.size(); ++i) {
+    Status st = b[i].status();
+    if (!st.ok()) {
+      if (first.ok()) first = st;
+      continue;
+    }
+    Reader r(b[i].payload);
+    (void)r.uuid();
+    uint32_t n = r.get<uint32_t>();
+    for (uint32_t j = 0; j < n && r.ok(); ++j) {
+      uint32_t id = r.get<uint32_t>();
+      int32_t code = r.get<int32_t>();
+      std::string msg = r.str();
+      if (id < ps->map.engines.size() && code != EDAOS_OK) {
+        ps->map.engines[id].state = EngineState::kDown;
+        ps->why_down[id] = msg.empty() ? edaos_status_describe(code) : msg;
+      }
+    }
+  }
+  if (!first.ok()) {
+    // Undo the servers that did open it, so nothing stays locked.
+    client::Batch undo(rt);
+    for (size_t i = 0; i < b.size(); ++i)
+      if (b[i].status().ok()) {
+        Writer u;
+        u.uuid(hdr->uuid);
+        undo.add(b[i].server, Op::kPoolClose)->body = u.take();
+      }
+    undo.run();
+    if (first.code() == EDAOS_BUSY) return first.with_context("cannot connect to " + path);
+    return first;
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+Status client::PoolState::exclude_before_write(const std::vector<uint32_t>& down_engines) {
+  std::lock_guard<std::mutex> lk(excl_mu);
+  if (excluded.size() != map.engines.size()) excluded.assign(map.engines.size(), false);
+  std::vector<uint32_t> todo;
+  for (uint32_t e : down_engines)
+    if (e < excluded.size() && !excluded[e]) todo.push_back(e);
+  if (todo.empty()) return Status::OK();
+  Writer w;
+  w.uuid(map.pool_uuid).put<uint32_t>(static_cast<uint32_t>(todo.size()));
+  for (uint32_t e : todo) w.put(e);
+  EDAOS_RETURN_IF_ERROR(client::lead_call(*this, Op::kPoolExclude, w.take()));
+  for (uint32_t e : todo) excluded[e] = true;
+  return Status::OK();
+}
+
+Status Pool::create(const std::string& path, const PoolCreateOptions& opts, MPI_Comm comm) {
+  Status st;
+  Runtime* rt = need_runtime(&st);
+  if (!rt) return st;
+  int me = 0;
+  MPI_Comm_rank(comm, &me);
+  if (me == 0) {
+    uint32_t nservers = static_cast<uint32_t>(rt->servers.size());
+    PoolMap map;
+    map.version = 1;
+    map.pool_uuid = Uuid::generate();
+    map.label = opts.label.empty() ? last_component(path) : opts.label;
+    uint32_t nengines =
+        opts.engines ? opts.engines : nservers * env_u32("EDAOS_ENGINES_PER_SERVER", 8);
+    uint32_t ntargets = opts.targets ? opts.targets : env_u32("EDAOS_TARGETS_PER_ENGINE", 4);
+    // Fault domains: the node of the server rank that will host each engine.
+    std::map<std::string, uint32_t> domain_of;
+    for (uint32_t e = 0; e < nengines; ++e) {
+      const std::string& host = rt->hosts[static_cast<size_t>(rt->servers[e % nservers])];
+      auto [it, inserted] =
+          domain_of.emplace(host, static_cast<uint32_t>(domain_of.size()));
+      EngineInfo info;
+      info.id = e;
+      info.domain = it->second;
+      info.domain_name = host;
+      info.ntargets = ntargets;
+      info.state = EngineState::kUp;
+      map.engines.push_back(info);
+    }
+    vos::PoolHeader h;
+    h.uuid = map.pool_uuid;
+    h.label = map.label;
+    h.nengines = nengines;
+    h.ntargets = ntargets;
+    h.quota_bytes = opts.size_bytes;
+    h.ctime = static_cast<uint64_t>(std::time(nullptr));
+    if (nengines == 0 || ntargets == 0)
+      st = Status(EDAOS_INVAL, "a pool needs at least one engine and one target");
+    else
+      st = vos::PoolStore::create(path, h, map.encode());
+    if (st.ok())
+      EDAOS_LOG(info, "created pool %s (%s): %u engines x %u targets", path.c_str(),
+                h.uuid.to_string().c_str(), nengines, ntargets);
+  }
+  return bcast_status(st, 0, comm);
+}
+
+Result<std::shared_ptr<Pool>> Pool::connect(const std::string& path, MPI_Comm comm) {
+  Status st;
+  Runtime* rt = need_runtime(&st);
+  if (!rt) return st;
+  auto ps = std::make_shared<PoolState>();
+  ps->rt = rt;
+  ps->path = path;
+  int me = 0;
+  MPI_Comm_rank(comm, &me);
+  if (me == 0) st = connect_root(rt, path, ps.get());
+  st = bcast_status(st, 0, comm);
+  if (!st.ok()) return st;
+  std::string blob = me == 0 ? ps->map.encode() : std::string();
+  bcast_string(&blob, 0, comm);
+  Writer w;
+  if (me == 0) {
+    w.put<uint64_t>(ps->quota_bytes);
+    for (auto& s : ps->why_down) w.str(s);
+  }
+  std::string extra = w.take();
+  bcast_string(&extra, 0, comm);
+  if (me != 0) {
+    auto map = PoolMap::decode(blob);
+    if (!map.ok()) return map.status();
+    ps->map = std::move(map).value();
+    Reader r(extra);
+    ps->quota_bytes = r.get<uint64_t>();
+    for (size_t i = 0; i < ps->map.engines.size(); ++i) ps->why_down.push_back(r.str());
+  }
+  MPI_Comm_dup(comm, &ps->comm);
+  ps->connected = true;
+  return std::make_shared<Pool>(ps);
+}
+
+Pool::Pool(std::shared_ptr<PoolState> s) : s_(std::move(s)) {}
+
+Pool::~Pool() {
+  if (s_ && s_->connected && client::runtime()) {
+    // Not collective here: only the connect root closes, which is what disconnect does too.
+    int me = 0;
+    MPI_Comm_rank(s_->comm, &me);
+    if (me == 0) {
+      client::Batch b(s_->rt);
+      for (int srv : s_->rt->servers) {
+        Writer w;
+        w.uuid(s_->map.pool_uuid);
+        b.add(srv, Op::kPoolClose)->body = w.take();
+      }
+      b.run();
+    }
+    MPI_Comm_free(&s_->comm);
+    s_->connected = false;
+  }
+}
+
+Status Pool::disconnect() {
+  if (!s_->connected) return Status::OK();
+  MPI_Barrier(s_->comm);
+  int me = 0;
+  MPI_Comm_rank(s_->comm, &me);
+  Status st;
+  if (me == 0) {
+    client::Batch b(s_->rt);
+    for (int srv : s_->rt->servers) {
+      Writer w;
+      w.uuid(s_->map.pool_uuid);
+      b.add(srv, Op::kPoolClose)->body = w.take();
+    }
+    b.run();
+    for (size_t i = 0; i < b.size() && st.ok(); ++i) st = b[i].status();
+  }
+  st = bcast_status(st, 0, s_->comm);
+  MPI_Comm_free(&s_->comm);
+  s_->connected = false;
+  return st;
+}
+
+const PoolMap& Pool::map() const { return s_->map; }
+
+Result<PoolInfo> Pool::query() {
+  PoolInfo info;
+  info.uuid = s_->map.pool_uuid;
+  info.label = s_->map.label;
+  info.path = s_->path;
+  info.map_version = s_->map.version;
+  info.engines = s_->map.num_engines();
+  for (auto& e : s_->map.engines) {
+    EngineStatus es;
+    es.id = e.id;
+    es.domain = e.domain;
+    es.domain_name = e.domain_name;
+    es.targets = e.ntargets;
+    es.up = e.state == EngineState::kUp;
+    es.why_down = s_->why_down[e.id];
+    info.targets += e.ntargets;
+    if (!es.up) {
+      info.engines_down++;
+      info.targets_disabled += e.ntargets;
+    }
+    info.engine_status.push_back(es);
+  }
+  client::Batch b(s_->rt);
+  for (int srv : s_->rt->servers) {
+    Writer w;
+    w.uuid(s_->map.pool_uuid);
+    b.add(srv, Op::kPoolQuery)->body = w.take();
+  }
+  b.run();
+  for (size_t i = 0; i < b.size(); ++i) {
+    EDAOS_RETURN_IF_ERROR(b[i].status());
+    Reader r(b[i].payload);
+    uint32_t n = r.get<uint32_t>();
+    for (uint32_t j = 0; j < n && r.ok(); ++j) {
+      uint32_t id = r.get<uint32_t>();
+      int32_t code = r.get<int32_t>();
+      uint64_t total = r.get<uint64_t>(), free = r.get<uint64_t>();
+      (void)r.get<uint64_t>();
+      if (id < info.engine_status.size() && code == EDAOS_OK) {
+        info.engine_status[id].total = total;
+        info.engine_status[id].free = free;
+      }
+    }
+  }
+  // Engines of one pool share a file system: count it once per distinct (total) reading
+  // would be guesswork, so the pool total is the quota when set, else the sum over engines
+  // of their share of the file system.
+  uint32_t up = info.engines - info.engines_down;
+  for (auto& e : info.engine_status)
+    if (e.up) {
+      info.total += e.total / (up ? up : 1);
+      info.free += e.free / (up ? up : 1);
+    }
+  return info;
+}
+
+// --------------------------------------------------------------------------------------------
+// Containers
+
+namespace {
+
+Status validate_props(const PoolMap& map, const ContainerProps& p) {
+  for (const std::string* cls : {&p.oclass, &p.file_oclass, &p.dir_oclass}) {
+    if (cls->empty()) continue;
+    auto oc = ObjClass::parse(*cls);
+    if (!oc.ok()) return oc.status();
+    EDAOS_RETURN_IF_ERROR(validate_for_pool(oc.value(), map));
+    EDAOS_RETURN_IF_ERROR(validate_for_rd_fac(oc.value(), static_cast<int>(p.rd_fac)));
+  }
+  return Status::OK();
+}
+
+Result<std::shared_ptr<Container>> open_record(std::shared_ptr<PoolState> ps, const Uuid& u,
+                                               const std::string& rec) {
+  auto props = decode_props(rec);
+  if (!props.ok()) return props.status().with_context("container " + u.to_string());
+  auto cs = std::make_shared<client::ContState>();
+  cs->pool = std::move(ps);
+  cs->uuid = u;
+  cs->props = std::move(props).value();
+  return std::make_shared<Container>(cs);
+}
+
+Result<std::pair<Uuid, std::string>> cont_get(PoolState& ps, const std::string& label_or_uuid) {
+  auto u = Uuid::parse(label_or_uuid);
+  Writer w;
+  w.uuid(ps.map.pool_uuid).put<uint8_t>(u.ok() ? 0 : 1).uuid(u.ok() ? u.value() : Uuid{});
+  w.str(label_or_uuid);
+  rpc::Call c;
+  Status st = client::lead_call(ps, Op::kContGet, w.take(), &c);
+  if (!st.ok()) {
+    if (st.code() == EDAOS_NONEXIST)
+      return Status(EDAOS_NONEXIST, "no container '" + label_or_uuid + "' in pool " + ps.map.label);
+    return st;
+  }
+  Reader r(c.payload);
+  Uuid cu = r.uuid();
+  std::string rec = r.str();
+  if (!r.ok()) return Status(EDAOS_PROTO, "bad container record reply");
+  return std::make_pair(cu, std::move(rec));
+}
+
+}  // namespace
+
+Result<std::shared_ptr<Container>> Pool::cont_create(const std::string& label,
+                                                     ContainerProps props) {
+  if (label.empty() || label.size() > 127)
+    return Status(EDAOS_INVAL, "container label must be 1 to 127 characters");
+  if (Uuid::parse(label).ok())
+    return Status(EDAOS_INVAL, "container label '" + label + "' looks like a UUID");
+  props.label = label;
+  EDAOS_RETURN_IF_ERROR(validate_props(s_->map, props));
+  Uuid u = Uuid::generate();
+  std::string rec = encode(props);
+  Writer w;
+  w.uuid(s_->map.pool_uuid).uuid(u).str(label).str(rec);
+  EDAOS_RETURN_IF_ERROR(client::lead_call(*s_, Op::kContCreate, w.take()));
+  return open_record(s_, u, rec);
+}
+
+Result<std::shared_ptr<Container>> Pool::cont_open(const std::string& label_or_uuid) {
+  auto got = cont_get(*s_, label_or_uuid);
+  if (!got.ok()) return got.status();
+  return open_record(s_, got->first, got->second);
+}
+
+Status Pool::cont_destroy(const std::string& label_or_uuid) {
+  auto got = cont_get(*s_, label_or_uuid);
+  if (!got.ok()) return got.status();
+  Writer w;
+  w.uuid(s_->map.pool_uuid).uuid(got->first);
+  EDAOS_RETURN_IF_ERROR(client::lead_call(*s_, Op::kContDestroy, w.buf()));
+  client::Batch b(s_->rt);
+  for (int srv : s_->rt->servers) b.add(srv, Op::kContPurge)->body = w.buf();
+  b.run();
+  for (size_t i = 0; i < b.size(); ++i) EDAOS_RETURN_IF_ERROR(b[i].status());
+  return Status::OK();
+}
+
+Result<std::vector<std::pair<Uuid, std::string>>> Pool::cont_list() {
+  Writer w;
+  w.uuid(s_->map.pool_uuid);
+  rpc::Call c;
+  EDAOS_RETURN_IF_ERROR(client::lead_call(*s_, Op::kContList, w.take(), &c));
+  Reader r(c.payload);
+  std::vector<std::pair<Uuid, std::string>> out;
+  uint32_t n = r.get<uint32_t>();
+  for (uint32_t i = 0; i < n && r.ok(); ++i) {
+    Uuid u = r.uuid();
+    out.emplace_back(u, r.str());
+  }
+  return out;
+}
+
+}  // namespace edaos::objstore

@@ -1,0 +1,125 @@
+// The edaos RPC protocol: every wire struct and the protocol version, in one place.
+//
+// A request is one MPI message on the RPC communicator with tag kRequestTag:
+//   RequestHeader (fixed, 32 bytes) | op body (wire.hpp encoding) | bulk data (raw bytes)
+// body_len tells where the body ends; bulk data runs to the end of the message.
+// A reply is one message on the tag the request names (reply_tag):
+//   ReplyHeader (fixed, 48 bytes) | payload
+// Bulk read replies put the data straight after the header, so the client can receive them
+// into the caller's buffers without a copy. A server that fails sends the header alone.
+//
+// Version rule: any change to a struct or body layout bumps kProtocolVersion; a server refuses
+// a request whose version differs (EDAOS_PROTO).
+#pragma once
+
+#include <cstdint>
+
+namespace edaos::objstore::rpc {
+
+inline constexpr uint32_t kMagic = 0x45444153;  // "EDAS"
+inline constexpr uint16_t kProtocolVersion = 1;
+inline constexpr int kRequestTag = 1;
+inline constexpr int kFirstReplyTag = 64;
+
+enum class Op : uint16_t {
+  kShutdown = 1,    // local only: stops the progress thread
+  kPoolServe = 2,   // body: path, down-list      reply: per-engine status list
+  kPoolClose = 3,   // body: pool uuid
+  kPoolQuery = 4,   // body: pool uuid            reply: per-engine space
+  kPoolExclude = 5, // lead: pool uuid, engine ids: persist them as down in the pool map
+  kContCreate = 10, // lead server: pool, uuid, label, record
+  kContGet = 11,    // lead: pool, uuid or label  reply: uuid, label, record
+  kContUpdate = 12, // lead: pool, uuid, label, record
+  kContDestroy = 13,// lead: pool, uuid
+  kContList = 14,   // lead: pool               reply: list
+  kContPurge = 15,  // every server: pool, uuid (drop the container's data on its engines)
+  kOidAlloc = 16,   // lead: pool, cont, count   reply: first
+  kAttrSet = 17,    // lead: pool, cont, name, value
+  kAttrGet = 18,
+  kAttrDel = 19,
+  kAttrList = 20,
+  kArrayWrite = 30, // shard ref, off, csum, logical_end | bulk
+  kArrayRead = 31,  // shard ref, off, len, csum  reply: out_csum | bulk
+  kArrayPunch = 32,
+  kArrayTruncate = 33,
+  kArraySize = 34,  // reply: logical end
+  kKvPut = 40,
+  kKvGet = 41,
+  kKvRemove = 42,
+  kKvListDkeys = 43,
+  kKvListAkeys = 44,
+  kObjPunch = 45,
+  kListObjects = 46,
+  kLock = 50,       // body: lock key bytes; reply when granted (queued while held)
+  kUnlock = 51,
+  kSync = 60,       // every engine of the pool on that server
+};
+
+struct RequestHeader {
+  uint32_t magic;
+  uint16_t version;
+  uint16_t op;
+  int32_t reply_tag;
+  uint32_t body_len;
+  uint64_t seq;
+  uint64_t reserved;
+};
+static_assert(sizeof(RequestHeader) == 32);
+
+struct ReplyHeader {
+  int32_t status;     // edaos_status_t
+  uint32_t msg_len;   // length of an error message following the header (status != OK)
+  uint64_t value;     // op-specific scalar (out checksum, logical end, first oid...)
+  uint64_t value2;
+  uint64_t payload_len;
+  uint64_t reserved[2];
+};
+static_assert(sizeof(ReplyHeader) == 48);
+
+}  // namespace edaos::objstore::rpc
+
+#include "rpc/wire.hpp"
+
+namespace edaos::objstore::rpc {
+
+// Addresses one object shard on one engine of a pool (first field of every I/O body).
+struct ShardAddr {
+  Uuid pool;
+  uint32_t engine = 0;
+  Uuid cont;
+  ObjectId oid;
+  uint32_t shard = 0;
+  uint32_t target = 0;
+  void encode(Writer& w) const {
+    w.uuid(pool).put(engine).uuid(cont).oid(oid).put(shard).put(target);
+  }
+  static ShardAddr decode(Reader& r) {
+    ShardAddr a;
+    a.pool = r.uuid();
+    a.engine = r.get<uint32_t>();
+    a.cont = r.uuid();
+    a.oid = r.oid();
+    a.shard = r.get<uint32_t>();
+    a.target = r.get<uint32_t>();
+    return a;
+  }
+};
+
+// The container's checksum settings, sent with every I/O so servers keep no container state.
+struct CsumWire {
+  CsumType type = CsumType::kOff;
+  uint32_t chunk = 32768;
+  bool srv_verify = false;  // srv_cksum: verify the client's checksum on receipt
+  void encode(Writer& w) const {
+    w.put(static_cast<uint8_t>(type)).put(chunk).put(static_cast<uint8_t>(srv_verify));
+  }
+  static CsumWire decode(Reader& r) {
+    CsumWire c;
+    c.type = static_cast<CsumType>(r.get<uint8_t>());
+    c.chunk = r.get<uint32_t>();
+    c.srv_verify = r.get<uint8_t>() != 0;
+    return c;
+  }
+};
+
+}  // namespace edaos::objstore::rpc

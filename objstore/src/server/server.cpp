@@ -1,0 +1,519 @@
+#include "server/server.hpp"
+
+#include <unistd.h>
+
+#include <cinttypes>
+#include <cstdio>
+#include <cstring>
+#include <set>
+
+#include "common/backoff.hpp"
+#include "common/log.hpp"
+#include "ec/checksum.hpp"
+#include "placement/pool_map.hpp"
+#include "vos/engine.hpp"
+#include "vos/pool_store.hpp"
+
+EDAOS_LOG_FACILITY(server);
+
+namespace edaos::objstore::server {
+
+using rpc::Op;
+using rpc::Reader;
+using rpc::Writer;
+
+std::string engine_dir(const std::string& pool_dir, uint32_t id) {
+  char name[32];
+  std::snprintf(name, sizeof name, "/engine-%04u", id);
+  return pool_dir + name;
+}
+
+struct Server::PoolServe {
+  std::string dir;
+  vos::PoolHeader hdr;
+  int refs = 0;
+  std::map<uint32_t, std::unique_ptr<vos::Engine>> engines;  // up engines this rank hosts
+  std::map<uint32_t, Status> down;                           // hosted engines that are down
+  std::unique_ptr<vos::PoolStore> psvc;                      // lead server only
+};
+
+namespace {
+
+vos::CsumSpec csum_spec(const rpc::CsumWire& c) {
+  vos::CsumSpec s;
+  s.type = c.type;
+  s.chunk = c.chunk ? c.chunk : 32768;
+  s.fn = &ec::csum_compute;
+  return s;
+}
+
+vos::ShardRef shard_ref(const rpc::ShardAddr& a) {
+  vos::ShardRef r;
+  r.cont = a.cont;
+  r.oid = a.oid;
+  r.shard = a.shard;
+  r.target = a.target;
+  return r;
+}
+
+std::string encode_keys(const std::vector<std::string>& keys) {
+  Writer w;
+  w.put<uint32_t>(static_cast<uint32_t>(keys.size()));
+  for (auto& k : keys) w.str(k);
+  return w.take();
+}
+
+Status bad_body() { return Status(EDAOS_PROTO, "malformed request body"); }
+
+}  // namespace
+
+Server::Server(rpc::Transport* t, int index, int nservers)
+    : t_(t), index_(index), nservers_(nservers) {}
+
+Server::~Server() { stop(); }
+
+void Server::start() {
+  stop_ = false;
+  th_ = std::thread([this] { loop(); });
+}
+
+void Server::stop() {
+  if (!th_.joinable()) return;
+  stop_ = true;
+  th_.join();
+  pools_.clear();
+}
+
+void Server::loop() {
+  Backoff bo(500);
+  rpc::Incoming in;
+  for (;;) {
+    bool busy = false;
+    while (t_->poll_request(&in)) {
+      handle(in);
+      busy = true;
+    }
+    bool sending = t_->progress_replies();
+    if (stop_.load(std::memory_order_relaxed) && !sending) break;
+    if (busy)
+      bo.reset();
+    else
+      bo.pause();
+  }
+}
+
+void Server::handle(rpc::Incoming& in) {
+  const rpc::RequestHeader& h = in.hdr;
+  if (h.magic != rpc::kMagic || in.buf.size() < sizeof h + h.body_len) {
+    EDAOS_LOG(error, "dropping malformed request from rank %d", in.source);
+    return;
+  }
+  if (h.version != rpc::kProtocolVersion) {
+    t_->reply(in.source, h.reply_tag,
+              rpc::make_reply(Status(EDAOS_PROTO, "protocol version " + std::to_string(h.version) +
+                                                      " not supported (server speaks " +
+                                                      std::to_string(rpc::kProtocolVersion) + ")")));
+    return;
+  }
+  bool deferred = false;
+  std::string rep = dispatch(in, &deferred);
+  if (!deferred) t_->reply(in.source, h.reply_tag, std::move(rep));
+}
+
+Server::PoolServe* Server::pool(const Uuid& u) {
+  auto it = pools_.find(u);
+  return it == pools_.end() ? nullptr : it->second.get();
+}
+
+vos::Engine* Server::engine(const Uuid& p, uint32_t id, Status* st) {
+  PoolServe* ps = pool(p);
+  if (!ps) {
+    *st = Status(EDAOS_NONEXIST, "pool " + p.to_string() + " not served by this rank");
+    return nullptr;
+  }
+  auto it = ps->engines.find(id);
+  if (it != ps->engines.end()) return it->second.get();
+  auto d = ps->down.find(id);
+  if (d != ps->down.end()) {
+    *st = Status(EDAOS_UNREACH, "engine " + std::to_string(id) + " is down: " + d->second.message());
+  } else {
+    *st = Status(EDAOS_INVAL, "engine " + std::to_string(id) + " is not hosted by this rank");
+  }
+  return nullptr;
+}
+
+std::string Server::dispatch(rpc::Incoming& in, bool* deferred) {
+  Reader r(in.body(), in.body_len());
+  Op op = static_cast<Op>(in.hdr.op);
+  switch (op) {
+    case Op::kPoolServe:
+      return op_pool_serve(r);
+    case Op::kPoolClose:
+      return op_pool_close(r);
+    case Op::kPoolQuery:
+      return op_pool_query(r);
+    case Op::kPoolExclude:
+      return op_pool_exclude(r);
+    case Op::kContCreate:
+    case Op::kContGet:
+    case Op::kContUpdate:
+    case Op::kContDestroy:
+    case Op::kContList:
+    case Op::kOidAlloc:
+    case Op::kAttrSet:
+    case Op::kAttrGet:
+    case Op::kAttrDel:
+    case Op::kAttrList:
+      return op_cont(op, r);
+    case Op::kLock:
+      return op_lock(r, in, deferred);
+    case Op::kUnlock:
+      return op_unlock(r);
+    case Op::kShutdown:
+      stop_ = true;
+      return rpc::make_reply(Status::OK());
+    default:
+      return op_io(op, r, in);
+  }
+}
+
+std::string Server::op_pool_serve(Reader& r) {
+  std::string dir = r.str();
+  uint32_t ndown = r.get<uint32_t>();
+  std::set<uint32_t> forced_down;
+  for (uint32_t i = 0; i < ndown && r.ok(); ++i) forced_down.insert(r.get<uint32_t>());
+  if (!r.ok()) return rpc::make_reply(bad_body());
+
+  std::string blob;
+  auto hdr = vos::PoolStore::read_header(dir, &blob);
+  if (!hdr.ok()) return rpc::make_reply(hdr.status().with_context("pool " + dir));
+  PoolServe* ps = pool(hdr->uuid);
+  if (!ps) {
+    auto owned = std::make_unique<PoolServe>();
+    owned->dir = dir;
+    owned->hdr = hdr.value();
+    uint64_t quota = hdr->nengines ? hdr->quota_bytes / hdr->nengines : 0;
+    for (uint32_t e = static_cast<uint32_t>(index_); e < hdr->nengines;
+         e += static_cast<uint32_t>(nservers_)) {
+      if (forced_down.count(e)) {
+        owned->down[e] = Status(EDAOS_UNREACH, "marked down (EDAOS_ENGINES_DOWN)");
+        continue;
+      }
+      vos::Engine::Options o;
+      o.dir = engine_dir(dir, e);
+      o.ntargets = hdr->ntargets;
+      o.quota_bytes = quota;
+      auto eng = vos::Engine::open(o);
+      if (eng.ok()) {
+        owned->engines[e] = std::move(eng).value();
+      } else if (eng.status().code() == EDAOS_BUSY) {
+        return rpc::make_reply(eng.status().with_context("engine " + std::to_string(e)));
+      } else {
+        EDAOS_LOG(warn, "engine %u of pool %s is down: %s", e, dir.c_str(),
+                  eng.status().to_string().c_str());
+        owned->down[e] = eng.status();
+      }
+    }
+    if (index_ == 0) {
+      auto st = vos::PoolStore::open(dir);
+      if (!st.ok()) return rpc::make_reply(st.status().with_context("pool service of " + dir));
+      owned->psvc = std::move(st).value();
+    }
+    ps = owned.get();
+    pools_[hdr->uuid] = std::move(owned);
+  }
+  ps->refs++;
+  Writer w;
+  w.uuid(ps->hdr.uuid);
+  w.put<uint32_t>(static_cast<uint32_t>(ps->engines.size() + ps->down.size()));
+  for (auto& [id, e] : ps->engines) w.put(id).put<int32_t>(EDAOS_OK).str("");
+  for (auto& [id, st] : ps->down) w.put(id).put<int32_t>(st.code()).str(st.message());
+  return rpc::make_reply(Status::OK(), 0, 0, w.buf());
+}
+
+std::string Server::op_pool_close(Reader& r) {
+  Uuid u = r.uuid();
+  auto it = pools_.find(u);
+  if (it == pools_.end()) return rpc::make_reply(Status::OK());
+  if (--it->second->refs <= 0) {
+    for (auto& [id, e] : it->second->engines) (void)e->sync();
+    pools_.erase(it);
+  }
+  return rpc::make_reply(Status::OK());
+}
+
+// A client is about to write while engines are down: those engines miss the write, so they
+// are excluded in the persistent pool map and stay down for every later connection (their
+// cells are rebuilt from redundancy on read) instead of serving stale data.
+std::string Server::op_pool_exclude(Reader& r) {
+  Uuid u = r.uuid();
+  uint32_t n = r.get<uint32_t>();
+  std::vector<uint32_t> ids;
+  for (uint32_t i = 0; i < n && r.ok(); ++i) ids.push_back(r.get<uint32_t>());
+  if (!r.ok()) return rpc::make_reply(bad_body());
+  PoolServe* ps = pool(u);
+  if (!ps || !ps->psvc) return rpc::make_reply(Status(EDAOS_INVAL, "not the pool service rank"));
+  std::string blob;
+  auto hdr = vos::PoolStore::read_header(ps->dir, &blob);
+  if (!hdr.ok()) return rpc::make_reply(hdr.status());
+  auto map = PoolMap::decode(blob);
+  if (!map.ok()) return rpc::make_reply(map.status());
+  bool changed = false;
+  for (uint32_t id : ids)
+    if (id < map->engines.size() && map->engines[id].state == EngineState::kUp) {
+      map->engines[id].state = EngineState::kDown;
+      changed = true;
+      EDAOS_LOG(warn, "engine %u of pool %s excluded: written while down", id, ps->dir.c_str());
+    }
+  if (changed) {
+    map->version++;
+    Status st = vos::PoolStore::write_pool_map(ps->dir, map->encode());
+    if (!st.ok()) return rpc::make_reply(st);
+  }
+  return rpc::make_reply(Status::OK(), map->version);
+}
+
+std::string Server::op_pool_query(Reader& r) {
+  PoolServe* ps = pool(r.uuid());
+  if (!ps) return rpc::make_reply(Status(EDAOS_NONEXIST, "pool not served"));
+  Writer w;
+  w.put<uint32_t>(static_cast<uint32_t>(ps->engines.size() + ps->down.size()));
+  for (auto& [id, e] : ps->engines) {
+    vos::EngineSpace sp = e->space();
+    w.put(id).put<int32_t>(EDAOS_OK).put(sp.total).put(sp.free).put(sp.used);
+  }
+  for (auto& [id, st] : ps->down)
+    w.put(id).put<int32_t>(st.code()).put<uint64_t>(0).put<uint64_t>(0).put<uint64_t>(0);
+  return rpc::make_reply(Status::OK(), 0, 0, w.buf());
+}
+
+std::string Server::op_cont(Op op, Reader& r) {
+  Uuid pu = r.uuid();
+  PoolServe* ps = pool(pu);
+  if (!ps) return rpc::make_reply(Status(EDAOS_NONEXIST, "pool not served"));
+  if (!ps->psvc) return rpc::make_reply(Status(EDAOS_INVAL, "not the pool service rank"));
+  vos::PoolStore& db = *ps->psvc;
+  switch (op) {
+    case Op::kContCreate: {
+      Uuid cu = r.uuid();
+      std::string label = r.str(), rec = r.str();
+      if (!r.ok()) return rpc::make_reply(bad_body());
+      return rpc::make_reply(db.cont_create(cu, label, rec));
+    }
+    case Op::kContGet: {
+      bool by_label = r.get<uint8_t>() != 0;
+      Uuid cu = r.uuid();
+      std::string label = r.str();
+      if (!r.ok()) return rpc::make_reply(bad_body());
+      if (by_label) {
+        auto u = db.cont_lookup_label(label);
+        if (!u.ok()) return rpc::make_reply(u.status());
+        cu = u.value();
+      }
+      auto rec = db.cont_get(cu);
+      if (!rec.ok()) return rpc::make_reply(rec.status());
+      Writer w;
+      w.uuid(cu).str(rec.value());
+      return rpc::make_reply(Status::OK(), 0, 0, w.buf());
+    }
+    case Op::kContUpdate: {
+      Uuid cu = r.uuid();
+      std::string label = r.str(), rec = r.str();
+      if (!r.ok()) return rpc::make_reply(bad_body());
+      return rpc::make_reply(db.cont_update(cu, label, rec));
+    }
+    case Op::kContDestroy: {
+      Uuid cu = r.uuid();
+      if (!r.ok()) return rpc::make_reply(bad_body());
+      return rpc::make_reply(db.cont_destroy(cu));
+    }
+    case Op::kContList: {
+      auto l = db.cont_list();
+      if (!l.ok()) return rpc::make_reply(l.status());
+      Writer w;
+      w.put<uint32_t>(static_cast<uint32_t>(l->size()));
+      for (auto& [u, label] : l.value()) w.uuid(u).str(label);
+      return rpc::make_reply(Status::OK(), 0, 0, w.buf());
+    }
+    case Op::kOidAlloc: {
+      Uuid cu = r.uuid();
+      uint64_t n = r.get<uint64_t>();
+      if (!r.ok() || n == 0) return rpc::make_reply(bad_body());
+      auto first = db.alloc_oids(cu, n);
+      if (!first.ok()) return rpc::make_reply(first.status());
+      return rpc::make_reply(Status::OK(), first.value());
+    }
+    case Op::kAttrSet: {
+      Uuid cu = r.uuid();
+      std::string name = r.str(), value = r.str();
+      if (!r.ok()) return rpc::make_reply(bad_body());
+      return rpc::make_reply(db.attr_set(cu, name, value));
+    }
+    case Op::kAttrGet: {
+      Uuid cu = r.uuid();
+      std::string name = r.str();
+      if (!r.ok()) return rpc::make_reply(bad_body());
+      auto v = db.attr_get(cu, name);
+      if (!v.ok()) return rpc::make_reply(v.status());
+      return rpc::make_reply(Status::OK(), 0, 0, v.value());
+    }
+    case Op::kAttrDel: {
+      Uuid cu = r.uuid();
+      std::string name = r.str();
+      if (!r.ok()) return rpc::make_reply(bad_body());
+      return rpc::make_reply(db.attr_del(cu, name));
+    }
+    case Op::kAttrList: {
+      Uuid cu = r.uuid();
+      auto v = db.attr_list(cu);
+      if (!v.ok()) return rpc::make_reply(v.status());
+      return rpc::make_reply(Status::OK(), 0, 0, encode_keys(v.value()));
+    }
+    default:
+      return rpc::make_reply(Status(EDAOS_NOTSUP, "unknown container op"));
+  }
+}
+
+std::string Server::op_io(Op op, Reader& r, const rpc::Incoming& in) {
+  if (op == Op::kSync || op == Op::kContPurge || op == Op::kListObjects) {
+    Uuid pu = r.uuid();
+    Uuid cu = op == Op::kSync ? Uuid{} : r.uuid();
+    PoolServe* ps = pool(pu);
+    if (!ps) return rpc::make_reply(Status(EDAOS_NONEXIST, "pool not served"));
+    if (op == Op::kListObjects) {
+      std::set<ObjectId> all;
+      for (auto& [id, e] : ps->engines) {
+        auto l = e->list_objects(cu);
+        if (!l.ok()) return rpc::make_reply(l.status());
+        all.insert(l->begin(), l->end());
+      }
+      Writer w;
+      w.put<uint32_t>(static_cast<uint32_t>(all.size()));
+      for (auto& o : all) w.oid(o);
+      return rpc::make_reply(Status::OK(), 0, 0, w.buf());
+    }
+    for (auto& [id, e] : ps->engines) {
+      Status st = op == Op::kSync ? e->sync() : e->cont_destroy(cu);
+      if (!st.ok()) return rpc::make_reply(st.with_context("engine " + std::to_string(id)));
+    }
+    return rpc::make_reply(Status::OK());
+  }
+
+  rpc::ShardAddr a = rpc::ShardAddr::decode(r);
+  if (!r.ok()) return rpc::make_reply(bad_body());
+  Status st;
+  vos::Engine* e = engine(a.pool, a.engine, &st);
+  if (!e) return rpc::make_reply(st);
+  vos::ShardRef ref = shard_ref(a);
+
+  switch (op) {
+    case Op::kArrayWrite: {
+      rpc::CsumWire cw = rpc::CsumWire::decode(r);
+      uint64_t off = r.get<uint64_t>();
+      bool has_csum = r.get<uint8_t>() != 0;
+      uint64_t in_csum = r.get<uint64_t>();
+      uint64_t logical_end = r.get<uint64_t>();
+      if (!r.ok()) return rpc::make_reply(bad_body());
+      const uint64_t* pc = has_csum && cw.srv_verify ? &in_csum : nullptr;
+      return rpc::make_reply(
+          e->array_write(ref, off, in.bulk(), in.bulk_len(), csum_spec(cw), pc, logical_end));
+    }
+    case Op::kArrayRead: {
+      rpc::CsumWire cw = rpc::CsumWire::decode(r);
+      uint64_t off = r.get<uint64_t>(), len = r.get<uint64_t>();
+      if (!r.ok() || len > (uint64_t{1} << 31)) return rpc::make_reply(bad_body());
+      std::string buf(sizeof(rpc::ReplyHeader) + len, '\0');
+      uint64_t out_csum = 0;
+      Status rs = e->array_read(ref, off, len, buf.data() + sizeof(rpc::ReplyHeader),
+                                csum_spec(cw), cw.type != CsumType::kOff ? &out_csum : nullptr);
+      if (!rs.ok()) return rpc::make_reply(rs);
+      rpc::ReplyHeader h{};
+      h.status = EDAOS_OK;
+      h.value = out_csum;
+      h.payload_len = len;
+      std::memcpy(buf.data(), &h, sizeof h);
+      return buf;
+    }
+    case Op::kArrayPunch: {
+      uint64_t off = r.get<uint64_t>(), len = r.get<uint64_t>();
+      if (!r.ok()) return rpc::make_reply(bad_body());
+      return rpc::make_reply(e->array_punch(ref, off, len));
+    }
+    case Op::kArrayTruncate: {
+      uint64_t local = r.get<uint64_t>(), logical = r.get<uint64_t>();
+      if (!r.ok()) return rpc::make_reply(bad_body());
+      return rpc::make_reply(e->array_truncate(ref, local, logical));
+    }
+    case Op::kArraySize: {
+      auto v = e->array_logical_end(ref);
+      if (!v.ok()) return rpc::make_reply(v.status());
+      return rpc::make_reply(Status::OK(), v.value());
+    }
+    case Op::kKvPut: {
+      rpc::CsumWire cw = rpc::CsumWire::decode(r);
+      uint32_t flags = r.get<uint32_t>();
+      std::string dkey = r.str(), akey = r.str(), value = r.str();
+      if (!r.ok()) return rpc::make_reply(bad_body());
+      return rpc::make_reply(e->kv_put(ref, dkey, akey, value, flags, csum_spec(cw)));
+    }
+    case Op::kKvGet: {
+      rpc::CsumWire cw = rpc::CsumWire::decode(r);
+      std::string dkey = r.str(), akey = r.str();
+      if (!r.ok()) return rpc::make_reply(bad_body());
+      auto v = e->kv_get(ref, dkey, akey, csum_spec(cw));
+      if (!v.ok()) return rpc::make_reply(v.status());
+      return rpc::make_reply(Status::OK(), 0, 0, v.value());
+    }
+    case Op::kKvRemove: {
+      std::string dkey = r.str(), akey = r.str();
+      if (!r.ok()) return rpc::make_reply(bad_body());
+      return rpc::make_reply(e->kv_remove(ref, dkey, akey));
+    }
+    case Op::kKvListDkeys:
+    case Op::kKvListAkeys: {
+      std::string dkey = op == Op::kKvListAkeys ? r.str() : std::string();
+      std::string anchor = r.str();
+      uint32_t max = r.get<uint32_t>();
+      if (!r.ok()) return rpc::make_reply(bad_body());
+      bool eof = false;
+      auto keys = op == Op::kKvListDkeys ? e->kv_list_dkeys(ref, anchor, max, &eof)
+                                         : e->kv_list_akeys(ref, dkey, anchor, max, &eof);
+      if (!keys.ok()) return rpc::make_reply(keys.status());
+      return rpc::make_reply(Status::OK(), eof ? 1 : 0, 0, encode_keys(keys.value()));
+    }
+    case Op::kObjPunch:
+      return rpc::make_reply(e->obj_punch(ref));
+    default:
+      return rpc::make_reply(Status(EDAOS_NOTSUP, "unknown op " + std::to_string(in.hdr.op)));
+  }
+}
+
+std::string Server::op_lock(Reader& r, const rpc::Incoming& in, bool* deferred) {
+  std::string key = r.str();
+  if (!r.ok()) return rpc::make_reply(bad_body());
+  auto it = locks_.find(key);
+  if (it == locks_.end()) {
+    locks_.emplace(std::move(key), std::deque<std::pair<int, int>>{});
+    return rpc::make_reply(Status::OK());
+  }
+  it->second.emplace_back(in.source, in.hdr.reply_tag);
+  *deferred = true;
+  return {};
+}
+
+std::string Server::op_unlock(Reader& r) {
+  std::string key = r.str();
+  if (!r.ok()) return rpc::make_reply(bad_body());
+  auto it = locks_.find(key);
+  if (it == locks_.end()) return rpc::make_reply(Status(EDAOS_INVAL, "unlock of a free lock"));
+  if (it->second.empty()) {
+    locks_.erase(it);
+  } else {
+    auto [rank, tag] = it->second.front();
+    it->second.pop_front();
+    t_->reply(rank, tag, rpc::make_reply(Status::OK()));  // grant to the next waiter
+  }
+  return rpc::make_reply(Status::OK());
+}
+
+}  // namespace edaos::objstore::server

@@ -1,0 +1,446 @@
+// Multi-rank tests of the object store through its C++ API: pools, containers, every object
+// class, concurrent partial-stripe writers, engines down, corrupted cells, KV semantics.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <numeric>
+
+#include "mpi_support.hpp"
+
+using namespace edaos;
+using namespace edaos::objstore;
+using namespace edaos::test;
+
+namespace {
+
+class ObjstoreEnv : public ::testing::Environment {
+ public:
+  void SetUp() override {
+    Status st = init(MPI_COMM_WORLD);
+    ASSERT_TRUE(st.ok()) << st.to_string();
+  }
+  void TearDown() override { (void)finalize(); }
+};
+[[maybe_unused]] auto* const g_env = ::testing::AddGlobalTestEnvironment(new ObjstoreEnv);
+
+constexpr uint32_t kEngines = 6;
+constexpr uint32_t kTargets = 2;
+
+// A pool of kEngines engines in a fresh directory, connected by every rank.
+class PoolTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::make_unique<SharedTmpDir>("pool");
+    ASSERT_FALSE(dir_->path().empty());
+    path_ = dir_->path() + "/pool";
+    PoolCreateOptions o;
+    o.engines = kEngines;
+    o.targets = kTargets;
+    EDAOS_ASSERT_OK(Pool::create(path_, o, MPI_COMM_WORLD));
+    auto p = Pool::connect(path_, MPI_COMM_WORLD);
+    ASSERT_TRUE(p.ok()) << p.status().to_string();
+    pool_ = p.value();
+  }
+  void TearDown() override {
+    if (pool_) EDAOS_EXPECT_OK(pool_->disconnect());
+    pool_.reset();
+    dir_.reset();
+  }
+
+  // Rank 0 creates, then every rank opens, a container with `props`.
+  std::shared_ptr<Container> make_cont(const std::string& label, const std::string& props) {
+    Status st;
+    if (rank() == 0) {
+      ContainerProps p;
+      st = apply_properties(&p, props);
+      if (st.ok()) {
+        auto c = pool_->cont_create(label, p);
+        st = c.status();
+      }
+    }
+    int code = st.code();
+    MPI_Bcast(&code, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    EXPECT_EQ(code, EDAOS_OK) << st.to_string();
+    if (code != EDAOS_OK) return nullptr;
+    auto c = pool_->cont_open(label);
+    EXPECT_TRUE(c.ok()) << c.status().to_string();
+    return c.ok() ? c.value() : nullptr;
+  }
+
+  ObjectId new_oid(Container& c, const std::string& cls, ObjType type) {
+    ObjectId o;
+    if (rank() == 0) {
+      auto oc = ObjClass::parse(cls);
+      EXPECT_TRUE(oc.ok()) << oc.status().to_string();
+      auto r = c.alloc_oid(oc.value(), type);
+      EXPECT_TRUE(r.ok()) << r.status().to_string();
+      if (r.ok()) o = r.value();
+    }
+    return bcast_oid(o);
+  }
+
+  std::unique_ptr<SharedTmpDir> dir_;
+  std::string path_;
+  std::shared_ptr<Pool> pool_;
+};
+
+TEST_F(PoolTest, CreateConnectQuery) {
+  auto q = pool_->query();
+  ASSERT_TRUE(q.ok()) << q.status().to_string();
+  EXPECT_EQ(q->engines, kEngines);
+  EXPECT_EQ(q->targets, kEngines * kTargets);
+  EXPECT_EQ(q->engines_down, 0u);
+  EXPECT_GT(q->total, 0u);
+  EXPECT_LE(q->free, q->total);
+  // A second create over an existing pool is refused.
+  Status st = Pool::create(path_, PoolCreateOptions{}, MPI_COMM_WORLD);
+  EXPECT_EQ(st.code(), EDAOS_EXIST) << st.to_string();
+  // Connecting to a directory with no pool names the path.
+  auto none = Pool::connect(dir_->path() + "/nothing-here", MPI_COMM_WORLD);
+  ASSERT_FALSE(none.ok());
+  EXPECT_EQ(none.status().code(), EDAOS_NONEXIST);
+  EXPECT_NE(none.status().message().find("nothing-here"), std::string::npos);
+}
+
+TEST_F(PoolTest, ContainerLifecycleAndProperties) {
+  auto c = make_cont("c1", "rd_fac:1,ec_cell_sz:4096,cksum:crc32,srv_cksum:on");
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->props().rd_fac, 1u);
+  EXPECT_EQ(c->props().ec_cell_sz, 4096u);
+  EXPECT_EQ(c->props().cksum, CsumType::kCrc32);
+  EXPECT_TRUE(c->props().srv_cksum);
+  auto by_uuid = pool_->cont_open(c->uuid().to_string());
+  ASSERT_TRUE(by_uuid.ok()) << by_uuid.status().to_string();
+  EXPECT_EQ(by_uuid.value()->props().label, "c1");
+  MPI_Barrier(MPI_COMM_WORLD);
+  if (rank() == 0) {
+    // Label taken.
+    auto dup = pool_->cont_create("c1", ContainerProps{});
+    EXPECT_EQ(dup.status().code(), EDAOS_EXIST) << dup.status().to_string();
+    // Bad properties name the key and value.
+    ContainerProps p;
+    Status st = apply_properties(&p, "rd_fac:9");
+    EXPECT_EQ(st.code(), EDAOS_INVAL);
+    EXPECT_NE(st.message().find("rd_fac"), std::string::npos) << st.message();
+    st = apply_properties(&p, "bogus:1");
+    EXPECT_EQ(st.code(), EDAOS_INVAL);
+    EXPECT_NE(st.message().find("bogus"), std::string::npos) << st.message();
+    // A file class wider than the pool is refused at creation, naming both numbers.
+    ContainerProps wide;
+    ASSERT_TRUE(apply_properties(&wide, "rd_fac:2").ok());
+    wide.file_oclass = "EC_8P2GX";
+    auto w = pool_->cont_create("wide", wide);
+    ASSERT_EQ(w.status().code(), EDAOS_NOENGINE) << w.status().to_string();
+    EXPECT_NE(w.status().message().find("10"), std::string::npos) << w.status().message();
+    EXPECT_NE(w.status().message().find("6"), std::string::npos) << w.status().message();
+    // A class weaker than rd_fac is refused.
+    ContainerProps weak;
+    ASSERT_TRUE(apply_properties(&weak, "rd_fac:2").ok());
+    weak.file_oclass = "RP_2G1";
+    EXPECT_EQ(pool_->cont_create("weak", weak).status().code(), EDAOS_INVAL);
+    // set-prop persists.
+    EDAOS_EXPECT_OK(c->set_prop("label", "renamed"));
+    auto again = pool_->cont_open("renamed");
+    ASSERT_TRUE(again.ok()) << again.status().to_string();
+    EXPECT_EQ(pool_->cont_open("c1").status().code(), EDAOS_NONEXIST);
+    auto l = pool_->cont_list();
+    ASSERT_TRUE(l.ok());
+    ASSERT_EQ(l->size(), 1u);
+    EXPECT_EQ(l->at(0).second, "renamed");
+    EDAOS_EXPECT_OK(c->attr_set("user.a", "1"));
+    auto a = c->attr_get("user.a");
+    ASSERT_TRUE(a.ok());
+    EXPECT_EQ(a.value(), "1");
+    EDAOS_EXPECT_OK(pool_->cont_destroy("renamed"));
+    EXPECT_EQ(pool_->cont_open("renamed").status().code(), EDAOS_NONEXIST);
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+}
+
+// Every rank writes its own region in odd-sized pieces (full and partial stripes, chunk
+// boundaries), then every rank reads the whole object back.
+class ClassTest : public PoolTest, public ::testing::WithParamInterface<const char*> {};
+
+TEST_P(ClassTest, WriteReadEveryRankRegion) {
+  auto c = make_cont("cls", "ec_cell_sz:4096,chunk_size:32768,cksum:crc32c,srv_cksum:on");
+  ASSERT_TRUE(c);
+  ObjectId oid = new_oid(*c, GetParam(), ObjType::kArray);
+  auto arr = c->open_array(oid);
+  ASSERT_TRUE(arr.ok()) << arr.status().to_string();
+  const uint64_t region = 3 * 32768 + 12345;
+  const uint64_t seed = oid.lo;
+  uint64_t base = static_cast<uint64_t>(rank()) * region;
+  std::vector<uint8_t> buf(region);
+  fill(buf, base, seed);
+  // Pieces: 1 byte, 7000, a 3-iovec piece, then the rest.
+  size_t pos = 0;
+  EDAOS_ASSERT_OK(arr.value()->write(base, buf.data(), 1));
+  pos = 1;
+  EDAOS_ASSERT_OK(arr.value()->write(base + pos, buf.data() + pos, 7000));
+  pos += 7000;
+  ConstIoVec three[3] = {{buf.data() + pos, 100}, {buf.data() + pos + 100, 20000},
+                         {buf.data() + pos + 20100, 3}};
+  EDAOS_ASSERT_OK(arr.value()->write(base + pos, three, 3));
+  pos += 20103;
+  EDAOS_ASSERT_OK(arr.value()->write(base + pos, buf.data() + pos, region - pos));
+  MPI_Barrier(MPI_COMM_WORLD);
+
+  uint64_t total = region * static_cast<uint64_t>(nranks());
+  auto size = arr.value()->get_size();
+  ASSERT_TRUE(size.ok()) << size.status().to_string();
+  EXPECT_EQ(size.value(), total);
+  std::vector<uint8_t> all(total);
+  EDAOS_ASSERT_OK(arr.value()->read(0, all.data(), all.size()));
+  EXPECT_EQ(first_mismatch(all, 0, seed), -1);
+  // Scattered read into two iovecs crossing a cell boundary.
+  std::vector<uint8_t> a(5000), b(3000);
+  IoVec two[2] = {{a.data(), a.size()}, {b.data(), b.size()}};
+  EDAOS_ASSERT_OK(arr.value()->read(4000, two, 2));
+  EXPECT_EQ(first_mismatch(a, 4000, seed), -1);
+  EXPECT_EQ(first_mismatch(b, 9000, seed), -1);
+  // Beyond the end reads zeros.
+  std::vector<uint8_t> z(100, 0xff);
+  EDAOS_ASSERT_OK(arr.value()->read(total + 5, z.data(), z.size()));
+  EXPECT_EQ(std::count(z.begin(), z.end(), 0), 100);
+}
+
+INSTANTIATE_TEST_SUITE_P(Classes, ClassTest,
+                         ::testing::Values("S1", "S2", "SX", "RP_2G1", "RP_3G1", "RP_2GX",
+                                           "EC_2P1G1", "EC_2P2G1", "EC_2P1GX", "EC_4P1G1",
+                                           "EC_4P2G1", "EC_4P2GX"),
+                         [](const auto& info) { return std::string(info.param); });
+
+// Ranks write interleaved 1000-byte pieces of the same stripes concurrently: every write is
+// a partial stripe of another rank's stripe. The data and the parity must both be right
+// (checked by reading again with two engines treated as down).
+TEST_F(PoolTest, ConcurrentPartialStripeWriters) {
+  auto c = make_cont("pstripe", "ec_cell_sz:4096,chunk_size:65536");
+  ASSERT_TRUE(c);
+  ObjectId oid = new_oid(*c, "EC_4P2G1", ObjType::kArray);
+  auto arr = c->open_array(oid);
+  ASSERT_TRUE(arr.ok());
+  const uint64_t piece = 1000, pieces = 200;
+  const uint64_t seed = 77;
+  std::vector<uint8_t> buf(piece);
+  for (uint64_t j = static_cast<uint64_t>(rank()); j < pieces;
+       j += static_cast<uint64_t>(nranks())) {
+    fill(buf, j * piece, seed);
+    EDAOS_ASSERT_OK(arr.value()->write(j * piece, buf.data(), piece));
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+  std::vector<uint8_t> all(piece * pieces);
+  EDAOS_ASSERT_OK(arr.value()->read(0, all.data(), all.size()));
+  EXPECT_EQ(first_mismatch(all, 0, seed), -1);
+  EXPECT_GT(stats().partial_stripe_writes, 0u);
+
+  // Parity check: a second connection that treats two engines as down must rebuild the same
+  // bytes from parity.
+  MPI_Barrier(MPI_COMM_WORLD);
+  setenv("EDAOS_ENGINES_DOWN", "0,3", 1);
+  auto p2 = Pool::connect(path_, MPI_COMM_WORLD);
+  unsetenv("EDAOS_ENGINES_DOWN");
+  ASSERT_TRUE(p2.ok()) << p2.status().to_string();
+  auto q = p2.value()->query();
+  ASSERT_TRUE(q.ok());
+  EXPECT_EQ(q->engines_down, 2u);
+  auto c2 = p2.value()->cont_open("pstripe");
+  ASSERT_TRUE(c2.ok());
+  auto arr2 = c2.value()->open_array(oid);
+  ASSERT_TRUE(arr2.ok());
+  std::vector<uint8_t> again(all.size());
+  uint64_t degraded_before = stats().degraded_reads;
+  EDAOS_ASSERT_OK(arr2.value()->read(0, again.data(), again.size()));
+  EXPECT_EQ(first_mismatch(again, 0, seed), -1);
+  EXPECT_GT(stats().degraded_reads, degraded_before);
+  EDAOS_EXPECT_OK(p2.value()->disconnect());
+}
+
+// p engines down: reads rebuild; p+1 down: a clear DEGRADED error, never wrong data.
+TEST_F(PoolTest, ReadsSurviveParityCountEnginesDown) {
+  auto c = make_cont("down", "ec_cell_sz:8192,chunk_size:65536");
+  ASSERT_TRUE(c);
+  ObjectId ec = new_oid(*c, "EC_4P2G1", ObjType::kArray);
+  ObjectId rp = new_oid(*c, "RP_3G1", ObjType::kArray);
+  const uint64_t len = 300000, seed = 5;
+  std::vector<uint8_t> data(len);
+  fill(data, 0, seed);
+  if (rank() == 0) {
+    for (ObjectId o : {ec, rp}) {
+      auto a = c->open_array(o);
+      ASSERT_TRUE(a.ok());
+      EDAOS_ASSERT_OK(a.value()->write(0, data.data(), len));
+    }
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+  struct Case {
+    const char* down;
+    bool ec_ok, rp_ok;
+  } cases[] = {{"1", true, true}, {"2,5", true, true}, {"0,1,2", false, true},
+               {"0,1,2,3,4,5", false, false}};
+  for (const Case& k : cases) {
+    setenv("EDAOS_ENGINES_DOWN", k.down, 1);
+    auto p2 = Pool::connect(path_, MPI_COMM_WORLD);
+    unsetenv("EDAOS_ENGINES_DOWN");
+    ASSERT_TRUE(p2.ok()) << p2.status().to_string();
+    auto c2 = p2.value()->cont_open("down");
+    ASSERT_TRUE(c2.ok());
+    for (auto [o, expect_ok] : {std::pair{ec, k.ec_ok}, std::pair{rp, k.rp_ok}}) {
+      auto a = c2.value()->open_array(o);
+      ASSERT_TRUE(a.ok());
+      std::vector<uint8_t> got(len);
+      Status st = a.value()->read(0, got.data(), len);
+      if (expect_ok) {
+        EXPECT_TRUE(st.ok()) << "down=" << k.down << " " << o.to_string() << ": "
+                             << st.to_string();
+        EXPECT_EQ(first_mismatch(got, 0, seed), -1) << "down=" << k.down;
+      } else {
+        EXPECT_EQ(st.code(), EDAOS_DEGRADED) << "down=" << k.down << ": " << st.to_string();
+      }
+    }
+    EDAOS_EXPECT_OK(p2.value()->disconnect());
+  }
+}
+
+// Finds the file holding shard `shard` of `oid` under the pool directory.
+std::string find_shard_file(const std::string& pool, ObjectId oid, uint32_t shard) {
+  std::string name = oid.to_string() + "." + std::to_string(shard);
+  for (auto& e : std::filesystem::recursive_directory_iterator(pool))
+    if (e.is_regular_file() && e.path().filename() == name) return e.path().string();
+  return {};
+}
+
+void flip_byte(const std::string& file, off_t off) {
+  int fd = open(file.c_str(), O_RDWR);
+  ASSERT_GE(fd, 0) << file;
+  unsigned char b = 0;
+  ASSERT_EQ(pread(fd, &b, 1, off), 1);
+  b ^= 0x5a;
+  ASSERT_EQ(pwrite(fd, &b, 1, off), 1);
+  close(fd);
+}
+
+// A corrupted cell on disk is detected, rebuilt from parity and repaired; without redundancy
+// it is an error, never wrong data.
+TEST_F(PoolTest, CorruptedCellDetectedRebuiltRepaired) {
+  auto c = make_cont("csum", "ec_cell_sz:4096,chunk_size:65536,cksum:crc32,srv_cksum:on");
+  ASSERT_TRUE(c);
+  ObjectId ec = new_oid(*c, "EC_2P1G1", ObjType::kArray);
+  ObjectId s1 = new_oid(*c, "S1", ObjType::kArray);
+  const uint64_t len = 40000, seed = 9;
+  std::vector<uint8_t> data(len);
+  fill(data, 0, seed);
+  if (rank() == 0) {
+    for (ObjectId o : {ec, s1}) {
+      auto a = c->open_array(o);
+      ASSERT_TRUE(a.ok());
+      EDAOS_ASSERT_OK(a.value()->write(0, data.data(), len));
+    }
+    EDAOS_ASSERT_OK(c->sync());
+    std::string f = find_shard_file(path_, ec, 0);
+    ASSERT_FALSE(f.empty()) << "no shard file for " << ec.to_string();
+    flip_byte(f, 100);
+    std::string g = find_shard_file(path_, s1, 0);
+    ASSERT_FALSE(g.empty());
+    flip_byte(g, 100);
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+  if (rank() == 0) {
+    Stats before = stats();
+    auto a = c->open_array(ec);
+    std::vector<uint8_t> got(len);
+    EDAOS_ASSERT_OK(a.value()->read(0, got.data(), len));
+    EXPECT_EQ(first_mismatch(got, 0, seed), -1);
+    Stats after = stats();
+    EXPECT_GT(after.repairs, before.repairs);
+    // Repaired: a second read needs no rebuild.
+    std::fill(got.begin(), got.end(), 0);
+    EDAOS_ASSERT_OK(a.value()->read(0, got.data(), len));
+    EXPECT_EQ(first_mismatch(got, 0, seed), -1);
+    EXPECT_EQ(stats().repairs, after.repairs);
+
+    auto b = c->open_array(s1);
+    Status st = b.value()->read(0, got.data(), len);
+    EXPECT_FALSE(st.ok());
+    EXPECT_TRUE(st.code() == EDAOS_CSUM || st.code() == EDAOS_DEGRADED) << st.to_string();
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+}
+
+TEST_F(PoolTest, PunchTruncateExtend) {
+  auto c = make_cont("sz", "ec_cell_sz:4096,chunk_size:32768");
+  ASSERT_TRUE(c);
+  for (const char* cls : {"EC_2P1G1", "RP_2G1", "S2"}) {
+    ObjectId o = new_oid(*c, cls, ObjType::kArray);
+    if (rank() != 0) continue;
+    auto a = c->open_array(o);
+    ASSERT_TRUE(a.ok());
+    const uint64_t len = 100000;
+    std::vector<uint8_t> data(len);
+    fill(data, 0, 3);
+    EDAOS_ASSERT_OK(a.value()->write(0, data.data(), len));
+    EDAOS_ASSERT_OK(a.value()->punch(1000, 50000));
+    std::vector<uint8_t> got(len);
+    EDAOS_ASSERT_OK(a.value()->read(0, got.data(), len));
+    for (uint64_t i = 0; i < len; ++i) {
+      uint8_t want = i >= 1000 && i < 51000 ? 0 : data[i];
+      ASSERT_EQ(got[i], want) << cls << " at " << i;
+    }
+    EDAOS_ASSERT_OK(a.value()->set_size(70001));
+    EXPECT_EQ(a.value()->get_size().value(), 70001u) << cls;
+    EDAOS_ASSERT_OK(a.value()->set_size(200000));
+    EXPECT_EQ(a.value()->get_size().value(), 200000u) << cls;
+    std::vector<uint8_t> tail(200000 - 70001, 0xee);
+    EDAOS_ASSERT_OK(a.value()->read(70001, tail.data(), tail.size()));
+    EXPECT_EQ(static_cast<size_t>(std::count(tail.begin(), tail.end(), 0)), tail.size()) << cls;
+    EDAOS_ASSERT_OK(a.value()->destroy());
+    EXPECT_EQ(a.value()->get_size().value(), 0u) << cls;
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+}
+
+TEST_F(PoolTest, KvSemanticsAndExclusiveInsert) {
+  auto c = make_cont("kv", "rd_fac:1");
+  ASSERT_TRUE(c);
+  ObjectId o = new_oid(*c, "RP_2GX", ObjType::kMultiLevel);
+  auto kv = c->open_kv(o);
+  ASSERT_TRUE(kv.ok()) << kv.status().to_string();
+  // All ranks insert the same key: exactly one wins, the rest see EXIST.
+  Status st = kv.value()->put("shared", "a", "from " + std::to_string(rank()), KV::kInsertOnly);
+  int won = st.ok() ? 1 : 0, total = 0;
+  EXPECT_TRUE(st.ok() || st.code() == EDAOS_EXIST) << st.to_string();
+  MPI_Allreduce(&won, &total, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
+  EXPECT_EQ(total, 1);
+  // Each rank writes its own keys; everyone lists them with small pages.
+  for (int i = 0; i < 25; ++i)
+    EDAOS_ASSERT_OK(kv.value()->put("k" + std::to_string(rank()) + "_" + std::to_string(i), "v",
+                                    std::to_string(i)));
+  MPI_Barrier(MPI_COMM_WORLD);
+  std::vector<std::string> keys;
+  std::string anchor;
+  for (bool eof = false; !eof;) {
+    auto page = kv.value()->list_dkeys(anchor, 7, &eof);
+    ASSERT_TRUE(page.ok()) << page.status().to_string();
+    ASSERT_LE(page->size(), 7u);
+    for (auto& k : page.value()) keys.push_back(k);
+    if (!page->empty()) anchor = page->back();
+  }
+  EXPECT_EQ(keys.size(), static_cast<size_t>(25 * nranks() + 1));
+  EXPECT_TRUE(std::is_sorted(keys.begin(), keys.end()));
+  auto v = kv.value()->get("k0_3", "v");
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(v.value(), "3");
+  MPI_Barrier(MPI_COMM_WORLD);
+  if (rank() == 0) {
+    EDAOS_EXPECT_OK(kv.value()->remove("k0_3", ""));
+    EXPECT_EQ(kv.value()->get("k0_3", "v").status().code(), EDAOS_NONEXIST);
+    EXPECT_EQ(kv.value()->remove("k0_3", "").status().code(), EDAOS_NONEXIST);
+    EXPECT_EQ(kv.value()->put("new", "a", "x", KV::kUpdateOnly).code(), EDAOS_NONEXIST);
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+}
+
+}  // namespace

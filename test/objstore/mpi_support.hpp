@@ -1,0 +1,97 @@
+// Helpers shared by the multi-rank objstore tests.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <mpi.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "edaos/objstore/objstore.hpp"
+
+namespace edaos::test {
+
+inline int rank() {
+  int r = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &r);
+  return r;
+}
+inline int nranks() {
+  int n = 0;
+  MPI_Comm_size(MPI_COMM_WORLD, &n);
+  return n;
+}
+
+// Deterministic non-zero-ish bytes: the value at logical offset x of object `seed`.
+inline uint8_t pattern(uint64_t x, uint64_t seed) {
+  uint64_t v = (x + 1) * 0x9E3779B97F4A7C15ull ^ (seed * 0xC2B2AE3D27D4EB4Full);
+  v ^= v >> 29;
+  return static_cast<uint8_t>(v | 1);
+}
+inline void fill(std::vector<uint8_t>& b, uint64_t off, uint64_t seed) {
+  for (size_t i = 0; i < b.size(); ++i) b[i] = pattern(off + i, seed);
+}
+// Index of the first byte that differs from the pattern, or -1.
+inline int64_t first_mismatch(const std::vector<uint8_t>& b, uint64_t off, uint64_t seed) {
+  for (size_t i = 0; i < b.size(); ++i)
+    if (b[i] != pattern(off + i, seed)) return static_cast<int64_t>(i);
+  return -1;
+}
+
+// A fresh directory made by rank 0 and shared with every rank; removed at the end.
+class SharedTmpDir {
+ public:
+  explicit SharedTmpDir(const char* tag) {
+    char buf[4096] = {};
+    if (rank() == 0) {
+      const char* base = getenv("TMPDIR");
+      std::string t = std::string(base && *base ? base : "/tmp") + "/edaos-" + tag + "-XXXXXX";
+      std::snprintf(buf, sizeof buf, "%s", t.c_str());
+      if (!mkdtemp(buf)) buf[0] = '\0';
+    }
+    MPI_Bcast(buf, sizeof buf, MPI_CHAR, 0, MPI_COMM_WORLD);
+    path_ = buf;
+  }
+  ~SharedTmpDir() {
+    MPI_Barrier(MPI_COMM_WORLD);
+    if (rank() == 0 && !path_.empty() && !getenv("EDAOS_TEST_KEEP")) {
+      std::error_code ec;
+      std::filesystem::remove_all(path_, ec);
+    }
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+#define EDAOS_ASSERT_OK(expr)                                   \
+  do {                                                          \
+    ::edaos::Status st_ = (expr);                               \
+    ASSERT_TRUE(st_.ok()) << #expr << ": " << st_.to_string();  \
+  } while (0)
+#define EDAOS_EXPECT_OK(expr)                                   \
+  do {                                                          \
+    ::edaos::Status st_ = (expr);                               \
+    EXPECT_TRUE(st_.ok()) << #expr << ": " << st_.to_string();  \
+  } while (0)
+
+// Broadcasts an object ID from rank 0.
+inline objstore::ObjectId bcast_oid(objstore::ObjectId o) {
+  uint64_t v[2] = {o.hi, o.lo};
+  MPI_Bcast(v, 2, MPI_UINT64_T, 0, MPI_COMM_WORLD);
+  return objstore::ObjectId{v[0], v[1]};
+}
+
+// Every rank's boolean, AND-ed.
+inline bool all_true(bool b) {
+  int in = b ? 1 : 0, out = 0;
+  MPI_Allreduce(&in, &out, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+  return out != 0;
+}
+
+}  // namespace edaos::test
