@@ -47,18 +47,6 @@ namespace {
 
 // ISA-L takes int lengths; longer regions are processed in pieces of this size.
 constexpr size_t kMaxIsalChunk = size_t{1} << 30;
-// Block size for the multi-source XOR so the destination stays in L1.
-constexpr size_t kXorBlock = 16 * 1024;
-
-// dst = src[0] ^ ... ^ src[n-1], blockwise.
-void xor_sources(int n, const uint8_t* const* src, uint8_t* dst, size_t len) {
-  for (size_t off = 0; off < len; off += kXorBlock) {
-    const size_t b = std::min(kXorBlock, len - off);
-    if (dst + off != src[0] + off) std::memmove(dst + off, src[0] + off, b);
-    for (int i = 1; i < n; i++) gf::xor_region(src[i] + off, dst + off, b);
-  }
-}
-
 int popcount64(uint64_t v) { return __builtin_popcountll(v); }
 
 }  // namespace
@@ -210,7 +198,7 @@ void Codec::apply_rows(int nrows, const uint8_t* rows, const uint8_t* isal_tbls,
 void Codec::encode(const uint8_t* const* data, uint8_t* const* parity, size_t len) const {
   if (p_ == 0 || len == 0) return;
   if (p_ == 1) {  // the p == 1 row is all ones
-    xor_sources(k_, data, parity[0], len);
+    gf::xor_sources(k_, data, parity[0], len);
     return;
   }
   apply_rows(p_, matrix_.data() + k_ * k_, encode_tbls_.data(), data, parity, len);
@@ -309,7 +297,7 @@ Status Codec::decode(uint8_t* const* cells, const bool* present, size_t len) con
         target = i;
       }
     }
-    xor_sources(n, src, cells[target], len);
+    gf::xor_sources(n, src, cells[target], len);
     return Status::OK();
   }
 

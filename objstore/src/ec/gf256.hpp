@@ -34,6 +34,8 @@ bool invert(uint8_t* a, uint8_t* out, int n);
 void mul_xor_region(uint8_t c, const uint8_t* src, uint8_t* dst, size_t len);
 // dst[i] = c * src[i] for i < len.
 void mul_set_region(uint8_t c, const uint8_t* src, uint8_t* dst, size_t len);
+// dst[i] = src[0][i] ^ ... ^ src[n-1][i] for i < len (n >= 1). dst may be one of the sources.
+void xor_sources(int n, const uint8_t* const* src, uint8_t* dst, size_t len);
 // dst[i] ^= src[i] for i < len.
 void xor_region(const uint8_t* src, uint8_t* dst, size_t len);
 
