@@ -94,22 +94,17 @@ bool invert(uint8_t* a, uint8_t* out, int n) {
   return true;
 }
 
-// 64 bytes per step as a GCC/clang vector; with target_clones the loader picks the widest
-// ISA the CPU has (one binary, no -march). Single pass: every source is read once and the
-// destination written once, which beats ISA-L's dot product for an all-ones row.
+namespace {
+
+// 64 bytes per step as a GCC/clang vector. Single pass: every source is read once and the
+// destination written once, which beats ISA-L's dot product for an all-ones row. The body is
+// compiled three times (baseline, AVX2, AVX-512) and picked once with __builtin_cpu_supports.
+// Not target_clones: its IFUNC resolver runs before the ThreadSanitizer runtime is up and
+// crashes TSan builds at load time.
 typedef uint64_t V64 __attribute__((vector_size(64), aligned(1)));
 
-#if defined(__x86_64__) && defined(__ELF__) && defined(__has_attribute)
-#if __has_attribute(target_clones)
-#define EDAOS_EC_XOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#endif
-#endif
-#ifndef EDAOS_EC_XOR_CLONES
-#define EDAOS_EC_XOR_CLONES
-#endif
-
-EDAOS_EC_XOR_CLONES
-void xor_sources(int n, const uint8_t* const* src, uint8_t* dst, size_t len) {
+__attribute__((always_inline)) inline void xor_body(int n, const uint8_t* const* src, uint8_t* dst,
+                                                    size_t len) {
   size_t off = 0;
   for (; off + sizeof(V64) <= len; off += sizeof(V64)) {
     V64 acc, v;
@@ -125,6 +120,37 @@ void xor_sources(int n, const uint8_t* const* src, uint8_t* dst, size_t len) {
     for (int i = 1; i < n; i++) a ^= src[i][off];
     dst[off] = a;
   }
+}
+
+using XorFn = void (*)(int, const uint8_t* const*, uint8_t*, size_t);
+
+void xor_default(int n, const uint8_t* const* src, uint8_t* dst, size_t len) {
+  xor_body(n, src, dst, len);
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+__attribute__((target("avx2"))) void xor_avx2(int n, const uint8_t* const* src, uint8_t* dst,
+                                              size_t len) {
+  xor_body(n, src, dst, len);
+}
+__attribute__((target("avx512f"))) void xor_avx512(int n, const uint8_t* const* src, uint8_t* dst,
+                                                   size_t len) {
+  xor_body(n, src, dst, len);
+}
+XorFn pick_xor() {
+  if (__builtin_cpu_supports("avx512f")) return xor_avx512;
+  if (__builtin_cpu_supports("avx2")) return xor_avx2;
+  return xor_default;
+}
+#else
+XorFn pick_xor() { return xor_default; }
+#endif
+
+}  // namespace
+
+void xor_sources(int n, const uint8_t* const* src, uint8_t* dst, size_t len) {
+  static const XorFn fn = pick_xor();
+  fn(n, src, dst, len);
 }
 
 void xor_region(const uint8_t* src, uint8_t* dst, size_t len) {
