@@ -74,9 +74,11 @@ Result<Layout> compute_layout(const PoolMap& map, ObjectId oid) {
   // 1. engines by (domain, id); domain index per engine.
   std::vector<uint32_t> by_dom(E);
   std::iota(by_dom.begin(), by_dom.end(), 0u);
-  std::stable_sort(by_dom.begin(), by_dom.end(), [&](uint32_t a, uint32_t b) {
+  auto dom_less = [&](uint32_t a, uint32_t b) {
     return map.engines[a].domain < map.engines[b].domain;
-  });
+  };
+  if (!std::is_sorted(by_dom.begin(), by_dom.end(), dom_less))  // usual maps are domain-major
+    std::stable_sort(by_dom.begin(), by_dom.end(), dom_less);
   std::vector<uint32_t> dom_first, dom_size, dom_of(E);
   for (uint32_t i = 0; i < E; ++i) {
     if (i == 0 || map.engines[by_dom[i]].domain != map.engines[by_dom[i - 1]].domain) {
@@ -122,9 +124,13 @@ Result<Layout> compute_layout(const PoolMap& map, ObjectId oid) {
       const uint64_t s = base + i;
       const auto pos = static_cast<uint32_t>(s % E);
       const auto lap = static_cast<uint32_t>(s / E);
-      uint32_t level = UINT32_MAX;
-      for (uint32_t d = 0; d < D; ++d)
-        if (dom_cnt[d] < dom_size[d]) level = std::min(level, dom_cnt[d] + 1);
+      // With D >= gsz some domain is still unused at every slot, so the level is 1.
+      uint32_t level = 1;
+      if (D < gsz) {
+        level = UINT32_MAX;
+        for (uint32_t d = 0; d < D; ++d)
+          if (dom_cnt[d] < dom_size[d]) level = std::min(level, dom_cnt[d] + 1);
+      }
       uint32_t pick = UINT32_MAX;
       for (int pass = 0; pass < 2 && pick == UINT32_MAX; ++pass)
         for (uint32_t q = 0; q < E; ++q) {
