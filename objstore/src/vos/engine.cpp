@@ -1,0 +1,994 @@
+// Engine storage: sparse shard files per target, checksum sidecars, LMDB for KV and sizes.
+#include "vos/engine.hpp"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cinttypes>
+#include <cstdio>
+#include <cstdlib>
+
+#include "common/log.hpp"
+#include "vos/vos_internal.hpp"
+
+EDAOS_LOG_FACILITY(vos);
+
+namespace edaos::objstore::vos {
+
+using detail::LmdbEnv;
+
+namespace {
+
+enum EngineDb : size_t { kDbMeta = 0, kDbArrays, kDbDkeys, kDbAkeys };
+const std::vector<std::string> kDbNames = {"meta", "arrays", "dkeys", "akeys"};
+
+constexpr char kFormatMagic[] = "EDAOS-ENGINE";
+// Checksum sidecar: 32-byte header, then one 16-byte entry per chunk (see README).
+constexpr char kCsumMagic[8] = {'E', 'D', 'C', 'S', 'U', 'M', '0', '1'};
+constexpr uint32_t kCsumVersion = 1;
+constexpr uint64_t kCsumHdr = 32;
+constexpr uint64_t kCsumEntry = 24;
+constexpr uint32_t kEntryValid = 1;      // `csum` holds the chunk's checksum
+constexpr uint32_t kEntryPrevValid = 2;  // `prev` holds the checksum before the last change
+
+// cont(16) + oid.hi(8 BE) + oid.lo(8 BE) + shard(4 BE)
+std::string shard_key(const ShardRef& r) {
+  std::string k(reinterpret_cast<const char*>(r.cont.b), 16);
+  detail::put_be(&k, r.oid.hi, 8);
+  detail::put_be(&k, r.oid.lo, 8);
+  detail::put_be(&k, r.shard, 4);
+  return k;
+}
+std::string cont_key(const Uuid& u) { return std::string(reinterpret_cast<const char*>(u.b), 16); }
+ObjectId oid_of_key(std::string_view k) {
+  return ObjectId{detail::get_be(k.data() + 16, 8), detail::get_be(k.data() + 24, 8)};
+}
+std::string akey_prefix(const ShardRef& r, std::string_view dkey) {
+  std::string k = shard_key(r);
+  detail::put_be(&k, dkey.size(), 2);
+  k.append(dkey);
+  return k;
+}
+
+uint64_t file_blocks_bytes(int fd) {
+  struct stat st;
+  if (::fstat(fd, &st) != 0) return 0;
+  return static_cast<uint64_t>(st.st_blocks) * 512;
+}
+
+// Allocated bytes of every regular file below `path`.
+uint64_t tree_bytes(const std::string& path) {
+  struct stat st;
+  if (::lstat(path.c_str(), &st) != 0) return 0;
+  if (!S_ISDIR(st.st_mode))
+    return S_ISREG(st.st_mode) ? static_cast<uint64_t>(st.st_blocks) * 512 : 0;
+  uint64_t sum = 0;
+  DIR* d = ::opendir(path.c_str());
+  if (!d) return 0;
+  while (struct dirent* e = ::readdir(d)) {
+    if (!std::strcmp(e->d_name, ".") || !std::strcmp(e->d_name, "..")) continue;
+    sum += tree_bytes(path + "/" + e->d_name);
+  }
+  ::closedir(d);
+  return sum;
+}
+
+Status check_cs(const CsumSpec& cs) {
+  if (cs.type == CsumType::kOff) return Status::OK();
+  if (static_cast<unsigned>(cs.type) > static_cast<unsigned>(CsumType::kCrc64))
+    return Status(EDAOS_INVAL, "unknown checksum type " + std::to_string(unsigned(cs.type)));
+  if (!cs.fn) return Status(EDAOS_INVAL, "checksum type set without a checksum function");
+  if (cs.chunk == 0) return Status(EDAOS_INVAL, "checksum chunk size is 0");
+  return Status::OK();
+}
+
+std::string hex64(uint64_t v) {
+  char b[24];
+  std::snprintf(b, sizeof b, "%016" PRIx64, v);
+  return b;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- open / close
+
+Result<std::unique_ptr<Engine>> Engine::open(const Options& o) {
+  if (o.dir.empty()) return Status(EDAOS_INVAL, "engine directory not set");
+  struct stat st;
+  if (::stat(o.dir.c_str(), &st) != 0) {
+    if (errno == ENOENT && o.create) {
+      EDAOS_RETURN_IF_ERROR(detail::mkdir_p(o.dir));
+      EDAOS_RETURN_IF_ERROR(detail::fsync_path(detail::parent_dir(o.dir)));
+    } else if (errno == ENOENT) {
+      return Status(EDAOS_NONEXIST, "engine directory " + o.dir + " is missing");
+    } else {
+      return Status(EDAOS_IO, "engine directory " + o.dir + ": " + std::strerror(errno));
+    }
+  } else if (!S_ISDIR(st.st_mode)) {
+    return Status(EDAOS_IO, "engine path " + o.dir + " is not a directory");
+  }
+  if (::access(o.dir.c_str(), R_OK | W_OK | X_OK) != 0)
+    return Status(EDAOS_IO,
+                  "engine directory " + o.dir + " is not accessible: " + std::strerror(errno));
+
+  std::unique_ptr<Engine> e(new Engine());
+  e->opts_ = o;
+  auto lock = detail::DirLock::acquire(o.dir + "/LOCK");
+  if (!lock.ok()) {
+    if (lock.status().code() == EDAOS_BUSY) return lock.status();
+    return Status(EDAOS_IO, lock.status().message());
+  }
+  e->lock_ = std::move(lock).value();
+
+  // FORMAT: "EDAOS-ENGINE <version>\nntargets <n>\n"
+  std::string fpath = o.dir + "/FORMAT", text;
+  Status fst = detail::read_file(fpath, &text);
+  if (fst.code() == EDAOS_NONEXIST) {
+    if (!o.create) return Status(EDAOS_NONEXIST, "no engine formatted at " + o.dir);
+    if (o.ntargets == 0) return Status(EDAOS_INVAL, "engine needs at least one target");
+    char buf[128];
+    std::snprintf(buf, sizeof buf, "%s %u\nntargets %u\n", kFormatMagic, kEngineFormatVersion,
+                  o.ntargets);
+    EDAOS_RETURN_IF_ERROR(detail::write_file_atomic(fpath, buf));
+  } else if (!fst.ok()) {
+    return Status(EDAOS_IO, fst.message());
+  } else {
+    unsigned ver = 0, nt = 0;
+    char magic[32] = {};
+    if (std::sscanf(text.c_str(), "%31s %u\nntargets %u", magic, &ver, &nt) != 3 ||
+        std::strcmp(magic, kFormatMagic) != 0 || nt == 0)
+      return Status(EDAOS_FORMAT, fpath + ": not an edaos engine format stamp");
+    if (ver != kEngineFormatVersion)
+      return Status(EDAOS_FORMAT, fpath + ": engine format version " + std::to_string(ver) +
+                                      " is not supported (this build reads version " +
+                                      std::to_string(kEngineFormatVersion) + ")");
+    if (o.ntargets != 0 && o.ntargets != nt)
+      return Status(EDAOS_INVAL, "engine " + o.dir + " has " + std::to_string(nt) +
+                                     " targets, opened with " + std::to_string(o.ntargets));
+    e->opts_.ntargets = nt;
+  }
+  for (uint32_t t = 0; t < e->opts_.ntargets; ++t)
+    EDAOS_RETURN_IF_ERROR(detail::mkdir_p(o.dir + "/tgt-" + std::to_string(t)));
+
+  EDAOS_ASSIGN_OR_RETURN(
+      e->db_,
+      LmdbEnv::open(o.dir + "/meta.mdb", MDB_NOSUBDIR | MDB_NOSYNC | MDB_NOMETASYNC, kDbNames));
+  LmdbEnv* db = e->db_.get();
+  EDAOS_VOS_TRY(db->write([&](MDB_txn* t) -> Status {
+    std::string_view v;
+    std::string want = std::to_string(kEngineFormatVersion);
+    Status s = db->get(t, db->dbi(kDbMeta), "format", &v);
+    if (s.code() == EDAOS_NONEXIST) return db->put(t, db->dbi(kDbMeta), "format", want);
+    EDAOS_RETURN_IF_ERROR(s);
+    if (v != want)
+      return Status(EDAOS_FORMAT,
+                    o.dir + "/meta.mdb: format '" + std::string(v) + "' is not supported");
+    return Status::OK();
+  }));
+  if (o.create) EDAOS_RETURN_IF_ERROR(db->sync());
+  for (uint32_t t = 0; t < e->opts_.ntargets; ++t)
+    e->used_bytes_ += tree_bytes(o.dir + "/tgt-" + std::to_string(t));
+  return e;
+}
+
+Engine::~Engine() {
+  for (auto& kv : fds_) ::close(kv.second.first);
+}
+
+// ---------------------------------------------------------------- paths and fds
+
+Status Engine::check_ref(const ShardRef& ref) const {
+  if (ref.target >= opts_.ntargets)
+    return Status(EDAOS_INVAL, "target " + std::to_string(ref.target) +
+                                   " out of range (engine has " + std::to_string(opts_.ntargets) +
+                                   ")");
+  if (ref.cont.is_nil()) return Status(EDAOS_INVAL, "nil container uuid");
+  return Status::OK();
+}
+
+std::string Engine::shard_dir(const ShardRef& ref) const {
+  return opts_.dir + "/tgt-" + std::to_string(ref.target) + "/" + ref.cont.to_string();
+}
+
+std::string Engine::shard_data_path(const ShardRef& ref) const {
+  return shard_dir(ref) + "/" + ref.oid.to_string() + "." + std::to_string(ref.shard);
+}
+
+Result<int> Engine::open_cached(const std::string& path, bool create) {
+  auto it = fds_.find(path);
+  if (it != fds_.end()) {
+    lru_.splice(lru_.begin(), lru_, it->second.second);
+    return it->second.first;
+  }
+  int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+  if (fd < 0 && errno == ENOENT) {
+    if (!create) return -1;
+    std::string dir = detail::parent_dir(path);
+    struct stat st;
+    if (::stat(dir.c_str(), &st) != 0) {
+      EDAOS_RETURN_IF_ERROR(detail::mkdir_p(dir));
+      dirty_dirs_.insert(detail::parent_dir(dir));
+    }
+    fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd >= 0) dirty_dirs_.insert(dir);
+  }
+  if (fd < 0) return detail::errno_status(errno, "open " + path);
+  lru_.push_front(path);
+  fds_[path] = {fd, lru_.begin()};
+  while (fds_.size() > kMaxOpenFds) {
+    // Evicted files stay in dirty_files_; sync() reopens them.
+    const std::string& victim = lru_.back();
+    auto v = fds_.find(victim);
+    ::close(v->second.first);
+    fds_.erase(v);
+    lru_.pop_back();
+  }
+  return fd;
+}
+
+void Engine::forget_fd(const std::string& path) {
+  auto it = fds_.find(path);
+  if (it == fds_.end()) return;
+  ::close(it->second.first);
+  lru_.erase(it->second.second);
+  fds_.erase(it);
+}
+
+Result<int> Engine::data_fd(const ShardRef& ref, bool create) {
+  return open_cached(shard_data_path(ref), create);
+}
+
+void Engine::note_growth(int fd, const std::string& path, uint64_t blocks_before) {
+  uint64_t now = file_blocks_bytes(fd);
+  if (now >= blocks_before) {
+    used_bytes_ += now - blocks_before;
+  } else {
+    uint64_t d = blocks_before - now;
+    used_bytes_ = used_bytes_ > d ? used_bytes_ - d : 0;
+  }
+  dirty_files_.insert(path);
+}
+
+CsumFn Engine::known_fn(const CsumSpec& cs) const {
+  if (cs.fn) return cs.fn;
+  unsigned t = static_cast<unsigned>(cs.type);
+  return t < fns_.size() ? fns_[t] : nullptr;
+}
+
+// ---------------------------------------------------------------- checksum sidecar
+
+namespace {
+struct SidecarHdr {
+  uint32_t chunk = 0;
+  CsumType type = CsumType::kOff;
+};
+std::string encode_sidecar_hdr(const CsumSpec& cs) {
+  std::string h(kCsumMagic, 8);
+  for (uint32_t v : {kCsumVersion, cs.chunk})
+    for (int i = 0; i < 4; ++i) h.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+  h.push_back(static_cast<char>(cs.type));
+  h.resize(kCsumHdr, '\0');
+  return h;
+}
+// Reads the sidecar header: OK + *have=false when the file is empty.
+Status read_sidecar_hdr(int fd, const std::string& path, SidecarHdr* h, bool* have) {
+  char buf[kCsumHdr];
+  EDAOS_ASSIGN_OR_RETURN(size_t got, detail::pread_full(fd, buf, sizeof buf, 0, path));
+  *have = got > 0;
+  if (!*have) return Status::OK();
+  uint32_t ver = 0, chunk = 0;
+  for (int i = 3; i >= 0; --i) ver = (ver << 8) | static_cast<uint8_t>(buf[8 + i]);
+  for (int i = 3; i >= 0; --i) chunk = (chunk << 8) | static_cast<uint8_t>(buf[12 + i]);
+  if (got < kCsumHdr || std::memcmp(buf, kCsumMagic, 8) != 0 || ver != kCsumVersion || chunk == 0)
+    return Status(EDAOS_FORMAT, path + ": bad checksum sidecar header");
+  h->chunk = chunk;
+  h->type = static_cast<CsumType>(static_cast<uint8_t>(buf[16]));
+  return Status::OK();
+}
+std::string encode_entry(uint64_t csum, bool valid, uint64_t prev, bool prev_valid) {
+  std::string e;
+  detail::put_le64(&e, valid ? csum : 0);
+  detail::put_le64(&e, prev_valid ? prev : 0);
+  uint32_t f = (valid ? kEntryValid : 0) | (prev_valid ? kEntryPrevValid : 0);
+  for (int i = 0; i < 4; ++i) e.push_back(static_cast<char>((f >> (8 * i)) & 0xff));
+  e.resize(kCsumEntry, '\0');
+  return e;
+}
+uint32_t entry_flags(const char* e) { return static_cast<uint8_t>(e[16]); }
+}  // namespace
+
+Status Engine::csum_prepare(const ShardRef& ref, int fd, uint64_t first, uint64_t last,
+                            const CsumSpec& cs, const ChunkEdit& edit, const char* data,
+                            uint64_t data_off, size_t data_len) {
+  std::string spath = shard_data_path(ref) + ".csum";
+  EDAOS_ASSIGN_OR_RETURN(int sfd, open_cached(spath, true));
+  SidecarHdr h;
+  bool have = false;
+  EDAOS_RETURN_IF_ERROR(read_sidecar_hdr(sfd, spath, &h, &have));
+  uint64_t before = file_blocks_bytes(sfd);
+  if (!have) {
+    EDAOS_RETURN_IF_ERROR(
+        detail::pwrite_full(sfd, encode_sidecar_hdr(cs).data(), kCsumHdr, 0, spath));
+    h.chunk = cs.chunk;
+    h.type = cs.type;
+  } else if (h.chunk != cs.chunk || h.type != cs.type) {
+    return Status(EDAOS_INVAL, "shard " + shard_data_path(ref) + " is checksummed with " +
+                                   csum_type_name(h.type) + "/" + std::to_string(h.chunk) +
+                                   ", request uses " + csum_type_name(cs.type) + "/" +
+                                   std::to_string(cs.chunk));
+  }
+  const uint64_t C = cs.chunk, n = last - first + 1;
+  std::string old(n * kCsumEntry, '\0');
+  if (have) {
+    EDAOS_ASSIGN_OR_RETURN(size_t got, detail::pread_full(sfd, old.data(), old.size(),
+                                                          kCsumHdr + first * kCsumEntry, spath));
+    (void)got;
+  }
+  std::string entries, scratch;
+  entries.reserve(n * kCsumEntry);
+  for (uint64_t c = first; c <= last; ++c) {
+    const char* oe = old.data() + (c - first) * kCsumEntry;
+    bool prev_valid = (entry_flags(oe) & kEntryValid) != 0;
+    uint64_t prev = detail::get_le64(oe);
+    const uint64_t coff = c * C;
+    uint64_t now;
+    if (data && coff >= data_off && coff + C <= data_off + data_len) {
+      now = cs.fn(cs.type, data + (coff - data_off), C, 0);  // chunk fully replaced
+      if (!prev_valid) {  // unprotected before: most likely a hole
+        scratch.assign(C, '\0');
+        prev = cs.fn(cs.type, scratch.data(), C, 0);
+        prev_valid = true;
+      }
+    } else {
+      scratch.resize(C);
+      EDAOS_ASSIGN_OR_RETURN(size_t got, detail::pread_full(fd, scratch.data(), C, coff, spath));
+      (void)got;
+      if (!prev_valid) {
+        prev = cs.fn(cs.type, scratch.data(), C, 0);
+        prev_valid = true;
+      }
+      edit(coff, scratch.data());
+      now = cs.fn(cs.type, scratch.data(), C, 0);
+    }
+    entries += encode_entry(now, true, prev, prev_valid);
+  }
+  EDAOS_RETURN_IF_ERROR(detail::pwrite_full(sfd, entries.data(), entries.size(),
+                                            kCsumHdr + first * kCsumEntry, spath));
+  note_growth(sfd, spath, before);
+  return Status::OK();
+}
+
+Status Engine::csum_drop(const ShardRef& ref, uint64_t first, uint64_t last) {
+  std::string spath = shard_data_path(ref) + ".csum";
+  EDAOS_ASSIGN_OR_RETURN(int sfd, open_cached(spath, false));
+  if (sfd < 0) return Status::OK();
+  struct stat st;
+  if (::fstat(sfd, &st) != 0) return detail::errno_status(errno, "stat " + spath);
+  uint64_t size = static_cast<uint64_t>(st.st_size);
+  uint64_t end = std::min<uint64_t>(kCsumHdr + (last + 1) * kCsumEntry, size);
+  uint64_t start = kCsumHdr + first * kCsumEntry;
+  if (start >= end) return Status::OK();
+  std::string zeros(end - start, '\0');  // invalid entries
+  uint64_t before = file_blocks_bytes(sfd);
+  EDAOS_RETURN_IF_ERROR(detail::pwrite_full(sfd, zeros.data(), zeros.size(), start, spath));
+  note_growth(sfd, spath, before);
+  return Status::OK();
+}
+
+Status Engine::csum_truncate(const ShardRef& ref, uint64_t nchunks) {
+  std::string spath = shard_data_path(ref) + ".csum";
+  EDAOS_ASSIGN_OR_RETURN(int sfd, open_cached(spath, false));
+  if (sfd < 0) return Status::OK();
+  struct stat st;
+  if (::fstat(sfd, &st) != 0) return detail::errno_status(errno, "stat " + spath);
+  uint64_t want = kCsumHdr + nchunks * kCsumEntry;
+  if (static_cast<uint64_t>(st.st_size) <= want) return Status::OK();
+  uint64_t before = file_blocks_bytes(sfd);
+  if (::ftruncate(sfd, static_cast<off_t>(want)) != 0)
+    return detail::errno_status(errno, "truncate " + spath);
+  note_growth(sfd, spath, before);
+  return Status::OK();
+}
+
+// ---------------------------------------------------------------- arrays
+
+Status Engine::set_logical_end(const ShardRef& ref, uint64_t v, bool exact) {
+  std::string k = shard_key(ref);
+  bool need = true;
+  EDAOS_VOS_TRY(db_->read([&](MDB_txn* t) -> Status {
+    std::string_view cur;
+    Status st = db_->get(t, db_->dbi(kDbArrays), k, &cur);
+    if (st.code() == EDAOS_NONEXIST) return Status::OK();
+    EDAOS_RETURN_IF_ERROR(st);
+    if (cur.size() == 8 && !exact && detail::get_le64(cur.data()) >= v) need = false;
+    if (cur.size() == 8 && exact && detail::get_le64(cur.data()) == v) need = false;
+    return Status::OK();
+  }));
+  if (!need) return Status::OK();
+  return db_->write([&](MDB_txn* t) -> Status {
+    std::string val;
+    detail::put_le64(&val, v);
+    return db_->put(t, db_->dbi(kDbArrays), k, val);
+  });
+}
+
+Status Engine::array_write(const ShardRef& ref, uint64_t off, const void* data, size_t len,
+                           const CsumSpec& cs, const uint64_t* in_csum, uint64_t logical_end) {
+  EDAOS_RETURN_IF_ERROR(check_ref(ref));
+  EDAOS_RETURN_IF_ERROR(check_cs(cs));
+  if (len > 0 && !data) return Status(EDAOS_INVAL, "array_write: null buffer");
+  if (off + len < off) return Status(EDAOS_INVAL, "array_write: offset overflow");
+  const bool csum_on = cs.type != CsumType::kOff;
+  if (csum_on && in_csum) {
+    uint64_t got = cs.fn(cs.type, data, len, 0);
+    if (got != *in_csum)
+      return Status(EDAOS_CSUM, "checksum of " + std::to_string(len) + " bytes received for " +
+                                    shard_data_path(ref) + " at offset " + std::to_string(off) +
+                                    " is " + hex64(got) + ", client sent " + hex64(*in_csum));
+  }
+  std::lock_guard<std::mutex> g(mu_);
+  if (csum_on) fns_[static_cast<unsigned>(cs.type)] = cs.fn;
+  if (len == 0) return set_logical_end(ref, logical_end, false);
+
+  const std::string path = shard_data_path(ref);
+  EDAOS_ASSIGN_OR_RETURN(int fd, data_fd(ref, true));
+  struct stat st;
+  if (::fstat(fd, &st) != 0) return detail::errno_status(errno, "stat " + path);
+  const uint64_t old_size = static_cast<uint64_t>(st.st_size);
+  const uint64_t before = static_cast<uint64_t>(st.st_blocks) * 512;
+
+  // Is the whole range already allocated (an overwrite needs no new space)?
+  off_t hole = ::lseek(fd, static_cast<off_t>(off), SEEK_HOLE);
+  const bool allocated = hole >= 0 && static_cast<uint64_t>(hole) >= off + len;
+  if (!allocated && opts_.quota_bytes > 0) {
+    uint64_t need = len + 2 * 4096;
+    if (csum_on) need += (len / cs.chunk + 2) * kCsumEntry + 4096;
+    uint64_t used = used_bytes_ + db_->allocated_bytes();
+    if (used + need > opts_.quota_bytes)
+      return Status(EDAOS_NOSPACE, "engine " + opts_.dir + " quota of " +
+                                       std::to_string(opts_.quota_bytes) +
+                                       " bytes would be exceeded (" + std::to_string(used) +
+                                       " used, write of " + std::to_string(len) + " bytes)");
+  }
+  // Reserve the blocks first: when the file system is full this fails before any byte changes.
+  if (!allocated && ::fallocate(fd, 0, static_cast<off_t>(off), static_cast<off_t>(len)) != 0) {
+    int err = errno;
+    if (err != EOPNOTSUPP && err != ENOSYS) {
+      if (::ftruncate(fd, static_cast<off_t>(old_size)) != 0) {
+        // Best effort: a larger size only adds a hole.
+      }
+      note_growth(fd, path, before);
+      return detail::errno_status(err, "allocate " + std::to_string(len) + " bytes in " + path);
+    }
+  }
+  // Checksums first (keeping the previous ones), then the data: see csum_prepare.
+  const char* src = static_cast<const char*>(data);
+  if (csum_on) {
+    auto edit = [&](uint64_t coff, char* chunk) {
+      uint64_t b = std::max(coff, off), e = std::min(coff + cs.chunk, off + len);
+      if (b < e) std::memcpy(chunk + (b - coff), src + (b - off), e - b);
+    };
+    EDAOS_RETURN_IF_ERROR(
+        csum_prepare(ref, fd, off / cs.chunk, (off + len - 1) / cs.chunk, cs, edit, src, off, len));
+  } else {
+    // No checksum with this write: stored ones for the touched chunks would now be stale.
+    std::string spath = path + ".csum";
+    EDAOS_ASSIGN_OR_RETURN(int sfd, open_cached(spath, false));
+    if (sfd >= 0) {
+      SidecarHdr h;
+      bool have = false;
+      EDAOS_RETURN_IF_ERROR(read_sidecar_hdr(sfd, spath, &h, &have));
+      if (have) EDAOS_RETURN_IF_ERROR(csum_drop(ref, off / h.chunk, (off + len - 1) / h.chunk));
+    }
+  }
+  Status wst = detail::pwrite_full(fd, data, len, off, path);
+  note_growth(fd, path, before);
+  if (!wst.ok()) {
+    // Give back what this write appended (best effort; the write is not acknowledged).
+    const uint64_t after = file_blocks_bytes(fd);
+    if (off + len > old_size && ::ftruncate(fd, static_cast<off_t>(old_size)) == 0)
+      note_growth(fd, path, after);
+    return wst;
+  }
+  return set_logical_end(ref, logical_end, false);
+}
+
+Status Engine::array_read(const ShardRef& ref, uint64_t off, size_t len, void* out,
+                          const CsumSpec& cs, uint64_t* out_csum) {
+  EDAOS_RETURN_IF_ERROR(check_ref(ref));
+  EDAOS_RETURN_IF_ERROR(check_cs(cs));
+  if (len > 0 && !out) return Status(EDAOS_INVAL, "array_read: null buffer");
+  if (off + len < off) return Status(EDAOS_INVAL, "array_read: offset overflow");
+  const bool csum_on = cs.type != CsumType::kOff;
+  std::lock_guard<std::mutex> g(mu_);
+  if (csum_on) fns_[static_cast<unsigned>(cs.type)] = cs.fn;
+  const std::string path = shard_data_path(ref);
+  EDAOS_ASSIGN_OR_RETURN(int fd, data_fd(ref, false));
+  char* o = static_cast<char*>(out);
+  if (len == 0) {
+    if (csum_on && out_csum) *out_csum = cs.fn(cs.type, o, 0, 0);
+    return Status::OK();
+  }
+  if (fd < 0) {
+    std::memset(o, 0, len);
+    if (csum_on && out_csum) *out_csum = cs.fn(cs.type, o, len, 0);
+    return Status::OK();
+  }
+
+  // Stored chunk checksums overlapping the range (the sidecar's chunk size rules).
+  std::string entries;
+  uint64_t C = 0, first = 0, last = 0;
+  CsumType stype = CsumType::kOff;
+  if (csum_on) {
+    std::string spath = path + ".csum";
+    EDAOS_ASSIGN_OR_RETURN(int sfd, open_cached(spath, false));
+    SidecarHdr h;
+    bool have = false;
+    if (sfd >= 0) EDAOS_RETURN_IF_ERROR(read_sidecar_hdr(sfd, spath, &h, &have));
+    if (have) {
+      C = h.chunk;
+      stype = h.type;
+      first = off / C;
+      last = (off + len - 1) / C;
+      entries.resize((last - first + 1) * kCsumEntry);
+      EDAOS_ASSIGN_OR_RETURN(size_t got, detail::pread_full(sfd, entries.data(), entries.size(),
+                                                            kCsumHdr + first * kCsumEntry, spath));
+      (void)got;
+      bool any = false;
+      for (uint64_t i = 0; i <= last - first && !any; ++i)
+        any = (entry_flags(entries.data() + i * kCsumEntry) & kEntryValid) != 0;
+      if (!any) entries.clear();
+    }
+  }
+  if (entries.empty()) {
+    EDAOS_ASSIGN_OR_RETURN(size_t got, detail::pread_full(fd, o, len, off, path));
+    (void)got;
+  } else {
+    CsumFn fn = stype == cs.type ? cs.fn : fns_[static_cast<unsigned>(stype)];
+    if (!fn)
+      return Status(EDAOS_INVAL, "shard " + path + " is checksummed with " + csum_type_name(stype) +
+                                     ", request uses " + csum_type_name(cs.type));
+    const uint64_t xoff = first * C, xlen = (last - first + 1) * C;
+    std::string scratch;
+    char* buf = o;
+    if (xoff != off || xlen != len) {
+      scratch.resize(xlen);
+      buf = scratch.data();
+    }
+    EDAOS_ASSIGN_OR_RETURN(size_t got, detail::pread_full(fd, buf, xlen, xoff, path));
+    (void)got;
+    for (uint64_t i = 0; i <= last - first; ++i) {
+      const char* e = entries.data() + i * kCsumEntry;
+      if (!(entry_flags(e) & kEntryValid)) continue;
+      uint64_t want = detail::get_le64(e);
+      uint64_t have = fn(stype, buf + i * C, C, 0);
+      // The previous checksum is accepted too: a change killed between its checksum and its
+      // data leaves the old bytes (see csum_prepare).
+      if (want != have &&
+          !((entry_flags(e) & kEntryPrevValid) && detail::get_le64(e + 8) == have)) {
+        uint64_t coff = (first + i) * C;
+        EDAOS_LOG(error, "checksum mismatch in %s chunk at offset %" PRIu64, path.c_str(), coff);
+        return Status(EDAOS_CSUM, "on-disk data of shard " + ref.cont.to_string() + "/" +
+                                      ref.oid.to_string() + "." + std::to_string(ref.shard) + " (" +
+                                      path + ") is corrupt: chunk at offset " +
+                                      std::to_string(coff) + " has checksum " + hex64(have) +
+                                      ", stored " + hex64(want));
+      }
+    }
+    if (buf != o) std::memcpy(o, buf + (off - xoff), len);
+  }
+  if (csum_on && out_csum) *out_csum = cs.fn(cs.type, o, len, 0);
+  return Status::OK();
+}
+
+// Checksum entries of chunks [first, last] before a change that zeroes [zoff, zend) of them:
+// chunks entirely zeroed lose their checksum (a hole needs none); partially zeroed ones get the
+// checksum of their new contents when a function is known, else lose it too.
+Status Engine::csum_before_zeroing(const ShardRef& ref, int fd, uint64_t zoff, uint64_t zend,
+                                   const CsumSpec& cs) {
+  const std::string spath = shard_data_path(ref) + ".csum";
+  EDAOS_ASSIGN_OR_RETURN(int sfd, open_cached(spath, false));
+  if (sfd < 0 || zend <= zoff) return Status::OK();
+  SidecarHdr h;
+  bool have = false;
+  EDAOS_RETURN_IF_ERROR(read_sidecar_hdr(sfd, spath, &h, &have));
+  if (!have) return Status::OK();
+  const uint64_t C = h.chunk, first = zoff / C, last = (zend - 1) / C;
+  CsumSpec rc{h.type, h.chunk, nullptr};
+  rc.fn = cs.type == h.type && cs.fn ? cs.fn : fns_[static_cast<unsigned>(h.type)];
+  auto zero = [&](uint64_t coff, char* chunk) {
+    uint64_t b = std::max(coff, zoff), e = std::min(coff + C, zend);
+    if (b < e) std::memset(chunk + (b - coff), 0, e - b);
+  };
+  for (uint64_t c = first; c <= last; ++c) {
+    const bool partial = c * C < zoff || (c + 1) * C > zend;
+    if (partial && rc.fn) {
+      EDAOS_RETURN_IF_ERROR(csum_prepare(ref, fd, c, c, rc, zero, nullptr, 0, 0));
+    } else {
+      EDAOS_RETURN_IF_ERROR(csum_drop(ref, c, c));
+    }
+  }
+  return Status::OK();
+}
+
+Status Engine::array_punch(const ShardRef& ref, uint64_t off, uint64_t len, const CsumSpec& cs) {
+  EDAOS_RETURN_IF_ERROR(check_ref(ref));
+  if (off + len < off) return Status(EDAOS_INVAL, "array_punch: offset overflow");
+  std::lock_guard<std::mutex> g(mu_);
+  if (len == 0) return Status::OK();
+  const std::string path = shard_data_path(ref);
+  EDAOS_ASSIGN_OR_RETURN(int fd, data_fd(ref, false));
+  if (fd < 0) return Status::OK();
+  struct stat st;
+  if (::fstat(fd, &st) != 0) return detail::errno_status(errno, "stat " + path);
+  const uint64_t size = static_cast<uint64_t>(st.st_size);
+  if (off >= size) return Status::OK();  // nothing stored there: already a hole
+  const uint64_t plen = std::min<uint64_t>(len, size - off);
+  const uint64_t before = static_cast<uint64_t>(st.st_blocks) * 512;
+  EDAOS_RETURN_IF_ERROR(csum_before_zeroing(ref, fd, off, off + plen, cs));
+  if (::fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(off),
+                  static_cast<off_t>(plen)) != 0) {
+    if (errno != EOPNOTSUPP && errno != ENOSYS) return detail::errno_status(errno, "punch " + path);
+    std::string zeros(std::min<uint64_t>(plen, 1 << 20), '\0');
+    for (uint64_t done = 0; done < plen;) {
+      size_t n = static_cast<size_t>(std::min<uint64_t>(zeros.size(), plen - done));
+      EDAOS_RETURN_IF_ERROR(detail::pwrite_full(fd, zeros.data(), n, off + done, path));
+      done += n;
+    }
+  }
+  note_growth(fd, path, before);
+  return Status::OK();
+}
+
+Status Engine::array_truncate(const ShardRef& ref, uint64_t local_size, uint64_t logical_size,
+                              const CsumSpec& cs) {
+  EDAOS_RETURN_IF_ERROR(check_ref(ref));
+  std::lock_guard<std::mutex> g(mu_);
+  const std::string path = shard_data_path(ref);
+  EDAOS_ASSIGN_OR_RETURN(int fd, data_fd(ref, local_size > 0));
+  if (fd >= 0) {
+    struct stat st;
+    if (::fstat(fd, &st) != 0) return detail::errno_status(errno, "stat " + path);
+    const uint64_t before = static_cast<uint64_t>(st.st_blocks) * 512;
+    const uint64_t old_size = static_cast<uint64_t>(st.st_size);
+    if (local_size < old_size) {
+      // Checksums first: the cut chunk's tail becomes zeros, later chunks disappear.
+      EDAOS_RETURN_IF_ERROR(csum_before_zeroing(ref, fd, local_size, old_size, cs));
+      const std::string spath = path + ".csum";
+      EDAOS_ASSIGN_OR_RETURN(int sfd, open_cached(spath, false));
+      SidecarHdr h;
+      bool have = false;
+      if (sfd >= 0) EDAOS_RETURN_IF_ERROR(read_sidecar_hdr(sfd, spath, &h, &have));
+      if (have) EDAOS_RETURN_IF_ERROR(csum_truncate(ref, (local_size + h.chunk - 1) / h.chunk));
+    }
+    if (::ftruncate(fd, static_cast<off_t>(local_size)) != 0)
+      return detail::errno_status(errno, "truncate " + path);
+    note_growth(fd, path, before);
+  }
+  return set_logical_end(ref, logical_size, true);
+}
+
+Result<uint64_t> Engine::array_logical_end(const ShardRef& ref) {
+  EDAOS_RETURN_IF_ERROR(check_ref(ref));
+  std::lock_guard<std::mutex> g(mu_);
+  uint64_t v = 0;
+  EDAOS_VOS_TRY(db_->read([&](MDB_txn* t) -> Status {
+    std::string_view cur;
+    Status st = db_->get(t, db_->dbi(kDbArrays), shard_key(ref), &cur);
+    if (st.code() == EDAOS_NONEXIST) return Status::OK();
+    EDAOS_RETURN_IF_ERROR(st);
+    if (cur.size() != 8) return Status(EDAOS_FORMAT, "corrupt array size record");
+    v = detail::get_le64(cur.data());
+    return Status::OK();
+  }));
+  return v;
+}
+
+// ---------------------------------------------------------------- KV
+
+namespace {
+Status check_keys(std::string_view dkey, std::string_view akey, bool akey_required) {
+  if (dkey.empty()) return Status(EDAOS_INVAL, "empty dkey");
+  if (akey_required && akey.empty()) return Status(EDAOS_INVAL, "empty akey");
+  if (dkey.size() + akey.size() > kMaxKvKeyBytes)
+    return Status(EDAOS_NAMETOOLONG, "dkey + akey are " +
+                                         std::to_string(dkey.size() + akey.size()) +
+                                         " bytes, limit " + std::to_string(kMaxKvKeyBytes));
+  return Status::OK();
+}
+}  // namespace
+
+Status Engine::kv_put(const ShardRef& ref, std::string_view dkey, std::string_view akey,
+                      std::string_view value, uint32_t flags, const CsumSpec& cs) {
+  EDAOS_RETURN_IF_ERROR(check_ref(ref));
+  EDAOS_RETURN_IF_ERROR(check_cs(cs));
+  EDAOS_RETURN_IF_ERROR(check_keys(dkey, akey, true));
+  if ((flags & kInsertOnly) && (flags & kUpdateOnly))
+    return Status(EDAOS_INVAL, "kv_put: insert-only and update-only together");
+  std::string rec;
+  rec.push_back(static_cast<char>(cs.type));
+  detail::put_le64(&rec,
+                   cs.type == CsumType::kOff ? 0 : cs.fn(cs.type, value.data(), value.size(), 0));
+  rec.append(value);
+  std::lock_guard<std::mutex> g(mu_);
+  if (cs.type != CsumType::kOff) fns_[static_cast<unsigned>(cs.type)] = cs.fn;
+  if (opts_.quota_bytes > 0) {
+    uint64_t used = used_bytes_ + db_->allocated_bytes();
+    if (used + rec.size() + 2 * (dkey.size() + akey.size()) > opts_.quota_bytes)
+      return Status(EDAOS_NOSPACE, "engine " + opts_.dir + " quota of " +
+                                       std::to_string(opts_.quota_bytes) +
+                                       " bytes would be exceeded");
+  }
+  const std::string sk = shard_key(ref);
+  const std::string ak = akey_prefix(ref, dkey) + std::string(akey);
+  return db_->write([&](MDB_txn* t) -> Status {
+    std::string_view cur;
+    Status st = db_->get(t, db_->dbi(kDbAkeys), ak, &cur);
+    const bool exists = st.ok();
+    if (!exists && st.code() != EDAOS_NONEXIST) return st;
+    if (exists && (flags & kInsertOnly))
+      return Status(EDAOS_EXIST, "akey '" + std::string(akey) + "' of dkey '" + std::string(dkey) +
+                                     "' already exists");
+    if (!exists && (flags & kUpdateOnly))
+      return Status(EDAOS_NONEXIST, "akey '" + std::string(akey) + "' of dkey '" +
+                                        std::string(dkey) + "' does not exist");
+    EDAOS_RETURN_IF_ERROR(db_->put(t, db_->dbi(kDbAkeys), ak, rec));
+    if (exists) return Status::OK();
+    const std::string dk = sk + std::string(dkey);
+    uint64_t n = 0;
+    st = db_->get(t, db_->dbi(kDbDkeys), dk, &cur);
+    if (st.ok() && cur.size() == 8)
+      n = detail::get_le64(cur.data());
+    else if (!st.ok() && st.code() != EDAOS_NONEXIST)
+      return st;
+    std::string nv;
+    detail::put_le64(&nv, n + 1);
+    return db_->put(t, db_->dbi(kDbDkeys), dk, nv);
+  });
+}
+
+Result<std::string> Engine::kv_get(const ShardRef& ref, std::string_view dkey,
+                                   std::string_view akey, const CsumSpec& cs) {
+  EDAOS_RETURN_IF_ERROR(check_ref(ref));
+  EDAOS_RETURN_IF_ERROR(check_cs(cs));
+  EDAOS_RETURN_IF_ERROR(check_keys(dkey, akey, true));
+  std::lock_guard<std::mutex> g(mu_);
+  if (cs.type != CsumType::kOff) fns_[static_cast<unsigned>(cs.type)] = cs.fn;
+  std::string out;
+  const std::string ak = akey_prefix(ref, dkey) + std::string(akey);
+  EDAOS_VOS_TRY(db_->read([&](MDB_txn* t) -> Status {
+    std::string_view cur;
+    Status st = db_->get(t, db_->dbi(kDbAkeys), ak, &cur);
+    if (st.code() == EDAOS_NONEXIST)
+      return Status(EDAOS_NONEXIST,
+                    "no akey '" + std::string(akey) + "' under dkey '" + std::string(dkey) + "'");
+    EDAOS_RETURN_IF_ERROR(st);
+    if (cur.size() < 9) return Status(EDAOS_FORMAT, "corrupt KV record");
+    const auto stype = static_cast<CsumType>(static_cast<uint8_t>(cur[0]));
+    std::string_view val = cur.substr(9);
+    if (stype != CsumType::kOff && static_cast<unsigned>(stype) < fns_.size()) {
+      CsumFn fn = stype == cs.type ? cs.fn : fns_[static_cast<unsigned>(stype)];
+      if (fn) {
+        uint64_t want = detail::get_le64(cur.data() + 1),
+                 have = fn(stype, val.data(), val.size(), 0);
+        if (want != have)
+          return Status(EDAOS_CSUM, "stored value of dkey '" + std::string(dkey) + "' akey '" +
+                                        std::string(akey) + "' is corrupt (checksum " +
+                                        hex64(have) + ", stored " + hex64(want) + ")");
+      }
+    }
+    out.assign(val);
+    return Status::OK();
+  }));
+  return out;
+}
+
+Status Engine::kv_remove(const ShardRef& ref, std::string_view dkey, std::string_view akey) {
+  EDAOS_RETURN_IF_ERROR(check_ref(ref));
+  EDAOS_RETURN_IF_ERROR(check_keys(dkey, akey, false));
+  std::lock_guard<std::mutex> g(mu_);
+  const std::string dk = shard_key(ref) + std::string(dkey);
+  const std::string ap = akey_prefix(ref, dkey);
+  return db_->write([&](MDB_txn* t) -> Status {
+    std::string_view cur;
+    Status st = db_->get(t, db_->dbi(kDbDkeys), dk, &cur);
+    if (st.code() == EDAOS_NONEXIST)
+      return Status(EDAOS_NONEXIST, "no dkey '" + std::string(dkey) + "'");
+    EDAOS_RETURN_IF_ERROR(st);
+    if (akey.empty()) {
+      EDAOS_RETURN_IF_ERROR(db_->del_prefix(t, db_->dbi(kDbAkeys), ap));
+      return db_->del(t, db_->dbi(kDbDkeys), dk);
+    }
+    uint64_t n = cur.size() == 8 ? detail::get_le64(cur.data()) : 0;
+    st = db_->del(t, db_->dbi(kDbAkeys), ap + std::string(akey));
+    if (st.code() == EDAOS_NONEXIST)
+      return Status(EDAOS_NONEXIST,
+                    "no akey '" + std::string(akey) + "' under dkey '" + std::string(dkey) + "'");
+    EDAOS_RETURN_IF_ERROR(st);
+    if (n <= 1) return db_->del(t, db_->dbi(kDbDkeys), dk);
+    std::string nv;
+    detail::put_le64(&nv, n - 1);
+    return db_->put(t, db_->dbi(kDbDkeys), dk, nv);
+  });
+}
+
+namespace {
+Result<std::vector<std::string>> list_keys(LmdbEnv* db, MDB_dbi dbi, const std::string& prefix,
+                                           std::string_view anchor, uint32_t max, bool* eof) {
+  if (max == 0) return Status(EDAOS_INVAL, "list: max is 0");
+  std::vector<std::string> out;
+  bool more = false;
+  std::string after = anchor.empty() ? std::string() : prefix + std::string(anchor);
+  EDAOS_VOS_TRY(db->read([&](MDB_txn* t) {
+    return db->scan(t, dbi, prefix, after, [&](std::string_view k, std::string_view) {
+      if (out.size() == max) {
+        more = true;
+        return false;
+      }
+      out.emplace_back(k.substr(prefix.size()));
+      return true;
+    });
+  }));
+  if (eof) *eof = !more;
+  return out;
+}
+}  // namespace
+
+Result<std::vector<std::string>> Engine::kv_list_dkeys(const ShardRef& ref, std::string_view anchor,
+                                                       uint32_t max, bool* eof) {
+  EDAOS_RETURN_IF_ERROR(check_ref(ref));
+  std::lock_guard<std::mutex> g(mu_);
+  return list_keys(db_.get(), db_->dbi(kDbDkeys), shard_key(ref), anchor, max, eof);
+}
+
+Result<std::vector<std::string>> Engine::kv_list_akeys(const ShardRef& ref, std::string_view dkey,
+                                                       std::string_view anchor, uint32_t max,
+                                                       bool* eof) {
+  EDAOS_RETURN_IF_ERROR(check_ref(ref));
+  EDAOS_RETURN_IF_ERROR(check_keys(dkey, anchor, false));
+  std::lock_guard<std::mutex> g(mu_);
+  return list_keys(db_.get(), db_->dbi(kDbAkeys), akey_prefix(ref, dkey), anchor, max, eof);
+}
+
+// ---------------------------------------------------------------- objects, containers
+
+Status Engine::obj_punch(const ShardRef& ref) {
+  if (ref.cont.is_nil()) return Status(EDAOS_INVAL, "nil container uuid");
+  std::lock_guard<std::mutex> g(mu_);
+  for (uint32_t t = 0; t < opts_.ntargets; ++t) {
+    ShardRef r = ref;
+    r.target = t;
+    std::string path = shard_data_path(r);
+    for (const std::string& p : {path, path + ".csum"}) {
+      forget_fd(p);
+      dirty_files_.erase(p);
+      struct stat st;
+      if (::stat(p.c_str(), &st) != 0) continue;
+      if (::unlink(p.c_str()) != 0 && errno != ENOENT)
+        return detail::errno_status(errno, "unlink " + p);
+      uint64_t b = static_cast<uint64_t>(st.st_blocks) * 512;
+      used_bytes_ = used_bytes_ > b ? used_bytes_ - b : 0;
+      dirty_dirs_.insert(detail::parent_dir(p));
+    }
+  }
+  const std::string sk = shard_key(ref);
+  return db_->write([&](MDB_txn* t) -> Status {
+    Status st = db_->del(t, db_->dbi(kDbArrays), sk);
+    if (!st.ok() && st.code() != EDAOS_NONEXIST) return st;
+    EDAOS_RETURN_IF_ERROR(db_->del_prefix(t, db_->dbi(kDbDkeys), sk));
+    return db_->del_prefix(t, db_->dbi(kDbAkeys), sk);
+  });
+}
+
+Status Engine::cont_destroy(const Uuid& cont) {
+  if (cont.is_nil()) return Status(EDAOS_INVAL, "nil container uuid");
+  std::lock_guard<std::mutex> g(mu_);
+  const std::string tag = "/" + cont.to_string() + "/";
+  for (auto it = lru_.begin(); it != lru_.end();) {
+    const std::string p = *it++;
+    if (p.find(tag) != std::string::npos) forget_fd(p);
+  }
+  for (auto it = dirty_files_.begin(); it != dirty_files_.end();)
+    it = it->find(tag) != std::string::npos ? dirty_files_.erase(it) : std::next(it);
+  for (auto it = dirty_dirs_.begin(); it != dirty_dirs_.end();)
+    it = (*it + "/").find(tag) != std::string::npos ? dirty_dirs_.erase(it) : std::next(it);
+  for (uint32_t t = 0; t < opts_.ntargets; ++t) {
+    std::string tdir = opts_.dir + "/tgt-" + std::to_string(t);
+    std::string cdir = tdir + "/" + cont.to_string();
+    uint64_t b = tree_bytes(cdir);
+    EDAOS_RETURN_IF_ERROR(detail::remove_tree(cdir));
+    used_bytes_ = used_bytes_ > b ? used_bytes_ - b : 0;
+    dirty_dirs_.insert(tdir);
+  }
+  const std::string ck = cont_key(cont);
+  return db_->write([&](MDB_txn* t) -> Status {
+    for (size_t d : {kDbArrays, kDbDkeys, kDbAkeys})
+      EDAOS_RETURN_IF_ERROR(db_->del_prefix(t, db_->dbi(d), ck));
+    return Status::OK();
+  });
+}
+
+Result<std::vector<ObjectId>> Engine::list_objects(const Uuid& cont) {
+  std::lock_guard<std::mutex> g(mu_);
+  std::set<ObjectId> oids;
+  const std::string ck = cont_key(cont);
+  EDAOS_VOS_TRY(db_->read([&](MDB_txn* t) -> Status {
+    for (size_t d : {kDbArrays, kDbDkeys})
+      EDAOS_RETURN_IF_ERROR(
+          db_->scan(t, db_->dbi(d), ck, {}, [&](std::string_view k, std::string_view) {
+            if (k.size() >= 36) oids.insert(oid_of_key(k));
+            return true;
+          }));
+    return Status::OK();
+  }));
+  // Shard files too: a write interrupted before its size record still left data behind.
+  for (uint32_t t = 0; t < opts_.ntargets; ++t) {
+    std::string cdir = opts_.dir + "/tgt-" + std::to_string(t) + "/" + cont.to_string();
+    DIR* d = ::opendir(cdir.c_str());
+    if (!d) continue;
+    while (struct dirent* e = ::readdir(d)) {
+      std::string name = e->d_name;
+      size_t dot = name.rfind('.');
+      if (name[0] == '.' || dot == std::string::npos) continue;
+      if (name.size() > 5 && name.compare(name.size() - 5, 5, ".csum") == 0) continue;
+      auto oid = ObjectId::parse(name.substr(0, dot));
+      if (oid.ok()) oids.insert(oid.value());
+    }
+    ::closedir(d);
+  }
+  return std::vector<ObjectId>(oids.begin(), oids.end());
+}
+
+// ---------------------------------------------------------------- sync, space
+
+Status Engine::sync() {
+  std::lock_guard<std::mutex> g(mu_);
+  for (auto it = dirty_files_.begin(); it != dirty_files_.end();) {
+    auto c = fds_.find(*it);
+    int fd = c != fds_.end() ? c->second.first : ::open(it->c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      if (errno == ENOENT) {  // removed since it was written
+        it = dirty_files_.erase(it);
+        continue;
+      }
+      return detail::errno_status(errno, "open " + *it + " for sync");
+    }
+    int rc = ::fdatasync(fd);
+    int err = errno;
+    if (c == fds_.end()) ::close(fd);
+    if (rc != 0) return detail::errno_status(err, "fdatasync " + *it);
+    it = dirty_files_.erase(it);
+  }
+  for (auto it = dirty_dirs_.begin(); it != dirty_dirs_.end();) {
+    Status st = detail::fsync_path(*it);
+    if (!st.ok() && st.code() != EDAOS_NONEXIST) return st;
+    it = dirty_dirs_.erase(it);
+  }
+  return db_->sync();
+}
+
+EngineSpace Engine::space() const {
+  std::lock_guard<std::mutex> g(mu_);
+  EngineSpace s{0, 0, used_bytes_ + db_->allocated_bytes()};
+  struct statvfs v;
+  uint64_t fs_total = 0, fs_free = 0;
+  if (::statvfs(opts_.dir.c_str(), &v) == 0) {
+    fs_total = static_cast<uint64_t>(v.f_blocks) * v.f_frsize;
+    fs_free = static_cast<uint64_t>(v.f_bavail) * v.f_frsize;
+  }
+  if (opts_.quota_bytes > 0) {
+    s.total = opts_.quota_bytes;
+    s.free = std::min(fs_free, s.used < s.total ? s.total - s.used : 0);
+  } else {
+    s.total = fs_total;
+    s.free = fs_free;
+  }
+  return s;
+}
+
+}  // namespace edaos::objstore::vos

@@ -1,0 +1,146 @@
+// Private helpers of the vos component: file-system utilities, the directory lock and a thin
+// LMDB wrapper. Nothing outside src/vos includes this header.
+#pragma once
+
+#include <lmdb.h>
+
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "edaos/objstore/status.hpp"
+
+// EDAOS_RETURN_IF_ERROR for calls whose argument is a lambda that itself uses
+// EDAOS_RETURN_IF_ERROR (a distinct variable name avoids -Wshadow).
+#define EDAOS_VOS_TRY(expr)                    \
+  do {                                         \
+    ::edaos::Status vos_try_st_ = (expr);      \
+    if (!vos_try_st_.ok()) return vos_try_st_; \
+  } while (0)
+
+namespace edaos::objstore::vos::detail {
+
+// Maps an errno value to a Status: ENOENT -> NONEXIST, ENOSPC/EDQUOT -> NOSPACE, EEXIST -> EXIST,
+// ENOTDIR -> NOTDIR, ENAMETOOLONG -> NAMETOOLONG, anything else -> IO. The message is
+// "<what>: <strerror>".
+Status errno_status(int err, const std::string& what);
+
+// Creates `path` and missing parents (mode 0755). OK when it already is a directory.
+Status mkdir_p(const std::string& path);
+// fsync(2) on a file or directory.
+Status fsync_path(const std::string& path);
+// Atomic replace: write <path>.tmp, fsync it, rename over <path>, fsync the parent directory.
+// After OK the new contents are durable; a crash at any point leaves either the old or the new
+// file.
+Status write_file_atomic(const std::string& path, const std::string& data);
+// Whole file into *out. NONEXIST when missing.
+Status read_file(const std::string& path, std::string* out);
+// rm -rf; OK when `path` does not exist.
+Status remove_tree(const std::string& path);
+std::string parent_dir(const std::string& path);
+// "host:pid" of this process.
+std::string owner_id();
+
+// Full-length pread/pwrite loops (EINTR and short transfers handled). pread_full zero-fills what
+// lies beyond end of file and returns the number of bytes that came from the file.
+Status pwrite_full(int fd, const void* buf, size_t len, uint64_t off, const std::string& what);
+Result<size_t> pread_full(int fd, void* buf, size_t len, uint64_t off, const std::string& what);
+
+// FNV-1a 64: integrity check of the POOL header (not a data checksum).
+uint64_t fnv1a64(const void* p, size_t n, uint64_t h = 0xcbf29ce484222325ull);
+
+// Big-endian fixed-width integers, so LMDB's memcmp order is numeric order.
+inline void put_be(std::string* s, uint64_t v, int bytes) {
+  for (int i = bytes - 1; i >= 0; --i) s->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+inline uint64_t get_be(const char* p, int bytes) {
+  uint64_t v = 0;
+  for (int i = 0; i < bytes; ++i) v = (v << 8) | static_cast<uint8_t>(p[i]);
+  return v;
+}
+inline void put_le64(std::string* s, uint64_t v) {
+  for (int i = 0; i < 8; ++i) s->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+inline uint64_t get_le64(const char* p) {
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; --i) v = (v << 8) | static_cast<uint8_t>(p[i]);
+  return v;
+}
+
+// Exclusive ownership of a directory through flock(2) on a LOCK file that names the owner.
+class DirLock {
+ public:
+  // Creates/opens `lock_path`, takes LOCK_EX|LOCK_NB and writes "host:pid\n" into it. If another
+  // open file description holds the lock: EDAOS_BUSY "pool in use by <contents of the file>".
+  static Result<std::unique_ptr<DirLock>> acquire(const std::string& lock_path);
+  ~DirLock();  // empties the file, then closes it (which drops the lock)
+  DirLock(const DirLock&) = delete;
+  DirLock& operator=(const DirLock&) = delete;
+
+ private:
+  explicit DirLock(int fd) : fd_(fd) {}
+  int fd_;
+};
+
+inline MDB_val mval(std::string_view s) {
+  MDB_val v;
+  v.mv_size = s.size();
+  v.mv_data = const_cast<char*>(s.data());
+  return v;
+}
+inline std::string_view sv(const MDB_val& v) {
+  return std::string_view(static_cast<const char*>(v.mv_data), v.mv_size);
+}
+
+// An LMDB environment opened with MDB_NOLOCK: the owner serialises every transaction with its
+// own mutex and holds a DirLock, so LMDB's lock file is not needed (and a killed process leaves
+// no stale reader slots behind).
+class LmdbEnv {
+ public:
+  // `path` is the directory (or, with MDB_NOSUBDIR in `flags`, the file). `dbs` are the named
+  // databases, created when missing; dbi(i) is dbs[i].
+  static Result<std::unique_ptr<LmdbEnv>> open(const std::string& path, unsigned flags,
+                                               std::vector<std::string> dbs);
+  ~LmdbEnv();
+  LmdbEnv(const LmdbEnv&) = delete;
+  LmdbEnv& operator=(const LmdbEnv&) = delete;
+
+  MDB_dbi dbi(size_t i) const { return dbis_[i]; }
+  // Runs `fn` in a write transaction and commits when it returns OK (aborts otherwise). When the
+  // map fills up the transaction is retried after doubling the map size.
+  Status write(const std::function<Status(MDB_txn*)>& fn);
+  Status read(const std::function<Status(MDB_txn*)>& fn);
+  Status sync();
+  // Size of the data file in bytes (allocated, for space accounting).
+  uint64_t allocated_bytes() const;
+
+  // put/del that remember a MDB_MAP_FULL so write() can grow the map and retry.
+  Status put(MDB_txn* t, MDB_dbi d, std::string_view k, std::string_view v, unsigned flags = 0);
+  // NONEXIST when the key is absent.
+  Status del(MDB_txn* t, MDB_dbi d, std::string_view k);
+  // OK and *v set, or NONEXIST.
+  Status get(MDB_txn* t, MDB_dbi d, std::string_view k, std::string_view* v);
+  // Visits keys that start with `prefix` and are strictly greater than `after` (when non-empty;
+  // `after` includes the prefix), in order, until fn returns false.
+  Status scan(MDB_txn* t, MDB_dbi d, std::string_view prefix, std::string_view after,
+              const std::function<bool(std::string_view key, std::string_view val)>& fn);
+  // Deletes every key that starts with `prefix`.
+  Status del_prefix(MDB_txn* t, MDB_dbi d, std::string_view prefix);
+
+  Status mdb_status(int rc, const std::string& what);
+
+ private:
+  LmdbEnv() = default;
+  MDB_env* env_ = nullptr;
+  std::string path_;
+  bool nosubdir_ = false;
+  std::vector<MDB_dbi> dbis_;
+  bool map_full_ = false;
+  size_t mapsize_ = 0;
+};
+
+}  // namespace edaos::objstore::vos::detail
