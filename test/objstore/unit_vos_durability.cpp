@@ -1,0 +1,197 @@
+// Cross-process behaviour of engine storage: the directory lock (BUSY with host:pid, seen from a
+// forked child) and acknowledged writes surviving kill -9. Forking is fine here: no MPI.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <string>
+
+#include "vos/engine.hpp"
+#include "vos/pool_store.hpp"
+
+namespace edaos::objstore::vos {
+namespace {
+
+namespace fs = std::filesystem;
+
+uint64_t test_csum(CsumType t, const void* p, size_t n, uint64_t seed) {
+  uint64_t h = seed ? seed : 0xcbf29ce484222325ull ^ static_cast<uint64_t>(t);
+  const auto* b = static_cast<const uint8_t*>(p);
+  for (size_t i = 0; i < n; ++i) h = (h ^ b[i]) * 0x100000001b3ull;
+  return h;
+}
+
+std::string block(uint32_t i, size_t n) {
+  std::string s(n, '\0');
+  for (size_t j = 0; j < n; ++j) s[j] = static_cast<char>((i * 131 + j * 7) & 0xff);
+  return s;
+}
+
+class DurabilityTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const char* t = std::getenv("TMPDIR");
+    std::string tmpl = std::string(t && *t ? t : "/tmp") + "/edaos-vos-dur-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
+    root_ = tmpl;
+  }
+  void TearDown() override { fs::remove_all(root_); }
+  Engine::Options opts() const {
+    Engine::Options o;
+    o.dir = root_ + "/engine-0000";
+    o.ntargets = 2;
+    o.create = true;
+    return o;
+  }
+  std::string root_;
+};
+
+// Runs `fn` in a forked child; the child's message (if any) comes back through a pipe.
+// Returns the child's exit status (0 = its checks passed).
+template <typename Fn>
+int run_in_child(Fn fn, std::string* msg) {
+  int p[2];
+  if (::pipe(p) != 0) return -1;
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::close(p[0]);
+    std::string m;
+    int rc = fn(&m);
+    if (!m.empty() && ::write(p[1], m.data(), m.size()) < 0) rc = 99;
+    ::_exit(rc);
+  }
+  ::close(p[1]);
+  char buf[1024];
+  ssize_t n;
+  while ((n = ::read(p[0], buf, sizeof buf)) > 0) msg->append(buf, static_cast<size_t>(n));
+  ::close(p[0]);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+TEST_F(DurabilityTest, EngineLockBusyInOtherProcess) {
+  auto e = Engine::open(opts());
+  ASSERT_TRUE(e.ok()) << e.status().to_string();
+  const std::string me = ":" + std::to_string(::getpid());
+  std::string msg;
+  int rc = run_in_child(
+      [&](std::string* m) {
+        Engine::Options o = opts();
+        o.create = false;
+        auto r = Engine::open(o);
+        *m = r.status().to_string();
+        return r.status().code() == EDAOS_BUSY ? 0 : 1;
+      },
+      &msg);
+  EXPECT_EQ(rc, 0) << msg;
+  EXPECT_NE(msg.find("pool in use by "), std::string::npos) << msg;
+  EXPECT_NE(msg.find(me), std::string::npos) << msg;  // names the owner's host:pid
+  // Same process, second handle: also refused.
+  EXPECT_EQ(Engine::open(opts()).status().code(), EDAOS_BUSY);
+  e.value().reset();
+  rc = run_in_child(
+      [&](std::string* m) {
+        auto r = Engine::open(opts());
+        *m = r.status().to_string();
+        return r.ok() ? 0 : 1;
+      },
+      &msg);
+  EXPECT_EQ(rc, 0) << "after close the lock is free: " << msg;
+}
+
+TEST_F(DurabilityTest, PoolServiceLockBusyInOtherProcess) {
+  PoolHeader h;
+  h.uuid = Uuid::generate();
+  h.nengines = 1;
+  h.ntargets = 1;
+  std::string pool = root_ + "/pool";
+  ASSERT_TRUE(PoolStore::create(pool, h, "map").ok());
+  auto ps = PoolStore::open(pool);
+  ASSERT_TRUE(ps.ok());
+  std::string msg;
+  int rc = run_in_child(
+      [&](std::string* m) {
+        auto r = PoolStore::open(pool);
+        *m = r.status().to_string();
+        return r.status().code() == EDAOS_BUSY ? 0 : 1;
+      },
+      &msg);
+  EXPECT_EQ(rc, 0) << msg;
+  EXPECT_NE(msg.find(":" + std::to_string(::getpid())), std::string::npos) << msg;
+}
+
+TEST_F(DurabilityTest, AcknowledgedWritesSurviveKill9) {
+  const ShardRef ref{Uuid::generate(), ObjectId{5, 6}, 1, 1};
+  CsumSpec cs;
+  cs.type = CsumType::kCrc32c;
+  cs.chunk = 4096;
+  cs.fn = &test_csum;
+  const size_t kBlk = 6000;  // straddles chunks on purpose
+  const std::string oid_cont = ref.cont.to_string();
+
+  int p[2];
+  ASSERT_EQ(::pipe(p), 0);
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::close(p[0]);
+    auto e = Engine::open(opts());
+    if (!e.ok()) ::_exit(2);
+    Engine& eng = *e.value();
+    for (uint32_t i = 0;; ++i) {  // writes until killed
+      std::string d = block(i, kBlk);
+      uint64_t c = test_csum(cs.type, d.data(), d.size(), 0);
+      if (!eng.array_write(ref, uint64_t{i} * kBlk, d.data(), d.size(), cs, &c,
+                           uint64_t{i + 1} * kBlk)
+               .ok())
+        ::_exit(3);
+      if (!eng.kv_put(ref, "dkey" + std::to_string(i), "a", d.substr(0, 100), 0, cs).ok())
+        ::_exit(4);
+      if (::write(p[1], &i, sizeof i) != sizeof i) ::_exit(5);  // acknowledge
+    }
+  }
+  ::close(p[1]);
+  uint32_t acked = 0, got;
+  uint32_t n = 0;
+  while (n < 300 && ::read(p[0], &got, sizeof got) == sizeof got) {
+    acked = got;
+    ++n;
+  }
+  ASSERT_EQ(n, 300u) << "child stopped early";
+  ASSERT_EQ(::kill(pid, SIGKILL), 0);
+  // Drain acknowledgements that were in flight before the kill.
+  while (::read(p[0], &got, sizeof got) == sizeof got) acked = got;
+  ::close(p[0]);
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+
+  Engine::Options o = opts();
+  o.create = false;
+  auto e = Engine::open(o);  // the dead owner's lock is gone with it
+  ASSERT_TRUE(e.ok()) << e.status().to_string();
+  Engine& eng = *e.value();
+  auto end = eng.array_logical_end(ref);
+  ASSERT_TRUE(end.ok());
+  EXPECT_GE(end.value(), uint64_t{acked + 1} * kBlk);
+  std::string all(uint64_t{acked + 1} * kBlk, '\0');
+  uint64_t out_csum = 0;
+  Status st = eng.array_read(ref, 0, all.size(), all.data(), cs, &out_csum);
+  ASSERT_TRUE(st.ok()) << st.to_string();
+  EXPECT_EQ(out_csum, test_csum(cs.type, all.data(), all.size(), 0));
+  for (uint32_t i = 0; i <= acked; ++i) {
+    ASSERT_EQ(all.substr(uint64_t{i} * kBlk, kBlk), block(i, kBlk)) << "block " << i;
+    auto v = eng.kv_get(ref, "dkey" + std::to_string(i), "a", cs);
+    ASSERT_TRUE(v.ok()) << i << ": " << v.status().to_string();
+    EXPECT_EQ(v.value(), block(i, kBlk).substr(0, 100));
+  }
+  EXPECT_EQ(eng.list_objects(ref.cont).value(), (std::vector<ObjectId>{ref.oid}));
+}
+
+}  // namespace
+}  // namespace edaos::objstore::vos
