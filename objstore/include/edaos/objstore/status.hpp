@@ -11,9 +11,15 @@
 
 #include "edaos/objstore/status.h"
 
+// Marks C++ API symbols exported from the edaos shared libraries (built with hidden
+// visibility by default).
+#ifndef EDAOS_CXX_API
+#define EDAOS_CXX_API __attribute__((visibility("default")))
+#endif
+
 namespace edaos {
 
-class [[nodiscard]] Status {
+class EDAOS_CXX_API [[nodiscard]] Status {
  public:
   Status() = default;
   Status(edaos_status_t code, std::string msg) : code_(code), msg_(std::move(msg)) {}

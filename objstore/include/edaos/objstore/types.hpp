@@ -13,7 +13,7 @@ namespace edaos::objstore {
 // 128-bit object ID. The high 32 bits of `hi` carry the object class and type (see
 // placement/oclass.hpp for the exact bit layout); the rest comes from the container's
 // object ID allocator.
-struct ObjectId {
+struct EDAOS_CXX_API ObjectId {
   uint64_t hi = 0;
   uint64_t lo = 0;
   friend bool operator==(const ObjectId& a, const ObjectId& b) { return a.hi == b.hi && a.lo == b.lo; }
@@ -27,23 +27,23 @@ struct ObjectId {
 };
 
 // RFC 4122 UUID (random version 4). Pools and containers are named by one.
-struct Uuid {
+struct EDAOS_CXX_API Uuid {
   uint8_t b[16] = {};
   static Uuid generate();
   static Result<Uuid> parse(const std::string& s);  // 8-4-4-4-12 hex form
   std::string to_string() const;                    // lower-case 8-4-4-4-12 form
   bool is_nil() const;
-  friend bool operator==(const Uuid& a, const Uuid& b);
+  friend EDAOS_CXX_API bool operator==(const Uuid& a, const Uuid& b);
   friend bool operator!=(const Uuid& a, const Uuid& b) { return !(a == b); }
-  friend bool operator<(const Uuid& a, const Uuid& b);
+  friend EDAOS_CXX_API bool operator<(const Uuid& a, const Uuid& b);
 };
 
 // Checksum algorithm of a container (`cksum` property). Values are stored on disk: never renumber.
 enum class CsumType : uint8_t { kOff = 0, kCrc32 = 1, kCrc32c = 2, kCrc64 = 3 };
 // "off", "crc32", "crc32c", "crc64".
-const char* csum_type_name(CsumType t);
+EDAOS_CXX_API const char* csum_type_name(CsumType t);
 // Accepts the names above (case-insensitive); anything else is EDAOS_INVAL naming the value.
-Result<CsumType> parse_csum_type(const std::string& s);
+EDAOS_CXX_API Result<CsumType> parse_csum_type(const std::string& s);
 
 // A contiguous piece of caller memory (not owned).
 struct IoVec {
