@@ -19,7 +19,7 @@
 
 namespace edaos {
 
-class EDAOS_CXX_API [[nodiscard]] Status {
+class [[nodiscard, gnu::visibility("default")]] Status {
  public:
   Status() = default;
   Status(edaos_status_t code, std::string msg) : code_(code), msg_(std::move(msg)) {}
