@@ -201,6 +201,9 @@ TEST_F(EngineTest, ChecksumVerifiedOnWrite) {
   CsumSpec nofn = cs_;
   nofn.fn = nullptr;
   EXPECT_EQ(write(ref_, 0, "x", nofn).code(), EDAOS_INVAL);
+  CsumSpec other_chunk = cs_;
+  other_chunk.chunk = 8192;  // the shard's chunk size is fixed by its first checksummed write
+  EXPECT_EQ(write(ref_, 0, "x", other_chunk).code(), EDAOS_INVAL);
 }
 
 TEST_F(EngineTest, UnalignedWritesKeepChunkChecksumsConsistent) {

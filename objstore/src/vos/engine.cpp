@@ -286,8 +286,11 @@ Status read_sidecar_hdr(int fd, const std::string& path, SidecarHdr* h, bool* ha
   for (int i = 3; i >= 0; --i) chunk = (chunk << 8) | static_cast<uint8_t>(buf[12 + i]);
   if (got < kCsumHdr || std::memcmp(buf, kCsumMagic, 8) != 0 || ver != kCsumVersion || chunk == 0)
     return Status(EDAOS_FORMAT, path + ": bad checksum sidecar header");
+  const uint8_t type = static_cast<uint8_t>(buf[16]);
+  if (type == 0 || type > static_cast<uint8_t>(CsumType::kCrc64))
+    return Status(EDAOS_FORMAT, path + ": unknown checksum type " + std::to_string(type));
   h->chunk = chunk;
-  h->type = static_cast<CsumType>(static_cast<uint8_t>(buf[16]));
+  h->type = static_cast<CsumType>(type);
   return Status::OK();
 }
 std::string encode_entry(uint64_t csum, bool valid, uint64_t prev, bool prev_valid) {
