@@ -212,7 +212,7 @@ INSTANTIATE_TEST_SUITE_P(Classes, ClassTest,
                          ::testing::Values("S1", "S2", "SX", "RP_2G1", "RP_3G1", "RP_2GX",
                                            "EC_2P1G1", "EC_2P2G1", "EC_2P1GX", "EC_4P1G1",
                                            "EC_4P2G1", "EC_4P2GX"),
-                         [](const auto& info) { return std::string(info.param); });
+                         [](const auto& p) { return std::string(p.param); });
 
 // Ranks write interleaved 1000-byte pieces of the same stripes concurrently: every write is
 // a partial stripe of another rank's stripe. The data and the parity must both be right
@@ -437,7 +437,7 @@ TEST_F(PoolTest, KvSemanticsAndExclusiveInsert) {
   if (rank() == 0) {
     EDAOS_EXPECT_OK(kv.value()->remove("k0_3", ""));
     EXPECT_EQ(kv.value()->get("k0_3", "v").status().code(), EDAOS_NONEXIST);
-    EXPECT_EQ(kv.value()->remove("k0_3", "").status().code(), EDAOS_NONEXIST);
+    EXPECT_EQ(kv.value()->remove("k0_3", "").code(), EDAOS_NONEXIST);
     EXPECT_EQ(kv.value()->put("new", "a", "x", KV::kUpdateOnly).code(), EDAOS_NONEXIST);
   }
   MPI_Barrier(MPI_COMM_WORLD);

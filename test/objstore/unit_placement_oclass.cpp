@@ -4,8 +4,8 @@
 #include <string>
 #include <vector>
 
-#include "placement/oclass.hpp"
-#include "placement/pool_map.hpp"
+#include "edaos/objstore/oclass.hpp"
+#include "edaos/objstore/pool_map.hpp"
 
 namespace edaos::objstore {
 namespace {

@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "placement/pool_map.hpp"
+#include "edaos/objstore/pool_map.hpp"
 #include "placement/wire_internal.hpp"
 
 namespace edaos::objstore {

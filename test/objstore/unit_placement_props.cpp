@@ -5,7 +5,7 @@
 #include <utility>
 #include <vector>
 
-#include "placement/props.hpp"
+#include "edaos/objstore/props.hpp"
 
 namespace edaos::objstore {
 namespace {

@@ -193,7 +193,13 @@ int edaos_os_cont_get_prop(edaos_os_cont_t* cont, const char* key, char* buf, si
     EDAOS_RETURN_IF_ERROR(need(cont, "cont"));
     EDAOS_RETURN_IF_ERROR(need(key, "key"));
     EDAOS_RETURN_IF_ERROR(need(len, "len"));
-    auto v = get_property(cont->c->props(), key);
+    // describe() rows read "<description> (<key>)": pick the row of `key`.
+    std::string want = std::string("(") + key + ")";
+    Result<std::string> v = Status(EDAOS_INVAL, std::string("unknown property '") + key + "'");
+    for (auto& [name, value] : describe(cont->c->props()))
+      if (name.size() >= want.size() &&
+          name.compare(name.size() - want.size(), want.size(), want) == 0)
+        v = value;
     if (!v.ok()) return v.status();
     size_t need_len = v->size() + 1;
     if (!buf || *len < need_len) {
@@ -229,7 +235,7 @@ int edaos_os_oid_alloc(edaos_os_cont_t* cont, const char* oclass, edaos_otype_t 
     ObjClass oc;
     if (cls.empty()) {
       oc = default_oclass(static_cast<int>(p.rd_fac), t != ObjType::kArray,
-                          cont->c->state()->pool->map);
+                          cont->c->pool_map());
     } else {
       auto parsed = ObjClass::parse(cls);
       if (!parsed.ok()) return parsed.status();

@@ -11,8 +11,8 @@
 
 #include "edaos/objstore/objstore.hpp"
 #include "placement/placement.hpp"
-#include "placement/pool_map.hpp"
-#include "placement/props.hpp"
+#include "edaos/objstore/pool_map.hpp"
+#include "edaos/objstore/props.hpp"
 #include "rpc/transport.hpp"
 #include "server/server.hpp"
 

@@ -19,6 +19,7 @@ using rpc::Writer;
 Container::Container(std::shared_ptr<client::ContState> s) : s_(std::move(s)) {}
 const Uuid& Container::uuid() const { return s_->uuid; }
 const ContainerProps& Container::props() const { return s_->props; }
+const PoolMap& Container::pool_map() const { return s_->pool->map; }
 
 Status Container::set_prop(const std::string& key, const std::string& value) {
   EDAOS_RETURN_IF_ERROR(refresh());

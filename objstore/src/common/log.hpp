@@ -17,7 +17,7 @@ struct Facility {
 }  // namespace edaos::log_detail
 
 #define EDAOS_LOG_FACILITY(fac)                                      \
-  static const ::edaos::log_detail::Facility& edaos_log_fac_() {     \
+  [[maybe_unused]] static const ::edaos::log_detail::Facility& edaos_log_fac_() { \
     static const ::edaos::log_detail::Facility f(#fac);              \
     return f;                                                        \
   }                                                                  \

@@ -1,9 +1,9 @@
-#include "placement/oclass.hpp"
+#include "edaos/objstore/oclass.hpp"
 
 #include <cctype>
 #include <cstdio>
 
-#include "placement/pool_map.hpp"
+#include "edaos/objstore/pool_map.hpp"
 
 namespace edaos::objstore {
 

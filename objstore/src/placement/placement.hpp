@@ -20,8 +20,8 @@
 
 #include "edaos/objstore/status.hpp"
 #include "edaos/objstore/types.hpp"
-#include "placement/oclass.hpp"
-#include "placement/pool_map.hpp"
+#include "edaos/objstore/oclass.hpp"
+#include "edaos/objstore/pool_map.hpp"
 
 namespace edaos::objstore {
 

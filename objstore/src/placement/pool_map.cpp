@@ -1,4 +1,4 @@
-#include "placement/pool_map.hpp"
+#include "edaos/objstore/pool_map.hpp"
 
 #include <algorithm>
 #include <cinttypes>

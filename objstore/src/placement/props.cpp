@@ -1,4 +1,4 @@
-#include "placement/props.hpp"
+#include "edaos/objstore/props.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -6,7 +6,7 @@
 #include <cstdio>
 #include <map>
 
-#include "placement/oclass.hpp"
+#include "edaos/objstore/oclass.hpp"
 #include "placement/wire_internal.hpp"
 
 namespace edaos::objstore {

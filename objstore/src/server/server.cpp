@@ -10,7 +10,7 @@
 #include "common/backoff.hpp"
 #include "common/log.hpp"
 #include "ec/checksum.hpp"
-#include "placement/pool_map.hpp"
+#include "edaos/objstore/pool_map.hpp"
 #include "vos/engine.hpp"
 #include "vos/pool_store.hpp"
 
@@ -21,12 +21,6 @@ namespace edaos::objstore::server {
 using rpc::Op;
 using rpc::Reader;
 using rpc::Writer;
-
-std::string engine_dir(const std::string& pool_dir, uint32_t id) {
-  char name[32];
-  std::snprintf(name, sizeof name, "/engine-%04u", id);
-  return pool_dir + name;
-}
 
 struct Server::PoolServe {
   std::string dir;
@@ -200,7 +194,7 @@ std::string Server::op_pool_serve(Reader& r) {
         continue;
       }
       vos::Engine::Options o;
-      o.dir = engine_dir(dir, e);
+      o.dir = dir + "/" + vos::engine_dir_name(e);
       o.ntargets = hdr->ntargets;
       o.quota_bytes = quota;
       auto eng = vos::Engine::open(o);

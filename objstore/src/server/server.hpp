@@ -61,7 +61,4 @@ class Server {
   std::map<std::string, std::deque<std::pair<int, int>>> locks_;
 };
 
-// Engine directory name inside a pool directory.
-std::string engine_dir(const std::string& pool_dir, uint32_t id);
-
 }  // namespace edaos::objstore::server

@@ -19,11 +19,10 @@
 #include <vector>
 
 #include "edaos/objstore/oclass.hpp"
+#include "edaos/objstore/pool_map.hpp"
 #include "edaos/objstore/props.hpp"
 #include "edaos/objstore/status.hpp"
 #include "edaos/objstore/types.hpp"
-
-#define EDAOS_CXX_API __attribute__((visibility("default")))
 
 namespace edaos::objstore {
 
@@ -127,6 +126,8 @@ class EDAOS_CXX_API Container {
   explicit Container(std::shared_ptr<client::ContState> s);
   const Uuid& uuid() const;
   const ContainerProps& props() const;
+  // The pool map of the connection this handle was opened through.
+  const PoolMap& pool_map() const;
   // Sets one property (validated; label, status, ACL, owner... ), persisted in the pool service.
   Status set_prop(const std::string& key, const std::string& value);
   // Re-reads the properties from the pool service.

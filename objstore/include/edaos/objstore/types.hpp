@@ -11,7 +11,7 @@
 namespace edaos::objstore {
 
 // 128-bit object ID. The high 32 bits of `hi` carry the object class and type (see
-// placement/oclass.hpp for the exact bit layout); the rest comes from the container's
+// edaos/objstore/oclass.hpp for the exact bit layout); the rest comes from the container's
 // object ID allocator.
 struct EDAOS_CXX_API ObjectId {
   uint64_t hi = 0;

@@ -34,7 +34,7 @@ enum class ObjType : uint8_t {
 // (MAX_NUM_GROUPS).
 inline constexpr uint32_t kMaxGroups = 65535;
 
-struct ObjClass {
+struct EDAOS_CXX_API ObjClass {
   ResilKind kind = ResilKind::kNone;
   uint32_t data = 1;    // S: 1, RP: 1, EC: k
   uint32_t redun = 0;   // S: 0, RP: replicas-1, EC: p
@@ -85,11 +85,11 @@ inline constexpr uint64_t kOidSeqHiMask = (uint64_t{1} << kOidSeqHiBits) - 1;
 
 // Builds an object ID. `seq_hi` is masked to its low kOidSeqHiBits bits. `oc` should satisfy
 // oc.validate(); fields wider than their bit field are masked.
-ObjectId make_oid(ObjClass oc, ObjType type, uint64_t seq_hi, uint64_t seq_lo);
+EDAOS_CXX_API ObjectId make_oid(ObjClass oc, ObjType type, uint64_t seq_hi, uint64_t seq_lo);
 // Decodes the class / type bits. The result may be invalid for an ID not made by make_oid
 // (check ObjClass::validate()).
-ObjClass oclass_of(ObjectId oid);
-ObjType otype_of(ObjectId oid);
+EDAOS_CXX_API ObjClass oclass_of(ObjectId oid);
+EDAOS_CXX_API ObjType otype_of(ObjectId oid);
 
 // Refuses a class the pool cannot hold, with EDAOS_NOENGINE and a message naming both numbers:
 //  - a group needs group_size() distinct engines (an engine is the fault domain):
@@ -99,12 +99,12 @@ ObjType otype_of(ObjectId oid);
 //      "object class RP_2G32 needs 64 targets (32 groups x 2 shards), pool has 16"
 //    GX always fits (it is sized from the pool).
 // An invalid class is EDAOS_INVAL; an empty or malformed map is EDAOS_NOENGINE / EDAOS_INVAL.
-Status validate_for_pool(const ObjClass& oc, const PoolMap& map);
+EDAOS_CXX_API Status validate_for_pool(const ObjClass& oc, const PoolMap& map);
 
 // Refuses a class that tolerates fewer failures than the container's redundancy factor, with
 // EDAOS_INVAL naming class and rd_fac. DAOS semantics: RP needs replicas > rd_fac, EC needs
 // p >= rd_fac, S only with rd_fac 0. rd_fac outside 0..4 is EDAOS_INVAL.
-Status validate_for_rd_fac(const ObjClass& oc, int rd_fac);
+EDAOS_CXX_API Status validate_for_rd_fac(const ObjClass& oc, int rd_fac);
 
 // The class DAOS picks when the container names none (DAOS dc_set_oclass() for DFS objects;
 // "domains" below is the number of engines, edaos's fault domain):
@@ -118,6 +118,6 @@ Status validate_for_rd_fac(const ObjClass& oc, int rd_fac);
 //     rd_fac 4 -> RP_5 (DAOS has no EC class for rd_fac 4)
 // The result may still be too wide for a tiny pool (RP_4G1 on 3 engines): validate_for_pool()
 // reports that with both numbers, as DAOS does at create time.
-ObjClass default_oclass(int rd_fac, bool directory, const PoolMap& map);
+EDAOS_CXX_API ObjClass default_oclass(int rd_fac, bool directory, const PoolMap& map);
 
 }  // namespace edaos::objstore

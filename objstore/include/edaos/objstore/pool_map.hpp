@@ -17,7 +17,7 @@ namespace edaos::objstore {
 // Values are stored in the pool map: never renumber.
 enum class EngineState : uint8_t { kUp = 0, kDown = 1 };
 
-struct EngineInfo {
+struct EDAOS_CXX_API EngineInfo {
   uint32_t id = 0;          // == index in PoolMap::engines
   uint32_t domain = 0;      // node (fault domain above the engine); engines of a node share it
   std::string domain_name;  // node name, e.g. the host name of the server rank
@@ -25,7 +25,7 @@ struct EngineInfo {
   EngineState state = EngineState::kUp;
 };
 
-struct PoolMap {
+struct EDAOS_CXX_API PoolMap {
   uint32_t version = 1;  // bumped on every change (engine state, ...)
   Uuid pool_uuid;
   std::string label;

@@ -43,11 +43,11 @@ enum class ContStatus : uint8_t { kHealthy = 0, kUnclean = 1 };
 enum class RedunLevel : uint8_t { kRank = 1, kNode = 2 };
 
 // "unknown", "POSIX", "HDF5" (DAOS spelling).
-const char* cont_type_name(ContType t);
+EDAOS_CXX_API const char* cont_type_name(ContType t);
 // Accepts the names above, case-insensitive; anything else is EDAOS_INVAL.
-Result<ContType> parse_cont_type(const std::string& s);
+EDAOS_CXX_API Result<ContType> parse_cont_type(const std::string& s);
 
-struct ContainerProps {
+struct EDAOS_CXX_API ContainerProps {
   std::string label;
   ContType type = ContType::kPosix;
   uint64_t chunk_size = 1 << 20;    // DFS default
@@ -71,7 +71,7 @@ struct ContainerProps {
   uint64_t dedup_threshold = 4096;
   uint32_t max_snapshot = 0;
 
-  friend bool operator==(const ContainerProps& a, const ContainerProps& b);
+  friend EDAOS_CXX_API bool operator==(const ContainerProps& a, const ContainerProps& b);
   friend bool operator!=(const ContainerProps& a, const ContainerProps& b) { return !(a == b); }
 };
 
@@ -79,28 +79,28 @@ struct ContainerProps {
 // spec is a no-op). All or nothing: on error *p is unchanged. Unknown key, read-only key,
 // duplicate key, missing ':' or a bad value is EDAOS_INVAL with a message naming the key and
 // the value.
-Status apply_properties(ContainerProps* p, const std::string& spec);
+EDAOS_CXX_API Status apply_properties(ContainerProps* p, const std::string& spec);
 // Sets one property (same rules, including the cross-checks); on error *p is unchanged.
-Status set_property(ContainerProps* p, const std::string& key, const std::string& value);
+EDAOS_CXX_API Status set_property(ContainerProps* p, const std::string& key, const std::string& value);
 
 // Rows for `container get-prop`, as `daos container get-prop` prints them: first column
 // "<description> (<key>)", second the value in DAOS's format ("32 KiB", "HEALTHY", "crc32",
 // "not set" for an empty string), rows sorted by key (DAOS lists all properties by key).
 // The edaos extras chunk_size, oclass, file_oclass and dir_oclass are listed among them.
-std::vector<std::pair<std::string, std::string>> describe(const ContainerProps& p);
+EDAOS_CXX_API std::vector<std::pair<std::string, std::string>> describe(const ContainerProps& p);
 
 // Versioned binary form: "EDCP" magic | u16 format version (1) | u16 flags | u32 payload
 // length | payload | u32 CRC-32 of every preceding byte. The payload is a list of
 // {u16 tag, u32 length, value} records; a reader skips tags it does not know, so fields can be
 // added without a version bump.
-std::string encode(const ContainerProps& p);
+EDAOS_CXX_API std::string encode(const ContainerProps& p);
 // EDAOS_FORMAT naming the problem (truncated, bad magic, unknown version, checksum mismatch,
 // bad record).
-Result<ContainerProps> decode_props(const std::string& bytes);
+EDAOS_CXX_API Result<ContainerProps> decode_props(const std::string& bytes);
 
 // "32 KiB", "1.0 MiB", "4.0 KiB", "512 B": go-humanize IBytes, which `daos` uses for sizes.
-std::string format_ibytes(uint64_t bytes);
+EDAOS_CXX_API std::string format_ibytes(uint64_t bytes);
 // Parses a size as described above; EDAOS_INVAL naming the text.
-Result<uint64_t> parse_size(const std::string& s);
+EDAOS_CXX_API Result<uint64_t> parse_size(const std::string& s);
 
 }  // namespace edaos::objstore

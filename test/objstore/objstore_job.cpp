@@ -1,0 +1,179 @@
+// One MPI job of a multi-job objstore test (driven by multi_job.sh):
+//   objstore_job write  <pool> [--kill] [--hold <file>]   every rank writes its region of one
+//        object per class; prints "acknowledged" on rank 0 once all writes returned. --kill:
+//        then SIGKILL every rank (no sync, no disconnect). --hold: stay connected until <file>
+//        exists (up to 120 s), writing "<pool>.ready" first.
+//   objstore_job verify <pool>    reads everything back in a new job, any rank count.
+//   objstore_job expect-busy <pool>  connect must fail with EDAOS_BUSY "pool in use by".
+// Exit status 0 means the check passed.
+#include <mpi.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "edaos/objstore/objstore.hpp"
+
+using namespace edaos;
+using namespace edaos::objstore;
+
+namespace {
+
+const char* kClasses[] = {"S1", "RP_2G1", "EC_2P1G1", "EC_4P2GX"};
+constexpr uint64_t kRegion = 200000 + 7;
+
+uint8_t pattern(uint64_t x, uint64_t seed) {
+  uint64_t v = (x + 1) * 0x9E3779B97F4A7C15ull ^ (seed * 0xC2B2AE3D27D4EB4Full);
+  v ^= v >> 29;
+  return static_cast<uint8_t>(v | 1);
+}
+
+int fail(const char* what, const Status& st) {
+  int rank = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  std::fprintf(stderr, "[rank %d] %s: %s\n", rank, what, st.to_string().c_str());
+  return 1;
+}
+
+int do_write(const std::string& path, bool kill_after, const std::string& hold) {
+  int rank = 0, size = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  PoolCreateOptions po;
+  po.engines = 6;
+  po.targets = 2;
+  Status st = Pool::create(path, po, MPI_COMM_WORLD);
+  if (!st.ok()) return fail("pool create", st);
+  auto pool = Pool::connect(path, MPI_COMM_WORLD);
+  if (!pool.ok()) return fail("connect", pool.status());
+  if (rank == 0) {
+    ContainerProps p;
+    st = apply_properties(&p, "ec_cell_sz:8192,chunk_size:65536,cksum:crc32,srv_cksum:on");
+    if (!st.ok()) return fail("props", st);
+    auto c = pool.value()->cont_create("jobs", p);
+    if (!c.ok()) return fail("cont create", c.status());
+    std::string ranks = std::to_string(size);
+    st = c.value()->attr_set("writers", ranks);
+    for (const char* cls : kClasses) {
+      auto oc = ObjClass::parse(cls);
+      auto oid = c.value()->alloc_oid(oc.value(), ObjType::kArray);
+      if (!oid.ok()) return fail("alloc", oid.status());
+      st = c.value()->attr_set(std::string("oid.") + cls, oid->to_string());
+      if (!st.ok()) return fail("attr", st);
+    }
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+  auto c = pool.value()->cont_open("jobs");
+  if (!c.ok()) return fail("cont open", c.status());
+  std::vector<uint8_t> buf(kRegion);
+  for (const char* cls : kClasses) {
+    auto o = ObjectId::parse(c.value()->attr_get(std::string("oid.") + cls).value());
+    auto a = c.value()->open_array(o.value());
+    if (!a.ok()) return fail("open array", a.status());
+    uint64_t base = static_cast<uint64_t>(rank) * kRegion;
+    for (uint64_t i = 0; i < kRegion; ++i) buf[i] = pattern(base + i, o->lo);
+    st = a.value()->write(base, buf.data(), buf.size());
+    if (!st.ok()) return fail("write", st);
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+  if (rank == 0) {
+    std::printf("acknowledged %d x %llu bytes x %zu objects\n", size,
+                static_cast<unsigned long long>(kRegion), std::size(kClasses));
+    std::fflush(stdout);
+  }
+  if (kill_after) {
+    MPI_Barrier(MPI_COMM_WORLD);
+    raise(SIGKILL);
+  }
+  if (!hold.empty()) {
+    if (rank == 0) std::ofstream(path + ".ready") << getpid() << "\n";
+    for (int i = 0; i < 1200 && access(hold.c_str(), F_OK) != 0; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  st = pool.value()->disconnect();
+  return st.ok() ? 0 : fail("disconnect", st);
+}
+
+int do_verify(const std::string& path) {
+  int rank = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  auto pool = Pool::connect(path, MPI_COMM_WORLD);
+  if (!pool.ok()) return fail("connect", pool.status());
+  auto c = pool.value()->cont_open("jobs");
+  if (!c.ok()) return fail("cont open", c.status());
+  int writers = std::stoi(c.value()->attr_get("writers").value());
+  int bad = 0;
+  for (const char* cls : kClasses) {
+    auto o = ObjectId::parse(c.value()->attr_get(std::string("oid.") + cls).value());
+    auto a = c.value()->open_array(o.value());
+    auto size = a.value()->get_size();
+    if (!size.ok()) return fail("get size", size.status());
+    if (size.value() != kRegion * static_cast<uint64_t>(writers)) {
+      std::fprintf(stderr, "%s: size %llu, expected %llu\n", cls,
+                   static_cast<unsigned long long>(size.value()),
+                   static_cast<unsigned long long>(kRegion * static_cast<uint64_t>(writers)));
+      bad = 1;
+      continue;
+    }
+    std::vector<uint8_t> all(size.value());
+    Status st = a.value()->read(0, all.data(), all.size());
+    if (!st.ok()) return fail("read", st);
+    for (uint64_t i = 0; i < all.size(); ++i)
+      if (all[i] != pattern(i, o->lo)) {
+        std::fprintf(stderr, "%s: byte %llu differs\n", cls, static_cast<unsigned long long>(i));
+        bad = 1;
+        break;
+      }
+  }
+  int any = 0;
+  MPI_Allreduce(&bad, &any, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+  Status st = pool.value()->disconnect();
+  if (rank == 0 && !any) std::printf("verified %d writers' data in %zu objects\n", writers,
+                                     std::size(kClasses));
+  return any || !st.ok() ? 1 : 0;
+}
+
+int do_expect_busy(const std::string& path) {
+  auto pool = Pool::connect(path, MPI_COMM_WORLD);
+  if (pool.ok()) {
+    std::fprintf(stderr, "connect succeeded while another job serves the pool\n");
+    return 1;
+  }
+  const Status& st = pool.status();
+  std::printf("second job: %s\n", st.to_string().c_str());
+  if (st.code() != EDAOS_BUSY || st.message().find("pool in use by") == std::string::npos)
+    return 1;
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int provided = 0;
+  MPI_Init_thread(&argc, &argv, MPI_THREAD_MULTIPLE, &provided);
+  int rc = 2;
+  Status st = init(MPI_COMM_WORLD);
+  if (!st.ok()) {
+    rc = fail("init", st);
+  } else if (argc >= 3) {
+    std::string mode = argv[1], path = argv[2];
+    bool kill_after = false;
+    std::string hold;
+    for (int i = 3; i < argc; ++i) {
+      if (!std::strcmp(argv[i], "--kill")) kill_after = true;
+      if (!std::strcmp(argv[i], "--hold") && i + 1 < argc) hold = argv[++i];
+    }
+    if (mode == "write") rc = do_write(path, kill_after, hold);
+    if (mode == "verify") rc = do_verify(path);
+    if (mode == "expect-busy") rc = do_expect_busy(path);
+  }
+  (void)finalize();
+  MPI_Finalize();
+  return rc;
+}
