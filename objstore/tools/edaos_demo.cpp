@@ -3,7 +3,7 @@
 //  2. connects to the default pool (EDAOS_POOL / DAOS_POOL / ./edaos-pool), creating it if it
 //     does not exist, and prints its layout,
 //  3. checks the data the previous run left (persistence across jobs),
-//  4. writes a shared object with several object classes from all ranks, reads it back,
+//  4. writes a shared object with several object classes (all meeting rd_fac:1) from all ranks, reads it back,
 //     verifies every byte and prints the bandwidth,
 //  5. leaves a note for the next run and disconnects.
 #include <mpi.h>
@@ -142,7 +142,7 @@ int main(int argc, char** argv) {
   const uint64_t per_rank = mib << 20;
   std::vector<uint8_t> buf(per_rank), back(per_rank);
   std::string last;
-  for (const char* cls : {"S1", "RP_2G1", "EC_2P1GX"}) {
+  for (const char* cls : {"RP_2G1", "EC_2P1G1", "EC_2P1GX"}) {
     ObjectId oid;
     if (g_rank == 0) {
       auto o = cont->alloc_oid(ObjClass::parse(cls).value(), ObjType::kArray);

@@ -305,6 +305,74 @@ TEST_F(PoolTest, ReadsSurviveParityCountEnginesDown) {
   }
 }
 
+// An engine whose directory is gone is down: reads rebuild, a write in that state excludes the
+// engine in the pool map, and when the directory comes back the engine stays excluded, so it
+// never serves the cells it missed.
+TEST_F(PoolTest, MissingEngineDirectoryIsDownAndExcludedAfterDegradedWrite) {
+  auto c = make_cont("gone", "ec_cell_sz:4096,chunk_size:65536");
+  ASSERT_TRUE(c);
+  ObjectId oid = new_oid(*c, "EC_2P1G1", ObjType::kArray);
+  const uint64_t len = 100000;
+  std::vector<uint8_t> v1(len), v2(len);
+  fill(v1, 0, 1);
+  fill(v2, 0, 2);
+  if (rank() == 0) {
+    auto a = c->open_array(oid);
+    EDAOS_ASSERT_OK(a.value()->write(0, v1.data(), len));
+  }
+  c.reset();
+  EDAOS_ASSERT_OK(pool_->disconnect());
+  pool_.reset();
+  std::string eng = path_ + "/engine-0002", moved = path_ + "/engine-0002.away";
+  if (rank() == 0) {
+    ASSERT_EQ(rename(eng.c_str(), moved.c_str()), 0);
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+
+  auto p = Pool::connect(path_, MPI_COMM_WORLD);
+  ASSERT_TRUE(p.ok()) << p.status().to_string();
+  auto q = p.value()->query();
+  ASSERT_TRUE(q.ok());
+  EXPECT_EQ(q->engines_down, 1u);
+  EXPECT_FALSE(q->engine_status[2].up);
+  EXPECT_FALSE(q->engine_status[2].why_down.empty());
+  auto c2 = p.value()->cont_open("gone");
+  ASSERT_TRUE(c2.ok());
+  auto a2 = c2.value()->open_array(oid);
+  std::vector<uint8_t> got(len);
+  EDAOS_ASSERT_OK(a2.value()->read(0, got.data(), len));
+  EXPECT_EQ(first_mismatch(got, 0, 1), -1);
+  MPI_Barrier(MPI_COMM_WORLD);
+  // A degraded write: engine 2 misses it.
+  if (rank() == 0) {
+    EDAOS_ASSERT_OK(a2.value()->write(0, v2.data(), len));
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+  EDAOS_ASSERT_OK(a2.value()->read(0, got.data(), len));
+  EXPECT_EQ(first_mismatch(got, 0, 2), -1);
+  a2.value().reset();
+  c2.value().reset();
+  EDAOS_ASSERT_OK(p.value()->disconnect());
+
+  // The directory is back, but the engine stays excluded: the data read is the new data.
+  if (rank() == 0) {
+    ASSERT_EQ(rename(moved.c_str(), eng.c_str()), 0);
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+  auto p3 = Pool::connect(path_, MPI_COMM_WORLD);
+  ASSERT_TRUE(p3.ok()) << p3.status().to_string();
+  auto q3 = p3.value()->query();
+  ASSERT_TRUE(q3.ok());
+  EXPECT_FALSE(q3->engine_status[2].up);
+  EXPECT_GT(q3->map_version, 1u);
+  auto c3 = p3.value()->cont_open("gone");
+  auto a3 = c3.value()->open_array(oid);
+  std::fill(got.begin(), got.end(), 0);
+  EDAOS_ASSERT_OK(a3.value()->read(0, got.data(), len));
+  EXPECT_EQ(first_mismatch(got, 0, 2), -1);
+  pool_ = p3.value();
+}
+
 // Finds the file holding shard `shard` of `oid` under the pool directory.
 std::string find_shard_file(const std::string& pool, ObjectId oid, uint32_t shard) {
   std::string name = oid.to_string() + "." + std::to_string(shard);

@@ -20,6 +20,9 @@ using rpc::Writer;
 
 namespace {
 
+// Storage keys are never empty; the flat-KV akey "" is stored as a single NUL byte.
+std::string akey_wire(const std::string& a) { return a.empty() ? std::string(1, '\0') : a; }
+
 bool shard_failure(edaos_status_t c) {
   return c == EDAOS_UNREACH || c == EDAOS_CSUM || c == EDAOS_IO;
 }
@@ -48,10 +51,11 @@ class KvImpl final : public KV {
     auto live = live_shards(g);
     if (live.empty()) return no_replica(dkey);
     // The primary decides conditional puts; the others follow unconditionally.
-    Status st = one(g, live[0], Op::kKvPut, dkey, akey, &value, flags, nullptr);
+    const std::string ak = akey_wire(akey);
+    Status st = one(g, live[0], Op::kKvPut, dkey, ak, &value, flags, nullptr);
     if (!st.ok()) return st;
     Batch b(rt_);
-    for (size_t i = 1; i < live.size(); ++i) add(b, g, live[i], Op::kKvPut, dkey, akey, &value, 0);
+    for (size_t i = 1; i < live.size(); ++i) add(b, g, live[i], Op::kKvPut, dkey, ak, &value, 0);
     b.run();
     for (size_t i = 0; i < b.size(); ++i) EDAOS_RETURN_IF_ERROR(b[i].status());
     return Status::OK();
@@ -62,7 +66,7 @@ class KvImpl final : public KV {
     Status last = no_replica(dkey);
     for (uint32_t i : live_shards(g)) {
       Call call;
-      Status st = one(g, i, Op::kKvGet, dkey, akey, nullptr, 0, &call);
+      Status st = one(g, i, Op::kKvGet, dkey, akey_wire(akey), nullptr, 0, &call);
       if (st.ok()) return std::move(call.payload);
       if (!shard_failure(st.code())) return st;
       last = st;
@@ -115,7 +119,10 @@ class KvImpl final : public KV {
     w.str(dkey).str(anchor).put(max ? max : 1);
     EDAOS_RETURN_IF_ERROR(call_body(g, live[0], Op::kKvListAkeys, w.take(), &call));
     if (eof) *eof = call.rep.value != 0;
-    return decode_keys(call.payload);
+    auto keys = decode_keys(call.payload);
+    for (auto& k : keys)
+      if (k == std::string(1, '\0')) k.clear();
+    return keys;
   }
 
   Status destroy() override {

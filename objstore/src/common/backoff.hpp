@@ -1,6 +1,8 @@
-// Backoff for polling loops. A waiting thread yields first, then sleeps with growing pauses
-// up to `max_us`, so an idle server or a waiting client on an oversubscribed node gives its
-// core away instead of spinning. Call reset() whenever the loop did useful work.
+// Backoff for polling loops. A waiting thread first yields (sched_yield) for about `spin_us`
+// microseconds, which keeps latency low while a transfer is in flight yet gives the core to
+// any other runnable process on an oversubscribed node; then it sleeps with growing pauses up
+// to `max_us`, so an idle server or a long wait costs almost no CPU. Call reset() whenever
+// the loop did useful work.
 #pragma once
 
 #include <sched.h>
@@ -12,21 +14,30 @@ namespace edaos {
 
 class Backoff {
  public:
-  explicit Backoff(long max_us = 200) : max_us_(max_us) {}
+  explicit Backoff(long max_us = 200, long spin_us = 2000) : max_us_(max_us), spin_us_(spin_us) {}
   void reset() { n_ = 0; }
   void pause() {
-    if (++n_ < 32) {
+    if (n_ == 0) t0_ = now_us();
+    ++n_;
+    if ((n_ & 63) != 0 || now_us() - t0_ < spin_us_) {
       sched_yield();
       return;
     }
-    long us = std::min<long>(max_us_, 1L << std::min<unsigned>((n_ - 32) / 8, 12));
+    sleeps_ = n_ == 64 ? 0 : sleeps_ + 1;
+    long us = std::min<long>(max_us_, 10L << std::min<unsigned>(sleeps_ / 4, 10));
     timespec ts{0, us * 1000};
     nanosleep(&ts, nullptr);
   }
 
  private:
-  unsigned n_ = 0;
-  long max_us_;
+  static long now_us() {
+    timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000000L + ts.tv_nsec / 1000;
+  }
+  unsigned n_ = 0, sleeps_ = 0;
+  long t0_ = 0;
+  long max_us_, spin_us_;
 };
 
 }  // namespace edaos
