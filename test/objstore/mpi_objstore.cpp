@@ -113,6 +113,10 @@ TEST_F(PoolTest, ContainerLifecycleAndProperties) {
   EXPECT_EQ(c->props().ec_cell_sz, 4096u);
   EXPECT_EQ(c->props().cksum, CsumType::kCrc32);
   EXPECT_TRUE(c->props().srv_cksum);
+  EXPECT_EQ(c->props().owner.back(), '@');
+  EXPECT_EQ(c->props().group.back(), '@');
+  EXPECT_NE(c->props().acl.find("OWNER@"), std::string::npos);
+  EXPECT_EQ(c->props().status, ContStatus::kHealthy);
   auto by_uuid = pool_->cont_open(c->uuid().to_string());
   ASSERT_TRUE(by_uuid.ok()) << by_uuid.status().to_string();
   EXPECT_EQ(by_uuid.value()->props().label, "c1");

@@ -1,5 +1,8 @@
 // Pools: create, connect, query, disconnect; container management through the pool service.
+#include <grp.h>
+#include <pwd.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <ctime>
@@ -401,6 +404,16 @@ Result<std::shared_ptr<Container>> Pool::cont_create(const std::string& label,
   if (Uuid::parse(label).ok())
     return Status(EDAOS_INVAL, "container label '" + label + "' looks like a UUID");
   props.label = label;
+  // Owner and group are the creating user's, with DAOS's default ACL (stored; not enforced).
+  if (props.owner.empty()) {
+    const passwd* pw = getpwuid(geteuid());
+    props.owner = (pw ? std::string(pw->pw_name) : std::to_string(geteuid())) + "@";
+  }
+  if (props.group.empty()) {
+    const group* gr = getgrgid(getegid());
+    props.group = (gr ? std::string(gr->gr_name) : std::to_string(getegid())) + "@";
+  }
+  if (props.acl.empty()) props.acl = "A::OWNER@:rwdtTaAo, A:G:GROUP@:rwtT";
   EDAOS_RETURN_IF_ERROR(validate_props(s_->map, props));
   Uuid u = Uuid::generate();
   std::string rec = encode(props);
