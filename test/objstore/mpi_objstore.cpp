@@ -1,6 +1,8 @@
 // Multi-rank tests of the object store through its C++ API: pools, containers, every object
 // class, concurrent partial-stripe writers, engines down, corrupted cells, KV semantics.
 #include <fcntl.h>
+#include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -512,6 +514,28 @@ TEST_F(PoolTest, KvSemanticsAndExclusiveInsert) {
     EXPECT_EQ(kv.value()->remove("k0_3", "").code(), EDAOS_NONEXIST);
     EXPECT_EQ(kv.value()->put("new", "a", "x", KV::kUpdateOnly).code(), EDAOS_NONEXIST);
   }
+  MPI_Barrier(MPI_COMM_WORLD);
+}
+
+// An idle server rank sleeps: over 1.5 s of idleness its process uses well under half a core
+// (a spinning progress thread would use a whole one). A behaviour check, not a timing one.
+TEST(Runtime, IdleServerDoesNotBurnACore) {
+  auto servers = server_ranks();
+  MPI_Barrier(MPI_COMM_WORLD);
+  usleep(100000);  // let in-flight work finish
+  rusage a{}, b{};
+  getrusage(RUSAGE_SELF, &a);
+  timespec t0{}, t1{};
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  usleep(1500000);
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  getrusage(RUSAGE_SELF, &b);
+  auto secs = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
+  double cpu = secs(b.ru_utime) - secs(a.ru_utime) + secs(b.ru_stime) - secs(a.ru_stime);
+  double wall = static_cast<double>(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+  bool is_server = std::find(servers.begin(), servers.end(), rank()) != servers.end();
+  EXPECT_LT(cpu / wall, 0.4) << (is_server ? "server" : "client") << " rank used " << cpu
+                             << " s of CPU in " << wall << " s idle";
   MPI_Barrier(MPI_COMM_WORLD);
 }
 

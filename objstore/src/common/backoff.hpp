@@ -17,14 +17,15 @@ class Backoff {
   explicit Backoff(long max_us = 200, long spin_us = 2000) : max_us_(max_us), spin_us_(spin_us) {}
   void reset() { n_ = 0; }
   void pause() {
-    if (n_ == 0) t0_ = now_us();
-    ++n_;
-    if ((n_ & 63) != 0 || now_us() - t0_ < spin_us_) {
+    if (n_++ == 0) {
+      t0_ = now_us();
+      sleeps_ = 0;
+    }
+    if (sleeps_ == 0 && ((n_ & 15) != 0 || now_us() - t0_ < spin_us_)) {
       sched_yield();
       return;
     }
-    sleeps_ = n_ == 64 ? 0 : sleeps_ + 1;
-    long us = std::min<long>(max_us_, 10L << std::min<unsigned>(sleeps_ / 4, 10));
+    long us = std::min<long>(max_us_, 10L << std::min<unsigned>(sleeps_++ / 4, 10));
     timespec ts{0, us * 1000};
     nanosleep(&ts, nullptr);
   }

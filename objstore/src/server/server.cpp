@@ -79,7 +79,7 @@ void Server::stop() {
 }
 
 void Server::loop() {
-  Backoff bo(500);
+  Backoff bo(1000);
   rpc::Incoming in;
   for (;;) {
     bool busy = false;
