@@ -48,8 +48,12 @@ endif()
 
 # PnetCDF built against MPICH: only the MPI-IO interoperability tests need it.
 set(EDAOS_HAVE_PNETCDF OFF)
-find_path(PNETCDF_INCLUDE_DIR pnetcdf.h HINTS "${EDAOS_DEPS_PREFIX}/include" NO_DEFAULT_PATH)
-find_library(PNETCDF_LIBRARY pnetcdf HINTS "${EDAOS_DEPS_PREFIX}/lib" NO_DEFAULT_PATH)
+# The prefix install-deps.sh fills comes first; a system PnetCDF is taken only from an MPICH
+# installation's own prefix (Debian's libpnetcdf-dev is built against Open MPI).
+find_path(PNETCDF_INCLUDE_DIR pnetcdf.h HINTS "${EDAOS_DEPS_PREFIX}/include"
+          PATHS /usr/local/include NO_DEFAULT_PATH)
+find_library(PNETCDF_LIBRARY pnetcdf HINTS "${EDAOS_DEPS_PREFIX}/lib" PATHS /usr/local/lib
+             NO_DEFAULT_PATH)
 if(PNETCDF_INCLUDE_DIR AND PNETCDF_LIBRARY)
   set(EDAOS_HAVE_PNETCDF ON)
 endif()
