@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 build=${EDAOS_BUILD_DIR:-build}
-cmake -S . -B "$build" -G Ninja -DEDAOS_WERROR=ON "$@" >"$build.configure.log" 2>&1 ||
+cmake -S . -B "$build" -G Ninja -DEDAOS_WERROR=ON \
+  -DEDAOS_DEPS_PREFIX="${EDAOS_DEPS_PREFIX:-/opt/edaos-deps}" "$@" >"$build.configure.log" 2>&1 ||
   { cat "$build.configure.log"; exit 1; }
 echo "[build] configured $build ($(grep -E 'HDF5|ISA' "$build.configure.log" | tr '\n' ' '))"
 if ! cmake --build "$build" -j "$(nproc)" >"$build.build.log" 2>&1; then
