@@ -379,6 +379,40 @@ TEST_F(PoolTest, MissingEngineDirectoryIsDownAndExcludedAfterDegradedWrite) {
   pool_ = p3.value();
 }
 
+// A pool with a small quota fills up: the write that does not fit fails with EDAOS_NOSPACE and
+// a message saying so; what was written before stays readable.
+TEST(PoolQuota, FullPoolIsNoSpaceAndKeepsData) {
+  SharedTmpDir dir("quota");
+  std::string path = dir.path() + "/pool";
+  PoolCreateOptions o;
+  o.engines = 3;
+  o.targets = 1;
+  o.size_bytes = 3 << 20;  // 1 MiB per engine
+  EDAOS_ASSERT_OK(Pool::create(path, o, MPI_COMM_WORLD));
+  auto pool = Pool::connect(path, MPI_COMM_WORLD);
+  ASSERT_TRUE(pool.ok()) << pool.status().to_string();
+  if (rank() == 0) {
+    ContainerProps p;
+    ASSERT_TRUE(apply_properties(&p, "ec_cell_sz:4096").ok());
+    auto c = pool.value()->cont_create("q", p);
+    ASSERT_TRUE(c.ok()) << c.status().to_string();
+    auto oid = c.value()->alloc_oid(ObjClass::parse("EC_2P1G1").value(), ObjType::kArray);
+    auto a = c.value()->open_array(oid.value());
+    std::vector<uint8_t> small(200000), big(4 << 20);
+    fill(small, 0, 4);
+    fill(big, small.size(), 4);
+    EDAOS_ASSERT_OK(a.value()->write(0, small.data(), small.size()));
+    Status st = a.value()->write(small.size(), big.data(), big.size());
+    EXPECT_EQ(st.code(), EDAOS_NOSPACE) << st.to_string();
+    EXPECT_NE(st.message().find("quota"), std::string::npos) << st.message();
+    std::vector<uint8_t> back(small.size());
+    EDAOS_ASSERT_OK(a.value()->read(0, back.data(), back.size()));
+    EXPECT_EQ(first_mismatch(back, 0, 4), -1);
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+  EDAOS_EXPECT_OK(pool.value()->disconnect());
+}
+
 // Finds the file holding shard `shard` of `oid` under the pool directory.
 std::string find_shard_file(const std::string& pool, ObjectId oid, uint32_t shard) {
   std::string name = oid.to_string() + "." + std::to_string(shard);
