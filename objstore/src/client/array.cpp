@@ -167,31 +167,47 @@ class ArrayImpl final : public Array {
 
   void add_write(Batch& b, uint32_t g, uint32_t i, uint64_t local, const void* data,
                  uint64_t len, uint64_t logical_end) {
+    add_writev(b, g, i, local, {ConstIoVec{data, len}}, logical_end);
+  }
+
+  // One RPC writing `pieces` back to back at shard-local offset `local` (sent zero-copy).
+  void add_writev(Batch& b, uint32_t g, uint32_t i, uint64_t local,
+                  std::vector<ConstIoVec> pieces, uint64_t logical_end) {
     Call* call = add_call(b, g, i, Op::kArrayWrite);
     Writer w;
     csum_.encode(w);
     bool has = csum_.type != CsumType::kOff;
-    uint64_t cs = has ? ec::csum_compute(csum_.type, data, len, 0) : 0;
+    uint64_t cs = 0;
+    if (has)
+      for (const ConstIoVec& v : pieces) cs = ec::csum_compute(csum_.type, v.base, v.len, cs);
     w.put(local).put<uint8_t>(has).put(cs).put(logical_end);
     call->body += w.buf();
-    call->bulk_out.push_back(ConstIoVec{data, len});
+    call->bulk_out = std::move(pieces);
   }
 
   void add_read(Batch& b, uint32_t g, uint32_t i, uint64_t local, void* dst, uint64_t len) {
+    add_readv(b, g, i, local, {IoVec{dst, len}});
+  }
+
+  // One RPC reading shard-local [local, local + sum of lengths) into `pieces`.
+  void add_readv(Batch& b, uint32_t g, uint32_t i, uint64_t local, std::vector<IoVec> pieces) {
     Call* call = add_call(b, g, i, Op::kArrayRead);
+    uint64_t len = 0;
+    for (const IoVec& v : pieces) len += v.len;
     Writer w;
     csum_.encode(w);
     w.put(local).put(len);
     call->body += w.buf();
-    call->bulk_in.push_back(IoVec{dst, len});
+    call->bulk_in = std::move(pieces);
   }
 
   // Status of a completed read call, including the end-to-end checksum check.
   Status read_status(Call& call) {
     Status st = call.status();
     if (!st.ok() || csum_.type == CsumType::kOff) return st;
-    const IoVec& v = call.bulk_in[0];
-    if (ec::csum_compute(csum_.type, v.base, v.len, 0) != call.rep.value) {
+    uint64_t cs = 0;
+    for (const IoVec& v : call.bulk_in) cs = ec::csum_compute(csum_.type, v.base, v.len, cs);
+    if (cs != call.rep.value) {
       rt_->counters.csum_errors++;
       return Status(EDAOS_CSUM, "checksum mismatch on transfer from engine");
     }
@@ -500,36 +516,53 @@ class ArrayImpl final : public Array {
       uint64_t bnd = std::min<uint64_t>(stripe_, a + (len - done));
       uint32_t g = group_of_chunk(c);
       EDAOS_RETURN_IF_ERROR(check_group_writable(g));
-      uint64_t logical_end = o + (bnd - a);
-      if (a == 0 && bnd == stripe_) {
-        rt_->counters.full_stripe_writes++;
-        std::vector<const uint8_t*> data(k_);
+      if (a != 0 || bnd != stripe_) {
+        EDAOS_RETURN_IF_ERROR(partial_write(g, c, s, a, bnd, sg, done, o + (bnd - a)));
+        done += bnd - a;
+        continue;
+      }
+      // A run of n whole stripes inside chunk c: each shard's cells of consecutive stripes
+      // are contiguous in its local space, so one RPC per shard carries the whole run.
+      uint64_t n = std::min<uint64_t>((len - done) / stripe_, spc_ - s);
+      n = std::min<uint64_t>(n, std::max<uint64_t>(1, kBatchBytes / 4 / stripe_));
+      rt_->counters.full_stripe_writes += n;
+      uint64_t logical_end = o + n * stripe_;
+      std::vector<std::vector<ConstIoVec>> data(k_);
+      std::vector<uint8_t*> parity_run(p_);
+      for (uint32_t j = 0; j < p_; ++j) parity_run[j] = b.scratch(n * cell_);
+      std::vector<const uint8_t*> dptr(k_);
+      std::vector<uint8_t*> pptr(p_);
+      for (uint64_t t = 0; t < n; ++t) {
+        uint64_t rel = done + t * stripe_;
         for (uint32_t i = 0; i < k_; ++i) {
-          const void* p = sg.contiguous(done + uint64_t{i} * cell_, cell_);
+          const void* p = sg.contiguous(rel + uint64_t{i} * cell_, cell_);
           if (!p) {
             uint8_t* sc = b.scratch(cell_);
-            sg.gather(done + uint64_t{i} * cell_, cell_, sc);
+            sg.gather(rel + uint64_t{i} * cell_, cell_, sc);
             p = sc;
           }
-          data[i] = static_cast<const uint8_t*>(p);
+          dptr[i] = static_cast<const uint8_t*>(p);
+          // Merge with the previous piece when the caller's buffer is contiguous.
+          auto& v = data[i];
+          if (!v.empty() && static_cast<const uint8_t*>(v.back().base) + v.back().len == p)
+            v.back().len += cell_;
+          else
+            v.push_back(ConstIoVec{p, cell_});
         }
-        std::vector<uint8_t*> parity(p_);
-        for (uint32_t j = 0; j < p_; ++j) parity[j] = b.scratch(cell_);
-        codec_->encode(data.data(), parity.data(), cell_);
-        uint64_t local = stripe_local(c, s);
-        for (uint32_t i = 0; i < k_; ++i)
-          if (up(g, i)) add_write(b, g, i, local, data[i], cell_, logical_end);
-        for (uint32_t j = 0; j < p_; ++j)
-          if (up(g, k_ + j)) add_write(b, g, k_ + j, local, parity[j], cell_, logical_end);
-        if (b.size() >= kBatchCalls || b.scratch_bytes() >= kBatchBytes) {
-          b.run();
-          EDAOS_RETURN_IF_ERROR(first_error(b));
-          b.clear();
-        }
-      } else {
-        EDAOS_RETURN_IF_ERROR(partial_write(g, c, s, a, bnd, sg, done, logical_end));
+        for (uint32_t j = 0; j < p_; ++j) pptr[j] = parity_run[j] + t * cell_;
+        codec_->encode(dptr.data(), pptr.data(), cell_);
       }
-      done += bnd - a;
+      uint64_t local = stripe_local(c, s);
+      for (uint32_t i = 0; i < k_; ++i)
+        if (up(g, i)) add_writev(b, g, i, local, std::move(data[i]), logical_end);
+      for (uint32_t j = 0; j < p_; ++j)
+        if (up(g, k_ + j)) add_write(b, g, k_ + j, local, parity_run[j], n * cell_, logical_end);
+      done += n * stripe_;
+      if (b.size() >= kBatchCalls || b.scratch_bytes() >= kBatchBytes) {
+        b.run();
+        EDAOS_RETURN_IF_ERROR(first_error(b));
+        b.clear();
+      }
     }
     b.run();
     return first_error(b);
@@ -560,22 +593,42 @@ class ArrayImpl final : public Array {
         pieces.push_back(pc);
         done += k;
       }
-      std::vector<size_t> asked;
+      // One call per shard and run of shard-contiguous pieces (consecutive stripes of a
+      // chunk); a failed call sends each of its pieces to the rebuild path.
+      struct Plan {
+        uint32_t g, cell;
+        uint64_t local, end;
+        std::vector<size_t> pieces;
+      };
+      std::vector<Plan> plans;
+      std::map<std::pair<uint32_t, uint32_t>, size_t> open;  // (group, cell) -> plan
       for (size_t q = 0; q < pieces.size(); ++q) {
         Piece& pc = pieces[q];
-        if (up(pc.g, pc.cell)) {
-          add_read(b, pc.g, pc.cell, pc.local, pc.dst, pc.len);
-          asked.push_back(q);
+        if (!up(pc.g, pc.cell)) continue;
+        auto key = std::make_pair(pc.g, pc.cell);
+        auto it = open.find(key);
+        if (it != open.end() && plans[it->second].end == pc.local) {
+          plans[it->second].end += pc.len;
+          plans[it->second].pieces.push_back(q);
+        } else {
+          open[key] = plans.size();
+          plans.push_back(Plan{pc.g, pc.cell, pc.local, pc.local + pc.len, {q}});
         }
+      }
+      for (const Plan& pl : plans) {
+        std::vector<IoVec> dst;
+        for (size_t q : pl.pieces) dst.push_back(IoVec{pieces[q].dst, pieces[q].len});
+        add_readv(b, pl.g, pl.cell, pl.local, std::move(dst));
       }
       std::vector<Status> sts;
       run_reads(b, &sts);
       std::vector<bool> ok(pieces.size(), false);
-      for (size_t q = 0; q < asked.size(); ++q) {
-        if (sts[q].ok())
-          ok[asked[q]] = true;
-        else if (!is_shard_failure(sts[q].code()))
+      for (size_t q = 0; q < plans.size(); ++q) {
+        if (sts[q].ok()) {
+          for (size_t pi : plans[q].pieces) ok[pi] = true;
+        } else if (!is_shard_failure(sts[q].code())) {
           return sts[q];
+        }
       }
       // Rebuild what could not be read directly, one stripe at a time.
       std::map<std::pair<uint64_t, uint64_t>, std::vector<uint8_t>> rebuilt;
