@@ -1,0 +1,122 @@
+/* edaos POSIX namespace (DFS): C API over edaos/objstore/dfs.hpp, for the MPI-IO driver and
+ * tools written in C. Same semantics and codes as the C++ API (read its comments); every call
+ * returns EDAOS_OK or a negative edaos_status_t, and edaos_os_last_error() gives the message of
+ * the calling thread's last failure. edaos_dfs_errno() maps a code to errno.
+ *
+ * Flags are the POSIX <fcntl.h> ones (O_RDONLY, O_WRONLY, O_RDWR, O_CREAT, O_EXCL, O_TRUNC,
+ * O_NOFOLLOW); modes (uint32_t) the <sys/stat.h> ones (S_IFREG, S_IFDIR, S_IFLNK | permissions).
+ * `parent` NULL means the root directory. Handles are thread-safe; releasing a handle while
+ * another thread uses it is not. Nothing is collective except edaos_dfs_mount with a
+ * communicator other than MPI_COMM_NULL. */
+#ifndef EDAOS_OBJSTORE_DFS_H
+#define EDAOS_OBJSTORE_DFS_H
+
+#include <mpi.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "edaos/objstore/objstore.h"
+#include "edaos/objstore/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct edaos_dfs edaos_dfs_t;         /* mounted namespace */
+typedef struct edaos_dfs_obj edaos_dfs_obj_t; /* open file, directory or symlink */
+
+#define EDAOS_DFS_MAX_NAME 255
+#define EDAOS_DFS_MAX_OCLASS 32
+
+typedef struct {
+  int64_t dt_sec, dt_nsec;
+} edaos_dfs_time_t;
+
+typedef struct {
+  uint32_t ds_mode; /* type bits | permissions */
+  uint32_t ds_uid, ds_gid;
+  uint64_t ds_size; /* files: size; symlinks: target length; directories: 0 */
+  edaos_dfs_time_t ds_atime, ds_mtime, ds_ctime;
+  edaos_oid_t ds_oid;                    /* zero for symlinks */
+  char ds_oclass[EDAOS_DFS_MAX_OCLASS]; /* "" for symlinks */
+  uint64_t ds_chunk_size;
+  uint32_t ds_nlink;
+} edaos_dfs_stat_t;
+
+/** Readdir position; zero-initialize to start. */
+typedef struct {
+  char da_last[EDAOS_DFS_MAX_NAME + 1];
+  int da_eof;
+} edaos_dfs_anchor_t;
+
+typedef struct {
+  char dd_name[EDAOS_DFS_MAX_NAME + 1];
+  uint32_t dd_mode;
+  edaos_oid_t dd_oid;
+} edaos_dfs_dirent_t;
+
+/** flags: O_RDONLY or O_RDWR. The first O_RDWR mount creates the namespace (safe when
+ *  concurrent). comm != MPI_COMM_NULL: collective over comm, same result everywhere. The
+ *  container handle must stay open until edaos_dfs_umount. */
+EDAOS_API int edaos_dfs_mount(edaos_os_cont_t *cont, MPI_Comm comm, int flags,
+                              edaos_dfs_t **dfs);
+/** Frees the mount. Handles opened from it must be released before. */
+EDAOS_API int edaos_dfs_umount(edaos_dfs_t *dfs);
+
+/** Opens/creates `name` in `parent`. mode's type bits select file (S_IFREG or none),
+ *  directory (S_IFDIR) or symlink (S_IFLNK, target `symlink_target`). oclass NULL or "":
+ *  inherit; chunk_size 0: inherit. */
+EDAOS_API int edaos_dfs_open(edaos_dfs_t *dfs, edaos_dfs_obj_t *parent, const char *name,
+                             uint32_t mode, int flags, const char *oclass, uint64_t chunk_size,
+                             const char *symlink_target, edaos_dfs_obj_t **obj);
+/** Opens an existing entry by absolute path (symlinks followed unless O_NOFOLLOW). `mode_out`
+ *  (may be NULL) gets its mode. */
+EDAOS_API int edaos_dfs_lookup(edaos_dfs_t *dfs, const char *path, int flags,
+                               edaos_dfs_obj_t **obj, uint32_t *mode_out);
+/** Releases a handle (records mtime if it wrote). NULL is a no-op. */
+EDAOS_API int edaos_dfs_release(edaos_dfs_obj_t *obj);
+
+/** Reads from `off` up to the file size; *nread gets the bytes read (short at end of file). */
+EDAOS_API int edaos_dfs_read(edaos_dfs_obj_t *obj, uint64_t off, const edaos_iov_t *iov,
+                             uint32_t n_iov, uint64_t *nread);
+EDAOS_API int edaos_dfs_write(edaos_dfs_obj_t *obj, uint64_t off, const edaos_iov_t *iov,
+                              uint32_t n_iov);
+EDAOS_API int edaos_dfs_get_size(edaos_dfs_obj_t *obj, uint64_t *size);
+EDAOS_API int edaos_dfs_set_size(edaos_dfs_obj_t *obj, uint64_t size);
+EDAOS_API int edaos_dfs_punch(edaos_dfs_obj_t *obj, uint64_t off, uint64_t len);
+EDAOS_API int edaos_dfs_sync(edaos_dfs_obj_t *obj);
+
+/** stat of `name` in `parent` (lstat: a final symlink is not followed). */
+EDAOS_API int edaos_dfs_stat(edaos_dfs_t *dfs, edaos_dfs_obj_t *parent, const char *name,
+                             edaos_dfs_stat_t *st);
+/** stat of an open handle's entry. */
+EDAOS_API int edaos_dfs_ostat(edaos_dfs_obj_t *obj, edaos_dfs_stat_t *st);
+
+EDAOS_API int edaos_dfs_mkdir(edaos_dfs_t *dfs, edaos_dfs_obj_t *parent, const char *name,
+                              uint32_t mode, const char *oclass);
+/** Removes a file, symlink or empty directory (force != 0: a directory with its subtree). */
+EDAOS_API int edaos_dfs_remove(edaos_dfs_t *dfs, edaos_dfs_obj_t *parent, const char *name,
+                               int force);
+EDAOS_API int edaos_dfs_rename(edaos_dfs_t *dfs, edaos_dfs_obj_t *parent, const char *name,
+                               edaos_dfs_obj_t *new_parent, const char *new_name);
+
+/** Lists up to *nr entries of `dir` after the anchor into `ents`; *nr gets the count. */
+EDAOS_API int edaos_dfs_readdir(edaos_dfs_t *dfs, edaos_dfs_obj_t *dir,
+                                edaos_dfs_anchor_t *anchor, uint32_t *nr,
+                                edaos_dfs_dirent_t *ents);
+
+/** Serializes a file/directory handle into buf; *len: in = buffer size, out = bytes needed.
+ *  EDAOS_TOOBIG if short (buf NULL queries the size). */
+EDAOS_API int edaos_dfs_obj_serialize(edaos_dfs_t *dfs, edaos_dfs_obj_t *obj, void *buf,
+                                      size_t *len);
+/** flags 0: the serialized access mode. */
+EDAOS_API int edaos_dfs_obj_deserialize(edaos_dfs_t *dfs, const void *buf, size_t len, int flags,
+                                        edaos_dfs_obj_t **obj);
+
+/** errno for an edaos status code (0 for EDAOS_OK). */
+EDAOS_API int edaos_dfs_errno(int status);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* EDAOS_OBJSTORE_DFS_H */

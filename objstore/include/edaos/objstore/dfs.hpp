@@ -1,0 +1,339 @@
+// edaos POSIX namespace (DFS): files, directories and symbolic links over the objects of one
+// container, shaped like DAOS's libdfs (src/include/daos_fs.h).
+//
+//   - A directory is a KV object: one dkey per entry (the name), akey "e" holding the entry's
+//     inode record (mode, oid, owner, times, chunk size, symlink target, inherited class).
+//   - A regular file is a byte-array object; its size is the array's (never cached).
+//   - A symbolic link has no object: its target lives in the entry.
+//   - No hard links (link() is EDAOS_NOTSUP): every object has exactly one entry.
+// The design, the record format and the crash behaviour of each call are in objstore/README.md,
+// section "POSIX namespace (dfs)".
+//
+// Naming: an entry is named by (parent directory handle, name), as in DAOS (`parent` nullptr
+// means the root), or by an absolute path ("/a/b/c"; "." and ".." are resolved lexically over
+// the directories walked, symbolic links are followed, at most kMaxSymlinkHops).
+// A name is 1..kMaxName bytes, has no '/', and is not "." or "..". A path is at most kMaxPath
+// bytes.
+//
+// Threading: a Dfs and its DfsObj handles are thread-safe. No call is collective except
+// Dfs::mount with a communicator. Nothing is cached across calls except what a handle was
+// opened with (its OID, type, chunk size, class): sizes, modes and entries are always read
+// from the store, so every rank sees every other rank's completed updates.
+//
+// Errors (Status codes from status.h; dfs_errno() maps them to errno values):
+//   EDAOS_NONEXIST   no such entry                       (ENOENT)
+//   EDAOS_EXIST      entry exists (O_CREAT|O_EXCL, mkdir) (EEXIST)
+//   EDAOS_NOTDIR     a path component or `parent` is not a directory (ENOTDIR)
+//   EDAOS_ISDIR      file operation on a directory       (EISDIR)
+//   EDAOS_NOTEMPTY   rmdir / rename over a non-empty directory (ENOTEMPTY)
+//   EDAOS_NAMETOOLONG name > kMaxName or path > kMaxPath (ENAMETOOLONG)
+//   EDAOS_LOOP       too many symbolic links             (ELOOP)
+//   EDAOS_PERM       write through a handle opened O_RDONLY, read through O_WRONLY (EPERM)
+//   EDAOS_RDONLY     a change on a read-only mount       (EROFS)
+//   EDAOS_NOTSUP     hard links                          (ENOTSUP)
+//   EDAOS_INVAL      bad name, flags, class, rename of a directory into itself (EINVAL)
+//   EDAOS_FORMAT     the container holds no or a corrupt namespace (EIO)
+//   plus the object store's codes (EDAOS_DEGRADED, EDAOS_NOSPACE, EDAOS_NOENGINE, ...).
+#pragma once
+
+#include <fcntl.h>
+#include <mpi.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "edaos/objstore/objstore.hpp"
+#include "edaos/objstore/oclass.hpp"
+#include "edaos/objstore/status.hpp"
+#include "edaos/objstore/types.hpp"
+
+namespace edaos::objstore {
+
+namespace dfs {
+struct MountState;
+struct ObjState;
+}  // namespace dfs
+
+inline constexpr size_t kDfsMaxName = 255;        // NAME_MAX
+inline constexpr size_t kDfsMaxPath = 4095;       // PATH_MAX - 1
+inline constexpr int kDfsMaxSymlinkHops = 40;     // Linux's MAXSYMLINKS
+
+// What stat reports. `size`: byte-array size for files, target length for symlinks, 0 for
+// directories. nlink: 1 for files and symlinks, 2 for directories (subdirectories are not
+// counted). `oclass` / `chunk_size`: the object's (files, directories); for a symlink, empty
+// class and 0.
+struct DfsStat {
+  mode_t mode = 0;  // S_IFREG / S_IFDIR / S_IFLNK | permission bits
+  uint32_t uid = 0, gid = 0;
+  uint64_t size = 0;
+  struct timespec atime = {}, mtime = {}, ctime = {};
+  ObjectId oid;
+  ObjClass oclass;
+  uint64_t chunk_size = 0;
+  uint32_t nlink = 1;
+};
+
+// Where a file's or directory's data lives (for tools: `edaos fs get-attr`, `fs check`).
+// `child_oclass` / `child_chunk_size`: for a directory, the default it hands to new children
+// (empty / 0: none set, the container's properties apply).
+struct DfsLayout {
+  ObjectId oid;
+  ObjClass oclass;
+  uint64_t chunk_size = 0;
+  std::string child_oclass;
+  uint64_t child_chunk_size = 0;
+};
+
+// One readdir entry. `mode` has the type bits and permissions; with readdir(..., plus=true)
+// `st` is filled too (one extra lookup per entry avoided: the record is read anyway).
+struct DfsDirent {
+  std::string name;
+  mode_t mode = 0;
+  ObjectId oid;  // zero for symlinks
+  DfsStat st;    // only with plus=true (size of files needs one get_size per file)
+};
+
+// Readdir position: entries strictly after `last` (in byte order of the names). Start with a
+// default-constructed anchor; `eof` is set when the directory has no more entries.
+struct DfsAnchor {
+  std::string last;
+  bool eof = false;
+};
+
+class DfsObj;
+
+// A mounted namespace. Handles (DfsObj) keep the mount's state alive; using them after
+// umount() is allowed (they keep working) but discouraged.
+class EDAOS_CXX_API Dfs {
+ public:
+  // Mount flags: O_RDONLY or O_RDWR.
+  //
+  // Mounts the namespace of container `cont` (type POSIX: another layout type is EDAOS_INVAL).
+  // The first O_RDWR mount of a container creates the superblock and the root directory;
+  // concurrent first mounts (from several ranks, with or without a communicator) are safe:
+  // exactly one creation wins and every mounter sees the same root. An O_RDONLY mount of a
+  // container without a namespace is EDAOS_NONEXIST.
+  // comm != MPI_COMM_NULL: collective over `comm`; rank 0 does the lookup/creation and
+  // broadcasts it; every rank returns the same status (EDAOS_REMOTE if rank 0 failed and this
+  // rank did not see why). comm == MPI_COMM_NULL: independent.
+  static Result<std::unique_ptr<Dfs>> mount(std::shared_ptr<Container> cont, MPI_Comm comm,
+                                            int flags);
+  ~Dfs();
+  Dfs(const Dfs&) = delete;
+  Dfs& operator=(const Dfs&) = delete;
+
+  // Not collective. Idempotent. After it, every namespace call on this Dfs is EDAOS_INVAL.
+  Status umount();
+
+  bool read_only() const;
+  const std::shared_ptr<Container>& container() const;
+  ObjectId root_oid() const;
+
+  // ---- handles ------------------------------------------------------------------------------
+
+  // Opens (and with O_CREAT creates) entry `name` in directory `parent` (nullptr: root).
+  //   mode: S_IFREG (or no type bits) creates a file, S_IFDIR a directory, S_IFLNK a symbolic
+  //         link to `symlink_target` (non-empty, <= kDfsMaxPath); permission bits are stored
+  //         as given (no umask).
+  //   flags: O_RDONLY | O_WRONLY | O_RDWR, plus O_CREAT, O_EXCL (with O_CREAT: EDAOS_EXIST if
+  //          the name exists; concurrent exclusive creates of one name: exactly one wins),
+  //          O_TRUNC (files: size set to 0 if opened for writing), O_NOFOLLOW (ignored here: the
+  //          last component is never followed by open; a symlink is opened as itself).
+  //          O_CREAT without O_EXCL opens an existing entry of any type if the type matches
+  //          (EDAOS_ISDIR / EDAOS_NOTDIR / EDAOS_EXIST otherwise).
+  //   oclass: class of a new file/directory (""; inherit: the parent's child class, then the
+  //           container's file_oclass / dir_oclass / oclass property, then default_oclass()).
+  //   chunk_size: of a new file (0: the parent's child chunk size, then the container's).
+  // A new directory inherits the parent's child class and chunk size (so the attribute set
+  // with set_dir_attr() applies to the whole subtree created below it).
+  // Returns EDAOS_NONEXIST (no entry, no O_CREAT), EDAOS_NOTDIR (parent not a directory),
+  // EDAOS_INVAL (bad name/flags/class), EDAOS_RDONLY (O_CREAT/O_TRUNC/write access on a
+  // read-only mount), EDAOS_NOENGINE / EDAOS_INVAL (class too wide for the pool or rd_fac).
+  Result<std::unique_ptr<DfsObj>> open(const DfsObj* parent, const std::string& name, mode_t mode,
+                                       int flags, const std::string& oclass = "",
+                                       uint64_t chunk_size = 0,
+                                       const std::string& symlink_target = "");
+  // Path form of open(): the parent path is looked up (following symlinks), then open().
+  Result<std::unique_ptr<DfsObj>> open(const std::string& path, mode_t mode, int flags,
+                                       const std::string& oclass = "", uint64_t chunk_size = 0,
+                                       const std::string& symlink_target = "");
+
+  // Opens an existing entry by absolute path. Symbolic links are followed, also the last
+  // component unless flags has O_NOFOLLOW (then the link itself is opened). "/" is the root.
+  // flags: O_RDONLY | O_WRONLY | O_RDWR (| O_NOFOLLOW). Returns EDAOS_NONEXIST, EDAOS_NOTDIR,
+  // EDAOS_LOOP, EDAOS_NAMETOOLONG, EDAOS_INVAL (relative path).
+  Result<std::unique_ptr<DfsObj>> lookup(const std::string& path, int flags = O_RDONLY);
+  // Opens entry `name` of `parent` (nullptr: root) without following a final symlink.
+  Result<std::unique_ptr<DfsObj>> lookup(const DfsObj* parent, const std::string& name,
+                                         int flags = O_RDONLY);
+
+  // ---- namespace ----------------------------------------------------------------------------
+
+  // open(parent, name, S_IFDIR | mode, O_RDWR | O_CREAT | O_EXCL, oclass) without a handle.
+  // EDAOS_EXIST if the name exists (any type).
+  Status mkdir(const DfsObj* parent, const std::string& name, mode_t mode,
+               const std::string& oclass = "");
+  Status mkdir(const std::string& path, mode_t mode, const std::string& oclass = "");
+
+  // Creates symbolic link `name` -> `target` (stored verbatim, not checked). EDAOS_EXIST.
+  Status symlink(const DfsObj* parent, const std::string& name, const std::string& target);
+  Status symlink(const std::string& path, const std::string& target);
+  // The target of a symlink; EDAOS_INVAL if the entry is not a symlink.
+  Result<std::string> readlink(const DfsObj* parent, const std::string& name);
+  Result<std::string> readlink(const std::string& path);
+
+  // Hard links are not supported: always EDAOS_NOTSUP (EDAOS_NONEXIST never reported).
+  Status link(const std::string& existing_path, const std::string& new_path);
+
+  // Removes an entry. Files: the entry, then the array (crash in between: a leaked object,
+  // found by `fs check`). Symlinks: the entry. Directories: EDAOS_NOTEMPTY unless empty, or,
+  // with force, the whole subtree (depth first). `oid_out` (optional) gets the removed
+  // object's ID. Does not follow a final symlink. unlink() refuses directories
+  // (EDAOS_ISDIR), rmdir() refuses non-directories (EDAOS_NOTDIR).
+  Status remove(const DfsObj* parent, const std::string& name, bool force = false,
+                ObjectId* oid_out = nullptr);
+  Status remove(const std::string& path, bool force = false, ObjectId* oid_out = nullptr);
+  Status unlink(const std::string& path);
+  Status rmdir(const std::string& path);
+
+  // Renames `name` in `parent` to `new_name` in `new_parent` (nullptr: root), replacing an
+  // existing target as POSIX rename(2) does: a file or symlink replaces a non-directory; a
+  // directory replaces an empty directory (EDAOS_NOTEMPTY otherwise); mixing gives
+  // EDAOS_ISDIR / EDAOS_NOTDIR. Renaming onto itself (same object) does nothing. Moving a
+  // directory below itself is EDAOS_INVAL.
+  // Order: (1) write the entry under the new name, (2) remove the old name, (3) destroy the
+  // replaced object. A crash leaves both names (after 1) or a leaked object (after 2); the
+  // entry is never lost. Two renames racing on the same names may both succeed (last wins).
+  Status rename(const DfsObj* parent, const std::string& name, const DfsObj* new_parent,
+                const std::string& new_name);
+  Status rename(const std::string& old_path, const std::string& new_path);
+
+  // Lists `dir` (nullptr: root) from `*anchor`, at most `max` entries (max >= 1), in byte
+  // order of the names, and advances the anchor. Entries created or removed concurrently may
+  // or may not be seen; an entry present through the whole listing is seen exactly once.
+  // plus: also fill DfsDirent::st (a get_size per file).
+  Result<std::vector<DfsDirent>> readdir(const DfsObj* dir, DfsAnchor* anchor, uint32_t max,
+                                         bool plus = false);
+  Result<std::vector<DfsDirent>> readdir(const std::string& path, DfsAnchor* anchor,
+                                         uint32_t max, bool plus = false);
+
+  // stat of entry `name` in `parent` (a final symlink is not followed: lstat semantics), or
+  // of a path (symlinks followed, also the last one, unless follow is false).
+  Result<DfsStat> stat(const DfsObj* parent, const std::string& name);
+  Result<DfsStat> stat(const std::string& path, bool follow = true);
+
+  // Attribute changes on an entry (a final symlink is followed by the path forms only if
+  // follow is true). chmod keeps the type bits and replaces the permission bits (07777).
+  // chown: uid/gid (uint32_t)-1 keeps that field. utimens: nullptr keeps the time; both set
+  // ctime to now. Concurrent changes of one entry's attributes from several ranks are
+  // read-modify-write of the record: the last writer wins whole-record (documented limit).
+  Status chmod(const DfsObj* parent, const std::string& name, mode_t mode);
+  Status chmod(const std::string& path, mode_t mode);
+  Status chown(const DfsObj* parent, const std::string& name, uint32_t uid, uint32_t gid);
+  Status chown(const std::string& path, uint32_t uid, uint32_t gid, bool follow = true);
+  Status utimens(const DfsObj* parent, const std::string& name, const struct timespec* atime,
+                 const struct timespec* mtime);
+  Status utimens(const std::string& path, const struct timespec* atime,
+                 const struct timespec* mtime, bool follow = true);
+
+  // ---- per-directory class attribute (`edaos fs set-attr --oclass`) ---------------------------
+
+  // Sets the class (and optionally the chunk size; 0 keeps the current one) that new files
+  // and directories created in directory `path` take when open() names none. The class is
+  // validated against the pool and the container's rd_fac. oclass "" clears it. Existing
+  // children keep theirs; new subdirectories copy the attribute (inheritance down the tree).
+  // EDAOS_NOTDIR if path is not a directory.
+  Status set_dir_attr(const std::string& path, const std::string& oclass,
+                      uint64_t chunk_size = 0);
+  // Layout of the entry at path (symlinks followed): OID, class, chunk size and, for a
+  // directory, the child class/chunk attribute. A symlink (with follow=false) is EDAOS_INVAL.
+  Result<DfsLayout> get_layout(const std::string& path, bool follow = true);
+
+  // ---- shared handles for collective users (DAOS dfs_obj_local2global/global2local) --------
+
+  // A self-contained byte string describing an open file or directory handle (OID, type,
+  // chunk size, access mode, entry location) that another rank can turn into an equivalent
+  // handle with obj_deserialize() on a Dfs of the same container, without any store access.
+  // Typical use: rank 0 opens with O_CREAT, broadcasts the string, every rank deserializes.
+  // Symlink handles are EDAOS_INVAL.
+  Result<std::string> obj_serialize(const DfsObj& obj) const;
+  // flags: 0 keeps the serialized access mode, else O_RDONLY/O_WRONLY/O_RDWR replaces it.
+  // EDAOS_FORMAT for a malformed string, EDAOS_INVAL for another container's handle.
+  Result<std::unique_ptr<DfsObj>> obj_deserialize(const std::string& blob, int flags = 0);
+
+  explicit Dfs(std::shared_ptr<dfs::MountState> s);
+  const std::shared_ptr<dfs::MountState>& state() const { return s_; }
+
+ private:
+  std::shared_ptr<dfs::MountState> s_;
+};
+
+// An open file, directory or symbolic link. Not copyable; release by destroying it.
+class EDAOS_CXX_API DfsObj {
+ public:
+  ~DfsObj();
+  DfsObj(const DfsObj&) = delete;
+  DfsObj& operator=(const DfsObj&) = delete;
+
+  mode_t mode() const;  // type bits and permissions as of open
+  bool is_dir() const { return S_ISDIR(mode()); }
+  bool is_file() const { return S_ISREG(mode()); }
+  bool is_symlink() const { return S_ISLNK(mode()); }
+  ObjectId oid() const;  // zero for symlinks
+  ObjClass oclass() const;
+  uint64_t chunk_size() const;  // files: the array's chunk size; else 0
+  int flags() const;            // access mode the handle was opened with
+  const std::string& name() const;  // entry name at open ("" for the root)
+
+  // ---- files (EDAOS_ISDIR for directories, EDAOS_INVAL for symlinks) -------------------------
+
+  // Reads into the iovecs (back to back) from `off`, stopping at the file size: returns the
+  // number of bytes read (short at end of file; 0 at or past it). Bytes beyond are not touched.
+  // Holes read as zeros. EDAOS_PERM if opened O_WRONLY.
+  Result<uint64_t> read(uint64_t off, const IoVec* iov, size_t n);
+  Result<uint64_t> read(uint64_t off, void* buf, size_t len) {
+    IoVec v{buf, len};
+    return read(off, &v, 1);
+  }
+  // Writes all the iovecs' bytes, back to back, at `off` (extending the file). Returns OK only
+  // when every byte is stored. The entry's mtime is updated when the handle is released or
+  // sync()ed, not on every write. EDAOS_PERM if opened O_RDONLY.
+  Status write(uint64_t off, const ConstIoVec* iov, size_t n);
+  Status write(uint64_t off, const void* buf, size_t len) {
+    ConstIoVec v{buf, len};
+    return write(off, &v, 1);
+  }
+  // Current size, asked of the array every time (no cache).
+  Result<uint64_t> get_size();
+  // Truncates or extends (zeros) and sets mtime/ctime. EDAOS_PERM if opened O_RDONLY.
+  Status set_size(uint64_t size);
+  // Deallocates [off, off+len) (reads as zeros; the size is unchanged). EDAOS_PERM if O_RDONLY.
+  Status punch(uint64_t off, uint64_t len);
+  // Records mtime/ctime if this handle wrote (also done on release), then makes every
+  // acknowledged write durable (Container::sync).
+  Status sync();
+
+  // stat of the entry this handle was opened from (re-read from the store; a file's size is
+  // the array's). EDAOS_NONEXIST if the entry was removed or renamed since.
+  Result<DfsStat> stat();
+
+  explicit DfsObj(std::shared_ptr<dfs::ObjState> s);
+  const std::shared_ptr<dfs::ObjState>& state() const { return s_; }
+
+ private:
+  std::shared_ptr<dfs::ObjState> s_;
+};
+
+// errno for a status code (0 for EDAOS_OK): the table in the comment at the top of this file;
+// EDAOS_NOSPACE -> ENOSPC, EDAOS_NOMEM -> ENOMEM, EDAOS_BUSY -> EBUSY, EDAOS_TOOBIG -> E2BIG,
+// EDAOS_XDEV -> EXDEV, EDAOS_CANCELED -> ECANCELED, EDAOS_NOTINIT -> EINVAL, anything else
+// -> EIO.
+EDAOS_CXX_API int dfs_errno(edaos_status_t code);
+inline int dfs_errno(const Status& st) { return dfs_errno(st.code()); }
+
+}  // namespace edaos::objstore
