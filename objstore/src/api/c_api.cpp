@@ -4,6 +4,7 @@
 #include <new>
 #include <string>
 
+#include "api/c_api_internal.hpp"
 #include "common/log.hpp"
 #include "edaos/objstore/objstore.h"
 #include "edaos/objstore/objstore.hpp"
@@ -63,6 +64,12 @@ Status need(const void* p, const char* what) {
 }
 
 }  // namespace
+
+namespace edaos::objstore::capi {
+int record(const Status& st) { return fail(st); }
+void record_message(const std::string& msg) { t_last_error = msg; }
+std::shared_ptr<Container> container_of(edaos_os_cont_t* cont) { return cont ? cont->c : nullptr; }
+}  // namespace edaos::objstore::capi
 
 extern "C" {
 
