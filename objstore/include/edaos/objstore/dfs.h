@@ -37,7 +37,7 @@ typedef struct {
   uint32_t ds_uid, ds_gid;
   uint64_t ds_size; /* files: size; symlinks: target length; directories: 0 */
   edaos_dfs_time_t ds_atime, ds_mtime, ds_ctime;
-  edaos_oid_t ds_oid;                    /* zero for symlinks */
+  edaos_oid_t ds_oid;                   /* zero for symlinks */
   char ds_oclass[EDAOS_DFS_MAX_OCLASS]; /* "" for symlinks */
   uint64_t ds_chunk_size;
   uint32_t ds_nlink;
@@ -58,8 +58,7 @@ typedef struct {
 /** flags: O_RDONLY or O_RDWR. The first O_RDWR mount creates the namespace (safe when
  *  concurrent). comm != MPI_COMM_NULL: collective over comm, same result everywhere. The
  *  container handle must stay open until edaos_dfs_umount. */
-EDAOS_API int edaos_dfs_mount(edaos_os_cont_t *cont, MPI_Comm comm, int flags,
-                              edaos_dfs_t **dfs);
+EDAOS_API int edaos_dfs_mount(edaos_os_cont_t *cont, MPI_Comm comm, int flags, edaos_dfs_t **dfs);
 /** Frees the mount. Handles opened from it must be released before. */
 EDAOS_API int edaos_dfs_umount(edaos_dfs_t *dfs);
 
@@ -71,8 +70,8 @@ EDAOS_API int edaos_dfs_open(edaos_dfs_t *dfs, edaos_dfs_obj_t *parent, const ch
                              const char *symlink_target, edaos_dfs_obj_t **obj);
 /** Opens an existing entry by absolute path (symlinks followed unless O_NOFOLLOW). `mode_out`
  *  (may be NULL) gets its mode. */
-EDAOS_API int edaos_dfs_lookup(edaos_dfs_t *dfs, const char *path, int flags,
-                               edaos_dfs_obj_t **obj, uint32_t *mode_out);
+EDAOS_API int edaos_dfs_lookup(edaos_dfs_t *dfs, const char *path, int flags, edaos_dfs_obj_t **obj,
+                               uint32_t *mode_out);
 /** Releases a handle (records mtime if it wrote). NULL is a no-op. */
 EDAOS_API int edaos_dfs_release(edaos_dfs_obj_t *obj);
 
@@ -101,15 +100,14 @@ EDAOS_API int edaos_dfs_rename(edaos_dfs_t *dfs, edaos_dfs_obj_t *parent, const 
                                edaos_dfs_obj_t *new_parent, const char *new_name);
 
 /** Lists up to *nr entries of `dir` after the anchor into `ents`; *nr gets the count. */
-EDAOS_API int edaos_dfs_readdir(edaos_dfs_t *dfs, edaos_dfs_obj_t *dir,
-                                edaos_dfs_anchor_t *anchor, uint32_t *nr,
-                                edaos_dfs_dirent_t *ents);
+EDAOS_API int edaos_dfs_readdir(edaos_dfs_t *dfs, edaos_dfs_obj_t *dir, edaos_dfs_anchor_t *anchor,
+                                uint32_t *nr, edaos_dfs_dirent_t *ents);
 
 /** Serializes a file/directory handle into buf; *len: in = buffer size, out = bytes needed.
  *  EDAOS_TOOBIG if short (buf NULL queries the size). */
 EDAOS_API int edaos_dfs_obj_serialize(edaos_dfs_t *dfs, edaos_dfs_obj_t *obj, void *buf,
                                       size_t *len);
-/** flags 0: the serialized access mode. */
+/** flags -1: the serialized access mode; else O_RDONLY / O_WRONLY / O_RDWR. */
 EDAOS_API int edaos_dfs_obj_deserialize(edaos_dfs_t *dfs, const void *buf, size_t len, int flags,
                                         edaos_dfs_obj_t **obj);
 

@@ -42,6 +42,7 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -59,14 +60,14 @@ struct MountState;
 struct ObjState;
 }  // namespace dfs
 
-inline constexpr size_t kDfsMaxName = 255;        // NAME_MAX
-inline constexpr size_t kDfsMaxPath = 4095;       // PATH_MAX - 1
-inline constexpr int kDfsMaxSymlinkHops = 40;     // Linux's MAXSYMLINKS
+inline constexpr size_t kDfsMaxName = 255;     // NAME_MAX
+inline constexpr size_t kDfsMaxPath = 4095;    // PATH_MAX - 1
+inline constexpr int kDfsMaxSymlinkHops = 40;  // Linux's MAXSYMLINKS
 
 // What stat reports. `size`: byte-array size for files, target length for symlinks, 0 for
 // directories. nlink: 1 for files and symlinks, 2 for directories (subdirectories are not
-// counted). `oclass` / `chunk_size`: the object's (files, directories); for a symlink, empty
-// class and 0.
+// counted). `oclass` / `chunk_size`: the object's (files, directories); for a symlink, an
+// invalid class (data 0) and 0.
 struct DfsStat {
   mode_t mode = 0;  // S_IFREG / S_IFDIR / S_IFLNK | permission bits
   uint32_t uid = 0, gid = 0;
@@ -198,6 +199,11 @@ class EDAOS_CXX_API Dfs {
   Status remove(const DfsObj* parent, const std::string& name, bool force = false,
                 ObjectId* oid_out = nullptr);
   Status remove(const std::string& path, bool force = false, ObjectId* oid_out = nullptr);
+  // (nullptr parent with a literal name: without this overload, remove(nullptr, "name") would
+  // be ambiguous with the path form; same for stat.)
+  Status remove(std::nullptr_t, const char* name, bool force = false, ObjectId* oid_out = nullptr) {
+    return remove(static_cast<const DfsObj*>(nullptr), name, force, oid_out);
+  }
   Status unlink(const std::string& path);
   Status rmdir(const std::string& path);
 
@@ -219,13 +225,16 @@ class EDAOS_CXX_API Dfs {
   // plus: also fill DfsDirent::st (a get_size per file).
   Result<std::vector<DfsDirent>> readdir(const DfsObj* dir, DfsAnchor* anchor, uint32_t max,
                                          bool plus = false);
-  Result<std::vector<DfsDirent>> readdir(const std::string& path, DfsAnchor* anchor,
-                                         uint32_t max, bool plus = false);
+  Result<std::vector<DfsDirent>> readdir(const std::string& path, DfsAnchor* anchor, uint32_t max,
+                                         bool plus = false);
 
   // stat of entry `name` in `parent` (a final symlink is not followed: lstat semantics), or
   // of a path (symlinks followed, also the last one, unless follow is false).
   Result<DfsStat> stat(const DfsObj* parent, const std::string& name);
   Result<DfsStat> stat(const std::string& path, bool follow = true);
+  Result<DfsStat> stat(std::nullptr_t, const char* name) {
+    return stat(static_cast<const DfsObj*>(nullptr), name);
+  }
 
   // Attribute changes on an entry (a final symlink is followed by the path forms only if
   // follow is true). chmod keeps the type bits and replaces the permission bits (07777).
@@ -248,8 +257,7 @@ class EDAOS_CXX_API Dfs {
   // validated against the pool and the container's rd_fac. oclass "" clears it. Existing
   // children keep theirs; new subdirectories copy the attribute (inheritance down the tree).
   // EDAOS_NOTDIR if path is not a directory.
-  Status set_dir_attr(const std::string& path, const std::string& oclass,
-                      uint64_t chunk_size = 0);
+  Status set_dir_attr(const std::string& path, const std::string& oclass, uint64_t chunk_size = 0);
   // Layout of the entry at path (symlinks followed): OID, class, chunk size and, for a
   // directory, the child class/chunk attribute. A symlink (with follow=false) is EDAOS_INVAL.
   Result<DfsLayout> get_layout(const std::string& path, bool follow = true);
@@ -262,9 +270,10 @@ class EDAOS_CXX_API Dfs {
   // Typical use: rank 0 opens with O_CREAT, broadcasts the string, every rank deserializes.
   // Symlink handles are EDAOS_INVAL.
   Result<std::string> obj_serialize(const DfsObj& obj) const;
-  // flags: 0 keeps the serialized access mode, else O_RDONLY/O_WRONLY/O_RDWR replaces it.
-  // EDAOS_FORMAT for a malformed string, EDAOS_INVAL for another container's handle.
-  Result<std::unique_ptr<DfsObj>> obj_deserialize(const std::string& blob, int flags = 0);
+  // flags: -1 keeps the serialized access mode, else O_RDONLY/O_WRONLY/O_RDWR replaces it.
+  // EDAOS_FORMAT for a malformed string, EDAOS_INVAL for another container's handle,
+  // EDAOS_RDONLY for write access on a read-only mount.
+  Result<std::unique_ptr<DfsObj>> obj_deserialize(const std::string& blob, int flags = -1);
 
   explicit Dfs(std::shared_ptr<dfs::MountState> s);
   const std::shared_ptr<dfs::MountState>& state() const { return s_; }
@@ -286,8 +295,8 @@ class EDAOS_CXX_API DfsObj {
   bool is_symlink() const { return S_ISLNK(mode()); }
   ObjectId oid() const;  // zero for symlinks
   ObjClass oclass() const;
-  uint64_t chunk_size() const;  // files: the array's chunk size; else 0
-  int flags() const;            // access mode the handle was opened with
+  uint64_t chunk_size() const;      // files: the array's chunk size; else 0
+  int flags() const;                // access mode the handle was opened with
   const std::string& name() const;  // entry name at open ("" for the root)
 
   // ---- files (EDAOS_ISDIR for directories, EDAOS_INVAL for symlinks) -------------------------

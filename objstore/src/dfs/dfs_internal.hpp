@@ -1,0 +1,101 @@
+// Private pieces of the POSIX namespace: mount and handle state, the on-store records and their
+// encoding. Formats are described in objstore/README.md, "POSIX namespace (dfs)".
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "edaos/objstore/dfs.hpp"
+#include "edaos/objstore/objstore.hpp"
+
+namespace edaos::objstore::dfs {
+
+// Keys.
+inline constexpr const char* kEntryAkey = "e";  // entry record in a directory dkey
+inline constexpr const char* kDotDot = "..";    // a directory's own dkey (never a name)
+inline constexpr const char* kDirAkey = "p";    // akey of the directory record under ".."
+inline constexpr const char* kSbDkey = "sb";    // superblock dkey/akey in the SB object
+inline constexpr const char* kRootName = "/";   // root entry's dkey in the SB object
+inline constexpr const char* kSbAttr = "edaos.dfs.superblock";  // container attribute
+inline constexpr uint64_t kReservedSeqHi = 1;  // make_oid seq_hi of SB (lo 0) and root (lo 1)
+
+// The record of one entry (akey "e" of dkey <name> in the parent directory's KV).
+struct Entry {
+  uint32_t mode = 0;
+  ObjectId oid;  // zero for symlinks
+  uint32_t uid = 0, gid = 0;
+  struct timespec atime = {}, mtime = {}, ctime = {};
+  uint64_t chunk_size = 0;  // files: chunk size the array was created with
+  std::string symlink;      // symlinks: target
+};
+std::string encode_entry(const Entry& e);
+Result<Entry> decode_entry(const std::string& v);
+
+// A directory's own record (dkey "..", akey "p" in the directory's KV).
+struct DirRecord {
+  ObjectId parent;           // KV holding this directory's entry (the SB object for the root)
+  std::string name;          // its name there
+  std::string child_oclass;  // set_dir_attr: class for new children ("" none)
+  uint64_t child_chunk = 0;  // set_dir_attr: chunk size for new files (0 none)
+};
+std::string encode_dir(const DirRecord& d);
+Result<DirRecord> decode_dir(const std::string& v);
+
+// The superblock (dkey "sb", akey "sb" of the SB object).
+struct Superblock {
+  uint16_t version = 1;
+  ObjectId root;
+};
+std::string encode_sb(const Superblock& s);
+Result<Superblock> decode_sb(const std::string& v);
+
+// Handle blob of obj_serialize.
+struct HandleBlob {
+  Uuid cont;
+  uint32_t mode = 0;
+  int32_t flags = 0;
+  ObjectId oid;
+  uint64_t chunk_size = 0;
+  ObjectId parent;
+  std::string name;
+};
+std::string encode_handle(const HandleBlob& h);
+Result<HandleBlob> decode_handle(const std::string& v);
+
+// Name and path checks (EDAOS_INVAL / EDAOS_NAMETOOLONG).
+Status check_name(const std::string& name);
+// Splits an absolute path into components ("." kept, empty ones dropped). EDAOS_INVAL for a
+// relative path, EDAOS_NAMETOOLONG for a long path or component.
+Result<std::vector<std::string>> split_path(const std::string& path);
+// "/a/b/c" -> ("/a/b", "c"); "/" -> ("/", ""). Trailing slashes are dropped.
+std::pair<std::string, std::string> dir_base(const std::string& path);
+
+struct timespec now();
+
+struct MountState {
+  std::shared_ptr<Container> cont;
+  bool rdonly = false;
+  ObjectId sb_oid, root_oid;
+  std::atomic<bool> mounted{true};
+};
+
+struct ObjState {
+  std::shared_ptr<MountState> m;
+  uint32_t mode = 0;
+  ObjectId oid;
+  uint64_t chunk_size = 0;
+  int flags = 0;
+  ObjectId parent;  // KV that holds the entry
+  std::string name;
+  std::string symlink;
+  std::unique_ptr<Array> arr;  // files
+  std::atomic<bool> dirty{false};
+  ~ObjState();
+  // Records mtime/ctime = now in the entry if it still names this object.
+  Status flush_times();
+};
+
+}  // namespace edaos::objstore::dfs
