@@ -113,4 +113,17 @@ else
   touch "$PREFIX/.pnetcdf-$PNETCDF_VERSION.done"
 fi
 
+# ---- 4. HDF5's VOL API test programs (h5_api_test, h5_api_test_parallel) -------------------
+# Used by test/h5vol to run HDF5's own API tests against the edaos VOL connector. Built from the
+# kept HDF5 build tree (reconfigured with the API tests on); nothing is installed.
+if [ -x "$SRC/hdf5-build/bin/h5_api_test" ] && [ -x "$SRC/hdf5-build/bin/h5_api_test_parallel" ]; then
+  log "HDF5 API tests: already built in $SRC/hdf5-build/bin, skipped"
+elif [ -d "$SRC/hdf5-build" ]; then
+  log "building HDF5's VOL API tests (h5_api_test, h5_api_test_parallel)"
+  { cmake "$SRC/hdf5-build" -DBUILD_TESTING=ON -DHDF5_TEST_API=ON -DHDF5_TEST_API_INSTALL=ON \
+      -DHDF5_TEST_PARALLEL=ON &&
+    cmake --build "$SRC/hdf5-build" -j "$JOBS" --target h5_api_test h5_api_test_parallel; } \
+    >"$SRC/hdf5-api-tests.log" 2>&1 || { tail -n 30 "$SRC/hdf5-api-tests.log"; exit 1; }
+fi
+
 log "done in $(( $(date +%s) - t0 )) s (prefix $PREFIX)"

@@ -1,0 +1,139 @@
+// Committed datatypes: an object KV with kind "T" and the encoded type.
+#include "h5vol_internal.hpp"
+
+namespace edaos::h5vol {
+
+Datatype::~Datatype() {
+  if (dtype >= 0) H5Tclose(dtype);
+  if (tcpl >= 0) H5Pclose(tcpl);
+}
+
+static Datatype* new_datatype(File* f, const ObjectId& oid, hid_t t, hid_t tcpl) {
+  auto* d = new Datatype;
+  d->type = H5I_DATATYPE;
+  d->file = f;
+  d->oid = oid;
+  d->dtype = t;
+  d->tcpl = tcpl;
+  file_ref(f);
+  return d;
+}
+
+Datatype* datatype_load(File* f, const ObjectId& oid) {
+  auto kv = open_kv(f, oid);
+  Result<std::string> t = kv.ok() ? kv.value()->get(kMeta, akey::kDtype) : kv.status();
+  if (!t.ok()) {
+    H5VL_EDAOS_ERR_ST(t.status(), "cannot open datatype");
+    return nullptr;
+  }
+  hid_t id = decode_type(t.value());
+  if (id < 0) {
+    H5VL_EDAOS_ERR("corrupt datatype record");
+    return nullptr;
+  }
+  return new_datatype(f, oid, id, H5Pcreate(H5P_DATATYPE_CREATE));
+}
+
+void* datatype_commit(void* obj, const H5VL_loc_params_t* lp, const char* name, hid_t type,
+                      hid_t lcpl, hid_t tcpl, hid_t, hid_t, void**) {
+  return guarded<void*>(__func__, nullptr, [&]() -> void* {
+    auto* o = static_cast<Obj*>(obj);
+    File* f = o->file;
+    if (!f->writable()) {
+      H5VL_EDAOS_ERR("file is read-only");
+      return nullptr;
+    }
+    auto loc = resolve_loc(o, lp);
+    if (!loc.ok()) {
+      H5VL_EDAOS_ERR_ST(loc.status(), "datatype commit: location");
+      return nullptr;
+    }
+    hid_t t = H5Tcopy(type);
+    std::string enc = encode_type(t);
+    std::string out;
+    Status st = collective(f, [&]() -> Result<std::string> {
+      ObjectId parent;
+      std::string last;
+      if (name) {
+        EDAOS_ASSIGN_OR_RETURN(auto pn, parent_for_create(f, loc.value().oid, name,
+                                                          intermediate_groups(lcpl)));
+        parent = pn.first;
+        last = pn.second;
+        auto kv = open_kv(f, parent);
+        if (kv.ok() && kv.value()->get(std::string(1, kLinkPrefix) + last, "").ok())
+          return Status(EDAOS_EXIST, std::string("link '") + name + "' already exists");
+      }
+      EDAOS_ASSIGN_OR_RETURN(ObjectId oid, create_object(f, 'T', {{akey::kDtype, enc}}));
+      if (name) {
+        LinkRec rec;
+        rec.target = oid;
+        EDAOS_RETURN_IF_ERROR(insert_link(f, parent, last, rec));
+      }
+      return oid_bytes(oid);
+    }, &out);
+    if (!st.ok()) {
+      H5Tclose(t);
+      H5VL_EDAOS_ERR_ST(st, std::string("cannot commit datatype '") + (name ? name : "(anon)") + "'");
+      return nullptr;
+    }
+    return new_datatype(f, oid_from_bytes(out), t,
+                        H5Pcopy(tcpl == H5P_DEFAULT ? H5P_DATATYPE_CREATE_DEFAULT : tcpl));
+  });
+}
+
+void* datatype_open(void* obj, const H5VL_loc_params_t* lp, const char* name, hid_t, hid_t,
+                    void**) {
+  return guarded<void*>(__func__, nullptr, [&]() -> void* {
+    auto* o = static_cast<Obj*>(obj);
+    auto loc = resolve_loc(o, lp);
+    Result<Target> t = loc.ok() ? resolve_path(o->file, loc.value().oid, name) : loc;
+    if (!t.ok()) {
+      H5VL_EDAOS_ERR_ST(t.status(), std::string("cannot open datatype '") + name + "'");
+      return nullptr;
+    }
+    if (t.value().kind != 'T') {
+      H5VL_EDAOS_ERR(std::string("'") + name + "' is not a committed datatype");
+      return nullptr;
+    }
+    return datatype_load(o->file, t.value().oid);
+  });
+}
+
+herr_t datatype_get(void* obj, H5VL_datatype_get_args_t* args, hid_t, void**) {
+  return guarded<herr_t>(__func__, -1, [&]() -> herr_t {
+    auto* d = static_cast<Datatype*>(obj);
+    switch (args->op_type) {
+      case H5VL_DATATYPE_GET_BINARY_SIZE: {
+        size_t n = 0;
+        if (H5Tencode(d->dtype, nullptr, &n) < 0) return -1;
+        *args->args.get_binary_size.size = n;
+        return 0;
+      }
+      case H5VL_DATATYPE_GET_BINARY: {
+        size_t n = args->args.get_binary.buf_size;
+        return H5Tencode(d->dtype, args->args.get_binary.buf, &n) < 0 ? -1 : 0;
+      }
+      case H5VL_DATATYPE_GET_TCPL:
+        args->args.get_tcpl.tcpl_id = H5Pcopy(d->tcpl);
+        return 0;
+    }
+    return -1;
+  });
+}
+
+herr_t datatype_specific(void*, H5VL_datatype_specific_args_t*, hid_t, void**) { return 0; }
+
+herr_t datatype_optional(void*, H5VL_optional_args_t*, hid_t, void**) {
+  H5VL_EDAOS_ERR("native-only datatype operation is not supported by the edaos connector");
+  return -1;
+}
+
+herr_t datatype_close(void* dt, hid_t, void**) {
+  auto* d = static_cast<Datatype*>(dt);
+  File* f = d->file;
+  delete d;
+  file_unref(f);
+  return 0;
+}
+
+}  // namespace edaos::h5vol

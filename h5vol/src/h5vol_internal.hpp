@@ -1,0 +1,302 @@
+// Private declarations shared by the connector's source files (one file per VOL class).
+#pragma once
+
+#include <hdf5.h>
+#include <mpi.h>
+
+#include <H5VLconnector.h>
+
+#include <atomic>
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "edaos/h5vol/h5vol.h"
+#include "edaos/objstore/objstore.hpp"
+
+namespace edaos::h5vol {
+
+using objstore::ObjectId;
+
+// ---- errors (errors.cpp) -----------------------------------------------------------------
+// Pushes `msg` on the HDF5 error stack under the connector's own error class.
+void push_error(const char* func, int line, const std::string& msg);
+void push_status(const char* func, int line, const Status& st, const std::string& what);
+bool errors_init();
+void errors_term();
+#define H5VL_EDAOS_ERR(msg) ::edaos::h5vol::push_error(__func__, __LINE__, (msg))
+#define H5VL_EDAOS_ERR_ST(st, what) ::edaos::h5vol::push_status(__func__, __LINE__, (st), (what))
+
+// ---- connector info and runtime (connector.cpp) ------------------------------------------
+struct Info {
+  MPI_Comm comm = MPI_COMM_NULL;  // not owned
+  MPI_Info info = MPI_INFO_NULL;  // not owned
+};
+extern const H5VL_class_t g_class;
+hid_t connector_id();
+// Makes sure MPI and the object store are up (collective over `comm`), then returns the
+// cached connection to the pool (connecting, creating the pool if missing, over `comm`).
+Result<std::shared_ptr<objstore::Pool>> runtime_pool(MPI_Comm comm);
+// The communicator a file opened with `fapl` is collective over (a duplicate: caller frees).
+MPI_Comm fapl_comm(hid_t fapl);
+
+// ---- objects -------------------------------------------------------------------------------
+struct File;
+
+// Base of every object handed to HDF5. `file` keeps the file alive.
+struct Obj {
+  H5I_type_t type = H5I_BADID;
+  File* file = nullptr;
+  ObjectId oid;  // the object's metadata KV (attributes: the owning object's)
+  virtual ~Obj();
+};
+
+struct File : Obj {
+  std::string name;
+  unsigned flags = 0;
+  MPI_Comm comm = MPI_COMM_NULL;
+  int rank = 0, size = 1;
+  std::shared_ptr<objstore::Pool> pool;
+  std::shared_ptr<objstore::Container> cont;
+  hid_t fapl = H5I_INVALID_HID, fcpl = H5I_INVALID_HID;
+  std::atomic<int> refs{1};
+  std::mutex mu;  // serializes this process's read-modify-write of counters
+  ~File() override;
+  bool writable() const { return (flags & H5F_ACC_RDWR) != 0; }
+};
+void file_ref(File* f);
+void file_unref(File* f);
+
+struct Group : Obj {
+  hid_t gcpl = H5I_INVALID_HID;
+  ~Group() override;
+};
+
+// Dataset storage geometry: element coordinates -> byte offset in the data array.
+struct Layout {
+  int rank = 0;
+  bool chunked = false;
+  size_t esize = 0;                 // file element size
+  std::vector<hsize_t> dims;        // contiguous: fixed dims
+  std::vector<hsize_t> chunk;       // chunked: chunk dims
+  std::vector<hsize_t> grid;        // chunked: chunks per dim (dim 0 unbounded)
+  uint64_t chunk_bytes = 0;
+  // Byte offset of the element with coordinates `c`.
+  uint64_t offset(const hsize_t* c) const;
+};
+
+struct Dataset : Obj {
+  hid_t ftype = H5I_INVALID_HID, space = H5I_INVALID_HID, dcpl = H5I_INVALID_HID;
+  hid_t dapl = H5I_INVALID_HID;
+  ObjectId data_oid;  // byte array (fixed-size types) or KV (variable-length types)
+  bool vlen = false;
+  Layout layout;
+  std::unique_ptr<objstore::Array> arr;
+  std::unique_ptr<objstore::KV> vkv;
+  ~Dataset() override;
+};
+
+struct Datatype : Obj {
+  hid_t dtype = H5I_INVALID_HID, tcpl = H5I_INVALID_HID;
+  ~Datatype() override;
+};
+
+struct Attr : Obj {
+  std::string name;
+  hid_t atype = H5I_INVALID_HID, space = H5I_INVALID_HID, acpl = H5I_INVALID_HID;
+  ~Attr() override;
+};
+
+// ---- metadata layout (util.cpp) -------------------------------------------------------------
+// Every object has a KV: dkey "M" holds its metadata (akeys below), dkey "L<name>" one link,
+// dkey "A<name>" one attribute.
+constexpr const char* kMeta = "M";
+constexpr char kLinkPrefix = 'L';
+constexpr char kAttrPrefix = 'A';
+namespace akey {
+constexpr const char* kType = "type";    // "G", "D", "T"
+constexpr const char* kDtype = "dtype";  // H5Tencode
+constexpr const char* kSpace = "space";  // H5Sencode2
+constexpr const char* kCpl = "cpl";      // H5Pencode2 of the gcpl / dcpl / tcpl
+constexpr const char* kData = "data";    // 16-byte OID of the data object
+constexpr const char* kLinkCtr = "lctr";
+constexpr const char* kAttrCtr = "actr";
+constexpr const char* kRefs = "refs";
+}  // namespace akey
+
+struct LinkRec {
+  H5L_type_t kind = H5L_TYPE_HARD;
+  uint64_t corder = 0;
+  ObjectId target;
+  std::string soft;
+  std::string encode() const;
+  static Result<LinkRec> decode(const std::string& s);
+};
+
+struct AttrRec {
+  uint64_t corder = 0;
+  std::string dtype, space;  // encoded
+  std::string data;          // file format; variable-length strings as (flag, len, bytes)
+  std::string encode() const;
+  static Result<AttrRec> decode(const std::string& s);
+};
+
+std::string oid_bytes(const ObjectId& o);
+ObjectId oid_from_bytes(const std::string& s);
+std::string u64_bytes(uint64_t v);
+uint64_t u64_from(const std::string& s);
+
+std::string encode_type(hid_t t);
+std::string encode_space(hid_t s);
+std::string encode_plist(hid_t p);
+hid_t decode_type(const std::string& s);
+hid_t decode_space(const std::string& s);
+hid_t decode_plist(const std::string& s);
+
+Result<std::unique_ptr<objstore::KV>> open_kv(File* f, const ObjectId& oid);
+// Object type letter of `oid` ('G', 'D', 'T').
+Result<char> object_kind(File* f, const ObjectId& oid);
+H5I_type_t kind_to_itype(char k);
+H5O_type_t kind_to_otype(char k);
+
+// Runs `fn` on rank 0 of the file's communicator and broadcasts its status and result bytes,
+// so every rank returns the same outcome. Collective over f->comm.
+Status collective(File* f, const std::function<Result<std::string>()>& fn, std::string* out);
+
+// ---- name resolution (util.cpp) -------------------------------------------------------------
+struct Target {
+  ObjectId oid;
+  char kind = 0;
+};
+// Resolves a path (absolute or relative to `start`), following soft links.
+Result<Target> resolve_path(File* f, const ObjectId& start, const std::string& path);
+// Resolves a location (self / by name / by index / by token) relative to `obj`.
+Result<Target> resolve_loc(Obj* obj, const H5VL_loc_params_t* lp);
+// Splits "a/b/c" into the parent path "a/b" and the last name "c".
+void split_path(const std::string& path, std::string* parent, std::string* name);
+// Links of a group in the order asked for (name or creation order).
+Result<std::vector<std::pair<std::string, LinkRec>>> list_links(File* f, const ObjectId& group,
+                                                                H5_index_t idx,
+                                                                H5_iter_order_t order);
+// Parent group (after creating missing groups when `intermediate`) and last name of `path`.
+// Rank-0 only (inside collective()).
+Result<std::pair<ObjectId, std::string>> parent_for_create(File* f, const ObjectId& start,
+                                                           const std::string& path,
+                                                           bool intermediate);
+// Creates a link `name` in `group` (EDAOS_EXIST if present). Rank-0 only.
+Status insert_link(File* f, const ObjectId& group, const std::string& name, LinkRec rec);
+// Creates an empty object KV of kind `k`, with extra metadata akeys. Rank-0 only.
+Result<ObjectId> create_object(File* f, char k, const std::vector<std::pair<std::string, std::string>>& meta);
+Result<uint64_t> bump_counter(File* f, objstore::KV* kv, const char* akey);
+bool creation_order_tracked(File* f, const ObjectId& oid, bool links);
+bool intermediate_groups(hid_t lcpl);
+
+// ---- per-class entry points --------------------------------------------------------------------
+// file.cpp
+void* file_create(const char* name, unsigned flags, hid_t fcpl, hid_t fapl, hid_t dxpl, void** req);
+void* file_open(const char* name, unsigned flags, hid_t fapl, hid_t dxpl, void** req);
+herr_t file_get(void* obj, H5VL_file_get_args_t* args, hid_t dxpl, void** req);
+herr_t file_specific(void* obj, H5VL_file_specific_args_t* args, hid_t dxpl, void** req);
+herr_t file_optional(void* obj, H5VL_optional_args_t* args, hid_t dxpl, void** req);
+herr_t file_close(void* file, hid_t dxpl, void** req);
+// group.cpp
+void* group_create(void* obj, const H5VL_loc_params_t* lp, const char* name, hid_t lcpl,
+                   hid_t gcpl, hid_t gapl, hid_t dxpl, void** req);
+void* group_open(void* obj, const H5VL_loc_params_t* lp, const char* name, hid_t gapl, hid_t dxpl,
+                 void** req);
+herr_t group_get(void* obj, H5VL_group_get_args_t* args, hid_t dxpl, void** req);
+herr_t group_specific(void* obj, H5VL_group_specific_args_t* args, hid_t dxpl, void** req);
+herr_t group_optional(void* obj, H5VL_optional_args_t* args, hid_t dxpl, void** req);
+herr_t group_close(void* grp, hid_t dxpl, void** req);
+Obj* open_by_target(File* f, const Target& t);
+// link.cpp
+herr_t link_create(H5VL_link_create_args_t* args, void* obj, const H5VL_loc_params_t* lp,
+                   hid_t lcpl, hid_t lapl, hid_t dxpl, void** req);
+herr_t link_copy(void* src, const H5VL_loc_params_t* lp1, void* dst, const H5VL_loc_params_t* lp2,
+                 hid_t lcpl, hid_t lapl, hid_t dxpl, void** req);
+herr_t link_move(void* src, const H5VL_loc_params_t* lp1, void* dst, const H5VL_loc_params_t* lp2,
+                 hid_t lcpl, hid_t lapl, hid_t dxpl, void** req);
+herr_t link_get(void* obj, const H5VL_loc_params_t* lp, H5VL_link_get_args_t* args, hid_t dxpl,
+                void** req);
+herr_t link_specific(void* obj, const H5VL_loc_params_t* lp, H5VL_link_specific_args_t* args,
+                     hid_t dxpl, void** req);
+herr_t link_optional(void* obj, const H5VL_loc_params_t* lp, H5VL_optional_args_t* args,
+                     hid_t dxpl, void** req);
+// dataset.cpp
+void* dataset_create(void* obj, const H5VL_loc_params_t* lp, const char* name, hid_t lcpl,
+                     hid_t type, hid_t space, hid_t dcpl, hid_t dapl, hid_t dxpl, void** req);
+void* dataset_open(void* obj, const H5VL_loc_params_t* lp, const char* name, hid_t dapl,
+                   hid_t dxpl, void** req);
+herr_t dataset_read(size_t count, void* dset[], hid_t mem_type[], hid_t mem_space[],
+                    hid_t file_space[], hid_t dxpl, void* buf[], void** req);
+herr_t dataset_write(size_t count, void* dset[], hid_t mem_type[], hid_t mem_space[],
+                     hid_t file_space[], hid_t dxpl, const void* buf[], void** req);
+herr_t dataset_get(void* obj, H5VL_dataset_get_args_t* args, hid_t dxpl, void** req);
+herr_t dataset_specific(void* obj, H5VL_dataset_specific_args_t* args, hid_t dxpl, void** req);
+herr_t dataset_optional(void* obj, H5VL_optional_args_t* args, hid_t dxpl, void** req);
+herr_t dataset_close(void* dset, hid_t dxpl, void** req);
+Dataset* dataset_load(File* f, const ObjectId& oid, hid_t dapl);
+// datatype.cpp
+void* datatype_commit(void* obj, const H5VL_loc_params_t* lp, const char* name, hid_t type,
+                      hid_t lcpl, hid_t tcpl, hid_t tapl, hid_t dxpl, void** req);
+void* datatype_open(void* obj, const H5VL_loc_params_t* lp, const char* name, hid_t tapl,
+                    hid_t dxpl, void** req);
+herr_t datatype_get(void* obj, H5VL_datatype_get_args_t* args, hid_t dxpl, void** req);
+herr_t datatype_specific(void* obj, H5VL_datatype_specific_args_t* args, hid_t dxpl, void** req);
+herr_t datatype_optional(void* obj, H5VL_optional_args_t* args, hid_t dxpl, void** req);
+herr_t datatype_close(void* dt, hid_t dxpl, void** req);
+Datatype* datatype_load(File* f, const ObjectId& oid);
+// attr.cpp
+void* attr_create(void* obj, const H5VL_loc_params_t* lp, const char* name, hid_t type,
+                  hid_t space, hid_t acpl, hid_t aapl, hid_t dxpl, void** req);
+void* attr_open(void* obj, const H5VL_loc_params_t* lp, const char* name, hid_t aapl, hid_t dxpl,
+                void** req);
+herr_t attr_read(void* attr, hid_t mem_type, void* buf, hid_t dxpl, void** req);
+herr_t attr_write(void* attr, hid_t mem_type, const void* buf, hid_t dxpl, void** req);
+herr_t attr_get(void* obj, H5VL_attr_get_args_t* args, hid_t dxpl, void** req);
+herr_t attr_specific(void* obj, const H5VL_loc_params_t* lp, H5VL_attr_specific_args_t* args,
+                     hid_t dxpl, void** req);
+herr_t attr_optional(void* obj, H5VL_optional_args_t* args, hid_t dxpl, void** req);
+herr_t attr_close(void* attr, hid_t dxpl, void** req);
+Result<uint64_t> count_attrs(File* f, const ObjectId& oid);
+// object.cpp
+void* object_open(void* obj, const H5VL_loc_params_t* lp, H5I_type_t* opened_type, hid_t dxpl,
+                  void** req);
+herr_t object_copy(void* src, const H5VL_loc_params_t* lp1, const char* src_name, void* dst,
+                   const H5VL_loc_params_t* lp2, const char* dst_name, hid_t ocpypl, hid_t lcpl,
+                   hid_t dxpl, void** req);
+herr_t object_get(void* obj, const H5VL_loc_params_t* lp, H5VL_object_get_args_t* args,
+                  hid_t dxpl, void** req);
+herr_t object_specific(void* obj, const H5VL_loc_params_t* lp, H5VL_object_specific_args_t* args,
+                       hid_t dxpl, void** req);
+herr_t object_optional(void* obj, const H5VL_loc_params_t* lp, H5VL_optional_args_t* args,
+                       hid_t dxpl, void** req);
+Status fill_object_info(File* f, const Target& t, unsigned fields, H5O_info2_t* info);
+// token.cpp
+herr_t token_cmp(void* obj, const H5O_token_t* t1, const H5O_token_t* t2, int* cmp);
+herr_t token_to_str(void* obj, H5I_type_t type, const H5O_token_t* t, char** str);
+herr_t token_from_str(void* obj, H5I_type_t type, const char* str, H5O_token_t* t);
+H5O_token_t oid_to_token(const ObjectId& o);
+ObjectId token_to_oid(const H5O_token_t& t);
+
+// Runs `body`, turning exceptions into an HDF5 error and `fail`.
+template <typename R, typename F>
+R guarded(const char* func, R fail, F&& body) noexcept {
+  try {
+    return body();
+  } catch (const std::bad_alloc&) {
+    push_error(func, 0, "out of memory");
+  } catch (const std::exception& e) {
+    push_error(func, 0, std::string("internal error: ") + e.what());
+  } catch (...) {
+    push_error(func, 0, "internal error");
+  }
+  return fail;
+}
+
+}  // namespace edaos::h5vol
