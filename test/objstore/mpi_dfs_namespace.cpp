@@ -228,6 +228,92 @@ TEST_F(DfsTest, ExclusiveCreateHasExactlyOneWinner) {
   EXPECT_EQ(names.size(), 10u);
 }
 
+TEST_F(DfsTest, ConcurrentMkdirPAndRenameRaceNeverLoseEntries) {
+  // Every rank creates the same nested directories without O_EXCL: all end on one object.
+  std::string path;
+  ObjectId last;
+  for (const char* c : {"p", "q", "r"}) {
+    path += std::string("/") + c;
+    auto d = dfs_->open(path, S_IFDIR | 0755, O_RDWR | O_CREAT);
+    ASSERT_TRUE(d.ok()) << path << ": " << d.status().to_string();
+    last = d.value()->oid();
+  }
+  EXPECT_TRUE(all_true(bcast_oid(last) == last));
+  on_root([&] {
+    auto f = dfs_->open("/p/q/r/src", S_IFREG | 0644, O_RDWR | O_CREAT | O_EXCL);
+    ASSERT_TRUE(f.ok());
+    EDAOS_EXPECT_OK(f.value()->write(0, "payload", 7));
+  });
+  // Every rank renames the same source to its own name at once: whatever wins, the file
+  // keeps at least one name and its data, and the source name is gone.
+  Status st = dfs_->rename("/p/q/r/src", "/p/q/r/dst" + std::to_string(rank()));
+  EXPECT_TRUE(st.ok() || st.code() == EDAOS_NONEXIST) << st.to_string();
+  MPI_Barrier(MPI_COMM_WORLD);
+  EXPECT_CODE(dfs_->stat("/p/q/r/src"), EDAOS_NONEXIST);
+  auto names = list_all(*dfs_, "/p/q/r", 2);
+  ASSERT_GE(names.size(), 1u);
+  for (auto& n : names) {
+    auto f = dfs_->lookup("/p/q/r/" + n);
+    ASSERT_TRUE(f.ok()) << n << ": " << f.status().to_string();
+    char buf[16] = {};
+    auto got = f.value()->read(0, buf, sizeof buf);
+    ASSERT_TRUE(got.ok());
+    EXPECT_EQ(std::string(buf, got.value()), "payload") << n;
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+  // Every rank removes the same file: exactly one succeeds.
+  on_root([&] {
+    auto f = dfs_->open("/p/gone", S_IFREG | 0644, O_RDWR | O_CREAT | O_EXCL);
+    ASSERT_TRUE(f.ok());
+  });
+  Status rs = dfs_->unlink("/p/gone");
+  int ok = rs.ok() ? 1 : 0, tot = 0;
+  MPI_Allreduce(&ok, &tot, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
+  EXPECT_EQ(tot, 1) << rs.to_string();
+  EXPECT_TRUE(rs.ok() || rs.code() == EDAOS_NONEXIST) << rs.to_string();
+}
+
+TEST_F(DfsTest, LinkObjectRelinksLeakedObjects) {
+  if (rank() == 0) {
+    EXPECT_NE(dfs_->superblock_oid(), dfs_->root_oid());
+    // Objects with no entry (as `fs check` finds them): an array and a KV with an entry.
+    auto a = cont_->alloc_oid(ObjClass::parse("S1").value(), ObjType::kArray);
+    ASSERT_TRUE(a.ok());
+    auto arr = cont_->open_array(a.value(), 4096);
+    ASSERT_TRUE(arr.ok());
+    EDAOS_EXPECT_OK(arr.value()->write(0, "leaked", 6));
+    EDAOS_EXPECT_OK(dfs_->mkdir("/d", 0755));
+    EDAOS_EXPECT_OK(dfs_->mkdir("/d/sub", 0755));
+    EDAOS_EXPECT_OK(dfs_->mkdir("/lost+found", 0700));
+    auto sub = dfs_->stat("/d/sub");
+    ASSERT_TRUE(sub.ok());
+    // Pretend /d/sub's entry was lost: remove it from /d's KV directly.
+    auto d = dfs_->lookup("/d");
+    ASSERT_TRUE(d.ok());
+    auto dkv = cont_->open_kv(d.value()->oid());
+    ASSERT_TRUE(dkv.ok());
+    EDAOS_EXPECT_OK(dkv.value()->remove("sub", ""));
+    EDAOS_EXPECT_OK(
+        dfs_->link_object("/lost+found/" + a.value().to_string(), a.value(), 0600, 4096));
+    EDAOS_EXPECT_OK(dfs_->link_object("/lost+found/sub", sub->oid, 0755));
+    EXPECT_CODE(dfs_->link_object("/lost+found/sub", sub->oid, 0755), EDAOS_EXIST);
+    EXPECT_CODE(dfs_->link_object("/lost+found/z", ObjectId{}, 0755), EDAOS_INVAL);
+    auto f = dfs_->lookup("/lost+found/" + a.value().to_string());
+    ASSERT_TRUE(f.ok());
+    char buf[8] = {};
+    auto got = f.value()->read(0, buf, sizeof buf);
+    ASSERT_TRUE(got.ok());
+    EXPECT_EQ(std::string(buf, got.value()), "leaked");
+    EXPECT_EQ(f.value()->chunk_size(), 4096u);
+    auto st = dfs_->stat("/lost+found/sub");
+    ASSERT_TRUE(st.ok());
+    EXPECT_TRUE(S_ISDIR(st->mode));
+    // The relinked directory's parent link moved: it can no longer take its new parent below.
+    EXPECT_CODE(dfs_->rename("/lost+found", "/lost+found/sub/x"), EDAOS_INVAL);
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+}
+
 TEST_F(DfsTest, ErrorCodes) {
   on_root([&] {
     EDAOS_EXPECT_OK(dfs_->mkdir("/d", 0755));

@@ -76,7 +76,10 @@ Result<Loc> resolve(const MountState& m, const std::string& path, bool follow_la
   EDAOS_RETURN_IF_ERROR(check_mounted(m));
   EDAOS_ASSIGN_OR_RETURN(auto comps_v, split_path(path));
   std::deque<std::string> comps(comps_v.begin(), comps_v.end());
-  EDAOS_ASSIGN_OR_RETURN(Loc root, root_loc(m));
+  // The root's own record is read only when the result is the root: walking needs its OID only.
+  Loc root{m.sb_oid, kRootName, Entry{}};
+  root.e.mode = S_IFDIR;
+  root.e.oid = m.root_oid;
   std::vector<Loc> stack{root};
   int hops = 0;
   while (!comps.empty()) {
@@ -107,6 +110,7 @@ Result<Loc> resolve(const MountState& m, const std::string& path, bool follow_la
       return Status(EDAOS_NOTDIR, q(c) + " is not a directory");
     stack.push_back(std::move(l).value());
   }
+  if (stack.size() == 1) return root_loc(m);
   return stack.back();
 }
 
@@ -387,6 +391,9 @@ Status rename_at(const MountState& m, ObjectId sdir, const std::string& sname, O
   EDAOS_RETURN_IF_ERROR(dkv->put(dname, kEntryAkey, encode_entry(src)));
   EDAOS_ASSIGN_OR_RETURN(auto skv, kv(m, sdir));
   Status st = skv->remove(sname, "");
+  // NONEXIST: another rank renamed or removed the source meanwhile. Undoing our new name could
+  // lose the entry (the other rank may have written the same name), so it stays: at worst the
+  // object is named twice, which `fs check` reports. Never lost.
   if (!st.ok() && st.code() != EDAOS_NONEXIST) return st;
   if (S_ISDIR(src.mode)) {
     bool exists = false;
@@ -634,6 +641,36 @@ Status Dfs::umount() {
 bool Dfs::read_only() const { return s_->rdonly; }
 const std::shared_ptr<Container>& Dfs::container() const { return s_->cont; }
 ObjectId Dfs::root_oid() const { return s_->root_oid; }
+ObjectId Dfs::superblock_oid() const { return s_->sb_oid; }
+
+Status Dfs::link_object(const std::string& path, ObjectId oid, mode_t mode, uint64_t chunk_size) {
+  EDAOS_RETURN_IF_ERROR(check_writable(*s_));
+  const auto ctx = "link " + path + " -> " + oid.to_string();
+  if (is_zero(oid)) return Status(EDAOS_INVAL, ctx + ": zero object ID");
+  const ObjType t = otype_of(oid);
+  if (t == ObjType::kFlatKV)
+    return Status(EDAOS_INVAL, ctx + ": a flat KV is not a namespace object");
+  auto p = parent_of(*s_, path);
+  if (!p.ok()) return p.status().with_context(ctx);
+  Entry e;
+  e.mode = (t == ObjType::kArray ? S_IFREG : S_IFDIR) | (static_cast<uint32_t>(mode) & 07777);
+  e.oid = oid;
+  e.uid = static_cast<uint32_t>(geteuid());
+  e.gid = static_cast<uint32_t>(getegid());
+  e.atime = e.mtime = e.ctime = now();
+  if (t == ObjType::kArray) e.chunk_size = chunk_size ? chunk_size : s_->cont->props().chunk_size;
+  EDAOS_ASSIGN_OR_RETURN(auto pkv, kv(*s_, p->first));
+  Status st = pkv->put(p->second, kEntryAkey, encode_entry(e), KV::kInsertOnly);
+  if (!st.ok()) return st.with_context(ctx);
+  if (t != ObjType::kArray) {
+    EDAOS_ASSIGN_OR_RETURN(DirRecord dr, get_dirrec(*s_, oid));
+    dr.parent = p->first;
+    dr.name = p->second;
+    EDAOS_ASSIGN_OR_RETURN(auto sub, kv(*s_, oid));
+    EDAOS_RETURN_IF_ERROR(sub->put(kDotDot, kDirAkey, encode_dir(dr)));
+  }
+  return Status::OK();
+}
 
 Result<std::unique_ptr<DfsObj>> Dfs::open(const DfsObj* parent, const std::string& name,
                                           mode_t mode, int flags, const std::string& oclass,

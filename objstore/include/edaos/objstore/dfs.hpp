@@ -134,6 +134,9 @@ class EDAOS_CXX_API Dfs {
   bool read_only() const;
   const std::shared_ptr<Container>& container() const;
   ObjectId root_oid() const;
+  // The superblock object (a KV). With root_oid() and every entry's OID, the objects that
+  // belong to the namespace (`fs check` compares them with Container::list_objects()).
+  ObjectId superblock_oid() const;
 
   // ---- handles ------------------------------------------------------------------------------
 
@@ -187,6 +190,13 @@ class EDAOS_CXX_API Dfs {
   // The target of a symlink; EDAOS_INVAL if the entry is not a symlink.
   Result<std::string> readlink(const DfsObj* parent, const std::string& name);
   Result<std::string> readlink(const std::string& path);
+
+  // For `fs check --relink`: creates entry `path` (exclusively: EDAOS_EXIST) naming an existing
+  // object that no entry names. A byte array becomes a regular file (chunk_size: the chunk
+  // size it was written with; 0: the container's), a KV a directory (its ".." record is
+  // rewritten to point here). mode: permission bits. Does not check that the object is
+  // unreferenced (the caller walked the namespace). EDAOS_INVAL for a flat KV or a zero OID.
+  Status link_object(const std::string& path, ObjectId oid, mode_t mode, uint64_t chunk_size = 0);
 
   // Hard links are not supported: always EDAOS_NOTSUP (EDAOS_NONEXIST never reported).
   Status link(const std::string& existing_path, const std::string& new_path);
