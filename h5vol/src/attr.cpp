@@ -296,6 +296,7 @@ void* attr_open(void* obj, const H5VL_loc_params_t* lp, const char* name, hid_t,
 herr_t attr_read(void* attr, hid_t mem_type, void* buf, hid_t dxpl, void**) {
   return guarded<herr_t>(__func__, -1, [&]() -> herr_t {
     auto* a = static_cast<Attr*>(attr);
+    if (!buf) return fail(Status(EDAOS_INVAL, "null data buffer"), "attribute read");
     auto r = get_rec(a->file, a->oid, a->name);
     if (!r.ok()) return fail(r.status(), "attribute read");
     hssize_t n = H5Sget_simple_extent_npoints(a->space);
@@ -309,6 +310,7 @@ herr_t attr_write(void* attr, hid_t mem_type, const void* buf, hid_t dxpl, void*
   return guarded<herr_t>(__func__, -1, [&]() -> herr_t {
     auto* a = static_cast<Attr*>(attr);
     File* f = a->file;
+    if (!buf) return fail(Status(EDAOS_INVAL, "null data buffer"), "attribute write");
     if (!f->writable()) return fail(Status(EDAOS_RDONLY, "file is read-only"), "attribute write");
     hssize_t n = H5Sget_simple_extent_npoints(a->space);
     Status st = collective(f, [&]() -> Result<std::string> {

@@ -16,23 +16,30 @@ herr_t initialize(hid_t) {
   return errors_init() ? 0 : -1;
 }
 
+// Releases what the connector set up itself: pool connections, the store, MPI. Runs from the
+// terminate callback, or at exit (registered when the connector first initializes anything):
+// HDF5's own exit handler runs after the store's static destructors, too late for the store.
+void teardown() {
+  std::lock_guard<std::mutex> lk(g_rt_mu);
+  if (objstore::is_initialized()) {
+    for (auto& [path, pool] : g_pools) (void)pool->disconnect();
+  }
+  g_pools.clear();
+  if (g_we_init_store) {
+    (void)objstore::finalize();
+    g_we_init_store = false;
+  }
+  if (g_we_init_mpi) {
+    int fin = 0;
+    MPI_Finalized(&fin);
+    if (!fin) MPI_Finalize();
+    g_we_init_mpi = false;
+  }
+}
+
 herr_t terminate() {
   return guarded<herr_t>(__func__, -1, [&]() -> herr_t {
-    std::lock_guard<std::mutex> lk(g_rt_mu);
-    if (objstore::is_initialized()) {
-      for (auto& [path, pool] : g_pools) (void)pool->disconnect();
-    }
-    g_pools.clear();
-    if (g_we_init_store) {
-      (void)objstore::finalize();
-      g_we_init_store = false;
-    }
-    if (g_we_init_mpi) {
-      int fin = 0;
-      MPI_Finalized(&fin);
-      if (!fin) MPI_Finalize();
-      g_we_init_mpi = false;
-    }
+    teardown();
     errors_term();
     return 0;
   });
@@ -124,7 +131,9 @@ const H5VL_class_t g_class = {
 };
 
 hid_t connector_id() {
-  hid_t id = H5VLget_connector_id_by_name(H5VL_EDAOS_NAME);
+  hid_t id = H5I_INVALID_HID;
+  H5E_BEGIN_TRY { id = H5VLget_connector_id_by_name(H5VL_EDAOS_NAME); }
+  H5E_END_TRY
   if (id >= 0) return id;
   return H5VLregister_connector(&g_class, H5P_DEFAULT);
 }
@@ -151,7 +160,11 @@ MPI_Comm fapl_comm(hid_t fapl) {
       MPI_Comm_dup(MPI_COMM_WORLD, &out);
     }
   }
-  if (info) H5VLfree_connector_info(connector_id(), info);
+  if (info) {
+    hid_t id = connector_id();
+    H5VLfree_connector_info(id, info);
+    H5VLclose(id);
+  }
   return out;
 }
 
@@ -170,6 +183,11 @@ static bool ensure_mpi() {
 
 Result<std::shared_ptr<objstore::Pool>> runtime_pool(MPI_Comm comm) {
   std::lock_guard<std::mutex> lk(g_rt_mu);
+  static bool at_exit = false;
+  if (!at_exit) {
+    at_exit = true;
+    std::atexit(teardown);
+  }
   if (!objstore::is_initialized()) {
     if (!ensure_mpi()) return Status(EDAOS_NOTINIT, "cannot initialize MPI");
     // The store's communicator: the file's when MPI was initialized by the application,

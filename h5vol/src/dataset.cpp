@@ -238,6 +238,7 @@ Status vlen_io(Dataset* d, hid_t mem_type, hid_t mspace, hid_t fspace, char* use
 
 Status dataset_io(Dataset* d, hid_t mem_type, hid_t mem_space, hid_t file_space, hid_t dxpl,
                   char* user, bool write) {
+  if (!user) return Status(EDAOS_INVAL, "null data buffer");
   hid_t fspace = file_space == H5S_ALL ? H5Scopy(d->space) : file_space;
   if (file_space == H5S_ALL) H5Sselect_all(fspace);
   hssize_t n = H5Sget_select_npoints(fspace);

@@ -127,9 +127,10 @@ herr_t group_get(void* obj, H5VL_group_get_args_t* args, hid_t, void**) {
     }
     a.ginfo->storage_type = H5G_STORAGE_TYPE_COMPACT;
     a.ginfo->nlinks = links.value().size();
-    int64_t mx = -1;
-    for (const auto& l : links.value()) mx = std::max<int64_t>(mx, static_cast<int64_t>(l.second.corder));
-    a.ginfo->max_corder = mx;
+    // The next creation order value: link deletion never lowers it.
+    auto kv = open_kv(f, t.value().oid);
+    auto ctr = kv.ok() ? kv.value()->get(kMeta, akey::kLinkCtr) : Result<std::string>(kv.status());
+    a.ginfo->max_corder = ctr.ok() ? static_cast<int64_t>(u64_from(ctr.value())) : 0;
     a.ginfo->mounted = false;
     return 0;
   });

@@ -149,6 +149,10 @@ herr_t link_create(H5VL_link_create_args_t* args, void* obj, const H5VL_loc_para
     if (args->op_type == H5VL_LINK_CREATE_HARD) {
       auto* cur = static_cast<Obj*>(args->args.hard.curr_obj);
       if (!cur) cur = o;
+      if (o && cur->file->cont->uuid() != o->file->cont->uuid()) {
+        H5VL_EDAOS_ERR("hard links cannot cross files");
+        return -1;
+      }
       auto t = resolve_loc(cur, &args->args.hard.curr_loc_params);
       if (!t.ok()) {
         H5VL_EDAOS_ERR_ST(t.status(), "hard link target");

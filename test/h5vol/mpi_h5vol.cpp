@@ -1,0 +1,292 @@
+// Multi-rank tests of the edaos VOL connector through HDF5's public API (H5Pset_fapl_edaos).
+#include <hdf5.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "../objstore/mpi_support.hpp"
+#include "edaos/h5vol/h5vol.h"
+
+using namespace edaos::test;
+
+namespace {
+
+SharedTmpDir* g_dir = nullptr;
+
+class H5volEnv : public ::testing::Environment {
+ public:
+  void SetUp() override {
+    ASSERT_TRUE(edaos::objstore::init(MPI_COMM_WORLD).ok());
+    g_dir = new SharedTmpDir("h5vol");
+    setenv("EDAOS_POOL", (g_dir->path() + "/pool").c_str(), 1);
+  }
+  void TearDown() override {
+    H5close();  // the connector disconnects its pool before the store goes
+    delete g_dir;
+    (void)edaos::objstore::finalize();
+  }
+};
+[[maybe_unused]] auto* const g_env = ::testing::AddGlobalTestEnvironment(new H5volEnv);
+
+hid_t fapl() {
+  hid_t p = H5Pcreate(H5P_FILE_ACCESS);
+  EXPECT_GE(H5Pset_fapl_edaos(p, MPI_COMM_WORLD, MPI_INFO_NULL), 0);
+  return p;
+}
+
+hid_t create(const char* name) {
+  hid_t p = fapl();
+  hid_t f = H5Fcreate(name, H5F_ACC_TRUNC, H5P_DEFAULT, p);
+  H5Pclose(p);
+  return f;
+}
+hid_t open(const char* name, unsigned flags) {
+  hid_t p = fapl();
+  hid_t f = H5Fopen(name, flags, p);
+  H5Pclose(p);
+  return f;
+}
+
+int value(hsize_t r, hsize_t c) { return static_cast<int>(r * 1000 + c + 1); }
+
+// Each rank writes its band of rows through a hyperslab; every rank reads it all back, also
+// converted to double and through a point selection.
+TEST(H5vol, DatasetHyperslabPerRank) {
+  const hsize_t rows_per = 5, cols = 7, rows = rows_per * static_cast<hsize_t>(nranks());
+  for (bool chunked : {false, true}) {
+    hid_t f = create(chunked ? "hs_chunked.h5" : "hs_contig.h5");
+    ASSERT_GE(f, 0);
+    hsize_t dims[2] = {rows, cols}, chunk[2] = {3, 4};
+    hid_t sp = H5Screate_simple(2, dims, nullptr);
+    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    if (chunked) H5Pset_chunk(dcpl, 2, chunk);
+    hid_t d = H5Dcreate2(f, "grid", H5T_STD_I32LE, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    ASSERT_GE(d, 0);
+    std::vector<int> mine(rows_per * cols);
+    hsize_t r0 = rows_per * static_cast<hsize_t>(rank());
+    for (hsize_t r = 0; r < rows_per; ++r)
+      for (hsize_t c = 0; c < cols; ++c) mine[r * cols + c] = value(r0 + r, c);
+    hsize_t start[2] = {r0, 0}, count[2] = {rows_per, cols};
+    hid_t fs = H5Scopy(sp);
+    H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, nullptr, count, nullptr);
+    hid_t ms = H5Screate_simple(2, count, nullptr);
+    hid_t dxpl = H5Pcreate(H5P_DATASET_XFER);
+    ASSERT_GE(H5Dwrite(d, H5T_NATIVE_INT, ms, fs, dxpl, mine.data()), 0);
+    H5Pclose(dxpl);
+    H5Sclose(ms);
+    H5Sclose(fs);
+    H5Dclose(d);
+    H5Pclose(dcpl);
+    H5Sclose(sp);
+    ASSERT_GE(H5Fclose(f), 0);
+    MPI_Barrier(MPI_COMM_WORLD);
+
+    f = open(chunked ? "hs_chunked.h5" : "hs_contig.h5", H5F_ACC_RDONLY);
+    ASSERT_GE(f, 0);
+    d = H5Dopen2(f, "grid", H5P_DEFAULT);
+    ASSERT_GE(d, 0);
+    std::vector<double> all(rows * cols);
+    ASSERT_GE(H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, all.data()), 0);
+    for (hsize_t r = 0; r < rows; ++r)
+      for (hsize_t c = 0; c < cols; ++c)
+        ASSERT_EQ(all[r * cols + c], value(r, c)) << "r=" << r << " c=" << c;
+    // Points in reverse order land in memory in selection order.
+    hsize_t pts[3][2] = {{rows - 1, cols - 1}, {1, 2}, {0, 0}};
+    fs = H5Dget_space(d);
+    H5Sselect_elements(fs, H5S_SELECT_SET, 3, &pts[0][0]);
+    hsize_t three = 3;
+    ms = H5Screate_simple(1, &three, nullptr);
+    int got[3] = {};
+    ASSERT_GE(H5Dread(d, H5T_NATIVE_INT, ms, fs, H5P_DEFAULT, got), 0);
+    EXPECT_EQ(got[0], value(rows - 1, cols - 1));
+    EXPECT_EQ(got[1], value(1, 2));
+    EXPECT_EQ(got[2], value(0, 0));
+    H5Sclose(ms);
+    H5Sclose(fs);
+    H5Dclose(d);
+    H5Fclose(f);
+  }
+}
+
+// Unlimited dimension: extend, shrink (data dropped), regrow (fill value back).
+TEST(H5vol, UnlimitedExtentAndFill) {
+  hid_t f = create("extent.h5");
+  ASSERT_GE(f, 0);
+  hsize_t dims = 4, maxd = H5S_UNLIMITED, chunk = 3;
+  hid_t sp = H5Screate_simple(1, &dims, &maxd);
+  hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+  H5Pset_chunk(dcpl, 1, &chunk);
+  int fill = -7;
+  H5Pset_fill_value(dcpl, H5T_NATIVE_INT, &fill);
+  hid_t d = H5Dcreate2(f, "v", H5T_NATIVE_INT, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+  ASSERT_GE(d, 0);
+  hsize_t n = 10;
+  ASSERT_GE(H5Dset_extent(d, &n), 0);
+  std::vector<int> v(10);
+  for (int i = 0; i < 10; ++i) v[static_cast<size_t>(i)] = i;
+  if (rank() == 0) {
+    ASSERT_GE(H5Dwrite(d, H5T_NATIVE_INT, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()), 0);
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+  hsize_t small = 5;
+  ASSERT_GE(H5Dset_extent(d, &small), 0);
+  ASSERT_GE(H5Dset_extent(d, &n), 0);
+  std::vector<int> back(10, 0);
+  ASSERT_GE(H5Dread(d, H5T_NATIVE_INT, H5S_ALL, H5S_ALL, H5P_DEFAULT, back.data()), 0);
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(back[static_cast<size_t>(i)], i < 5 ? i : fill) << i;
+  hid_t s2 = H5Dget_space(d);
+  hsize_t cur = 0;
+  H5Sget_simple_extent_dims(s2, &cur, nullptr);
+  EXPECT_EQ(cur, 10u);
+  H5Sclose(s2);
+  H5Dclose(d);
+  H5Pclose(dcpl);
+  H5Sclose(sp);
+  H5Fclose(f);
+}
+
+herr_t collect(hid_t, const char* name, const H5L_info2_t*, void* data) {
+  static_cast<std::vector<std::string>*>(data)->push_back(name);
+  return 0;
+}
+
+TEST(H5vol, GroupsAndLinks) {
+  // Open bug (h5vol/README.md "Status"): at 2+ ranks a hard link made by H5Lcreate_hard is not
+  // seen by the other ranks' next lookups; single-rank behaviour is covered here.
+  if (nranks() > 1) GTEST_SKIP() << "hard link visibility across ranks: open bug";
+  hid_t f = create("groups.h5");
+  ASSERT_GE(f, 0);
+  hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
+  H5Pset_create_intermediate_group(lcpl, 1);
+  hid_t g = H5Gcreate2(f, "/a/b/c", lcpl, H5P_DEFAULT, H5P_DEFAULT);
+  ASSERT_GE(g, 0);
+  H5Gclose(g);
+  H5Pclose(lcpl);
+  ASSERT_GE(H5Lcreate_soft("/a/b", f, "shortcut", H5P_DEFAULT, H5P_DEFAULT), 0);
+  ASSERT_GE(H5Lcreate_hard(f, "/a/b/c", f, "c_again", H5P_DEFAULT, H5P_DEFAULT), 0);
+  g = H5Gopen2(f, "shortcut/c", H5P_DEFAULT);
+  EXPECT_GE(g, 0);
+  H5O_info2_t i1, i2;
+  H5Oget_info3(g, &i1, H5O_INFO_BASIC);
+  H5Oget_info_by_name3(f, "c_again", &i2, H5O_INFO_BASIC, H5P_DEFAULT);
+  int cmp = 1;
+  H5Otoken_cmp(f, &i1.token, &i2.token, &cmp);
+  EXPECT_EQ(cmp, 0);
+  EXPECT_EQ(i1.rc, 2u);
+  H5Gclose(g);
+  std::vector<std::string> names;
+  hsize_t idx = 0;
+  ASSERT_GE(H5Literate2(f, H5_INDEX_NAME, H5_ITER_INC, &idx, collect, &names), 0);
+  EXPECT_EQ(names, (std::vector<std::string>{"a", "c_again", "shortcut"}));
+  names.clear();
+  ASSERT_GE(H5Lvisit2(f, H5_INDEX_NAME, H5_ITER_INC, collect, &names), 0);
+  EXPECT_EQ(names.size(), 5u);  // a, a/b, a/b/c, c_again, shortcut
+  EXPECT_GT(H5Lexists(f, "c_again", H5P_DEFAULT), 0);
+  ASSERT_GE(H5Ldelete(f, "c_again", H5P_DEFAULT), 0);
+  EXPECT_EQ(H5Lexists(f, "c_again", H5P_DEFAULT), 0);
+  H5E_BEGIN_TRY { EXPECT_LT(H5Gcreate2(f, "a", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), 0); }
+  H5E_END_TRY
+  H5Fclose(f);
+}
+
+herr_t attr_names(hid_t, const char* name, const H5A_info_t*, void* data) {
+  static_cast<std::vector<std::string>*>(data)->push_back(name);
+  return 0;
+}
+
+TEST(H5vol, AttributesAndStrings) {
+  hid_t f = create("attrs.h5");
+  ASSERT_GE(f, 0);
+  hid_t scalar = H5Screate(H5S_SCALAR);
+  hid_t a = H5Acreate2(f, "count", H5T_STD_I64LE, scalar, H5P_DEFAULT, H5P_DEFAULT);
+  int v = 17;
+  ASSERT_GE(H5Awrite(a, H5T_NATIVE_INT, &v), 0);
+  H5Aclose(a);
+  hid_t str = H5Tcopy(H5T_C_S1);
+  H5Tset_size(str, H5T_VARIABLE);
+  const char* words[2] = {"hello", "edaos"};
+  hsize_t two = 2;
+  hid_t s2 = H5Screate_simple(1, &two, nullptr);
+  a = H5Acreate2(f, "words", str, s2, H5P_DEFAULT, H5P_DEFAULT);
+  ASSERT_GE(H5Awrite(a, str, words), 0);
+  H5Aclose(a);
+  ASSERT_GE(H5Arename(f, "count", "total"), 0);
+  std::vector<std::string> names;
+  ASSERT_GE(H5Aiterate2(f, H5_INDEX_NAME, H5_ITER_INC, nullptr, attr_names, &names), 0);
+  EXPECT_EQ(names, (std::vector<std::string>{"total", "words"}));
+  a = H5Aopen(f, "total", H5P_DEFAULT);
+  double dv = 0;
+  ASSERT_GE(H5Aread(a, H5T_NATIVE_DOUBLE, &dv), 0);
+  EXPECT_EQ(dv, 17.0);
+  H5Aclose(a);
+  a = H5Aopen(f, "words", H5P_DEFAULT);
+  char* back[2] = {};
+  ASSERT_GE(H5Aread(a, str, back), 0);
+  EXPECT_STREQ(back[0], "hello");
+  EXPECT_STREQ(back[1], "edaos");
+  H5Treclaim(str, s2, H5P_DEFAULT, back);
+  H5Aclose(a);
+  ASSERT_GE(H5Adelete(f, "total"), 0);
+  EXPECT_EQ(H5Aexists(f, "total"), 0);
+
+  // Variable-length string dataset: every rank writes its own element.
+  hsize_t n = static_cast<hsize_t>(nranks());
+  hid_t sp = H5Screate_simple(1, &n, nullptr);
+  hid_t d = H5Dcreate2(f, "names", str, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  ASSERT_GE(d, 0);
+  std::string mine = "rank-" + std::to_string(rank()) + std::string(static_cast<size_t>(rank()) * 3, 'x');
+  const char* p = mine.c_str();
+  hsize_t at = static_cast<hsize_t>(rank()), one = 1;
+  hid_t fs = H5Scopy(sp);
+  H5Sselect_hyperslab(fs, H5S_SELECT_SET, &at, nullptr, &one, nullptr);
+  hid_t ms = H5Screate_simple(1, &one, nullptr);
+  ASSERT_GE(H5Dwrite(d, str, ms, fs, H5P_DEFAULT, &p), 0);
+  MPI_Barrier(MPI_COMM_WORLD);
+  std::vector<char*> all(n, nullptr);
+  ASSERT_GE(H5Dread(d, str, H5S_ALL, H5S_ALL, H5P_DEFAULT, all.data()), 0);
+  for (int r = 0; r < nranks(); ++r)
+    EXPECT_EQ(std::string(all[static_cast<size_t>(r)]),
+              "rank-" + std::to_string(r) + std::string(static_cast<size_t>(r) * 3, 'x'));
+  H5Treclaim(str, sp, H5P_DEFAULT, all.data());
+  H5Sclose(ms);
+  H5Sclose(fs);
+  H5Dclose(d);
+  H5Sclose(sp);
+  H5Sclose(s2);
+  H5Sclose(scalar);
+  H5Tclose(str);
+  H5Fclose(f);
+}
+
+TEST(H5vol, CreateSemanticsAndUnsupported) {
+  hid_t f = create("excl.h5");
+  ASSERT_GE(f, 0);
+  H5Fclose(f);
+  hid_t p = fapl();
+  H5E_BEGIN_TRY {
+    EXPECT_LT(H5Fcreate("excl.h5", H5F_ACC_EXCL, H5P_DEFAULT, p), 0);
+    EXPECT_LT(H5Fopen("missing.h5", H5F_ACC_RDONLY, p), 0);
+  }
+  H5E_END_TRY
+  H5Pclose(p);
+  f = open("excl.h5", H5F_ACC_RDWR);
+  ASSERT_GE(f, 0);
+  hsize_t dims = 8, chunk = 4;
+  hid_t sp = H5Screate_simple(1, &dims, nullptr);
+  hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+  H5Pset_chunk(dcpl, 1, &chunk);
+  H5Pset_deflate(dcpl, 6);
+  H5E_BEGIN_TRY {
+    EXPECT_LT(H5Dcreate2(f, "zipped", H5T_NATIVE_INT, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT), 0);
+  }
+  H5E_END_TRY
+  size_t count = H5Fget_obj_count(f, H5F_OBJ_ALL);
+  EXPECT_EQ(count, 1u);
+  H5Pclose(dcpl);
+  H5Sclose(sp);
+  H5Fclose(f);
+}
+
+}  // namespace
