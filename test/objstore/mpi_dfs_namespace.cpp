@@ -183,6 +183,13 @@ TEST_F(DfsTest, EachRankWritesItsFileAllReadAll) {
     std::vector<uint8_t> z10(z.begin(), z.begin() + 10);
     EXPECT_EQ(first_mismatch(z10, rlen - 10, 100 + r), -1);
     EXPECT_EQ(z[10], 0);  // beyond the end: untouched
+                          // read_full: no size query, past the end reads zeros.
+    std::vector<uint8_t> full(20, 0xab);
+    IoVec fv{full.data(), full.size()};
+    EDAOS_EXPECT_OK(f.value()->read_full(rlen - 10, &fv, 1));
+    std::vector<uint8_t> f10(full.begin(), full.begin() + 10);
+    EXPECT_EQ(first_mismatch(f10, rlen - 10, 100 + r), -1);
+    EXPECT_TRUE(std::all_of(full.begin() + 10, full.end(), [](uint8_t v) { return v == 0; }));
     auto past = f.value()->read(rlen + 5, z.data(), z.size());
     ASSERT_TRUE(past.ok());
     EXPECT_EQ(past.value(), 0u);
@@ -934,6 +941,11 @@ TEST_F(DfsTest, CApi) {
   EXPECT_EQ(nread, 3u);
   EXPECT_EQ(out[0], 0);
   EXPECT_EQ(out[1], 'b');
+  std::memset(out, 0x55, sizeof out);
+  ASSERT_EQ(edaos_dfs_read_full(f2, 1, r, 1), EDAOS_OK);
+  EXPECT_EQ(std::string(out, 2), "bc");
+  EXPECT_EQ(out[2], 0);
+  EXPECT_EQ(out[15], 0);
   EXPECT_EQ(edaos_dfs_release(f2), EDAOS_OK);
   EXPECT_EQ(edaos_dfs_release(f), EDAOS_OK);
   for (int i = 0; i < 5; ++i) {

@@ -991,6 +991,13 @@ Result<uint64_t> DfsObj::read(uint64_t off, const IoVec* iov, size_t n) {
   return got;
 }
 
+Status DfsObj::read_full(uint64_t off, const IoVec* iov, size_t n) {
+  EDAOS_RETURN_IF_ERROR(need_file(*s_));
+  if (s_->flags == O_WRONLY) return Status(EDAOS_PERM, q(s_->name) + " is open write-only");
+  if (n && !iov) return Status(EDAOS_INVAL, "read: iov is null");
+  return s_->arr->read(off, iov, n);
+}
+
 Status DfsObj::write(uint64_t off, const ConstIoVec* iov, size_t n) {
   EDAOS_RETURN_IF_ERROR(need_write(*s_));
   if (n && !iov) return Status(EDAOS_INVAL, "write: iov is null");

@@ -143,6 +143,17 @@ int edaos_dfs_read(edaos_dfs_obj_t* obj, uint64_t off, const edaos_iov_t* iov, u
   });
 }
 
+int edaos_dfs_read_full(edaos_dfs_obj_t* obj, uint64_t off, const edaos_iov_t* iov,
+                        uint32_t n_iov) {
+  return guard(__func__, [&]() -> Status {
+    EDAOS_RETURN_IF_ERROR(need(obj, "obj"));
+    if (n_iov) EDAOS_RETURN_IF_ERROR(need(iov, "iov"));
+    std::vector<IoVec> v(n_iov);
+    for (uint32_t i = 0; i < n_iov; ++i) v[i] = IoVec{iov[i].iov_base, iov[i].iov_len};
+    return obj->o->read_full(off, v.data(), v.size());
+  });
+}
+
 int edaos_dfs_write(edaos_dfs_obj_t* obj, uint64_t off, const edaos_iov_t* iov, uint32_t n_iov) {
   return guard(__func__, [&]() -> Status {
     EDAOS_RETURN_IF_ERROR(need(obj, "obj"));

@@ -78,6 +78,10 @@ EDAOS_API int edaos_dfs_release(edaos_dfs_obj_t *obj);
 /** Reads from `off` up to the file size; *nread gets the bytes read (short at end of file). */
 EDAOS_API int edaos_dfs_read(edaos_dfs_obj_t *obj, uint64_t off, const edaos_iov_t *iov,
                              uint32_t n_iov, uint64_t *nread);
+/** Reads exactly the iovecs' bytes (holes and bytes past the end read as zeros) without
+ *  asking the file size: one round trip fewer than edaos_dfs_read. */
+EDAOS_API int edaos_dfs_read_full(edaos_dfs_obj_t *obj, uint64_t off, const edaos_iov_t *iov,
+                                  uint32_t n_iov);
 EDAOS_API int edaos_dfs_write(edaos_dfs_obj_t *obj, uint64_t off, const edaos_iov_t *iov,
                               uint32_t n_iov);
 EDAOS_API int edaos_dfs_get_size(edaos_dfs_obj_t *obj, uint64_t *size);

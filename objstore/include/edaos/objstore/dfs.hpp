@@ -319,6 +319,10 @@ class EDAOS_CXX_API DfsObj {
     IoVec v{buf, len};
     return read(off, &v, 1);
   }
+  // Reads exactly the iovecs' bytes from `off` without asking the size (one round trip fewer
+  // than read()): holes and bytes past the end read as zeros. For callers that track the size
+  // themselves (MPI-IO after a collective get_size). EDAOS_PERM if opened O_WRONLY.
+  Status read_full(uint64_t off, const IoVec* iov, size_t n);
   // Writes all the iovecs' bytes, back to back, at `off` (extending the file). Returns OK only
   // when every byte is stored. The entry's mtime is updated when the handle is released or
   // sync()ed, not on every write. EDAOS_PERM if opened O_RDONLY.
