@@ -293,6 +293,29 @@ Status Pool::disconnect() {
 
 const PoolMap& Pool::map() const { return s_->map; }
 
+Status Pool::exclude(const std::vector<uint32_t>& engines) {
+  for (uint32_t e : engines)
+    if (e >= s_->map.engines.size())
+      return Status(EDAOS_INVAL, "engine " + std::to_string(e) + " is not in the pool (it has " +
+                                     std::to_string(s_->map.engines.size()) + " engines, 0.." +
+                                     std::to_string(s_->map.engines.size() - 1) + ")");
+  Writer w;
+  w.uuid(s_->map.pool_uuid).put<uint32_t>(static_cast<uint32_t>(engines.size()));
+  for (uint32_t e : engines) w.put(e);
+  rpc::Call c;
+  EDAOS_RETURN_IF_ERROR(client::lead_call(*s_, Op::kPoolExclude, w.take(), &c));
+  std::lock_guard<std::mutex> lk(s_->excl_mu);
+  if (s_->excluded.size() != s_->map.engines.size())
+    s_->excluded.assign(s_->map.engines.size(), false);
+  for (uint32_t e : engines) {
+    s_->map.engines[e].state = EngineState::kDown;
+    s_->why_down[e] = "excluded in the pool map";
+    s_->excluded[e] = true;
+  }
+  s_->map.version = static_cast<uint32_t>(c.rep.value);
+  return Status::OK();
+}
+
 Result<PoolInfo> Pool::query() {
   PoolInfo info;
   info.uuid = s_->map.pool_uuid;

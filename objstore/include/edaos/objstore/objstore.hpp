@@ -102,6 +102,11 @@ class EDAOS_CXX_API Pool {
   Status disconnect();
   Result<PoolInfo> query();
   const PoolMap& map() const;
+  // Not collective. Persists `engines` as down in the pool map (`edaos pool exclude`, DAOS's
+  // `dmg pool exclude`): no job reads or writes them again; there is no reintegration (it
+  // needs a rebuild). Already excluded engines are accepted. An id that is not an engine of
+  // the pool is EDAOS_INVAL naming it. This handle's map is updated too.
+  Status exclude(const std::vector<uint32_t>& engines);
 
   // Not collective. The label must be unique in the pool; props.label is set from it.
   Result<std::shared_ptr<Container>> cont_create(const std::string& label, ContainerProps props);
