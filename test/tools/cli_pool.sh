@@ -55,7 +55,18 @@ golden pool_query_degraded.txt
 note "list-cont, exclude, reintegrate"
 run_ok "$EDAOS" pool list-cont "$T/p1"
 [ "$(cat "$T/out")" = "No containers." ] || bad "empty list-cont"
-run_fail 1 "not available yet" "$EDAOS" pool exclude --engine=3 "$T/p1"
+run_ok "$EDAOS" pool create --engines 6 --targets 2 "$T/px"
+run_fail 2 "which engine" "$EDAOS" pool exclude "$T/px"
+run_fail 2 "bad engine id 'x'" "$EDAOS" pool exclude --engine=1,x "$T/px"
+run_fail 1 "engine 9 is not in the pool \(it has 6 engines, 0..5\)" \
+  "$EDAOS" pool exclude --engine=9 "$T/px"
+run_ok "$EDAOS" pool exclude --engine=2,3 "$T/px"
+grep -q "^Engines 2,3 of pool px excluded (pool map version 2)" "$T/out" || { bad "exclude"; cat "$T/out"; }
+run_ok "$EDAOS" pool query "$T/px"
+grep -q "ntarget=12, disabled=4, leader=0, version=2, state=Degraded" "$T/out" || bad "excluded query"
+grep -q "^- Disabled ranks: 2-3$" "$T/out" || bad "excluded ranks"
+run_ok "$EDAOS" pool exclude --rank=3 "$T/px"
+grep -q "version 2)" "$T/out" || bad "excluding again changes nothing"
 run_fail 1 "reintegrate: not supported: reintegration needs a rebuild" \
   "$EDAOS" pool reintegrate --engine=3 "$T/p1"
 

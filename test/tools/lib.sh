@@ -14,6 +14,8 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/edaos-cli-XXXXXX")
 trap 'rm -rf "$T"' EXIT
 # A pool home of our own: bare pool names resolve inside $T.
 export EDAOS_POOL=$T/default-pool
+# Library warnings (EDAOS_LOG=warn in the test environment) would add stderr lines.
+export EDAOS_LOG=error
 unset DAOS_POOL DAOS_CONT DAOS_CONTAINER EDAOS_CONT || true
 fails=0
 

@@ -223,10 +223,31 @@ Outcome list_containers(const Args& a) {
 namespace {
 
 Outcome pool_exclude(const Args& a) {
-  (void)a;
-  return runtime_error(
-      "not available yet: the object store has no public call to persist an engine as down "
-      "(Pool::exclude); use EDAOS_ENGINES_DOWN=<ids> for a job's view");
+  std::string spec = a.has("engine") ? a.get("engine") : a.get("rank");
+  if (spec.empty()) return usage_error("which engine? (--engine=N[,M...])");
+  if (a.pos.size() > 1) return usage_error("expected at most one pool");
+  std::vector<uint32_t> ids;
+  spec += ",";
+  for (size_t s = 0, e; (e = spec.find(',', s)) != std::string::npos; s = e + 1) {
+    uint32_t id = 0;
+    if (!parse_u32(spec.substr(s, e - s), &id))
+      return usage_error("bad engine id '" + spec.substr(s, e - s) + "'");
+    ids.push_back(id);
+  }
+  Target t;
+  Outcome o = pick_target(a, false, &t);
+  if (!o.ok()) return o;
+  std::shared_ptr<Pool> pool;
+  o = connect_pool(t.pool, &pool);
+  if (!o.ok()) return o;
+  Status st = pool->exclude(ids);
+  if (!st.ok()) return from_status(st);
+  std::string list = spec.substr(0, spec.size() - 1);
+  std::printf(
+      "Engine%s %s of pool %s excluded (pool map version %u); reintegration needs a "
+      "rebuild, which edaos does not implement\n",
+      ids.size() > 1 ? "s" : "", list.c_str(), pool->map().label.c_str(), pool->map().version);
+  return ok();
 }
 
 Outcome pool_reintegrate(const Args& a) {
@@ -266,8 +287,8 @@ std::vector<Command> pool_commands() {
        {"list-containers"}},
       {"pool",
        "exclude",
-       "--engine=N [<pool>]",
-       "persist an engine as down in the pool map (not available yet)",
+       "--engine=N[,M...] [<pool>]",
+       "persist engines as down in the pool map (DAOS dmg pool exclude)",
        {{"engine", true, "engine id"},
         {"rank", true, "engine id (DAOS name)"},
         {"pool", true, "pool (instead of the argument)"}},
