@@ -96,8 +96,26 @@ grep -q "relinked OID $oid as /lost+found/$oid" "$T/out" || { bad "relink"; cat 
 run_ok "$EDAOS" fs cat $U/lost+found/$oid
 [ "$(wc -c <"$T/out")" -eq 300000 ] || bad "relinked size"
 [ "$(head -c 26 "$T/out")" = abcdefghijklmnopqrstuvwxyz ] || bad "relinked content"
+run_ok "$EDAOS" fs stat $U/lost+found/$oid
+grep -q "Object class: EC_2P1GX" "$T/out" || bad "relinked file keeps its object"
 run_ok "$EDAOS" fs check "$T/p" c
 grep -q "Number of leaked OIDs in namespace = 0$" "$T/out" || bad "leak left after --relink"
+note "a leaked directory with a file below it: relinked with its subtree"
+doid=$("$HELPER" leak-dir "$T/p" c lostdir)
+run_ok "$EDAOS" fs check "$T/p" c
+grep -q "Number of leaked OIDs in namespace = 2$" "$T/out" || { bad "two leaks"; cat "$T/out"; }
+grep -q "leaked OID $doid (directory, RP_2G1)" "$T/out" || { bad "leaked directory listed"; cat "$T/out"; }
+run_ok "$EDAOS" fs check --relink "$T/p" c
+grep -q "relinked 1, reachable again 1, failed 0" "$T/out" || { bad "dir relink"; cat "$T/out"; }
+run_ok "$EDAOS" fs cat $U/lost+found/$doid/f
+[ "$(cat "$T/out")" = hello ] || bad "file below the relinked directory"
+run_ok "$EDAOS" fs check "$T/p" c
+grep -q "Number of leaked OIDs in namespace = 0$" "$T/out" || bad "leak left after dir relink"
+doid=$("$HELPER" leak-dir "$T/p" c lostdir2)
+run_ok "$EDAOS" fs check --remove "$T/p" c
+grep -q "removed 2, reachable again 0, failed 0" "$T/out" || { bad "dir remove"; cat "$T/out"; }
+run_ok "$EDAOS" fs check "$T/p" c
+grep -q "Number of leaked OIDs in namespace = 0$" "$T/out" || bad "leak left after dir remove"
 run_fail 2 "exclude each other" "$EDAOS" fs check --remove --relink "$T/p" c
 
 note "progress bar on a terminal"

@@ -3,6 +3,10 @@
 //                                            until <release-file> exists; writes <pool>.ready
 //   cli_helper leak <pool> <cont> <bytes>    write a byte array no namespace entry names (a
 //                                            leaked object for `edaos fs check`); prints its OID
+//   cli_helper leak-dir <pool> <cont> <name> creates directory /<name> holding file "f"
+//                                            ("hello\n"), then drops /<name>'s entry from the
+//                                            root directory's KV: the directory and its file
+//                                            leak; prints the directory's OID
 #include <mpi.h>
 #include <unistd.h>
 
@@ -12,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "edaos/objstore/dfs.hpp"
 #include "edaos/objstore/objstore.hpp"
 
 using namespace edaos;
@@ -53,6 +58,31 @@ int leak(const std::string& path, const std::string& cont, uint64_t bytes) {
   return 0;
 }
 
+int leak_dir(const std::string& path, const std::string& cont, const std::string& name) {
+  auto pool = Pool::connect(path, MPI_COMM_WORLD);
+  if (!pool.ok()) return fail("connect", pool.status());
+  auto c = pool.value()->cont_open(cont);
+  if (!c.ok()) return fail("cont open", c.status());
+  auto dfs = Dfs::mount(c.value(), MPI_COMM_NULL, O_RDWR);
+  if (!dfs.ok()) return fail("mount", dfs.status());
+  Status st = dfs.value()->mkdir("/" + name, 0755);
+  if (!st.ok()) return fail("mkdir", st);
+  auto f = dfs.value()->open("/" + name + "/f", S_IFREG | 0644, O_RDWR | O_CREAT | O_EXCL);
+  if (!f.ok()) return fail("create", f.status());
+  st = f.value()->write(0, "hello\n", 6);
+  if (!st.ok()) return fail("write", st);
+  f.value().reset();
+  auto layout = dfs.value()->get_layout("/" + name);
+  if (!layout.ok()) return fail("layout", layout.status());
+  // Directory format (objstore README, "POSIX namespace"): one dkey per entry name.
+  auto root = c.value()->open_kv(dfs.value()->root_oid());
+  if (!root.ok()) return fail("open root", root.status());
+  st = root.value()->remove(name, "");
+  if (!st.ok()) return fail("remove entry", st);
+  std::printf("%s\n", layout->oid.to_string().c_str());
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -67,6 +97,7 @@ int main(int argc, char** argv) {
     if (mode == "hold" && argc == 4) rc = hold(argv[2], argv[3]);
     if (mode == "leak" && argc == 5)
       rc = leak(argv[2], argv[3], std::strtoull(argv[4], nullptr, 10));
+    if (mode == "leak-dir" && argc == 5) rc = leak_dir(argv[2], argv[3], argv[4]);
     if (rc == 2) std::fprintf(stderr, "usage: cli_helper hold|leak ...\n");
     (void)finalize();
   }

@@ -590,45 +590,21 @@ Outcome mark(Dfs& dfs, const std::string& dir, std::set<ObjectId>* seen, uint64_
   return ok();
 }
 
-// Copies a leaked byte array into a new file /lost+found/<oid>, then destroys it. The array is
-// read with the container's chunk size (or --chunk-size): the chunk size the file was created
-// with is recorded only in its lost entry.
-Status relink_array(Dfs& dfs, Container& cont, ObjectId oid, uint64_t chunk) {
-  auto arr = cont.open_array(oid, chunk);
-  if (!arr.ok()) return arr.status();
-  auto size = arr.value()->get_size();
-  if (!size.ok()) return size.status();
-  auto f = dfs.open("/lost+found/" + oid.to_string(), S_IFREG | 0600, O_RDWR | O_CREAT | O_EXCL,
-                    objstore::oclass_of(oid).name(), chunk);
-  if (!f.ok()) return f.status();
-  std::vector<char> buf(4 << 20);
-  for (uint64_t off = 0; off < size.value();) {
-    size_t n = static_cast<size_t>(std::min<uint64_t>(buf.size(), size.value() - off));
-    EDAOS_RETURN_IF_ERROR(arr.value()->read(off, buf.data(), n));
-    EDAOS_RETURN_IF_ERROR(f.value()->write(off, buf.data(), n));
-    off += n;
-  }
-  EDAOS_RETURN_IF_ERROR(f.value()->set_size(size.value()));
-  f.value().reset();
-  return arr.value()->destroy();
-}
-
 Outcome fs_check(const Args& a) {
   bool remove = a.has("remove"), relink = a.has("relink"), print = a.has("print");
   if (a.has("flags")) {
     std::string fl = a.get("flags") + ",";
     for (size_t s = 0, e; (e = fl.find(',', s)) != std::string::npos; s = e + 1) {
       std::string f = fl.substr(s, e - s);
-      if (f == "remove")
+      if (f == "remove") {
         remove = true;
-      else if (f == "relink")
+      } else if (f == "relink") {
         relink = true;
-      else if (f == "print")
+      } else if (f == "print") {
         print = true;
-      else if (f == "evict" || f.empty())
-        continue;  // no open handles to evict in edaos
-      else
+      } else if (f != "evict" && !f.empty()) {  // evict: edaos tracks no open handles
         return usage_error("unknown --flags value '" + f + "' (print, remove, relink, evict)");
+      }
     }
   }
   if (remove && relink) return usage_error("--remove and --relink exclude each other");
@@ -647,70 +623,74 @@ Outcome fs_check(const Args& a) {
   auto all = m.cont->list_objects();
   if (!all.ok()) return from_status(all.status());
   std::printf("DFS checker: Iterating namespace and marking objects\n");
-  std::set<ObjectId> seen;
-  seen.insert(m.dfs->root_oid());
+  std::set<ObjectId> seen = {m.dfs->superblock_oid(), m.dfs->root_oid()};
   uint64_t count = 0;
   o = mark(*m.dfs, "/", &seen, &count);
   if (!o.ok()) return o;
   std::printf("DFS checker: marked %llu files/directories (runtime: %.0f sec)\n",
               static_cast<unsigned long long>(count), now_s() - t0);
   std::printf("DFS checker: Checking unmarked OIDs (Pass 1)\n");
-  // The namespace's reserved objects (superblock, root) share the root's allocator sequence
-  // (see "POSIX namespace" in the README): they are not leaks.
-  const ObjectId root = m.dfs->root_oid();
-  auto reserved = [&](const ObjectId& x) {
-    return (x.hi & objstore::kOidSeqHiMask) == (root.hi & objstore::kOidSeqHiMask) && x.lo < 2;
-  };
+  // Directories first: relinking one makes its subtree reachable again.
   std::vector<ObjectId> leaked;
   for (auto& x : all.value())
-    if (!seen.count(x) && !reserved(x)) leaked.push_back(x);
-  uint64_t fixed = 0, failed = 0;
+    if (!seen.count(x)) leaked.push_back(x);
+  auto is_file = [](const ObjectId& x) {
+    return objstore::otype_of(x) == objstore::ObjType::kArray;
+  };
+  std::stable_partition(leaked.begin(), leaked.end(),
+                        [&](const ObjectId& x) { return !is_file(x); });
+  uint64_t fixed = 0, failed = 0, found_again = 0;
   if (relink && !leaked.empty()) {
     Status st = m.dfs->mkdir("/lost+found", 0700);
     if (!st.ok() && st.code() != EDAOS_EXIST) return from_status(st.with_context("/lost+found"));
   }
   for (auto& x : leaked) {
-    bool array = objstore::otype_of(x) == objstore::ObjType::kArray;
+    const std::string id = x.to_string();
     if (print || (!remove && !relink))
-      std::printf("DFS checker: leaked OID %s (%s, %s)\n", x.to_string().c_str(),
-                  array ? "file" : "directory", objstore::oclass_of(x).name().c_str());
+      std::printf("DFS checker: leaked OID %s (%s, %s)\n", id.c_str(),
+                  is_file(x) ? "file" : "directory", objstore::oclass_of(x).name().c_str());
+    if (!remove && !relink) continue;
+    if (seen.count(x)) {  // below a directory relinked earlier in this pass
+      ++found_again;
+      continue;
+    }
     Status st;
     if (remove) {
-      if (array) {
+      if (is_file(x)) {
         auto arr = m.cont->open_array(x);
         st = arr.ok() ? arr.value()->destroy() : arr.status();
       } else {
         auto kv = m.cont->open_kv(x);
         st = kv.ok() ? kv.value()->destroy() : kv.status();
       }
-      if (st.ok()) std::printf("DFS checker: removed OID %s\n", x.to_string().c_str());
-    } else if (relink) {
-      if (!array) {
-        std::printf("DFS checker: OID %s is a directory object: not relinked (not supported)\n",
-                    x.to_string().c_str());
-        ++failed;
-        continue;
-      }
-      st = relink_array(*m.dfs, *m.cont, x, chunk);
-      if (st.ok())
-        std::printf("DFS checker: relinked OID %s as /lost+found/%s\n", x.to_string().c_str(),
-                    x.to_string().c_str());
+      if (st.ok()) std::printf("DFS checker: removed OID %s\n", id.c_str());
     } else {
-      continue;
+      const std::string path = "/lost+found/" + id;
+      st = m.dfs->link_object(path, x, is_file(x) ? 0600 : 0700, chunk);
+      if (st.ok()) {
+        std::printf("DFS checker: relinked OID %s as %s\n", id.c_str(), path.c_str());
+        if (!is_file(x)) {
+          uint64_t n = 0;
+          Outcome mo = mark(*m.dfs, path, &seen, &n);
+          if (!mo.ok()) return mo;
+        }
+      }
     }
     if (st.ok()) {
       ++fixed;
     } else {
       ++failed;
-      std::printf("DFS checker: OID %s: %s\n", x.to_string().c_str(), from_status(st).msg.c_str());
+      std::printf("DFS checker: OID %s: %s\n", id.c_str(), from_status(st).msg.c_str());
     }
   }
   if (remove || relink) (void)m.cont->sync();
   std::printf("DFS checker: Done! (runtime: %.0f sec)\n", now_s() - t0);
   std::printf("DFS checker: Number of leaked OIDs in namespace = %zu\n", leaked.size());
   if (remove || relink)
-    std::printf("DFS checker: %s %llu, failed %llu\n", remove ? "removed" : "relinked",
-                static_cast<unsigned long long>(fixed), static_cast<unsigned long long>(failed));
+    std::printf("DFS checker: %s %llu, reachable again %llu, failed %llu\n",
+                remove ? "removed" : "relinked", static_cast<unsigned long long>(fixed),
+                static_cast<unsigned long long>(found_again),
+                static_cast<unsigned long long>(failed));
   if (failed)
     return runtime_error(std::to_string(failed) + " leaked objects could not be " +
                          (remove ? "removed" : "relinked"));
@@ -787,10 +767,10 @@ std::vector<Command> fs_commands() {
        "[--remove | --relink] [<pool>] <cont>",
        "walk the namespace and report objects no entry names (leaked)",
        {{"remove", false, "destroy leaked objects"},
-        {"relink", false, "copy leaked files into /lost+found/<oid> (then destroy them)"},
+        {"relink", false, "link leaked files and directories as /lost+found/<oid>"},
         {"print", false, "list leaked objects (default without --remove/--relink)"},
         {"flags", true, "DAOS style: print,remove,relink,evict"},
-        {"chunk-size", true, "chunk size to read leaked files with (default: the container's)"},
+        {"chunk-size", true, "chunk size of relinked files (default: the container's)"},
         kPoolOpt,
         kContOpt},
        fs_check,
