@@ -191,8 +191,10 @@ KeyValues info_to_pairs(MPI_Info info) {
   for (int i = 0; i < nkeys; ++i) {
     char key[MPI_MAX_INFO_KEY + 1] = {};
     MPI_Info_get_nthkey(info, i, key);
-    int buflen = 0, flag = 0;
-    MPI_Info_get_string(info, key, &buflen, nullptr, &flag);
+    // Ask for the length first (MPICH 4.0 rejects a null buffer, so pass a 1-byte one).
+    char probe[1] = {};
+    int buflen = 1, flag = 0;
+    MPI_Info_get_string(info, key, &buflen, probe, &flag);
     if (!flag) continue;
     std::string value(static_cast<size_t>(buflen), '\0');
     MPI_Info_get_string(info, key, &buflen, value.data(), &flag);

@@ -1,8 +1,7 @@
 // Replays the checked-in fuzz corpora through the fuzzers' entry points in every build, so the
 // harness cannot rot while EDAOS_BUILD_FUZZERS is off.
-#include <gtest/gtest.h>
-
 #include <dirent.h>
+#include <gtest/gtest.h>
 
 #include <algorithm>
 #include <fstream>
@@ -44,9 +43,9 @@ TEST(FuzzReplay, HintFileCorpus) {
               0);
   }
   // The checked-in hint files are good seeds too.
-  for (const char* name : {"hintfile_seed_aurora.txt", "hintfile_comments.txt",
-                           "hintfile_malformed.txt", "hintfile_duplicates.txt",
-                           "hintfile_invalid_values.txt", "hintfile_quoted.txt"}) {
+  for (const char* name :
+       {"hintfile_seed_aurora.txt", "hintfile_comments.txt", "hintfile_malformed.txt",
+        "hintfile_duplicates.txt", "hintfile_invalid_values.txt", "hintfile_quoted.txt"}) {
     std::string data = test::read_data(name);
     EXPECT_EQ(fuzz::hintfile_one_input(reinterpret_cast<const uint8_t*>(data.data()), data.size()),
               0);

@@ -41,19 +41,31 @@ const FileCase kFileCases[] = {
     {"Comment", "# cb_nodes 4\ncb_nodes 2\n", {{"cb_nodes", "2"}}, {}},
     {"CommentNoSpace", "#cb_nodes 4\n", {}, {}},
     {"IndentedComment", "   # cb_nodes 4 more words\n", {}, {}},
-    {"KeyWithoutValue", "cb_nodes\ncb_buffer_size 8\n", {{"cb_buffer_size", "8"}},
+    {"KeyWithoutValue",
+     "cb_nodes\ncb_buffer_size 8\n",
+     {{"cb_buffer_size", "8"}},
      {WK::kMalformedLine}},
     {"ThreeWords", "cb_config_list *:2 extra\n", {}, {WK::kMalformedLine}},
     {"TrailingComment", "romio_cb_write enable # yes\n", {}, {WK::kMalformedLine}},
-    {"DuplicateFirstWins", "ind_rd_buffer_size 49\nind_rd_buffer_size 60\n",
-     {{"ind_rd_buffer_size", "49"}}, {WK::kDuplicateKey}},
-    {"DuplicateAfterMalformed", "cb_nodes\ncb_nodes 3\ncb_nodes 4\n", {{"cb_nodes", "3"}},
+    {"DuplicateFirstWins",
+     "ind_rd_buffer_size 49\nind_rd_buffer_size 60\n",
+     {{"ind_rd_buffer_size", "49"}},
+     {WK::kDuplicateKey}},
+    {"DuplicateAfterMalformed",
+     "cb_nodes\ncb_nodes 3\ncb_nodes 4\n",
+     {{"cb_nodes", "3"}},
      {WK::kMalformedLine, WK::kDuplicateKey}},
-    {"KeysAreCaseSensitive", "CB_NODES 2\ncb_nodes 3\n", {{"CB_NODES", "2"}, {"cb_nodes", "3"}},
+    {"KeysAreCaseSensitive",
+     "CB_NODES 2\ncb_nodes 3\n",
+     {{"CB_NODES", "2"}, {"cb_nodes", "3"}},
      {}},
-    {"ValuesKeptVerbatim", "cb_config_list \"*:8\"\nx ENABLE\n",
-     {{"cb_config_list", "\"*:8\""}, {"x", "ENABLE"}}, {}},
-    {"NulEndsFile", std::string("cb_nodes 2\n") + '\0' + "cb_buffer_size 8\n", {{"cb_nodes", "2"}},
+    {"ValuesKeptVerbatim",
+     "cb_config_list \"*:8\"\nx ENABLE\n",
+     {{"cb_config_list", "\"*:8\""}, {"x", "ENABLE"}},
+     {}},
+    {"NulEndsFile",
+     std::string("cb_nodes 2\n") + '\0' + "cb_buffer_size 8\n",
+     {{"cb_nodes", "2"}},
      {WK::kFile}},
     {"UnknownKeysKept", "romio_lustre_foo 1\n", {{"romio_lustre_foo", "1"}}, {}},
 };
@@ -127,11 +139,10 @@ const DataCase kDataCases[] = {
      {WK::kDuplicateKey, WK::kDuplicateKey}},
 };
 
-INSTANTIATE_TEST_SUITE_P(Data, HintFileData, ::testing::ValuesIn(kDataCases),
-                         [](const auto& p) {
-                           std::string n = p.param.file;
-                           return n.substr(9, n.size() - 13);  // hintfile_<x>.txt -> <x>
-                         });
+INSTANTIATE_TEST_SUITE_P(Data, HintFileData, ::testing::ValuesIn(kDataCases), [](const auto& p) {
+  std::string n = p.param.file;
+  return n.substr(9, n.size() - 13);  // hintfile_<x>.txt -> <x>
+});
 
 }  // namespace
 }  // namespace edaos::hints

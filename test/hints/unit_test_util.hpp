@@ -29,7 +29,8 @@ inline std::vector<WarningKind> kinds(const std::vector<Warning>& ws) {
 
 inline std::string describe(const std::vector<Warning>& ws) {
   std::string s;
-  for (const Warning& w : ws) s += "  [" + std::string(warning_kind_name(w.kind)) + "] " + w.message + "\n";
+  for (const Warning& w : ws)
+    s += "  [" + std::string(warning_kind_name(w.kind)) + "] " + w.message + "\n";
   return s;
 }
 

@@ -20,8 +20,8 @@ namespace {
   std::fprintf(stderr, "hints fuzz invariant broken: %s\n", what);
   std::abort();
 }
-#define FUZZ_CHECK(cond) \
-  do {                   \
+#define FUZZ_CHECK(cond)      \
+  do {                        \
     if (!(cond)) fail(#cond); \
   } while (0)
 

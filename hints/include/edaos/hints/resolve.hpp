@@ -60,7 +60,7 @@ struct Inputs {
 
 // The hints a file is opened with. Typed fields are what the MPI-IO driver uses; `info` is
 // what MPI_File_get_info returns and ROMIO_PRINT_HINTS prints, in ROMIO's order.
-struct EffectiveHints {
+struct EDAOS_HINTS_API EffectiveHints {
   int nprocs = 1;
   int64_t cb_buffer_size = 16777216;
   // Before aggregator selection: the limit (1..nprocs). After: the number of aggregators.
