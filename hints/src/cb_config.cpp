@@ -34,6 +34,9 @@ Result<CbConfigList> parse_cb_config_list(std::string_view text, std::vector<War
     why_adjusted = "quotes are not part of the cb_config_list grammar";
   }
   if (v.empty()) return syntax_error(text, "empty value");
+  // Host names never contain quotes; only one pair around the whole value is tolerated.
+  if (v.find_first_of("\"'") != std::string_view::npos)
+    return syntax_error(text, "quote inside the value");
 
   // Split on ',' first; a single trailing comma is accepted, as in ROMIO.
   std::vector<std::string_view> pieces;

@@ -53,6 +53,8 @@ const ParseCase kParseCases[] = {
     {"", false, "", 0, false},
     {"   ", false, "", 0, false},
     {"\"\"", false, "", 0, false},
+    {"\"\"\"*:8\"\"\"", false, "", 0, false},  // only one pair of quotes is removed
+    {"node\"A:1", false, "", 0, false},
     {",nodeA", false, "", 0, false},
     {"nodeA,,nodeB", false, "", 0, false},
     {"*x:1", false, "", 0, false},

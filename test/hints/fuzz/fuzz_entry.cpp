@@ -33,7 +33,7 @@ std::vector<std::string> hosts_from(const uint8_t* data, size_t n, int nprocs) {
 }
 
 void check_ranks(const std::vector<int>& ranks, int nprocs, int limit) {
-  FUZZ_CHECK(static_cast<int>(ranks.size()) <= std::min(limit, nprocs));
+  FUZZ_CHECK(static_cast<int>(ranks.size()) <= std::max(0, std::min(limit, nprocs)));
   std::set<int> seen;
   for (int r : ranks) {
     FUZZ_CHECK(r >= 0 && r < nprocs);

@@ -4,7 +4,7 @@
 // Grammar (ROMIO users guide):
 //     list  := entry { ',' entry } [ ',' ]
 //     entry := host [ ':' count ]
-//     host  := '*' | name        name: any characters except ':' ',' and blanks
+//     host  := '*' | name        name: any characters except ':' ',' quotes and blanks
 //     count := '*' | digits      missing means 1
 // Selection follows ROMIO's ADIOI_cb_config_list_parse (see select_aggregators). Leftmost
 // entries take precedence; a host already handled by an earlier entry is not matched again.
@@ -38,7 +38,8 @@ struct CbConfigList {
 
 // Parses a cb_config_list value. Returns EDAOS_INVAL (message says what is wrong) for values
 // that do not follow the grammar: empty value or entry, '*' followed by other characters,
-// more than one ':', a count that is neither digits nor '*'. Values wrapped in matching quotes
+// more than one ':', a count that is neither digits nor '*', quotes other than one pair around
+// the whole value. Values wrapped in matching quotes
 // and blanks around names and counts are accepted with a kAdjusted warning (ROMIO would match
 // them literally and find no host) appended to `warnings` when it is not null; `key` names the
 // hint in those warnings.
