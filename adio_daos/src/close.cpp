@@ -1,0 +1,34 @@
+// Close (collective): flush nothing (writes are synchronous to the store), drop the shared
+// pointer entry, remove the file for MPI_MODE_DELETE_ON_CLOSE, release the handles.
+#include "adio_internal.hpp"
+
+namespace edaos::adio {
+
+int ADIOI_EDAOS_Close(File* f) {
+  Status st;
+  PMPI_Barrier(f->comm);  // every rank is done with the file before it goes away
+  if (f->rank == 0) {
+    if (f->lock_kv) (void)f->lock_kv->remove(f->lock_dkey, "");
+    if (f->amode & MPI_MODE_DELETE_ON_CLOSE) st = f->dfs->unlink(f->path);
+  }
+  f->obj.reset();
+  f->lock_kv.reset();
+  if (f->dfs) (void)f->dfs->umount();
+  f->dfs.reset();
+  f->cont.reset();
+  int rc = agree_error(f->comm, to_mpi_error(st, f->filename + ": delete on close"));
+  if (f->view.etype != MPI_DATATYPE_NULL) {
+    int ni, na, nd, comb;
+    PMPI_Type_get_envelope(f->view.etype, &ni, &na, &nd, &comb);
+    if (comb != MPI_COMBINER_NAMED) PMPI_Type_free(&f->view.etype);
+  }
+  if (f->view.filetype != MPI_DATATYPE_NULL) {
+    int ni, na, nd, comb;
+    PMPI_Type_get_envelope(f->view.filetype, &ni, &na, &nd, &comb);
+    if (comb != MPI_COMBINER_NAMED) PMPI_Type_free(&f->view.filetype);
+  }
+  PMPI_Comm_free(&f->comm);
+  return rc;
+}
+
+}  // namespace edaos::adio

@@ -1,0 +1,289 @@
+// Datatype flattening: a datatype's type map as (displacement, length) blocks, as ROMIO's
+// ADIOI_Flatten does, through the portable envelope/contents API (MPI-3.1 section 4.1.13).
+//
+// Combiners walked: NAMED, DUP, CONTIGUOUS, VECTOR, HVECTOR, INDEXED, HINDEXED, INDEXED_BLOCK,
+// HINDEXED_BLOCK, STRUCT, RESIZED. Everything else (SUBARRAY, DARRAY, named pair types with
+// holes such as MPI_SHORT_INT) goes through a pack probe: MPI_Pack of a buffer whose bytes hold
+// their own address (one byte plane per pass) tells, for every packed byte, where it came from.
+// Results are cached on the type as an attribute whose delete callback frees them, so a freed
+// and reused handle never sees a stale entry.
+#include <algorithm>
+#include <cstring>
+#include <mutex>
+
+#include "adio_internal.hpp"
+
+namespace edaos::adio {
+namespace {
+
+struct Builder {
+  std::vector<int64_t> off, len;
+  void add(int64_t o, int64_t l) {
+    if (l <= 0) return;
+    if (!off.empty() && off.back() + len.back() == o) {
+      len.back() += l;
+      return;
+    }
+    off.push_back(o);
+    len.push_back(l);
+  }
+};
+
+void finish(Flat* f) {
+  f->prefix.resize(f->off.size() + 1);
+  f->prefix[0] = 0;
+  for (size_t i = 0; i < f->off.size(); ++i) f->prefix[i + 1] = f->prefix[i] + f->len[i];
+}
+
+void fill_meta(MPI_Datatype t, Flat* f) {
+  MPI_Count size = 0, lb = 0, extent = 0;
+  PMPI_Type_size_x(t, &size);
+  PMPI_Type_get_extent_x(t, &lb, &extent);
+  f->size = size;
+  f->lb = lb;
+  f->extent = extent;
+}
+
+// Appends the blocks of one instance of `t` placed at `base` to b.
+void walk(MPI_Datatype t, int64_t base, Builder* b);
+
+void walk_flat(const Flat& fl, int64_t base, int64_t count, Builder* b) {
+  for (int64_t i = 0; i < count; ++i)
+    for (size_t j = 0; j < fl.off.size(); ++j) b->add(base + i * fl.extent + fl.off[j], fl.len[j]);
+}
+
+void walk(MPI_Datatype t, int64_t base, Builder* b) {
+  FlatPtr fl = flatten(t);
+  walk_flat(*fl, base, 1, b);
+}
+
+FlatPtr flatten_uncached(MPI_Datatype t) {
+  int ni = 0, na = 0, nd = 0, comb = 0;
+  PMPI_Type_get_envelope(t, &ni, &na, &nd, &comb);
+  auto f = std::make_shared<Flat>();
+  fill_meta(t, f.get());
+  if (comb == MPI_COMBINER_NAMED) {
+    if (f->size == f->extent) {
+      Builder b;
+      b.add(0, f->size);
+      f->off = std::move(b.off);
+      f->len = std::move(b.len);
+      finish(f.get());
+      return f;
+    }
+    return flatten_by_pack(t);
+  }
+  std::vector<int> ints(static_cast<size_t>(ni));
+  std::vector<MPI_Aint> addrs(static_cast<size_t>(na));
+  std::vector<MPI_Datatype> types(static_cast<size_t>(nd));
+  PMPI_Type_get_contents(t, ni, na, nd, ints.data(), addrs.data(), types.data());
+  Builder b;
+  bool handled = true;
+  auto ext_of = [](MPI_Datatype d) {
+    MPI_Aint lb = 0, ext = 0;
+    PMPI_Type_get_extent(d, &lb, &ext);
+    return static_cast<int64_t>(ext);
+  };
+  switch (comb) {
+    case MPI_COMBINER_DUP:
+      walk(types[0], 0, &b);
+      break;
+    case MPI_COMBINER_CONTIGUOUS: {
+      FlatPtr in = flatten(types[0]);
+      walk_flat(*in, 0, ints[0], &b);
+      break;
+    }
+    case MPI_COMBINER_VECTOR:
+    case MPI_COMBINER_HVECTOR: {
+      FlatPtr in = flatten(types[0]);
+      int64_t stride = comb == MPI_COMBINER_VECTOR ? int64_t{ints[2]} * in->extent : addrs[0];
+      for (int i = 0; i < ints[0]; ++i) walk_flat(*in, i * stride, ints[1], &b);
+      break;
+    }
+    case MPI_COMBINER_INDEXED:
+    case MPI_COMBINER_HINDEXED: {
+      FlatPtr in = flatten(types[0]);
+      int n = ints[0];
+      for (int i = 0; i < n; ++i) {
+        int64_t d = comb == MPI_COMBINER_INDEXED ? int64_t{ints[1 + n + i]} * in->extent : addrs[i];
+        walk_flat(*in, d, ints[1 + i], &b);
+      }
+      break;
+    }
+    case MPI_COMBINER_INDEXED_BLOCK:
+    case MPI_COMBINER_HINDEXED_BLOCK: {
+      FlatPtr in = flatten(types[0]);
+      int n = ints[0];
+      for (int i = 0; i < n; ++i) {
+        int64_t d =
+            comb == MPI_COMBINER_INDEXED_BLOCK ? int64_t{ints[2 + i]} * in->extent : addrs[i];
+        walk_flat(*in, d, ints[1], &b);
+      }
+      break;
+    }
+    case MPI_COMBINER_STRUCT: {
+      int n = ints[0];
+      for (int i = 0; i < n; ++i) {
+        FlatPtr in = flatten(types[static_cast<size_t>(i)]);
+        walk_flat(*in, addrs[i], ints[1 + i], &b);
+      }
+      break;
+    }
+    case MPI_COMBINER_RESIZED:
+      walk(types[0], 0, &b);
+      break;
+    default:
+      handled = false;
+  }
+  (void)ext_of;
+  for (MPI_Datatype d : types) {
+    int a = 0, bb = 0, c = 0, k = 0;
+    PMPI_Type_get_envelope(d, &a, &bb, &c, &k);
+    if (k != MPI_COMBINER_NAMED) PMPI_Type_free(&d);
+  }
+  if (!handled) return flatten_by_pack(t);
+  f->off = std::move(b.off);
+  f->len = std::move(b.len);
+  finish(f.get());
+  return f;
+}
+
+int g_keyval = MPI_KEYVAL_INVALID;
+std::mutex g_keyval_mu;
+
+int delete_attr(MPI_Datatype, int, void* attr, void*) {
+  delete static_cast<FlatPtr*>(attr);
+  return MPI_SUCCESS;
+}
+
+int keyval() {
+  std::lock_guard<std::mutex> lk(g_keyval_mu);
+  if (g_keyval == MPI_KEYVAL_INVALID)
+    PMPI_Type_create_keyval(MPI_TYPE_NULL_COPY_FN, delete_attr, &g_keyval, nullptr);
+  return g_keyval;
+}
+
+}  // namespace
+
+FlatPtr flatten_by_pack(MPI_Datatype t) {
+  auto f = std::make_shared<Flat>();
+  fill_meta(t, f.get());
+  MPI_Aint tlb = 0, text = 0;
+  PMPI_Type_get_true_extent(t, &tlb, &text);
+  if (f->size == 0) {
+    finish(f.get());
+    return f;
+  }
+  int psize = 0;
+  PMPI_Pack_size(1, t, MPI_COMM_SELF, &psize);
+  std::vector<unsigned char> mem(static_cast<size_t>(text));
+  std::vector<unsigned char> packed(static_cast<size_t>(psize));
+  std::vector<int64_t> where(static_cast<size_t>(f->size), 0);
+  int planes = 1;
+  while (planes < 8 && (static_cast<uint64_t>(text) >> (8 * planes)) != 0) ++planes;
+  for (int p = 0; p < planes; ++p) {
+    for (size_t i = 0; i < mem.size(); ++i) mem[i] = static_cast<unsigned char>(i >> (8 * p));
+    int pos = 0;
+    PMPI_Pack(mem.data() - tlb, 1, t, packed.data(), psize, &pos, MPI_COMM_SELF);
+    for (int64_t j = 0; j < f->size; ++j)
+      where[static_cast<size_t>(j)] |= static_cast<int64_t>(packed[static_cast<size_t>(j)]) << (8 * p);
+  }
+  Builder b;
+  for (int64_t j = 0; j < f->size; ++j) b.add(where[static_cast<size_t>(j)] + tlb, 1);
+  f->off = std::move(b.off);
+  f->len = std::move(b.len);
+  finish(f.get());
+  return f;
+}
+
+FlatPtr flatten(MPI_Datatype t) {
+  int ni = 0, na = 0, nd = 0, comb = 0;
+  PMPI_Type_get_envelope(t, &ni, &na, &nd, &comb);
+  if (comb == MPI_COMBINER_NAMED) {
+    // Predefined types: cheap, not cached (attributes on them would outlive MPI_Finalize).
+    return flatten_uncached(t);
+  }
+  int kv = keyval();
+  void* attr = nullptr;
+  int found = 0;
+  PMPI_Type_get_attr(t, kv, &attr, &found);
+  if (found && attr) return *static_cast<FlatPtr*>(attr);
+  FlatPtr f = flatten_uncached(t);
+  PMPI_Type_set_attr(t, kv, new FlatPtr(f));
+  return f;
+}
+
+std::vector<Seg> memory_segments(const void* buf, int64_t count, MPI_Datatype t) {
+  FlatPtr fl = flatten(t);
+  std::vector<Seg> out;
+  int64_t base = static_cast<int64_t>(reinterpret_cast<intptr_t>(buf));
+  for (int64_t i = 0; i < count; ++i)
+    for (size_t j = 0; j < fl->off.size(); ++j) {
+      int64_t o = base + i * fl->extent + fl->off[j];
+      if (!out.empty() && out.back().off + out.back().len == o)
+        out.back().len += fl->len[j];
+      else
+        out.push_back({o, fl->len[j]});
+    }
+  return out;
+}
+
+std::vector<Seg> view_segments(const File& f, int64_t data_off, int64_t nbytes) {
+  std::vector<Seg> out;
+  const Flat& ft = *f.view.ft;
+  if (nbytes <= 0 || ft.size <= 0) return out;
+  int64_t tile = data_off / ft.size;
+  int64_t within = data_off % ft.size;
+  size_t b = static_cast<size_t>(std::upper_bound(ft.prefix.begin(), ft.prefix.end(), within) -
+                                 ft.prefix.begin() - 1);
+  int64_t skip = within - ft.prefix[b];
+  int64_t left = nbytes;
+  while (left > 0) {
+    int64_t o = f.view.disp + tile * ft.extent + ft.off[b] + skip;
+    int64_t l = std::min(left, ft.len[b] - skip);
+    if (!out.empty() && out.back().off + out.back().len == o)
+      out.back().len += l;
+    else
+      out.push_back({o, l});
+    left -= l;
+    skip = 0;
+    if (++b == ft.off.size()) {
+      b = 0;
+      ++tile;
+    }
+  }
+  return out;
+}
+
+int64_t view_byte_offset(const File& f, int64_t data_off) {
+  const Flat& ft = *f.view.ft;
+  if (ft.size <= 0) return f.view.disp;
+  int64_t tile = data_off / ft.size;
+  int64_t within = data_off % ft.size;
+  size_t b = static_cast<size_t>(std::upper_bound(ft.prefix.begin(), ft.prefix.end(), within) -
+                                 ft.prefix.begin() - 1);
+  return f.view.disp + tile * ft.extent + ft.off[b] + (within - ft.prefix[b]);
+}
+
+std::vector<Piece> zip(const std::vector<Seg>& file, const std::vector<Seg>& mem) {
+  std::vector<Piece> out;
+  size_t i = 0, j = 0;
+  int64_t fi = 0, mj = 0;  // bytes consumed of file[i], mem[j]
+  while (i < file.size() && j < mem.size()) {
+    int64_t l = std::min(file[i].len - fi, mem[j].len - mj);
+    out.push_back({file[i].off + fi, mem[j].off + mj, l});
+    fi += l;
+    mj += l;
+    if (fi == file[i].len) {
+      ++i;
+      fi = 0;
+    }
+    if (mj == mem[j].len) {
+      ++j;
+      mj = 0;
+    }
+  }
+  return out;
+}
+
+}  // namespace edaos::adio

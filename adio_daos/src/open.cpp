@@ -1,0 +1,324 @@
+// Open and delete of `daos:` files (ROMIO's ADIOI_DAOS_OpenColl / ADIOI_DAOS_Delete).
+//
+// Names (as ROMIO's DAOS driver accepts them, with edaos pools being directories):
+//   daos:/dir/file            pool $DAOS_POOL (or $EDAOS_POOL, default ./edaos-pool),
+//   daos:dir/file             container $DAOS_CONT; the path is inside the container
+//                             (a relative path is taken from the container's root)
+//   daos://POOL/CONT/dir/file pool and container named explicitly (DUNS direct form): POOL is
+//                             the default pool when it is that pool's directory name, else a
+//                             directory next to it; CONT is a container label or UUID.
+// Open is collective: rank 0 resolves hints, creates what MPI_MODE_CREATE allows (pool,
+// container, file), broadcasts the outcome and the file handle; every rank returns the same
+// error class.
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <map>
+#include <random>
+
+#include "adio_internal.hpp"
+
+namespace edaos::adio {
+namespace {
+
+using objstore::Container;
+using objstore::Dfs;
+using objstore::Pool;
+
+std::mutex g_pools_mu;
+std::map<std::string, std::shared_ptr<Pool>> g_pools;
+std::vector<std::shared_ptr<Pool>> g_extra_pools;  // kept alive, see pool_connect
+
+struct Name {
+  std::string pool, cont, path;
+};
+
+std::string dir_of(const std::string& p) {
+  size_t s = p.rfind('/');
+  if (s == std::string::npos) return ".";
+  if (s == 0) return "/";
+  return p.substr(0, s);
+}
+std::string base_of(const std::string& p) {
+  size_t s = p.rfind('/');
+  return s == std::string::npos ? p : p.substr(s + 1);
+}
+
+}  // namespace
+
+Result<std::string> parse_daos_name(const std::string& name, std::string* pool, std::string* cont);
+
+// Splits a daos: name into pool directory, container label and path in the container.
+Result<std::string> parse_daos_name(const std::string& name, std::string* pool, std::string* cont) {
+  std::string rest = name.compare(0, 5, "daos:") == 0 ? name.substr(5) : name;
+  std::string defpool = objstore::default_pool_path();
+  if (rest.compare(0, 2, "//") == 0) {
+    std::string r = rest.substr(2);
+    size_t a = r.find('/');
+    size_t b = a == std::string::npos ? std::string::npos : r.find('/', a + 1);
+    if (a == std::string::npos || a == 0 || b == std::string::npos || b == a + 1 || b + 1 >= r.size())
+      return Status(EDAOS_INVAL, "'" + name + "' is not daos://POOL/CONTAINER/PATH");
+    std::string p = r.substr(0, a);
+    *cont = r.substr(a + 1, b - a - 1);
+    *pool = p == base_of(defpool) ? defpool : dir_of(defpool) + "/" + p;
+    return r.substr(b);
+  }
+  const char* c = std::getenv("DAOS_CONT");
+  if (!c || !*c)
+    return Status(EDAOS_INVAL, "no container for '" + name +
+                                   "': set DAOS_CONT or name the file daos://POOL/CONTAINER/PATH");
+  *pool = defpool;
+  *cont = c;
+  if (rest.empty()) return Status(EDAOS_INVAL, "'" + name + "' names no file");
+  return rest[0] == '/' ? rest : "/" + rest;
+}
+
+namespace {
+
+// Collective over comm: a connection to `path`, created with `create` when missing.
+Result<std::shared_ptr<Pool>> pool_connect(MPI_Comm comm, const std::string& path, bool create) {
+  std::lock_guard<std::mutex> lk(g_pools_mu);
+  auto it = g_pools.find(path);
+  int have = it != g_pools.end() ? 1 : 0, all = 0;
+  PMPI_Allreduce(&have, &all, 1, MPI_INT, MPI_MIN, comm);
+  if (all) return it->second;
+  // Some rank has no connection yet: all connect (collective); ranks that had one keep theirs
+  // and keep the new one alive too (dropping it would close the pool for the other handle).
+  auto p = Pool::connect(path, comm);
+  if (!p.ok() && p.status().code() == EDAOS_NONEXIST && create) {
+    Status st = Pool::create(path, {}, comm);
+    if (!st.ok() && st.code() != EDAOS_EXIST) return st.with_context("create pool " + path);
+    p = Pool::connect(path, comm);
+  }
+  if (!p.ok()) return p.status();
+  if (have) {
+    g_extra_pools.push_back(p.value());
+    return it->second;
+  }
+  g_pools[path] = p.value();
+  return p.value();
+}
+
+Status bcast_status(Status st, MPI_Comm comm) {
+  int code = st.code();
+  std::string msg = st.message();
+  PMPI_Bcast(&code, 1, MPI_INT, 0, comm);
+  int n = static_cast<int>(msg.size());
+  PMPI_Bcast(&n, 1, MPI_INT, 0, comm);
+  msg.resize(static_cast<size_t>(n));
+  PMPI_Bcast(msg.data(), n, MPI_CHAR, 0, comm);
+  if (code == EDAOS_OK) return Status::OK();
+  return Status(static_cast<edaos_status_t>(code), msg);
+}
+
+std::string bcast_string(std::string s, MPI_Comm comm) {
+  int n = static_cast<int>(s.size());
+  PMPI_Bcast(&n, 1, MPI_INT, 0, comm);
+  s.resize(static_cast<size_t>(n));
+  PMPI_Bcast(s.data(), n, MPI_CHAR, 0, comm);
+  return s;
+}
+
+int64_t stripe_of(const File& f) {
+  if (f.hints.striping_unit > 0) return f.hints.striping_unit;
+  objstore::ObjClass oc = f.obj->oclass();
+  if (oc.kind == objstore::ResilKind::kErasure) {
+    int64_t cell = f.hints.cell_size > 0 ? f.hints.cell_size : f.cont->props().ec_cell_sz;
+    return int64_t{oc.data} * cell;
+  }
+  return 0;
+}
+
+// Rank 0: the container's lock KV (container attribute edaos.mpio.lock_kv), created if missing.
+Result<std::string> lock_kv_oid(Container& c) {
+  auto a = c.attr_get("edaos.mpio.lock_kv");
+  if (a.ok()) return a.value();
+  if (a.status().code() != EDAOS_NONEXIST) return a.status();
+  objstore::ObjClass oc = objstore::default_oclass(static_cast<int>(c.props().rd_fac), true,
+                                                   c.pool_map());
+  EDAOS_ASSIGN_OR_RETURN(auto oid, c.alloc_oid(oc, objstore::ObjType::kMultiLevel));
+  EDAOS_RETURN_IF_ERROR(c.attr_set("edaos.mpio.lock_kv", oid.to_string()));
+  return oid.to_string();
+}
+
+}  // namespace
+
+int ADIOI_EDAOS_Open(MPI_Comm comm, const char* filename, int amode, MPI_Info info, File** out) {
+  auto f = std::make_unique<File>();
+  f->fns = &kEdaosFns;
+  f->filename = filename;
+  f->amode = amode;
+  PMPI_Comm_dup(comm, &f->comm);
+  PMPI_Comm_rank(f->comm, &f->rank);
+  PMPI_Comm_size(f->comm, &f->nprocs);
+  auto fail = [&](int code) {
+    PMPI_Comm_free(&f->comm);
+    return code;
+  };
+  // Names are parsed the same way on every rank (same environment under mpiexec).
+  auto path = parse_daos_name(filename, &f->pool_path, &f->cont_label);
+  if (!path.ok()) return fail(make_error(MPI_ERR_BAD_FILE, path.status().message()));
+  f->path = path.value();
+  if (!objstore::is_initialized())
+    return fail(make_error(MPI_ERR_IO, std::string(filename) +
+                                           ": the edaos object store is not running (MPI_Init "
+                                           "did not go through libedaos_mpio, or it failed)"));
+
+  hints::CollectiveOptions ho;
+  ho.features.data_sieving_writes = false;
+  ho.features.deferred_open = false;
+  auto h = hints::resolve_collective(f->comm, info, ho);
+  if (!h.ok()) return fail(make_error(MPI_ERR_NOT_SAME, h.status().message()));
+  f->hints = std::move(h).value();
+
+  bool create = amode & MPI_MODE_CREATE;
+  auto p = pool_connect(f->comm, f->pool_path, create);
+  if (!p.ok()) {
+    Status st = p.status();
+    return fail(to_mpi_error(st, std::string(filename) + ": pool " + f->pool_path));
+  }
+  f->pool = p.value();
+
+  // Container: rank 0 opens or creates, then the others open.
+  Status st;
+  if (f->rank == 0) {
+    auto c = f->pool->cont_open(f->cont_label);
+    if (!c.ok() && c.status().code() == EDAOS_NONEXIST && create) {
+      objstore::ContainerProps props;
+      c = f->pool->cont_create(f->cont_label, props);
+      if (!c.ok() && c.status().code() == EDAOS_EXIST) c = f->pool->cont_open(f->cont_label);
+    }
+    if (c.ok())
+      f->cont = c.value();
+    else
+      st = c.status().with_context("container " + f->cont_label);
+  }
+  st = bcast_status(st, f->comm);
+  if (st.ok() && f->rank != 0) {
+    auto c = f->pool->cont_open(f->cont_label);
+    if (c.ok())
+      f->cont = c.value();
+    else
+      st = c.status().with_context("container " + f->cont_label);
+  }
+  if (int rc = agree_error(f->comm, to_mpi_error(st, filename)); rc != MPI_SUCCESS)
+    return fail(rc);
+
+  bool rdonly = amode & MPI_MODE_RDONLY;
+  auto m = Dfs::mount(f->cont, f->comm, rdonly ? O_RDONLY : O_RDWR);
+  if (!m.ok()) return fail(to_mpi_error(m.status(), std::string(filename) + ": mount"));
+  f->dfs = std::move(m).value();
+
+  int acc = rdonly ? O_RDONLY : (amode & MPI_MODE_WRONLY) ? O_WRONLY : O_RDWR;
+  int flags = acc;
+  if (create) flags |= O_CREAT;
+  if (amode & MPI_MODE_EXCL) flags |= O_EXCL;
+  std::string blob, lock_oid, nonce;
+  if (f->rank == 0) {
+    std::string oclass;
+    if (f->hints.obj_class != "OC_UNKNOWN" && !f->hints.obj_class.empty()) {
+      oclass = f->hints.obj_class;
+      if (oclass.compare(0, 3, "OC_") == 0) oclass = oclass.substr(3);
+    }
+    mode_t mode = S_IFREG | 0644;
+    auto o = f->dfs->open(f->path, mode, flags, oclass, static_cast<uint64_t>(f->hints.chunk_size));
+    if (o.ok()) {
+      f->obj = std::move(o).value();
+      if (!f->obj->is_file()) st = Status(EDAOS_ISDIR, f->path + " is not a regular file");
+    } else {
+      st = o.status();
+    }
+    if (st.ok()) {
+      auto b = f->dfs->obj_serialize(*f->obj);
+      if (b.ok())
+        blob = b.value();
+      else
+        st = b.status();
+    }
+    if (st.ok()) {
+      auto l = lock_kv_oid(*f->cont);
+      if (l.ok())
+        lock_oid = l.value();
+      else
+        st = l.status().with_context("lock object");
+    }
+    std::random_device rd;
+    nonce = std::to_string(rd()) + std::to_string(rd());
+  }
+  st = bcast_status(st, f->comm);
+  if (!st.ok()) return fail(to_mpi_error(st, filename));
+  blob = bcast_string(blob, f->comm);
+  lock_oid = bcast_string(lock_oid, f->comm);
+  nonce = bcast_string(nonce, f->comm);
+  if (f->rank != 0) {
+    auto o = f->dfs->obj_deserialize(blob, acc);
+    if (o.ok())
+      f->obj = std::move(o).value();
+    else
+      st = o.status();
+  }
+  if (st.ok()) {
+    auto oid = objstore::ObjectId::parse(lock_oid);
+    if (!oid.ok()) {
+      st = oid.status();
+    } else {
+      auto kv = f->cont->open_kv(oid.value());
+      if (kv.ok())
+        f->lock_kv = std::move(kv).value();
+      else
+        st = kv.status();
+    }
+  }
+  f->lock_dkey = f->obj ? f->obj->oid().to_string() + "." + nonce : nonce;
+  if (int rc = agree_error(f->comm, to_mpi_error(st, filename)); rc != MPI_SUCCESS)
+    return fail(rc);
+
+  f->stripe_unit = stripe_of(*f);
+  f->view.ft = flatten(MPI_BYTE);
+  // Shared pointer starts at 0 (or the end with MPI_MODE_APPEND, as the individual pointer).
+  int64_t start = 0;
+  int rc = MPI_SUCCESS;
+  if (amode & MPI_MODE_APPEND) {
+    int64_t size = 0;
+    rc = ADIOI_EDAOS_GetSize(f.get(), &size);
+    start = size;
+  }
+  f->fp = start;
+  if (rc == MPI_SUCCESS) rc = ADIOI_EDAOS_SharedSet(f.get(), start);
+  if (rc != MPI_SUCCESS) {
+    f->obj.reset();
+    return fail(rc);
+  }
+  *out = f.release();
+  return MPI_SUCCESS;
+}
+
+int ADIOI_EDAOS_Delete(const char* filename, MPI_Info) {
+  std::string pool, cont;
+  auto path = parse_daos_name(filename, &pool, &cont);
+  if (!path.ok()) return make_error(MPI_ERR_BAD_FILE, path.status().message());
+  if (!objstore::is_initialized())
+    return make_error(MPI_ERR_IO, std::string(filename) + ": the edaos object store is not running");
+  // Not collective: connect on MPI_COMM_SELF if this process has no connection yet.
+  std::shared_ptr<Pool> p;
+  {
+    std::lock_guard<std::mutex> lk(g_pools_mu);
+    auto it = g_pools.find(pool);
+    if (it != g_pools.end()) p = it->second;
+  }
+  if (!p) {
+    auto r = pool_connect(MPI_COMM_SELF, pool, false);
+    if (!r.ok()) return to_mpi_error(r.status(), std::string(filename) + ": pool " + pool);
+    p = r.value();
+  }
+  auto c = p->cont_open(cont);
+  if (!c.ok()) return to_mpi_error(c.status(), std::string(filename) + ": container " + cont);
+  auto m = Dfs::mount(c.value(), MPI_COMM_NULL, O_RDWR);
+  if (!m.ok()) return to_mpi_error(m.status(), std::string(filename) + ": mount");
+  Status st = m.value()->unlink(path.value());
+  (void)m.value()->umount();
+  return to_mpi_error(st, filename);
+}
+
+}  // namespace edaos::adio

@@ -1,0 +1,812 @@
+// The MPI_File_* entry points (PMPI profiling interface).
+//
+// Handles: a daos file's MPI_File is the address of its edaos::adio::File, registered in a
+// table; any other handle (MPI_FILE_NULL included) is the MPI library's own and every call on
+// it goes to the PMPI_File_* function of the same name with the same arguments, untouched.
+// Table lookups compare pointers only: a foreign handle is never dereferenced.
+//
+// For daos files the wrappers check arguments in ROMIO's order and with ROMIO's error classes,
+// convert pointers and counts, call the operations table (fns.cpp) and fill MPI_Status (byte
+// count through MPI_Status_set_elements_x). Errors go through the file's error handler
+// (MPI_ERRORS_RETURN by default for files, inherited from MPI_FILE_NULL at open).
+// Nonblocking calls run the operation at initiation and return a generalized request that is
+// already complete (MPI_Wait/Test and the *all/any/some variants work on it as on any request).
+#include <algorithm>
+#include <cstdarg>
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <unordered_set>
+
+#include "adio_internal.hpp"
+#include "edaos/adio_daos/adio_daos.h"
+
+#define EDAOS_PMPI extern "C" __attribute__((visibility("default")))
+
+namespace edaos::adio {
+
+Counters g_counters;
+
+namespace {
+
+std::mutex g_mu;
+std::unordered_set<File*> g_files;
+std::map<MPI_Fint, File*> g_fint;
+MPI_Fint g_next_fint = 1 << 30;  // above anything ROMIO's own table hands out
+std::map<MPI_Errhandler, MPI_File_errhandler_function*> g_errh_fns;
+MPI_Errhandler g_null_errh = MPI_ERRORS_RETURN;  // handler of MPI_FILE_NULL (for daos opens)
+
+File* lookup(MPI_File fh) {
+  if (fh == MPI_FILE_NULL) return nullptr;
+  File* f = reinterpret_cast<File*>(fh);
+  std::lock_guard<std::mutex> lk(g_mu);
+  return g_files.count(f) ? f : nullptr;
+}
+
+bool is_daos_name(const char* name) { return name && std::strncmp(name, "daos:", 5) == 0; }
+
+// Runs error handler `eh` for `code` on file `fh`; returns the code for the caller to return.
+int invoke(MPI_Errhandler eh, MPI_File fh, int code) {
+  if (code == MPI_SUCCESS || eh == MPI_ERRORS_RETURN) return code;
+  MPI_File_errhandler_function* fn = nullptr;
+  {
+    std::lock_guard<std::mutex> lk(g_mu);
+    auto it = g_errh_fns.find(eh);
+    if (it != g_errh_fns.end()) fn = it->second;
+  }
+  if (fn) {
+    MPI_File h = fh;
+    int c = code;
+    fn(&h, &c);
+    return code;
+  }
+  // MPI_ERRORS_ARE_FATAL, MPI_ERRORS_ABORT or a handler we did not see created.
+  char msg[MPI_MAX_ERROR_STRING] = {};
+  int len = 0;
+  PMPI_Error_string(code, msg, &len);
+  std::fprintf(stderr, "edaos: fatal MPI-IO error: %s\n", msg);
+  std::fflush(stderr);
+  PMPI_Abort(MPI_COMM_WORLD, code);
+  return code;
+}
+
+int raise(File* f, int code) {
+  return invoke(f ? f->errh : g_null_errh, reinterpret_cast<MPI_File>(f), code);
+}
+
+int err(File* f, int cls, const std::string& msg) { return raise(f, make_error(cls, msg)); }
+
+void set_status(MPI_Status* st, int64_t bytes) {
+  if (st == MPI_STATUS_IGNORE) return;
+  PMPI_Status_set_elements_x(st, MPI_BYTE, static_cast<MPI_Count>(bytes));
+  PMPI_Status_set_cancelled(st, 0);
+}
+
+// ---- completed generalized requests ----
+
+struct Done {
+  int64_t bytes;
+  int rc;
+};
+int greq_query(void* extra, MPI_Status* st) {
+  Done* d = static_cast<Done*>(extra);
+  PMPI_Status_set_elements_x(st, MPI_BYTE, static_cast<MPI_Count>(d->bytes));
+  PMPI_Status_set_cancelled(st, 0);
+  st->MPI_SOURCE = MPI_UNDEFINED;
+  st->MPI_TAG = MPI_UNDEFINED;
+  return d->rc;
+}
+int greq_free(void* extra) {
+  delete static_cast<Done*>(extra);
+  return MPI_SUCCESS;
+}
+int greq_cancel(void*, int) { return MPI_SUCCESS; }
+
+int done_request(int rc, int64_t bytes, MPI_Request* req) {
+  if (rc != MPI_SUCCESS) {
+    *req = MPI_REQUEST_NULL;
+    return rc;
+  }
+  auto* d = new Done{bytes, MPI_SUCCESS};
+  int r = PMPI_Grequest_start(greq_query, greq_free, greq_cancel, d, req);
+  if (r != MPI_SUCCESS) {
+    delete d;
+    return r;
+  }
+  return PMPI_Grequest_complete(*req);
+}
+
+// ---- checks ----
+
+bool is_named(MPI_Datatype t) {
+  int ni, na, nd, comb;
+  PMPI_Type_get_envelope(t, &ni, &na, &nd, &comb);
+  return comb == MPI_COMBINER_NAMED;
+}
+
+enum class Ptr { kExplicit, kIndividual, kShared };
+
+int check_io(File* f, Ptr ptr, MPI_Offset off, int64_t count, MPI_Datatype t, bool write,
+             const char* fn) {
+  std::string where = std::string(fn) + " on " + f->filename;
+  if (count < 0) return make_error(MPI_ERR_COUNT, where + ": negative count");
+  if (t == MPI_DATATYPE_NULL) return make_error(MPI_ERR_TYPE, where + ": datatype is MPI_DATATYPE_NULL");
+  if (ptr == Ptr::kExplicit && off < 0) return make_error(MPI_ERR_ARG, where + ": negative offset");
+  if (ptr != Ptr::kShared && (f->amode & MPI_MODE_SEQUENTIAL))
+    return make_error(MPI_ERR_UNSUPPORTED_OPERATION,
+                      where + ": file opened with MPI_MODE_SEQUENTIAL allows shared pointers only");
+  if (write && (f->amode & MPI_MODE_RDONLY))
+    return make_error(MPI_ERR_READ_ONLY, where + ": file opened MPI_MODE_RDONLY");
+  if (!write && (f->amode & MPI_MODE_WRONLY))
+    return make_error(MPI_ERR_ACCESS, where + ": file opened MPI_MODE_WRONLY");
+  int size = 0;
+  PMPI_Type_size(t, &size);
+  if (f->view.etype_size > 0 && (static_cast<int64_t>(size) * count) % f->view.etype_size != 0)
+    return make_error(MPI_ERR_IO, where + ": only an integral number of etypes can be accessed");
+  return MPI_SUCCESS;
+}
+
+// Offset in etype units at the end of the file, through the view (ROMIO ADIOI_Get_eof_offset).
+int64_t eof_offset(File* f, int64_t fsize) {
+  const Flat& ft = *f->view.ft;
+  int64_t esz = f->view.etype_size;
+  if (fsize <= f->view.disp || ft.size == 0) return 0;
+  int64_t rel = fsize - f->view.disp;
+  int64_t tile = rel / ft.extent, within = rel % ft.extent;
+  int64_t data = tile * ft.size;
+  for (size_t i = 0; i < ft.off.size(); ++i) {
+    if (ft.off[i] >= within) break;
+    data += std::min(ft.len[i], within - ft.off[i]);
+  }
+  return (data + esz - 1) / esz;
+}
+
+enum class Kind { kIndep, kColl, kOrdered };
+
+// The common body of every data access call on a daos file.
+int do_io(File* f, Ptr ptr, MPI_Offset off, const void* buf, int64_t count, MPI_Datatype t,
+          MPI_Status* st, bool write, Kind kind, const char* fn) {
+  std::lock_guard<std::mutex> lk(f->mu);
+  int rc = check_io(f, ptr, off, count, t, write, fn);
+  if (kind != Kind::kIndep) rc = agree_error(f->comm, rc);
+  if (rc != MPI_SUCCESS) return raise(f, rc);
+  int size = 0;
+  PMPI_Type_size(t, &size);
+  int64_t n = static_cast<int64_t>(size) * count;
+  int64_t esz = f->view.etype_size;
+  int64_t etypes = n / esz;
+  int64_t data_off = 0;
+  int64_t bytes = 0;
+  if (kind == Kind::kOrdered) {
+    // Ranks in rank order from the shared pointer: exscan of the sizes, one fetch-add.
+    int64_t before = 0, total = 0, base = 0;
+    PMPI_Exscan(&etypes, &before, 1, MPI_INT64_T, MPI_SUM, f->comm);
+    if (f->rank == 0) before = 0;
+    PMPI_Allreduce(&etypes, &total, 1, MPI_INT64_T, MPI_SUM, f->comm);
+    if (f->rank == 0) rc = f->fns->shared_fetch_add(f, total, &base);
+    PMPI_Bcast(&base, 1, MPI_INT64_T, 0, f->comm);
+    rc = agree_error(f->comm, rc);
+    if (rc != MPI_SUCCESS) return raise(f, rc);
+    data_off = (base + before) * esz;
+  } else if (ptr == Ptr::kExplicit) {
+    data_off = off * esz;
+  } else if (ptr == Ptr::kIndividual) {
+    data_off = f->fp * esz;
+  } else {
+    int64_t old = 0;
+    rc = f->fns->shared_fetch_add(f, etypes, &old);
+    if (rc != MPI_SUCCESS) return raise(f, rc);
+    data_off = old * esz;
+  }
+  if (kind == Kind::kIndep) {
+    g_counters.indep_calls++;
+    rc = write ? f->fns->write_strided(f, data_off, buf, count, t, &bytes)
+               : f->fns->read_strided(f, data_off, const_cast<void*>(buf), count, t, &bytes);
+  } else {
+    g_counters.coll_calls++;
+    rc = write ? f->fns->write_coll(f, data_off, buf, count, t, &bytes)
+               : f->fns->read_coll(f, data_off, const_cast<void*>(buf), count, t, &bytes);
+  }
+  if (ptr == Ptr::kIndividual) f->fp += etypes;
+  set_status(st, bytes);
+  return rc == MPI_SUCCESS ? rc : raise(f, rc);
+}
+
+int split_begin(File* f, Ptr ptr, MPI_Offset off, const void* buf, int64_t count, MPI_Datatype t,
+                bool write, const char* fn) {
+  if (f->split_kind != 0)
+    return err(f, MPI_ERR_IO, std::string(fn) + " on " + f->filename +
+                                  ": a split collective is already in progress");
+  MPI_Status s;
+  f->split_rc = do_io(f, ptr, off, buf, count, t, &s, write, Kind::kColl, fn);
+  f->split_status = s;
+  f->split_kind = write ? 2 : 1;
+  return f->split_rc;
+}
+
+int split_end(File* f, MPI_Status* st, bool write, const char* fn) {
+  if (f->split_kind != (write ? 2 : 1))
+    return err(f, MPI_ERR_IO, std::string(fn) + " on " + f->filename +
+                                  ": no matching split collective begin");
+  f->split_kind = 0;
+  if (st != MPI_STATUS_IGNORE) *st = f->split_status;
+  return f->split_rc;
+}
+
+int do_ordered(File* f, const void* buf, int64_t count, MPI_Datatype t, MPI_Status* st, bool write,
+               const char* fn) {
+  return do_io(f, Ptr::kShared, 0, buf, count, t, st, write, Kind::kOrdered, fn);
+}
+
+}  // namespace
+}  // namespace edaos::adio
+
+using namespace edaos;
+using namespace edaos::adio;
+
+// ============================================================================================
+// Files: open, close, delete, size, group, amode, info
+// ============================================================================================
+
+EDAOS_PMPI int MPI_File_open(MPI_Comm comm, const char* filename, int amode, MPI_Info info,
+                             MPI_File* fh) {
+  if (!is_daos_name(filename)) return PMPI_File_open(comm, filename, amode, info, fh);
+  try {
+    int inter = 0;
+    if (comm == MPI_COMM_NULL) return invoke(g_null_errh, MPI_FILE_NULL, make_error(MPI_ERR_COMM, "MPI_File_open: MPI_COMM_NULL"));
+    PMPI_Comm_test_inter(comm, &inter);
+    if (inter)
+      return invoke(g_null_errh, MPI_FILE_NULL,
+                    make_error(MPI_ERR_COMM, "MPI_File_open: intercommunicators are not allowed"));
+    std::string where = std::string("MPI_File_open ") + filename;
+    int acc = ((amode & MPI_MODE_RDONLY) ? 1 : 0) + ((amode & MPI_MODE_RDWR) ? 1 : 0) +
+              ((amode & MPI_MODE_WRONLY) ? 1 : 0);
+    int rc = MPI_SUCCESS;
+    if (acc != 1)
+      rc = make_error(MPI_ERR_AMODE, where + ": exactly one of MPI_MODE_RDONLY, MPI_MODE_RDWR, "
+                                             "MPI_MODE_WRONLY must be given");
+    else if ((amode & MPI_MODE_RDONLY) && (amode & (MPI_MODE_CREATE | MPI_MODE_EXCL)))
+      rc = make_error(MPI_ERR_AMODE,
+                      where + ": MPI_MODE_CREATE or MPI_MODE_EXCL with MPI_MODE_RDONLY");
+    else if ((amode & MPI_MODE_RDWR) && (amode & MPI_MODE_SEQUENTIAL))
+      rc = make_error(MPI_ERR_AMODE, where + ": MPI_MODE_SEQUENTIAL with MPI_MODE_RDWR");
+    if (rc != MPI_SUCCESS) {
+      *fh = MPI_FILE_NULL;
+      return invoke(g_null_errh, MPI_FILE_NULL, rc);
+    }
+    File* f = nullptr;
+    rc = kEdaosFns.open(comm, filename, amode, info, &f);
+    if (rc != MPI_SUCCESS) {
+      *fh = MPI_FILE_NULL;
+      return invoke(g_null_errh, MPI_FILE_NULL, rc);
+    }
+    {
+      std::lock_guard<std::mutex> lk(g_mu);
+      f->errh = g_null_errh;
+      g_files.insert(f);
+    }
+    *fh = reinterpret_cast<MPI_File>(f);
+    return MPI_SUCCESS;
+  } catch (const std::bad_alloc&) {
+    return invoke(g_null_errh, MPI_FILE_NULL, make_error(MPI_ERR_NO_MEM, "MPI_File_open: out of memory"));
+  } catch (const std::exception& e) {
+    return invoke(g_null_errh, MPI_FILE_NULL, make_error(MPI_ERR_INTERN, std::string("MPI_File_open: ") + e.what()));
+  }
+}
+
+EDAOS_PMPI int MPI_File_close(MPI_File* fh) {
+  File* f = fh ? lookup(*fh) : nullptr;
+  if (!f) return PMPI_File_close(fh);
+  int rc;
+  {
+    std::lock_guard<std::mutex> lk(f->mu);
+    rc = f->fns->close(f);
+  }
+  {
+    std::lock_guard<std::mutex> lk(g_mu);
+    g_files.erase(f);
+    if (f->fint) g_fint.erase(f->fint);
+  }
+  MPI_Errhandler eh = f->errh;
+  f->magic = 0;
+  delete f;
+  *fh = MPI_FILE_NULL;
+  return invoke(eh, MPI_FILE_NULL, rc);
+}
+
+EDAOS_PMPI int MPI_File_delete(const char* filename, MPI_Info info) {
+  if (!is_daos_name(filename)) return PMPI_File_delete(filename, info);
+  return invoke(g_null_errh, MPI_FILE_NULL, kEdaosFns.delete_file(filename, info));
+}
+
+EDAOS_PMPI int MPI_File_set_size(MPI_File fh, MPI_Offset size) {
+  File* f = lookup(fh);
+  if (!f) return PMPI_File_set_size(fh, size);
+  std::lock_guard<std::mutex> lk(f->mu);
+  int rc = size < 0 ? make_error(MPI_ERR_ARG, "MPI_File_set_size: negative size") : MPI_SUCCESS;
+  rc = agree_error(f->comm, rc);
+  if (rc == MPI_SUCCESS) rc = f->fns->resize(f, size);
+  return raise(f, rc);
+}
+
+EDAOS_PMPI int MPI_File_preallocate(MPI_File fh, MPI_Offset size) {
+  File* f = lookup(fh);
+  if (!f) return PMPI_File_preallocate(fh, size);
+  std::lock_guard<std::mutex> lk(f->mu);
+  int rc = size < 0 ? make_error(MPI_ERR_ARG, "MPI_File_preallocate: negative size") : MPI_SUCCESS;
+  if (rc == MPI_SUCCESS && (f->amode & MPI_MODE_RDONLY))
+    rc = make_error(MPI_ERR_READ_ONLY, "MPI_File_preallocate: file opened MPI_MODE_RDONLY");
+  rc = agree_error(f->comm, rc);
+  if (rc == MPI_SUCCESS) rc = f->fns->preallocate(f, size);
+  return raise(f, rc);
+}
+
+EDAOS_PMPI int MPI_File_get_size(MPI_File fh, MPI_Offset* size) {
+  File* f = lookup(fh);
+  if (!f) return PMPI_File_get_size(fh, size);
+  std::lock_guard<std::mutex> lk(f->mu);
+  int64_t s = 0;
+  int rc = f->fns->get_size(f, &s);
+  if (rc == MPI_SUCCESS) *size = s;
+  return raise(f, rc);
+}
+
+EDAOS_PMPI int MPI_File_get_group(MPI_File fh, MPI_Group* group) {
+  File* f = lookup(fh);
+  if (!f) return PMPI_File_get_group(fh, group);
+  return raise(f, PMPI_Comm_group(f->comm, group));
+}
+
+EDAOS_PMPI int MPI_File_get_amode(MPI_File fh, int* amode) {
+  File* f = lookup(fh);
+  if (!f) return PMPI_File_get_amode(fh, amode);
+  *amode = f->amode;
+  return MPI_SUCCESS;
+}
+
+EDAOS_PMPI int MPI_File_set_info(MPI_File fh, MPI_Info info) {
+  File* f = lookup(fh);
+  if (!f) return PMPI_File_set_info(fh, info);
+  std::lock_guard<std::mutex> lk(f->mu);
+  return raise(f, f->fns->set_info(f, info));
+}
+
+EDAOS_PMPI int MPI_File_get_info(MPI_File fh, MPI_Info* info_used) {
+  File* f = lookup(fh);
+  if (!f) return PMPI_File_get_info(fh, info_used);
+  std::lock_guard<std::mutex> lk(f->mu);
+  *info_used = hints::to_mpi_info(f->hints);
+  return MPI_SUCCESS;
+}
+
+// ============================================================================================
+// Views
+// ============================================================================================
+
+EDAOS_PMPI int MPI_File_set_view(MPI_File fh, MPI_Offset disp, MPI_Datatype etype,
+                                 MPI_Datatype filetype, const char* datarep, MPI_Info info) {
+  File* f = lookup(fh);
+  if (!f) return PMPI_File_set_view(fh, disp, etype, filetype, datarep, info);
+  std::lock_guard<std::mutex> lk(f->mu);
+  std::string where = "MPI_File_set_view on " + f->filename;
+  int rc = MPI_SUCCESS;
+  int esz = 0, fsz = 0;
+  if (etype == MPI_DATATYPE_NULL || filetype == MPI_DATATYPE_NULL)
+    rc = make_error(MPI_ERR_TYPE, where + ": MPI_DATATYPE_NULL");
+  else if (disp < 0 && disp != MPI_DISPLACEMENT_CURRENT)
+    rc = make_error(MPI_ERR_ARG, where + ": negative displacement");
+  else if (disp == MPI_DISPLACEMENT_CURRENT && !(f->amode & MPI_MODE_SEQUENTIAL))
+    rc = make_error(MPI_ERR_ARG, where + ": MPI_DISPLACEMENT_CURRENT without MPI_MODE_SEQUENTIAL");
+  else if (!datarep || std::strcmp(datarep, "native") != 0)
+    rc = make_error(MPI_ERR_UNSUPPORTED_DATAREP,
+                    where + ": data representation \"" + (datarep ? datarep : "(null)") +
+                        "\" is not supported (only \"native\")");
+  if (rc == MPI_SUCCESS) {
+    PMPI_Type_size(etype, &esz);
+    PMPI_Type_size(filetype, &fsz);
+    if (esz <= 0 || fsz % esz != 0)
+      rc = make_error(MPI_ERR_ARG, where + ": filetype must be made of whole etypes");
+  }
+  rc = agree_error(f->comm, rc);
+  if (rc != MPI_SUCCESS) return raise(f, rc);
+  if (disp == MPI_DISPLACEMENT_CURRENT) {
+    int64_t sfp = 0;
+    rc = f->fns->shared_fetch_add(f, 0, &sfp);
+    disp = static_cast<MPI_Offset>(view_byte_offset(*f, sfp * f->view.etype_size));
+  }
+  rc = f->fns->set_info(f, info);
+  if (rc != MPI_SUCCESS) return raise(f, rc);
+  for (MPI_Datatype* t : {&f->view.etype, &f->view.filetype})
+    if (!is_named(*t)) PMPI_Type_free(t);
+  if (is_named(etype))
+    f->view.etype = etype;
+  else
+    PMPI_Type_dup(etype, &f->view.etype);
+  if (is_named(filetype))
+    f->view.filetype = filetype;
+  else
+    PMPI_Type_dup(filetype, &f->view.filetype);
+  f->view.disp = disp;
+  f->view.etype_size = esz;
+  f->view.ft = flatten(filetype);
+  f->fp = 0;
+  return raise(f, f->fns->shared_set(f, 0));
+}
+
+EDAOS_PMPI int MPI_File_get_view(MPI_File fh, MPI_Offset* disp, MPI_Datatype* etype,
+                                 MPI_Datatype* filetype, char* datarep) {
+  File* f = lookup(fh);
+  if (!f) return PMPI_File_get_view(fh, disp, etype, filetype, datarep);
+  std::lock_guard<std::mutex> lk(f->mu);
+  *disp = f->view.disp;
+  if (is_named(f->view.etype))
+    *etype = f->view.etype;
+  else
+    PMPI_Type_dup(f->view.etype, etype);
+  if (is_named(f->view.filetype))
+    *filetype = f->view.filetype;
+  else
+    PMPI_Type_dup(f->view.filetype, filetype);
+  if (datarep) std::snprintf(datarep, MPI_MAX_DATAREP_STRING, "%s", f->datarep.c_str());
+  return MPI_SUCCESS;
+}
+
+// ============================================================================================
+// Data access. Families are generated from one body each; the int and MPI_Count (_c) variants
+// share it.
+// ============================================================================================
+
+#define EDAOS_AT(NAME, BUFT, WRITE, KIND, CT)                                                    \
+  EDAOS_PMPI int NAME(MPI_File fh, MPI_Offset offset, BUFT buf, CT count, MPI_Datatype datatype, \
+                      MPI_Status* status) {                                                      \
+    File* f = lookup(fh);                                                                        \
+    if (!f) return P##NAME(fh, offset, buf, count, datatype, status);                            \
+    return do_io(f, Ptr::kExplicit, offset, buf, count, datatype, status, WRITE, KIND, #NAME);  \
+  }
+#define EDAOS_FP(NAME, BUFT, WRITE, PTR, KIND, CT)                                           \
+  EDAOS_PMPI int NAME(MPI_File fh, BUFT buf, CT count, MPI_Datatype datatype,               \
+                      MPI_Status* status) {                                                  \
+    File* f = lookup(fh);                                                                    \
+    if (!f) return P##NAME(fh, buf, count, datatype, status);                                \
+    return do_io(f, PTR, 0, buf, count, datatype, status, WRITE, KIND, #NAME);              \
+  }
+#define EDAOS_IAT(NAME, BUFT, WRITE, KIND, CT)                                                   \
+  EDAOS_PMPI int NAME(MPI_File fh, MPI_Offset offset, BUFT buf, CT count, MPI_Datatype datatype, \
+                      MPI_Request* request) {                                                    \
+    File* f = lookup(fh);                                                                        \
+    if (!f) return P##NAME(fh, offset, buf, count, datatype, request);                           \
+    MPI_Status s;                                                                                \
+    int rc = do_io(f, Ptr::kExplicit, offset, buf, count, datatype, &s, WRITE, KIND, #NAME);    \
+    MPI_Count n = 0;                                                                             \
+    PMPI_Get_elements_x(&s, MPI_BYTE, &n);                                                       \
+    return done_request(rc, rc == MPI_SUCCESS ? n : 0, request);                                 \
+  }
+#define EDAOS_IFP(NAME, BUFT, WRITE, PTR, KIND, CT)                                          \
+  EDAOS_PMPI int NAME(MPI_File fh, BUFT buf, CT count, MPI_Datatype datatype,               \
+                      MPI_Request* request) {                                                \
+    File* f = lookup(fh);                                                                    \
+    if (!f) return P##NAME(fh, buf, count, datatype, request);                               \
+    MPI_Status s;                                                                            \
+    int rc = do_io(f, PTR, 0, buf, count, datatype, &s, WRITE, KIND, #NAME);                \
+    MPI_Count n = 0;                                                                         \
+    PMPI_Get_elements_x(&s, MPI_BYTE, &n);                                                   \
+    return done_request(rc, rc == MPI_SUCCESS ? n : 0, request);                             \
+  }
+
+
+// Explicit offsets
+EDAOS_AT(MPI_File_read_at, void*, false, Kind::kIndep, int)
+EDAOS_AT(MPI_File_read_at_all, void*, false, Kind::kColl, int)
+EDAOS_AT(MPI_File_write_at, const void*, true, Kind::kIndep, int)
+EDAOS_AT(MPI_File_write_at_all, const void*, true, Kind::kColl, int)
+EDAOS_AT(MPI_File_read_at_c, void*, false, Kind::kIndep, MPI_Count)
+EDAOS_AT(MPI_File_read_at_all_c, void*, false, Kind::kColl, MPI_Count)
+EDAOS_AT(MPI_File_write_at_c, const void*, true, Kind::kIndep, MPI_Count)
+EDAOS_AT(MPI_File_write_at_all_c, const void*, true, Kind::kColl, MPI_Count)
+EDAOS_IAT(MPI_File_iread_at, void*, false, Kind::kIndep, int)
+EDAOS_IAT(MPI_File_iwrite_at, const void*, true, Kind::kIndep, int)
+EDAOS_IAT(MPI_File_iread_at_all, void*, false, Kind::kColl, int)
+EDAOS_IAT(MPI_File_iwrite_at_all, const void*, true, Kind::kColl, int)
+EDAOS_IAT(MPI_File_iread_at_c, void*, false, Kind::kIndep, MPI_Count)
+EDAOS_IAT(MPI_File_iwrite_at_c, const void*, true, Kind::kIndep, MPI_Count)
+EDAOS_IAT(MPI_File_iread_at_all_c, void*, false, Kind::kColl, MPI_Count)
+EDAOS_IAT(MPI_File_iwrite_at_all_c, const void*, true, Kind::kColl, MPI_Count)
+
+// Individual file pointers
+EDAOS_FP(MPI_File_read, void*, false, Ptr::kIndividual, Kind::kIndep, int)
+EDAOS_FP(MPI_File_read_all, void*, false, Ptr::kIndividual, Kind::kColl, int)
+EDAOS_FP(MPI_File_write, const void*, true, Ptr::kIndividual, Kind::kIndep, int)
+EDAOS_FP(MPI_File_write_all, const void*, true, Ptr::kIndividual, Kind::kColl, int)
+EDAOS_FP(MPI_File_read_c, void*, false, Ptr::kIndividual, Kind::kIndep, MPI_Count)
+EDAOS_FP(MPI_File_read_all_c, void*, false, Ptr::kIndividual, Kind::kColl, MPI_Count)
+EDAOS_FP(MPI_File_write_c, const void*, true, Ptr::kIndividual, Kind::kIndep, MPI_Count)
+EDAOS_FP(MPI_File_write_all_c, const void*, true, Ptr::kIndividual, Kind::kColl, MPI_Count)
+EDAOS_IFP(MPI_File_iread, void*, false, Ptr::kIndividual, Kind::kIndep, int)
+EDAOS_IFP(MPI_File_iwrite, const void*, true, Ptr::kIndividual, Kind::kIndep, int)
+EDAOS_IFP(MPI_File_iread_all, void*, false, Ptr::kIndividual, Kind::kColl, int)
+EDAOS_IFP(MPI_File_iwrite_all, const void*, true, Ptr::kIndividual, Kind::kColl, int)
+EDAOS_IFP(MPI_File_iread_c, void*, false, Ptr::kIndividual, Kind::kIndep, MPI_Count)
+EDAOS_IFP(MPI_File_iwrite_c, const void*, true, Ptr::kIndividual, Kind::kIndep, MPI_Count)
+EDAOS_IFP(MPI_File_iread_all_c, void*, false, Ptr::kIndividual, Kind::kColl, MPI_Count)
+EDAOS_IFP(MPI_File_iwrite_all_c, const void*, true, Ptr::kIndividual, Kind::kColl, MPI_Count)
+
+// Shared file pointer
+EDAOS_FP(MPI_File_read_shared, void*, false, Ptr::kShared, Kind::kIndep, int)
+EDAOS_FP(MPI_File_write_shared, const void*, true, Ptr::kShared, Kind::kIndep, int)
+EDAOS_FP(MPI_File_read_shared_c, void*, false, Ptr::kShared, Kind::kIndep, MPI_Count)
+EDAOS_FP(MPI_File_write_shared_c, const void*, true, Ptr::kShared, Kind::kIndep, MPI_Count)
+EDAOS_IFP(MPI_File_iread_shared, void*, false, Ptr::kShared, Kind::kIndep, int)
+EDAOS_IFP(MPI_File_iwrite_shared, const void*, true, Ptr::kShared, Kind::kIndep, int)
+EDAOS_IFP(MPI_File_iread_shared_c, void*, false, Ptr::kShared, Kind::kIndep, MPI_Count)
+EDAOS_IFP(MPI_File_iwrite_shared_c, const void*, true, Ptr::kShared, Kind::kIndep, MPI_Count)
+EDAOS_FP(MPI_File_read_ordered, void*, false, Ptr::kShared, Kind::kOrdered, int)
+EDAOS_FP(MPI_File_write_ordered, const void*, true, Ptr::kShared, Kind::kOrdered, int)
+EDAOS_FP(MPI_File_read_ordered_c, void*, false, Ptr::kShared, Kind::kOrdered, MPI_Count)
+EDAOS_FP(MPI_File_write_ordered_c, const void*, true, Ptr::kShared, Kind::kOrdered, MPI_Count)
+
+// Split collectives
+#define EDAOS_SPLIT_AT(NAME, BUFT, WRITE, CT)                                                    \
+  EDAOS_PMPI int NAME(MPI_File fh, MPI_Offset offset, BUFT buf, CT count, MPI_Datatype datatype) { \
+    File* f = lookup(fh);                                                                        \
+    if (!f) return P##NAME(fh, offset, buf, count, datatype);                                    \
+    return split_begin(f, Ptr::kExplicit, offset, buf, count, datatype, WRITE, #NAME);          \
+  }
+#define EDAOS_SPLIT_FP(NAME, BUFT, WRITE, PTR, CT)                                 \
+  EDAOS_PMPI int NAME(MPI_File fh, BUFT buf, CT count, MPI_Datatype datatype) {   \
+    File* f = lookup(fh);                                                          \
+    if (!f) return P##NAME(fh, buf, count, datatype);                              \
+    return split_begin(f, PTR, 0, buf, count, datatype, WRITE, #NAME);            \
+  }
+#define EDAOS_SPLIT_END(NAME, BUFT, WRITE)                               \
+  EDAOS_PMPI int NAME(MPI_File fh, BUFT buf, MPI_Status* status) {      \
+    File* f = lookup(fh);                                                \
+    if (!f) return P##NAME(fh, buf, status);                             \
+    return split_end(f, status, WRITE, #NAME);                           \
+  }
+
+EDAOS_SPLIT_AT(MPI_File_read_at_all_begin, void*, false, int)
+EDAOS_SPLIT_AT(MPI_File_write_at_all_begin, const void*, true, int)
+EDAOS_SPLIT_AT(MPI_File_read_at_all_begin_c, void*, false, MPI_Count)
+EDAOS_SPLIT_AT(MPI_File_write_at_all_begin_c, const void*, true, MPI_Count)
+EDAOS_SPLIT_FP(MPI_File_read_all_begin, void*, false, Ptr::kIndividual, int)
+EDAOS_SPLIT_FP(MPI_File_write_all_begin, const void*, true, Ptr::kIndividual, int)
+EDAOS_SPLIT_FP(MPI_File_read_all_begin_c, void*, false, Ptr::kIndividual, MPI_Count)
+EDAOS_SPLIT_FP(MPI_File_write_all_begin_c, const void*, true, Ptr::kIndividual, MPI_Count)
+EDAOS_SPLIT_END(MPI_File_read_at_all_end, void*, false)
+EDAOS_SPLIT_END(MPI_File_write_at_all_end, const void*, true)
+EDAOS_SPLIT_END(MPI_File_read_all_end, void*, false)
+EDAOS_SPLIT_END(MPI_File_write_all_end, const void*, true)
+EDAOS_SPLIT_END(MPI_File_read_ordered_end, void*, false)
+EDAOS_SPLIT_END(MPI_File_write_ordered_end, const void*, true)
+
+namespace {
+int ordered_begin(File* f, const void* buf, int64_t count, MPI_Datatype t, bool write,
+                  const char* fn) {
+  if (f->split_kind != 0)
+    return err(f, MPI_ERR_IO, std::string(fn) + " on " + f->filename +
+                                  ": a split collective is already in progress");
+  MPI_Status s;
+  f->split_rc = do_ordered(f, buf, count, t, &s, write, fn);
+  f->split_status = s;
+  f->split_kind = write ? 2 : 1;
+  return f->split_rc;
+}
+}  // namespace
+
+#define EDAOS_SPLIT_ORD(NAME, BUFT, WRITE, CT)                                   \
+  EDAOS_PMPI int NAME(MPI_File fh, BUFT buf, CT count, MPI_Datatype datatype) { \
+    File* f = lookup(fh);                                                        \
+    if (!f) return P##NAME(fh, buf, count, datatype);                            \
+    return ordered_begin(f, buf, count, datatype, WRITE, #NAME);                 \
+  }
+EDAOS_SPLIT_ORD(MPI_File_read_ordered_begin, void*, false, int)
+EDAOS_SPLIT_ORD(MPI_File_write_ordered_begin, const void*, true, int)
+EDAOS_SPLIT_ORD(MPI_File_read_ordered_begin_c, void*, false, MPI_Count)
+EDAOS_SPLIT_ORD(MPI_File_write_ordered_begin_c, const void*, true, MPI_Count)
+
+// ============================================================================================
+// Positions
+// ============================================================================================
+
+EDAOS_PMPI int MPI_File_seek(MPI_File fh, MPI_Offset offset, int whence) {
+  File* f = lookup(fh);
+  if (!f) return PMPI_File_seek(fh, offset, whence);
+  std::lock_guard<std::mutex> lk(f->mu);
+  if (f->amode & MPI_MODE_SEQUENTIAL)
+    return err(f, MPI_ERR_UNSUPPORTED_OPERATION, "MPI_File_seek: MPI_MODE_SEQUENTIAL file");
+  int64_t base = 0;
+  if (whence == MPI_SEEK_CUR) {
+    base = f->fp;
+  } else if (whence == MPI_SEEK_END) {
+    int64_t size = 0;
+    int rc = f->fns->get_size(f, &size);
+    if (rc != MPI_SUCCESS) return raise(f, rc);
+    base = eof_offset(f, size);
+  } else if (whence != MPI_SEEK_SET) {
+    return err(f, MPI_ERR_ARG, "MPI_File_seek: invalid whence");
+  }
+  if (base + offset < 0) return err(f, MPI_ERR_ARG, "MPI_File_seek: negative resulting offset");
+  f->fp = base + offset;
+  return MPI_SUCCESS;
+}
+
+EDAOS_PMPI int MPI_File_get_position(MPI_File fh, MPI_Offset* offset) {
+  File* f = lookup(fh);
+  if (!f) return PMPI_File_get_position(fh, offset);
+  std::lock_guard<std::mutex> lk(f->mu);
+  if (f->amode & MPI_MODE_SEQUENTIAL)
+    return err(f, MPI_ERR_UNSUPPORTED_OPERATION, "MPI_File_get_position: MPI_MODE_SEQUENTIAL file");
+  *offset = f->fp;
+  return MPI_SUCCESS;
+}
+
+EDAOS_PMPI int MPI_File_get_byte_offset(MPI_File fh, MPI_Offset offset, MPI_Offset* disp) {
+  File* f = lookup(fh);
+  if (!f) return PMPI_File_get_byte_offset(fh, offset, disp);
+  std::lock_guard<std::mutex> lk(f->mu);
+  if (offset < 0) return err(f, MPI_ERR_ARG, "MPI_File_get_byte_offset: negative offset");
+  if (f->amode & MPI_MODE_SEQUENTIAL)
+    return err(f, MPI_ERR_UNSUPPORTED_OPERATION, "MPI_File_get_byte_offset: MPI_MODE_SEQUENTIAL file");
+  *disp = view_byte_offset(*f, offset * f->view.etype_size);
+  return MPI_SUCCESS;
+}
+
+EDAOS_PMPI int MPI_File_seek_shared(MPI_File fh, MPI_Offset offset, int whence) {
+  File* f = lookup(fh);
+  if (!f) return PMPI_File_seek_shared(fh, offset, whence);
+  std::lock_guard<std::mutex> lk(f->mu);
+  int rc = MPI_SUCCESS;
+  int64_t base = 0;
+  if (whence == MPI_SEEK_CUR) {
+    rc = f->fns->shared_fetch_add(f, 0, &base);
+  } else if (whence == MPI_SEEK_END) {
+    int64_t size = 0;
+    rc = f->fns->get_size(f, &size);
+    base = eof_offset(f, size);
+  } else if (whence != MPI_SEEK_SET) {
+    rc = make_error(MPI_ERR_ARG, "MPI_File_seek_shared: invalid whence");
+  }
+  if (rc == MPI_SUCCESS && base + offset < 0)
+    rc = make_error(MPI_ERR_ARG, "MPI_File_seek_shared: negative resulting offset");
+  // Collective: the arguments must agree; rank 0's result is used.
+  int64_t target = base + offset;
+  rc = agree_error(f->comm, rc);
+  if (rc != MPI_SUCCESS) return raise(f, rc);
+  PMPI_Bcast(&target, 1, MPI_INT64_T, 0, f->comm);
+  return raise(f, f->fns->shared_set(f, target));
+}
+
+EDAOS_PMPI int MPI_File_get_position_shared(MPI_File fh, MPI_Offset* offset) {
+  File* f = lookup(fh);
+  if (!f) return PMPI_File_get_position_shared(fh, offset);
+  std::lock_guard<std::mutex> lk(f->mu);
+  int64_t v = 0;
+  int rc = f->fns->shared_fetch_add(f, 0, &v);
+  if (rc == MPI_SUCCESS) *offset = v;
+  return raise(f, rc);
+}
+
+EDAOS_PMPI int MPI_File_get_type_extent(MPI_File fh, MPI_Datatype datatype, MPI_Aint* extent) {
+  File* f = lookup(fh);
+  if (!f) return PMPI_File_get_type_extent(fh, datatype, extent);
+  if (datatype == MPI_DATATYPE_NULL) return err(f, MPI_ERR_TYPE, "MPI_File_get_type_extent: MPI_DATATYPE_NULL");
+  MPI_Aint lb = 0;
+  return raise(f, PMPI_Type_get_extent(datatype, &lb, extent));
+}
+
+EDAOS_PMPI int MPI_File_get_type_extent_c(MPI_File fh, MPI_Datatype datatype, MPI_Count* extent) {
+  File* f = lookup(fh);
+  if (!f) return PMPI_File_get_type_extent_c(fh, datatype, extent);
+  if (datatype == MPI_DATATYPE_NULL) return err(f, MPI_ERR_TYPE, "MPI_File_get_type_extent_c: MPI_DATATYPE_NULL");
+  MPI_Count lb = 0;
+  return raise(f, PMPI_Type_get_extent_x(datatype, &lb, extent));
+}
+
+// ============================================================================================
+// Consistency
+// ============================================================================================
+
+EDAOS_PMPI int MPI_File_set_atomicity(MPI_File fh, int flag) {
+  File* f = lookup(fh);
+  if (!f) return PMPI_File_set_atomicity(fh, flag);
+  std::lock_guard<std::mutex> lk(f->mu);
+  return raise(f, f->fns->set_atomicity(f, flag != 0));
+}
+
+EDAOS_PMPI int MPI_File_get_atomicity(MPI_File fh, int* flag) {
+  File* f = lookup(fh);
+  if (!f) return PMPI_File_get_atomicity(fh, flag);
+  *flag = f->atomic ? 1 : 0;
+  return MPI_SUCCESS;
+}
+
+EDAOS_PMPI int MPI_File_sync(MPI_File fh) {
+  File* f = lookup(fh);
+  if (!f) return PMPI_File_sync(fh);
+  std::lock_guard<std::mutex> lk(f->mu);
+  return raise(f, f->fns->flush(f));
+}
+
+// ============================================================================================
+// Error handlers, Fortran handles
+// ============================================================================================
+
+EDAOS_PMPI int MPI_File_create_errhandler(MPI_File_errhandler_function* fn,
+                                          MPI_Errhandler* errhandler) {
+  int rc = PMPI_File_create_errhandler(fn, errhandler);
+  if (rc == MPI_SUCCESS) {
+    std::lock_guard<std::mutex> lk(g_mu);
+    g_errh_fns[*errhandler] = fn;
+  }
+  return rc;
+}
+
+EDAOS_PMPI int MPI_File_set_errhandler(MPI_File fh, MPI_Errhandler errhandler) {
+  if (fh == MPI_FILE_NULL) {
+    int rc = PMPI_File_set_errhandler(fh, errhandler);
+    if (rc == MPI_SUCCESS) {
+      std::lock_guard<std::mutex> lk(g_mu);
+      g_null_errh = errhandler;
+    }
+    return rc;
+  }
+  File* f = lookup(fh);
+  if (!f) return PMPI_File_set_errhandler(fh, errhandler);
+  if (errhandler == MPI_ERRHANDLER_NULL)
+    return err(f, MPI_ERR_ARG, "MPI_File_set_errhandler: MPI_ERRHANDLER_NULL");
+  f->errh = errhandler;
+  return MPI_SUCCESS;
+}
+
+EDAOS_PMPI int MPI_File_get_errhandler(MPI_File fh, MPI_Errhandler* errhandler) {
+  File* f = lookup(fh);
+  if (!f) return PMPI_File_get_errhandler(fh, errhandler);
+  *errhandler = f->errh;
+  return MPI_SUCCESS;
+}
+
+EDAOS_PMPI int MPI_File_call_errhandler(MPI_File fh, int errorcode) {
+  File* f = lookup(fh);
+  if (!f) return PMPI_File_call_errhandler(fh, errorcode);
+  invoke(f->errh, fh, errorcode);
+  return MPI_SUCCESS;
+}
+
+EDAOS_PMPI MPI_Fint MPI_File_c2f(MPI_File fh) {
+  File* f = lookup(fh);
+  if (!f) return PMPI_File_c2f(fh);
+  std::lock_guard<std::mutex> lk(g_mu);
+  if (!f->fint) {
+    f->fint = g_next_fint++;
+    g_fint[f->fint] = f;
+  }
+  return f->fint;
+}
+
+EDAOS_PMPI MPI_File MPI_File_f2c(MPI_Fint fh) {
+  {
+    std::lock_guard<std::mutex> lk(g_mu);
+    auto it = g_fint.find(fh);
+    if (it != g_fint.end()) return reinterpret_cast<MPI_File>(it->second);
+  }
+  return PMPI_File_f2c(fh);
+}
+
+// ============================================================================================
+// The driver's own C surface (adio_daos.h)
+// ============================================================================================
+
+EDAOS_PMPI int edaos_mpio_is_daos_file(MPI_File fh) { return lookup(fh) ? 1 : 0; }
+
+EDAOS_PMPI int edaos_mpio_is_daos_name(const char* filename) { return is_daos_name(filename) ? 1 : 0; }
+
+EDAOS_PMPI void edaos_mpio_get_stats(edaos_mpio_stats_t* out) {
+  out->ms_indep_calls = g_counters.indep_calls;
+  out->ms_coll_calls = g_counters.coll_calls;
+  out->ms_coll_twophase = g_counters.coll_twophase;
+  out->ms_coll_rounds = g_counters.coll_rounds;
+  out->ms_agg_io_calls = g_counters.agg_io_calls;
+  out->ms_agg_io_bytes = g_counters.agg_io_bytes;
+  out->ms_sieved_reads = g_counters.sieved_reads;
+}
