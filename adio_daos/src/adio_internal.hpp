@@ -199,10 +199,6 @@ extern Counters g_counters;
 // An MPI error code of `mpi_class` whose error string is `msg` (MPI_Add_error_code/string,
 // cached per message; after kMaxCodes distinct messages, the bare class).
 int make_error(int mpi_class, const std::string& msg);
-// The message of a code made by make_error, or nullptr. MPICH 4.0.2 encodes codes added to a
-// predefined class without its "dynamic" bit, so its MPI_Error_string prints garbage for them;
-// the MPI_Error_string wrapper answers from this table instead.
-const std::string* error_string(int code);
 // The MPI error class for a store status, and a code carrying "<what>: <status message>".
 int status_class(const Status& st);
 int to_mpi_error(const Status& st, const std::string& what);

@@ -13,7 +13,6 @@ namespace {
 constexpr size_t kMaxCodes = 512;
 std::mutex g_mu;
 std::map<std::pair<int, std::string>, int> g_codes;
-std::map<int, std::string> g_strings;  // code -> message (see error_string)
 
 struct ClassOf {
   edaos_status_t code;
@@ -45,14 +44,7 @@ int make_error(int mpi_class, const std::string& msg) {
   if (s.size() >= MPI_MAX_ERROR_STRING) s.resize(MPI_MAX_ERROR_STRING - 1);
   PMPI_Add_error_string(code, s.c_str());
   g_codes.emplace(key, code);
-  g_strings.emplace(code, s);
   return code;
-}
-
-const std::string* error_string(int code) {
-  std::lock_guard<std::mutex> lk(g_mu);
-  auto it = g_strings.find(code);
-  return it == g_strings.end() ? nullptr : &it->second;
 }
 
 int status_class(const Status& st) {

@@ -64,7 +64,7 @@ int invoke(MPI_Errhandler eh, MPI_File fh, int code) {
   // MPI_ERRORS_ARE_FATAL, MPI_ERRORS_ABORT or a handler we did not see created.
   char msg[MPI_MAX_ERROR_STRING] = {};
   int len = 0;
-  MPI_Error_string(code, msg, &len);
+  PMPI_Error_string(code, msg, &len);
   std::fprintf(stderr, "edaos: fatal MPI-IO error: %s\n", msg);
   std::fflush(stderr);
   PMPI_Abort(MPI_COMM_WORLD, code);
@@ -440,18 +440,14 @@ EDAOS_PMPI int MPI_File_get_view(MPI_File fh, MPI_Offset* disp, MPI_Datatype* et
   if (!f) return PMPI_File_get_view(fh, disp, etype, filetype, datarep);
   std::lock_guard<std::mutex> lk(f->mu);
   *disp = f->view.disp;
-  // Copies of derived types as ROMIO makes them (a committed contiguous of one), so programs
-  // see the same combiners on both kinds of files.
-  auto copy = [](MPI_Datatype t, MPI_Datatype* out) {
-    if (is_named(t)) {
-      *out = t;
-      return;
-    }
-    PMPI_Type_contiguous(1, t, out);
-    PMPI_Type_commit(out);
-  };
-  copy(f->view.etype, etype);
-  copy(f->view.filetype, filetype);
+  if (is_named(f->view.etype))
+    *etype = f->view.etype;
+  else
+    PMPI_Type_dup(f->view.etype, etype);
+  if (is_named(f->view.filetype))
+    *filetype = f->view.filetype;
+  else
+    PMPI_Type_dup(f->view.filetype, filetype);
   if (datarep) std::snprintf(datarep, MPI_MAX_DATAREP_STRING, "%s", f->datarep.c_str());
   return MPI_SUCCESS;
 }
@@ -795,16 +791,6 @@ EDAOS_PMPI MPI_File MPI_File_f2c(MPI_Fint fh) {
     if (it != g_fint.end()) return reinterpret_cast<MPI_File>(it->second);
   }
   return PMPI_File_f2c(fh);
-}
-
-// Error strings of the driver's codes (see error_string in errors.cpp); all others: PMPI.
-EDAOS_PMPI int MPI_Error_string(int errorcode, char* string, int* resultlen) {
-  if (const std::string* s = error_string(errorcode)) {
-    std::snprintf(string, MPI_MAX_ERROR_STRING, "%s", s->c_str());
-    *resultlen = static_cast<int>(std::min<size_t>(s->size(), MPI_MAX_ERROR_STRING - 1));
-    return MPI_SUCCESS;
-  }
-  return PMPI_Error_string(errorcode, string, resultlen);
 }
 
 // ============================================================================================
