@@ -38,7 +38,9 @@ struct Flat {
   std::vector<int64_t> prefix;  // prefix[i] = sum of len[0..i)
   int64_t size = 0;             // MPI_Type_size
   int64_t lb = 0, extent = 0;   // MPI_Type_get_extent
-  bool contiguous() const { return off.size() <= 1 && (off.empty() || (off[0] == 0 && len[0] == extent)); }
+  bool contiguous() const {
+    return off.size() <= 1 && (off.empty() || (off[0] == 0 && len[0] == extent));
+  }
 };
 using FlatPtr = std::shared_ptr<const Flat>;
 
@@ -113,8 +115,8 @@ struct AdioFns {
   // View-relative data offset (bytes of view data) with any memory type.
   int (*read_strided)(File* f, int64_t data_off, void* buf, int64_t count, MPI_Datatype t,
                       int64_t* bytes);
-  int (*write_strided)(File* f, int64_t data_off, const void* buf, int64_t count,
-                       MPI_Datatype t, int64_t* bytes);
+  int (*write_strided)(File* f, int64_t data_off, const void* buf, int64_t count, MPI_Datatype t,
+                       int64_t* bytes);
   // Collective (every rank of f->comm).
   int (*read_coll)(File* f, int64_t data_off, void* buf, int64_t count, MPI_Datatype t,
                    int64_t* bytes);
@@ -146,8 +148,8 @@ int ADIOI_EDAOS_WriteStrided(File* f, int64_t data_off, const void* buf, int64_t
                              MPI_Datatype t, int64_t* bytes);
 int ADIOI_EDAOS_ReadColl(File* f, int64_t data_off, void* buf, int64_t count, MPI_Datatype t,
                          int64_t* bytes);
-int ADIOI_EDAOS_WriteColl(File* f, int64_t data_off, const void* buf, int64_t count,
-                          MPI_Datatype t, int64_t* bytes);
+int ADIOI_EDAOS_WriteColl(File* f, int64_t data_off, const void* buf, int64_t count, MPI_Datatype t,
+                          int64_t* bytes);
 int ADIOI_EDAOS_GetSize(File* f, int64_t* size);
 int ADIOI_EDAOS_Resize(File* f, int64_t size);
 int ADIOI_EDAOS_Preallocate(File* f, int64_t size);
@@ -199,6 +201,10 @@ extern Counters g_counters;
 // An MPI error code of `mpi_class` whose error string is `msg` (MPI_Add_error_code/string,
 // cached per message; after kMaxCodes distinct messages, the bare class).
 int make_error(int mpi_class, const std::string& msg);
+// The message of a code made by make_error, or nullptr. MPICH 4.0.2 encodes codes added to a
+// predefined class without its "dynamic" bit, so its MPI_Error_string prints garbage for them;
+// the MPI_Error_string wrapper answers from this table instead.
+const std::string* error_string(int code);
 // The MPI error class for a store status, and a code carrying "<what>: <status message>".
 int status_class(const Status& st);
 int to_mpi_error(const Status& st, const std::string& what);

@@ -13,6 +13,7 @@ namespace {
 constexpr size_t kMaxCodes = 512;
 std::mutex g_mu;
 std::map<std::pair<int, std::string>, int> g_codes;
+std::map<int, std::string> g_strings;  // code -> message (see error_string)
 
 struct ClassOf {
   edaos_status_t code;
@@ -20,12 +21,18 @@ struct ClassOf {
 };
 // The mapping table (README "Error mapping").
 const ClassOf kClassOf[] = {
-    {EDAOS_NONEXIST, MPI_ERR_NO_SUCH_FILE}, {EDAOS_EXIST, MPI_ERR_FILE_EXISTS},
-    {EDAOS_PERM, MPI_ERR_ACCESS},           {EDAOS_RDONLY, MPI_ERR_READ_ONLY},
-    {EDAOS_NOSPACE, MPI_ERR_NO_SPACE},      {EDAOS_NOTDIR, MPI_ERR_BAD_FILE},
-    {EDAOS_ISDIR, MPI_ERR_BAD_FILE},        {EDAOS_NAMETOOLONG, MPI_ERR_BAD_FILE},
-    {EDAOS_LOOP, MPI_ERR_BAD_FILE},         {EDAOS_FORMAT, MPI_ERR_BAD_FILE},
-    {EDAOS_BUSY, MPI_ERR_FILE_IN_USE},      {EDAOS_NOMEM, MPI_ERR_NO_MEM},
+    {EDAOS_NONEXIST, MPI_ERR_NO_SUCH_FILE},
+    {EDAOS_EXIST, MPI_ERR_FILE_EXISTS},
+    {EDAOS_PERM, MPI_ERR_ACCESS},
+    {EDAOS_RDONLY, MPI_ERR_READ_ONLY},
+    {EDAOS_NOSPACE, MPI_ERR_NO_SPACE},
+    {EDAOS_NOTDIR, MPI_ERR_BAD_FILE},
+    {EDAOS_ISDIR, MPI_ERR_BAD_FILE},
+    {EDAOS_NAMETOOLONG, MPI_ERR_BAD_FILE},
+    {EDAOS_LOOP, MPI_ERR_BAD_FILE},
+    {EDAOS_FORMAT, MPI_ERR_BAD_FILE},
+    {EDAOS_BUSY, MPI_ERR_FILE_IN_USE},
+    {EDAOS_NOMEM, MPI_ERR_NO_MEM},
     {EDAOS_NOTSUP, MPI_ERR_UNSUPPORTED_OPERATION},
     {EDAOS_INVAL, MPI_ERR_ARG},
 };
@@ -44,7 +51,14 @@ int make_error(int mpi_class, const std::string& msg) {
   if (s.size() >= MPI_MAX_ERROR_STRING) s.resize(MPI_MAX_ERROR_STRING - 1);
   PMPI_Add_error_string(code, s.c_str());
   g_codes.emplace(key, code);
+  g_strings.emplace(code, s);
   return code;
+}
+
+const std::string* error_string(int code) {
+  std::lock_guard<std::mutex> lk(g_mu);
+  auto it = g_strings.find(code);
+  return it == g_strings.end() ? nullptr : &it->second;
 }
 
 int status_class(const Status& st) {
@@ -73,8 +87,8 @@ int agree_error(MPI_Comm comm, int code) {
   if (code != MPI_SUCCESS) PMPI_Error_class(code, &cls);
   PMPI_Bcast(&cls, 1, MPI_INT, first, comm);
   if (code != MPI_SUCCESS) return code;
-  return make_error(cls, "operation failed on rank " + std::to_string(first) +
-                             " of the file's communicator");
+  return make_error(
+      cls, "operation failed on rank " + std::to_string(first) + " of the file's communicator");
 }
 
 }  // namespace edaos::adio

@@ -132,6 +132,45 @@ FlatPtr flatten_uncached(MPI_Datatype t) {
     case MPI_COMBINER_RESIZED:
       walk(types[0], 0, &b);
       break;
+    case MPI_COMBINER_SUBARRAY: {
+      // ints: ndims, sizes[n], subsizes[n], starts[n], order. Rows of the innermost dimension
+      // are runs of the old type; the other indices are walked like an odometer.
+      FlatPtr in = flatten(types[0]);
+      int nd_ = ints[0];
+      const int* sizes = &ints[1];
+      const int* sub = &ints[1 + nd_];
+      const int* start = &ints[1 + 2 * nd_];
+      bool c_order = ints[1 + 3 * nd_] == MPI_ORDER_C;
+      std::vector<int64_t> stride(static_cast<size_t>(nd_));
+      int64_t acc = in->extent;
+      for (int k = 0; k < nd_; ++k) {
+        int d = c_order ? nd_ - 1 - k : k;  // innermost first
+        stride[static_cast<size_t>(d)] = acc;
+        acc *= sizes[d];
+      }
+      int inner = c_order ? nd_ - 1 : 0;
+      bool empty = false;
+      for (int d = 0; d < nd_; ++d) empty = empty || sub[d] == 0;
+      if (empty) break;
+      std::vector<int> idx(static_cast<size_t>(nd_), 0);
+      for (;;) {
+        int64_t o = 0;
+        for (int d = 0; d < nd_; ++d)
+          o += (start[d] + (d == inner ? 0 : idx[static_cast<size_t>(d)])) *
+               stride[static_cast<size_t>(d)];
+        walk_flat(*in, o, sub[inner], &b);
+        // Next index, outer dimensions only.
+        int k = 0;
+        for (; k < nd_; ++k) {
+          int d = c_order ? nd_ - 1 - k : k;
+          if (d == inner) continue;
+          if (++idx[static_cast<size_t>(d)] < sub[d]) break;
+          idx[static_cast<size_t>(d)] = 0;
+        }
+        if (k == nd_) break;
+      }
+      break;
+    }
     default:
       handled = false;
   }
@@ -186,7 +225,8 @@ FlatPtr flatten_by_pack(MPI_Datatype t) {
     int pos = 0;
     PMPI_Pack(mem.data() - tlb, 1, t, packed.data(), psize, &pos, MPI_COMM_SELF);
     for (int64_t j = 0; j < f->size; ++j)
-      where[static_cast<size_t>(j)] |= static_cast<int64_t>(packed[static_cast<size_t>(j)]) << (8 * p);
+      where[static_cast<size_t>(j)] |= static_cast<int64_t>(packed[static_cast<size_t>(j)])
+                                       << (8 * p);
   }
   Builder b;
   for (int64_t j = 0; j < f->size; ++j) b.add(where[static_cast<size_t>(j)] + tlb, 1);

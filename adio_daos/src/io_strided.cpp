@@ -65,8 +65,8 @@ int pieces_read(File* f, const std::vector<Piece>& pieces, int64_t* bytes) {
   if (!sz.ok()) return to_mpi_error(sz.status(), f->filename + ": read");
   int64_t size = static_cast<int64_t>(sz.value());
   hints::Tristate ds = f->hints.ds_read;
-  bool sieve = ds == hints::Tristate::kEnable ||
-               (ds == hints::Tristate::kAutomatic && hi - lo <= 2 * total);
+  bool sieve =
+      ds == hints::Tristate::kEnable || (ds == hints::Tristate::kAutomatic && hi - lo <= 2 * total);
   // Pieces must be in file order for the window walk (views guarantee it; check anyway).
   for (size_t i = 1; sieve && i < pieces.size(); ++i)
     if (pieces[i].foff < pieces[i - 1].foff) sieve = false;
@@ -86,7 +86,9 @@ int pieces_read(File* f, const std::vector<Piece>& pieces, int64_t* bytes) {
       while (kk < pieces.size() && pieces[kk].foff < w1) {
         const Piece& p = pieces[kk];
         int64_t a = std::max(p.foff, w0), b = std::min(p.foff + p.len, w1);
-        if (b > a) std::memcpy(addr(p.maddr + (a - p.foff)), tmp.data() + (a - w0), static_cast<size_t>(b - a));
+        if (b > a)
+          std::memcpy(addr(p.maddr + (a - p.foff)), tmp.data() + (a - w0),
+                      static_cast<size_t>(b - a));
         if (p.foff + p.len <= w1)
           ++kk;
         else
@@ -111,7 +113,8 @@ int pieces_read(File* f, const std::vector<Piece>& pieces, int64_t* bytes) {
       i = j;
     }
   }
-  for (const Piece& p : pieces) *bytes += std::max<int64_t>(0, std::min(p.foff + p.len, size) - p.foff);
+  for (const Piece& p : pieces)
+    *bytes += std::max<int64_t>(0, std::min(p.foff + p.len, size) - p.foff);
   return MPI_SUCCESS;
 }
 

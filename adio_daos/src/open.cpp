@@ -57,7 +57,8 @@ Result<std::string> parse_daos_name(const std::string& name, std::string* pool, 
     std::string r = rest.substr(2);
     size_t a = r.find('/');
     size_t b = a == std::string::npos ? std::string::npos : r.find('/', a + 1);
-    if (a == std::string::npos || a == 0 || b == std::string::npos || b == a + 1 || b + 1 >= r.size())
+    if (a == std::string::npos || a == 0 || b == std::string::npos || b == a + 1 ||
+        b + 1 >= r.size())
       return Status(EDAOS_INVAL, "'" + name + "' is not daos://POOL/CONTAINER/PATH");
     std::string p = r.substr(0, a);
     *cont = r.substr(a + 1, b - a - 1);
@@ -135,8 +136,8 @@ Result<std::string> lock_kv_oid(Container& c) {
   auto a = c.attr_get("edaos.mpio.lock_kv");
   if (a.ok()) return a.value();
   if (a.status().code() != EDAOS_NONEXIST) return a.status();
-  objstore::ObjClass oc = objstore::default_oclass(static_cast<int>(c.props().rd_fac), true,
-                                                   c.pool_map());
+  objstore::ObjClass oc =
+      objstore::default_oclass(static_cast<int>(c.props().rd_fac), true, c.pool_map());
   EDAOS_ASSIGN_OR_RETURN(auto oid, c.alloc_oid(oc, objstore::ObjType::kMultiLevel));
   EDAOS_RETURN_IF_ERROR(c.attr_set("edaos.mpio.lock_kv", oid.to_string()));
   return oid.to_string();
@@ -202,8 +203,7 @@ int ADIOI_EDAOS_Open(MPI_Comm comm, const char* filename, int amode, MPI_Info in
     else
       st = c.status().with_context("container " + f->cont_label);
   }
-  if (int rc = agree_error(f->comm, to_mpi_error(st, filename)); rc != MPI_SUCCESS)
-    return fail(rc);
+  if (int rc = agree_error(f->comm, to_mpi_error(st, filename)); rc != MPI_SUCCESS) return fail(rc);
 
   bool rdonly = amode & MPI_MODE_RDONLY;
   auto m = Dfs::mount(f->cont, f->comm, rdonly ? O_RDONLY : O_RDWR);
@@ -271,8 +271,7 @@ int ADIOI_EDAOS_Open(MPI_Comm comm, const char* filename, int amode, MPI_Info in
     }
   }
   f->lock_dkey = f->obj ? f->obj->oid().to_string() + "." + nonce : nonce;
-  if (int rc = agree_error(f->comm, to_mpi_error(st, filename)); rc != MPI_SUCCESS)
-    return fail(rc);
+  if (int rc = agree_error(f->comm, to_mpi_error(st, filename)); rc != MPI_SUCCESS) return fail(rc);
 
   f->stripe_unit = stripe_of(*f);
   f->view.ft = flatten(MPI_BYTE);
@@ -299,7 +298,8 @@ int ADIOI_EDAOS_Delete(const char* filename, MPI_Info) {
   auto path = parse_daos_name(filename, &pool, &cont);
   if (!path.ok()) return make_error(MPI_ERR_BAD_FILE, path.status().message());
   if (!objstore::is_initialized())
-    return make_error(MPI_ERR_IO, std::string(filename) + ": the edaos object store is not running");
+    return make_error(MPI_ERR_IO,
+                      std::string(filename) + ": the edaos object store is not running");
   // Not collective: connect on MPI_COMM_SELF if this process has no connection yet.
   std::shared_ptr<Pool> p;
   {

@@ -23,8 +23,8 @@ namespace edaos::adio {
 Status file_lock(File* f) {
   long wait_ns = 50000;
   for (;;) {
-    Status st = f->lock_kv->put(f->lock_dkey, "lock", std::to_string(f->rank),
-                                objstore::KV::kInsertOnly);
+    Status st =
+        f->lock_kv->put(f->lock_dkey, "lock", std::to_string(f->rank), objstore::KV::kInsertOnly);
     if (st.ok()) return st;
     if (st.code() != EDAOS_EXIST) return st.with_context("file lock");
     struct timespec ts = {0, wait_ns};

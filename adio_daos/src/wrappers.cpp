@@ -64,7 +64,7 @@ int invoke(MPI_Errhandler eh, MPI_File fh, int code) {
   // MPI_ERRORS_ARE_FATAL, MPI_ERRORS_ABORT or a handler we did not see created.
   char msg[MPI_MAX_ERROR_STRING] = {};
   int len = 0;
-  PMPI_Error_string(code, msg, &len);
+  MPI_Error_string(code, msg, &len);
   std::fprintf(stderr, "edaos: fatal MPI-IO error: %s\n", msg);
   std::fflush(stderr);
   PMPI_Abort(MPI_COMM_WORLD, code);
@@ -131,7 +131,8 @@ int check_io(File* f, Ptr ptr, MPI_Offset off, int64_t count, MPI_Datatype t, bo
              const char* fn) {
   std::string where = std::string(fn) + " on " + f->filename;
   if (count < 0) return make_error(MPI_ERR_COUNT, where + ": negative count");
-  if (t == MPI_DATATYPE_NULL) return make_error(MPI_ERR_TYPE, where + ": datatype is MPI_DATATYPE_NULL");
+  if (t == MPI_DATATYPE_NULL)
+    return make_error(MPI_ERR_TYPE, where + ": datatype is MPI_DATATYPE_NULL");
   if (ptr == Ptr::kExplicit && off < 0) return make_error(MPI_ERR_ARG, where + ": negative offset");
   if (ptr != Ptr::kShared && (f->amode & MPI_MODE_SEQUENTIAL))
     return make_error(MPI_ERR_UNSUPPORTED_OPERATION,
@@ -216,8 +217,9 @@ int do_io(File* f, Ptr ptr, MPI_Offset off, const void* buf, int64_t count, MPI_
 int split_begin(File* f, Ptr ptr, MPI_Offset off, const void* buf, int64_t count, MPI_Datatype t,
                 bool write, const char* fn) {
   if (f->split_kind != 0)
-    return err(f, MPI_ERR_IO, std::string(fn) + " on " + f->filename +
-                                  ": a split collective is already in progress");
+    return err(
+        f, MPI_ERR_IO,
+        std::string(fn) + " on " + f->filename + ": a split collective is already in progress");
   MPI_Status s;
   f->split_rc = do_io(f, ptr, off, buf, count, t, &s, write, Kind::kColl, fn);
   f->split_status = s;
@@ -227,8 +229,8 @@ int split_begin(File* f, Ptr ptr, MPI_Offset off, const void* buf, int64_t count
 
 int split_end(File* f, MPI_Status* st, bool write, const char* fn) {
   if (f->split_kind != (write ? 2 : 1))
-    return err(f, MPI_ERR_IO, std::string(fn) + " on " + f->filename +
-                                  ": no matching split collective begin");
+    return err(f, MPI_ERR_IO,
+               std::string(fn) + " on " + f->filename + ": no matching split collective begin");
   f->split_kind = 0;
   if (st != MPI_STATUS_IGNORE) *st = f->split_status;
   return f->split_rc;
@@ -254,7 +256,9 @@ EDAOS_PMPI int MPI_File_open(MPI_Comm comm, const char* filename, int amode, MPI
   if (!is_daos_name(filename)) return PMPI_File_open(comm, filename, amode, info, fh);
   try {
     int inter = 0;
-    if (comm == MPI_COMM_NULL) return invoke(g_null_errh, MPI_FILE_NULL, make_error(MPI_ERR_COMM, "MPI_File_open: MPI_COMM_NULL"));
+    if (comm == MPI_COMM_NULL)
+      return invoke(g_null_errh, MPI_FILE_NULL,
+                    make_error(MPI_ERR_COMM, "MPI_File_open: MPI_COMM_NULL"));
     PMPI_Comm_test_inter(comm, &inter);
     if (inter)
       return invoke(g_null_errh, MPI_FILE_NULL,
@@ -264,8 +268,9 @@ EDAOS_PMPI int MPI_File_open(MPI_Comm comm, const char* filename, int amode, MPI
               ((amode & MPI_MODE_WRONLY) ? 1 : 0);
     int rc = MPI_SUCCESS;
     if (acc != 1)
-      rc = make_error(MPI_ERR_AMODE, where + ": exactly one of MPI_MODE_RDONLY, MPI_MODE_RDWR, "
-                                             "MPI_MODE_WRONLY must be given");
+      rc = make_error(MPI_ERR_AMODE, where +
+                                         ": exactly one of MPI_MODE_RDONLY, MPI_MODE_RDWR, "
+                                         "MPI_MODE_WRONLY must be given");
     else if ((amode & MPI_MODE_RDONLY) && (amode & (MPI_MODE_CREATE | MPI_MODE_EXCL)))
       rc = make_error(MPI_ERR_AMODE,
                       where + ": MPI_MODE_CREATE or MPI_MODE_EXCL with MPI_MODE_RDONLY");
@@ -289,9 +294,11 @@ EDAOS_PMPI int MPI_File_open(MPI_Comm comm, const char* filename, int amode, MPI
     *fh = reinterpret_cast<MPI_File>(f);
     return MPI_SUCCESS;
   } catch (const std::bad_alloc&) {
-    return invoke(g_null_errh, MPI_FILE_NULL, make_error(MPI_ERR_NO_MEM, "MPI_File_open: out of memory"));
+    return invoke(g_null_errh, MPI_FILE_NULL,
+                  make_error(MPI_ERR_NO_MEM, "MPI_File_open: out of memory"));
   } catch (const std::exception& e) {
-    return invoke(g_null_errh, MPI_FILE_NULL, make_error(MPI_ERR_INTERN, std::string("MPI_File_open: ") + e.what()));
+    return invoke(g_null_errh, MPI_FILE_NULL,
+                  make_error(MPI_ERR_INTERN, std::string("MPI_File_open: ") + e.what()));
   }
 }
 
@@ -399,9 +406,9 @@ EDAOS_PMPI int MPI_File_set_view(MPI_File fh, MPI_Offset disp, MPI_Datatype etyp
   else if (disp == MPI_DISPLACEMENT_CURRENT && !(f->amode & MPI_MODE_SEQUENTIAL))
     rc = make_error(MPI_ERR_ARG, where + ": MPI_DISPLACEMENT_CURRENT without MPI_MODE_SEQUENTIAL");
   else if (!datarep || std::strcmp(datarep, "native") != 0)
-    rc = make_error(MPI_ERR_UNSUPPORTED_DATAREP,
-                    where + ": data representation \"" + (datarep ? datarep : "(null)") +
-                        "\" is not supported (only \"native\")");
+    rc = make_error(MPI_ERR_UNSUPPORTED_DATAREP, where + ": data representation \"" +
+                                                     (datarep ? datarep : "(null)") +
+                                                     "\" is not supported (only \"native\")");
   if (rc == MPI_SUCCESS) {
     PMPI_Type_size(etype, &esz);
     PMPI_Type_size(filetype, &fsz);
@@ -440,14 +447,18 @@ EDAOS_PMPI int MPI_File_get_view(MPI_File fh, MPI_Offset* disp, MPI_Datatype* et
   if (!f) return PMPI_File_get_view(fh, disp, etype, filetype, datarep);
   std::lock_guard<std::mutex> lk(f->mu);
   *disp = f->view.disp;
-  if (is_named(f->view.etype))
-    *etype = f->view.etype;
-  else
-    PMPI_Type_dup(f->view.etype, etype);
-  if (is_named(f->view.filetype))
-    *filetype = f->view.filetype;
-  else
-    PMPI_Type_dup(f->view.filetype, filetype);
+  // Copies of derived types as ROMIO makes them (a committed contiguous of one), so programs
+  // see the same combiners on both kinds of files.
+  auto copy = [](MPI_Datatype t, MPI_Datatype* out) {
+    if (is_named(t)) {
+      *out = t;
+      return;
+    }
+    PMPI_Type_contiguous(1, t, out);
+    PMPI_Type_commit(out);
+  };
+  copy(f->view.etype, etype);
+  copy(f->view.filetype, filetype);
   if (datarep) std::snprintf(datarep, MPI_MAX_DATAREP_STRING, "%s", f->datarep.c_str());
   return MPI_SUCCESS;
 }
@@ -462,14 +473,14 @@ EDAOS_PMPI int MPI_File_get_view(MPI_File fh, MPI_Offset* disp, MPI_Datatype* et
                       MPI_Status* status) {                                                      \
     File* f = lookup(fh);                                                                        \
     if (!f) return P##NAME(fh, offset, buf, count, datatype, status);                            \
-    return do_io(f, Ptr::kExplicit, offset, buf, count, datatype, status, WRITE, KIND, #NAME);  \
+    return do_io(f, Ptr::kExplicit, offset, buf, count, datatype, status, WRITE, KIND, #NAME);   \
   }
-#define EDAOS_FP(NAME, BUFT, WRITE, PTR, KIND, CT)                                           \
-  EDAOS_PMPI int NAME(MPI_File fh, BUFT buf, CT count, MPI_Datatype datatype,               \
-                      MPI_Status* status) {                                                  \
-    File* f = lookup(fh);                                                                    \
-    if (!f) return P##NAME(fh, buf, count, datatype, status);                                \
-    return do_io(f, PTR, 0, buf, count, datatype, status, WRITE, KIND, #NAME);              \
+#define EDAOS_FP(NAME, BUFT, WRITE, PTR, KIND, CT)                             \
+  EDAOS_PMPI int NAME(MPI_File fh, BUFT buf, CT count, MPI_Datatype datatype,  \
+                      MPI_Status* status) {                                    \
+    File* f = lookup(fh);                                                      \
+    if (!f) return P##NAME(fh, buf, count, datatype, status);                  \
+    return do_io(f, PTR, 0, buf, count, datatype, status, WRITE, KIND, #NAME); \
   }
 #define EDAOS_IAT(NAME, BUFT, WRITE, KIND, CT)                                                   \
   EDAOS_PMPI int NAME(MPI_File fh, MPI_Offset offset, BUFT buf, CT count, MPI_Datatype datatype, \
@@ -477,23 +488,22 @@ EDAOS_PMPI int MPI_File_get_view(MPI_File fh, MPI_Offset* disp, MPI_Datatype* et
     File* f = lookup(fh);                                                                        \
     if (!f) return P##NAME(fh, offset, buf, count, datatype, request);                           \
     MPI_Status s;                                                                                \
-    int rc = do_io(f, Ptr::kExplicit, offset, buf, count, datatype, &s, WRITE, KIND, #NAME);    \
+    int rc = do_io(f, Ptr::kExplicit, offset, buf, count, datatype, &s, WRITE, KIND, #NAME);     \
     MPI_Count n = 0;                                                                             \
     PMPI_Get_elements_x(&s, MPI_BYTE, &n);                                                       \
     return done_request(rc, rc == MPI_SUCCESS ? n : 0, request);                                 \
   }
-#define EDAOS_IFP(NAME, BUFT, WRITE, PTR, KIND, CT)                                          \
-  EDAOS_PMPI int NAME(MPI_File fh, BUFT buf, CT count, MPI_Datatype datatype,               \
-                      MPI_Request* request) {                                                \
-    File* f = lookup(fh);                                                                    \
-    if (!f) return P##NAME(fh, buf, count, datatype, request);                               \
-    MPI_Status s;                                                                            \
-    int rc = do_io(f, PTR, 0, buf, count, datatype, &s, WRITE, KIND, #NAME);                \
-    MPI_Count n = 0;                                                                         \
-    PMPI_Get_elements_x(&s, MPI_BYTE, &n);                                                   \
-    return done_request(rc, rc == MPI_SUCCESS ? n : 0, request);                             \
+#define EDAOS_IFP(NAME, BUFT, WRITE, PTR, KIND, CT)                           \
+  EDAOS_PMPI int NAME(MPI_File fh, BUFT buf, CT count, MPI_Datatype datatype, \
+                      MPI_Request* request) {                                 \
+    File* f = lookup(fh);                                                     \
+    if (!f) return P##NAME(fh, buf, count, datatype, request);                \
+    MPI_Status s;                                                             \
+    int rc = do_io(f, PTR, 0, buf, count, datatype, &s, WRITE, KIND, #NAME);  \
+    MPI_Count n = 0;                                                          \
+    PMPI_Get_elements_x(&s, MPI_BYTE, &n);                                    \
+    return done_request(rc, rc == MPI_SUCCESS ? n : 0, request);              \
   }
-
 
 // Explicit offsets
 EDAOS_AT(MPI_File_read_at, void*, false, Kind::kIndep, int)
@@ -546,23 +556,23 @@ EDAOS_FP(MPI_File_read_ordered_c, void*, false, Ptr::kShared, Kind::kOrdered, MP
 EDAOS_FP(MPI_File_write_ordered_c, const void*, true, Ptr::kShared, Kind::kOrdered, MPI_Count)
 
 // Split collectives
-#define EDAOS_SPLIT_AT(NAME, BUFT, WRITE, CT)                                                    \
+#define EDAOS_SPLIT_AT(NAME, BUFT, WRITE, CT)                                                      \
   EDAOS_PMPI int NAME(MPI_File fh, MPI_Offset offset, BUFT buf, CT count, MPI_Datatype datatype) { \
-    File* f = lookup(fh);                                                                        \
-    if (!f) return P##NAME(fh, offset, buf, count, datatype);                                    \
-    return split_begin(f, Ptr::kExplicit, offset, buf, count, datatype, WRITE, #NAME);          \
+    File* f = lookup(fh);                                                                          \
+    if (!f) return P##NAME(fh, offset, buf, count, datatype);                                      \
+    return split_begin(f, Ptr::kExplicit, offset, buf, count, datatype, WRITE, #NAME);             \
   }
-#define EDAOS_SPLIT_FP(NAME, BUFT, WRITE, PTR, CT)                                 \
-  EDAOS_PMPI int NAME(MPI_File fh, BUFT buf, CT count, MPI_Datatype datatype) {   \
-    File* f = lookup(fh);                                                          \
-    if (!f) return P##NAME(fh, buf, count, datatype);                              \
-    return split_begin(f, PTR, 0, buf, count, datatype, WRITE, #NAME);            \
+#define EDAOS_SPLIT_FP(NAME, BUFT, WRITE, PTR, CT)                              \
+  EDAOS_PMPI int NAME(MPI_File fh, BUFT buf, CT count, MPI_Datatype datatype) { \
+    File* f = lookup(fh);                                                       \
+    if (!f) return P##NAME(fh, buf, count, datatype);                           \
+    return split_begin(f, PTR, 0, buf, count, datatype, WRITE, #NAME);          \
   }
-#define EDAOS_SPLIT_END(NAME, BUFT, WRITE)                               \
-  EDAOS_PMPI int NAME(MPI_File fh, BUFT buf, MPI_Status* status) {      \
-    File* f = lookup(fh);                                                \
-    if (!f) return P##NAME(fh, buf, status);                             \
-    return split_end(f, status, WRITE, #NAME);                           \
+#define EDAOS_SPLIT_END(NAME, BUFT, WRITE)                         \
+  EDAOS_PMPI int NAME(MPI_File fh, BUFT buf, MPI_Status* status) { \
+    File* f = lookup(fh);                                          \
+    if (!f) return P##NAME(fh, buf, status);                       \
+    return split_end(f, status, WRITE, #NAME);                     \
   }
 
 EDAOS_SPLIT_AT(MPI_File_read_at_all_begin, void*, false, int)
@@ -584,8 +594,9 @@ namespace {
 int ordered_begin(File* f, const void* buf, int64_t count, MPI_Datatype t, bool write,
                   const char* fn) {
   if (f->split_kind != 0)
-    return err(f, MPI_ERR_IO, std::string(fn) + " on " + f->filename +
-                                  ": a split collective is already in progress");
+    return err(
+        f, MPI_ERR_IO,
+        std::string(fn) + " on " + f->filename + ": a split collective is already in progress");
   MPI_Status s;
   f->split_rc = do_ordered(f, buf, count, t, &s, write, fn);
   f->split_status = s;
@@ -594,11 +605,11 @@ int ordered_begin(File* f, const void* buf, int64_t count, MPI_Datatype t, bool 
 }
 }  // namespace
 
-#define EDAOS_SPLIT_ORD(NAME, BUFT, WRITE, CT)                                   \
+#define EDAOS_SPLIT_ORD(NAME, BUFT, WRITE, CT)                                  \
   EDAOS_PMPI int NAME(MPI_File fh, BUFT buf, CT count, MPI_Datatype datatype) { \
-    File* f = lookup(fh);                                                        \
-    if (!f) return P##NAME(fh, buf, count, datatype);                            \
-    return ordered_begin(f, buf, count, datatype, WRITE, #NAME);                 \
+    File* f = lookup(fh);                                                       \
+    if (!f) return P##NAME(fh, buf, count, datatype);                           \
+    return ordered_begin(f, buf, count, datatype, WRITE, #NAME);                \
   }
 EDAOS_SPLIT_ORD(MPI_File_read_ordered_begin, void*, false, int)
 EDAOS_SPLIT_ORD(MPI_File_write_ordered_begin, const void*, true, int)
@@ -647,7 +658,8 @@ EDAOS_PMPI int MPI_File_get_byte_offset(MPI_File fh, MPI_Offset offset, MPI_Offs
   std::lock_guard<std::mutex> lk(f->mu);
   if (offset < 0) return err(f, MPI_ERR_ARG, "MPI_File_get_byte_offset: negative offset");
   if (f->amode & MPI_MODE_SEQUENTIAL)
-    return err(f, MPI_ERR_UNSUPPORTED_OPERATION, "MPI_File_get_byte_offset: MPI_MODE_SEQUENTIAL file");
+    return err(f, MPI_ERR_UNSUPPORTED_OPERATION,
+               "MPI_File_get_byte_offset: MPI_MODE_SEQUENTIAL file");
   *disp = view_byte_offset(*f, offset * f->view.etype_size);
   return MPI_SUCCESS;
 }
@@ -690,7 +702,8 @@ EDAOS_PMPI int MPI_File_get_position_shared(MPI_File fh, MPI_Offset* offset) {
 EDAOS_PMPI int MPI_File_get_type_extent(MPI_File fh, MPI_Datatype datatype, MPI_Aint* extent) {
   File* f = lookup(fh);
   if (!f) return PMPI_File_get_type_extent(fh, datatype, extent);
-  if (datatype == MPI_DATATYPE_NULL) return err(f, MPI_ERR_TYPE, "MPI_File_get_type_extent: MPI_DATATYPE_NULL");
+  if (datatype == MPI_DATATYPE_NULL)
+    return err(f, MPI_ERR_TYPE, "MPI_File_get_type_extent: MPI_DATATYPE_NULL");
   MPI_Aint lb = 0;
   return raise(f, PMPI_Type_get_extent(datatype, &lb, extent));
 }
@@ -698,7 +711,8 @@ EDAOS_PMPI int MPI_File_get_type_extent(MPI_File fh, MPI_Datatype datatype, MPI_
 EDAOS_PMPI int MPI_File_get_type_extent_c(MPI_File fh, MPI_Datatype datatype, MPI_Count* extent) {
   File* f = lookup(fh);
   if (!f) return PMPI_File_get_type_extent_c(fh, datatype, extent);
-  if (datatype == MPI_DATATYPE_NULL) return err(f, MPI_ERR_TYPE, "MPI_File_get_type_extent_c: MPI_DATATYPE_NULL");
+  if (datatype == MPI_DATATYPE_NULL)
+    return err(f, MPI_ERR_TYPE, "MPI_File_get_type_extent_c: MPI_DATATYPE_NULL");
   MPI_Count lb = 0;
   return raise(f, PMPI_Type_get_extent_x(datatype, &lb, extent));
 }
@@ -793,13 +807,25 @@ EDAOS_PMPI MPI_File MPI_File_f2c(MPI_Fint fh) {
   return PMPI_File_f2c(fh);
 }
 
+// Error strings of the driver's codes (see error_string in errors.cpp); all others: PMPI.
+EDAOS_PMPI int MPI_Error_string(int errorcode, char* string, int* resultlen) {
+  if (const std::string* s = error_string(errorcode)) {
+    std::snprintf(string, MPI_MAX_ERROR_STRING, "%s", s->c_str());
+    *resultlen = static_cast<int>(std::min<size_t>(s->size(), MPI_MAX_ERROR_STRING - 1));
+    return MPI_SUCCESS;
+  }
+  return PMPI_Error_string(errorcode, string, resultlen);
+}
+
 // ============================================================================================
 // The driver's own C surface (adio_daos.h)
 // ============================================================================================
 
 EDAOS_PMPI int edaos_mpio_is_daos_file(MPI_File fh) { return lookup(fh) ? 1 : 0; }
 
-EDAOS_PMPI int edaos_mpio_is_daos_name(const char* filename) { return is_daos_name(filename) ? 1 : 0; }
+EDAOS_PMPI int edaos_mpio_is_daos_name(const char* filename) {
+  return is_daos_name(filename) ? 1 : 0;
+}
 
 EDAOS_PMPI void edaos_mpio_get_stats(edaos_mpio_stats_t* out) {
   out->ms_indep_calls = g_counters.indep_calls;

@@ -61,7 +61,8 @@ struct Typed {
   }
 };
 
-int two_phase(File* f, const std::vector<Piece>& mine, int64_t min_st, int64_t max_end, bool write) {
+int two_phase(File* f, const std::vector<Piece>& mine, int64_t min_st, int64_t max_end,
+              bool write) {
   Plan p;
   p.aggs = f->hints.aggregators;
   if (p.aggs.empty()) {
@@ -79,7 +80,8 @@ int two_phase(File* f, const std::vector<Piece>& mine, int64_t min_st, int64_t m
   if (my_agg >= 0 && f->cb_buf.size() < static_cast<size_t>(p.cb))
     f->cb_buf.resize(static_cast<size_t>(p.cb));
   int64_t max_rounds = 0;
-  for (size_t a = 0; a < p.aggs.size(); ++a) max_rounds = std::max(max_rounds, coll::rounds_of(p, a));
+  for (size_t a = 0; a < p.aggs.size(); ++a)
+    max_rounds = std::max(max_rounds, coll::rounds_of(p, a));
 
   // Cursors: pieces are in file order per aggregator; windows advance monotonically.
   std::vector<size_t> my_cur(p.aggs.size(), 0);
@@ -126,7 +128,8 @@ int two_phase(File* f, const std::vector<Piece>& mine, int64_t min_st, int64_t m
       }
     }
     // Merge the covered ranges of the window into runs.
-    std::sort(covered.begin(), covered.end(), [](const Seg& a, const Seg& b) { return a.off < b.off; });
+    std::sort(covered.begin(), covered.end(),
+              [](const Seg& a, const Seg& b) { return a.off < b.off; });
     std::vector<Seg> runs;
     for (const Seg& s : covered) {
       if (!runs.empty() && s.off <= runs.back().off + runs.back().len)
@@ -175,9 +178,11 @@ int two_phase(File* f, const std::vector<Piece>& mine, int64_t min_st, int64_t m
       types.push_back(dt);
       reqs.emplace_back();
       if (write)
-        PMPI_Isend(MPI_BOTTOM, 1, dt, p.aggs[a], static_cast<int>(m & 0x7fff), f->comm, &reqs.back());
+        PMPI_Isend(MPI_BOTTOM, 1, dt, p.aggs[a], static_cast<int>(m & 0x7fff), f->comm,
+                   &reqs.back());
       else
-        PMPI_Irecv(MPI_BOTTOM, 1, dt, p.aggs[a], static_cast<int>(m & 0x7fff), f->comm, &reqs.back());
+        PMPI_Irecv(MPI_BOTTOM, 1, dt, p.aggs[a], static_cast<int>(m & 0x7fff), f->comm,
+                   &reqs.back());
     }
     PMPI_Waitall(static_cast<int>(reqs.size()), reqs.data(), MPI_STATUSES_IGNORE);
     for (MPI_Datatype& t : types) PMPI_Type_free(&t);
@@ -234,8 +239,8 @@ int collective(File* f, int64_t data_off, const void* buf, int64_t count, MPI_Da
 
 }  // namespace
 
-int ADIOI_EDAOS_WriteColl(File* f, int64_t data_off, const void* buf, int64_t count,
-                          MPI_Datatype t, int64_t* bytes) {
+int ADIOI_EDAOS_WriteColl(File* f, int64_t data_off, const void* buf, int64_t count, MPI_Datatype t,
+                          int64_t* bytes) {
   if (f->atomic) {
     int rc = ADIOI_EDAOS_WriteStrided(f, data_off, buf, count, t, bytes);
     return agree_error(f->comm, rc);

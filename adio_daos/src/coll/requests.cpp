@@ -31,8 +31,10 @@ std::vector<std::vector<Seg>> exchange_requests(File* f, const Plan& p,
   PMPI_Alltoall(scount.data(), 1, MPI_INT, rcount.data(), 1, MPI_INT, f->comm);
   std::vector<int> sdisp(static_cast<size_t>(n), 0), rdisp(static_cast<size_t>(n), 0);
   for (int r = 1; r < n; ++r) {
-    sdisp[static_cast<size_t>(r)] = sdisp[static_cast<size_t>(r - 1)] + scount[static_cast<size_t>(r - 1)];
-    rdisp[static_cast<size_t>(r)] = rdisp[static_cast<size_t>(r - 1)] + rcount[static_cast<size_t>(r - 1)];
+    sdisp[static_cast<size_t>(r)] =
+        sdisp[static_cast<size_t>(r - 1)] + scount[static_cast<size_t>(r - 1)];
+    rdisp[static_cast<size_t>(r)] =
+        rdisp[static_cast<size_t>(r - 1)] + rcount[static_cast<size_t>(r - 1)];
   }
   std::vector<int64_t> sbuf(static_cast<size_t>(sdisp.back() + scount.back()));
   std::vector<int64_t> rbuf(static_cast<size_t>(rdisp.back() + rcount.back()));

@@ -35,13 +35,13 @@ EDAOS_MPIO_API int edaos_mpio_is_daos_name(const char* filename);
 
 /** Counters of this process since start (all files). Collective calls count once per rank. */
 typedef struct {
-  uint64_t ms_indep_calls;     /* independent read/write calls on daos files */
-  uint64_t ms_coll_calls;      /* collective read/write calls */
-  uint64_t ms_coll_twophase;   /* ... of which went through two-phase collective buffering */
-  uint64_t ms_coll_rounds;     /* two-phase rounds this rank took part in */
-  uint64_t ms_agg_io_calls;    /* store calls this rank made as an aggregator */
-  uint64_t ms_agg_io_bytes;    /* bytes of those calls */
-  uint64_t ms_sieved_reads;    /* independent reads served by data sieving */
+  uint64_t ms_indep_calls;   /* independent read/write calls on daos files */
+  uint64_t ms_coll_calls;    /* collective read/write calls */
+  uint64_t ms_coll_twophase; /* ... of which went through two-phase collective buffering */
+  uint64_t ms_coll_rounds;   /* two-phase rounds this rank took part in */
+  uint64_t ms_agg_io_calls;  /* store calls this rank made as an aggregator */
+  uint64_t ms_agg_io_bytes;  /* bytes of those calls */
+  uint64_t ms_sieved_reads;  /* independent reads served by data sieving */
 } edaos_mpio_stats_t;
 
 /** Copies the counters into *out. */

@@ -1,0 +1,18 @@
+#!/bin/sh
+# run_preload.sh MPIEXEC NP LIB APP: runs the unmodified APP under `mpiexec -genv LD_PRELOAD LIB`
+# on a daos: file in a fresh pool directory, then on a plain file (pass-through), and checks
+# that the first was served by edaos and the second by the MPI library.
+set -e
+mpiexec=$1; np=$2; lib=$3; app=$4
+dir=$(mktemp -d "${TMPDIR:-/tmp}/edaos-preload-XXXXXX")
+trap 'rm -rf "$dir"' EXIT
+out=$("$mpiexec" -n "$np" -genv LD_PRELOAD "$lib" -genv DAOS_POOL "$dir/pool" \
+      -genv DAOS_CONT preload "$app" daos:/preload.dat)
+echo "$out"
+echo "$out" | grep -q "fstype: EDAOS" || { echo "daos: file not served by edaos"; exit 1; }
+echo "$out" | grep -q "verify: ok" || exit 1
+out=$("$mpiexec" -n "$np" -genv LD_PRELOAD "$lib" "$app" "$dir/plain.dat")
+echo "$out"
+echo "$out" | grep -q "fstype: EDAOS" && { echo "plain file served by edaos"; exit 1; }
+echo "$out" | grep -q "verify: ok" || exit 1
+test -s "$dir/plain.dat"
