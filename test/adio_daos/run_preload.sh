@@ -1,9 +1,11 @@
 #!/bin/sh
-# run_preload.sh MPIEXEC NP LIB APP: runs the unmodified APP under `mpiexec -genv LD_PRELOAD LIB`
-# on a daos: file in a fresh pool directory, then on a plain file (pass-through), and checks
-# that the first was served by edaos and the second by the MPI library.
+# run_preload.sh MPIEXEC NP LIB APP [FIRST]: runs the unmodified APP under
+# `mpiexec -genv LD_PRELOAD LIB` on a daos: file in a fresh pool directory, then on a plain file
+# (pass-through), and checks that the first was served by edaos and the second by the MPI
+# library. FIRST (sanitizer builds: the ASan runtime) is preloaded before LIB.
 set -e
 mpiexec=$1; np=$2; lib=$3; app=$4
+if [ -n "$5" ]; then lib="$5:$lib"; fi
 dir=$(mktemp -d "${TMPDIR:-/tmp}/edaos-preload-XXXXXX")
 trap 'rm -rf "$dir"' EXIT
 out=$("$mpiexec" -n "$np" -genv LD_PRELOAD "$lib" -genv DAOS_POOL "$dir/pool" \
