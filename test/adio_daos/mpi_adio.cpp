@@ -576,6 +576,42 @@ TEST(Mpio, HintsFileInfoPrecedenceAndAggregators) {
   EXPECT_EQ(MPI_File_close(&fh), MPI_SUCCESS);
 }
 
+// Run under mpiexec-hosts.sh (ranks in groups with different processor names) with
+// EDAOS_TEST_EXPECT_AGGREGATORS: cb_config_list "*:1" picks one aggregator per host, and only
+// those ranks do store I/O in a two-phase write.
+TEST(Mpio, HostAggregators) {
+  const char* expect = getenv("EDAOS_TEST_EXPECT_AGGREGATORS");
+  if (!expect) GTEST_SKIP() << "needs EDAOS_TEST_EXPECT_AGGREGATORS (multi-host registration)";
+  setenv("DAOS_CONT", "hostaggs", 1);
+  MPI_Info info;
+  MPI_Info_create(&info);
+  MPI_Info_set(info, "cb_config_list", "*:1");
+  MPI_Info_set(info, "romio_cb_write", "enable");
+  MPI_File fh;
+  ASSERT_EQ(open_rw("daos:/h", &fh, info), MPI_SUCCESS);
+  std::string list = info_get(fh, "romio_aggregator_list");
+  EXPECT_EQ(list, expect);
+  bool me = false;
+  for (size_t p = 0; p < list.size();) {
+    size_t q = list.find(' ', p);
+    if (q == std::string::npos) q = list.size();
+    if (q > p && std::stoi(list.substr(p, q - p)) == rank()) me = true;
+    p = q + 1;
+  }
+  edaos_mpio_stats_t before, after;
+  edaos_mpio_get_stats(&before);
+  auto w = pattern(4096, rank(), 4);
+  MPI_Status st;
+  ASSERT_EQ(MPI_File_write_at_all(fh, rank() * 4096, w.data(), 4096, MPI_BYTE, &st), MPI_SUCCESS);
+  edaos_mpio_get_stats(&after);
+  EXPECT_EQ(after.ms_agg_io_calls > before.ms_agg_io_calls, me) << "rank " << rank();
+  std::vector<uint8_t> r(4096);
+  ASSERT_EQ(MPI_File_read_at_all(fh, rank() * 4096, r.data(), 4096, MPI_BYTE, &st), MPI_SUCCESS);
+  EXPECT_EQ(r, w);
+  MPI_Info_free(&info);
+  EXPECT_EQ(MPI_File_close(&fh), MPI_SUCCESS);
+}
+
 // ---- shared pointer, ordered mode ----------------------------------------------------------
 
 TEST(Mpio, SharedPointerAndOrderedMode) {

@@ -9,8 +9,10 @@ if [ -n "$5" ]; then lib="$5:$lib"; fi
 dir=$(mktemp -d "${TMPDIR:-/tmp}/edaos-preload-XXXXXX")
 trap 'rm -rf "$dir"' EXIT
 out=$("$mpiexec" -n "$np" -genv LD_PRELOAD "$lib" -genv DAOS_POOL "$dir/pool" \
-      -genv DAOS_CONT preload "$app" daos:/preload.dat)
+      -genv DAOS_CONT preload -genv ROMIO_PRINT_HINTS 1 "$app" daos:/preload.dat)
 echo "$out"
+# ROMIO_PRINT_HINTS: rank 0 prints the hints at open, in ROMIO's format.
+echo "$out" | grep -q "^key = cb_buffer_size" || { echo "no ROMIO_PRINT_HINTS output"; exit 1; }
 echo "$out" | grep -q "fstype: EDAOS" || { echo "daos: file not served by edaos"; exit 1; }
 echo "$out" | grep -q "verify: ok" || exit 1
 out=$("$mpiexec" -n "$np" -genv LD_PRELOAD "$lib" "$app" "$dir/plain.dat")
