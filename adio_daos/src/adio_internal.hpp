@@ -14,6 +14,7 @@
 #include <mpi.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -96,6 +97,10 @@ struct File {
   std::string lock_dkey;
   std::mutex mu;  // serializes this handle's operations across threads
   // Split collective in progress.
+  // Nonblocking independent accesses in flight (wrappers.cpp); close waits for zero.
+  std::mutex inflight_mu;
+  std::condition_variable inflight_cv;
+  int inflight = 0;
   int split_kind = 0;  // 0 none, 1 read, 2 write
   int split_rc = MPI_SUCCESS;
   MPI_Status split_status;

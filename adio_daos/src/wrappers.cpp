@@ -9,14 +9,16 @@
 // convert pointers and counts, call the operations table (fns.cpp) and fill MPI_Status (byte
 // count through MPI_Status_set_elements_x). Errors go through the file's error handler
 // (MPI_ERRORS_RETURN by default for files, inherited from MPI_FILE_NULL at open).
-// Nonblocking calls run the operation at initiation and return a generalized request that is
-// already complete (MPI_Wait/Test and the *all/any/some variants work on it as on any request).
+// Nonblocking calls return generalized requests (MPI_Wait/Test and the *all/any/some variants
+// work on them as on any request): independent ones complete from a worker thread, collective
+// ones are complete on return (see nonblocking()).
 #include <algorithm>
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
 #include <map>
 #include <mutex>
+#include <thread>
 #include <unordered_set>
 
 #include "adio_internal.hpp"
@@ -214,6 +216,89 @@ int do_io(File* f, Ptr ptr, MPI_Offset off, const void* buf, int64_t count, MPI_
   return rc == MPI_SUCCESS ? rc : raise(f, rc);
 }
 
+// Nonblocking access. Independent: arguments checked, pointers advanced and the access
+// flattened on the calling thread; the store I/O runs on a detached thread that completes the
+// generalized request (MPI_Grequest_complete; MPI_THREAD_MULTIPLE is always provided), so the
+// I/O overlaps the caller's work. Errors found then come back from MPI_Wait/Test. Collective:
+// run at initiation, the request is returned complete.
+int nonblocking(File* f, Ptr ptr, MPI_Offset off, const void* buf, int64_t count, MPI_Datatype t,
+                bool write, Kind kind, const char* fn, MPI_Request* req) {
+  if (kind != Kind::kIndep) {
+    MPI_Status s;
+    int rc = do_io(f, ptr, off, buf, count, t, &s, write, kind, fn);
+    MPI_Count n = 0;
+    PMPI_Get_elements_x(&s, MPI_BYTE, &n);
+    return done_request(rc, rc == MPI_SUCCESS ? n : 0, req);
+  }
+  std::vector<Piece> pieces;
+  {
+    std::lock_guard<std::mutex> lk(f->mu);
+    int rc = check_io(f, ptr, off, count, t, write, fn);
+    if (rc != MPI_SUCCESS) {
+      *req = MPI_REQUEST_NULL;
+      return raise(f, rc);
+    }
+    int size = 0;
+    PMPI_Type_size(t, &size);
+    int64_t n = static_cast<int64_t>(size) * count;
+    int64_t esz = f->view.etype_size;
+    int64_t etypes = n / esz;
+    int64_t data_off = 0;
+    if (ptr == Ptr::kExplicit) {
+      data_off = off * esz;
+    } else if (ptr == Ptr::kIndividual) {
+      data_off = f->fp * esz;
+      f->fp += etypes;
+    } else {
+      int64_t old = 0;
+      rc = f->fns->shared_fetch_add(f, etypes, &old);
+      if (rc != MPI_SUCCESS) {
+        *req = MPI_REQUEST_NULL;
+        return raise(f, rc);
+      }
+      data_off = old * esz;
+    }
+    if (n > 0) pieces = zip(view_segments(*f, data_off, n), memory_segments(buf, count, t));
+  }
+  g_counters.indep_calls++;
+  auto* d = new Done{0, MPI_SUCCESS};
+  int r = PMPI_Grequest_start(greq_query, greq_free, greq_cancel, d, req);
+  if (r != MPI_SUCCESS) {
+    delete d;
+    return raise(f, r);
+  }
+  {
+    std::lock_guard<std::mutex> lk(f->inflight_mu);
+    ++f->inflight;
+  }
+  MPI_Request handle = *req;
+  std::thread([f, d, handle, write, p = std::move(pieces)]() {
+    int64_t bytes = 0;
+    int rc = MPI_SUCCESS;
+    bool locked = false;
+    if (f->atomic) {
+      Status ls = file_lock(f);
+      if (ls.ok())
+        locked = true;
+      else
+        rc = to_mpi_error(ls, f->filename);
+    }
+    if (rc == MPI_SUCCESS) rc = write ? pieces_write(f, p, &bytes) : pieces_read(f, p, &bytes);
+    if (locked) file_unlock(f);
+    d->bytes = bytes;
+    d->rc = rc;
+    {
+      // Last touch of f: close waits for inflight == 0.
+      std::lock_guard<std::mutex> lk(f->inflight_mu);
+      --f->inflight;
+      f->inflight_cv.notify_all();
+    }
+    MPI_Request h = handle;
+    PMPI_Grequest_complete(h);
+  }).detach();
+  return MPI_SUCCESS;
+}
+
 int split_begin(File* f, Ptr ptr, MPI_Offset off, const void* buf, int64_t count, MPI_Datatype t,
                 bool write, const char* fn) {
   if (f->split_kind != 0)
@@ -306,6 +391,11 @@ EDAOS_PMPI int MPI_File_close(MPI_File* fh) {
   File* f = fh ? lookup(*fh) : nullptr;
   if (!f) return PMPI_File_close(fh);
   int rc;
+  {
+    // Nonblocking accesses still running (erroneous without a wait, but never a crash).
+    std::unique_lock<std::mutex> lk(f->inflight_mu);
+    f->inflight_cv.wait(lk, [f] { return f->inflight == 0; });
+  }
   {
     std::lock_guard<std::mutex> lk(f->mu);
     rc = f->fns->close(f);
@@ -487,22 +577,15 @@ EDAOS_PMPI int MPI_File_get_view(MPI_File fh, MPI_Offset* disp, MPI_Datatype* et
                       MPI_Request* request) {                                                    \
     File* f = lookup(fh);                                                                        \
     if (!f) return P##NAME(fh, offset, buf, count, datatype, request);                           \
-    MPI_Status s;                                                                                \
-    int rc = do_io(f, Ptr::kExplicit, offset, buf, count, datatype, &s, WRITE, KIND, #NAME);     \
-    MPI_Count n = 0;                                                                             \
-    PMPI_Get_elements_x(&s, MPI_BYTE, &n);                                                       \
-    return done_request(rc, rc == MPI_SUCCESS ? n : 0, request);                                 \
+    return nonblocking(f, Ptr::kExplicit, offset, buf, count, datatype, WRITE, KIND, #NAME,      \
+                       request);                                                                 \
   }
-#define EDAOS_IFP(NAME, BUFT, WRITE, PTR, KIND, CT)                           \
-  EDAOS_PMPI int NAME(MPI_File fh, BUFT buf, CT count, MPI_Datatype datatype, \
-                      MPI_Request* request) {                                 \
-    File* f = lookup(fh);                                                     \
-    if (!f) return P##NAME(fh, buf, count, datatype, request);                \
-    MPI_Status s;                                                             \
-    int rc = do_io(f, PTR, 0, buf, count, datatype, &s, WRITE, KIND, #NAME);  \
-    MPI_Count n = 0;                                                          \
-    PMPI_Get_elements_x(&s, MPI_BYTE, &n);                                    \
-    return done_request(rc, rc == MPI_SUCCESS ? n : 0, request);              \
+#define EDAOS_IFP(NAME, BUFT, WRITE, PTR, KIND, CT)                                   \
+  EDAOS_PMPI int NAME(MPI_File fh, BUFT buf, CT count, MPI_Datatype datatype,         \
+                      MPI_Request* request) {                                         \
+    File* f = lookup(fh);                                                             \
+    if (!f) return P##NAME(fh, buf, count, datatype, request);                        \
+    return nonblocking(f, PTR, 0, buf, count, datatype, WRITE, KIND, #NAME, request); \
   }
 
 // Explicit offsets
