@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <string>
 
 #include "adio_internal.hpp"
@@ -41,7 +42,7 @@ int ADIOI_EDAOS_SharedFetchAdd(File* f, int64_t add, int64_t* old) {
   auto v = f->lock_kv->get(f->lock_dkey, "sfp");
   int64_t cur = 0;
   if (v.ok())
-    cur = std::stoll(v.value());
+    cur = std::strtoll(v.value().c_str(), nullptr, 10);
   else if (v.status().code() != EDAOS_NONEXIST)
     st = v.status();
   if (st.ok() && add != 0) st = f->lock_kv->put(f->lock_dkey, "sfp", std::to_string(cur + add));

@@ -168,8 +168,8 @@ int64_t eof_offset(File* f, int64_t fsize) {
 enum class Kind { kIndep, kColl, kOrdered };
 
 // The common body of every data access call on a daos file.
-int do_io(File* f, Ptr ptr, MPI_Offset off, const void* buf, int64_t count, MPI_Datatype t,
-          MPI_Status* st, bool write, Kind kind, const char* fn) {
+int do_io_impl(File* f, Ptr ptr, MPI_Offset off, const void* buf, int64_t count, MPI_Datatype t,
+               MPI_Status* st, bool write, Kind kind, const char* fn) {
   std::lock_guard<std::mutex> lk(f->mu);
   int rc = check_io(f, ptr, off, count, t, write, fn);
   if (kind != Kind::kIndep) rc = agree_error(f->comm, rc);
@@ -221,11 +221,11 @@ int do_io(File* f, Ptr ptr, MPI_Offset off, const void* buf, int64_t count, MPI_
 // generalized request (MPI_Grequest_complete; MPI_THREAD_MULTIPLE is always provided), so the
 // I/O overlaps the caller's work. Errors found then come back from MPI_Wait/Test. Collective:
 // run at initiation, the request is returned complete.
-int nonblocking(File* f, Ptr ptr, MPI_Offset off, const void* buf, int64_t count, MPI_Datatype t,
-                bool write, Kind kind, const char* fn, MPI_Request* req) {
+int nonblocking_impl(File* f, Ptr ptr, MPI_Offset off, const void* buf, int64_t count,
+                     MPI_Datatype t, bool write, Kind kind, const char* fn, MPI_Request* req) {
   if (kind != Kind::kIndep) {
     MPI_Status s;
-    int rc = do_io(f, ptr, off, buf, count, t, &s, write, kind, fn);
+    int rc = do_io_impl(f, ptr, off, buf, count, t, &s, write, kind, fn);
     MPI_Count n = 0;
     PMPI_Get_elements_x(&s, MPI_BYTE, &n);
     return done_request(rc, rc == MPI_SUCCESS ? n : 0, req);
@@ -297,6 +297,31 @@ int nonblocking(File* f, Ptr ptr, MPI_Offset off, const void* buf, int64_t count
     PMPI_Grequest_complete(h);
   }).detach();
   return MPI_SUCCESS;
+}
+
+// No exception leaves an entry point (STYLE.md section 4): out of memory becomes
+// MPI_ERR_NO_MEM, anything else MPI_ERR_INTERN, through the file's error handler.
+template <typename Fn>
+int guarded(File* f, const char* fn, Fn&& body) {
+  try {
+    return body();
+  } catch (const std::bad_alloc&) {
+    return err(f, MPI_ERR_NO_MEM, std::string(fn) + ": out of memory");
+  } catch (const std::exception& e) {
+    return err(f, MPI_ERR_INTERN, std::string(fn) + ": " + e.what());
+  }
+}
+
+int do_io(File* f, Ptr ptr, MPI_Offset off, const void* buf, int64_t count, MPI_Datatype t,
+          MPI_Status* st, bool write, Kind kind, const char* fn) {
+  return guarded(f, fn,
+                 [&] { return do_io_impl(f, ptr, off, buf, count, t, st, write, kind, fn); });
+}
+
+int nonblocking(File* f, Ptr ptr, MPI_Offset off, const void* buf, int64_t count, MPI_Datatype t,
+                bool write, Kind kind, const char* fn, MPI_Request* req) {
+  return guarded(
+      f, fn, [&] { return nonblocking_impl(f, ptr, off, buf, count, t, write, kind, fn, req); });
 }
 
 int split_begin(File* f, Ptr ptr, MPI_Offset off, const void* buf, int64_t count, MPI_Datatype t,
