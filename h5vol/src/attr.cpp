@@ -230,31 +230,30 @@ void* attr_create(void* obj, const H5VL_loc_params_t* lp, const char* name, hid_
       H5VL_EDAOS_ERR("file is read-only");
       return nullptr;
     }
-    auto owner = owner_of(o, lp);
-    if (!owner.ok()) {
-      fail(owner.status(), "attribute create: object");
-      return nullptr;
-    }
     if (H5Tdetect_class(type, H5T_REFERENCE) > 0) {
       H5VL_EDAOS_ERR("reference datatypes are not supported by the edaos connector");
       return nullptr;
     }
+    auto owner = owner_of(o, lp);
     hid_t t = H5Tcopy(type);
     hid_t s = H5Scopy(space);
     AttrRec rec;
     rec.dtype = encode_type(t);
     rec.space = encode_space(s);
-    Status st = collective(f, [&]() -> Result<std::string> {
-      EDAOS_ASSIGN_OR_RETURN(auto kv, open_kv(f, owner.value().oid));
-      if (kv->get(akey_of(name), "").ok())
-        return Status(EDAOS_EXIST, std::string("attribute '") + name + "' already exists");
-      EDAOS_ASSIGN_OR_RETURN(rec.corder, bump_counter(f, kv.get(), akey::kAttrCtr));
-      Status p = kv->put(akey_of(name), "", rec.encode(), objstore::KV::kInsertOnly);
-      if (p.code() == EDAOS_EXIST)
-        return Status(EDAOS_EXIST, std::string("attribute '") + name + "' already exists");
-      EDAOS_RETURN_IF_ERROR(p);
-      return std::string();
-    }, nullptr);
+    Status st = collective(
+        f, owner.status(),
+        [&]() -> Result<std::string> {
+          EDAOS_ASSIGN_OR_RETURN(auto kv, open_kv(f, owner.value().oid));
+          if (kv->get(akey_of(name), "").ok())
+            return Status(EDAOS_EXIST, std::string("attribute '") + name + "' already exists");
+          EDAOS_ASSIGN_OR_RETURN(rec.corder, bump_counter(f, kv.get(), akey::kAttrCtr));
+          Status p = kv->put(akey_of(name), "", rec.encode(), objstore::KV::kInsertOnly);
+          if (p.code() == EDAOS_EXIST)
+            return Status(EDAOS_EXIST, std::string("attribute '") + name + "' already exists");
+          EDAOS_RETURN_IF_ERROR(p);
+          return std::string();
+        },
+        nullptr);
     if (!st.ok()) {
       H5Tclose(t);
       H5Sclose(s);
@@ -404,8 +403,12 @@ herr_t attr_specific(void* obj, const H5VL_loc_params_t* lp, H5VL_attr_specific_
     auto* o = static_cast<Obj*>(obj);
     File* f = o->file;
     auto owner = owner_of(o, lp);
-    if (!owner.ok()) return fail(owner.status(), "attribute operation: object");
-    const ObjectId oid = owner.value().oid;
+    const bool modifies = args->op_type == H5VL_ATTR_DELETE ||
+                          args->op_type == H5VL_ATTR_DELETE_BY_IDX ||
+                          args->op_type == H5VL_ATTR_RENAME;
+    // Collective operations carry a local failure into collective(), so all ranks agree.
+    if (!owner.ok() && !modifies) return fail(owner.status(), "attribute operation: object");
+    const ObjectId oid = owner.ok() ? owner.value().oid : ObjectId{};
     switch (args->op_type) {
       case H5VL_ATTR_EXISTS: {
         auto kv = open_kv(f, oid);
@@ -419,30 +422,34 @@ herr_t attr_specific(void* obj, const H5VL_loc_params_t* lp, H5VL_attr_specific_
       case H5VL_ATTR_DELETE_BY_IDX:
       case H5VL_ATTR_RENAME: {
         if (!f->writable()) return fail(Status(EDAOS_RDONLY, "file is read-only"), "attribute");
-        Status st = collective(f, [&]() -> Result<std::string> {
-          EDAOS_ASSIGN_OR_RETURN(auto kv, open_kv(f, oid));
-          std::string name;
-          if (args->op_type == H5VL_ATTR_DELETE) {
-            name = args->args.del.name;
-          } else if (args->op_type == H5VL_ATTR_DELETE_BY_IDX) {
-            const auto& d = args->args.delete_by_idx;
-            EDAOS_ASSIGN_OR_RETURN(auto r, by_idx(f, oid, d.idx_type, d.order, d.n));
-            name = r.first;
-          } else {
-            name = args->args.rename.old_name;
-            std::string nn = args->args.rename.new_name;
-            if (nn == name) return std::string();
-            EDAOS_ASSIGN_OR_RETURN(auto v, kv->get(akey_of(name), ""));
-            Status p = kv->put(akey_of(nn), "", v, objstore::KV::kInsertOnly);
-            if (p.code() == EDAOS_EXIST)
-              return Status(EDAOS_EXIST, "attribute '" + nn + "' already exists");
-            EDAOS_RETURN_IF_ERROR(p);
-          }
-          Status r = kv->remove(akey_of(name), "");
-          if (r.code() == EDAOS_NONEXIST) return Status(EDAOS_NONEXIST, "no attribute '" + name + "'");
-          EDAOS_RETURN_IF_ERROR(r);
-          return std::string();
-        }, nullptr);
+        Status st = collective(
+            f, owner.status(),
+            [&]() -> Result<std::string> {
+              EDAOS_ASSIGN_OR_RETURN(auto kv, open_kv(f, oid));
+              std::string name;
+              if (args->op_type == H5VL_ATTR_DELETE) {
+                name = args->args.del.name;
+              } else if (args->op_type == H5VL_ATTR_DELETE_BY_IDX) {
+                const auto& d = args->args.delete_by_idx;
+                EDAOS_ASSIGN_OR_RETURN(auto r, by_idx(f, oid, d.idx_type, d.order, d.n));
+                name = r.first;
+              } else {
+                name = args->args.rename.old_name;
+                std::string nn = args->args.rename.new_name;
+                if (nn == name) return std::string();
+                EDAOS_ASSIGN_OR_RETURN(auto v, kv->get(akey_of(name), ""));
+                Status p = kv->put(akey_of(nn), "", v, objstore::KV::kInsertOnly);
+                if (p.code() == EDAOS_EXIST)
+                  return Status(EDAOS_EXIST, "attribute '" + nn + "' already exists");
+                EDAOS_RETURN_IF_ERROR(p);
+              }
+              Status r = kv->remove(akey_of(name), "");
+              if (r.code() == EDAOS_NONEXIST)
+                return Status(EDAOS_NONEXIST, "no attribute '" + name + "'");
+              EDAOS_RETURN_IF_ERROR(r);
+              return std::string();
+            },
+            nullptr);
         return st.ok() ? 0 : fail(st, "attribute delete/rename");
       }
       case H5VL_ATTR_ITER: {

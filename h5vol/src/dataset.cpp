@@ -407,10 +407,6 @@ void* dataset_create(void* obj, const H5VL_loc_params_t* lp, const char* name, h
       return nullptr;
     }
     auto loc = resolve_loc(o, lp);
-    if (!loc.ok()) {
-      H5VL_EDAOS_ERR_ST(loc.status(), "dataset create: location");
-      return nullptr;
-    }
     std::unique_ptr<Dataset, void (*)(Dataset*)> d(new_dataset(f, ObjectId{}), finish_dataset_close);
     d->ftype = H5Tcopy(type);
     d->space = H5Scopy(space);
@@ -426,52 +422,54 @@ void* dataset_create(void* obj, const H5VL_loc_params_t* lp, const char* name, h
       H5VL_EDAOS_ERR("variable-length members inside compound or array types are not supported");
       return nullptr;
     }
-    Status st = make_layout(d->ftype, d->space, d->dcpl, &d->layout);
-    if (!st.ok()) {
-      H5VL_EDAOS_ERR_ST(st, std::string("cannot create dataset '") + (name ? name : "") + "'");
-      return nullptr;
-    }
+    Status st = loc.status();
+    if (st.ok()) st = make_layout(d->ftype, d->space, d->dcpl, &d->layout);
     std::string out;
-    st = collective(f, [&]() -> Result<std::string> {
-      ObjectId parent;
-      std::string last;
-      if (name) {
-        EDAOS_ASSIGN_OR_RETURN(auto pn, parent_for_create(f, loc.value().oid, name,
-                                                          intermediate_groups(lcpl)));
-        parent = pn.first;
-        last = pn.second;
-        auto kv = open_kv(f, parent);
-        if (kv.ok() && kv.value()->get(std::string(1, kLinkPrefix) + last, "").ok())
-          return Status(EDAOS_EXIST, std::string("link '") + name + "' already exists");
-      }
-      const auto& props = f->cont->props();
-      objstore::ObjClass oc;
-      std::string cls = d->vlen ? props.dir_oclass : props.file_oclass;
-      if (cls.empty()) cls = props.oclass;
-      if (!cls.empty()) {
-        EDAOS_ASSIGN_OR_RETURN(oc, objstore::ObjClass::parse(cls));
-      } else {
-        oc = objstore::default_oclass(static_cast<int>(props.rd_fac), d->vlen,
-                                      f->cont->pool_map());
-      }
-      EDAOS_ASSIGN_OR_RETURN(
-          ObjectId data,
-          f->cont->alloc_oid(oc, d->vlen ? objstore::ObjType::kMultiLevel : objstore::ObjType::kArray));
-      EDAOS_ASSIGN_OR_RETURN(ObjectId oid, create_object(f, 'D', {{akey::kDtype, encode_type(d->ftype)},
-                                                                  {akey::kSpace, encode_space(d->space)},
-                                                                  {akey::kCpl, encode_plist(d->dcpl)},
-                                                                  {akey::kData, oid_bytes(data)}}));
-      d->data_oid = data;
-      EDAOS_RETURN_IF_ERROR(open_data(d.get()));
-      std::string fill = fill_bytes(d.get());
-      if (!fill.empty()) EDAOS_RETURN_IF_ERROR(fill_selection(d.get(), d->space, fill));
-      if (name) {
-        LinkRec rec;
-        rec.target = oid;
-        EDAOS_RETURN_IF_ERROR(insert_link(f, parent, last, rec));
-      }
-      return oid_bytes(oid) + oid_bytes(data);
-    }, &out);
+    st = collective(
+        f, st,
+        [&]() -> Result<std::string> {
+          ObjectId parent;
+          std::string last;
+          if (name) {
+            EDAOS_ASSIGN_OR_RETURN(
+                auto pn, parent_for_create(f, loc.value().oid, name, intermediate_groups(lcpl)));
+            parent = pn.first;
+            last = pn.second;
+            auto kv = open_kv(f, parent);
+            if (kv.ok() && kv.value()->get(std::string(1, kLinkPrefix) + last, "").ok())
+              return Status(EDAOS_EXIST, std::string("link '") + name + "' already exists");
+          }
+          const auto& props = f->cont->props();
+          objstore::ObjClass oc;
+          std::string cls = d->vlen ? props.dir_oclass : props.file_oclass;
+          if (cls.empty()) cls = props.oclass;
+          if (!cls.empty()) {
+            EDAOS_ASSIGN_OR_RETURN(oc, objstore::ObjClass::parse(cls));
+          } else {
+            oc = objstore::default_oclass(static_cast<int>(props.rd_fac), d->vlen,
+                                          f->cont->pool_map());
+          }
+          EDAOS_ASSIGN_OR_RETURN(ObjectId data,
+                                 f->cont->alloc_oid(oc, d->vlen ? objstore::ObjType::kMultiLevel
+                                                                : objstore::ObjType::kArray));
+          EDAOS_ASSIGN_OR_RETURN(ObjectId oid,
+                                 create_object(f, 'D',
+                                               {{akey::kDtype, encode_type(d->ftype)},
+                                                {akey::kSpace, encode_space(d->space)},
+                                                {akey::kCpl, encode_plist(d->dcpl)},
+                                                {akey::kData, oid_bytes(data)}}));
+          d->data_oid = data;
+          EDAOS_RETURN_IF_ERROR(open_data(d.get()));
+          std::string fill = fill_bytes(d.get());
+          if (!fill.empty()) EDAOS_RETURN_IF_ERROR(fill_selection(d.get(), d->space, fill));
+          if (name) {
+            LinkRec rec;
+            rec.target = oid;
+            EDAOS_RETURN_IF_ERROR(insert_link(f, parent, last, rec));
+          }
+          return oid_bytes(oid) + oid_bytes(data);
+        },
+        &out);
     if (!st.ok()) {
       H5VL_EDAOS_ERR_ST(st, std::string("cannot create dataset '") + (name ? name : "(anon)") + "'");
       return nullptr;

@@ -44,33 +44,32 @@ void* datatype_commit(void* obj, const H5VL_loc_params_t* lp, const char* name, 
       return nullptr;
     }
     auto loc = resolve_loc(o, lp);
-    if (!loc.ok()) {
-      H5VL_EDAOS_ERR_ST(loc.status(), "datatype commit: location");
-      return nullptr;
-    }
     hid_t t = H5Tcopy(type);
     std::string enc = encode_type(t);
     std::string out;
-    Status st = collective(f, [&]() -> Result<std::string> {
-      ObjectId parent;
-      std::string last;
-      if (name) {
-        EDAOS_ASSIGN_OR_RETURN(auto pn, parent_for_create(f, loc.value().oid, name,
-                                                          intermediate_groups(lcpl)));
-        parent = pn.first;
-        last = pn.second;
-        auto kv = open_kv(f, parent);
-        if (kv.ok() && kv.value()->get(std::string(1, kLinkPrefix) + last, "").ok())
-          return Status(EDAOS_EXIST, std::string("link '") + name + "' already exists");
-      }
-      EDAOS_ASSIGN_OR_RETURN(ObjectId oid, create_object(f, 'T', {{akey::kDtype, enc}}));
-      if (name) {
-        LinkRec rec;
-        rec.target = oid;
-        EDAOS_RETURN_IF_ERROR(insert_link(f, parent, last, rec));
-      }
-      return oid_bytes(oid);
-    }, &out);
+    Status st = collective(
+        f, loc.status(),
+        [&]() -> Result<std::string> {
+          ObjectId parent;
+          std::string last;
+          if (name) {
+            EDAOS_ASSIGN_OR_RETURN(
+                auto pn, parent_for_create(f, loc.value().oid, name, intermediate_groups(lcpl)));
+            parent = pn.first;
+            last = pn.second;
+            auto kv = open_kv(f, parent);
+            if (kv.ok() && kv.value()->get(std::string(1, kLinkPrefix) + last, "").ok())
+              return Status(EDAOS_EXIST, std::string("link '") + name + "' already exists");
+          }
+          EDAOS_ASSIGN_OR_RETURN(ObjectId oid, create_object(f, 'T', {{akey::kDtype, enc}}));
+          if (name) {
+            LinkRec rec;
+            rec.target = oid;
+            EDAOS_RETURN_IF_ERROR(insert_link(f, parent, last, rec));
+          }
+          return oid_bytes(oid);
+        },
+        &out);
     if (!st.ok()) {
       H5Tclose(t);
       H5VL_EDAOS_ERR_ST(st, std::string("cannot commit datatype '") + (name ? name : "(anon)") + "'");

@@ -51,33 +51,34 @@ void* group_create(void* obj, const H5VL_loc_params_t* lp, const char* name, hid
       H5VL_EDAOS_ERR("file is read-only");
       return nullptr;
     }
+    // The location is resolved by every rank; any rank's failure fails all (collective()).
     auto loc = resolve_loc(o, lp);
-    if (!loc.ok()) {
-      H5VL_EDAOS_ERR_ST(loc.status(), "group create: location");
-      return nullptr;
-    }
     hid_t cpl = (gcpl == H5P_DEFAULT || gcpl <= 0) ? H5Pcreate(H5P_GROUP_CREATE) : H5Pcopy(gcpl);
     std::string out;
-    Status st = collective(f, [&]() -> Result<std::string> {
-      ObjectId parent;
-      std::string last;
-      if (name) {
-        EDAOS_ASSIGN_OR_RETURN(auto pn, parent_for_create(f, loc.value().oid, name,
-                                                          intermediate_groups(lcpl)));
-        parent = pn.first;
-        last = pn.second;
-        auto kv = open_kv(f, parent);
-        if (kv.ok() && kv.value()->get(std::string(1, kLinkPrefix) + last, "").ok())
-          return Status(EDAOS_EXIST, std::string("link '") + name + "' already exists");
-      }
-      EDAOS_ASSIGN_OR_RETURN(ObjectId g, create_object(f, 'G', {{akey::kCpl, encode_plist(cpl)}}));
-      if (name) {
-        LinkRec rec;
-        rec.target = g;
-        EDAOS_RETURN_IF_ERROR(insert_link(f, parent, last, rec));
-      }
-      return oid_bytes(g);
-    }, &out);
+    Status st = collective(
+        f, loc.status(),
+        [&]() -> Result<std::string> {
+          ObjectId parent;
+          std::string last;
+          if (name) {
+            EDAOS_ASSIGN_OR_RETURN(
+                auto pn, parent_for_create(f, loc.value().oid, name, intermediate_groups(lcpl)));
+            parent = pn.first;
+            last = pn.second;
+            auto kv = open_kv(f, parent);
+            if (kv.ok() && kv.value()->get(std::string(1, kLinkPrefix) + last, "").ok())
+              return Status(EDAOS_EXIST, std::string("link '") + name + "' already exists");
+          }
+          EDAOS_ASSIGN_OR_RETURN(ObjectId g,
+                                 create_object(f, 'G', {{akey::kCpl, encode_plist(cpl)}}));
+          if (name) {
+            LinkRec rec;
+            rec.target = g;
+            EDAOS_RETURN_IF_ERROR(insert_link(f, parent, last, rec));
+          }
+          return oid_bytes(g);
+        },
+        &out);
     if (!st.ok()) {
       H5Pclose(cpl);
       H5VL_EDAOS_ERR_ST(st, std::string("cannot create group '") + (name ? name : "(anon)") + "'");

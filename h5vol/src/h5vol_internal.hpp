@@ -164,8 +164,12 @@ Result<char> object_kind(File* f, const ObjectId& oid);
 H5I_type_t kind_to_itype(char k);
 H5O_type_t kind_to_otype(char k);
 
-// Runs `fn` on rank 0 of the file's communicator and broadcasts its status and result bytes,
-// so every rank returns the same outcome. Collective over f->comm.
+// Collective over f->comm: waits until every rank has arrived, runs `fn` on rank 0 and
+// broadcasts its status and result bytes, so every rank returns the same outcome. `local` is
+// the outcome of this rank's own argument checks: when any rank's is an error, `fn` does not
+// run and every rank fails (EDAOS_REMOTE where the local checks passed).
+Status collective(File* f, const Status& local, const std::function<Result<std::string>()>& fn,
+                  std::string* out);
 Status collective(File* f, const std::function<Result<std::string>()>& fn, std::string* out);
 
 // ---- name resolution (util.cpp) -------------------------------------------------------------

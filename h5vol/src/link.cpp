@@ -146,6 +146,7 @@ herr_t link_create(H5VL_link_create_args_t* args, void* obj, const H5VL_loc_para
   return guarded<herr_t>(__func__, -1, [&]() -> herr_t {
     auto* o = static_cast<Obj*>(obj);
     LinkRec rec;
+    Status local;  // this rank's checks, agreed on in collective()
     if (args->op_type == H5VL_LINK_CREATE_HARD) {
       auto* cur = static_cast<Obj*>(args->args.hard.curr_obj);
       if (!cur) cur = o;
@@ -154,12 +155,12 @@ herr_t link_create(H5VL_link_create_args_t* args, void* obj, const H5VL_loc_para
         return -1;
       }
       auto t = resolve_loc(cur, &args->args.hard.curr_loc_params);
-      if (!t.ok()) {
-        H5VL_EDAOS_ERR_ST(t.status(), "hard link target");
-        return -1;
+      if (t.ok()) {
+        rec.target = t.value().oid;
+      } else {
+        local = t.status().with_context("hard link target");
       }
       rec.kind = H5L_TYPE_HARD;
-      rec.target = t.value().oid;
     } else if (args->op_type == H5VL_LINK_CREATE_SOFT) {
       rec.kind = H5L_TYPE_SOFT;
       rec.soft = args->args.soft.target;
@@ -178,11 +179,15 @@ herr_t link_create(H5VL_link_create_args_t* args, void* obj, const H5VL_loc_para
       return -1;
     }
     std::string path = lp->loc_data.loc_by_name.name;
-    Status st = collective(f, [&]() -> Result<std::string> {
-      EDAOS_ASSIGN_OR_RETURN(auto pn, parent_for_create(f, o->oid, path, intermediate_groups(lcpl)));
-      EDAOS_RETURN_IF_ERROR(insert_link(f, pn.first, pn.second, rec));
-      return std::string();
-    }, nullptr);
+    Status st = collective(
+        f, local,
+        [&]() -> Result<std::string> {
+          EDAOS_ASSIGN_OR_RETURN(auto pn,
+                                 parent_for_create(f, o->oid, path, intermediate_groups(lcpl)));
+          EDAOS_RETURN_IF_ERROR(insert_link(f, pn.first, pn.second, rec));
+          return std::string();
+        },
+        nullptr);
     if (!st.ok()) {
       H5VL_EDAOS_ERR_ST(st, "cannot create link '" + path + "'");
       return -1;

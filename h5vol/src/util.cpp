@@ -156,12 +156,23 @@ H5O_type_t kind_to_otype(char k) {
   }
 }
 
-Status collective(File* f, const std::function<Result<std::string>()>& fn, std::string* out) {
+Status collective(File* f, const Status& local, const std::function<Result<std::string>()>& fn,
+                  std::string* out) {
   if (f->size == 1) {
+    EDAOS_RETURN_IF_ERROR(local);
     auto r = fn();
     if (!r.ok()) return r.status();
     if (out) *out = std::move(r.value());
     return Status::OK();
+  }
+  // Every rank arrives before rank 0 changes anything: reads a rank issued before this call
+  // never see its effect, reads issued after it on any rank do (the order of HDF5's
+  // collective metadata operations). The reduction also agrees on the local checks.
+  int worst = 0, mine = local.ok() ? 0 : static_cast<int>(local.code());
+  MPI_Allreduce(&mine, &worst, 1, MPI_INT, MPI_MIN, f->comm);
+  if (worst != 0) {
+    if (!local.ok()) return local;
+    return Status(EDAOS_REMOTE, "the operation's arguments were refused on another rank");
   }
   // Header: code, message length, payload length; then message and payload.
   int64_t hdr[3] = {0, 0, 0};
@@ -186,6 +197,10 @@ Status collective(File* f, const std::function<Result<std::string>()>& fn, std::
   }
   if (out) *out = body.substr(static_cast<size_t>(hdr[1]));
   return Status::OK();
+}
+
+Status collective(File* f, const std::function<Result<std::string>()>& fn, std::string* out) {
+  return collective(f, Status::OK(), fn, out);
 }
 
 // ---- links and names -----------------------------------------------------------------------
