@@ -157,7 +157,10 @@ MPI_Comm fapl_comm(hid_t fapl) {
     if (c != MPI_COMM_NULL) {
       out = c;  // already a duplicate
     } else {
-      MPI_Comm_dup(MPI_COMM_WORLD, &out);
+      // No communicator given (H5P_DEFAULT or a serial driver): the file is this process's
+      // alone, as with HDF5's native sec2 driver. (h5_api_test_parallel creates its test
+      // file on rank 0 only, with H5P_DEFAULT.)
+      MPI_Comm_dup(MPI_COMM_SELF, &out);
     }
   }
   if (info) {
@@ -195,15 +198,22 @@ Result<std::shared_ptr<objstore::Pool>> runtime_pool(MPI_Comm comm) {
     EDAOS_RETURN_IF_ERROR(objstore::init(g_we_init_mpi ? MPI_COMM_WORLD : comm));
     g_we_init_store = true;
   }
+  // Each process holds its own connection (over MPI_COMM_SELF), so connections made for
+  // files of different communicators never need the other ranks. Creating a missing pool
+  // must not race: the ranks of `comm` agree whether any of them lacks a connection, and
+  // then rank 0 of `comm` creates the pool if it is missing.
   std::string path = objstore::default_pool_path();
   auto it = g_pools.find(path);
-  if (it != g_pools.end()) return it->second;
-  auto p = objstore::Pool::connect(path, comm);
-  if (!p.ok() && p.status().code() == EDAOS_NONEXIST) {
+  int need = it == g_pools.end() ? 1 : 0, any = need;
+  int nprocs = 1;
+  MPI_Comm_size(comm, &nprocs);
+  if (nprocs > 1) MPI_Allreduce(&need, &any, 1, MPI_INT, MPI_MAX, comm);
+  if (any) {
     Status st = objstore::Pool::create(path, {}, comm);
     if (!st.ok() && st.code() != EDAOS_EXIST) return st.with_context("create pool " + path);
-    p = objstore::Pool::connect(path, comm);
   }
+  if (!need) return it->second;
+  auto p = objstore::Pool::connect(path, MPI_COMM_SELF);
   if (!p.ok()) return p.status().with_context("connect pool " + path);
   g_pools[path] = p.value();
   return p.value();

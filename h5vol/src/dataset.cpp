@@ -238,7 +238,6 @@ Status vlen_io(Dataset* d, hid_t mem_type, hid_t mspace, hid_t fspace, char* use
 
 Status dataset_io(Dataset* d, hid_t mem_type, hid_t mem_space, hid_t file_space, hid_t dxpl,
                   char* user, bool write) {
-  if (!user) return Status(EDAOS_INVAL, "null data buffer");
   hid_t fspace = file_space == H5S_ALL ? H5Scopy(d->space) : file_space;
   if (file_space == H5S_ALL) H5Sselect_all(fspace);
   hssize_t n = H5Sget_select_npoints(fspace);
@@ -259,7 +258,8 @@ Status dataset_io(Dataset* d, hid_t mem_type, hid_t mem_space, hid_t file_space,
   } closer{fspace, mspace, file_space == H5S_ALL, mem_space == H5S_BLOCK};
   if (n < 0 || H5Sget_select_npoints(mspace) != n)
     return Status(EDAOS_INVAL, "memory and file selections have different numbers of elements");
-  if (n == 0) return Status::OK();
+  if (n == 0) return Status::OK();  // a rank with nothing selected may pass a null buffer
+  if (!user) return Status(EDAOS_INVAL, "null data buffer");
   if (d->vlen) return vlen_io(d, mem_type, mspace, fspace, user, write);
   if (H5Tdetect_class(mem_type, H5T_VLEN) > 0 || H5Tis_variable_str(mem_type) > 0)
     return Status(EDAOS_NOTSUP, "variable-length memory type for a fixed-size dataset");
