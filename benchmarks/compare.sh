@@ -2,7 +2,8 @@
 # One-run comparison of edaos against the MPI library's own MPI-IO on a local file system.
 #
 #   benchmarks/compare.sh [--quick|--full] [--build DIR] [--out DIR] [--ranks "2 4"]
-#                         [--classes "S1 RP_2G1 ..."] [--no-drop-caches]
+#                         [--classes "S1 RP_2G1 ..."] [--dfs-classes "S1 ..."]
+#                         [--no-drop-caches]
 #
 # Same edaos-ior patterns, same run, same machine, against
 #   (a) baseline: MPI_File_* on a ufs: file (MPICH's ROMIO; the object store not started),
@@ -16,6 +17,8 @@
 #   hard       IOR-hard, interleaved:        -t 47008 -b 47008 -s <hard segments>
 #   coll-hard  IOR-hard, collective, with ROMIO_HINTS = the seed's hints file
 #              (benchmarks/hints/romio-hints-aurora.txt)
+# and, to tell the MPI-IO driver's cost from the store's, the non-collective patterns through
+# the native namespace (-a DFS) for --dfs-classes (targets "dfs-<class>").
 # Each pattern is written (-w -e: synced, so the write figure includes the disk), caches are
 # dropped (echo 3 > /proc/sys/vm/drop_caches, when permitted; said otherwise), then read by
 # another rank (-r -C, every byte verified, verification not timed).
@@ -33,6 +36,7 @@ build=${EDAOS_BUILD_DIR:-$here/../build}
 out=""
 ranks=""
 classes=""
+dfs_classes="-"
 drop=yes
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -42,6 +46,7 @@ while [ $# -gt 0 ]; do
     --out) out=$2; shift ;;
     --ranks) ranks=$2; shift ;;
     --classes) classes=$2; shift ;;
+    --dfs-classes) dfs_classes=$2; shift ;;
     --no-drop-caches) drop=no ;;
     -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
     *) echo "compare.sh: unknown option $1" >&2; exit 2 ;;
@@ -54,11 +59,13 @@ if [ "$mode" = quick ]; then
   : "${ranks:=2}"
   : "${classes:=S1 EC_4P2G1}"
   deg_classes="EC_4P2G1"
+  [ "$dfs_classes" = - ] && dfs_classes="S1"
 else
   easy_block=16m; hard_segs=150; idle_s=10
   : "${ranks:=2 4}"
   : "${classes:=S1 RP_2G1 EC_2P1G1 EC_4P2G1 EC_16P3G1}"
   deg_classes="RP_2G1 EC_2P1G1 EC_4P2G1 EC_16P3G1"
+  [ "$dfs_classes" = - ] && dfs_classes="S1 EC_4P2G1 EC_16P3G1"
 fi
 
 build=$(cd "$build" && pwd)
@@ -117,17 +124,17 @@ pattern_args() {
 patterns="easy-ssf easy-fpp hard coll-hard"
 
 # write, drop caches, read back (another rank's data) with every byte verified.
-write_read() {  # <target> <pattern> <np> <file> <env...>
-  local target=$1 pat=$2 np=$3 file=$4
-  shift 4
+write_read() {  # <target> <pattern> <np> <file> <api> <env...>
+  local target=$1 pat=$2 np=$3 file=$4 api=$5
+  shift 5
   local pa extra=()
   pa=$(pattern_args "$pat")
   [ "$pat" = coll-hard ] && extra=(ROMIO_HINTS="$hints")
   # shellcheck disable=SC2086
-  run "$target.$pat.np$np.write" "$np" "$@" "${extra[@]}" -- -a MPIIO $pa -o "$file" -w -e -k
+  run "$target.$pat.np$np.write" "$np" "$@" "${extra[@]}" -- -a "$api" $pa -o "$file" -w -e -k
   drop_caches
   # shellcheck disable=SC2086
-  run "$target.$pat.np$np.read" "$np" "$@" "${extra[@]}" -- -a MPIIO $pa -o "$file" -r -R -C
+  run "$target.$pat.np$np.read" "$np" "$@" "${extra[@]}" -- -a "$api" $pa -o "$file" -r -R -C
 }
 
 # ---- pools ----------------------------------------------------------------------------------
@@ -153,11 +160,17 @@ for np in $ranks; do
   for pat in $patterns; do
     log "np $np, $pat: baseline"
     rm -f "$out"/ufs/*
-    write_read baseline "$pat" "$np" "ufs:$out/ufs/ior.$pat" EDAOS_AUTOSTART=0
+    write_read baseline "$pat" "$np" "ufs:$out/ufs/ior.$pat" MPIIO EDAOS_AUTOSTART=0
     rm -f "$out"/ufs/*
     for c in "${usable[@]}"; do
       log "np $np, $pat: edaos $c"
-      write_read "$c" "$pat" "$np" "daos:/ior.$pat.np$np" EDAOS_POOL="$pool" DAOS_CONT="c_$c"
+      write_read "$c" "$pat" "$np" "daos:/ior.$pat.np$np" MPIIO EDAOS_POOL="$pool" DAOS_CONT="c_$c"
+    done
+    [ "$pat" = coll-hard ] && continue
+    for c in $dfs_classes; do
+      [[ " ${usable[*]} " == *" $c "* ]] || continue
+      log "np $np, $pat: edaos $c through DFS"
+      write_read "dfs-$c" "$pat" "$np" "daos:/dfs.$pat.np$np" DFS EDAOS_POOL="$pool" DAOS_CONT="c_$c"
     done
   done
 done

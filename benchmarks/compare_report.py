@@ -57,6 +57,7 @@ def main(out):
             if np not in nps:
                 nps.append(np)
     order = ["S1", "RP_2G1", "EC_2P1G1", "EC_4P2G1", "EC_16P3G1"]
+    order += ["dfs-" + c for c in order]
     targets.sort(key=lambda t: order.index(t) if t in order else len(order))
     nps.sort()
 
@@ -103,6 +104,20 @@ def main(out):
     res.close()
     rat.close()
     dat.close()
+
+    # Store counters of the write runs (all ranks): where the write path spends its RPCs.
+    print("\nStore counters of the write runs (all ranks; partial = read-modify-write of a stripe)")
+    print(f"{'target':<14} {'pattern':<10} {'np':>2} {'RPCs':>8} {'RPCs/MiB':>8} {'full':>7} {'partial':>7}")
+    for pat in PATTERNS:
+        for np in nps:
+            for t in targets:
+                doc = runs.get(f"{t}.{pat}.np{np}.write")
+                st = doc.get("edaosStats") if doc else None
+                if not st:
+                    continue
+                mib = doc["params"]["aggregateBytes"] / 1048576.0
+                print(f"{t:<14} {pat:<10} {np:>2} {st['rpcs']:>8} {st['rpcs'] / mib:>8.1f}"
+                      f" {st['fullStripeWrites']:>7} {st['partialStripeWrites']:>7}")
 
     # Degraded reads: same file, healthy then with p engines down.
     deg_path = os.path.join(out, "degraded.tsv")
