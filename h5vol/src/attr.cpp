@@ -49,15 +49,14 @@ Result<AttrRec> get_rec(File* f, const ObjectId& oid, const std::string& name) {
 
 // Owner object of an attribute location: by self, by name, or (for by-index) the object named.
 Result<Target> owner_of(Obj* o, const H5VL_loc_params_t* lp) {
+  EDAOS_RETURN_IF_ERROR(check_loc(lp));
   if (lp->type == H5VL_OBJECT_BY_IDX) return resolve_path(o->file, o->oid, lp->loc_data.loc_by_idx.name);
   return resolve_loc(o, lp);
 }
 
 // Name of the attribute a by-index location selects.
 Result<std::pair<std::string, AttrRec>> by_idx(File* f, const ObjectId& owner, H5_index_t idx,
-                                              H5_iter_order_t order, hsize_t n) {
-  if (idx == H5_INDEX_CRT_ORDER && !creation_order_tracked(f, owner, false))
-    return Status(EDAOS_INVAL, "creation order is not tracked for attributes of this object");
+                                               H5_iter_order_t order, hsize_t n) {
   EDAOS_ASSIGN_OR_RETURN(auto all, list_attrs(f, owner, idx, order));
   if (n >= all.size()) return Status(EDAOS_NONEXIST, "attribute index out of range");
   return all[n];
@@ -221,13 +220,21 @@ Result<uint64_t> count_attrs(File* f, const ObjectId& oid) {
   return static_cast<uint64_t>(all.size());
 }
 
-void* attr_create(void* obj, const H5VL_loc_params_t* lp, const char* name, hid_t type,
-                  hid_t space, hid_t acpl, hid_t, hid_t, void**) {
+void* attr_create(void* obj, const H5VL_loc_params_t* lp, const char* name, hid_t type, hid_t space,
+                  hid_t acpl, hid_t aapl, hid_t, void**) {
   return guarded<void*>(__func__, nullptr, [&]() -> void* {
     auto* o = static_cast<Obj*>(obj);
     File* f = o->file;
     if (!f->writable()) {
       H5VL_EDAOS_ERR("file is read-only");
+      return nullptr;
+    }
+    Status args =
+        first_error({check_type(type), check_space(space),
+                     check_plist(acpl, H5P_ATTRIBUTE_CREATE, "attribute creation property list"),
+                     check_plist(aapl, H5P_ATTRIBUTE_ACCESS, "attribute access property list")});
+    if (!args.ok()) {
+      fail(args, std::string("cannot create attribute '") + (name ? name : "") + "'");
       return nullptr;
     }
     if (H5Tdetect_class(type, H5T_REFERENCE) > 0) {
@@ -265,10 +272,16 @@ void* attr_create(void* obj, const H5VL_loc_params_t* lp, const char* name, hid_
   });
 }
 
-void* attr_open(void* obj, const H5VL_loc_params_t* lp, const char* name, hid_t, hid_t, void**) {
+void* attr_open(void* obj, const H5VL_loc_params_t* lp, const char* name, hid_t aapl, hid_t,
+                void**) {
   return guarded<void*>(__func__, nullptr, [&]() -> void* {
     auto* o = static_cast<Obj*>(obj);
     File* f = o->file;
+    Status args = check_plist(aapl, H5P_ATTRIBUTE_ACCESS, "attribute access property list");
+    if (!args.ok()) {
+      fail(args, "cannot open attribute");
+      return nullptr;
+    }
     auto owner = owner_of(o, lp);
     if (!owner.ok()) {
       fail(owner.status(), "attribute open: object");
@@ -454,8 +467,6 @@ herr_t attr_specific(void* obj, const H5VL_loc_params_t* lp, H5VL_attr_specific_
       }
       case H5VL_ATTR_ITER: {
         const auto& it = args->args.iterate;
-        if (it.idx_type == H5_INDEX_CRT_ORDER && !creation_order_tracked(f, oid, false))
-          return fail(Status(EDAOS_INVAL, "creation order not tracked"), "attribute iterate");
         if (it.idx_type != H5_INDEX_NAME && it.idx_type != H5_INDEX_CRT_ORDER)
           return fail(Status(EDAOS_INVAL, "invalid index type"), "attribute iterate");
         if (it.order != H5_ITER_INC && it.order != H5_ITER_DEC && it.order != H5_ITER_NATIVE)

@@ -406,6 +406,16 @@ void* dataset_create(void* obj, const H5VL_loc_params_t* lp, const char* name, h
       H5VL_EDAOS_ERR("file is read-only");
       return nullptr;
     }
+    Status args =
+        first_error({check_type(type), check_space(space),
+                     check_plist(lcpl, H5P_LINK_CREATE, "link creation property list"),
+                     check_plist(dcpl, H5P_DATASET_CREATE, "dataset creation property list"),
+                     check_plist(dapl, H5P_DATASET_ACCESS, "dataset access property list")});
+    if (!args.ok()) {
+      H5VL_EDAOS_ERR_ST(args,
+                        std::string("cannot create dataset '") + (name ? name : "(anon)") + "'");
+      return nullptr;
+    }
     auto loc = resolve_loc(o, lp);
     std::unique_ptr<Dataset, void (*)(Dataset*)> d(new_dataset(f, ObjectId{}), finish_dataset_close);
     d->ftype = H5Tcopy(type);
@@ -491,6 +501,11 @@ void* dataset_open(void* obj, const H5VL_loc_params_t* lp, const char* name, hid
                    void**) {
   return guarded<void*>(__func__, nullptr, [&]() -> void* {
     auto* o = static_cast<Obj*>(obj);
+    Status args = check_plist(dapl, H5P_DATASET_ACCESS, "dataset access property list");
+    if (!args.ok()) {
+      H5VL_EDAOS_ERR_ST(args, std::string("cannot open dataset '") + name + "'");
+      return nullptr;
+    }
     auto loc = resolve_loc(o, lp);
     Result<Target> t = loc.ok() ? resolve_path(o->file, loc.value().oid, name) : loc;
     if (!t.ok()) {
@@ -564,6 +579,8 @@ static Status set_extent(Dataset* d, const hsize_t* size) {
       return Status(EDAOS_NOTSUP, "extent of an unlimited non-leading dimension beyond " +
                                       std::to_string(kInnerUnlimitedChunks) + " chunks");
   }
+  if (H5Pget_layout(d->dcpl) == H5D_COMPACT)
+    return Status(EDAOS_INVAL, "a dataset with a compact layout cannot change its extent");
   if (!d->layout.chunked && nd != old)
     return Status(EDAOS_INVAL, "only chunked datasets can change their extent");
   Status st = collective(d->file, [&]() -> Result<std::string> {

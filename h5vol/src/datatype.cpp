@@ -31,11 +31,16 @@ Datatype* datatype_load(File* f, const ObjectId& oid) {
     H5VL_EDAOS_ERR("corrupt datatype record");
     return nullptr;
   }
-  return new_datatype(f, oid, id, H5Pcreate(H5P_DATATYPE_CREATE));
+  // The tcpl is stored since attribute creation-order flags live in it (older objects: none).
+  hid_t tcpl = H5I_INVALID_HID;
+  auto cpl = kv.value()->get(kMeta, akey::kCpl);
+  if (cpl.ok()) tcpl = decode_plist(cpl.value());
+  if (tcpl < 0) tcpl = H5Pcreate(H5P_DATATYPE_CREATE);
+  return new_datatype(f, oid, id, tcpl);
 }
 
 void* datatype_commit(void* obj, const H5VL_loc_params_t* lp, const char* name, hid_t type,
-                      hid_t lcpl, hid_t tcpl, hid_t, hid_t, void**) {
+                      hid_t lcpl, hid_t tcpl, hid_t tapl, hid_t, void**) {
   return guarded<void*>(__func__, nullptr, [&]() -> void* {
     auto* o = static_cast<Obj*>(obj);
     File* f = o->file;
@@ -43,9 +48,19 @@ void* datatype_commit(void* obj, const H5VL_loc_params_t* lp, const char* name, 
       H5VL_EDAOS_ERR("file is read-only");
       return nullptr;
     }
+    Status args = first_error(
+        {check_type(type), check_plist(lcpl, H5P_LINK_CREATE, "link creation property list"),
+         check_plist(tcpl, H5P_DATATYPE_CREATE, "datatype creation property list"),
+         check_plist(tapl, H5P_DATATYPE_ACCESS, "datatype access property list")});
+    if (!args.ok()) {
+      H5VL_EDAOS_ERR_ST(args, "cannot commit datatype");
+      return nullptr;
+    }
     auto loc = resolve_loc(o, lp);
     hid_t t = H5Tcopy(type);
     std::string enc = encode_type(t);
+    hid_t tcpl_copy = H5Pcopy(tcpl == H5P_DEFAULT ? H5P_DATATYPE_CREATE_DEFAULT : tcpl);
+    std::string cpl = encode_plist(tcpl_copy);
     std::string out;
     Status st = collective(
         f, loc.status(),
@@ -61,7 +76,8 @@ void* datatype_commit(void* obj, const H5VL_loc_params_t* lp, const char* name, 
             if (kv.ok() && kv.value()->get(std::string(1, kLinkPrefix) + last, "").ok())
               return Status(EDAOS_EXIST, std::string("link '") + name + "' already exists");
           }
-          EDAOS_ASSIGN_OR_RETURN(ObjectId oid, create_object(f, 'T', {{akey::kDtype, enc}}));
+          EDAOS_ASSIGN_OR_RETURN(ObjectId oid,
+                                 create_object(f, 'T', {{akey::kDtype, enc}, {akey::kCpl, cpl}}));
           if (name) {
             LinkRec rec;
             rec.target = oid;
@@ -72,18 +88,23 @@ void* datatype_commit(void* obj, const H5VL_loc_params_t* lp, const char* name, 
         &out);
     if (!st.ok()) {
       H5Tclose(t);
+      H5Pclose(tcpl_copy);
       H5VL_EDAOS_ERR_ST(st, std::string("cannot commit datatype '") + (name ? name : "(anon)") + "'");
       return nullptr;
     }
-    return new_datatype(f, oid_from_bytes(out), t,
-                        H5Pcopy(tcpl == H5P_DEFAULT ? H5P_DATATYPE_CREATE_DEFAULT : tcpl));
+    return new_datatype(f, oid_from_bytes(out), t, tcpl_copy);
   });
 }
 
-void* datatype_open(void* obj, const H5VL_loc_params_t* lp, const char* name, hid_t, hid_t,
+void* datatype_open(void* obj, const H5VL_loc_params_t* lp, const char* name, hid_t tapl, hid_t,
                     void**) {
   return guarded<void*>(__func__, nullptr, [&]() -> void* {
     auto* o = static_cast<Obj*>(obj);
+    Status args = check_plist(tapl, H5P_DATATYPE_ACCESS, "datatype access property list");
+    if (!args.ok()) {
+      H5VL_EDAOS_ERR_ST(args, "cannot open datatype");
+      return nullptr;
+    }
     auto loc = resolve_loc(o, lp);
     Result<Target> t = loc.ok() ? resolve_path(o->file, loc.value().oid, name) : loc;
     if (!t.ok()) {

@@ -43,12 +43,19 @@ Obj* open_by_target(File* f, const Target& t) {
 }
 
 void* group_create(void* obj, const H5VL_loc_params_t* lp, const char* name, hid_t lcpl, hid_t gcpl,
-                   hid_t, hid_t, void**) {
+                   hid_t gapl, hid_t, void**) {
   return guarded<void*>(__func__, nullptr, [&]() -> void* {
     auto* o = static_cast<Obj*>(obj);
     File* f = o->file;
     if (!f->writable()) {
       H5VL_EDAOS_ERR("file is read-only");
+      return nullptr;
+    }
+    Status args = first_error({check_plist(lcpl, H5P_LINK_CREATE, "link creation property list"),
+                               check_plist(gcpl, H5P_GROUP_CREATE, "group creation property list"),
+                               check_plist(gapl, H5P_GROUP_ACCESS, "group access property list")});
+    if (!args.ok()) {
+      H5VL_EDAOS_ERR_ST(args, "cannot create group");
       return nullptr;
     }
     // The location is resolved by every rank; any rank's failure fails all (collective()).
@@ -88,10 +95,16 @@ void* group_create(void* obj, const H5VL_loc_params_t* lp, const char* name, hid
   });
 }
 
-void* group_open(void* obj, const H5VL_loc_params_t* lp, const char* name, hid_t, hid_t, void**) {
+void* group_open(void* obj, const H5VL_loc_params_t* lp, const char* name, hid_t gapl, hid_t,
+                 void**) {
   return guarded<void*>(__func__, nullptr, [&]() -> void* {
     auto* o = static_cast<Obj*>(obj);
     File* f = o->file;
+    Status args = check_plist(gapl, H5P_GROUP_ACCESS, "group access property list");
+    if (!args.ok()) {
+      H5VL_EDAOS_ERR_ST(args, "cannot open group");
+      return nullptr;
+    }
     auto loc = resolve_loc(o, lp);
     Result<Target> t = loc.ok() ? resolve_path(f, loc.value().oid, name) : loc;
     if (!t.ok()) {

@@ -172,6 +172,18 @@ Status collective(File* f, const Status& local, const std::function<Result<std::
                   std::string* out);
 Status collective(File* f, const std::function<Result<std::string>()>& fn, std::string* out);
 
+// ---- argument checks (util.cpp) -------------------------------------------------------------
+// EDAOS_INVAL unless `id` is H5P_DEFAULT or a property list of class `cls` (or derived from it).
+Status check_plist(hid_t id, hid_t cls, const char* what);
+// EDAOS_INVAL unless `id` is a datatype / dataspace ID.
+Status check_type(hid_t id);
+Status check_space(hid_t id);
+// The link access property list of a by-name or by-index location.
+Status check_loc(const H5VL_loc_params_t* lp);
+// The first failed status of `all`, or OK. (Argument checks: every rank passes the same
+// arguments, so a failure here needs no agreement.)
+Status first_error(std::initializer_list<Status> all);
+
 // ---- name resolution (util.cpp) -------------------------------------------------------------
 struct Target {
   ObjectId oid;
@@ -197,7 +209,6 @@ Status insert_link(File* f, const ObjectId& group, const std::string& name, Link
 // Creates an empty object KV of kind `k`, with extra metadata akeys. Rank-0 only.
 Result<ObjectId> create_object(File* f, char k, const std::vector<std::pair<std::string, std::string>>& meta);
 Result<uint64_t> bump_counter(File* f, objstore::KV* kv, const char* akey);
-bool creation_order_tracked(File* f, const ObjectId& oid, bool links);
 bool intermediate_groups(hid_t lcpl);
 
 // ---- per-class entry points --------------------------------------------------------------------

@@ -22,6 +22,7 @@ struct Found {
   LinkRec rec;
 };
 Result<Found> find_link(Obj* o, const H5VL_loc_params_t* lp) {
+  EDAOS_RETURN_IF_ERROR(check_loc(lp));
   File* f = o->file;
   Found out;
   if (lp->type == H5VL_OBJECT_BY_NAME) {
@@ -42,8 +43,6 @@ Result<Found> find_link(Obj* o, const H5VL_loc_params_t* lp) {
     const auto& bi = lp->loc_data.loc_by_idx;
     EDAOS_ASSIGN_OR_RETURN(Target g, resolve_path(f, o->oid, bi.name));
     if (g.kind != 'G') return Status(EDAOS_NOTDIR, "not a group");
-    if (bi.idx_type == H5_INDEX_CRT_ORDER && !creation_order_tracked(f, g.oid, true))
-      return Status(EDAOS_INVAL, "creation order is not tracked for links of this group");
     EDAOS_ASSIGN_OR_RETURN(auto links, list_links(f, g.oid, bi.idx_type, bi.order));
     if (bi.n >= links.size()) return Status(EDAOS_NONEXIST, "link index out of range");
     out.group = g.oid;
@@ -79,15 +78,16 @@ Status remove_link(File* f, const ObjectId& group, const std::string& name, cons
       (void)tk.value()->put(kMeta, akey::kRefs, u64_bytes(v > 0 ? v - 1 : 0));
     }
   }
+  // As in HDF5, a group left without links starts creation order over at 0.
+  bool eof = false;
+  EDAOS_ASSIGN_OR_RETURN(auto next, kv->list_dkeys(std::string(1, kLinkPrefix), 1, &eof));
+  if (next.empty() || next[0].empty() || next[0][0] != kLinkPrefix)
+    EDAOS_RETURN_IF_ERROR(kv->put(kMeta, akey::kLinkCtr, u64_bytes(0)));
   return Status::OK();
 }
 
 herr_t iterate(Obj* o, const ObjectId& group, const H5VL_link_iterate_args_t& a) {
   File* f = o->file;
-  if (a.idx_type == H5_INDEX_CRT_ORDER && !creation_order_tracked(f, group, true)) {
-    H5VL_EDAOS_ERR("creation order is not tracked for links of this group");
-    return -1;
-  }
   if (a.idx_type != H5_INDEX_NAME && a.idx_type != H5_INDEX_CRT_ORDER) {
     H5VL_EDAOS_ERR("invalid index type");
     return -1;
@@ -142,9 +142,15 @@ herr_t iterate(Obj* o, const ObjectId& group, const H5VL_link_iterate_args_t& a)
 }  // namespace
 
 herr_t link_create(H5VL_link_create_args_t* args, void* obj, const H5VL_loc_params_t* lp,
-                   hid_t lcpl, hid_t, hid_t, void**) {
+                   hid_t lcpl, hid_t lapl, hid_t, void**) {
   return guarded<herr_t>(__func__, -1, [&]() -> herr_t {
     auto* o = static_cast<Obj*>(obj);
+    Status args_st = first_error({check_plist(lcpl, H5P_LINK_CREATE, "link creation property list"),
+                                  check_plist(lapl, H5P_LINK_ACCESS, "link access property list")});
+    if (!args_st.ok()) {
+      H5VL_EDAOS_ERR_ST(args_st, "cannot create link");
+      return -1;
+    }
     LinkRec rec;
     Status local;  // this rank's checks, agreed on in collective()
     if (args->op_type == H5VL_LINK_CREATE_HARD) {
@@ -197,7 +203,14 @@ herr_t link_create(H5VL_link_create_args_t* args, void* obj, const H5VL_loc_para
 }
 
 static herr_t copy_or_move(void* src, const H5VL_loc_params_t* lp1, void* dst,
-                           const H5VL_loc_params_t* lp2, hid_t lcpl, bool move) {
+                           const H5VL_loc_params_t* lp2, hid_t lcpl, hid_t lapl, bool move) {
+  Status args = first_error({check_plist(lcpl, H5P_LINK_CREATE, "link creation property list"),
+                             check_plist(lapl, H5P_LINK_ACCESS, "link access property list"),
+                             check_loc(lp1), check_loc(lp2)});
+  if (!args.ok()) {
+    H5VL_EDAOS_ERR_ST(args, move ? "cannot move link" : "cannot copy link");
+    return -1;
+  }
   auto* s = static_cast<Obj*>(src);
   auto* d = static_cast<Obj*>(dst);
   if (!s) s = d;
@@ -229,14 +242,14 @@ static herr_t copy_or_move(void* src, const H5VL_loc_params_t* lp1, void* dst,
 }
 
 herr_t link_copy(void* src, const H5VL_loc_params_t* lp1, void* dst, const H5VL_loc_params_t* lp2,
-                 hid_t lcpl, hid_t, hid_t, void**) {
+                 hid_t lcpl, hid_t lapl, hid_t, void**) {
   return guarded<herr_t>(__func__, -1,
-                         [&]() { return copy_or_move(src, lp1, dst, lp2, lcpl, false); });
+                         [&]() { return copy_or_move(src, lp1, dst, lp2, lcpl, lapl, false); });
 }
 herr_t link_move(void* src, const H5VL_loc_params_t* lp1, void* dst, const H5VL_loc_params_t* lp2,
-                 hid_t lcpl, hid_t, hid_t, void**) {
+                 hid_t lcpl, hid_t lapl, hid_t, void**) {
   return guarded<herr_t>(__func__, -1,
-                         [&]() { return copy_or_move(src, lp1, dst, lp2, lcpl, true); });
+                         [&]() { return copy_or_move(src, lp1, dst, lp2, lcpl, lapl, true); });
 }
 
 herr_t link_get(void* obj, const H5VL_loc_params_t* lp, H5VL_link_get_args_t* args, hid_t, void**) {
@@ -302,6 +315,10 @@ herr_t link_specific(void* obj, const H5VL_loc_params_t* lp, H5VL_link_specific_
         return 0;
       }
       case H5VL_LINK_EXISTS: {
+        if (Status c = check_loc(lp); !c.ok()) {
+          H5VL_EDAOS_ERR_ST(c, "link exists");
+          return -1;
+        }
         std::string path = lp->loc_data.loc_by_name.name;
         std::string parent, name;
         split_path(path, &parent, &name);

@@ -77,11 +77,6 @@ herr_t object_get(void* obj, const H5VL_loc_params_t* lp, H5VL_object_get_args_t
 
 static herr_t visit(Obj* o, const Target& start, const H5VL_object_visit_args_t& a) {
   File* f = o->file;
-  if (a.idx_type == H5_INDEX_CRT_ORDER && start.kind == 'G' &&
-      !creation_order_tracked(f, start.oid, true)) {
-    H5VL_EDAOS_ERR("creation order is not tracked for links of this group");
-    return -1;
-  }
   Obj* h = open_by_target(f, start);
   if (!h) return -1;
   hid_t id = H5VLwrap_register(h, kind_to_itype(start.kind));

@@ -203,6 +203,39 @@ Status collective(File* f, const std::function<Result<std::string>()>& fn, std::
   return collective(f, Status::OK(), fn, out);
 }
 
+// ---- argument checks -----------------------------------------------------------------------
+Status check_plist(hid_t id, hid_t cls, const char* what) {
+  if (id == H5P_DEFAULT) return Status::OK();
+  htri_t ok = -1;
+  H5E_BEGIN_TRY { ok = H5Pisa_class(id, cls); }
+  H5E_END_TRY
+  if (ok > 0) return Status::OK();
+  return Status(EDAOS_INVAL, std::string("invalid ") + what);
+}
+Status check_type(hid_t id) {
+  if (H5Iget_type(id) == H5I_DATATYPE) return Status::OK();
+  return Status(EDAOS_INVAL, "invalid datatype");
+}
+Status check_space(hid_t id) {
+  if (H5Iget_type(id) == H5I_DATASPACE) return Status::OK();
+  return Status(EDAOS_INVAL, "invalid dataspace");
+}
+Status check_loc(const H5VL_loc_params_t* lp) {
+  if (lp->type == H5VL_OBJECT_BY_NAME)
+    return check_plist(lp->loc_data.loc_by_name.lapl_id, H5P_LINK_ACCESS,
+                       "link access property list");
+  if (lp->type == H5VL_OBJECT_BY_IDX)
+    return check_plist(lp->loc_data.loc_by_idx.lapl_id, H5P_LINK_ACCESS,
+                       "link access property list");
+  return Status::OK();
+}
+
+Status first_error(std::initializer_list<Status> all) {
+  for (const auto& s : all)
+    if (!s.ok()) return s;
+  return Status::OK();
+}
+
 // ---- links and names -----------------------------------------------------------------------
 void split_path(const std::string& path, std::string* parent, std::string* name) {
   std::string p = path;
@@ -295,6 +328,7 @@ Result<std::vector<std::pair<std::string, LinkRec>>> list_links(File* f, const O
 
 Result<Target> resolve_loc(Obj* obj, const H5VL_loc_params_t* lp) {
   File* f = obj->file;
+  EDAOS_RETURN_IF_ERROR(check_loc(lp));
   switch (lp->type) {
     case H5VL_OBJECT_BY_SELF: {
       Target t{obj->oid, 0};
@@ -311,8 +345,6 @@ Result<Target> resolve_loc(Obj* obj, const H5VL_loc_params_t* lp) {
       const auto& bi = lp->loc_data.loc_by_idx;
       EDAOS_ASSIGN_OR_RETURN(Target g, resolve_path(f, obj->oid, bi.name));
       if (g.kind != 'G') return Status(EDAOS_NOTDIR, "not a group");
-      if (bi.idx_type == H5_INDEX_CRT_ORDER && !creation_order_tracked(f, g.oid, true))
-        return Status(EDAOS_INVAL, "creation order is not tracked for links of this group");
       EDAOS_ASSIGN_OR_RETURN(auto links, list_links(f, g.oid, bi.idx_type, bi.order));
       if (bi.n >= links.size()) return Status(EDAOS_NONEXIST, "link index out of range");
       const auto& rec = links[bi.n].second;
@@ -420,19 +452,6 @@ Result<std::pair<ObjectId, std::string>> parent_for_create(File* f, const Object
     cur = g;
   }
   return std::make_pair(cur, name);
-}
-
-bool creation_order_tracked(File* f, const ObjectId& oid, bool links) {
-  auto kv = open_kv(f, oid);
-  if (!kv.ok()) return false;
-  auto cpl = kv.value()->get(kMeta, akey::kCpl);
-  if (!cpl.ok()) return f->oid == oid ? false : false;
-  hid_t p = decode_plist(cpl.value());
-  if (p < 0) return false;
-  unsigned flags = 0;
-  herr_t r = links ? H5Pget_link_creation_order(p, &flags) : H5Pget_attr_creation_order(p, &flags);
-  H5Pclose(p);
-  return r >= 0 && (flags & H5P_CRT_ORDER_TRACKED);
 }
 
 }  // namespace edaos::h5vol
