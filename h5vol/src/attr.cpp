@@ -156,6 +156,7 @@ Status decode_data(hid_t ft, hid_t mt, size_t n, const std::string& data, void* 
       base = H5Tget_size(b);
       H5Tclose(b);
     }
+    const VlenAlloc alloc = vlen_alloc(dxpl);
     size_t pos = 0;
     for (size_t i = 0; i < n; ++i) {
       bool present = false;
@@ -169,7 +170,7 @@ Status decode_data(hid_t ft, hid_t mt, size_t n, const std::string& data, void* 
       if (str) {
         char* s = nullptr;
         if (present) {
-          s = static_cast<char*>(malloc(v.size() + 1));
+          s = static_cast<char*>(alloc(v.size() + 1));
           if (!s) return Status(EDAOS_NOMEM, "attribute string");
           memcpy(s, v.data(), v.size());
           s[v.size()] = '\0';
@@ -180,7 +181,7 @@ Status decode_data(hid_t ft, hid_t mt, size_t n, const std::string& data, void* 
         h.len = v.size() / base;
         h.p = nullptr;
         if (!v.empty()) {
-          h.p = malloc(v.size());
+          h.p = alloc(v.size());
           if (!h.p) return Status(EDAOS_NOMEM, "attribute sequence");
           memcpy(h.p, v.data(), v.size());
         }

@@ -164,7 +164,8 @@ std::string elem_key(uint64_t k) {
 }
 
 // Variable-length strings and sequences: one KV value per element ("\1" + bytes, "\0" = null).
-Status vlen_io(Dataset* d, hid_t mem_type, hid_t mspace, hid_t fspace, char* user, bool write) {
+Status vlen_io(Dataset* d, hid_t mem_type, hid_t mspace, hid_t fspace, char* user, bool write,
+               const VlenAlloc& alloc) {
   const bool is_str = H5Tis_variable_str(d->ftype) > 0;
   if ((H5Tis_variable_str(mem_type) > 0) != is_str)
     return Status(EDAOS_NOTSUP, "variable-length data needs a variable-length memory type");
@@ -214,7 +215,7 @@ Status vlen_io(Dataset* d, hid_t mem_type, hid_t mspace, hid_t fspace, char* use
         if (is_str) {
           char* s = nullptr;
           if (!null) {
-            s = static_cast<char*>(malloc(n + 1));
+            s = static_cast<char*>(alloc(n + 1));
             if (!s) return Status(EDAOS_NOMEM, "vlen string");
             memcpy(s, v.value().data() + 1, n);
             s[n] = '\0';
@@ -225,7 +226,7 @@ Status vlen_io(Dataset* d, hid_t mem_type, hid_t mspace, hid_t fspace, char* use
           h->len = n / base;
           h->p = nullptr;
           if (n) {
-            h->p = malloc(n);
+            h->p = alloc(n);
             if (!h->p) return Status(EDAOS_NOMEM, "vlen sequence");
             memcpy(h->p, v.value().data() + 1, n);
           }
@@ -260,7 +261,7 @@ Status dataset_io(Dataset* d, hid_t mem_type, hid_t mem_space, hid_t file_space,
     return Status(EDAOS_INVAL, "memory and file selections have different numbers of elements");
   if (n == 0) return Status::OK();  // a rank with nothing selected may pass a null buffer
   if (!user) return Status(EDAOS_INVAL, "null data buffer");
-  if (d->vlen) return vlen_io(d, mem_type, mspace, fspace, user, write);
+  if (d->vlen) return vlen_io(d, mem_type, mspace, fspace, user, write, vlen_alloc(dxpl));
   if (H5Tdetect_class(mem_type, H5T_VLEN) > 0 || H5Tis_variable_str(mem_type) > 0)
     return Status(EDAOS_NOTSUP, "variable-length memory type for a fixed-size dataset");
   const size_t fsize = d->layout.esize, msize = H5Tget_size(mem_type);

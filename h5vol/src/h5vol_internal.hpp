@@ -172,6 +172,15 @@ Status collective(File* f, const Status& local, const std::function<Result<std::
                   std::string* out);
 Status collective(File* f, const std::function<Result<std::string>()>& fn, std::string* out);
 
+// Allocator for variable-length data handed to the application: the transfer property list's
+// (H5Pset_vlen_mem_manager; H5Dvlen_get_buf_size counts through it), else malloc.
+struct VlenAlloc {
+  H5MM_allocate_t fn = nullptr;
+  void* info = nullptr;
+  void* operator()(size_t n) const { return fn ? fn(n, info) : malloc(n); }
+};
+VlenAlloc vlen_alloc(hid_t dxpl);
+
 // ---- argument checks (util.cpp) -------------------------------------------------------------
 // EDAOS_INVAL unless `id` is H5P_DEFAULT or a property list of class `cls` (or derived from it).
 Status check_plist(hid_t id, hid_t cls, const char* what);

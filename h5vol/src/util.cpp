@@ -203,6 +203,19 @@ Status collective(File* f, const std::function<Result<std::string>()>& fn, std::
   return collective(f, Status::OK(), fn, out);
 }
 
+VlenAlloc vlen_alloc(hid_t dxpl) {
+  VlenAlloc a;
+  H5MM_free_t free_fn = nullptr;
+  void* free_info = nullptr;
+  if (dxpl >= 0 && dxpl != H5P_DEFAULT) {
+    H5E_BEGIN_TRY {
+      if (H5Pget_vlen_mem_manager(dxpl, &a.fn, &a.info, &free_fn, &free_info) < 0) a = VlenAlloc{};
+    }
+    H5E_END_TRY
+  }
+  return a;
+}
+
 // ---- argument checks -----------------------------------------------------------------------
 Status check_plist(hid_t id, hid_t cls, const char* what) {
   if (id == H5P_DEFAULT) return Status::OK();
