@@ -3,7 +3,8 @@
 #
 #   benchmarks/compare.sh [--quick|--full] [--build DIR] [--out DIR] [--ranks "2 4"]
 #                         [--classes "S1 RP_2G1 ..."] [--dfs-classes "S1 ..."]
-#                         [--no-drop-caches]
+#                         [--patterns "easy-ssf easy-fpp hard coll-hard"]
+#                         [--deg-classes "RP_2G1 EC_2P1G1 EC_4P2G1 EC_16P3G1"] [--no-drop-caches]
 #
 # Same edaos-ior patterns, same run, same machine, against
 #   (a) baseline: MPI_File_* on a ufs: file (MPICH's ROMIO; the object store not started),
@@ -37,6 +38,8 @@ out=""
 ranks=""
 classes=""
 dfs_classes="-"
+deg_classes="-"
+patterns="easy-ssf easy-fpp hard coll-hard"
 drop=yes
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -47,6 +50,8 @@ while [ $# -gt 0 ]; do
     --ranks) ranks=$2; shift ;;
     --classes) classes=$2; shift ;;
     --dfs-classes) dfs_classes=$2; shift ;;
+    --deg-classes) deg_classes=$2; shift ;;
+    --patterns) patterns=$2; shift ;;
     --no-drop-caches) drop=no ;;
     -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
     *) echo "compare.sh: unknown option $1" >&2; exit 2 ;;
@@ -58,13 +63,13 @@ if [ "$mode" = quick ]; then
   easy_block=1m; hard_segs=6; idle_s=2
   : "${ranks:=2}"
   : "${classes:=S1 EC_4P2G1}"
-  deg_classes="EC_4P2G1"
+  [ "$deg_classes" = - ] && deg_classes="EC_4P2G1"
   [ "$dfs_classes" = - ] && dfs_classes="S1"
 else
   easy_block=16m; hard_segs=150; idle_s=10
   : "${ranks:=2 4}"
   : "${classes:=S1 RP_2G1 EC_2P1G1 EC_4P2G1 EC_16P3G1}"
-  deg_classes="RP_2G1 EC_2P1G1 EC_4P2G1 EC_16P3G1"
+  [ "$deg_classes" = - ] && deg_classes="RP_2G1 EC_2P1G1 EC_4P2G1 EC_16P3G1"
   [ "$dfs_classes" = - ] && dfs_classes="S1 EC_4P2G1 EC_16P3G1"
 fi
 
@@ -121,7 +126,6 @@ pattern_args() {
     coll-hard) echo "-c -t 47008 -b 47008 -s $hard_segs" ;;
   esac
 }
-patterns="easy-ssf easy-fpp hard coll-hard"
 
 # write, drop caches, read back (another rank's data) with every byte verified.
 write_read() {  # <target> <pattern> <np> <file> <api> <env...>
@@ -179,32 +183,42 @@ done
 np_deg=$(echo "$ranks" | awk '{print $NF}')
 : >"$out/degraded.tsv"
 for c in $deg_classes; do
+  # n = k+p engines (every engine holds a shard of the file), p of them down; rd_fac p so the
+  # namespace's own objects (superblock, directories) survive too.
   case "$c" in
-    RP_2G1) n=2; down="0" ;;
-    EC_2P1G1) n=3; down="0" ;;
-    EC_4P2G1) n=6; down="0,1" ;;
-    EC_16P3G1) n=19; down="0,1,2" ;;
+    RP_2G1) n=2; p=1 ;;
+    EC_2P1G1) n=3; p=1 ;;
+    EC_4P2G1) n=6; p=2 ;;
+    EC_16P3G1) n=19; p=3 ;;
     *) continue ;;
   esac
   dp=$out/pool-deg-$c
   rm -rf "$dp"
   if ! { "$tool" pool create --engines=$n --targets=1 "$dp" &&
-         "$tool" container create --type=POSIX --chunk-size=2097152 --properties="$props" \
-           --file-oclass="$c" "$dp" deg; } >>"$out/logs/pool-create.log" 2>&1; then
+         "$tool" container create --type=POSIX --chunk-size=2097152 \
+           --properties="rd_fac:$p,$props" --file-oclass="$c" "$dp" deg; } \
+       >>"$out/logs/pool-create.log" 2>&1; then
     skipped+=("degraded $c: pool of $n engines could not be made")
     continue
   fi
-  log "degraded: $c on $n engines, engines $down down, np $np_deg"
   pa=$(pattern_args easy-ssf)
   # shellcheck disable=SC2086
   run "deg.$c.write" "$np_deg" EDAOS_POOL="$dp" DAOS_CONT=deg -- -a MPIIO $pa -o daos:/deg -w -e -k
   drop_caches
   # shellcheck disable=SC2086
   run "deg.$c.healthy" "$np_deg" EDAOS_POOL="$dp" DAOS_CONT=deg -- -a MPIIO $pa -o daos:/deg -r -R -C
-  drop_caches
-  # shellcheck disable=SC2086
-  run "deg.$c.degraded" "$np_deg" EDAOS_POOL="$dp" DAOS_CONT=deg EDAOS_ENGINES_DOWN="$down" -- \
-    -a MPIIO $pa -o daos:/deg -r -R -C
+  # Engines 0..p-1 may hold only parity of this file (placement is per object): try the next
+  # p engines until the store's counters show reconstructions (EC). RP: the first set.
+  for ((first = 0; first + p <= n; first += p)); do
+    down=$(seq -s, "$first" $((first + p - 1)))
+    log "degraded: $c on $n engines, engines $down down, np $np_deg"
+    drop_caches
+    # shellcheck disable=SC2086
+    run "deg.$c.degraded" "$np_deg" EDAOS_POOL="$dp" DAOS_CONT=deg EDAOS_ENGINES_DOWN="$down" -- \
+      -a MPIIO $pa -o daos:/deg -r -R -C
+    [[ "$c" == EC_* ]] || break
+    grep -q '"degradedReads":0[,}]' "$out/json/deg.$c.degraded.json" 2>/dev/null || break
+  done
   printf '%s\t%s\t%s\n' "$c" "$n" "$down" >>"$out/degraded.tsv"
   rm -rf "$dp"
 done

@@ -131,7 +131,8 @@ def main(out):
             dd = runs.get(f"deg.{c}.degraded", {}).get("edaosStats", {}).get("degradedReads")
             rows.append((c, n, down, w, h, d, dd))
     if rows:
-        np_deg = max(nps) if nps else 0
+        first = runs.get(f"deg.{rows[0][0]}.write") or {}
+        np_deg = first.get("params", {}).get("ranks", max(nps) if nps else 0)
         base = value("baseline", "easy-ssf", np_deg, "read")
         print(f"\nDegraded reads (IOR-easy shared file, MPI-IO, np {np_deg}; pool of k+p engines)")
         print(f"{'class':<10} {'engines':>7} {'down':>6} {'write':>8} {'healthy':>8} {'degraded':>8}"
