@@ -494,6 +494,55 @@ TEST_F(EngineTest, QuotaGivesNospaceAndKeepsData) {
   EXPECT_EQ(eng_->kv_put(ref_, "d", "a", std::string(4u << 20, 'x'), 0, {}).code(), EDAOS_NOSPACE);
 }
 
+// The engine caches each open file's size and allocated ranges instead of asking the file system
+// per write: punch, truncate and rewrites must keep data, holes and space accounting right.
+TEST_F(EngineTest, CachedFileStateFollowsPunchTruncateAndRewrite) {
+  open_engine(8u << 20);
+  const size_t mib = 1u << 20, kib = 1024;
+  const std::string d = pattern(mib, 11);
+  ASSERT_TRUE(write(ref_, 0, d, {}, mib).ok());
+  const uint64_t used1 = eng_->space().used;
+  EXPECT_GE(used1, mib);
+  // Punch a quarter: reads as zeros, space given back.
+  ASSERT_TRUE(eng_->array_punch(ref_, 256 * kib, 256 * kib).ok());
+  EXPECT_EQ(read(ref_, 256 * kib, 256 * kib), std::string(256 * kib, '\0'));
+  EXPECT_LE(eng_->space().used, used1 - 256 * kib + 64 * kib);
+  // Rewrite the hole (it must be reserved again) and an allocated range.
+  const std::string r1 = pattern(256 * kib, 12), r2 = pattern(100, 13);
+  ASSERT_TRUE(write(ref_, 256 * kib, r1).ok());
+  ASSERT_TRUE(write(ref_, 10, r2).ok());
+  std::string want = d;
+  want.replace(256 * kib, r1.size(), r1);
+  want.replace(10, r2.size(), r2);
+  EXPECT_EQ(read(ref_, 0, mib), want);
+  EXPECT_GE(eng_->space().used, used1 - 64 * kib);
+  // Truncate, then write past the new end: the gap reads as zeros.
+  ASSERT_TRUE(eng_->array_truncate(ref_, 100 * kib, 100 * kib).ok());
+  EXPECT_LE(eng_->space().used, used1 - 800 * kib);
+  const std::string r3 = pattern(4 * kib, 14);
+  ASSERT_TRUE(write(ref_, 512 * kib, r3, {}, 600 * kib).ok());
+  want = want.substr(0, 100 * kib) + std::string(412 * kib, '\0') + r3;
+  EXPECT_EQ(read(ref_, 0, want.size()), want);
+  EXPECT_EQ(eng_->array_logical_end(ref_).value(), 600 * kib);
+  struct stat st;
+  ASSERT_EQ(::stat(eng_->shard_data_path(ref_).c_str(), &st), 0);
+  EXPECT_EQ(static_cast<uint64_t>(st.st_size), 516 * kib);
+  // A reopened engine counts the same allocation from the files.
+  const uint64_t used2 = eng_->space().used;
+  open_engine(8u << 20);
+  const uint64_t used3 = eng_->space().used;
+  EXPECT_LE(used3, used2 + 64 * kib);
+  EXPECT_GE(used3 + 64 * kib, used2);
+  EXPECT_EQ(read(ref_, 0, want.size()), want);
+  // A shard never written reads as zeros and is not created by the read.
+  ShardRef other = ref_;
+  other.shard = 9;
+  EXPECT_EQ(read(other, 0, 10), std::string(10, '\0'));
+  EXPECT_FALSE(fs::exists(eng_->shard_data_path(other)));
+  ASSERT_TRUE(write(other, 0, r2).ok());
+  EXPECT_EQ(read(other, 0, r2.size()), r2);
+}
+
 TEST_F(EngineTest, SpaceWithoutQuota) {
   EngineSpace sp = eng_->space();
   EXPECT_GT(sp.total, 0u);

@@ -55,6 +55,13 @@ std::string akey_prefix(const ShardRef& r, std::string_view dkey) {
   return k;
 }
 
+// st_size of an open file, `fallback` if fstat fails.
+uint64_t file_size_or(int fd, uint64_t fallback) {
+  struct stat st;
+  if (::fstat(fd, &st) != 0) return fallback;
+  return static_cast<uint64_t>(st.st_size);
+}
+
 uint64_t file_blocks_bytes(int fd) {
   struct stat st;
   if (::fstat(fd, &st) != 0) return 0;
@@ -177,7 +184,7 @@ Result<std::unique_ptr<Engine>> Engine::open(const Options& o) {
 }
 
 Engine::~Engine() {
-  for (auto& kv : fds_) ::close(kv.second.first);
+  for (auto& kv : fds_) ::close(kv.second.fd);
 }
 
 // ---------------------------------------------------------------- paths and fds
@@ -199,15 +206,47 @@ std::string Engine::shard_data_path(const ShardRef& ref) const {
   return shard_dir(ref) + "/" + ref.oid.to_string() + "." + std::to_string(ref.shard);
 }
 
-Result<int> Engine::open_cached(const std::string& path, bool create) {
+bool Engine::OpenFile::allocated(uint64_t off, uint64_t end) const {
+  auto it = alloc.upper_bound(off);
+  if (it == alloc.begin()) return false;
+  --it;
+  return it->first <= off && it->second >= end;
+}
+
+void Engine::OpenFile::mark_allocated(uint64_t off, uint64_t end) {
+  if (off >= end) return;
+  constexpr size_t kMaxRanges = 4096;  // a very fragmented file: forget, fall back to fallocate
+  if (alloc.size() >= kMaxRanges) alloc.clear();
+  auto it = alloc.upper_bound(off);
+  if (it != alloc.begin()) {
+    auto prev = std::prev(it);
+    if (prev->second >= off) {  // overlaps or touches the previous range: extend it
+      off = prev->first;
+      end = std::max(end, prev->second);
+      it = alloc.erase(prev);
+    }
+  }
+  while (it != alloc.end() && it->first <= end) {
+    end = std::max(end, it->second);
+    it = alloc.erase(it);
+  }
+  alloc.emplace(off, end);
+}
+
+Result<Engine::OpenFile*> Engine::open_file(const std::string& path, bool create) {
   auto it = fds_.find(path);
   if (it != fds_.end()) {
-    lru_.splice(lru_.begin(), lru_, it->second.second);
-    return it->second.first;
+    lru_.splice(lru_.begin(), lru_, it->second.lru);
+    return &it->second;
   }
+  if (!create && absent_.count(path)) return static_cast<OpenFile*>(nullptr);
   int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
   if (fd < 0 && errno == ENOENT) {
-    if (!create) return -1;
+    if (!create) {
+      if (absent_.size() >= kMaxAbsent) absent_.clear();
+      absent_.insert(path);
+      return static_cast<OpenFile*>(nullptr);
+    }
     std::string dir = detail::parent_dir(path);
     struct stat st;
     if (::stat(dir.c_str(), &st) != 0) {
@@ -218,24 +257,39 @@ Result<int> Engine::open_cached(const std::string& path, bool create) {
     if (fd >= 0) dirty_dirs_.insert(dir);
   }
   if (fd < 0) return detail::errno_status(errno, "open " + path);
+  absent_.erase(path);
+  struct stat st;
+  if (::fstat(fd, &st) != 0) {
+    int err = errno;
+    ::close(fd);
+    return detail::errno_status(err, "stat " + path);
+  }
   lru_.push_front(path);
-  fds_[path] = {fd, lru_.begin()};
+  OpenFile& f = fds_[path];
+  f.fd = fd;
+  f.lru = lru_.begin();
+  f.size = static_cast<uint64_t>(st.st_size);
+  f.blocks = static_cast<uint64_t>(st.st_blocks) * 512;  // already counted in used_bytes_
+  OpenFile* result = &f;
   while (fds_.size() > kMaxOpenFds) {
     // Evicted files stay in dirty_files_; sync() reopens them.
-    const std::string& victim = lru_.back();
-    auto v = fds_.find(victim);
-    ::close(v->second.first);
-    fds_.erase(v);
-    lru_.pop_back();
+    const std::string victim = lru_.back();
+    forget_fd(victim);
   }
-  return fd;
+  return result;
+}
+
+Result<int> Engine::open_cached(const std::string& path, bool create) {
+  EDAOS_ASSIGN_OR_RETURN(OpenFile * f, open_file(path, create));
+  return f ? f->fd : -1;
 }
 
 void Engine::forget_fd(const std::string& path) {
   auto it = fds_.find(path);
   if (it == fds_.end()) return;
-  ::close(it->second.first);
-  lru_.erase(it->second.second);
+  settle(it->second);
+  ::close(it->second.fd);
+  lru_.erase(it->second.lru);
   fds_.erase(it);
 }
 
@@ -243,15 +297,27 @@ Result<int> Engine::data_fd(const ShardRef& ref, bool create) {
   return open_cached(shard_data_path(ref), create);
 }
 
-void Engine::note_growth(int fd, const std::string& path, uint64_t blocks_before) {
-  uint64_t now = file_blocks_bytes(fd);
-  if (now >= blocks_before) {
-    used_bytes_ += now - blocks_before;
+void Engine::note_growth(const std::string& path) {
+  auto it = fds_.find(path);
+  if (it != fds_.end()) it->second.blocks_stale = true;
+  dirty_files_.insert(path);
+}
+
+void Engine::settle(OpenFile& f) const {
+  if (!f.blocks_stale) return;
+  f.blocks_stale = false;
+  uint64_t now = file_blocks_bytes(f.fd);
+  if (now >= f.blocks) {
+    used_bytes_ += now - f.blocks;
   } else {
-    uint64_t d = blocks_before - now;
+    uint64_t d = f.blocks - now;
     used_bytes_ = used_bytes_ > d ? used_bytes_ - d : 0;
   }
-  dirty_files_.insert(path);
+  f.blocks = now;
+}
+
+void Engine::settle_all() const {
+  for (auto& kv : fds_) settle(kv.second);
 }
 
 CsumFn Engine::known_fn(const CsumSpec& cs) const {
@@ -313,7 +379,6 @@ Status Engine::csum_prepare(const ShardRef& ref, int fd, uint64_t first, uint64_
   SidecarHdr h;
   bool have = false;
   EDAOS_RETURN_IF_ERROR(read_sidecar_hdr(sfd, spath, &h, &have));
-  uint64_t before = file_blocks_bytes(sfd);
   if (!have) {
     EDAOS_RETURN_IF_ERROR(
         detail::pwrite_full(sfd, encode_sidecar_hdr(cs).data(), kCsumHdr, 0, spath));
@@ -362,7 +427,7 @@ Status Engine::csum_prepare(const ShardRef& ref, int fd, uint64_t first, uint64_
   }
   EDAOS_RETURN_IF_ERROR(detail::pwrite_full(sfd, entries.data(), entries.size(),
                                             kCsumHdr + first * kCsumEntry, spath));
-  note_growth(sfd, spath, before);
+  note_growth(spath);
   return Status::OK();
 }
 
@@ -377,9 +442,8 @@ Status Engine::csum_drop(const ShardRef& ref, uint64_t first, uint64_t last) {
   uint64_t start = kCsumHdr + first * kCsumEntry;
   if (start >= end) return Status::OK();
   std::string zeros(end - start, '\0');  // invalid entries
-  uint64_t before = file_blocks_bytes(sfd);
   EDAOS_RETURN_IF_ERROR(detail::pwrite_full(sfd, zeros.data(), zeros.size(), start, spath));
-  note_growth(sfd, spath, before);
+  note_growth(spath);
   return Status::OK();
 }
 
@@ -391,10 +455,9 @@ Status Engine::csum_truncate(const ShardRef& ref, uint64_t nchunks) {
   if (::fstat(sfd, &st) != 0) return detail::errno_status(errno, "stat " + spath);
   uint64_t want = kCsumHdr + nchunks * kCsumEntry;
   if (static_cast<uint64_t>(st.st_size) <= want) return Status::OK();
-  uint64_t before = file_blocks_bytes(sfd);
   if (::ftruncate(sfd, static_cast<off_t>(want)) != 0)
     return detail::errno_status(errno, "truncate " + spath);
-  note_growth(sfd, spath, before);
+  note_growth(spath);
   return Status::OK();
 }
 
@@ -439,34 +502,49 @@ Status Engine::array_write(const ShardRef& ref, uint64_t off, const void* data, 
   if (len == 0) return set_logical_end(ref, logical_end, false);
 
   const std::string path = shard_data_path(ref);
-  EDAOS_ASSIGN_OR_RETURN(int fd, data_fd(ref, true));
-  struct stat st;
-  if (::fstat(fd, &st) != 0) return detail::errno_status(errno, "stat " + path);
-  const uint64_t old_size = static_cast<uint64_t>(st.st_size);
-  const uint64_t before = static_cast<uint64_t>(st.st_blocks) * 512;
+  EDAOS_ASSIGN_OR_RETURN(OpenFile * f, open_file(path, true));
+  const int fd = f->fd;
+  const uint64_t old_size = f->size;
 
-  // Is the whole range already allocated (an overwrite needs no new space)?
-  off_t hole = ::lseek(fd, static_cast<off_t>(off), SEEK_HOLE);
-  const bool allocated = hole >= 0 && static_cast<uint64_t>(hole) >= off + len;
+  // Is the whole range already allocated (an overwrite needs no new space)? Ranges this engine
+  // wrote or reserved since the file was opened are known; bytes at or past the end are not
+  // allocated (nothing is ever reserved beyond the size). Otherwise only the quota needs the
+  // answer: without one, fallocate below is harmless on allocated blocks.
+  bool allocated = f->allocated(off, off + len);
   if (!allocated && opts_.quota_bytes > 0) {
-    uint64_t need = len + 2 * 4096;
-    if (csum_on) need += (len / cs.chunk + 2) * kCsumEntry + 4096;
-    uint64_t used = used_bytes_ + db_->allocated_bytes();
-    if (used + need > opts_.quota_bytes)
-      return Status(EDAOS_NOSPACE, "engine " + opts_.dir + " quota of " +
-                                       std::to_string(opts_.quota_bytes) +
-                                       " bytes would be exceeded (" + std::to_string(used) +
-                                       " used, write of " + std::to_string(len) + " bytes)");
+    if (off < old_size) {
+      off_t hole = ::lseek(fd, static_cast<off_t>(off), SEEK_HOLE);
+      allocated = hole >= 0 && static_cast<uint64_t>(hole) >= off + len;
+    }
+    if (!allocated) {
+      uint64_t need = len + 2 * 4096;
+      if (csum_on) need += (len / cs.chunk + 2) * kCsumEntry + 4096;
+      settle_all();
+      uint64_t used = used_bytes_ + db_->allocated_bytes();
+      if (used + need > opts_.quota_bytes)
+        return Status(EDAOS_NOSPACE, "engine " + opts_.dir + " quota of " +
+                                         std::to_string(opts_.quota_bytes) +
+                                         " bytes would be exceeded (" + std::to_string(used) +
+                                         " used, write of " + std::to_string(len) + " bytes)");
+    }
   }
   // Reserve the blocks first: when the file system is full this fails before any byte changes.
-  if (!allocated && ::fallocate(fd, 0, static_cast<off_t>(off), static_cast<off_t>(len)) != 0) {
-    int err = errno;
-    if (err != EOPNOTSUPP && err != ENOSYS) {
-      if (::ftruncate(fd, static_cast<off_t>(old_size)) != 0) {
-        // Best effort: a larger size only adds a hole.
+  if (!allocated) {
+    if (::fallocate(fd, 0, static_cast<off_t>(off), static_cast<off_t>(len)) != 0) {
+      int err = errno;
+      if (err != EOPNOTSUPP && err != ENOSYS) {
+        if (::ftruncate(fd, static_cast<off_t>(old_size)) != 0) {
+          // Best effort: a larger size only adds a hole.
+        }
+        f->size = file_size_or(fd, old_size);
+        f->alloc.clear();
+        note_growth(path);
+        return detail::errno_status(err, "allocate " + std::to_string(len) + " bytes in " + path);
       }
-      note_growth(fd, path, before);
-      return detail::errno_status(err, "allocate " + std::to_string(len) + " bytes in " + path);
+    } else {
+      f->size = std::max<uint64_t>(f->size, off + len);  // mode 0 extends the file
+      f->mark_allocated(off, off + len);
+      note_growth(path);
     }
   }
   // Checksums first (keeping the previous ones), then the data: see csum_prepare.
@@ -490,14 +568,18 @@ Status Engine::array_write(const ShardRef& ref, uint64_t off, const void* data, 
     }
   }
   Status wst = detail::pwrite_full(fd, data, len, off, path);
-  note_growth(fd, path, before);
+  note_growth(path);
   if (!wst.ok()) {
     // Give back what this write appended (best effort; the write is not acknowledged).
-    const uint64_t after = file_blocks_bytes(fd);
-    if (off + len > old_size && ::ftruncate(fd, static_cast<off_t>(old_size)) == 0)
-      note_growth(fd, path, after);
+    if (off + len > old_size && ::ftruncate(fd, static_cast<off_t>(old_size)) != 0) {
+      // Best effort: a larger size only adds a hole.
+    }
+    f->size = file_size_or(fd, old_size);
+    f->alloc.clear();
     return wst;
   }
+  f->size = std::max<uint64_t>(f->size, off + len);
+  f->mark_allocated(off, off + len);
   return set_logical_end(ref, logical_end, false);
 }
 
@@ -625,14 +707,14 @@ Status Engine::array_punch(const ShardRef& ref, uint64_t off, uint64_t len, cons
   std::lock_guard<std::mutex> g(mu_);
   if (len == 0) return Status::OK();
   const std::string path = shard_data_path(ref);
-  EDAOS_ASSIGN_OR_RETURN(int fd, data_fd(ref, false));
-  if (fd < 0) return Status::OK();
-  struct stat st;
-  if (::fstat(fd, &st) != 0) return detail::errno_status(errno, "stat " + path);
-  const uint64_t size = static_cast<uint64_t>(st.st_size);
+  EDAOS_ASSIGN_OR_RETURN(OpenFile * f, open_file(path, false));
+  if (!f) return Status::OK();
+  const int fd = f->fd;
+  const uint64_t size = f->size;
   if (off >= size) return Status::OK();  // nothing stored there: already a hole
   const uint64_t plen = std::min<uint64_t>(len, size - off);
-  const uint64_t before = static_cast<uint64_t>(st.st_blocks) * 512;
+  f->alloc.clear();  // holes appear: later writes there must reserve again
+  note_growth(path);
   EDAOS_RETURN_IF_ERROR(csum_before_zeroing(ref, fd, off, off + plen, cs));
   if (::fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(off),
                   static_cast<off_t>(plen)) != 0) {
@@ -644,7 +726,6 @@ Status Engine::array_punch(const ShardRef& ref, uint64_t off, uint64_t len, cons
       done += n;
     }
   }
-  note_growth(fd, path, before);
   return Status::OK();
 }
 
@@ -653,12 +734,11 @@ Status Engine::array_truncate(const ShardRef& ref, uint64_t local_size, uint64_t
   EDAOS_RETURN_IF_ERROR(check_ref(ref));
   std::lock_guard<std::mutex> g(mu_);
   const std::string path = shard_data_path(ref);
-  EDAOS_ASSIGN_OR_RETURN(int fd, data_fd(ref, local_size > 0));
-  if (fd >= 0) {
-    struct stat st;
-    if (::fstat(fd, &st) != 0) return detail::errno_status(errno, "stat " + path);
-    const uint64_t before = static_cast<uint64_t>(st.st_blocks) * 512;
-    const uint64_t old_size = static_cast<uint64_t>(st.st_size);
+  EDAOS_ASSIGN_OR_RETURN(OpenFile * f, open_file(path, local_size > 0));
+  if (f) {
+    const int fd = f->fd;
+    const uint64_t old_size = f->size;
+    f->alloc.clear();
     if (local_size < old_size) {
       // Checksums first: the cut chunk's tail becomes zeros, later chunks disappear.
       EDAOS_RETURN_IF_ERROR(csum_before_zeroing(ref, fd, local_size, old_size, cs));
@@ -669,9 +749,13 @@ Status Engine::array_truncate(const ShardRef& ref, uint64_t local_size, uint64_t
       if (sfd >= 0) EDAOS_RETURN_IF_ERROR(read_sidecar_hdr(sfd, spath, &h, &have));
       if (have) EDAOS_RETURN_IF_ERROR(csum_truncate(ref, (local_size + h.chunk - 1) / h.chunk));
     }
-    if (::ftruncate(fd, static_cast<off_t>(local_size)) != 0)
-      return detail::errno_status(errno, "truncate " + path);
-    note_growth(fd, path, before);
+    if (::ftruncate(fd, static_cast<off_t>(local_size)) != 0) {
+      int err = errno;
+      f->size = file_size_or(fd, old_size);
+      return detail::errno_status(err, "truncate " + path);
+    }
+    f->size = local_size;
+    note_growth(path);
   }
   return set_logical_end(ref, logical_size, true);
 }
@@ -953,7 +1037,7 @@ Status Engine::sync() {
   std::lock_guard<std::mutex> g(mu_);
   for (auto it = dirty_files_.begin(); it != dirty_files_.end();) {
     auto c = fds_.find(*it);
-    int fd = c != fds_.end() ? c->second.first : ::open(it->c_str(), O_RDONLY | O_CLOEXEC);
+    int fd = c != fds_.end() ? c->second.fd : ::open(it->c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
       if (errno == ENOENT) {  // removed since it was written
         it = dirty_files_.erase(it);
@@ -977,6 +1061,7 @@ Status Engine::sync() {
 
 EngineSpace Engine::space() const {
   std::lock_guard<std::mutex> g(mu_);
+  settle_all();
   EngineSpace s{0, 0, used_bytes_ + db_->allocated_bytes()};
   struct statvfs v;
   uint64_t fs_total = 0, fs_free = 0;

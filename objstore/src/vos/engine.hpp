@@ -32,6 +32,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "edaos/objstore/status.hpp"
@@ -156,12 +157,32 @@ class Engine {
   Engine() = default;
   Status check_ref(const ShardRef& ref) const;
   std::string shard_dir(const ShardRef& ref) const;
-  // Cached fd of a shard data file (create: make file and parent directory if missing). A
-  // missing file without create gives fd -1 and OK.
+  // An open data or sidecar file and what this engine knows about it, so the write path needs
+  // no fstat/SEEK_HOLE per call. Only this engine changes its files (the directory lock).
+  struct OpenFile {
+    int fd = -1;
+    std::list<std::string>::iterator lru;
+    uint64_t size = 0;          // st_size, kept up to date by every change made through this engine
+    uint64_t blocks = 0;        // allocated bytes last counted into used_bytes_
+    bool blocks_stale = false;  // changed since: settle() recounts with one fstat
+    // Ranges known to be allocated (written or fallocated since open): start -> end. Writes
+    // inside them skip the hole check and fallocate. Cleared on punch, truncate and errors.
+    std::map<uint64_t, uint64_t> alloc;
+    bool allocated(uint64_t off, uint64_t end) const;
+    void mark_allocated(uint64_t off, uint64_t end);
+  };
+  // Cached open file (create: make file and parent directory if missing). A missing file
+  // without create gives nullptr and OK (remembered, so the next lookup costs no syscall).
+  Result<OpenFile*> open_file(const std::string& path, bool create);
   Result<int> data_fd(const ShardRef& ref, bool create);
   Result<int> open_cached(const std::string& path, bool create);
   void forget_fd(const std::string& path);
-  void note_growth(int fd, const std::string& path, uint64_t blocks_before);
+  // The file changed: its allocation is recounted lazily (settle), it is dirty for sync().
+  void note_growth(const std::string& path);
+  // Brings used_bytes_ up to date for one open file / every open file (one fstat per changed
+  // file).
+  void settle(OpenFile& f) const;
+  void settle_all() const;
   // Checksum sidecar helpers (see README for the format). csum_prepare stores the checksums
   // chunks [first, last] will have after a change, BEFORE the change reaches the data file; each
   // entry keeps the previous checksum too, so a process killed in between leaves every chunk
@@ -185,9 +206,14 @@ class Engine {
   // Bounded LRU of open files (data and sidecars), keyed by path.
   static constexpr size_t kMaxOpenFds = 256;
   std::list<std::string> lru_;  // most recent first
-  std::unordered_map<std::string, std::pair<int, std::list<std::string>::iterator>> fds_;
+  mutable std::unordered_map<std::string, OpenFile> fds_;
+  // Paths known not to exist (a lookup without create found none). Files are only created
+  // through open_file(create), which drops the path from here. Bounded: cleared when large.
+  static constexpr size_t kMaxAbsent = 4096;
+  std::unordered_set<std::string> absent_;
   std::set<std::string> dirty_files_, dirty_dirs_;
-  uint64_t used_bytes_ = 0;  // allocated bytes of data/sidecar files (LMDB file added on demand)
+  mutable uint64_t used_bytes_ =
+      0;  // allocated bytes of data/sidecar files (LMDB file added on demand)
   std::array<CsumFn, 4> fns_{};  // last function seen per CsumType (for punch/truncate)
 };
 
