@@ -23,7 +23,8 @@
 # Each pattern is written (-w -e: synced, so the write figure includes the disk), caches are
 # dropped (echo 3 > /proc/sys/vm/drop_caches, when permitted; said otherwise), then read by
 # another rank (-r -C, every byte verified, verification not timed).
-# Then: degraded reads (EC_2P1 / EC_4P2 / EC_16P3 / RP_2 on pools of exactly k+p engines, p
+# Then: metadata rates (edaos-mdtest: create/stat/read/remove, DFS vs the local file system),
+# degraded reads (EC_2P1 / EC_4P2 / EC_16P3 / RP_2 on pools of exactly k+p engines, p
 # engines marked down with EDAOS_ENGINES_DOWN, against the same file read healthy) and the
 # CPU an idle server costs (edaos-ior --idle, from /proc/self/stat).
 # Output: a ratio table (edaos / baseline, per pattern, operation and rank count) on stdout,
@@ -60,13 +61,13 @@ while [ $# -gt 0 ]; do
 done
 
 if [ "$mode" = quick ]; then
-  easy_block=1m; hard_segs=6; idle_s=2
+  easy_block=1m; hard_segs=6; idle_s=2; md_items=10
   : "${ranks:=2}"
   : "${classes:=S1 EC_4P2G1}"
   [ "$deg_classes" = - ] && deg_classes="EC_4P2G1"
   [ "$dfs_classes" = - ] && dfs_classes="S1"
 else
-  easy_block=16m; hard_segs=150; idle_s=10
+  easy_block=16m; hard_segs=150; idle_s=10; md_items=200
   : "${ranks:=2 4}"
   : "${classes:=S1 RP_2G1 EC_2P1G1 EC_4P2G1 EC_16P3G1}"
   [ "$deg_classes" = - ] && deg_classes="RP_2G1 EC_2P1G1 EC_4P2G1 EC_16P3G1"
@@ -222,6 +223,20 @@ for c in $deg_classes; do
   printf '%s\t%s\t%s\n' "$c" "$n" "$down" >>"$out/degraded.tsv"
   rm -rf "$dp"
 done
+
+# ---- metadata rates (edaos-mdtest) -------------------------------------------------------------
+mdtest=$build/benchmarks/ior/edaos-mdtest
+if [ -x "$mdtest" ] && [ "$md_items" -gt 0 ]; then
+  np_md=$(echo "$ranks" | awk '{print $NF}')
+  log "metadata: edaos-mdtest -n $md_items per rank, np $np_md, POSIX on the local file system vs DFS"
+  md_args=(-n "$md_items" -w 3901 -e 3901 -u -N 1)
+  rm -rf "$out/ufs/md"
+  EDAOS_AUTOSTART=0 "$mpiexec" -n "$np_md" "$mdtest" -a POSIX -d "$out/ufs/md" "${md_args[@]}" \
+    -J "$out/json/md.posix.json" >"$out/logs/md.posix.log" 2>&1 || failures=$((failures + 1))
+  EDAOS_POOL=$pool DAOS_CONT=c_md "$mpiexec" -n "$np_md" "$mdtest" -a DFS -d daos:/md "${md_args[@]}" \
+    -J "$out/json/md.dfs.json" >"$out/logs/md.dfs.log" 2>&1 || failures=$((failures + 1))
+  rm -rf "$out/ufs/md"
+fi
 
 # ---- idle server CPU ---------------------------------------------------------------------------
 log "idle CPU: ${idle_s} s with and without the object store"

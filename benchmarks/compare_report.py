@@ -146,6 +146,19 @@ def main(out):
                 print(f"{c:<10} {n:>7} {down:>6} {fmt(w)} {fmt(h)} {fmt(d)} {r1} {r2} {dd if dd is not None else '-':>14}")
                 f.write(f"{c}\t{n}\t{down}\t{w}\t{h}\t{d}\t{dd}\n")
 
+    mp, md = load(os.path.join(jdir, "md.posix.json")), load(os.path.join(jdir, "md.dfs.json"))
+    if mp and md:
+        print(f"\nMetadata rates (edaos-mdtest, np {md['ranks']}, {md['items_per_rank']} items per rank, "
+              f"{md['write_bytes']}-byte files, items/s)")
+        print(f"{'operation':<20} {'POSIX (ufs)':>12} {'DFS':>10} {'DFS/POSIX':>10}")
+        base = {r["operation"]: r["mean"] for r in mp["rates"]}
+        for r in md["rates"]:
+            b = base.get(r["operation"])
+            ratio = f"{r['mean'] / b:10.4f}" if b else f"{'-':>10}"
+            print(f"{r['operation']:<20} {b if b else float('nan'):12.1f} {r['mean']:10.1f} {ratio}")
+        if md.get("verifyErrors") or mp.get("verifyErrors"):
+            bad += 1
+
     idle = os.path.join(out, "idle.txt")
     if os.path.exists(idle):
         print("\nIdle CPU (" + idle + "):")
