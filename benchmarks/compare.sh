@@ -262,7 +262,11 @@ log "idle CPU: ${idle_s} s with and without the object store"
 } >"$out/meta.txt"
 python3 "$here/compare_report.py" "$out" || failures=$((failures + 1))
 if command -v gnuplot >/dev/null 2>&1 && [ -s "$out/plot.dat" ]; then
-  gnuplot "$out/plot.gp" >"$out/logs/gnuplot.log" 2>&1 || log "gnuplot failed (see logs/gnuplot.log)"
+  # pngcairo first; gnuplot builds without cairo have the libgd png terminal.
+  gnuplot "$out/plot.gp" >"$out/logs/gnuplot.log" 2>&1 ||
+    { sed -i 's/^set terminal pngcairo /set terminal png /' "$out/plot.gp" &&
+      gnuplot "$out/plot.gp" >>"$out/logs/gnuplot.log" 2>&1; } ||
+    log "gnuplot failed (see logs/gnuplot.log)"
   [ -s "$out/ratios.png" ] && log "plot: $out/ratios.png"
 else
   log "no plot: gnuplot not installed (scripts/install-deps.sh installs gnuplot-nox)"
