@@ -201,6 +201,14 @@ struct Counters {
 };
 extern Counters g_counters;
 
+// ---- names and pools (open.cpp) -----------------------------------------------------------
+
+// Splits a daos: name into pool directory and container label; returns the path in the
+// container (EDAOS_INVAL with a message saying what is missing).
+Result<std::string> parse_daos_name(const std::string& name, std::string* pool, std::string* cont);
+// Not collective: the process's cached connection to `pool`, or a new one on MPI_COMM_SELF.
+Result<std::shared_ptr<objstore::Pool>> independent_pool(const std::string& pool);
+
 // ---- errors -------------------------------------------------------------------------------
 
 // An MPI error code of `mpi_class` whose error string is `msg` (MPI_Add_error_code/string,

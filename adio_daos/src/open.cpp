@@ -47,8 +47,6 @@ std::string base_of(const std::string& p) {
 
 }  // namespace
 
-Result<std::string> parse_daos_name(const std::string& name, std::string* pool, std::string* cont);
-
 // Splits a daos: name into pool directory, container label and path in the container.
 Result<std::string> parse_daos_name(const std::string& name, std::string* pool, std::string* cont) {
   std::string rest = name.compare(0, 5, "daos:") == 0 ? name.substr(5) : name;
@@ -293,6 +291,16 @@ int ADIOI_EDAOS_Open(MPI_Comm comm, const char* filename, int amode, MPI_Info in
   return MPI_SUCCESS;
 }
 
+// Not collective: this process's connection, or a new one on MPI_COMM_SELF.
+Result<std::shared_ptr<Pool>> independent_pool(const std::string& pool) {
+  {
+    std::lock_guard<std::mutex> lk(g_pools_mu);
+    auto it = g_pools.find(pool);
+    if (it != g_pools.end()) return it->second;
+  }
+  return pool_connect(MPI_COMM_SELF, pool, false);
+}
+
 int ADIOI_EDAOS_Delete(const char* filename, MPI_Info) {
   std::string pool, cont;
   auto path = parse_daos_name(filename, &pool, &cont);
@@ -300,19 +308,9 @@ int ADIOI_EDAOS_Delete(const char* filename, MPI_Info) {
   if (!objstore::is_initialized())
     return make_error(MPI_ERR_IO,
                       std::string(filename) + ": the edaos object store is not running");
-  // Not collective: connect on MPI_COMM_SELF if this process has no connection yet.
-  std::shared_ptr<Pool> p;
-  {
-    std::lock_guard<std::mutex> lk(g_pools_mu);
-    auto it = g_pools.find(pool);
-    if (it != g_pools.end()) p = it->second;
-  }
-  if (!p) {
-    auto r = pool_connect(MPI_COMM_SELF, pool, false);
-    if (!r.ok()) return to_mpi_error(r.status(), std::string(filename) + ": pool " + pool);
-    p = r.value();
-  }
-  auto c = p->cont_open(cont);
+  auto r = independent_pool(pool);
+  if (!r.ok()) return to_mpi_error(r.status(), std::string(filename) + ": pool " + pool);
+  auto c = r.value()->cont_open(cont);
   if (!c.ok()) return to_mpi_error(c.status(), std::string(filename) + ": container " + cont);
   auto m = Dfs::mount(c.value(), MPI_COMM_NULL, O_RDWR);
   if (!m.ok()) return to_mpi_error(m.status(), std::string(filename) + ": mount");

@@ -3,11 +3,11 @@
  *                              attribute and writes them collectively (each rank a block of
  *                              rows; the doubles with a strided put_vars)
  *   pnetcdf_app read <file>    reopens read-only and verifies everything
+ *   pnetcdf_app missing <file> ncmpi_open of a file that does not exist must say NC_ENOENT
  *   pnetcdf_app cmp <a> <b>    reads both files whole through MPI-IO and compares the bytes
- * PnetCDF 1.12's ncmpi_open peeks at the file's signature with POSIX open() of the name
- * without its prefix, which a daos: file (no dfuse here) cannot satisfy: daos: files are
- * written through PnetCDF and compared byte for byte with the same file written on a plain
- * file system, which is then read through PnetCDF. Exit 0 on success. */
+ * PnetCDF 1.12's ncmpi_open first reads the file's signature with POSIX open() of the name
+ * without its prefix; for a daos: file libedaos_mpio's read-only POSIX layer serves that
+ * (adio_daos/src/posix_read.cpp). Exit 0 on success. */
 #include <mpi.h>
 #include <pnetcdf.h>
 #include <stdio.h>
@@ -56,6 +56,16 @@ int main(int argc, char** argv) {
     int any = 0;
     MPI_Allreduce(&bad, &any, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
     if (rank == 0) printf("pnetcdf cmp %lld bytes: %s\n", (long long)sa, any ? "DIFFER" : "same");
+    MPI_Finalize();
+    return any;
+  }
+  if (strcmp(mode, "missing") == 0) {
+    int e = ncmpi_open(MPI_COMM_WORLD, argv[1], NC_NOWRITE, MPI_INFO_NULL, &ncid);
+    int wrong = e != NC_ENOENT, any = 0;
+    if (wrong)
+      fprintf(stderr, "ncmpi_open(%s): %s, expected NC_ENOENT\n", argv[1], ncmpi_strerror(e));
+    MPI_Allreduce(&wrong, &any, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+    if (rank == 0) printf("pnetcdf missing %s: %s\n", argv[1], any ? "FAILED" : "ok");
     MPI_Finalize();
     return any;
   }

@@ -1,7 +1,8 @@
 #!/bin/sh
-# run_pnetcdf.sh MPIEXEC NP APP: PnetCDF writes the same dataset to a daos: file and to a plain
-# file; the plain one is read back and verified through PnetCDF, and the two are compared byte
-# for byte through MPI-IO (see pnetcdf_app.c for why the daos: file is not reopened by PnetCDF).
+# run_pnetcdf.sh MPIEXEC NP APP: PnetCDF writes the same dataset to a daos: file (both name
+# forms) and to a plain file; each is read back and verified through PnetCDF (ncmpi_open peeks
+# at a daos: file through libedaos_mpio's POSIX read layer), the daos: and plain files are
+# compared byte for byte through MPI-IO, and opening a missing daos: file says NC_ENOENT.
 set -e
 mpiexec=$1; np=$2; app=$3
 dir=$(mktemp -d "${TMPDIR:-/tmp}/edaos-pnc-XXXXXX")
@@ -9,5 +10,9 @@ trap 'rm -rf "$dir"' EXIT
 env="-genv DAOS_POOL $dir/pool -genv DAOS_CONT pnc"
 "$mpiexec" -n "$np" $env "$app" write daos:/out.nc
 "$mpiexec" -n "$np" $env "$app" write "$dir/plain.nc"
+"$mpiexec" -n "$np" $env "$app" read daos:/out.nc
 "$mpiexec" -n "$np" $env "$app" read "$dir/plain.nc"
 "$mpiexec" -n "$np" $env "$app" cmp daos:/out.nc "$dir/plain.nc"
+"$mpiexec" -n "$np" $env "$app" write daos://pool/pnc2/sub.nc
+"$mpiexec" -n "$np" $env "$app" read daos://pool/pnc2/sub.nc
+"$mpiexec" -n "$np" $env "$app" missing daos:/no-such.nc
