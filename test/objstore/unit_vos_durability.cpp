@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -191,6 +192,108 @@ TEST_F(DurabilityTest, AcknowledgedWritesSurviveKill9) {
     EXPECT_EQ(v.value(), block(i, kBlk).substr(0, 100));
   }
   EXPECT_EQ(eng.list_objects(ref.cont).value(), (std::vector<ObjectId>{ref.oid}));
+}
+
+// Array sizes go to a log (sizes.log) between LMDB commits: sizes raised, set exactly (truncate)
+// and removed (punch) before a kill come back exactly, also with a torn record at the log's end.
+TEST_F(DurabilityTest, ArraySizesSurviveKill9ThroughTheLog) {
+  const ShardRef a{Uuid::generate(), ObjectId{7, 8}, 0, 0};
+  ShardRef b = a, c = a;
+  b.shard = 1;
+  c.shard = 2;
+  const size_t kBlk = 1000;
+  int p[2];
+  ASSERT_EQ(::pipe(p), 0);
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::close(p[0]);
+    auto e = Engine::open(opts());
+    if (!e.ok()) ::_exit(2);
+    Engine& eng = *e.value();
+    bool ok = true;
+    for (uint32_t i = 0; i < 10; ++i) {
+      std::string d = block(i, kBlk);
+      ok = ok && eng.array_write(a, i * kBlk, d.data(), d.size(), {}, nullptr, (i + 1) * kBlk).ok();
+      ok = ok && eng.array_write(b, i * kBlk, d.data(), d.size(), {}, nullptr, (i + 1) * kBlk).ok();
+    }
+    ok = ok && eng.array_truncate(a, 3 * kBlk, 3 * kBlk).ok();  // exact, smaller
+    std::string d = block(99, kBlk);
+    ok = ok && eng.array_write(a, 4 * kBlk, d.data(), d.size(), {}, nullptr, 5 * kBlk).ok();
+    ok = ok && eng.obj_punch(b).ok();                                       // size gone
+    ok = ok && eng.array_write(c, 0, nullptr, 0, {}, nullptr, 12345).ok();  // size only
+    // Enough size-only raises to fold the log into LMDB on the way (1 MiB of records).
+    for (uint32_t i = 1; ok && i <= 20000; ++i)
+      ok = eng.array_write(c, 0, nullptr, 0, {}, nullptr, 12345 + i).ok();
+    char x = ok ? 1 : 0;
+    if (::write(p[1], &x, 1) != 1) ::_exit(5);
+    for (;;) ::pause();  // killed here, without closing the engine
+  }
+  ::close(p[1]);
+  char x = 0;
+  ASSERT_EQ(::read(p[0], &x, 1), 1);
+  ::close(p[0]);
+  ASSERT_EQ(x, 1) << "child's engine calls failed";
+  ASSERT_EQ(::kill(pid, SIGKILL), 0);
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  // A torn record at the end (as a machine crash could leave) is skipped.
+  const std::string log = opts().dir + "/sizes.log";
+  ASSERT_TRUE(fs::exists(log));
+  EXPECT_GT(fs::file_size(log), 0u);
+  {
+    FILE* f = std::fopen(log.c_str(), "ab");
+    ASSERT_NE(f, nullptr);
+    std::fwrite("EDSZ-torn", 1, 9, f);
+    std::fclose(f);
+  }
+  for (int round = 0; round < 2; ++round) {  // replay, then a clean reopen
+    Engine::Options o = opts();
+    o.create = false;
+    auto e = Engine::open(o);
+    ASSERT_TRUE(e.ok()) << e.status().to_string();
+    Engine& eng = *e.value();
+    EXPECT_EQ(fs::file_size(log), 0u);  // folded into LMDB at open
+    EXPECT_EQ(eng.array_logical_end(a).value(), 5 * kBlk);
+    EXPECT_EQ(eng.array_logical_end(b).value(), 0u);
+    EXPECT_EQ(eng.array_logical_end(c).value(), 12345u + 20000);
+    std::string got(5 * kBlk, '\x55');
+    ASSERT_TRUE(eng.array_read(a, 0, got.size(), got.data(), {}, nullptr).ok());
+    EXPECT_EQ(got, block(0, kBlk) + block(1, kBlk) + block(2, kBlk) + std::string(kBlk, '\0') +
+                       block(99, kBlk));
+    EXPECT_EQ(eng.list_objects(a.cont).value(), (std::vector<ObjectId>{a.oid}));
+  }
+}
+
+// A version-1 engine (no size log) opens and is upgraded to version 2 in place.
+TEST_F(DurabilityTest, EngineFormat1IsUpgraded) {
+  const ShardRef a{Uuid::generate(), ObjectId{7, 8}, 0, 0};
+  {
+    auto e = Engine::open(opts());
+    ASSERT_TRUE(e.ok()) << e.status().to_string();
+    ASSERT_TRUE(e.value()->array_write(a, 0, "abc", 3, {}, nullptr, 77).ok());
+  }
+  // What a version-1 build leaves: its stamp, sizes in LMDB only.
+  fs::remove(opts().dir + "/sizes.log");
+  {
+    FILE* f = std::fopen((opts().dir + "/FORMAT").c_str(), "wb");
+    ASSERT_NE(f, nullptr);
+    std::fputs("EDAOS-ENGINE 1\nntargets 2\n", f);
+    std::fclose(f);
+  }
+  Engine::Options o = opts();
+  o.create = false;
+  o.ntargets = 0;
+  auto e = Engine::open(o);
+  ASSERT_TRUE(e.ok()) << e.status().to_string();
+  EXPECT_EQ(e.value()->array_logical_end(a).value(), 77u);
+  FILE* f = std::fopen((opts().dir + "/FORMAT").c_str(), "rb");
+  ASSERT_NE(f, nullptr);
+  char buf[64] = {};
+  EXPECT_GT(std::fread(buf, 1, sizeof buf - 1, f), 0u);
+  std::fclose(f);
+  EXPECT_EQ(std::string(buf), "EDAOS-ENGINE 2\nntargets 2\n");
+  EXPECT_TRUE(fs::exists(opts().dir + "/sizes.log"));
 }
 
 }  // namespace

@@ -28,6 +28,12 @@ enum EngineDb : size_t { kDbMeta = 0, kDbArrays, kDbDkeys, kDbAkeys };
 const std::vector<std::string> kDbNames = {"meta", "arrays", "dkeys", "akeys"};
 
 constexpr char kFormatMagic[] = "EDAOS-ENGINE";
+constexpr uint32_t kEngineFormatOldest = 1;  // opened and upgraded in place
+// Size log record (see README): magic, shard key, logical_end, zero, FNV-1a 64 of bytes 0..55.
+constexpr char kSizeLogName[] = "sizes.log";
+constexpr char kSizeMagic[4] = {'E', 'D', 'S', 'Z'};
+constexpr size_t kSizeRec = 64;
+constexpr size_t kShardKeyLen = 36;
 // Checksum sidecar: 32-byte header, then one 16-byte entry per chunk (see README).
 constexpr char kCsumMagic[8] = {'E', 'D', 'C', 'S', 'U', 'M', '0', '1'};
 constexpr uint32_t kCsumVersion = 1;
@@ -134,6 +140,7 @@ Result<std::unique_ptr<Engine>> Engine::open(const Options& o) {
 
   // FORMAT: "EDAOS-ENGINE <version>\nntargets <n>\n"
   std::string fpath = o.dir + "/FORMAT", text;
+  bool upgrade = false;
   Status fst = detail::read_file(fpath, &text);
   if (fst.code() == EDAOS_NONEXIST) {
     if (!o.create) return Status(EDAOS_NONEXIST, "no engine formatted at " + o.dir);
@@ -150,10 +157,12 @@ Result<std::unique_ptr<Engine>> Engine::open(const Options& o) {
     if (std::sscanf(text.c_str(), "%31s %u\nntargets %u", magic, &ver, &nt) != 3 ||
         std::strcmp(magic, kFormatMagic) != 0 || nt == 0)
       return Status(EDAOS_FORMAT, fpath + ": not an edaos engine format stamp");
-    if (ver != kEngineFormatVersion)
+    if (ver < kEngineFormatOldest || ver > kEngineFormatVersion)
       return Status(EDAOS_FORMAT, fpath + ": engine format version " + std::to_string(ver) +
-                                      " is not supported (this build reads version " +
+                                      " is not supported (this build reads versions " +
+                                      std::to_string(kEngineFormatOldest) + " to " +
                                       std::to_string(kEngineFormatVersion) + ")");
+    upgrade = ver != kEngineFormatVersion;
     if (o.ntargets != 0 && o.ntargets != nt)
       return Status(EDAOS_INVAL, "engine " + o.dir + " has " + std::to_string(nt) +
                                      " targets, opened with " + std::to_string(o.ntargets));
@@ -168,7 +177,7 @@ Result<std::unique_ptr<Engine>> Engine::open(const Options& o) {
   LmdbEnv* db = e->db_.get();
   EDAOS_VOS_TRY(db->write([&](MDB_txn* t) -> Status {
     std::string_view v;
-    std::string want = std::to_string(kEngineFormatVersion);
+    std::string want = std::to_string(kEngineMetaFormat);
     Status s = db->get(t, db->dbi(kDbMeta), "format", &v);
     if (s.code() == EDAOS_NONEXIST) return db->put(t, db->dbi(kDbMeta), "format", want);
     EDAOS_RETURN_IF_ERROR(s);
@@ -178,12 +187,28 @@ Result<std::unique_ptr<Engine>> Engine::open(const Options& o) {
     return Status::OK();
   }));
   if (o.create) EDAOS_RETURN_IF_ERROR(db->sync());
+  if (upgrade) {
+    // Version 1 -> 2: the stamp changes before the first size record can be written.
+    char buf[128];
+    std::snprintf(buf, sizeof buf, "%s %u\nntargets %u\n", kFormatMagic, kEngineFormatVersion,
+                  e->opts_.ntargets);
+    EDAOS_RETURN_IF_ERROR(detail::write_file_atomic(fpath, buf));
+    EDAOS_LOG(info, "engine %s upgraded to format %u", o.dir.c_str(), kEngineFormatVersion);
+  }
+  EDAOS_RETURN_IF_ERROR(e->open_size_log());
   for (uint32_t t = 0; t < e->opts_.ntargets; ++t)
     e->used_bytes_ += tree_bytes(o.dir + "/tgt-" + std::to_string(t));
   return e;
 }
 
 Engine::~Engine() {
+  if (db_ && log_fd_ >= 0) {
+    Status st = flush_sizes();
+    if (!st.ok())  // the records stay in the log; the next open replays them
+      EDAOS_LOG(warn, "engine %s: size log not folded at close: %s", opts_.dir.c_str(),
+                st.to_string().c_str());
+  }
+  if (log_fd_ >= 0) ::close(log_fd_);
   for (auto& kv : fds_) ::close(kv.second.fd);
 }
 
@@ -463,24 +488,158 @@ Status Engine::csum_truncate(const ShardRef& ref, uint64_t nchunks) {
 
 // ---------------------------------------------------------------- arrays
 
-Status Engine::set_logical_end(const ShardRef& ref, uint64_t v, bool exact) {
-  std::string k = shard_key(ref);
-  bool need = true;
-  EDAOS_VOS_TRY(db_->read([&](MDB_txn* t) -> Status {
-    std::string_view cur;
-    Status st = db_->get(t, db_->dbi(kDbArrays), k, &cur);
-    if (st.code() == EDAOS_NONEXIST) return Status::OK();
-    EDAOS_RETURN_IF_ERROR(st);
-    if (cur.size() == 8 && !exact && detail::get_le64(cur.data()) >= v) need = false;
-    if (cur.size() == 8 && exact && detail::get_le64(cur.data()) == v) need = false;
+namespace {
+std::string encode_size_rec(const std::string& key, uint64_t end) {
+  std::string r(kSizeMagic, sizeof kSizeMagic);
+  r += key;
+  detail::put_le64(&r, end);
+  r.resize(56, '\0');
+  detail::put_le64(&r, detail::fnv1a64(r.data(), r.size()));
+  return r;
+}
+// Valid record: *key and *end set.
+bool decode_size_rec(const char* p, std::string* key, uint64_t* end) {
+  if (std::memcmp(p, kSizeMagic, sizeof kSizeMagic) != 0) return false;
+  if (detail::get_le64(p + 56) != detail::fnv1a64(p, 56)) return false;
+  for (int i = 48; i < 56; ++i)
+    if (p[i] != 0) return false;
+  key->assign(p + 4, kShardKeyLen);
+  *end = detail::get_le64(p + 40);
+  return true;
+}
+}  // namespace
+
+Status Engine::open_size_log() {
+  const std::string path = opts_.dir + "/" + kSizeLogName;
+  bool created = false;
+  int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+  if (fd < 0 && errno == ENOENT) {
+    fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    created = fd >= 0;
+  }
+  if (fd < 0) return detail::errno_status(errno, "open " + path);
+  log_fd_ = fd;
+  if (created) return detail::fsync_path(opts_.dir);
+  // Records left by a process that did not close the engine: fold them into LMDB (max), make
+  // that durable, then empty the log. Invalid records (a torn tail after a machine crash) are
+  // skipped: only records written since the last sync() can be torn, and those may be lost.
+  struct stat st;
+  if (::fstat(fd, &st) != 0) return detail::errno_status(errno, "stat " + path);
+  if (st.st_size == 0) return Status::OK();
+  std::string buf(static_cast<size_t>(st.st_size), '\0');
+  EDAOS_ASSIGN_OR_RETURN(size_t got, detail::pread_full(fd, buf.data(), buf.size(), 0, path));
+  std::map<std::string, uint64_t> ends;
+  size_t bad = 0;
+  for (size_t o = 0; o + kSizeRec <= got; o += kSizeRec) {
+    std::string key;
+    uint64_t end = 0;
+    if (!decode_size_rec(buf.data() + o, &key, &end)) {
+      ++bad;
+      continue;
+    }
+    uint64_t& v = ends[key];
+    v = std::max(v, end);
+  }
+  if (bad || got % kSizeRec)
+    EDAOS_LOG(warn, "%s: %zu invalid size records skipped (torn tail)", path.c_str(), bad);
+  EDAOS_VOS_TRY(db_->write([&](MDB_txn* t) -> Status {
+    for (auto& [key, end] : ends) {
+      std::string_view cur;
+      Status gs = db_->get(t, db_->dbi(kDbArrays), key, &cur);
+      if (gs.ok() && cur.size() == 8 && detail::get_le64(cur.data()) >= end) continue;
+      if (!gs.ok() && gs.code() != EDAOS_NONEXIST) return gs;
+      std::string val;
+      detail::put_le64(&val, end);
+      EDAOS_RETURN_IF_ERROR(db_->put(t, db_->dbi(kDbArrays), key, val));
+    }
     return Status::OK();
   }));
-  if (!need) return Status::OK();
-  return db_->write([&](MDB_txn* t) -> Status {
+  EDAOS_RETURN_IF_ERROR(db_->sync());
+  if (::ftruncate(fd, 0) != 0) return detail::errno_status(errno, "truncate " + path);
+  if (::fdatasync(fd) != 0) return detail::errno_status(errno, "fdatasync " + path);
+  EDAOS_LOG(info, "%s: %zu array sizes replayed", path.c_str(), ends.size());
+  return Status::OK();
+}
+
+Result<Engine::SizeEntry*> Engine::size_entry(const std::string& key) {
+  auto it = ends_.find(key);
+  if (it != ends_.end()) return &it->second;
+  if (ends_.size() >= kMaxSizeCache) {
+    EDAOS_RETURN_IF_ERROR(flush_sizes());
+    ends_.clear();  // nothing pending any more: every entry can be read back from LMDB
+  }
+  SizeEntry e;
+  EDAOS_VOS_TRY(db_->read([&](MDB_txn* t) -> Status {
+    std::string_view cur;
+    Status st = db_->get(t, db_->dbi(kDbArrays), key, &cur);
+    if (st.code() == EDAOS_NONEXIST) return Status::OK();
+    EDAOS_RETURN_IF_ERROR(st);
+    if (cur.size() != 8) return Status(EDAOS_FORMAT, "corrupt array size record");
+    e.end = detail::get_le64(cur.data());
+    e.exists = true;
+    return Status::OK();
+  }));
+  return &ends_.emplace(key, e).first->second;
+}
+
+Status Engine::raise_logical_end(const ShardRef& ref, uint64_t v) {
+  const std::string key = shard_key(ref);
+  EDAOS_ASSIGN_OR_RETURN(SizeEntry * e, size_entry(key));
+  if (e->exists && e->end >= v) return Status::OK();
+  // The data is already written (page cache): the record follows it, so after a kill a size
+  // never covers bytes that were not written.
+  const std::string rec = encode_size_rec(key, v);
+  EDAOS_RETURN_IF_ERROR(detail::pwrite_full(log_fd_, rec.data(), rec.size(), log_end_,
+                                            opts_.dir + "/" + kSizeLogName));
+  log_end_ += rec.size();
+  e->end = std::max(e->end, v);
+  e->exists = true;
+  if (!e->pending) ++npending_;
+  e->pending = true;
+  if (log_end_ >= kMaxSizeLogBytes) return flush_sizes();
+  return Status::OK();
+}
+
+Status Engine::flush_sizes() {
+  if (npending_ == 0 && log_end_ == 0) return Status::OK();
+  if (npending_ > 0) {
+    EDAOS_VOS_TRY(db_->write([&](MDB_txn* t) -> Status {
+      for (auto& [key, e] : ends_) {
+        if (!e.pending) continue;
+        std::string_view cur;
+        Status gs = db_->get(t, db_->dbi(kDbArrays), key, &cur);
+        if (gs.ok() && cur.size() == 8 && detail::get_le64(cur.data()) >= e.end) continue;
+        if (!gs.ok() && gs.code() != EDAOS_NONEXIST) return gs;
+        std::string val;
+        detail::put_le64(&val, e.end);
+        EDAOS_RETURN_IF_ERROR(db_->put(t, db_->dbi(kDbArrays), key, val));
+      }
+      return Status::OK();
+    }));
+    for (auto& kv : ends_) kv.second.pending = false;
+    npending_ = 0;
+  }
+  // Every record is in LMDB now (committed to the file): the log can go.
+  if (::ftruncate(log_fd_, 0) != 0)
+    return detail::errno_status(errno, "truncate " + opts_.dir + "/" + kSizeLogName);
+  log_end_ = 0;
+  return Status::OK();
+}
+
+Status Engine::set_logical_end_exact(const ShardRef& ref, uint64_t v) {
+  // A pending (larger) record replayed after this change would undo it: fold the log first.
+  EDAOS_RETURN_IF_ERROR(flush_sizes());
+  const std::string key = shard_key(ref);
+  EDAOS_ASSIGN_OR_RETURN(SizeEntry * e, size_entry(key));
+  if (e->exists && e->end == v) return Status::OK();
+  EDAOS_RETURN_IF_ERROR(db_->write([&](MDB_txn* t) -> Status {
     std::string val;
     detail::put_le64(&val, v);
-    return db_->put(t, db_->dbi(kDbArrays), k, val);
-  });
+    return db_->put(t, db_->dbi(kDbArrays), key, val);
+  }));
+  e->end = v;
+  e->exists = true;
+  return Status::OK();
 }
 
 Status Engine::array_write(const ShardRef& ref, uint64_t off, const void* data, size_t len,
@@ -499,7 +658,7 @@ Status Engine::array_write(const ShardRef& ref, uint64_t off, const void* data, 
   }
   std::lock_guard<std::mutex> g(mu_);
   if (csum_on) fns_[static_cast<unsigned>(cs.type)] = cs.fn;
-  if (len == 0) return set_logical_end(ref, logical_end, false);
+  if (len == 0) return raise_logical_end(ref, logical_end);
 
   const std::string path = shard_data_path(ref);
   EDAOS_ASSIGN_OR_RETURN(OpenFile * f, open_file(path, true));
@@ -580,7 +739,7 @@ Status Engine::array_write(const ShardRef& ref, uint64_t off, const void* data, 
   }
   f->size = std::max<uint64_t>(f->size, off + len);
   f->mark_allocated(off, off + len);
-  return set_logical_end(ref, logical_end, false);
+  return raise_logical_end(ref, logical_end);
 }
 
 Status Engine::array_read(const ShardRef& ref, uint64_t off, size_t len, void* out,
@@ -757,23 +916,14 @@ Status Engine::array_truncate(const ShardRef& ref, uint64_t local_size, uint64_t
     f->size = local_size;
     note_growth(path);
   }
-  return set_logical_end(ref, logical_size, true);
+  return set_logical_end_exact(ref, logical_size);
 }
 
 Result<uint64_t> Engine::array_logical_end(const ShardRef& ref) {
   EDAOS_RETURN_IF_ERROR(check_ref(ref));
   std::lock_guard<std::mutex> g(mu_);
-  uint64_t v = 0;
-  EDAOS_VOS_TRY(db_->read([&](MDB_txn* t) -> Status {
-    std::string_view cur;
-    Status st = db_->get(t, db_->dbi(kDbArrays), shard_key(ref), &cur);
-    if (st.code() == EDAOS_NONEXIST) return Status::OK();
-    EDAOS_RETURN_IF_ERROR(st);
-    if (cur.size() != 8) return Status(EDAOS_FORMAT, "corrupt array size record");
-    v = detail::get_le64(cur.data());
-    return Status::OK();
-  }));
-  return v;
+  EDAOS_ASSIGN_OR_RETURN(SizeEntry * e, size_entry(shard_key(ref)));
+  return e->end;
 }
 
 // ---------------------------------------------------------------- KV
@@ -947,6 +1097,9 @@ Result<std::vector<std::string>> Engine::kv_list_akeys(const ShardRef& ref, std:
 Status Engine::obj_punch(const ShardRef& ref) {
   if (ref.cont.is_nil()) return Status(EDAOS_INVAL, "nil container uuid");
   std::lock_guard<std::mutex> g(mu_);
+  // A size record replayed after the removal would bring the size back: fold the log first.
+  EDAOS_RETURN_IF_ERROR(flush_sizes());
+  ends_.erase(shard_key(ref));
   for (uint32_t t = 0; t < opts_.ntargets; ++t) {
     ShardRef r = ref;
     r.target = t;
@@ -975,6 +1128,8 @@ Status Engine::obj_punch(const ShardRef& ref) {
 Status Engine::cont_destroy(const Uuid& cont) {
   if (cont.is_nil()) return Status(EDAOS_INVAL, "nil container uuid");
   std::lock_guard<std::mutex> g(mu_);
+  EDAOS_RETURN_IF_ERROR(flush_sizes());  // as in obj_punch
+  ends_.clear();
   const std::string tag = "/" + cont.to_string() + "/";
   for (auto it = lru_.begin(); it != lru_.end();) {
     const std::string p = *it++;
@@ -1002,6 +1157,7 @@ Status Engine::cont_destroy(const Uuid& cont) {
 
 Result<std::vector<ObjectId>> Engine::list_objects(const Uuid& cont) {
   std::lock_guard<std::mutex> g(mu_);
+  EDAOS_RETURN_IF_ERROR(flush_sizes());  // sizes only in the log name objects too
   std::set<ObjectId> oids;
   const std::string ck = cont_key(cont);
   EDAOS_VOS_TRY(db_->read([&](MDB_txn* t) -> Status {
@@ -1035,6 +1191,11 @@ Result<std::vector<ObjectId>> Engine::list_objects(const Uuid& cont) {
 
 Status Engine::sync() {
   std::lock_guard<std::mutex> g(mu_);
+  // Sizes into LMDB, and the emptied log on disk before LMDB is: a crash must not replay
+  // records older than a size change this sync makes durable.
+  EDAOS_RETURN_IF_ERROR(flush_sizes());
+  if (::fdatasync(log_fd_) != 0)
+    return detail::errno_status(errno, "fdatasync " + opts_.dir + "/" + kSizeLogName);
   for (auto it = dirty_files_.begin(); it != dirty_files_.end();) {
     auto c = fds_.find(*it);
     int fd = c != fds_.end() ? c->second.fd : ::open(it->c_str(), O_RDONLY | O_CLOEXEC);

@@ -45,8 +45,13 @@ class DirLock;
 class LmdbEnv;
 }  // namespace detail
 
-// Version written into <engine>/FORMAT; open() refuses others with EDAOS_FORMAT.
-constexpr uint32_t kEngineFormatVersion = 1;
+// Version written into <engine>/FORMAT; open() refuses others with EDAOS_FORMAT. Version 2
+// added the array-size log (sizes.log); open() upgrades a version-1 engine in place (a
+// version-1 engine has no log, so nothing else changes). Builds that read only version 1 refuse
+// an upgraded engine, which they could not read correctly after a kill (sizes still in the log).
+constexpr uint32_t kEngineFormatVersion = 2;
+// Format of the contents of meta.mdb (its "format" key); unchanged by the size log.
+constexpr uint32_t kEngineMetaFormat = 1;
 // dkey + akey bytes of one KV entry (LMDB's 511-byte key limit minus our 38-byte prefix).
 constexpr size_t kMaxKvKeyBytes = 473;
 
@@ -197,7 +202,22 @@ class Engine {
   Status csum_drop(const ShardRef& ref, uint64_t first_chunk, uint64_t last_chunk);
   Status csum_truncate(const ShardRef& ref, uint64_t nchunks);
   CsumFn known_fn(const CsumSpec& cs) const;
-  Status set_logical_end(const ShardRef& ref, uint64_t v, bool exact);
+  // Array sizes (logical_end). Raising one appends a record to sizes.log (one small pwrite: in
+  // the page cache when the call returns, so it survives a kill like an LMDB commit with
+  // MDB_NOSYNC) instead of committing an LMDB transaction per write; the log is folded into
+  // LMDB (flush_sizes) when it grows large, before any exact size change or removal, by sync()
+  // and on close, and replayed at open. Records only ever raise a size (max), so replaying one
+  // twice is harmless. ends_ caches sizes read or written (authoritative for pending ones).
+  struct SizeEntry {
+    uint64_t end = 0;
+    bool exists = false;   // an `arrays` record exists (or is pending)
+    bool pending = false;  // raised by a log record not yet in LMDB
+  };
+  Status raise_logical_end(const ShardRef& ref, uint64_t v);
+  Status set_logical_end_exact(const ShardRef& ref, uint64_t v);
+  Status flush_sizes();
+  Status open_size_log();  // at open: replay leftover records into LMDB, then empty the log
+  Result<SizeEntry*> size_entry(const std::string& key);
 
   mutable std::mutex mu_;
   Options opts_;
@@ -215,6 +235,13 @@ class Engine {
   mutable uint64_t used_bytes_ =
       0;  // allocated bytes of data/sidecar files (LMDB file added on demand)
   std::array<CsumFn, 4> fns_{};  // last function seen per CsumType (for punch/truncate)
+  // Size log (see raise_logical_end).
+  static constexpr uint64_t kMaxSizeLogBytes = 1u << 20;  // fold into LMDB beyond this
+  static constexpr size_t kMaxSizeCache = 1u << 16;       // entries of ends_
+  int log_fd_ = -1;
+  uint64_t log_end_ = 0;
+  size_t npending_ = 0;
+  std::unordered_map<std::string, SizeEntry> ends_;
 };
 
 }  // namespace edaos::objstore::vos
