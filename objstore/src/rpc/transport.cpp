@@ -32,8 +32,7 @@ MPI_Datatype make_type(const std::vector<std::pair<const void*, size_t>>& pieces
     }
   }
   MPI_Datatype t;
-  MPI_Type_create_hindexed(static_cast<int>(lens.size()), lens.data(), displs.data(), MPI_BYTE,
-                           &t);
+  MPI_Type_create_hindexed(static_cast<int>(lens.size()), lens.data(), displs.data(), MPI_BYTE, &t);
   MPI_Type_commit(&t);
   return t;
 }
@@ -99,8 +98,13 @@ void MpiTransport::start(Call* c) {
   c->payload.clear();
   c->err_msg.clear();
   c->tag = next_tag();
-  c->hdr = RequestHeader{kMagic, kProtocolVersion, static_cast<uint16_t>(c->op), c->tag,
-                         static_cast<uint32_t>(c->body.size()), seq_.fetch_add(1), 0};
+  c->hdr = RequestHeader{kMagic,
+                         kProtocolVersion,
+                         static_cast<uint16_t>(c->op),
+                         c->tag,
+                         static_cast<uint32_t>(c->body.size()),
+                         seq_.fetch_add(1),
+                         0};
   // Reply first, so the server's answer always finds a posted receive.
   c->posted_recv = !c->bulk_in.empty();
   if (c->posted_recv) {
@@ -117,8 +121,8 @@ void MpiTransport::start(Call* c) {
     if (v.len) out.emplace_back(v.base, v.len);
   c->stype = make_type(out);
   if (MPI_Isend(MPI_BOTTOM, 1, c->stype, c->server, kRequestTag, comm_, &c->sreq) != MPI_SUCCESS)
-    c->local_error = Status(EDAOS_UNREACH, "cannot send request to rank " +
-                                               std::to_string(c->server));
+    c->local_error =
+        Status(EDAOS_UNREACH, "cannot send request to rank " + std::to_string(c->server));
 }
 
 // Returns true when the call has completed (reply received and send finished).
@@ -226,11 +230,50 @@ void MpiTransport::reply(int dest, int tag, std::string buf) {
   pending_.push_back(std::move(p));
 }
 
+Buffer MpiTransport::reply_buffer(size_t n) {
+  // The smallest spare that is large enough; else a new buffer.
+  size_t best = spare_.size();
+  for (size_t i = 0; i < spare_.size(); ++i)
+    if (spare_[i].capacity() >= n &&
+        (best == spare_.size() || spare_[i].capacity() < spare_[best].capacity()))
+      best = i;
+  Buffer b;
+  if (best < spare_.size()) {
+    spare_bytes_ -= spare_[best].capacity();
+    b = std::move(spare_[best]);
+    spare_.erase(spare_.begin() + static_cast<std::ptrdiff_t>(best));
+  }
+  b.resize(0);
+  b.resize(n);
+  return b;
+}
+
+void MpiTransport::reply(int dest, int tag, Buffer buf) {
+  if (buf.size() > static_cast<size_t>(INT_MAX)) {
+    EDAOS_LOG(error, "reply of %zu bytes too large", buf.size());
+    return;
+  }
+  auto p = std::make_unique<Pending>();
+  p->bulk = std::move(buf);
+  MPI_Isend(p->bulk.data(), static_cast<int>(p->bulk.size()), MPI_BYTE, dest, tag, comm_, &p->req);
+  pending_.push_back(std::move(p));
+}
+
 bool MpiTransport::progress_replies() {
   for (size_t i = 0; i < pending_.size();) {
     int flag = 0;
     MPI_Test(&pending_[i]->req, &flag, MPI_STATUS_IGNORE);
     if (flag) {
+      Buffer& b = pending_[i]->bulk;
+      if (b.capacity() > 0 && b.capacity() <= kMaxSpareBytes) {
+        while (!spare_.empty() &&
+               (spare_.size() >= kMaxSpare || spare_bytes_ + b.capacity() > kMaxSpareBytes)) {
+          spare_bytes_ -= spare_.front().capacity();  // the oldest goes
+          spare_.erase(spare_.begin());
+        }
+        spare_bytes_ += b.capacity();
+        spare_.push_back(std::move(b));
+      }
       pending_[i] = std::move(pending_.back());
       pending_.pop_back();
     } else {

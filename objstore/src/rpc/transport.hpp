@@ -13,8 +13,10 @@
 #include <mpi.h>
 
 #include <atomic>
+#include <cstring>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "edaos/objstore/status.hpp"
@@ -25,22 +27,22 @@ namespace edaos::objstore::rpc {
 
 struct Call {
   // --- filled by the caller ---
-  int server = -1;                    // rank in the transport's communicator
+  int server = -1;  // rank in the transport's communicator
   Op op = Op::kSync;
-  std::string body;                   // encoded op body
-  std::vector<ConstIoVec> bulk_out;   // data appended to the request, not copied
-  std::vector<IoVec> bulk_in;         // reply payload lands here; empty: payload -> `payload`
+  std::string body;                  // encoded op body
+  std::vector<ConstIoVec> bulk_out;  // data appended to the request, not copied
+  std::vector<IoVec> bulk_in;        // reply payload lands here; empty: payload -> `payload`
   // --- results, valid after wait() ---
   ReplyHeader rep{};
-  std::string payload;                // reply payload when bulk_in is empty
-  std::string err_msg;                // server's message when rep.status != OK
+  std::string payload;  // reply payload when bulk_in is empty
+  std::string err_msg;  // server's message when rep.status != OK
   // OK, or the server's status with its message, or a transport failure.
   Status status() const;
 
   // --- transport internals ---
   int tag = 0;
   bool done = false;
-  bool posted_recv = false;     // reply goes straight into bulk_in (a receive was posted)
+  bool posted_recv = false;  // reply goes straight into bulk_in (a receive was posted)
   bool reply_received = false;
   RequestHeader hdr{};
   MPI_Request sreq = MPI_REQUEST_NULL;
@@ -50,11 +52,45 @@ struct Call {
   Status local_error;
 };
 
+// A byte buffer that grows without zero-filling (std::string::resize writes every new byte,
+// which on the I/O path is a wasted pass over up to a whole transfer) and keeps its memory for
+// the next message.
+class Buffer {
+ public:
+  Buffer() = default;
+  Buffer(Buffer&& o) noexcept { *this = std::move(o); }
+  Buffer& operator=(Buffer&& o) noexcept {
+    p_ = std::move(o.p_);
+    size_ = o.size_;
+    cap_ = o.cap_;
+    o.size_ = o.cap_ = 0;
+    return *this;
+  }
+  char* data() { return p_.get(); }
+  const char* data() const { return p_.get(); }
+  size_t size() const { return size_; }
+  size_t capacity() const { return cap_; }
+  // New bytes are uninitialised; existing bytes up to min(size(), n) are kept.
+  void resize(size_t n) {
+    if (n > cap_) {
+      std::unique_ptr<char[]> q(new char[n]);
+      if (size_) std::memcpy(q.get(), p_.get(), size_);
+      p_ = std::move(q);
+      cap_ = n;
+    }
+    size_ = n;
+  }
+
+ private:
+  std::unique_ptr<char[]> p_;
+  size_t size_ = 0, cap_ = 0;
+};
+
 // A request received by a server.
 struct Incoming {
   int source = -1;
   RequestHeader hdr{};
-  std::string buf;  // whole message; body at sizeof(RequestHeader), bulk after the body
+  Buffer buf;  // whole message; body at sizeof(RequestHeader), bulk after the body
   const char* body() const { return buf.data() + sizeof(RequestHeader); }
   size_t body_len() const { return hdr.body_len; }
   const char* bulk() const { return body() + hdr.body_len; }
@@ -82,6 +118,10 @@ class Transport {
   virtual bool poll_request(Incoming* in) = 0;
   // Sends a reply; `buf` starts with a ReplyHeader and is owned by the transport until sent.
   virtual void reply(int dest, int tag, std::string buf) = 0;
+  // Bulk replies: a buffer of at least `n` bytes (contents undefined, size() == n), recycled
+  // from replies already sent, to fill and pass to reply_buffer (which owns it until sent).
+  virtual Buffer reply_buffer(size_t n) = 0;
+  virtual void reply(int dest, int tag, Buffer buf) = 0;
   // Advances pending replies; returns true while some are still in flight.
   virtual bool progress_replies() = 0;
 };
@@ -103,6 +143,8 @@ class MpiTransport final : public Transport {
   void wait(Call* const* calls, size_t n) override;
   bool poll_request(Incoming* in) override;
   void reply(int dest, int tag, std::string buf) override;
+  Buffer reply_buffer(size_t n) override;
+  void reply(int dest, int tag, Buffer buf) override;
   bool progress_replies() override;
 
  private:
@@ -116,8 +158,15 @@ class MpiTransport final : public Transport {
   struct Pending {
     MPI_Request req = MPI_REQUEST_NULL;
     std::string buf;  // must not move while the send is in flight: held by unique_ptr
+    Buffer bulk;      // or this one (bulk replies), recycled when sent
   };
   std::vector<std::unique_ptr<Pending>> pending_;  // server thread only
+  // Sent bulk-reply buffers kept for reuse (server thread only): at most kMaxSpare buffers and
+  // kMaxSpareBytes in all (the oldest go first).
+  static constexpr size_t kMaxSpare = 16;
+  static constexpr size_t kMaxSpareBytes = size_t{64} << 20;
+  std::vector<Buffer> spare_;
+  size_t spare_bytes_ = 0;
 };
 
 }  // namespace edaos::objstore::rpc

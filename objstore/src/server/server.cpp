@@ -103,10 +103,11 @@ void Server::handle(rpc::Incoming& in) {
     return;
   }
   if (h.version != rpc::kProtocolVersion) {
-    t_->reply(in.source, h.reply_tag,
-              rpc::make_reply(Status(EDAOS_PROTO, "protocol version " + std::to_string(h.version) +
-                                                      " not supported (server speaks " +
-                                                      std::to_string(rpc::kProtocolVersion) + ")")));
+    t_->reply(
+        in.source, h.reply_tag,
+        rpc::make_reply(Status(EDAOS_PROTO, "protocol version " + std::to_string(h.version) +
+                                                " not supported (server speaks " +
+                                                std::to_string(rpc::kProtocolVersion) + ")")));
     return;
   }
   bool deferred = false;
@@ -129,7 +130,8 @@ vos::Engine* Server::engine(const Uuid& p, uint32_t id, Status* st) {
   if (it != ps->engines.end()) return it->second.get();
   auto d = ps->down.find(id);
   if (d != ps->down.end()) {
-    *st = Status(EDAOS_UNREACH, "engine " + std::to_string(id) + " is down: " + d->second.message());
+    *st =
+        Status(EDAOS_UNREACH, "engine " + std::to_string(id) + " is down: " + d->second.message());
   } else {
     *st = Status(EDAOS_INVAL, "engine " + std::to_string(id) + " is not hosted by this rank");
   }
@@ -167,7 +169,7 @@ std::string Server::dispatch(rpc::Incoming& in, bool* deferred) {
       stop_ = true;
       return rpc::make_reply(Status::OK());
     default:
-      return op_io(op, r, in);
+      return op_io(op, r, in, deferred);
   }
 }
 
@@ -368,7 +370,7 @@ std::string Server::op_cont(Op op, Reader& r) {
   }
 }
 
-std::string Server::op_io(Op op, Reader& r, const rpc::Incoming& in) {
+std::string Server::op_io(Op op, Reader& r, const rpc::Incoming& in, bool* replied) {
   if (op == Op::kSync || op == Op::kContPurge || op == Op::kListObjects) {
     Uuid pu = r.uuid();
     Uuid cu = op == Op::kSync ? Uuid{} : r.uuid();
@@ -416,17 +418,21 @@ std::string Server::op_io(Op op, Reader& r, const rpc::Incoming& in) {
       rpc::CsumWire cw = rpc::CsumWire::decode(r);
       uint64_t off = r.get<uint64_t>(), len = r.get<uint64_t>();
       if (!r.ok() || len > (uint64_t{1} << 31)) return rpc::make_reply(bad_body());
-      std::string buf(sizeof(rpc::ReplyHeader) + len, '\0');
+      // The bytes are read straight into a recycled reply buffer (no zero-fill, no fresh
+      // allocation per read) that the transport sends and takes back.
+      rpc::Buffer buf = t_->reply_buffer(sizeof(rpc::ReplyHeader) + len);
       uint64_t out_csum = 0;
-      Status rs = e->array_read(ref, off, len, buf.data() + sizeof(rpc::ReplyHeader),
-                                csum_spec(cw), cw.type != CsumType::kOff ? &out_csum : nullptr);
+      Status rs = e->array_read(ref, off, len, buf.data() + sizeof(rpc::ReplyHeader), csum_spec(cw),
+                                cw.type != CsumType::kOff ? &out_csum : nullptr);
       if (!rs.ok()) return rpc::make_reply(rs);
       rpc::ReplyHeader h{};
       h.status = EDAOS_OK;
       h.value = out_csum;
       h.payload_len = len;
       std::memcpy(buf.data(), &h, sizeof h);
-      return buf;
+      t_->reply(in.source, in.hdr.reply_tag, std::move(buf));
+      *replied = true;
+      return {};
     }
     case Op::kArrayPunch: {
       uint64_t off = r.get<uint64_t>(), len = r.get<uint64_t>();

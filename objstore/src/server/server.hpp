@@ -48,7 +48,8 @@ class Server {
   std::string op_pool_query(rpc::Reader& r);
   std::string op_pool_exclude(rpc::Reader& r);
   std::string op_cont(rpc::Op op, rpc::Reader& r);
-  std::string op_io(rpc::Op op, rpc::Reader& r, const rpc::Incoming& in);
+  // *replied = true when the op sent its reply itself (bulk reads).
+  std::string op_io(rpc::Op op, rpc::Reader& r, const rpc::Incoming& in, bool* replied);
   std::string op_lock(rpc::Reader& r, const rpc::Incoming& in, bool* deferred);
   std::string op_unlock(rpc::Reader& r);
 
