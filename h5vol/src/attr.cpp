@@ -62,8 +62,8 @@ Result<std::pair<std::string, AttrRec>> by_idx(File* f, const ObjectId& owner, H
   return all[n];
 }
 
-Attr* new_attr(File* f, const ObjectId& owner, const std::string& name, hid_t type, hid_t space,
-               hid_t acpl) {
+Attr* new_attr(File* f, const ObjectId& owner, const std::string& name, const std::string& type,
+               hid_t space, hid_t acpl) {
   auto* a = new Attr;
   a->type = H5I_ATTR;
   a->file = f;
@@ -77,14 +77,14 @@ Attr* new_attr(File* f, const ObjectId& owner, const std::string& name, hid_t ty
 }
 
 Attr* attr_from_rec(File* f, const ObjectId& owner, const std::string& name, const AttrRec& r) {
-  hid_t t = decode_type(r.dtype), s = decode_space(r.space);
-  if (t < 0 || s < 0) {
-    if (t >= 0) H5Tclose(t);
+  ScopedType t(r.dtype);
+  hid_t s = decode_space(r.space);
+  if (t.get() < 0 || s < 0) {
     if (s >= 0) H5Sclose(s);
     H5VL_EDAOS_ERR("corrupt attribute record");
     return nullptr;
   }
-  return new_attr(f, owner, name, t, s, H5Pcreate(H5P_ATTRIBUTE_CREATE));
+  return new_attr(f, owner, name, r.dtype, s, H5Pcreate(H5P_ATTRIBUTE_CREATE));
 }
 
 void fill_ainfo(const AttrRec& r, H5A_info_t* i) {
@@ -211,7 +211,6 @@ herr_t fail(const Status& st, const std::string& what) {
 }  // namespace
 
 Attr::~Attr() {
-  if (atype >= 0) H5Tclose(atype);
   if (space >= 0) H5Sclose(space);
   if (acpl >= 0) H5Pclose(acpl);
 }
@@ -248,6 +247,7 @@ void* attr_create(void* obj, const H5VL_loc_params_t* lp, const char* name, hid_
     AttrRec rec;
     rec.dtype = encode_type(t);
     rec.space = encode_space(s);
+    H5Tclose(t);
     Status st = collective(
         f, owner.status(),
         [&]() -> Result<std::string> {
@@ -263,12 +263,11 @@ void* attr_create(void* obj, const H5VL_loc_params_t* lp, const char* name, hid_
         },
         nullptr);
     if (!st.ok()) {
-      H5Tclose(t);
       H5Sclose(s);
       fail(st, std::string("cannot create attribute '") + name + "'");
       return nullptr;
     }
-    return new_attr(f, owner.value().oid, name, t, s,
+    return new_attr(f, owner.value().oid, name, rec.dtype, s,
                     H5Pcopy(acpl == H5P_DEFAULT ? H5P_ATTRIBUTE_CREATE_DEFAULT : acpl));
   });
 }
@@ -313,7 +312,8 @@ herr_t attr_read(void* attr, hid_t mem_type, void* buf, hid_t dxpl, void**) {
     auto r = get_rec(a->file, a->oid, a->name);
     if (!r.ok()) return fail(r.status(), "attribute read");
     hssize_t n = H5Sget_simple_extent_npoints(a->space);
-    Status st = decode_data(a->atype, mem_type, static_cast<size_t>(std::max<hssize_t>(n, 0)),
+    ScopedType at(a->atype);
+    Status st = decode_data(at.get(), mem_type, static_cast<size_t>(std::max<hssize_t>(n, 0)),
                             r.value().data, buf, dxpl);
     return st.ok() ? 0 : fail(st, "attribute read");
   });
@@ -326,11 +326,12 @@ herr_t attr_write(void* attr, hid_t mem_type, const void* buf, hid_t dxpl, void*
     if (!buf) return fail(Status(EDAOS_INVAL, "null data buffer"), "attribute write");
     if (!f->writable()) return fail(Status(EDAOS_RDONLY, "file is read-only"), "attribute write");
     hssize_t n = H5Sget_simple_extent_npoints(a->space);
+    ScopedType at(a->atype);
     Status st = collective(f, [&]() -> Result<std::string> {
       EDAOS_ASSIGN_OR_RETURN(AttrRec rec, get_rec(f, a->oid, a->name));
-      EDAOS_ASSIGN_OR_RETURN(rec.data, encode_data(a->atype, mem_type,
-                                                   static_cast<size_t>(std::max<hssize_t>(n, 0)),
-                                                   buf, dxpl, rec.data));
+      EDAOS_ASSIGN_OR_RETURN(
+          rec.data, encode_data(at.get(), mem_type, static_cast<size_t>(std::max<hssize_t>(n, 0)),
+                                buf, dxpl, rec.data));
       EDAOS_ASSIGN_OR_RETURN(auto kv, open_kv(f, a->oid));
       EDAOS_RETURN_IF_ERROR(kv->put(akey_of(a->name), "", rec.encode()));
       return std::string();
@@ -351,13 +352,13 @@ herr_t attr_get(void* obj, H5VL_attr_get_args_t* args, hid_t, void**) {
         args->args.get_space.space_id = H5Scopy(static_cast<Attr*>(o)->space);
         return 0;
       case H5VL_ATTR_GET_TYPE:
-        args->args.get_type.type_id = H5Tcopy(static_cast<Attr*>(o)->atype);
+        args->args.get_type.type_id = decode_type(static_cast<Attr*>(o)->atype);
         return 0;
       case H5VL_ATTR_GET_STORAGE_SIZE: {
         auto* a = static_cast<Attr*>(o);
         hssize_t n = H5Sget_simple_extent_npoints(a->space);
-        *args->args.get_storage_size.data_size =
-            static_cast<hsize_t>(std::max<hssize_t>(n, 0)) * H5Tget_size(a->atype);
+        *args->args.get_storage_size.data_size = static_cast<hsize_t>(std::max<hssize_t>(n, 0)) *
+                                                 H5Tget_size(ScopedType(a->atype).get());
         return 0;
       }
       case H5VL_ATTR_GET_NAME: {

@@ -164,14 +164,14 @@ std::string elem_key(uint64_t k) {
 }
 
 // Variable-length strings and sequences: one KV value per element ("\1" + bytes, "\0" = null).
-Status vlen_io(Dataset* d, hid_t mem_type, hid_t mspace, hid_t fspace, char* user, bool write,
-               const VlenAlloc& alloc) {
-  const bool is_str = H5Tis_variable_str(d->ftype) > 0;
+Status vlen_io(Dataset* d, hid_t ftype, hid_t mem_type, hid_t mspace, hid_t fspace, char* user,
+               bool write, const VlenAlloc& alloc) {
+  const bool is_str = H5Tis_variable_str(ftype) > 0;
   if ((H5Tis_variable_str(mem_type) > 0) != is_str)
     return Status(EDAOS_NOTSUP, "variable-length data needs a variable-length memory type");
   size_t base = 1;
   if (!is_str) {
-    hid_t fb = H5Tget_super(d->ftype), mb = H5Tget_super(mem_type);
+    hid_t fb = H5Tget_super(ftype), mb = H5Tget_super(mem_type);
     bool eq = H5Tequal(fb, mb) > 0;
     base = H5Tget_size(mb);
     H5Tclose(fb);
@@ -261,12 +261,15 @@ Status dataset_io(Dataset* d, hid_t mem_type, hid_t mem_space, hid_t file_space,
     return Status(EDAOS_INVAL, "memory and file selections have different numbers of elements");
   if (n == 0) return Status::OK();  // a rank with nothing selected may pass a null buffer
   if (!user) return Status(EDAOS_INVAL, "null data buffer");
-  if (d->vlen) return vlen_io(d, mem_type, mspace, fspace, user, write, vlen_alloc(dxpl));
+  ScopedType ft(d->ftype);
+  const hid_t ftype = ft.get();
+  if (ftype < 0) return Status(EDAOS_FORMAT, "bad datatype record");
+  if (d->vlen) return vlen_io(d, ftype, mem_type, mspace, fspace, user, write, vlen_alloc(dxpl));
   if (H5Tdetect_class(mem_type, H5T_VLEN) > 0 || H5Tis_variable_str(mem_type) > 0)
     return Status(EDAOS_NOTSUP, "variable-length memory type for a fixed-size dataset");
   const size_t fsize = d->layout.esize, msize = H5Tget_size(mem_type);
   const auto nel = static_cast<size_t>(n);
-  const bool convert = H5Tequal(mem_type, d->ftype) <= 0;
+  const bool convert = H5Tequal(mem_type, ftype) <= 0;
   // Zero copy when the memory selection is one run and no conversion is needed.
   if (!convert) {
     size_t nseq = 0;
@@ -284,12 +287,12 @@ Status dataset_io(Dataset* d, hid_t mem_type, hid_t mem_space, hid_t file_space,
   if (write) {
     EDAOS_RETURN_IF_ERROR(mem_copy(mspace, msize, user, buf.data(), true));
     if (convert) {
-      if (H5Tget_class(d->ftype) == H5T_COMPOUND) {
+      if (H5Tget_class(ftype) == H5T_COMPOUND) {
         bkg.resize(nel * fsize);
         EDAOS_RETURN_IF_ERROR(file_io(d, fspace, bkg.data(), false));
       }
-      if (H5Tconvert(mem_type, d->ftype, nel, buf.data(), bkg.empty() ? nullptr : bkg.data(),
-                     dxpl) < 0)
+      if (H5Tconvert(mem_type, ftype, nel, buf.data(), bkg.empty() ? nullptr : bkg.data(), dxpl) <
+          0)
         return Status(EDAOS_INVAL, "datatype conversion (memory to file) failed");
     }
     return file_io(d, fspace, buf.data(), true);
@@ -300,8 +303,7 @@ Status dataset_io(Dataset* d, hid_t mem_type, hid_t mem_space, hid_t file_space,
       bkg.resize(nel * msize);
       EDAOS_RETURN_IF_ERROR(mem_copy(mspace, msize, user, bkg.data(), true));
     }
-    if (H5Tconvert(d->ftype, mem_type, nel, buf.data(), bkg.empty() ? nullptr : bkg.data(),
-                   dxpl) < 0)
+    if (H5Tconvert(ftype, mem_type, nel, buf.data(), bkg.empty() ? nullptr : bkg.data(), dxpl) < 0)
       return Status(EDAOS_INVAL, "datatype conversion (file to memory) failed");
   }
   return mem_copy(mspace, msize, user, buf.data(), false);
@@ -316,7 +318,8 @@ std::string fill_bytes(Dataset* d) {
   H5Pget_fill_time(d->dcpl, &ft);
   if (ft == H5D_FILL_TIME_NEVER) return {};
   std::string v(d->layout.esize, '\0');
-  if (H5Pget_fill_value(d->dcpl, d->ftype, v.data()) < 0) return {};
+  ScopedType ftype(d->ftype);
+  if (H5Pget_fill_value(d->dcpl, ftype.get(), v.data()) < 0) return {};
   if (std::all_of(v.begin(), v.end(), [](char c) { return c == 0; })) return {};
   return v;
 }
@@ -360,7 +363,6 @@ void finish_dataset_close(Dataset* d) {
 }  // namespace
 
 Dataset::~Dataset() {
-  if (ftype >= 0) H5Tclose(ftype);
   if (space >= 0) H5Sclose(space);
   if (dcpl >= 0) H5Pclose(dcpl);
   if (dapl >= 0) H5Pclose(dapl);
@@ -378,16 +380,20 @@ Dataset* dataset_load(File* f, const ObjectId& oid, hid_t dapl) {
     for (const auto* r : {&t, &s, &c, &o})
       if (!r->ok()) st = r->status();
     if (st.ok()) {
-      d->ftype = decode_type(t.value());
+      d->ftype = t.value();
       d->space = decode_space(s.value());
       d->dcpl = decode_plist(c.value());
       d->data_oid = oid_from_bytes(o.value());
-      if (d->ftype < 0 || d->space < 0 || d->dcpl < 0) st = Status(EDAOS_FORMAT, "bad metadata");
     }
   }
   if (st.ok()) {
-    d->vlen = H5Tdetect_class(d->ftype, H5T_VLEN) > 0 || H5Tis_variable_str(d->ftype) > 0;
-    st = make_layout(d->ftype, d->space, d->dcpl, &d->layout);
+    ScopedType ft(d->ftype);
+    if (ft.get() < 0 || d->space < 0 || d->dcpl < 0) {
+      st = Status(EDAOS_FORMAT, "bad metadata");
+    } else {
+      d->vlen = H5Tdetect_class(ft.get(), H5T_VLEN) > 0 || H5Tis_variable_str(ft.get()) > 0;
+      st = make_layout(ft.get(), d->space, d->dcpl, &d->layout);
+    }
   }
   if (st.ok()) st = open_data(d.get());
   if (!st.ok()) {
@@ -419,22 +425,26 @@ void* dataset_create(void* obj, const H5VL_loc_params_t* lp, const char* name, h
     }
     auto loc = resolve_loc(o, lp);
     std::unique_ptr<Dataset, void (*)(Dataset*)> d(new_dataset(f, ObjectId{}), finish_dataset_close);
-    d->ftype = H5Tcopy(type);
+    {
+      hid_t tc = H5Tcopy(type);  // transient: the encoding of a committed type's copy
+      d->ftype = encode_type(tc);
+      H5Tclose(tc);
+    }
     d->space = H5Scopy(space);
     H5Sselect_all(d->space);
     d->dcpl = H5Pcopy(dcpl == H5P_DEFAULT ? H5P_DATASET_CREATE_DEFAULT : dcpl);
     d->dapl = H5Pcopy(dapl == H5P_DEFAULT ? H5P_DATASET_ACCESS_DEFAULT : dapl);
-    d->vlen = H5Tdetect_class(d->ftype, H5T_VLEN) > 0 || H5Tis_variable_str(d->ftype) > 0;
-    if (H5Tdetect_class(d->ftype, H5T_REFERENCE) > 0) {
+    d->vlen = H5Tdetect_class(type, H5T_VLEN) > 0 || H5Tis_variable_str(type) > 0;
+    if (H5Tdetect_class(type, H5T_REFERENCE) > 0) {
       H5VL_EDAOS_ERR("reference datatypes are not supported by the edaos connector");
       return nullptr;
     }
-    if (d->vlen && H5Tget_class(d->ftype) != H5T_VLEN && H5Tis_variable_str(d->ftype) <= 0) {
+    if (d->vlen && H5Tget_class(type) != H5T_VLEN && H5Tis_variable_str(type) <= 0) {
       H5VL_EDAOS_ERR("variable-length members inside compound or array types are not supported");
       return nullptr;
     }
     Status st = loc.status();
-    if (st.ok()) st = make_layout(d->ftype, d->space, d->dcpl, &d->layout);
+    if (st.ok()) st = make_layout(type, d->space, d->dcpl, &d->layout);
     std::string out;
     st = collective(
         f, st,
@@ -465,7 +475,7 @@ void* dataset_create(void* obj, const H5VL_loc_params_t* lp, const char* name, h
                                                                 : objstore::ObjType::kArray));
           EDAOS_ASSIGN_OR_RETURN(ObjectId oid,
                                  create_object(f, 'D',
-                                               {{akey::kDtype, encode_type(d->ftype)},
+                                               {{akey::kDtype, d->ftype},
                                                 {akey::kSpace, encode_space(d->space)},
                                                 {akey::kCpl, encode_plist(d->dcpl)},
                                                 {akey::kData, oid_bytes(data)}}));
@@ -647,7 +657,7 @@ herr_t dataset_get(void* obj, H5VL_dataset_get_args_t* args, hid_t, void**) {
         return 0;
       }
       case H5VL_DATASET_GET_TYPE:
-        args->args.get_type.type_id = H5Tcopy(d->ftype);
+        args->args.get_type.type_id = decode_type(d->ftype);
         return 0;
     }
     return -1;

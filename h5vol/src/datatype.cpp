@@ -4,11 +4,10 @@
 namespace edaos::h5vol {
 
 Datatype::~Datatype() {
-  if (dtype >= 0) H5Tclose(dtype);
   if (tcpl >= 0) H5Pclose(tcpl);
 }
 
-static Datatype* new_datatype(File* f, const ObjectId& oid, hid_t t, hid_t tcpl) {
+static Datatype* new_datatype(File* f, const ObjectId& oid, const std::string& t, hid_t tcpl) {
   auto* d = new Datatype;
   d->type = H5I_DATATYPE;
   d->file = f;
@@ -26,8 +25,7 @@ Datatype* datatype_load(File* f, const ObjectId& oid) {
     H5VL_EDAOS_ERR_ST(t.status(), "cannot open datatype");
     return nullptr;
   }
-  hid_t id = decode_type(t.value());
-  if (id < 0) {
+  if (ScopedType(t.value()).get() < 0) {
     H5VL_EDAOS_ERR("corrupt datatype record");
     return nullptr;
   }
@@ -36,7 +34,7 @@ Datatype* datatype_load(File* f, const ObjectId& oid) {
   auto cpl = kv.value()->get(kMeta, akey::kCpl);
   if (cpl.ok()) tcpl = decode_plist(cpl.value());
   if (tcpl < 0) tcpl = H5Pcreate(H5P_DATATYPE_CREATE);
-  return new_datatype(f, oid, id, tcpl);
+  return new_datatype(f, oid, t.value(), tcpl);
 }
 
 void* datatype_commit(void* obj, const H5VL_loc_params_t* lp, const char* name, hid_t type,
@@ -59,6 +57,7 @@ void* datatype_commit(void* obj, const H5VL_loc_params_t* lp, const char* name, 
     auto loc = resolve_loc(o, lp);
     hid_t t = H5Tcopy(type);
     std::string enc = encode_type(t);
+    H5Tclose(t);
     hid_t tcpl_copy = H5Pcopy(tcpl == H5P_DEFAULT ? H5P_DATATYPE_CREATE_DEFAULT : tcpl);
     std::string cpl = encode_plist(tcpl_copy);
     std::string out;
@@ -87,12 +86,11 @@ void* datatype_commit(void* obj, const H5VL_loc_params_t* lp, const char* name, 
         },
         &out);
     if (!st.ok()) {
-      H5Tclose(t);
       H5Pclose(tcpl_copy);
       H5VL_EDAOS_ERR_ST(st, std::string("cannot commit datatype '") + (name ? name : "(anon)") + "'");
       return nullptr;
     }
-    return new_datatype(f, oid_from_bytes(out), t, tcpl_copy);
+    return new_datatype(f, oid_from_bytes(out), enc, tcpl_copy);
   });
 }
 
@@ -123,15 +121,13 @@ herr_t datatype_get(void* obj, H5VL_datatype_get_args_t* args, hid_t, void**) {
   return guarded<herr_t>(__func__, -1, [&]() -> herr_t {
     auto* d = static_cast<Datatype*>(obj);
     switch (args->op_type) {
-      case H5VL_DATATYPE_GET_BINARY_SIZE: {
-        size_t n = 0;
-        if (H5Tencode(d->dtype, nullptr, &n) < 0) return -1;
-        *args->args.get_binary_size.size = n;
+      case H5VL_DATATYPE_GET_BINARY_SIZE:
+        *args->args.get_binary_size.size = d->dtype.size();
         return 0;
-      }
       case H5VL_DATATYPE_GET_BINARY: {
-        size_t n = args->args.get_binary.buf_size;
-        return H5Tencode(d->dtype, args->args.get_binary.buf, &n) < 0 ? -1 : 0;
+        auto& b = args->args.get_binary;
+        if (b.buf) memcpy(b.buf, d->dtype.data(), std::min(b.buf_size, d->dtype.size()));
+        return 0;
       }
       case H5VL_DATATYPE_GET_TCPL:
         args->args.get_tcpl.tcpl_id = H5Pcopy(d->tcpl);

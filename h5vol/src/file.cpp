@@ -162,6 +162,7 @@ struct CountCtx {
   File* f;
   size_t count = 0, max = 0;
   hid_t* list = nullptr;
+  bool local = false;  // H5F_OBJ_LOCAL: only objects opened through this file handle
 };
 herr_t count_cb(hid_t id, void* udata) {
   auto* c = static_cast<CountCtx*>(udata);
@@ -173,13 +174,13 @@ herr_t count_cb(hid_t id, void* udata) {
   if (!o) return 0;
   auto* obj = static_cast<Obj*>(o);
   if (!obj->file || !obj->file->cont || !c->f->cont) return 0;
-  if (obj->file->cont->uuid() != c->f->cont->uuid()) return 0;
+  if (c->local ? obj->file != c->f : obj->file->cont->uuid() != c->f->cont->uuid()) return 0;
   if (c->list && c->count < c->max) c->list[c->count] = id;
   ++c->count;
   return 0;
 }
 size_t count_ids(File* f, unsigned types, hid_t* list, size_t max) {
-  CountCtx c{f, 0, max, list};
+  CountCtx c{f, 0, max, list, (types & H5F_OBJ_LOCAL) != 0};
   const std::pair<unsigned, H5I_type_t> map[] = {{H5F_OBJ_FILE, H5I_FILE},
                                                  {H5F_OBJ_DATASET, H5I_DATASET},
                                                  {H5F_OBJ_GROUP, H5I_GROUP},
@@ -191,6 +192,25 @@ size_t count_ids(File* f, unsigned types, hid_t* list, size_t max) {
 }
 
 }  // namespace
+
+bool file_has_id(File* f) {
+  struct Find {
+    File* f;
+    bool found = false;
+  } fd{f};
+  H5Iiterate(
+      H5I_FILE,
+      [](hid_t id, void* udata) -> herr_t {
+        auto* x = static_cast<Find*>(udata);
+        void* o = nullptr;
+        H5E_BEGIN_TRY { o = H5VLobject(id); }
+        H5E_END_TRY
+        if (o == x->f) x->found = true;
+        return x->found ? 1 : 0;
+      },
+      &fd);
+  return fd.found;
+}
 
 herr_t file_get(void* obj, H5VL_file_get_args_t* args, hid_t, void**) {
   return guarded<herr_t>(__func__, -1, [&]() -> herr_t {

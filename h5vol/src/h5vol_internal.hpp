@@ -71,6 +71,8 @@ struct File : Obj {
 };
 void file_ref(File* f);
 void file_unref(File* f);
+// Whether an HDF5 file ID currently refers to `f` (H5Iget_file_id reuses it when one does).
+bool file_has_id(File* f);
 
 struct Group : Obj {
   hid_t gcpl = H5I_INVALID_HID;
@@ -90,8 +92,11 @@ struct Layout {
   uint64_t offset(const hsize_t* c) const;
 };
 
+// Objects keep datatypes encoded (H5Tencode) and decode them per call (ScopedType): a datatype
+// ID held open would count as one of the application's (H5Fget_obj_count(H5F_OBJ_ALL, ...)).
 struct Dataset : Obj {
-  hid_t ftype = H5I_INVALID_HID, space = H5I_INVALID_HID, dcpl = H5I_INVALID_HID;
+  std::string ftype;  // encoded file datatype
+  hid_t space = H5I_INVALID_HID, dcpl = H5I_INVALID_HID;
   hid_t dapl = H5I_INVALID_HID;
   ObjectId data_oid;  // byte array (fixed-size types) or KV (variable-length types)
   bool vlen = false;
@@ -102,13 +107,15 @@ struct Dataset : Obj {
 };
 
 struct Datatype : Obj {
-  hid_t dtype = H5I_INVALID_HID, tcpl = H5I_INVALID_HID;
+  std::string dtype;  // encoded
+  hid_t tcpl = H5I_INVALID_HID;
   ~Datatype() override;
 };
 
 struct Attr : Obj {
   std::string name;
-  hid_t atype = H5I_INVALID_HID, space = H5I_INVALID_HID, acpl = H5I_INVALID_HID;
+  std::string atype;  // encoded
+  hid_t space = H5I_INVALID_HID, acpl = H5I_INVALID_HID;
   ~Attr() override;
 };
 
@@ -157,6 +164,21 @@ std::string encode_plist(hid_t p);
 hid_t decode_type(const std::string& s);
 hid_t decode_space(const std::string& s);
 hid_t decode_plist(const std::string& s);
+
+// A datatype ID decoded from its encoding for the duration of one call.
+class ScopedType {
+ public:
+  explicit ScopedType(const std::string& enc) : id_(decode_type(enc)) {}
+  ~ScopedType() {
+    if (id_ >= 0) H5Tclose(id_);
+  }
+  ScopedType(const ScopedType&) = delete;
+  ScopedType& operator=(const ScopedType&) = delete;
+  hid_t get() const { return id_; }
+
+ private:
+  hid_t id_;
+};
 
 Result<std::unique_ptr<objstore::KV>> open_kv(File* f, const ObjectId& oid);
 // Object type letter of `oid` ('G', 'D', 'T').

@@ -49,7 +49,9 @@ herr_t object_get(void* obj, const H5VL_loc_params_t* lp, H5VL_object_get_args_t
     auto* o = static_cast<Obj*>(obj);
     File* f = o->file;
     if (args->op_type == H5VL_OBJECT_GET_FILE) {
-      file_ref(f);
+      // HDF5 registers a new file ID only when none refers to `f` (then file_close runs when
+      // it goes); otherwise it adds a reference to that ID, and `f` needs no extra one.
+      if (!file_has_id(f)) file_ref(f);
       *args->args.get_file.file = f;
       return 0;
     }
