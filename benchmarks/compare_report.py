@@ -107,7 +107,8 @@ def main(out):
 
     # Store counters of the write runs (all ranks): where the write path spends its RPCs.
     print("\nStore counters of the write runs (all ranks; partial = read-modify-write of a stripe)")
-    print(f"{'target':<14} {'pattern':<10} {'np':>2} {'RPCs':>8} {'RPCs/MiB':>8} {'full':>7} {'partial':>7}")
+    print(f"{'target':<14} {'pattern':<10} {'np':>2} {'RPCs':>8} {'RPCs/MiB':>8} {'full':>7} {'partial':>7}"
+          f" {'2-phase':>7} {'agg I/O':>7}")
     for pat in PATTERNS:
         for np in nps:
             for t in targets:
@@ -116,8 +117,10 @@ def main(out):
                 if not st:
                     continue
                 mib = doc["params"]["aggregateBytes"] / 1048576.0
+                mp = doc.get("mpioStats") or {}
                 print(f"{t:<14} {pat:<10} {np:>2} {st['rpcs']:>8} {st['rpcs'] / mib:>8.1f}"
-                      f" {st['fullStripeWrites']:>7} {st['partialStripeWrites']:>7}")
+                      f" {st['fullStripeWrites']:>7} {st['partialStripeWrites']:>7}"
+                      f" {mp.get('collTwoPhase', '-'):>7} {mp.get('aggIoCalls', '-'):>7}")
 
     # Degraded reads: same file, healthy then with p engines down.
     deg_path = os.path.join(out, "degraded.tsv")
