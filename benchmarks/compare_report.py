@@ -64,6 +64,8 @@ def main(out):
     def value(target, pat, np, op):
         return bw(runs.get(f"{target}.{pat}.np{np}.{op}"), op)
 
+    md_lines = ["| pattern | op | np | baseline MiB/s | " + " | ".join(targets) + " |",
+          "|---|---|---|---|" + "---|" * len(targets)]
     res = open(os.path.join(out, "results.tsv"), "w")
     rat = open(os.path.join(out, "ratios.tsv"), "w")
     dat = open(os.path.join(out, "plot.dat"), "w")
@@ -99,11 +101,14 @@ def main(out):
                     rrow.append(f"{r:.4f}")
                     drow.append(f"{r:.4f}")
                 print(line)
+                md_lines.append(f"| {pat} | {op} | {np} | {base if base is not None else float('nan'):.1f} | "
+                          + " | ".join(x if x == "-" else f"{float(x):.3f}" for x in rrow[4:]) + " |")
                 rat.write("\t".join(rrow) + "\n")
                 dat.write("\t".join(drow) + "\n")
     res.close()
     rat.close()
     dat.close()
+    md_extra = []
 
     # Store counters of the write runs (all ranks): where the write path spends its RPCs.
     print("\nStore counters of the write runs (all ranks; partial = read-modify-write of a stripe)")
@@ -142,7 +147,13 @@ def main(out):
               f" {'deg/healthy':>11} {'deg/baseline':>12} {'degraded reads':>14}")
         with open(os.path.join(out, "degraded_results.tsv"), "w") as f:
             f.write("class\tengines\tdown\twrite\thealthy_read\tdegraded_read\tdegraded_reads\n")
+            md_extra += ["", f"Degraded reads (IOR-easy shared file, MPI-IO, np {np_deg}):", "",
+                         "| class | engines | down | healthy MiB/s | degraded MiB/s | degraded/healthy"
+                         " | degraded/baseline | degradedReads counter |", "|---|---|---|---|---|---|---|---|"]
             for c, n, down, w, h, d, dd in rows:
+                md_extra.append(f"| {c} | {n} | {down} | {h:.1f} | {d:.1f} | "
+                                f"{d / h:.3f} | {(d / base) if base else float('nan'):.3f} | {dd} |"
+                                if h and d else f"| {c} | {n} | {down} | - | - | - | - | - |")
                 fmt = lambda x: f"{x:8.1f}" if x is not None else f"{'-':>8}"
                 r1 = f"{d / h:11.3f}" if d and h else f"{'-':>11}"
                 r2 = f"{d / base:12.3f}" if d and base else f"{'-':>12}"
@@ -154,11 +165,14 @@ def main(out):
         print(f"\nMetadata rates (edaos-mdtest, np {md['ranks']}, {md['items_per_rank']} items per rank, "
               f"{md['write_bytes']}-byte files, items/s)")
         print(f"{'operation':<20} {'POSIX (ufs)':>12} {'DFS':>10} {'DFS/POSIX':>10}")
+        md_extra += ["", f"Metadata (edaos-mdtest, np {md['ranks']}, {md['items_per_rank']} items per rank):",
+                     "", "| operation | POSIX items/s | DFS items/s | DFS/POSIX |", "|---|---|---|---|"]
         base = {r["operation"]: r["mean"] for r in mp["rates"]}
         for r in md["rates"]:
             b = base.get(r["operation"])
             ratio = f"{r['mean'] / b:10.4f}" if b else f"{'-':>10}"
             print(f"{r['operation']:<20} {b if b else float('nan'):12.1f} {r['mean']:10.1f} {ratio}")
+            md_extra.append(f"| {r['operation']} | {b if b else float('nan'):.1f} | {r['mean']:.1f} | {ratio.strip()} |")
         if md.get("verifyErrors") or mp.get("verifyErrors"):
             bad += 1
 
@@ -168,6 +182,9 @@ def main(out):
         for line in open(idle):
             if line.startswith("  rank") or line.startswith("##"):
                 print("  " + line.strip())
+
+    with open(os.path.join(out, "ratios.md"), "w") as f:
+        f.write("\n".join(md_lines + md_extra) + "\n")
 
     # gnuplot script: clustered bars of the ratios, log scale.
     with open(os.path.join(out, "plot.gp"), "w") as g:
