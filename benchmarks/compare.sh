@@ -195,7 +195,7 @@ for c in $deg_classes; do
   esac
   dp=$out/pool-deg-$c
   rm -rf "$dp"
-  if ! { "$tool" pool create --engines=$n --targets=1 "$dp" &&
+  if ! { "$tool" pool create --engines="$n" --targets=1 "$dp" &&
          "$tool" container create --type=POSIX --chunk-size=2097152 \
            --properties="rd_fac:$p,$props" --file-oclass="$c" "$dp" deg; } \
        >>"$out/logs/pool-create.log" 2>&1; then

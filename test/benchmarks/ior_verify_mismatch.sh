@@ -19,6 +19,7 @@ sz=(-b 64k -t 16k -s 2)
 # Flip one byte in rank 1's second block (offset 3*64 KiB + 777).
 off=$((3 * 65536 + 777))
 b=$(od -An -tu1 -j "$off" -N1 "$f" | tr -d ' ')
+# shellcheck disable=SC2059  # the format is the octal escape of the new byte
 printf "$(printf '\\%03o' $(( (b ^ 0x5a) & 255 )))" |
   dd of="$f" bs=1 seek="$off" conv=notrunc status=none
 "$mpiexec" -n 2 "$ior" -a POSIX -o "$f" "${sz[@]}" -r -R -q >"$dir/flip.log" 2>&1
