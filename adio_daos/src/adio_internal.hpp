@@ -71,6 +71,8 @@ struct View {
   int64_t etype_size = 1;
 };
 
+struct CollWorker;  // wrappers.cpp: runs this handle's nonblocking/split collectives in order
+
 struct File {
   uint64_t magic = kFileMagic;
   const AdioFns* fns = nullptr;
@@ -101,9 +103,11 @@ struct File {
   std::mutex inflight_mu;
   std::condition_variable inflight_cv;
   int inflight = 0;
-  int split_kind = 0;  // 0 none, 1 read, 2 write
-  int split_rc = MPI_SUCCESS;
-  MPI_Status split_status;
+  int split_kind = 0;                // 0 none, 1 read, 2 write
+  std::shared_ptr<void> split_done;  // the begun split collective's completion (wrappers.cpp)
+  // Nonblocking and split collectives in initiation order, run by one thread per handle on
+  // `comm`; every other collective call of the handle waits until it is idle (wrappers.cpp).
+  CollWorker* coll_worker = nullptr;
 };
 
 // ---- the operations table (ROMIO's ADIOI_Fns) ---------------------------------------------

@@ -13,9 +13,12 @@
 // work on them as on any request): independent ones complete from a worker thread, collective
 // ones are complete on return (see nonblocking()).
 #include <algorithm>
+#include <condition_variable>
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
+#include <deque>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -105,20 +108,6 @@ int greq_free(void* extra) {
 }
 int greq_cancel(void*, int) { return MPI_SUCCESS; }
 
-int done_request(int rc, int64_t bytes, MPI_Request* req) {
-  if (rc != MPI_SUCCESS) {
-    *req = MPI_REQUEST_NULL;
-    return rc;
-  }
-  auto* d = new Done{bytes, MPI_SUCCESS};
-  int r = PMPI_Grequest_start(greq_query, greq_free, greq_cancel, d, req);
-  if (r != MPI_SUCCESS) {
-    delete d;
-    return r;
-  }
-  return PMPI_Grequest_complete(*req);
-}
-
 // ---- checks ----
 
 bool is_named(MPI_Datatype t) {
@@ -167,12 +156,174 @@ int64_t eof_offset(File* f, int64_t fsize) {
 
 enum class Kind { kIndep, kColl, kOrdered };
 
-// The common body of every data access call on a daos file.
+// ---- collective accesses ----
+//
+// A collective access is prepared on the calling thread (argument check, offset from the
+// explicit offset or the individual pointer) and run by coll_run, which agrees on errors over
+// f->comm, computes the ordered-mode offset, and calls the collective driver functions.
+// Blocking calls run it in place. Nonblocking and split collectives queue it on the handle's
+// CollWorker: one thread per handle that runs the queue in initiation order (MPI requires every
+// rank to initiate a handle's collectives in the same order, so the workers of all ranks meet
+// in the same operation), completes each request, and touches f->comm only while the calling
+// threads don't: every other collective entry point of the handle first waits until the worker
+// is idle (drain). The worker does not hold f->mu, so independent calls and messages between
+// the ranks go on while a collective is pending (no deadlock when a rank waits for a message
+// from a rank that has not initiated the collective yet).
+
+struct CollTask {
+  Kind kind = Kind::kColl;
+  bool write = false;
+  int local_rc = MPI_SUCCESS;  // this rank's argument check
+  int64_t data_off = 0;        // byte offset in the view's data (not for ordered)
+  const void* buf = nullptr;
+  int64_t count = 0;
+  MPI_Datatype type = MPI_DATATYPE_NULL;
+  bool owns_type = false;  // a dup made at initiation (the caller may free its type)
+  std::function<void(int rc, int64_t bytes)> done;
+};
+
+}  // namespace
+
+struct CollWorker {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<CollTask> q;
+  bool busy = false, stop = false;
+  std::thread th;
+};
+
+namespace {
+
+// The collective part: error agreement, ordered offset, two-phase or independent driver call.
+// Returns the agreed code; `agreed_ok` tells whether the arguments were accepted on every rank.
+int coll_run(File* f, const CollTask& t, int64_t* bytes, bool* agreed_ok) {
+  *bytes = 0;
+  *agreed_ok = false;
+  int rc = agree_error(f->comm, t.local_rc);
+  if (rc != MPI_SUCCESS) return rc;
+  *agreed_ok = true;
+  int64_t data_off = t.data_off;
+  if (t.kind == Kind::kOrdered) {
+    // Ranks in rank order from the shared pointer: exscan of the sizes, one fetch-add.
+    int size = 0;
+    PMPI_Type_size(t.type, &size);
+    int64_t esz = f->view.etype_size;
+    int64_t etypes = static_cast<int64_t>(size) * t.count / esz;
+    int64_t before = 0, total = 0, base = 0;
+    PMPI_Exscan(&etypes, &before, 1, MPI_INT64_T, MPI_SUM, f->comm);
+    if (f->rank == 0) before = 0;
+    PMPI_Allreduce(&etypes, &total, 1, MPI_INT64_T, MPI_SUM, f->comm);
+    if (f->rank == 0) rc = f->fns->shared_fetch_add(f, total, &base);
+    PMPI_Bcast(&base, 1, MPI_INT64_T, 0, f->comm);
+    rc = agree_error(f->comm, rc);
+    if (rc != MPI_SUCCESS) return rc;
+    data_off = (base + before) * esz;
+  }
+  g_counters.coll_calls++;
+  return t.write ? f->fns->write_coll(f, data_off, t.buf, t.count, t.type, bytes)
+                 : f->fns->read_coll(f, data_off, const_cast<void*>(t.buf), t.count, t.type, bytes);
+}
+
+void worker_loop(File* f, CollWorker* w) {
+  std::unique_lock<std::mutex> lk(w->mu);
+  for (;;) {
+    w->cv.wait(lk, [w] { return w->stop || !w->q.empty(); });
+    if (w->q.empty()) return;  // stop
+    CollTask t = std::move(w->q.front());
+    w->q.pop_front();
+    w->busy = true;
+    lk.unlock();
+    int64_t bytes = 0;
+    bool agreed = false;
+    int rc;
+    try {
+      rc = coll_run(f, t, &bytes, &agreed);
+    } catch (const std::bad_alloc&) {
+      rc = make_error(MPI_ERR_NO_MEM, f->filename + ": out of memory in a nonblocking collective");
+    } catch (const std::exception& e) {
+      rc = make_error(MPI_ERR_INTERN, f->filename + ": " + e.what());
+    }
+    if (t.owns_type) PMPI_Type_free(&t.type);
+    t.done(rc, rc == MPI_SUCCESS ? bytes : 0);
+    lk.lock();
+    w->busy = false;
+    w->cv.notify_all();
+  }
+}
+
+// Waits until the handle's queued collectives have run (before any other collective call).
+void drain(File* f) {
+  CollWorker* w = f->coll_worker;
+  if (!w) return;
+  std::unique_lock<std::mutex> lk(w->mu);
+  w->cv.wait(lk, [w] { return w->q.empty() && !w->busy; });
+}
+
+// Drains and joins the worker (close).
+void stop_worker(File* f) {
+  CollWorker* w = f->coll_worker;
+  if (!w) return;
+  {
+    std::lock_guard<std::mutex> lk(w->mu);
+    w->stop = true;
+    w->cv.notify_all();
+  }
+  w->th.join();
+  delete w;
+  f->coll_worker = nullptr;
+}
+
+void enqueue(File* f, CollTask t) {
+  if (!f->coll_worker) {
+    auto* w = new CollWorker;
+    w->th = std::thread(worker_loop, f, w);
+    f->coll_worker = w;
+  }
+  std::lock_guard<std::mutex> lk(f->coll_worker->mu);
+  f->coll_worker->q.push_back(std::move(t));
+  f->coll_worker->cv.notify_all();
+}
+
+// Checks the arguments and computes the data offset of a collective access (f->mu held).
+// Returns the number of etypes it moves the individual pointer by (0 for other pointers).
+int64_t coll_prepare(File* f, Ptr ptr, MPI_Offset off, const void* buf, int64_t count,
+                     MPI_Datatype t, bool write, Kind kind, const char* fn, CollTask* task) {
+  task->kind = kind;
+  task->write = write;
+  task->buf = buf;
+  task->count = count;
+  task->type = t;
+  task->local_rc = check_io(f, ptr, off, count, t, write, fn);
+  if (task->local_rc != MPI_SUCCESS || kind == Kind::kOrdered) return 0;
+  int size = 0;
+  PMPI_Type_size(t, &size);
+  int64_t esz = f->view.etype_size;
+  int64_t etypes = static_cast<int64_t>(size) * count / esz;
+  if (ptr == Ptr::kExplicit) {
+    task->data_off = off * esz;
+    return 0;
+  }
+  task->data_off = f->fp * esz;
+  return etypes;
+}
+
+// The common body of every blocking data access call on a daos file.
 int do_io_impl(File* f, Ptr ptr, MPI_Offset off, const void* buf, int64_t count, MPI_Datatype t,
                MPI_Status* st, bool write, Kind kind, const char* fn) {
+  if (kind != Kind::kIndep) {
+    drain(f);
+    std::lock_guard<std::mutex> lk(f->mu);
+    CollTask task;
+    int64_t advance = coll_prepare(f, ptr, off, buf, count, t, write, kind, fn, &task);
+    int64_t bytes = 0;
+    bool agreed = false;
+    int rc = coll_run(f, task, &bytes, &agreed);
+    if (agreed) f->fp += advance;
+    set_status(st, rc == MPI_SUCCESS ? bytes : 0);
+    return rc == MPI_SUCCESS ? rc : raise(f, rc);
+  }
   std::lock_guard<std::mutex> lk(f->mu);
   int rc = check_io(f, ptr, off, count, t, write, fn);
-  if (kind != Kind::kIndep) rc = agree_error(f->comm, rc);
   if (rc != MPI_SUCCESS) return raise(f, rc);
   int size = 0;
   PMPI_Type_size(t, &size);
@@ -181,18 +332,7 @@ int do_io_impl(File* f, Ptr ptr, MPI_Offset off, const void* buf, int64_t count,
   int64_t etypes = n / esz;
   int64_t data_off = 0;
   int64_t bytes = 0;
-  if (kind == Kind::kOrdered) {
-    // Ranks in rank order from the shared pointer: exscan of the sizes, one fetch-add.
-    int64_t before = 0, total = 0, base = 0;
-    PMPI_Exscan(&etypes, &before, 1, MPI_INT64_T, MPI_SUM, f->comm);
-    if (f->rank == 0) before = 0;
-    PMPI_Allreduce(&etypes, &total, 1, MPI_INT64_T, MPI_SUM, f->comm);
-    if (f->rank == 0) rc = f->fns->shared_fetch_add(f, total, &base);
-    PMPI_Bcast(&base, 1, MPI_INT64_T, 0, f->comm);
-    rc = agree_error(f->comm, rc);
-    if (rc != MPI_SUCCESS) return raise(f, rc);
-    data_off = (base + before) * esz;
-  } else if (ptr == Ptr::kExplicit) {
+  if (ptr == Ptr::kExplicit) {
     data_off = off * esz;
   } else if (ptr == Ptr::kIndividual) {
     data_off = f->fp * esz;
@@ -202,33 +342,59 @@ int do_io_impl(File* f, Ptr ptr, MPI_Offset off, const void* buf, int64_t count,
     if (rc != MPI_SUCCESS) return raise(f, rc);
     data_off = old * esz;
   }
-  if (kind == Kind::kIndep) {
-    g_counters.indep_calls++;
-    rc = write ? f->fns->write_strided(f, data_off, buf, count, t, &bytes)
-               : f->fns->read_strided(f, data_off, const_cast<void*>(buf), count, t, &bytes);
-  } else {
-    g_counters.coll_calls++;
-    rc = write ? f->fns->write_coll(f, data_off, buf, count, t, &bytes)
-               : f->fns->read_coll(f, data_off, const_cast<void*>(buf), count, t, &bytes);
-  }
+  g_counters.indep_calls++;
+  rc = write ? f->fns->write_strided(f, data_off, buf, count, t, &bytes)
+             : f->fns->read_strided(f, data_off, const_cast<void*>(buf), count, t, &bytes);
   if (ptr == Ptr::kIndividual) f->fp += etypes;
   set_status(st, bytes);
   return rc == MPI_SUCCESS ? rc : raise(f, rc);
 }
 
+// Queues a nonblocking or split collective: prepared (pointer moved) now, run by the worker.
+// The caller's datatype is duplicated unless named, since it may be freed before completion.
+int coll_start(File* f, Ptr ptr, MPI_Offset off, const void* buf, int64_t count, MPI_Datatype t,
+               bool write, Kind kind, const char* fn,
+               std::function<void(int rc, int64_t bytes)> done) {
+  CollTask task;
+  {
+    std::lock_guard<std::mutex> lk(f->mu);
+    int64_t advance = coll_prepare(f, ptr, off, buf, count, t, write, kind, fn, &task);
+    if (task.local_rc == MPI_SUCCESS) f->fp += advance;
+  }
+  if (task.local_rc == MPI_SUCCESS && !is_named(t)) {
+    int r = PMPI_Type_dup(t, &task.type);
+    if (r != MPI_SUCCESS) task.local_rc = r;
+    task.owns_type = r == MPI_SUCCESS;
+    if (r != MPI_SUCCESS) task.type = t;
+  }
+  task.done = std::move(done);
+  enqueue(f, std::move(task));
+  return MPI_SUCCESS;
+}
+
 // Nonblocking access. Independent: arguments checked, pointers advanced and the access
 // flattened on the calling thread; the store I/O runs on a detached thread that completes the
 // generalized request (MPI_Grequest_complete; MPI_THREAD_MULTIPLE is always provided), so the
-// I/O overlaps the caller's work. Errors found then come back from MPI_Wait/Test. Collective:
-// run at initiation, the request is returned complete.
+// I/O overlaps the caller's work. Collective: queued on the handle's worker (above), which
+// completes the request. Errors found after initiation come back from MPI_Wait/Test.
 int nonblocking_impl(File* f, Ptr ptr, MPI_Offset off, const void* buf, int64_t count,
                      MPI_Datatype t, bool write, Kind kind, const char* fn, MPI_Request* req) {
   if (kind != Kind::kIndep) {
-    MPI_Status s;
-    int rc = do_io_impl(f, ptr, off, buf, count, t, &s, write, kind, fn);
-    MPI_Count n = 0;
-    PMPI_Get_elements_x(&s, MPI_BYTE, &n);
-    return done_request(rc, rc == MPI_SUCCESS ? n : 0, req);
+    auto* d = new Done{0, MPI_SUCCESS};
+    int r = PMPI_Grequest_start(greq_query, greq_free, greq_cancel, d, req);
+    if (r != MPI_SUCCESS) {
+      delete d;
+      *req = MPI_REQUEST_NULL;
+      return raise(f, r);
+    }
+    MPI_Request handle = *req;
+    return coll_start(f, ptr, off, buf, count, t, write, kind, fn,
+                      [d, handle](int rc, int64_t bytes) {
+                        d->rc = rc;
+                        d->bytes = bytes;
+                        MPI_Request h = handle;
+                        PMPI_Grequest_complete(h);
+                      });
   }
   std::vector<Piece> pieces;
   {
@@ -324,31 +490,45 @@ int nonblocking(File* f, Ptr ptr, MPI_Offset off, const void* buf, int64_t count
       f, fn, [&] { return nonblocking_impl(f, ptr, off, buf, count, t, write, kind, fn, req); });
 }
 
+// Split collectives: begin queues the access on the handle's worker (as a nonblocking
+// collective), end waits for it and reports through the file's error handler.
+struct SplitDone {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  int rc = MPI_SUCCESS;
+  int64_t bytes = 0;
+};
+
 int split_begin(File* f, Ptr ptr, MPI_Offset off, const void* buf, int64_t count, MPI_Datatype t,
-                bool write, const char* fn) {
+                bool write, Kind kind, const char* fn) {
   if (f->split_kind != 0)
     return err(
         f, MPI_ERR_IO,
         std::string(fn) + " on " + f->filename + ": a split collective is already in progress");
-  MPI_Status s;
-  f->split_rc = do_io(f, ptr, off, buf, count, t, &s, write, Kind::kColl, fn);
-  f->split_status = s;
+  auto sd = std::make_shared<SplitDone>();
   f->split_kind = write ? 2 : 1;
-  return f->split_rc;
+  f->split_done = sd;
+  return coll_start(f, ptr, off, buf, count, t, write, kind, fn, [sd](int rc, int64_t bytes) {
+    std::lock_guard<std::mutex> lk(sd->mu);
+    sd->rc = rc;
+    sd->bytes = bytes;
+    sd->done = true;
+    sd->cv.notify_all();
+  });
 }
 
 int split_end(File* f, MPI_Status* st, bool write, const char* fn) {
   if (f->split_kind != (write ? 2 : 1))
     return err(f, MPI_ERR_IO,
                std::string(fn) + " on " + f->filename + ": no matching split collective begin");
+  auto sd = std::static_pointer_cast<SplitDone>(f->split_done);
   f->split_kind = 0;
-  if (st != MPI_STATUS_IGNORE) *st = f->split_status;
-  return f->split_rc;
-}
-
-int do_ordered(File* f, const void* buf, int64_t count, MPI_Datatype t, MPI_Status* st, bool write,
-               const char* fn) {
-  return do_io(f, Ptr::kShared, 0, buf, count, t, st, write, Kind::kOrdered, fn);
+  f->split_done.reset();
+  std::unique_lock<std::mutex> lk(sd->mu);
+  sd->cv.wait(lk, [&] { return sd->done; });
+  set_status(st, sd->bytes);
+  return sd->rc == MPI_SUCCESS ? MPI_SUCCESS : raise(f, sd->rc);
 }
 
 }  // namespace
@@ -416,6 +596,7 @@ EDAOS_PMPI int MPI_File_close(MPI_File* fh) {
   File* f = fh ? lookup(*fh) : nullptr;
   if (!f) return PMPI_File_close(fh);
   int rc;
+  stop_worker(f);  // runs the queued collectives first (close is collective)
   {
     // Nonblocking accesses still running (erroneous without a wait, but never a crash).
     std::unique_lock<std::mutex> lk(f->inflight_mu);
@@ -445,6 +626,7 @@ EDAOS_PMPI int MPI_File_delete(const char* filename, MPI_Info info) {
 EDAOS_PMPI int MPI_File_set_size(MPI_File fh, MPI_Offset size) {
   File* f = lookup(fh);
   if (!f) return PMPI_File_set_size(fh, size);
+  drain(f);  // collective: queued nonblocking collectives go first
   std::lock_guard<std::mutex> lk(f->mu);
   int rc = size < 0 ? make_error(MPI_ERR_ARG, "MPI_File_set_size: negative size") : MPI_SUCCESS;
   rc = agree_error(f->comm, rc);
@@ -455,6 +637,7 @@ EDAOS_PMPI int MPI_File_set_size(MPI_File fh, MPI_Offset size) {
 EDAOS_PMPI int MPI_File_preallocate(MPI_File fh, MPI_Offset size) {
   File* f = lookup(fh);
   if (!f) return PMPI_File_preallocate(fh, size);
+  drain(f);  // collective: queued nonblocking collectives go first
   std::lock_guard<std::mutex> lk(f->mu);
   int rc = size < 0 ? make_error(MPI_ERR_ARG, "MPI_File_preallocate: negative size") : MPI_SUCCESS;
   if (rc == MPI_SUCCESS && (f->amode & MPI_MODE_RDONLY))
@@ -490,6 +673,7 @@ EDAOS_PMPI int MPI_File_get_amode(MPI_File fh, int* amode) {
 EDAOS_PMPI int MPI_File_set_info(MPI_File fh, MPI_Info info) {
   File* f = lookup(fh);
   if (!f) return PMPI_File_set_info(fh, info);
+  drain(f);  // collective: queued nonblocking collectives go first
   std::lock_guard<std::mutex> lk(f->mu);
   return raise(f, f->fns->set_info(f, info));
 }
@@ -510,6 +694,7 @@ EDAOS_PMPI int MPI_File_set_view(MPI_File fh, MPI_Offset disp, MPI_Datatype etyp
                                  MPI_Datatype filetype, const char* datarep, MPI_Info info) {
   File* f = lookup(fh);
   if (!f) return PMPI_File_set_view(fh, disp, etype, filetype, datarep, info);
+  drain(f);
   std::lock_guard<std::mutex> lk(f->mu);
   std::string where = "MPI_File_set_view on " + f->filename;
   int rc = MPI_SUCCESS;
@@ -668,13 +853,14 @@ EDAOS_FP(MPI_File_write_ordered_c, const void*, true, Ptr::kShared, Kind::kOrder
   EDAOS_PMPI int NAME(MPI_File fh, MPI_Offset offset, BUFT buf, CT count, MPI_Datatype datatype) { \
     File* f = lookup(fh);                                                                          \
     if (!f) return P##NAME(fh, offset, buf, count, datatype);                                      \
-    return split_begin(f, Ptr::kExplicit, offset, buf, count, datatype, WRITE, #NAME);             \
+    return split_begin(f, Ptr::kExplicit, offset, buf, count, datatype, WRITE, Kind::kColl,        \
+                       #NAME);                                                                     \
   }
-#define EDAOS_SPLIT_FP(NAME, BUFT, WRITE, PTR, CT)                              \
-  EDAOS_PMPI int NAME(MPI_File fh, BUFT buf, CT count, MPI_Datatype datatype) { \
-    File* f = lookup(fh);                                                       \
-    if (!f) return P##NAME(fh, buf, count, datatype);                           \
-    return split_begin(f, PTR, 0, buf, count, datatype, WRITE, #NAME);          \
+#define EDAOS_SPLIT_FP(NAME, BUFT, WRITE, PTR, CT)                                  \
+  EDAOS_PMPI int NAME(MPI_File fh, BUFT buf, CT count, MPI_Datatype datatype) {     \
+    File* f = lookup(fh);                                                           \
+    if (!f) return P##NAME(fh, buf, count, datatype);                               \
+    return split_begin(f, PTR, 0, buf, count, datatype, WRITE, Kind::kColl, #NAME); \
   }
 #define EDAOS_SPLIT_END(NAME, BUFT, WRITE)                         \
   EDAOS_PMPI int NAME(MPI_File fh, BUFT buf, MPI_Status* status) { \
@@ -698,26 +884,11 @@ EDAOS_SPLIT_END(MPI_File_write_all_end, const void*, true)
 EDAOS_SPLIT_END(MPI_File_read_ordered_end, void*, false)
 EDAOS_SPLIT_END(MPI_File_write_ordered_end, const void*, true)
 
-namespace {
-int ordered_begin(File* f, const void* buf, int64_t count, MPI_Datatype t, bool write,
-                  const char* fn) {
-  if (f->split_kind != 0)
-    return err(
-        f, MPI_ERR_IO,
-        std::string(fn) + " on " + f->filename + ": a split collective is already in progress");
-  MPI_Status s;
-  f->split_rc = do_ordered(f, buf, count, t, &s, write, fn);
-  f->split_status = s;
-  f->split_kind = write ? 2 : 1;
-  return f->split_rc;
-}
-}  // namespace
-
-#define EDAOS_SPLIT_ORD(NAME, BUFT, WRITE, CT)                                  \
-  EDAOS_PMPI int NAME(MPI_File fh, BUFT buf, CT count, MPI_Datatype datatype) { \
-    File* f = lookup(fh);                                                       \
-    if (!f) return P##NAME(fh, buf, count, datatype);                           \
-    return ordered_begin(f, buf, count, datatype, WRITE, #NAME);                \
+#define EDAOS_SPLIT_ORD(NAME, BUFT, WRITE, CT)                                                  \
+  EDAOS_PMPI int NAME(MPI_File fh, BUFT buf, CT count, MPI_Datatype datatype) {                 \
+    File* f = lookup(fh);                                                                       \
+    if (!f) return P##NAME(fh, buf, count, datatype);                                           \
+    return split_begin(f, Ptr::kShared, 0, buf, count, datatype, WRITE, Kind::kOrdered, #NAME); \
   }
 EDAOS_SPLIT_ORD(MPI_File_read_ordered_begin, void*, false, int)
 EDAOS_SPLIT_ORD(MPI_File_write_ordered_begin, const void*, true, int)
@@ -775,6 +946,7 @@ EDAOS_PMPI int MPI_File_get_byte_offset(MPI_File fh, MPI_Offset offset, MPI_Offs
 EDAOS_PMPI int MPI_File_seek_shared(MPI_File fh, MPI_Offset offset, int whence) {
   File* f = lookup(fh);
   if (!f) return PMPI_File_seek_shared(fh, offset, whence);
+  drain(f);  // collective: queued nonblocking collectives go first
   std::lock_guard<std::mutex> lk(f->mu);
   int rc = MPI_SUCCESS;
   int64_t base = 0;
@@ -832,6 +1004,7 @@ EDAOS_PMPI int MPI_File_get_type_extent_c(MPI_File fh, MPI_Datatype datatype, MP
 EDAOS_PMPI int MPI_File_set_atomicity(MPI_File fh, int flag) {
   File* f = lookup(fh);
   if (!f) return PMPI_File_set_atomicity(fh, flag);
+  drain(f);  // collective: queued nonblocking collectives go first
   std::lock_guard<std::mutex> lk(f->mu);
   return raise(f, f->fns->set_atomicity(f, flag != 0));
 }
@@ -846,6 +1019,7 @@ EDAOS_PMPI int MPI_File_get_atomicity(MPI_File fh, int* flag) {
 EDAOS_PMPI int MPI_File_sync(MPI_File fh) {
   File* f = lookup(fh);
   if (!f) return PMPI_File_sync(fh);
+  drain(f);  // collective: queued nonblocking collectives go first
   std::lock_guard<std::mutex> lk(f->mu);
   return raise(f, f->fns->flush(f));
 }
