@@ -267,8 +267,10 @@ void* attr_create(void* obj, const H5VL_loc_params_t* lp, const char* name, hid_
       fail(st, std::string("cannot create attribute '") + name + "'");
       return nullptr;
     }
-    return new_attr(f, owner.value().oid, name, rec.dtype, s,
-                    H5Pcopy(acpl == H5P_DEFAULT ? H5P_ATTRIBUTE_CREATE_DEFAULT : acpl));
+    Attr* a = new_attr(f, owner.value().oid, name, rec.dtype, s,
+                       H5Pcopy(acpl == H5P_DEFAULT ? H5P_ATTRIBUTE_CREATE_DEFAULT : acpl));
+    a->path = loc_path(o, lp);
+    return a;
   });
 }
 
@@ -294,14 +296,18 @@ void* attr_open(void* obj, const H5VL_loc_params_t* lp, const char* name, hid_t 
         fail(r.status(), "cannot open attribute by index");
         return nullptr;
       }
-      return attr_from_rec(f, owner.value().oid, r.value().first, r.value().second);
+      Attr* a = attr_from_rec(f, owner.value().oid, r.value().first, r.value().second);
+      if (a) a->path = join_path(o->path, bi.name);
+      return a;
     }
     auto r = get_rec(f, owner.value().oid, name);
     if (!r.ok()) {
       fail(r.status(), std::string("cannot open attribute '") + name + "'");
       return nullptr;
     }
-    return attr_from_rec(f, owner.value().oid, name, r.value());
+    Attr* a = attr_from_rec(f, owner.value().oid, name, r.value());
+    if (a) a->path = loc_path(o, lp);
+    return a;
   });
 }
 

@@ -504,6 +504,7 @@ void* dataset_create(void* obj, const H5VL_loc_params_t* lp, const char* name, h
         return nullptr;
       }
     }
+    if (name) d->path = join_path(loc_path(o, lp), name);
     return d.release();
   });
 }
@@ -527,7 +528,9 @@ void* dataset_open(void* obj, const H5VL_loc_params_t* lp, const char* name, hid
       H5VL_EDAOS_ERR(std::string("'") + name + "' is not a dataset");
       return nullptr;
     }
-    return dataset_load(o->file, t.value().oid, dapl);
+    Dataset* d = dataset_load(o->file, t.value().oid, dapl);
+    if (d) d->path = join_path(loc_path(o, lp), name);
+    return d;
   });
 }
 

@@ -90,7 +90,9 @@ void* datatype_commit(void* obj, const H5VL_loc_params_t* lp, const char* name, 
       H5VL_EDAOS_ERR_ST(st, std::string("cannot commit datatype '") + (name ? name : "(anon)") + "'");
       return nullptr;
     }
-    return new_datatype(f, oid_from_bytes(out), enc, tcpl_copy);
+    Datatype* d = new_datatype(f, oid_from_bytes(out), enc, tcpl_copy);
+    if (name) d->path = join_path(loc_path(o, lp), name);
+    return d;
   });
 }
 
@@ -113,7 +115,9 @@ void* datatype_open(void* obj, const H5VL_loc_params_t* lp, const char* name, hi
       H5VL_EDAOS_ERR(std::string("'") + name + "' is not a committed datatype");
       return nullptr;
     }
-    return datatype_load(o->file, t.value().oid);
+    Datatype* d = datatype_load(o->file, t.value().oid);
+    if (d) d->path = join_path(loc_path(o, lp), name);
+    return d;
   });
 }
 

@@ -29,6 +29,7 @@ File* new_file(const char* name, unsigned flags, hid_t fapl, MPI_Comm comm) {
   auto* f = new File;
   f->type = H5I_FILE;
   f->file = f;
+  f->path = "/";
   f->name = name;
   f->flags = flags;
   f->comm = comm;

@@ -91,7 +91,9 @@ void* group_create(void* obj, const H5VL_loc_params_t* lp, const char* name, hid
       H5VL_EDAOS_ERR_ST(st, std::string("cannot create group '") + (name ? name : "(anon)") + "'");
       return nullptr;
     }
-    return new_group(f, oid_from_bytes(out), cpl);
+    Group* g = new_group(f, oid_from_bytes(out), cpl);
+    if (name) g->path = join_path(loc_path(o, lp), name);
+    return g;
   });
 }
 
@@ -115,7 +117,9 @@ void* group_open(void* obj, const H5VL_loc_params_t* lp, const char* name, hid_t
       H5VL_EDAOS_ERR(std::string("'") + name + "' is not a group");
       return nullptr;
     }
-    return group_load(f, t.value().oid);
+    Group* g = group_load(f, t.value().oid);
+    g->path = join_path(loc_path(o, lp), name);
+    return g;
   });
 }
 

@@ -53,6 +53,9 @@ struct Obj {
   H5I_type_t type = H5I_BADID;
   File* file = nullptr;
   ObjectId oid;  // the object's metadata KV (attributes: the owning object's)
+  // Absolute path the object was opened or created by ("" when anonymous or opened by token
+  // or index): the H5Iget_name answer while that path still leads to the object.
+  std::string path;
   virtual ~Obj();
 };
 
@@ -224,6 +227,10 @@ struct Target {
 Result<Target> resolve_path(File* f, const ObjectId& start, const std::string& path);
 // Resolves a location (self / by name / by index / by token) relative to `obj`.
 Result<Target> resolve_loc(Obj* obj, const H5VL_loc_params_t* lp);
+// Absolute path of `name` relative to an object whose path is `base` ("" when unknown).
+std::string join_path(const std::string& base, const std::string& name);
+// Absolute path of a location relative to `o` (by self or by name; "" otherwise).
+std::string loc_path(const Obj* o, const H5VL_loc_params_t* lp);
 // Splits "a/b/c" into the parent path "a/b" and the last name "c".
 void split_path(const std::string& path, std::string* parent, std::string* name);
 // Links of a group in the order asked for (name or creation order).

@@ -32,7 +32,10 @@ void* object_open(void* obj, const H5VL_loc_params_t* lp, H5I_type_t* opened_typ
       return nullptr;
     }
     Obj* r = open_by_target(o->file, t.value());
-    if (r) *opened_type = kind_to_itype(t.value().kind);
+    if (r) {
+      *opened_type = kind_to_itype(t.value().kind);
+      r->path = loc_path(o, lp);
+    }
     return r;
   });
 }
@@ -56,8 +59,21 @@ herr_t object_get(void* obj, const H5VL_loc_params_t* lp, H5VL_object_get_args_t
       return 0;
     }
     if (args->op_type == H5VL_OBJECT_GET_NAME) {
-      H5VL_EDAOS_ERR("object names (H5Iget_name) are not tracked by the edaos connector");
-      return -1;
+      // The path the object was opened by, while it still leads to the object (after an
+      // unlink, a move or a rename HDF5 reports no name; edaos does not follow renames).
+      std::string name = o->path;
+      if (!name.empty()) {
+        auto t = resolve_path(f, f->oid, name);
+        if (!t.ok() || !(t.value().oid == o->oid)) name.clear();
+      }
+      auto& a = args->args.get_name;
+      if (a.name_len) *a.name_len = name.size();
+      if (a.buf && a.buf_size) {
+        size_t n = std::min(a.buf_size - 1, name.size());
+        memcpy(a.buf, name.data(), n);
+        a.buf[n] = '\0';
+      }
+      return 0;
     }
     auto t = resolve_loc(o, lp);
     if (!t.ok()) {

@@ -307,6 +307,26 @@ static Result<Target> resolve_depth(File* f, const ObjectId& start, const std::s
   return cur;
 }
 
+std::string join_path(const std::string& base, const std::string& name) {
+  std::string full;
+  if (!name.empty() && name[0] == '/') {
+    full = name;
+  } else if (base.empty()) {
+    return {};
+  } else {
+    full = base + "/" + name;
+  }
+  std::string out;
+  for (const auto& c : components(full)) out += "/" + c;
+  return out.empty() ? "/" : out;
+}
+
+std::string loc_path(const Obj* o, const H5VL_loc_params_t* lp) {
+  if (lp->type == H5VL_OBJECT_BY_SELF) return o->path;
+  if (lp->type == H5VL_OBJECT_BY_NAME) return join_path(o->path, lp->loc_data.loc_by_name.name);
+  return {};
+}
+
 Result<Target> resolve_path(File* f, const ObjectId& start, const std::string& path) {
   return resolve_depth(f, start, path, 0);
 }

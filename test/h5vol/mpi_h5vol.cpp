@@ -172,6 +172,9 @@ TEST(H5vol, GroupsAndLinks) {
   H5Otoken_cmp(f, &i1.token, &i2.token, &cmp);
   EXPECT_EQ(cmp, 0);
   EXPECT_EQ(i1.rc, 2u);
+  char nm[64] = {};
+  EXPECT_EQ(H5Iget_name(g, nm, sizeof nm), 11);  // the path it was opened by
+  EXPECT_STREQ(nm, "/shortcut/c");
   H5Gclose(g);
   std::vector<std::string> names;
   hsize_t idx = 0;
