@@ -39,6 +39,12 @@ if ! grep -q "API tests passed" "$LOG"; then
   exit 1
 fi
 bad=0
+# Sanitizer builds: the connector's reports (the HDF5 programs themselves are not instrumented).
+if grep -qE "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$LOG"; then
+  echo "FAIL: sanitizer report:"
+  grep -E -A30 "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$LOG" | head -n 120
+  bad=1
+fi
 while read -r s area pass fail skip; do
   n=${fail#fail=}
   case "$n" in ''|*[!0-9]*) echo "FAIL: cannot parse report line: $s $area $pass $fail $skip"; bad=1; continue ;; esac
