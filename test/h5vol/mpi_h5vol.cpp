@@ -297,6 +297,65 @@ TEST(H5vol, CreateSemanticsAndUnsupported) {
   H5Fclose(f);
 }
 
+// H5Ocopy (collective): a group with a chunked dataset, its attribute and a hard link to the
+// dataset, copied deep; every rank reads the copy; the copy is independent of the source.
+TEST(H5vol, ObjectCopy) {
+  hid_t f = create("copy.h5");
+  ASSERT_GE(f, 0);
+  hid_t g = H5Gcreate2(f, "src", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  hsize_t n = 10, chunk = 4;
+  hid_t sp = H5Screate_simple(1, &n, nullptr);
+  hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+  H5Pset_chunk(dcpl, 1, &chunk);
+  hid_t d = H5Dcreate2(g, "v", H5T_NATIVE_INT, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+  ASSERT_GE(d, 0);
+  std::vector<int> v(10);
+  for (int i = 0; i < 10; ++i) v[static_cast<size_t>(i)] = 3 * i + 1;
+  if (rank() == 0) {
+    ASSERT_GE(H5Dwrite(d, H5T_NATIVE_INT, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()), 0);
+  }
+  hid_t scalar = H5Screate(H5S_SCALAR);
+  hid_t a = H5Acreate2(d, "unit", H5T_NATIVE_INT, scalar, H5P_DEFAULT, H5P_DEFAULT);
+  int unit = 42;
+  ASSERT_GE(H5Awrite(a, H5T_NATIVE_INT, &unit), 0);
+  H5Aclose(a);
+  H5Dclose(d);
+  ASSERT_GE(H5Lcreate_hard(g, "v", g, "v_too", H5P_DEFAULT, H5P_DEFAULT), 0);
+  MPI_Barrier(MPI_COMM_WORLD);
+  ASSERT_GE(H5Ocopy(f, "src", f, "dst", H5P_DEFAULT, H5P_DEFAULT), 0);
+  // The source changes afterwards; the copy keeps the old values.
+  std::vector<int> zeros(10, 0);
+  d = H5Dopen2(f, "src/v", H5P_DEFAULT);
+  if (rank() == 0) {
+    ASSERT_GE(H5Dwrite(d, H5T_NATIVE_INT, H5S_ALL, H5S_ALL, H5P_DEFAULT, zeros.data()), 0);
+  }
+  H5Dclose(d);
+  MPI_Barrier(MPI_COMM_WORLD);
+  d = H5Dopen2(f, "dst/v", H5P_DEFAULT);
+  ASSERT_GE(d, 0);
+  std::vector<int> back(10, -1);
+  ASSERT_GE(H5Dread(d, H5T_NATIVE_INT, H5S_ALL, H5S_ALL, H5P_DEFAULT, back.data()), 0);
+  EXPECT_EQ(back, v);
+  int got = 0;
+  a = H5Aopen(d, "unit", H5P_DEFAULT);
+  ASSERT_GE(H5Aread(a, H5T_NATIVE_INT, &got), 0);
+  EXPECT_EQ(got, 42);
+  H5Aclose(a);
+  H5O_info2_t i1, i2;
+  H5Oget_info3(d, &i1, H5O_INFO_BASIC);
+  H5Oget_info_by_name3(f, "dst/v_too", &i2, H5O_INFO_BASIC, H5P_DEFAULT);
+  int cmp = 1;
+  H5Otoken_cmp(f, &i1.token, &i2.token, &cmp);
+  EXPECT_EQ(cmp, 0);  // the two links still share one (copied) dataset
+  EXPECT_EQ(i1.rc, 2u);
+  H5Dclose(d);
+  H5Sclose(scalar);
+  H5Pclose(dcpl);
+  H5Sclose(sp);
+  H5Gclose(g);
+  H5Fclose(f);
+}
+
 // Open-object counts see only the application's IDs (the connector holds no datatype IDs),
 // H5F_OBJ_LOCAL limits them to one file handle, and H5Iget_file_id reuses an open file ID.
 // (Under ASan, a File leaked by that reuse shows as a leak at exit.)
