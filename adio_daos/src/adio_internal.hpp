@@ -212,6 +212,9 @@ extern Counters g_counters;
 Result<std::string> parse_daos_name(const std::string& name, std::string* pool, std::string* cont);
 // Not collective: the process's cached connection to `pool`, or a new one on MPI_COMM_SELF.
 Result<std::shared_ptr<objstore::Pool>> independent_pool(const std::string& pool);
+// At MPI_Finalize: drops the cached pool connections / the POSIX layer's open files.
+void release_pools();
+void release_posix_files();
 
 // ---- errors -------------------------------------------------------------------------------
 

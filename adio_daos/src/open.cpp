@@ -301,6 +301,12 @@ Result<std::shared_ptr<Pool>> independent_pool(const std::string& pool) {
   return pool_connect(MPI_COMM_SELF, pool, false);
 }
 
+void release_pools() {
+  std::lock_guard<std::mutex> lk(g_pools_mu);
+  g_pools.clear();
+  g_extra_pools.clear();
+}
+
 int ADIOI_EDAOS_Delete(const char* filename, MPI_Info) {
   std::string pool, cont;
   auto path = parse_daos_name(filename, &pool, &cont);
@@ -320,3 +326,10 @@ int ADIOI_EDAOS_Delete(const char* filename, MPI_Info) {
 }
 
 }  // namespace edaos::adio
+
+// Called by MPI_Finalize (objstore/src/pmpi/init_wrappers.cpp) before the store stops, so the
+// pool connections (and their communicators) are closed while the servers still answer.
+extern "C" void edaos_mpio_release_pools(void) {
+  edaos::adio::release_posix_files();
+  edaos::adio::release_pools();
+}

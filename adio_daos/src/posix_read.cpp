@@ -207,6 +207,23 @@ mode_t mode_arg(int flags, va_list ap) {
 }
 
 }  // namespace
+
+void release_posix_files() {
+  std::map<int, std::shared_ptr<PosixFile>> files;
+  {
+    std::lock_guard<std::mutex> lk(g_mu);
+    files.swap(table());
+    g_nfiles.store(0, std::memory_order_release);
+  }
+  t_inside = true;
+  for (auto& [fd, f] : files) {
+    f->obj.reset();
+    (void)f->dfs->umount();
+  }
+  files.clear();
+  t_inside = false;
+}
+
 }  // namespace edaos::adio
 
 using edaos::adio::find;

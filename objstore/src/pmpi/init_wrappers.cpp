@@ -15,6 +15,10 @@
 
 #define EDAOS_PMPI_API extern "C" __attribute__((visibility("default")))
 
+// Defined (hidden) by libedaos_mpio, which compiles this file in: drops the driver's cached pool
+// connections while the store still runs. Null in libedaos_init.
+extern "C" __attribute__((weak)) void edaos_mpio_release_pools(void);
+
 namespace {
 
 bool autostart() {
@@ -29,8 +33,8 @@ int start() {
     int rank = 0;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     if (rank == 0)
-      std::fprintf(stderr, "edaos: cannot start the object store: %s (%s)\n",
-                   edaos_os_last_error(), edaos_status_name(rc));
+      std::fprintf(stderr, "edaos: cannot start the object store: %s (%s)\n", edaos_os_last_error(),
+                   edaos_status_name(rc));
     // The job continues: non-daos: files work, daos: files fail with a clear error.
   }
   return MPI_SUCCESS;
@@ -57,6 +61,9 @@ EDAOS_PMPI_API int MPI_Init_thread(int* argc, char*** argv, int required, int* p
 }
 
 EDAOS_PMPI_API int MPI_Finalize(void) {
-  if (edaos_initialized()) edaos_finalize();
+  if (edaos_initialized()) {
+    if (edaos_mpio_release_pools) edaos_mpio_release_pools();
+    edaos_finalize();
+  }
   return PMPI_Finalize();
 }
