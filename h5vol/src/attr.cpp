@@ -248,6 +248,7 @@ void* attr_create(void* obj, const H5VL_loc_params_t* lp, const char* name, hid_
     rec.dtype = encode_type(t);
     rec.space = encode_space(s);
     H5Tclose(t);
+    rec.has_tref = committed_type_oid(f, type, &rec.tref);
     Status st = collective(
         f, owner.status(),
         [&]() -> Result<std::string> {
@@ -259,6 +260,7 @@ void* attr_create(void* obj, const H5VL_loc_params_t* lp, const char* name, hid_
           if (p.code() == EDAOS_EXIST)
             return Status(EDAOS_EXIST, std::string("attribute '") + name + "' already exists");
           EDAOS_RETURN_IF_ERROR(p);
+          if (rec.has_tref) EDAOS_RETURN_IF_ERROR(adjust_refs(f, rec.tref, +1));
           return std::string();
         },
         nullptr);
@@ -464,10 +466,17 @@ herr_t attr_specific(void* obj, const H5VL_loc_params_t* lp, H5VL_attr_specific_
                   return Status(EDAOS_EXIST, "attribute '" + nn + "' already exists");
                 EDAOS_RETURN_IF_ERROR(p);
               }
+              // A deleted attribute releases its committed datatype.
+              AttrRec gone;
+              if (args->op_type != H5VL_ATTR_RENAME) {
+                auto g = get_rec(f, oid, name);
+                if (g.ok()) gone = g.value();
+              }
               Status r = kv->remove(akey_of(name), "");
               if (r.code() == EDAOS_NONEXIST)
                 return Status(EDAOS_NONEXIST, "no attribute '" + name + "'");
               EDAOS_RETURN_IF_ERROR(r);
+              if (gone.has_tref) EDAOS_RETURN_IF_ERROR(adjust_refs(f, gone.tref, -1));
               return std::string();
             },
             nullptr);

@@ -443,6 +443,8 @@ void* dataset_create(void* obj, const H5VL_loc_params_t* lp, const char* name, h
       H5VL_EDAOS_ERR("variable-length members inside compound or array types are not supported");
       return nullptr;
     }
+    ObjectId tref;
+    const bool has_tref = committed_type_oid(f, type, &tref);
     Status st = loc.status();
     if (st.ok()) st = make_layout(type, d->space, d->dcpl, &d->layout);
     std::string out;
@@ -479,6 +481,12 @@ void* dataset_create(void* obj, const H5VL_loc_params_t* lp, const char* name, h
                                                 {akey::kSpace, encode_space(d->space)},
                                                 {akey::kCpl, encode_plist(d->dcpl)},
                                                 {akey::kData, oid_bytes(data)}}));
+          if (has_tref) {
+            // The dataset holds a reference to its committed datatype, as in HDF5.
+            EDAOS_ASSIGN_OR_RETURN(auto mkv, open_kv(f, oid));
+            EDAOS_RETURN_IF_ERROR(mkv->put(kMeta, akey::kTypeRef, oid_bytes(tref)));
+            EDAOS_RETURN_IF_ERROR(adjust_refs(f, tref, +1));
+          }
           d->data_oid = data;
           EDAOS_RETURN_IF_ERROR(open_data(d.get()));
           std::string fill = fill_bytes(d.get());

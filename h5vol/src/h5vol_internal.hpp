@@ -137,6 +137,7 @@ constexpr const char* kData = "data";    // 16-byte OID of the data object
 constexpr const char* kLinkCtr = "lctr";
 constexpr const char* kAttrCtr = "actr";
 constexpr const char* kRefs = "refs";
+constexpr const char* kTypeRef = "tref";  // 16-byte OID of a committed datatype used
 }  // namespace akey
 
 struct LinkRec {
@@ -152,6 +153,10 @@ struct AttrRec {
   uint64_t corder = 0;
   std::string dtype, space;  // encoded
   std::string data;          // file format; variable-length strings as (flag, len, bytes)
+  // The committed datatype the attribute was created with (it holds a reference to it), when
+  // `has_tref`; stored as 16 trailing bytes (records without them have none).
+  bool has_tref = false;
+  ObjectId tref;
   std::string encode() const;
   static Result<AttrRec> decode(const std::string& s);
 };
@@ -247,6 +252,11 @@ Status insert_link(File* f, const ObjectId& group, const std::string& name, Link
 // Creates an empty object KV of kind `k`, with extra metadata akeys. Rank-0 only.
 Result<ObjectId> create_object(File* f, char k, const std::vector<std::pair<std::string, std::string>>& meta);
 Result<uint64_t> bump_counter(File* f, objstore::KV* kv, const char* akey);
+// Adds `delta` to the object's reference count (hard links, users of a committed type).
+Status adjust_refs(File* f, const ObjectId& oid, int delta);
+// The OID of `type` when it is a datatype committed in the file of `f` (datasets and
+// attributes created with it hold a reference to it, as in HDF5).
+bool committed_type_oid(File* f, hid_t type, ObjectId* out);
 bool intermediate_groups(hid_t lcpl);
 
 // ---- per-class entry points --------------------------------------------------------------------

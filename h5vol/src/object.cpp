@@ -131,6 +131,14 @@ struct Copier {
         for (auto& [a, v] : kvs) {
           // Links to the copy count afresh; its links are numbered again (in their order).
           if (d == kMeta && (a == akey::kRefs || a == akey::kLinkCtr)) continue;
+          // A copy holds no reference to the source's committed datatype (which may be in
+          // another file); attributes likewise below.
+          if (d == kMeta && a == akey::kTypeRef) continue;
+          if (d[0] == kAttrPrefix && a.empty()) {
+            EDAOS_ASSIGN_OR_RETURN(AttrRec ar, AttrRec::decode(v));
+            ar.has_tref = false;
+            v = ar.encode();
+          }
           if (d == kMeta && a == akey::kData) {
             ObjectId data = oid_from_bytes(v);
             EDAOS_ASSIGN_OR_RETURN(ObjectId ndata, new_like(data));

@@ -74,6 +74,7 @@ std::string AttrRec::encode() const {
   put_str(&s, dtype);
   put_str(&s, space);
   put_str(&s, data);
+  if (has_tref) s += oid_bytes(tref);
   return s;
 }
 Result<AttrRec> AttrRec::decode(const std::string& s) {
@@ -83,6 +84,10 @@ Result<AttrRec> AttrRec::decode(const std::string& s) {
   r.corder = u64_from(s.substr(0, 8));
   if (!get_str(s, &pos, &r.dtype) || !get_str(s, &pos, &r.space) || !get_str(s, &pos, &r.data))
     return Status(EDAOS_FORMAT, "corrupt attribute record");
+  if (s.size() - pos == 16) {
+    r.has_tref = true;
+    r.tref = oid_from_bytes(s.substr(pos, 16));
+  }
   return r;
 }
 
@@ -408,7 +413,20 @@ Result<uint64_t> bump_counter(File* f, objstore::KV* kv, const char* ak) {
   return v;
 }
 
-static Status adjust_refs(File* f, const ObjectId& oid, int delta) {
+bool committed_type_oid(File* f, hid_t type, ObjectId* out) {
+  if (H5Tcommitted(type) <= 0) return false;
+  void* o = nullptr;
+  H5E_BEGIN_TRY { o = H5VLobject(type); }
+  H5E_END_TRY
+  auto* obj = static_cast<Obj*>(o);
+  if (!obj || obj->type != H5I_DATATYPE || !obj->file || !obj->file->cont || !f->cont ||
+      obj->file->cont->uuid() != f->cont->uuid())
+    return false;
+  *out = obj->oid;
+  return true;
+}
+
+Status adjust_refs(File* f, const ObjectId& oid, int delta) {
   EDAOS_ASSIGN_OR_RETURN(auto kv, open_kv(f, oid));
   std::lock_guard<std::mutex> lk(f->mu);
   uint64_t v = 0;

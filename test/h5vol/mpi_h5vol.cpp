@@ -371,6 +371,16 @@ TEST(H5vol, ObjectCountsAndFileIds) {
   ASSERT_GE(d, 0);
   EXPECT_EQ(H5Fget_obj_count(f, H5F_OBJ_DATATYPE), 1);
   EXPECT_EQ(H5Fget_obj_count(static_cast<hid_t>(H5F_OBJ_ALL), H5F_OBJ_DATATYPE), 1);
+  // An attribute of the committed type holds a reference to it until it is deleted.
+  H5O_info2_t ti;
+  hid_t ta = H5Acreate2(f, "typed", t, sp, H5P_DEFAULT, H5P_DEFAULT);
+  ASSERT_GE(ta, 0);
+  H5Aclose(ta);
+  ASSERT_GE(H5Oget_info3(t, &ti, H5O_INFO_BASIC), 0);
+  EXPECT_EQ(ti.rc, 2u);
+  ASSERT_GE(H5Adelete(f, "typed"), 0);
+  ASSERT_GE(H5Oget_info3(t, &ti, H5O_INFO_BASIC), 0);
+  EXPECT_EQ(ti.rc, 1u);
   hid_t f2 = open("counts.h5", H5F_ACC_RDWR);
   ASSERT_GE(f2, 0);
   EXPECT_EQ(H5Fget_obj_count(f, H5F_OBJ_LOCAL | H5F_OBJ_ALL), 4);  // f, t, a, d
