@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "edaos/adio_daos/adio_daos.h"
+#include "edaos/objstore/objstore.hpp"
 
 namespace {
 
@@ -1018,4 +1019,38 @@ TEST(Mpio, ErrorClasses) {
   MPI_File_close(&fh);
   rc = MPI_File_open(MPI_COMM_WORLD, "daos://p", MPI_MODE_RDONLY, MPI_INFO_NULL, &fh);
   EXPECT_EQ(cls(rc), MPI_ERR_BAD_FILE);
+}
+
+// A full pool: writes past the quota fail with MPI_ERR_NO_SPACE (a message naming the
+// engine's quota), and the data written before is still there. Daos-only (no quota on ufs).
+TEST(Mpio, FullPoolIsNoSpaceAndKeepsData) {
+  std::string dir = g_tmp + "/small";
+  edaos::objstore::PoolCreateOptions o;
+  o.size_bytes = 16ull << 20;  // 2 MiB per engine (8 engines)
+  ASSERT_TRUE(edaos::objstore::Pool::create(dir, o, MPI_COMM_WORLD).ok());
+  MPI_File fh;
+  int rc = open_rw("daos://small/full/f", &fh);
+  ASSERT_EQ(rc, MPI_SUCCESS) << errstr(rc);
+  const int kB = 64 << 10;
+  auto a = pattern(kB, rank(), 51);
+  MPI_Status st;
+  ASSERT_EQ(MPI_File_write_at(fh, rank() * kB, a.data(), kB, MPI_BYTE, &st), MPI_SUCCESS);
+  MPI_File_sync(fh);
+  // 32 MiB from every rank into a 16 MiB pool.
+  const int kBig = 32 << 20;
+  std::vector<uint8_t> big(kBig, 0x3c);
+  MPI_Offset at = static_cast<MPI_Offset>(nranks()) * kB + static_cast<MPI_Offset>(rank()) * kBig;
+  rc = MPI_File_write_at(fh, at, big.data(), kBig, MPI_BYTE, &st);
+  EXPECT_EQ(cls(rc), MPI_ERR_NO_SPACE) << errstr(rc);
+  EXPECT_NE(errstr(rc).find("quota"), std::string::npos) << errstr(rc);
+  MPI_Barrier(MPI_COMM_WORLD);
+  std::vector<uint8_t> r(kB);
+  ASSERT_EQ(MPI_File_read_at(fh, rank() * kB, r.data(), kB, MPI_BYTE, &st), MPI_SUCCESS);
+  EXPECT_EQ(r, a);
+  EXPECT_EQ(MPI_File_close(&fh), MPI_SUCCESS);
+  // Reopened, the data is intact.
+  MPI_File_open(MPI_COMM_WORLD, "daos://small/full/f", MPI_MODE_RDONLY, MPI_INFO_NULL, &fh);
+  ASSERT_EQ(MPI_File_read_at(fh, rank() * kB, r.data(), kB, MPI_BYTE, &st), MPI_SUCCESS);
+  EXPECT_EQ(r, a);
+  MPI_File_close(&fh);
 }
