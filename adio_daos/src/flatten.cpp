@@ -257,6 +257,11 @@ std::vector<Seg> memory_segments(const void* buf, int64_t count, MPI_Datatype t)
   FlatPtr fl = flatten(t);
   std::vector<Seg> out;
   int64_t base = static_cast<int64_t>(reinterpret_cast<intptr_t>(buf));
+  // Dense type (one block filling its extent, e.g. MPI_BYTE): the count copies are one segment.
+  if (fl->off.size() == 1 && fl->off[0] == 0 && fl->len[0] == fl->extent) {
+    if (count > 0 && fl->extent > 0) out.push_back({base, count * fl->extent});
+    return out;
+  }
   for (int64_t i = 0; i < count; ++i)
     for (size_t j = 0; j < fl->off.size(); ++j) {
       int64_t o = base + i * fl->extent + fl->off[j];
@@ -272,6 +277,11 @@ std::vector<Seg> view_segments(const File& f, int64_t data_off, int64_t nbytes) 
   std::vector<Seg> out;
   const Flat& ft = *f.view.ft;
   if (nbytes <= 0 || ft.size <= 0) return out;
+  // Dense filetype (the default byte view, or any one block filling its extent): one segment.
+  if (ft.off.size() == 1 && ft.off[0] == 0 && ft.len[0] == ft.extent) {
+    out.push_back({f.view.disp + data_off, nbytes});
+    return out;
+  }
   int64_t tile = data_off / ft.size;
   int64_t within = data_off % ft.size;
   size_t b = static_cast<size_t>(std::upper_bound(ft.prefix.begin(), ft.prefix.end(), within) -

@@ -100,3 +100,73 @@ TEST(Flatten, MatchesPackProbe) {
   expect_same(t, "recreated");
   MPI_Type_free(&t);
 }
+
+namespace {
+
+// Oracle: the byte-by-byte walk of `count` copies of `fl` at `base`, merged into segments.
+std::vector<std::pair<int64_t, int64_t>> walk(const edaos::adio::Flat& fl, int64_t base,
+                                              int64_t first_byte, int64_t nbytes) {
+  std::vector<int64_t> pos;  // position of every data byte of one copy
+  for (size_t j = 0; j < fl.off.size(); ++j)
+    for (int64_t b = 0; b < fl.len[j]; ++b) pos.push_back(fl.off[j] + b);
+  std::vector<std::pair<int64_t, int64_t>> out;
+  for (int64_t k = first_byte; k < first_byte + nbytes; ++k) {
+    int64_t o = base + (k / fl.size) * fl.extent + pos[static_cast<size_t>(k % fl.size)];
+    if (!out.empty() && out.back().first + out.back().second == o)
+      ++out.back().second;
+    else
+      out.push_back({o, 1});
+  }
+  return out;
+}
+
+std::vector<std::pair<int64_t, int64_t>> pairs(const std::vector<edaos::adio::Seg>& s) {
+  std::vector<std::pair<int64_t, int64_t>> out;
+  for (auto& x : s) out.push_back({x.off, x.len});
+  return out;
+}
+
+}  // namespace
+
+// memory_segments and view_segments (with their one-segment path for dense types) give the
+// byte walk's segments, for dense types (byte, int, contiguous, dense resized) and others.
+TEST(Flatten, SegmentsMatchByteWalk) {
+  std::vector<std::pair<MPI_Datatype, const char*>> ts;
+  MPI_Datatype t, u;
+  ts.push_back({MPI_BYTE, "byte"});
+  ts.push_back({MPI_INT, "int"});
+  MPI_Type_contiguous(3, MPI_DOUBLE, &t);
+  ts.push_back({commit(t), "contig"});
+  MPI_Type_create_resized(MPI_INT, -4, 4, &t);
+  ts.push_back({commit(t), "int resized lb -4"});
+  MPI_Type_create_resized(MPI_INT, 0, 8, &t);
+  ts.push_back({commit(t), "int with trailing hole"});
+  MPI_Type_vector(3, 2, 3, MPI_SHORT, &u);
+  MPI_Type_create_resized(u, 0, 18, &t);
+  MPI_Type_free(&u);
+  ts.push_back({commit(t), "vector resized"});
+  MPI_Type_vector(2, 1, -2, MPI_INT, &t);
+  ts.push_back({commit(t), "vector negative stride"});
+  std::vector<char> buf(4096);
+  for (auto& [ty, name] : ts) {
+    auto fl = flatten(ty);
+    if (fl->size == 0) continue;
+    char* base = buf.data() + 1024;
+    for (int64_t count : {0, 1, 5}) {
+      auto want = walk(*fl, reinterpret_cast<intptr_t>(base), 0, count * fl->size);
+      EXPECT_EQ(pairs(edaos::adio::memory_segments(base, count, ty)), want) << name << count;
+    }
+    edaos::adio::File f;
+    f.view.disp = 100;
+    f.view.ft = fl;
+    for (int64_t first : {int64_t{0}, int64_t{1}, fl->size, 2 * fl->size + 1})
+      for (int64_t n : {int64_t{0}, int64_t{1}, fl->size, 3 * fl->size + 2})
+        EXPECT_EQ(pairs(edaos::adio::view_segments(f, first, n)), walk(*fl, 100, first, n))
+            << name << " first " << first << " n " << n;
+  }
+  for (auto& [ty, name] : ts) {
+    int ni, na, nd, comb;
+    MPI_Type_get_envelope(ty, &ni, &na, &nd, &comb);
+    if (comb != MPI_COMBINER_NAMED) MPI_Type_free(&ty);
+  }
+}
