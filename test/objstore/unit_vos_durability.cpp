@@ -32,6 +32,9 @@ std::string block(uint32_t i, size_t n) {
   return s;
 }
 
+// A dkey/akey over LMDB's key limit, unique per i.
+std::string long_key(uint32_t i) { return std::string(3000, 'K') + std::to_string(i); }
+
 class DurabilityTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -153,6 +156,7 @@ TEST_F(DurabilityTest, AcknowledgedWritesSurviveKill9) {
         ::_exit(3);
       if (!eng.kv_put(ref, "dkey" + std::to_string(i), "a", d.substr(0, 100), 0, cs).ok())
         ::_exit(4);
+      if (!eng.kv_put(ref, long_key(i), long_key(i), d.substr(0, 50), 0, cs).ok()) ::_exit(6);
       if (::write(p[1], &i, sizeof i) != sizeof i) ::_exit(5);  // acknowledge
     }
   }
@@ -190,6 +194,9 @@ TEST_F(DurabilityTest, AcknowledgedWritesSurviveKill9) {
     auto v = eng.kv_get(ref, "dkey" + std::to_string(i), "a", cs);
     ASSERT_TRUE(v.ok()) << i << ": " << v.status().to_string();
     EXPECT_EQ(v.value(), block(i, kBlk).substr(0, 100));
+    v = eng.kv_get(ref, long_key(i), long_key(i), cs);  // long keys (format 3) alike
+    ASSERT_TRUE(v.ok()) << i << ": " << v.status().to_string();
+    EXPECT_EQ(v.value(), block(i, kBlk).substr(0, 50));
   }
   EXPECT_EQ(eng.list_objects(ref.cont).value(), (std::vector<ObjectId>{ref.oid}));
 }

@@ -45,15 +45,31 @@ class DirLock;
 class LmdbEnv;
 }  // namespace detail
 
-// Version written into <engine>/FORMAT; open() refuses others with EDAOS_FORMAT. Version 2
-// added the array-size log (sizes.log); open() upgrades a version-1 engine in place (a
+// Newest version of <engine>/FORMAT this build reads; open() refuses others with EDAOS_FORMAT.
+// Version 2 added the array-size log (sizes.log); open() upgrades a version-1 engine in place (a
 // version-1 engine has no log, so nothing else changes). Builds that read only version 1 refuse
 // an upgraded engine, which they could not read correctly after a kill (sizes still in the log).
-constexpr uint32_t kEngineFormatVersion = 2;
-// Format of the contents of meta.mdb (its "format" key); unchanged by the size log.
+// Version 3 = version 2 + KV entries with long keys (the `ldkeys`/`lakeys` databases, see
+// objstore/README.md). Engines are created as version 2 and stay so until their first long key:
+// kv_put rewrites the stamp to 3 before that entry's transaction commits. Builds that read only
+// version 2 refuse such an engine (they would list it without its long keys, and a dkey
+// removal or punch by them would leave its long entries behind).
+constexpr uint32_t kEngineFormatVersion = 3;
+// Format of the contents of meta.mdb (its "format" key); unchanged by the size log and by the
+// long-key databases (the FORMAT stamp tells whether those may hold entries).
 constexpr uint32_t kEngineMetaFormat = 1;
-// dkey + akey bytes of one KV entry (LMDB's 511-byte key limit minus our 38-byte prefix).
-constexpr size_t kMaxKvKeyBytes = 473;
+// dkey + akey bytes of one KV entry: longer is EDAOS_NAMETOOLONG.
+constexpr size_t kMaxKvKeyBytes = size_t{1} << 20;
+// Entries whose dkey + akey fit in this many bytes (LMDB's 511-byte key limit minus our 38-byte
+// prefix) are stored under their own bytes, as before version 3; longer ones under a derived
+// fixed-size key (a dkey alone longer than this likewise).
+constexpr size_t kShortKvKeyBytes = 473;
+
+// Hash of long KV keys (part of format 3). Tests may install a weak one to force collisions;
+// nullptr restores the built-in hash. Process-wide; entries stored under one hash function are
+// found only under the same one, so never change it while an engine holds long keys.
+using KvKeyHashFn = uint64_t (*)(std::string_view);
+void set_kv_key_hash_for_testing(KvKeyHashFn fn);
 
 // Checksum function injected by the caller (the vos library does not link the codec):
 // checksum of `len` bytes at `p` of type `t`, continuing from `seed` (0 = fresh).
@@ -125,7 +141,8 @@ class Engine {
   Result<uint64_t> array_logical_end(const ShardRef& ref);  // 0 if never written
 
   // ---- KV (multi-level) shards: dkey -> akey -> single value, in LMDB ----
-  // dkey and akey must be non-empty, dkey.size() + akey.size() <= kMaxKvKeyBytes.
+  // dkey and akey must be non-empty, dkey.size() + akey.size() <= kMaxKvKeyBytes (else
+  // EDAOS_NAMETOOLONG). Long keys (over kShortKvKeyBytes) behave exactly like short ones.
   // flags: kInsertOnly / kUpdateOnly (above). With cs.type != kOff (and cs.fn) the value's
   // checksum is stored next to it.
   Status kv_put(const ShardRef& ref, std::string_view dkey, std::string_view akey,
@@ -217,12 +234,14 @@ class Engine {
   Status set_logical_end_exact(const ShardRef& ref, uint64_t v);
   Status flush_sizes();
   Status open_size_log();  // at open: replay leftover records into LMDB, then empty the log
+  Status write_format(uint32_t version);  // atomic rewrite of <dir>/FORMAT
   Result<SizeEntry*> size_entry(const std::string& key);
 
   mutable std::mutex mu_;
   Options opts_;
   std::unique_ptr<detail::DirLock> lock_;
   std::unique_ptr<detail::LmdbEnv> db_;
+  uint32_t format_ = 0;  // version in <dir>/FORMAT
   // Bounded LRU of open files (data and sidecars), keyed by path.
   static constexpr size_t kMaxOpenFds = 256;
   std::list<std::string> lru_;  // most recent first
