@@ -3,7 +3,7 @@
 #
 #   benchmarks/compare.sh [--quick|--full] [--build DIR] [--out DIR] [--ranks "2 4"]
 #                         [--classes "S1 RP_2G1 ..."] [--dfs-classes "S1 ..."]
-#                         [--patterns "easy-ssf easy-fpp hard coll-hard"]
+#                         [--patterns "easy-ssf easy-fpp hard coll-hard"] [--iters N]
 #                         [--deg-classes "RP_2G1 EC_2P1G1 EC_4P2G1 EC_16P3G1"] [--no-drop-caches]
 #
 # Same edaos-ior patterns, same run, same machine, against
@@ -20,9 +20,11 @@
 #              (benchmarks/hints/romio-hints-aurora.txt)
 # and, to tell the MPI-IO driver's cost from the store's, the non-collective patterns through
 # the native namespace (-a DFS) for --dfs-classes (targets "dfs-<class>").
-# Each pattern is written (-w -e: synced, so the write figure includes the disk), caches are
-# dropped (echo 3 > /proc/sys/vm/drop_caches, when permitted; said otherwise), then read by
-# another rank (-r -C, every byte verified, verification not timed).
+# Each pattern is written N times in one job (-w -e -i N: synced, so the write figure includes
+# the disk; the figure is the mean of the N iterations, IOR's "Mean"; the first iteration also
+# pays the job's first pool connection; N = 3 in --full, 1 in --quick), caches are dropped
+# (echo 3 > /proc/sys/vm/drop_caches, when permitted; said otherwise), then read once by another
+# rank (-r -C, every byte verified, verification not timed).
 # Then: metadata rates (edaos-mdtest: create/stat/read/remove, DFS vs the local file system),
 # degraded reads (EC_2P1 / EC_4P2 / EC_16P3 / RP_2 on pools of exactly k+p engines, p
 # engines marked down with EDAOS_ENGINES_DOWN, against the same file read healthy) and the
@@ -42,6 +44,7 @@ dfs_classes="-"
 deg_classes="-"
 patterns="easy-ssf easy-fpp hard coll-hard"
 drop=yes
+iters=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) mode=quick ;;
@@ -53,8 +56,9 @@ while [ $# -gt 0 ]; do
     --dfs-classes) dfs_classes=$2; shift ;;
     --deg-classes) deg_classes=$2; shift ;;
     --patterns) patterns=$2; shift ;;
+    --iters) iters=$2; shift ;;
     --no-drop-caches) drop=no ;;
-    -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,34p' "$0"; exit 0 ;;
     *) echo "compare.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -62,12 +66,14 @@ done
 
 if [ "$mode" = quick ]; then
   easy_block=1m; hard_segs=6; idle_s=2; md_items=10
+  : "${iters:=1}"
   : "${ranks:=2}"
   : "${classes:=S1 EC_4P2G1}"
   [ "$deg_classes" = - ] && deg_classes="EC_4P2G1"
   [ "$dfs_classes" = - ] && dfs_classes="S1"
 else
   easy_block=16m; hard_segs=150; idle_s=10; md_items=200
+  : "${iters:=3}"
   : "${ranks:=2 4}"
   : "${classes:=S1 RP_2G1 EC_2P1G1 EC_4P2G1 EC_16P3G1}"
   [ "$deg_classes" = - ] && deg_classes="RP_2G1 EC_2P1G1 EC_4P2G1 EC_16P3G1"
@@ -136,10 +142,10 @@ write_read() {  # <target> <pattern> <np> <file> <api> <env...>
   pa=$(pattern_args "$pat")
   [ "$pat" = coll-hard ] && extra=(ROMIO_HINTS="$hints")
   # shellcheck disable=SC2086
-  run "$target.$pat.np$np.write" "$np" "$@" "${extra[@]}" -- -a "$api" $pa -o "$file" -w -e -k
+  run "$target.$pat.np$np.write" "$np" "$@" "${extra[@]}" -- -a "$api" $pa -o "$file" -w -e -k -i "$iters"
   drop_caches
   # shellcheck disable=SC2086
-  run "$target.$pat.np$np.read" "$np" "$@" "${extra[@]}" -- -a "$api" $pa -o "$file" -r -R -C
+  run "$target.$pat.np$np.read" "$np" "$@" "${extra[@]}" -- -a "$api" $pa -o "$file" -r -R -C --verify-iter $((iters - 1))
 }
 
 # ---- pools ----------------------------------------------------------------------------------
@@ -256,7 +262,7 @@ log "idle CPU: ${idle_s} s with and without the object store"
   echo "machine: $(nproc) cores, $(uname -sr), $(mpichversion 2>/dev/null | head -n 1 | tr -s ' ')"
   echo "load after: $(uptime)"
   echo "$cache_note"
-  echo "sizes: easy block $easy_block per rank (1 MiB transfers); hard $hard_segs segments of 47008 bytes per rank"
+  echo "sizes: easy block $easy_block per rank (1 MiB transfers); hard $hard_segs segments of 47008 bytes per rank; writes: mean of $iters iterations, reads: one cold pass"
   for s in "${skipped[@]}"; do echo "skipped: $s"; done
   echo "runs failed: $failures; elapsed $(( $(date +%s) - t_start )) s"
 } >"$out/meta.txt"

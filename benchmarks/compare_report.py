@@ -111,7 +111,8 @@ def main(out):
     md_extra = []
 
     # Store counters of the write runs (all ranks): where the write path spends its RPCs.
-    print("\nStore counters of the write runs (all ranks; partial = read-modify-write of a stripe)")
+    print("\nStore counters of the write runs (all ranks, all iterations; partial = read-modify-write"
+          " of a stripe)")
     print(f"{'target':<14} {'pattern':<10} {'np':>2} {'RPCs':>8} {'RPCs/MiB':>8} {'full':>7} {'partial':>7}"
           f" {'2-phase':>7} {'agg I/O':>7}")
     for pat in PATTERNS:
@@ -121,7 +122,8 @@ def main(out):
                 st = doc.get("edaosStats") if doc else None
                 if not st:
                     continue
-                mib = doc["params"]["aggregateBytes"] / 1048576.0
+                reps = max(1, int(doc["params"].get("repetitions", 1)))
+                mib = reps * doc["params"]["aggregateBytes"] / 1048576.0
                 mp = doc.get("mpioStats") or {}
                 print(f"{t:<14} {pat:<10} {np:>2} {st['rpcs']:>8} {st['rpcs'] / mib:>8.1f}"
                       f" {st['fullStripeWrites']:>7} {st['partialStripeWrites']:>7}"
