@@ -2,10 +2,15 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
 #include <set>
+#include <system_error>
+#include <thread>
+#include <vector>
 
 #include "common/backoff.hpp"
 #include "common/log.hpp"
@@ -32,6 +37,9 @@ struct Server::PoolServe {
 };
 
 namespace {
+
+// Threads that open a pool's engines at its first connection (op_pool_serve).
+constexpr size_t kEngineOpenThreads = 8;
 
 vos::CsumSpec csum_spec(const rpc::CsumWire& c) {
   vos::CsumSpec s;
@@ -189,17 +197,43 @@ std::string Server::op_pool_serve(Reader& r) {
     owned->dir = dir;
     owned->hdr = hdr.value();
     uint64_t quota = hdr->nengines ? hdr->quota_bytes / hdr->nengines : 0;
+    std::vector<uint32_t> ids;
     for (uint32_t e = static_cast<uint32_t>(index_); e < hdr->nengines;
          e += static_cast<uint32_t>(nservers_)) {
-      if (forced_down.count(e)) {
+      if (forced_down.count(e))
         owned->down[e] = Status(EDAOS_UNREACH, "marked down (EDAOS_ENGINES_DOWN)");
-        continue;
-      }
+      else
+        ids.push_back(e);
+    }
+    // Engines open in parallel (each is its own directory, lock and LMDB environment, opened
+    // MDB_NOLOCK, so nothing is shared): the job's first connection waits for the slowest
+    // engine instead of the sum (a lock file, an LMDB open and write, the size-log replay and a
+    // walk of the target directories each).
+    std::vector<Result<std::unique_ptr<vos::Engine>>> opened;
+    opened.reserve(ids.size());
+    for (size_t i = 0; i < ids.size(); ++i) opened.emplace_back(Status(EDAOS_IO, "not opened"));
+    auto open_one = [&](size_t i) {
       vos::Engine::Options o;
-      o.dir = dir + "/" + vos::engine_dir_name(e);
+      o.dir = dir + "/" + vos::engine_dir_name(ids[i]);
       o.ntargets = hdr->ntargets;
       o.quota_bytes = quota;
-      auto eng = vos::Engine::open(o);
+      opened[i] = vos::Engine::open(o);
+    };
+    std::atomic<size_t> next{0};
+    auto worker = [&] {
+      for (size_t i; (i = next.fetch_add(1)) < ids.size();) open_one(i);
+    };
+    size_t nthreads = std::min<size_t>(ids.size(), kEngineOpenThreads);
+    std::vector<std::thread> threads;
+    try {
+      for (size_t t = 1; t < nthreads; ++t) threads.emplace_back(worker);
+    } catch (const std::system_error&) {  // no more threads: the ones running and this one do it
+    }
+    worker();
+    for (auto& t : threads) t.join();
+    for (size_t i = 0; i < ids.size(); ++i) {
+      uint32_t e = ids[i];
+      auto& eng = opened[i];
       if (eng.ok()) {
         owned->engines[e] = std::move(eng).value();
       } else if (eng.status().code() == EDAOS_BUSY) {
