@@ -16,11 +16,14 @@
 #include <condition_variable>
 #include <cstdarg>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
+#include <system_error>
 #include <thread>
 #include <unordered_set>
 
@@ -372,10 +375,67 @@ int coll_start(File* f, Ptr ptr, MPI_Offset off, const void* buf, int64_t count,
   return MPI_SUCCESS;
 }
 
+// Threads that run the store I/O of independent nonblocking accesses: at most
+// EDAOS_MPIO_IO_THREADS (default 4, 1..64), started on demand, detached and parked on a
+// condition variable when idle (never destroyed: a pending request must not outlive its
+// thread). A program may initiate thousands of requests before it waits; they queue here
+// instead of each taking a thread. If no thread can be started at all, the access runs on the
+// calling thread (the request is complete on return, which MPI allows).
+class IoPool {
+ public:
+  static IoPool& get() {
+    static IoPool* p = new IoPool();  // leaked on purpose: parked threads use it until exit
+    return *p;
+  }
+  void run(std::function<void()> job) {
+    std::unique_lock<std::mutex> lk(mu_);
+    q_.push_back(std::move(job));
+    if (idle_ == 0 && nthreads_ < max_) {
+      try {
+        std::thread([this] { loop(); }).detach();
+        ++nthreads_;
+      } catch (const std::system_error&) {
+        if (nthreads_ == 0) {  // nobody will take it: run it here
+          auto j = std::move(q_.back());
+          q_.pop_back();
+          lk.unlock();
+          j();
+          return;
+        }
+      }
+    }
+    cv_.notify_one();
+  }
+
+ private:
+  IoPool() {
+    const char* e = std::getenv("EDAOS_MPIO_IO_THREADS");
+    int n = e ? std::atoi(e) : 4;
+    max_ = n < 1 ? 1 : n > 64 ? 64 : n;
+  }
+  void loop() {
+    std::unique_lock<std::mutex> lk(mu_);
+    for (;;) {
+      ++idle_;
+      cv_.wait(lk, [this] { return !q_.empty(); });
+      --idle_;
+      auto j = std::move(q_.front());
+      q_.pop_front();
+      lk.unlock();
+      j();
+      lk.lock();
+    }
+  }
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> q_;
+  int max_ = 4, nthreads_ = 0, idle_ = 0;
+};
+
 // Nonblocking access. Independent: arguments checked, pointers advanced and the access
-// flattened on the calling thread; the store I/O runs on a detached thread that completes the
-// generalized request (MPI_Grequest_complete; MPI_THREAD_MULTIPLE is always provided), so the
-// I/O overlaps the caller's work. Collective: queued on the handle's worker (above), which
+// flattened on the calling thread; the store I/O runs on the I/O pool above, which completes
+// the generalized request (MPI_Grequest_complete; MPI_THREAD_MULTIPLE is always provided), so
+// the I/O overlaps the caller's work. Collective: queued on the handle's worker (above), which
 // completes the request. Errors found after initiation come back from MPI_Wait/Test.
 int nonblocking_impl(File* f, Ptr ptr, MPI_Offset off, const void* buf, int64_t count,
                      MPI_Datatype t, bool write, Kind kind, const char* fn, MPI_Request* req) {
@@ -438,7 +498,9 @@ int nonblocking_impl(File* f, Ptr ptr, MPI_Offset off, const void* buf, int64_t 
     ++f->inflight;
   }
   MPI_Request handle = *req;
-  std::thread([f, d, handle, write, p = std::move(pieces)]() {
+  auto shared = std::make_shared<std::vector<Piece>>(std::move(pieces));
+  IoPool::get().run([f, d, handle, write, shared]() {
+    const std::vector<Piece>& p = *shared;
     int64_t bytes = 0;
     int rc = MPI_SUCCESS;
     bool locked = false;
@@ -461,7 +523,7 @@ int nonblocking_impl(File* f, Ptr ptr, MPI_Offset off, const void* buf, int64_t 
     }
     MPI_Request h = handle;
     PMPI_Grequest_complete(h);
-  }).detach();
+  });
   return MPI_SUCCESS;
 }
 

@@ -760,6 +760,56 @@ TEST(Mpio, NonblockingAndSplitCollectives) {
        {"n"});
 }
 
+namespace {
+// Threads of this process (Linux /proc).
+int thread_count() {
+  FILE* fp = std::fopen("/proc/self/status", "r");
+  if (!fp) return -1;
+  char line[256];
+  int n = -1;
+  while (std::fgets(line, sizeof line, fp))
+    if (std::sscanf(line, "Threads: %d", &n) == 1) break;
+  std::fclose(fp);
+  return n;
+}
+}  // namespace
+
+// Hundreds of independent nonblocking requests initiated before one wait: all complete with
+// the right counts and data, and the process does not start a thread per request (daos files
+// queue them on a bounded I/O pool, EDAOS_MPIO_IO_THREADS, default 4).
+TEST(Mpio, ManyNonblockingRequestsBeforeWait) {
+  both("nbmany",
+       [](const Names& n, Log& log) {
+         MPI_File fh;
+         log.add("open", cls(open_rw(n("m"), &fh)));
+         const int kR = 600, kS = 100;
+         int64_t base = static_cast<int64_t>(rank()) * kR * kS;
+         auto data = pattern(static_cast<size_t>(kR) * kS, rank(), 31);
+         std::vector<MPI_Request> reqs(kR);
+         int before = thread_count();
+         for (int i = 0; i < kR; ++i)
+           MPI_File_iwrite_at(fh, base + i * kS, data.data() + static_cast<size_t>(i) * kS, kS,
+                              MPI_BYTE, &reqs[static_cast<size_t>(i)]);
+         int during = thread_count();
+         log.add("threads bounded", before > 0 && during - before <= 6);
+         if (during - before > 6)
+           std::fprintf(stderr, "rank %d: %d threads before, %d with %d requests pending\n", rank(),
+                        before, during, kR);
+         std::vector<MPI_Status> sv(kR);
+         log.add("waitall", cls(MPI_Waitall(kR, reqs.data(), sv.data())));
+         int64_t total = 0;
+         for (auto& x : sv) total += count_of(x);
+         log.add("bytes", total);
+         std::vector<uint8_t> back(data.size());
+         MPI_Status st;
+         log.add("read", cls(MPI_File_read_at(fh, base, back.data(), static_cast<int>(back.size()),
+                                              MPI_BYTE, &st)));
+         log.add("data", back == data);
+         log.add("close", cls(MPI_File_close(&fh)));
+       },
+       {"m"});
+}
+
 // Nonblocking and split collectives return at initiation: rank r starts its collective only
 // after a message from rank r-1, sent after r-1 started its own (a chain). An implementation
 // that ran the collective at initiation would deadlock here. On daos the memory type of one
