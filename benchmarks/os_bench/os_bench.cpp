@@ -59,13 +59,20 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
-    if (a == "--mib") mib = std::strtoull(next().c_str(), nullptr, 10);
-    else if (a == "--xfer") xfer_kib = std::strtoull(next().c_str(), nullptr, 10);
-    else if (a == "--cell") cell_kib = std::strtoull(next().c_str(), nullptr, 10);
-    else if (a == "--classes") classes = next();
-    else if (a == "--pool") pool_path = next();
-    else if (a == "--iters") iters = std::atoi(next().c_str());
-    else if (a == "--json") json = true;
+    if (a == "--mib")
+      mib = std::strtoull(next().c_str(), nullptr, 10);
+    else if (a == "--xfer")
+      xfer_kib = std::strtoull(next().c_str(), nullptr, 10);
+    else if (a == "--cell")
+      cell_kib = std::strtoull(next().c_str(), nullptr, 10);
+    else if (a == "--classes")
+      classes = next();
+    else if (a == "--pool")
+      pool_path = next();
+    else if (a == "--iters")
+      iters = std::atoi(next().c_str());
+    else if (a == "--json")
+      json = true;
     else {
       if (g_rank == 0) std::fprintf(stderr, "edaos-os-bench: unknown option %s\n", a.c_str());
       MPI_Finalize();
@@ -144,7 +151,8 @@ int main(int argc, char** argv) {
     if (!oc.ok()) return die("class", oc.status());
     Status fit = validate_for_pool(oc.value(), pool.value()->map());
     if (!fit.ok()) {
-      if (g_rank == 0 && !json) std::printf("%-12s skipped: %s\n", cls.c_str(), fit.message().c_str());
+      if (g_rank == 0 && !json)
+        std::printf("%-12s skipped: %s\n", cls.c_str(), fit.message().c_str());
       continue;
     }
     std::vector<double> wt, rt;

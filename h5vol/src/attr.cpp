@@ -30,8 +30,9 @@ Result<std::vector<std::pair<std::string, AttrRec>>> list_attrs(File* f, const O
     if (!keys.empty()) anchor = keys.back();
   }
   if (idx == H5_INDEX_CRT_ORDER)
-    std::stable_sort(out.begin(), out.end(),
-                     [](const auto& a, const auto& b) { return a.second.corder < b.second.corder; });
+    std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+      return a.second.corder < b.second.corder;
+    });
   if (order == H5_ITER_DEC) std::reverse(out.begin(), out.end());
   return out;
 }
@@ -50,7 +51,8 @@ Result<AttrRec> get_rec(File* f, const ObjectId& oid, const std::string& name) {
 // Owner object of an attribute location: by self, by name, or (for by-index) the object named.
 Result<Target> owner_of(Obj* o, const H5VL_loc_params_t* lp) {
   EDAOS_RETURN_IF_ERROR(check_loc(lp));
-  if (lp->type == H5VL_OBJECT_BY_IDX) return resolve_path(o->file, o->oid, lp->loc_data.loc_by_idx.name);
+  if (lp->type == H5VL_OBJECT_BY_IDX)
+    return resolve_path(o->file, o->oid, lp->loc_data.loc_by_idx.name);
   return resolve_loc(o, lp);
 }
 
@@ -129,7 +131,8 @@ Result<std::string> encode_data(hid_t ft, hid_t mt, size_t n, const void* buf, h
     }
     return out;
   }
-  if (is_vlen(mt)) return Status(EDAOS_NOTSUP, "variable-length memory type for a fixed-size attribute");
+  if (is_vlen(mt))
+    return Status(EDAOS_NOTSUP, "variable-length memory type for a fixed-size attribute");
   const size_t fs = H5Tget_size(ft), ms = H5Tget_size(mt);
   std::vector<char> cbuf(n * std::max(fs, ms));
   memcpy(cbuf.data(), buf, n * ms);
@@ -189,13 +192,15 @@ Status decode_data(hid_t ft, hid_t mt, size_t n, const std::string& data, void* 
     }
     return Status::OK();
   }
-  if (is_vlen(mt)) return Status(EDAOS_NOTSUP, "variable-length memory type for a fixed-size attribute");
+  if (is_vlen(mt))
+    return Status(EDAOS_NOTSUP, "variable-length memory type for a fixed-size attribute");
   const size_t fs = H5Tget_size(ft), ms = H5Tget_size(mt);
   std::vector<char> cbuf(n * std::max(fs, ms), 0);
   memcpy(cbuf.data(), data.data(), std::min(data.size(), n * fs));
   if (H5Tequal(ft, mt) <= 0) {
     std::vector<char> bkg;
-    if (H5Tget_class(mt) == H5T_COMPOUND) bkg.assign(static_cast<char*>(buf), static_cast<char*>(buf) + n * ms);
+    if (H5Tget_class(mt) == H5T_COMPOUND)
+      bkg.assign(static_cast<char*>(buf), static_cast<char*>(buf) + n * ms);
     if (H5Tconvert(ft, mt, n, cbuf.data(), bkg.empty() ? nullptr : bkg.data(), dxpl) < 0)
       return Status(EDAOS_INVAL, "attribute datatype conversion failed");
   }
@@ -335,15 +340,19 @@ herr_t attr_write(void* attr, hid_t mem_type, const void* buf, hid_t dxpl, void*
     if (!f->writable()) return fail(Status(EDAOS_RDONLY, "file is read-only"), "attribute write");
     hssize_t n = H5Sget_simple_extent_npoints(a->space);
     ScopedType at(a->atype);
-    Status st = collective(f, [&]() -> Result<std::string> {
-      EDAOS_ASSIGN_OR_RETURN(AttrRec rec, get_rec(f, a->oid, a->name));
-      EDAOS_ASSIGN_OR_RETURN(
-          rec.data, encode_data(at.get(), mem_type, static_cast<size_t>(std::max<hssize_t>(n, 0)),
-                                buf, dxpl, rec.data));
-      EDAOS_ASSIGN_OR_RETURN(auto kv, open_kv(f, a->oid));
-      EDAOS_RETURN_IF_ERROR(kv->put(akey_of(a->name), "", rec.encode()));
-      return std::string();
-    }, nullptr);
+    Status st = collective(
+        f,
+        [&]() -> Result<std::string> {
+          EDAOS_ASSIGN_OR_RETURN(AttrRec rec, get_rec(f, a->oid, a->name));
+          EDAOS_ASSIGN_OR_RETURN(
+              rec.data,
+              encode_data(at.get(), mem_type, static_cast<size_t>(std::max<hssize_t>(n, 0)), buf,
+                          dxpl, rec.data));
+          EDAOS_ASSIGN_OR_RETURN(auto kv, open_kv(f, a->oid));
+          EDAOS_RETURN_IF_ERROR(kv->put(akey_of(a->name), "", rec.encode()));
+          return std::string();
+        },
+        nullptr);
     return st.ok() ? 0 : fail(st, "attribute write");
   });
 }
@@ -420,8 +429,8 @@ herr_t attr_get(void* obj, H5VL_attr_get_args_t* args, hid_t, void**) {
   });
 }
 
-herr_t attr_specific(void* obj, const H5VL_loc_params_t* lp, H5VL_attr_specific_args_t* args,
-                     hid_t, void**) {
+herr_t attr_specific(void* obj, const H5VL_loc_params_t* lp, H5VL_attr_specific_args_t* args, hid_t,
+                     void**) {
   return guarded<herr_t>(__func__, -1, [&]() -> herr_t {
     auto* o = static_cast<Obj*>(obj);
     File* f = o->file;
@@ -437,7 +446,8 @@ herr_t attr_specific(void* obj, const H5VL_loc_params_t* lp, H5VL_attr_specific_
         auto kv = open_kv(f, oid);
         if (!kv.ok()) return fail(kv.status(), "attribute exists");
         auto v = kv.value()->get(akey_of(args->args.exists.name), "");
-        if (!v.ok() && v.status().code() != EDAOS_NONEXIST) return fail(v.status(), "attribute exists");
+        if (!v.ok() && v.status().code() != EDAOS_NONEXIST)
+          return fail(v.status(), "attribute exists");
         *args->args.exists.exists = v.ok();
         return 0;
       }
@@ -488,7 +498,8 @@ herr_t attr_specific(void* obj, const H5VL_loc_params_t* lp, H5VL_attr_specific_
           return fail(Status(EDAOS_INVAL, "invalid index type"), "attribute iterate");
         if (it.order != H5_ITER_INC && it.order != H5_ITER_DEC && it.order != H5_ITER_NATIVE)
           return fail(Status(EDAOS_INVAL, "invalid iteration order"), "attribute iterate");
-        auto all = list_attrs(f, oid, it.idx_type, it.order == H5_ITER_DEC ? H5_ITER_DEC : H5_ITER_INC);
+        auto all =
+            list_attrs(f, oid, it.idx_type, it.order == H5_ITER_DEC ? H5_ITER_DEC : H5_ITER_INC);
         if (!all.ok()) return fail(all.status(), "attribute iterate");
         Obj* h = open_by_target(f, owner.value());
         if (!h) return -1;

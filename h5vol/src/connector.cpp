@@ -12,9 +12,7 @@ bool g_we_init_mpi = false;    // MPI_Init_thread was called by the connector
 bool g_we_init_store = false;  // objstore::init was called by the connector
 std::map<std::string, std::shared_ptr<objstore::Pool>> g_pools;
 
-herr_t initialize(hid_t) {
-  return errors_init() ? 0 : -1;
-}
+herr_t initialize(hid_t) { return errors_init() ? 0 : -1; }
 
 // Releases what the connector set up itself: pool connections, the store, MPI. Runs from the
 // terminate callback, or at exit (registered when the connector first initializes anything):

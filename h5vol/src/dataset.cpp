@@ -424,7 +424,8 @@ void* dataset_create(void* obj, const H5VL_loc_params_t* lp, const char* name, h
       return nullptr;
     }
     auto loc = resolve_loc(o, lp);
-    std::unique_ptr<Dataset, void (*)(Dataset*)> d(new_dataset(f, ObjectId{}), finish_dataset_close);
+    std::unique_ptr<Dataset, void (*)(Dataset*)> d(new_dataset(f, ObjectId{}),
+                                                   finish_dataset_close);
     {
       hid_t tc = H5Tcopy(type);  // transient: the encoding of a committed type's copy
       d->ftype = encode_type(tc);
@@ -500,7 +501,8 @@ void* dataset_create(void* obj, const H5VL_loc_params_t* lp, const char* name, h
         },
         &out);
     if (!st.ok()) {
-      H5VL_EDAOS_ERR_ST(st, std::string("cannot create dataset '") + (name ? name : "(anon)") + "'");
+      H5VL_EDAOS_ERR_ST(st,
+                        std::string("cannot create dataset '") + (name ? name : "(anon)") + "'");
       return nullptr;
     }
     d->oid = oid_from_bytes(out.substr(0, 16));
@@ -607,37 +609,40 @@ static Status set_extent(Dataset* d, const hsize_t* size) {
   // sometimes equals the old one).
   if (!d->layout.chunked)
     return Status(EDAOS_INVAL, "only chunked datasets can change their extent");
-  Status st = collective(d->file, [&]() -> Result<std::string> {
-    // Storage outside the extent always reads as zeros: zero what a shrink removes, fill
-    // what a growth exposes (when the fill value is not zero).
-    std::vector<hsize_t> common(nd.size());
-    for (size_t i = 0; i < nd.size(); ++i) common[i] = std::min(nd[i], old[i]);
-    const hsize_t zero[H5S_MAX_RANK] = {};
-    if (!d->vlen) {
-      hid_t os = H5Screate_simple(rank, old.data(), nullptr);
-      H5Sselect_all(os);
-      H5Sselect_hyperslab(os, H5S_SELECT_NOTB, zero, nullptr, common.data(), nullptr);
-      Status s = fill_selection(d, os, "");
-      H5Sclose(os);
-      EDAOS_RETURN_IF_ERROR(s);
-      std::string fill = fill_bytes(d);
-      if (!fill.empty()) {
-        hid_t ns = H5Screate_simple(rank, nd.data(), nullptr);
-        H5Sselect_all(ns);
-        H5Sselect_hyperslab(ns, H5S_SELECT_NOTB, zero, nullptr, common.data(), nullptr);
-        s = fill_selection(d, ns, fill);
-        H5Sclose(ns);
-        EDAOS_RETURN_IF_ERROR(s);
-      }
-    }
-    hid_t sp = H5Scopy(d->space);
-    H5Sset_extent_simple(sp, rank, nd.data(), maxd.data());
-    std::string enc = encode_space(sp);
-    H5Sclose(sp);
-    EDAOS_ASSIGN_OR_RETURN(auto kv, open_kv(d->file, d->oid));
-    EDAOS_RETURN_IF_ERROR(kv->put(kMeta, akey::kSpace, enc));
-    return std::string();
-  }, nullptr);
+  Status st = collective(
+      d->file,
+      [&]() -> Result<std::string> {
+        // Storage outside the extent always reads as zeros: zero what a shrink removes, fill
+        // what a growth exposes (when the fill value is not zero).
+        std::vector<hsize_t> common(nd.size());
+        for (size_t i = 0; i < nd.size(); ++i) common[i] = std::min(nd[i], old[i]);
+        const hsize_t zero[H5S_MAX_RANK] = {};
+        if (!d->vlen) {
+          hid_t os = H5Screate_simple(rank, old.data(), nullptr);
+          H5Sselect_all(os);
+          H5Sselect_hyperslab(os, H5S_SELECT_NOTB, zero, nullptr, common.data(), nullptr);
+          Status s = fill_selection(d, os, "");
+          H5Sclose(os);
+          EDAOS_RETURN_IF_ERROR(s);
+          std::string fill = fill_bytes(d);
+          if (!fill.empty()) {
+            hid_t ns = H5Screate_simple(rank, nd.data(), nullptr);
+            H5Sselect_all(ns);
+            H5Sselect_hyperslab(ns, H5S_SELECT_NOTB, zero, nullptr, common.data(), nullptr);
+            s = fill_selection(d, ns, fill);
+            H5Sclose(ns);
+            EDAOS_RETURN_IF_ERROR(s);
+          }
+        }
+        hid_t sp = H5Scopy(d->space);
+        H5Sset_extent_simple(sp, rank, nd.data(), maxd.data());
+        std::string enc = encode_space(sp);
+        H5Sclose(sp);
+        EDAOS_ASSIGN_OR_RETURN(auto kv, open_kv(d->file, d->oid));
+        EDAOS_RETURN_IF_ERROR(kv->put(kMeta, akey::kSpace, enc));
+        return std::string();
+      },
+      nullptr);
   EDAOS_RETURN_IF_ERROR(st);
   H5Sset_extent_simple(d->space, rank, nd.data(), maxd.data());
   H5Sselect_all(d->space);
@@ -704,7 +709,9 @@ herr_t dataset_specific(void* obj, H5VL_dataset_specific_args_t* args, hid_t, vo
 }
 
 herr_t dataset_optional(void*, H5VL_optional_args_t*, hid_t, void**) {
-  H5VL_EDAOS_ERR("native-only dataset operation (chunk queries, direct chunk I/O, ...) is not supported by the edaos connector");
+  H5VL_EDAOS_ERR(
+      "native-only dataset operation (chunk queries, direct chunk I/O, ...) is not supported by "
+      "the edaos connector");
   return -1;
 }
 

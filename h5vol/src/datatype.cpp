@@ -87,7 +87,8 @@ void* datatype_commit(void* obj, const H5VL_loc_params_t* lp, const char* name, 
         &out);
     if (!st.ok()) {
       H5Pclose(tcpl_copy);
-      H5VL_EDAOS_ERR_ST(st, std::string("cannot commit datatype '") + (name ? name : "(anon)") + "'");
+      H5VL_EDAOS_ERR_ST(st,
+                        std::string("cannot commit datatype '") + (name ? name : "(anon)") + "'");
       return nullptr;
     }
     Datatype* d = new_datatype(f, oid_from_bytes(out), enc, tcpl_copy);

@@ -92,26 +92,29 @@ void* file_create(const char* name, unsigned flags, hid_t fcpl, hid_t fapl, hid_
     f->pool = pool.value();
     f->fcpl = H5Pcopy(fcpl);
     std::string root;
-    Status st = collective(f.get(), [&]() -> Result<std::string> {
-      const std::string label = label_of(f->name);
-      if (flags & H5F_ACC_TRUNC) {
-        Status d = f->pool->cont_destroy(label);
-        if (!d.ok() && d.code() != EDAOS_NONEXIST) return d;
-      }
-      objstore::ContainerProps props;
-      props.type = objstore::ContType::kHdf5;
-      auto c = f->pool->cont_create(label, props);
-      if (!c.ok()) {
-        if (c.status().code() == EDAOS_EXIST)
-          return Status(EDAOS_EXIST, "file '" + f->name + "' exists (H5F_ACC_EXCL)");
-        return c.status();
-      }
-      f->cont = c.value();
-      EDAOS_ASSIGN_OR_RETURN(ObjectId r, create_object(f.get(), 'G',
-                                                       {{akey::kCpl, encode_plist(f->fcpl)}}));
-      EDAOS_RETURN_IF_ERROR(f->cont->attr_set(kRootAttr, r.to_string()));
-      return oid_bytes(r);
-    }, &root);
+    Status st = collective(
+        f.get(),
+        [&]() -> Result<std::string> {
+          const std::string label = label_of(f->name);
+          if (flags & H5F_ACC_TRUNC) {
+            Status d = f->pool->cont_destroy(label);
+            if (!d.ok() && d.code() != EDAOS_NONEXIST) return d;
+          }
+          objstore::ContainerProps props;
+          props.type = objstore::ContType::kHdf5;
+          auto c = f->pool->cont_create(label, props);
+          if (!c.ok()) {
+            if (c.status().code() == EDAOS_EXIST)
+              return Status(EDAOS_EXIST, "file '" + f->name + "' exists (H5F_ACC_EXCL)");
+            return c.status();
+          }
+          f->cont = c.value();
+          EDAOS_ASSIGN_OR_RETURN(
+              ObjectId r, create_object(f.get(), 'G', {{akey::kCpl, encode_plist(f->fcpl)}}));
+          EDAOS_RETURN_IF_ERROR(f->cont->attr_set(kRootAttr, r.to_string()));
+          return oid_bytes(r);
+        },
+        &root);
     if (st.ok()) st = attach(f.get(), root);
     if (!st.ok()) {
       H5VL_EDAOS_ERR_ST(st, std::string("cannot create file '") + name + "'");
@@ -139,12 +142,15 @@ void* file_open(const char* name, unsigned flags, hid_t fapl, hid_t, void**) {
     std::unique_ptr<File> f(new_file(name, flags, fapl, comm));
     f->pool = pool.value();
     std::string root;
-    Status st = collective(f.get(), [&]() -> Result<std::string> {
-      EDAOS_ASSIGN_OR_RETURN(auto c, f->pool->cont_open(label_of(f->name)));
-      EDAOS_ASSIGN_OR_RETURN(auto r, c->attr_get(kRootAttr));
-      EDAOS_ASSIGN_OR_RETURN(ObjectId oid, ObjectId::parse(r));
-      return oid_bytes(oid);
-    }, &root);
+    Status st = collective(
+        f.get(),
+        [&]() -> Result<std::string> {
+          EDAOS_ASSIGN_OR_RETURN(auto c, f->pool->cont_open(label_of(f->name)));
+          EDAOS_ASSIGN_OR_RETURN(auto r, c->attr_get(kRootAttr));
+          EDAOS_ASSIGN_OR_RETURN(ObjectId oid, ObjectId::parse(r));
+          return oid_bytes(oid);
+        },
+        &root);
     if (st.ok()) st = attach(f.get(), root);
     if (!st.ok()) {
       if (st.code() == EDAOS_NONEXIST) st = Status(EDAOS_NONEXIST, "no such file");
@@ -310,19 +316,23 @@ herr_t file_specific(void* obj, H5VL_file_specific_args_t* args, hid_t, void**) 
         MPI_Comm_rank(comm, &tmp.rank);
         MPI_Comm_size(comm, &tmp.size);
         std::string r;
-        Status st = collective(&tmp, [&]() -> Result<std::string> {
-          if (del) {
-            EDAOS_RETURN_IF_ERROR(pool.value()->cont_destroy(label_of(name)));
-            return std::string();
-          }
-          auto c = pool.value()->cont_open(label_of(name));
-          if (c.ok()) return std::string("1");
-          if (c.status().code() == EDAOS_NONEXIST) return std::string("0");
-          return c.status();
-        }, &r);
+        Status st = collective(
+            &tmp,
+            [&]() -> Result<std::string> {
+              if (del) {
+                EDAOS_RETURN_IF_ERROR(pool.value()->cont_destroy(label_of(name)));
+                return std::string();
+              }
+              auto c = pool.value()->cont_open(label_of(name));
+              if (c.ok()) return std::string("1");
+              if (c.status().code() == EDAOS_NONEXIST) return std::string("0");
+              return c.status();
+            },
+            &r);
         if (!del && st.ok()) *args->args.is_accessible.accessible = r == "1";
         if (!st.ok()) {
-          H5VL_EDAOS_ERR_ST(st, std::string(del ? "cannot delete '" : "cannot check '") + name + "'");
+          H5VL_EDAOS_ERR_ST(st,
+                            std::string(del ? "cannot delete '" : "cannot check '") + name + "'");
           return -1;
         }
         return 0;
@@ -340,7 +350,9 @@ herr_t file_specific(void* obj, H5VL_file_specific_args_t* args, hid_t, void**) 
 }
 
 herr_t file_optional(void*, H5VL_optional_args_t*, hid_t, void**) {
-  H5VL_EDAOS_ERR("native-only file operation (H5Fget_*/H5Fset_* of the native format) is not supported by the edaos connector");
+  H5VL_EDAOS_ERR(
+      "native-only file operation (H5Fget_*/H5Fset_* of the native format) is not supported by the "
+      "edaos connector");
   return -1;
 }
 

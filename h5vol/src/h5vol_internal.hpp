@@ -1,10 +1,9 @@
 // Private declarations shared by the connector's source files (one file per VOL class).
 #pragma once
 
+#include <H5VLconnector.h>
 #include <hdf5.h>
 #include <mpi.h>
-
-#include <H5VLconnector.h>
 
 #include <atomic>
 #include <cstdint>
@@ -86,10 +85,10 @@ struct Group : Obj {
 struct Layout {
   int rank = 0;
   bool chunked = false;
-  size_t esize = 0;                 // file element size
-  std::vector<hsize_t> dims;        // contiguous: fixed dims
-  std::vector<hsize_t> chunk;       // chunked: chunk dims
-  std::vector<hsize_t> grid;        // chunked: chunks per dim (dim 0 unbounded)
+  size_t esize = 0;            // file element size
+  std::vector<hsize_t> dims;   // contiguous: fixed dims
+  std::vector<hsize_t> chunk;  // chunked: chunk dims
+  std::vector<hsize_t> grid;   // chunked: chunks per dim (dim 0 unbounded)
   uint64_t chunk_bytes = 0;
   // Byte offset of the element with coordinates `c`.
   uint64_t offset(const hsize_t* c) const;
@@ -250,7 +249,8 @@ Result<std::pair<ObjectId, std::string>> parent_for_create(File* f, const Object
 // Creates a link `name` in `group` (EDAOS_EXIST if present). Rank-0 only.
 Status insert_link(File* f, const ObjectId& group, const std::string& name, LinkRec rec);
 // Creates an empty object KV of kind `k`, with extra metadata akeys. Rank-0 only.
-Result<ObjectId> create_object(File* f, char k, const std::vector<std::pair<std::string, std::string>>& meta);
+Result<ObjectId> create_object(File* f, char k,
+                               const std::vector<std::pair<std::string, std::string>>& meta);
 Result<uint64_t> bump_counter(File* f, objstore::KV* kv, const char* akey);
 // Adds `delta` to the object's reference count (hard links, users of a committed type).
 Status adjust_refs(File* f, const ObjectId& oid, int delta);
@@ -268,8 +268,8 @@ herr_t file_specific(void* obj, H5VL_file_specific_args_t* args, hid_t dxpl, voi
 herr_t file_optional(void* obj, H5VL_optional_args_t* args, hid_t dxpl, void** req);
 herr_t file_close(void* file, hid_t dxpl, void** req);
 // group.cpp
-void* group_create(void* obj, const H5VL_loc_params_t* lp, const char* name, hid_t lcpl,
-                   hid_t gcpl, hid_t gapl, hid_t dxpl, void** req);
+void* group_create(void* obj, const H5VL_loc_params_t* lp, const char* name, hid_t lcpl, hid_t gcpl,
+                   hid_t gapl, hid_t dxpl, void** req);
 void* group_open(void* obj, const H5VL_loc_params_t* lp, const char* name, hid_t gapl, hid_t dxpl,
                  void** req);
 herr_t group_get(void* obj, H5VL_group_get_args_t* args, hid_t dxpl, void** req);
@@ -288,13 +288,13 @@ herr_t link_get(void* obj, const H5VL_loc_params_t* lp, H5VL_link_get_args_t* ar
                 void** req);
 herr_t link_specific(void* obj, const H5VL_loc_params_t* lp, H5VL_link_specific_args_t* args,
                      hid_t dxpl, void** req);
-herr_t link_optional(void* obj, const H5VL_loc_params_t* lp, H5VL_optional_args_t* args,
-                     hid_t dxpl, void** req);
+herr_t link_optional(void* obj, const H5VL_loc_params_t* lp, H5VL_optional_args_t* args, hid_t dxpl,
+                     void** req);
 // dataset.cpp
 void* dataset_create(void* obj, const H5VL_loc_params_t* lp, const char* name, hid_t lcpl,
                      hid_t type, hid_t space, hid_t dcpl, hid_t dapl, hid_t dxpl, void** req);
-void* dataset_open(void* obj, const H5VL_loc_params_t* lp, const char* name, hid_t dapl,
-                   hid_t dxpl, void** req);
+void* dataset_open(void* obj, const H5VL_loc_params_t* lp, const char* name, hid_t dapl, hid_t dxpl,
+                   void** req);
 herr_t dataset_read(size_t count, void* dset[], hid_t mem_type[], hid_t mem_space[],
                     hid_t file_space[], hid_t dxpl, void* buf[], void** req);
 herr_t dataset_write(size_t count, void* dset[], hid_t mem_type[], hid_t mem_space[],
@@ -315,8 +315,8 @@ herr_t datatype_optional(void* obj, H5VL_optional_args_t* args, hid_t dxpl, void
 herr_t datatype_close(void* dt, hid_t dxpl, void** req);
 Datatype* datatype_load(File* f, const ObjectId& oid);
 // attr.cpp
-void* attr_create(void* obj, const H5VL_loc_params_t* lp, const char* name, hid_t type,
-                  hid_t space, hid_t acpl, hid_t aapl, hid_t dxpl, void** req);
+void* attr_create(void* obj, const H5VL_loc_params_t* lp, const char* name, hid_t type, hid_t space,
+                  hid_t acpl, hid_t aapl, hid_t dxpl, void** req);
 void* attr_open(void* obj, const H5VL_loc_params_t* lp, const char* name, hid_t aapl, hid_t dxpl,
                 void** req);
 herr_t attr_read(void* attr, hid_t mem_type, void* buf, hid_t dxpl, void** req);
@@ -333,8 +333,8 @@ void* object_open(void* obj, const H5VL_loc_params_t* lp, H5I_type_t* opened_typ
 herr_t object_copy(void* src, const H5VL_loc_params_t* lp1, const char* src_name, void* dst,
                    const H5VL_loc_params_t* lp2, const char* dst_name, hid_t ocpypl, hid_t lcpl,
                    hid_t dxpl, void** req);
-herr_t object_get(void* obj, const H5VL_loc_params_t* lp, H5VL_object_get_args_t* args,
-                  hid_t dxpl, void** req);
+herr_t object_get(void* obj, const H5VL_loc_params_t* lp, H5VL_object_get_args_t* args, hid_t dxpl,
+                  void** req);
 herr_t object_specific(void* obj, const H5VL_loc_params_t* lp, H5VL_object_specific_args_t* args,
                        hid_t dxpl, void** req);
 herr_t object_optional(void* obj, const H5VL_loc_params_t* lp, H5VL_optional_args_t* args,

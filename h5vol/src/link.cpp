@@ -225,17 +225,21 @@ static herr_t copy_or_move(void* src, const H5VL_loc_params_t* lp1, void* dst,
     return -1;
   }
   std::string dpath = lp2->loc_data.loc_by_name.name;
-  Status st = collective(f, [&]() -> Result<std::string> {
-    EDAOS_ASSIGN_OR_RETURN(Found from, find_link(s, lp1));
-    EDAOS_ASSIGN_OR_RETURN(auto pn, parent_for_create(f, d->oid, dpath, intermediate_groups(lcpl)));
-    if (move && pn.first == from.group && pn.second == from.name) return std::string();
-    EDAOS_RETURN_IF_ERROR(insert_link(f, pn.first, pn.second, from.rec));
-    if (move) EDAOS_RETURN_IF_ERROR(remove_link(f, from.group, from.name, from.rec));
-    return std::string();
-  }, nullptr);
+  Status st = collective(
+      f,
+      [&]() -> Result<std::string> {
+        EDAOS_ASSIGN_OR_RETURN(Found from, find_link(s, lp1));
+        EDAOS_ASSIGN_OR_RETURN(auto pn,
+                               parent_for_create(f, d->oid, dpath, intermediate_groups(lcpl)));
+        if (move && pn.first == from.group && pn.second == from.name) return std::string();
+        EDAOS_RETURN_IF_ERROR(insert_link(f, pn.first, pn.second, from.rec));
+        if (move) EDAOS_RETURN_IF_ERROR(remove_link(f, from.group, from.name, from.rec));
+        return std::string();
+      },
+      nullptr);
   if (!st.ok()) {
-    H5VL_EDAOS_ERR_ST(st, std::string(move ? "cannot move link to '" : "cannot copy link to '") +
-                              dpath + "'");
+    H5VL_EDAOS_ERR_ST(
+        st, std::string(move ? "cannot move link to '" : "cannot copy link to '") + dpath + "'");
     return -1;
   }
   return 0;
@@ -292,8 +296,8 @@ herr_t link_get(void* obj, const H5VL_loc_params_t* lp, H5VL_link_get_args_t* ar
   });
 }
 
-herr_t link_specific(void* obj, const H5VL_loc_params_t* lp, H5VL_link_specific_args_t* args,
-                     hid_t, void**) {
+herr_t link_specific(void* obj, const H5VL_loc_params_t* lp, H5VL_link_specific_args_t* args, hid_t,
+                     void**) {
   return guarded<herr_t>(__func__, -1, [&]() -> herr_t {
     auto* o = static_cast<Obj*>(obj);
     File* f = o->file;
@@ -303,11 +307,14 @@ herr_t link_specific(void* obj, const H5VL_loc_params_t* lp, H5VL_link_specific_
           H5VL_EDAOS_ERR("file is read-only");
           return -1;
         }
-        Status st = collective(f, [&]() -> Result<std::string> {
-          EDAOS_ASSIGN_OR_RETURN(Found fl, find_link(o, lp));
-          EDAOS_RETURN_IF_ERROR(remove_link(f, fl.group, fl.name, fl.rec));
-          return std::string();
-        }, nullptr);
+        Status st = collective(
+            f,
+            [&]() -> Result<std::string> {
+              EDAOS_ASSIGN_OR_RETURN(Found fl, find_link(o, lp));
+              EDAOS_RETURN_IF_ERROR(remove_link(f, fl.group, fl.name, fl.rec));
+              return std::string();
+            },
+            nullptr);
         if (!st.ok()) {
           H5VL_EDAOS_ERR_ST(st, "cannot delete link");
           return -1;

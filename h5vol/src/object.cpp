@@ -23,8 +23,7 @@ Status fill_object_info(File* f, const Target& t, unsigned fields, H5O_info2_t* 
   return Status::OK();
 }
 
-void* object_open(void* obj, const H5VL_loc_params_t* lp, H5I_type_t* opened_type, hid_t,
-                  void**) {
+void* object_open(void* obj, const H5VL_loc_params_t* lp, H5I_type_t* opened_type, hid_t, void**) {
   return guarded<void*>(__func__, nullptr, [&]() -> void* {
     auto* o = static_cast<Obj*>(obj);
     auto t = resolve_loc(o, lp);
@@ -295,7 +294,8 @@ herr_t object_get(void* obj, const H5VL_loc_params_t* lp, H5VL_object_get_args_t
       *args->args.get_type.obj_type = kind_to_otype(t.value().kind);
       return 0;
     }
-    Status st = fill_object_info(f, t.value(), args->args.get_info.fields, args->args.get_info.oinfo);
+    Status st =
+        fill_object_info(f, t.value(), args->args.get_info.fields, args->args.get_info.oinfo);
     if (!st.ok()) {
       H5VL_EDAOS_ERR_ST(st, "object info");
       return -1;
@@ -321,7 +321,8 @@ static herr_t visit(Obj* o, const Target& start, const H5VL_object_visit_args_t&
     }
     herr_t r = a.op(id, name.c_str(), &info, a.op_data);
     if (r != 0 || t.kind != 'G') return r;
-    auto links = list_links(f, t.oid, a.idx_type, a.order == H5_ITER_DEC ? H5_ITER_DEC : H5_ITER_INC);
+    auto links =
+        list_links(f, t.oid, a.idx_type, a.order == H5_ITER_DEC ? H5_ITER_DEC : H5_ITER_INC);
     if (!links.ok()) {
       H5VL_EDAOS_ERR_ST(links.status(), "object visit");
       return -1;
@@ -376,15 +377,19 @@ herr_t object_specific(void* obj, const H5VL_loc_params_t* lp, H5VL_object_speci
         return visit(o, t.value(), args->args.visit);
       case H5VL_OBJECT_CHANGE_REF_COUNT: {
         int delta = args->args.change_rc.delta;
-        Status st = collective(f, [&]() -> Result<std::string> {
-          EDAOS_ASSIGN_OR_RETURN(auto kv, open_kv(f, t.value().oid));
-          std::lock_guard<std::mutex> lk(f->mu);
-          auto cur = kv->get(kMeta, akey::kRefs);
-          int64_t v = cur.ok() ? static_cast<int64_t>(u64_from(cur.value())) : 1;
-          v = std::max<int64_t>(0, v + delta);
-          EDAOS_RETURN_IF_ERROR(kv->put(kMeta, akey::kRefs, u64_bytes(static_cast<uint64_t>(v))));
-          return std::string();
-        }, nullptr);
+        Status st = collective(
+            f,
+            [&]() -> Result<std::string> {
+              EDAOS_ASSIGN_OR_RETURN(auto kv, open_kv(f, t.value().oid));
+              std::lock_guard<std::mutex> lk(f->mu);
+              auto cur = kv->get(kMeta, akey::kRefs);
+              int64_t v = cur.ok() ? static_cast<int64_t>(u64_from(cur.value())) : 1;
+              v = std::max<int64_t>(0, v + delta);
+              EDAOS_RETURN_IF_ERROR(
+                  kv->put(kMeta, akey::kRefs, u64_bytes(static_cast<uint64_t>(v))));
+              return std::string();
+            },
+            nullptr);
         if (!st.ok()) {
           H5VL_EDAOS_ERR_ST(st, "object refcount");
           return -1;
@@ -398,7 +403,8 @@ herr_t object_specific(void* obj, const H5VL_loc_params_t* lp, H5VL_object_speci
 }
 
 herr_t object_optional(void*, const H5VL_loc_params_t*, H5VL_optional_args_t*, hid_t, void**) {
-  H5VL_EDAOS_ERR("native-only object operation (comments, ...) is not supported by the edaos connector");
+  H5VL_EDAOS_ERR(
+      "native-only object operation (comments, ...) is not supported by the edaos connector");
   return -1;
 }
 

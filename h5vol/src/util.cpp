@@ -112,7 +112,9 @@ std::string encode_plist(hid_t p) {
   if (H5Pencode2(p, s.data(), &n, H5P_DEFAULT) < 0) return {};
   return s;
 }
-hid_t decode_type(const std::string& s) { return s.empty() ? H5I_INVALID_HID : H5Tdecode(s.data()); }
+hid_t decode_type(const std::string& s) {
+  return s.empty() ? H5I_INVALID_HID : H5Tdecode(s.data());
+}
 hid_t decode_space(const std::string& s) {
   return s.empty() ? H5I_INVALID_HID : H5Sdecode(s.data());
 }
@@ -357,8 +359,9 @@ Result<std::vector<std::pair<std::string, LinkRec>>> list_links(File* f, const O
     if (!keys.empty()) anchor = keys.back();
   }
   if (idx == H5_INDEX_CRT_ORDER) {
-    std::stable_sort(out.begin(), out.end(),
-                     [](const auto& a, const auto& b) { return a.second.corder < b.second.corder; });
+    std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+      return a.second.corder < b.second.corder;
+    });
   }
   if (order == H5_ITER_DEC) std::reverse(out.begin(), out.end());
   return out;
@@ -441,7 +444,8 @@ Status insert_link(File* f, const ObjectId& group, const std::string& name, Link
     return Status(EDAOS_INVAL, "invalid link name '" + name + "'");
   EDAOS_ASSIGN_OR_RETURN(auto kv, open_kv(f, group));
   EDAOS_ASSIGN_OR_RETURN(rec.corder, bump_counter(f, kv.get(), akey::kLinkCtr));
-  Status st = kv->put(std::string(1, kLinkPrefix) + name, "", rec.encode(), objstore::KV::kInsertOnly);
+  Status st =
+      kv->put(std::string(1, kLinkPrefix) + name, "", rec.encode(), objstore::KV::kInsertOnly);
   if (st.code() == EDAOS_EXIST) return Status(EDAOS_EXIST, "link '" + name + "' already exists");
   EDAOS_RETURN_IF_ERROR(st);
   if (rec.kind == H5L_TYPE_HARD) return adjust_refs(f, rec.target, +1);

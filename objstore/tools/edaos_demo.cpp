@@ -3,7 +3,8 @@
 //  2. connects to the default pool (EDAOS_POOL / DAOS_POOL / ./edaos-pool), creating it if it
 //     does not exist, and prints its layout,
 //  3. checks the data the previous run left (persistence across jobs),
-//  4. writes a shared object with several object classes (all meeting rd_fac:1) from all ranks, reads it back,
+//  4. writes a shared object with several object classes (all meeting rd_fac:1) from all ranks,
+//  reads it back,
 //     verifies every byte and prints the bandwidth,
 //  5. leaves a note for the next run and disconnects.
 #include <mpi.h>
@@ -25,12 +26,12 @@ namespace {
 
 int g_rank = 0, g_size = 1;
 
-#define SAY(...)                  \
-  do {                            \
-    if (g_rank == 0) {            \
-      std::printf(__VA_ARGS__);   \
-      std::fflush(stdout);        \
-    }                             \
+#define SAY(...)                \
+  do {                          \
+    if (g_rank == 0) {          \
+      std::printf(__VA_ARGS__); \
+      std::fflush(stdout);      \
+    }                           \
   } while (0)
 
 uint8_t pattern(uint64_t x, uint64_t seed) {
@@ -127,8 +128,9 @@ int main(int argc, char** argv) {
       p.dir_oclass = "RP_2G1";
       c = pool.value()->cont_create("demo", p);
       if (!c.ok()) return die("container create", c.status());
-      std::printf("container demo: created (rd_fac:1, ec_cell_sz:131072, cksum:crc32, "
-                  "srv_cksum:on, file oclass EC_2P1GX, dir oclass RP_2G1)\n");
+      std::printf(
+          "container demo: created (rd_fac:1, ec_cell_sz:131072, cksum:crc32, "
+          "srv_cksum:on, file oclass EC_2P1GX, dir oclass RP_2G1)\n");
     } else {
       std::printf("container demo: opened (%s)\n", c.value()->uuid().to_string().c_str());
     }

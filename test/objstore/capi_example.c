@@ -5,21 +5,21 @@
 #define _XOPEN_SOURCE 700
 #include <ftw.h>
 #include <mpi.h>
-#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "edaos/objstore/objstore.h"
 
-#define CHECK(call)                                                                     \
-  do {                                                                                  \
-    int rc_ = (call);                                                                   \
-    if (rc_ != EDAOS_OK) {                                                              \
-      fprintf(stderr, "%s:%d: %s -> %s: %s\n", __FILE__, __LINE__, #call,               \
-              edaos_status_name(rc_), edaos_os_last_error());                           \
-      MPI_Abort(MPI_COMM_WORLD, 1);                                                     \
-    }                                                                                   \
+#define CHECK(call)                                                                               \
+  do {                                                                                            \
+    int rc_ = (call);                                                                             \
+    if (rc_ != EDAOS_OK) {                                                                        \
+      fprintf(stderr, "%s:%d: %s -> %s: %s\n", __FILE__, __LINE__, #call, edaos_status_name(rc_), \
+              edaos_os_last_error());                                                             \
+      MPI_Abort(MPI_COMM_WORLD, 1);                                                               \
+    }                                                                                             \
   } while (0)
 
 #define EXPECT_RC(call, want)                                                           \

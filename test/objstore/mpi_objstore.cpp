@@ -188,8 +188,8 @@ TEST_P(ClassTest, WriteReadEveryRankRegion) {
   pos = 1;
   EDAOS_ASSERT_OK(arr.value()->write(base + pos, buf.data() + pos, 7000));
   pos += 7000;
-  ConstIoVec three[3] = {{buf.data() + pos, 100}, {buf.data() + pos + 100, 20000},
-                         {buf.data() + pos + 20100, 3}};
+  ConstIoVec three[3] = {
+      {buf.data() + pos, 100}, {buf.data() + pos + 100, 20000}, {buf.data() + pos + 20100, 3}};
   EDAOS_ASSERT_OK(arr.value()->write(base + pos, three, 3));
   pos += 20103;
   EDAOS_ASSERT_OK(arr.value()->write(base + pos, buf.data() + pos, region - pos));
@@ -285,7 +285,9 @@ TEST_F(PoolTest, ReadsSurviveParityCountEnginesDown) {
   struct Case {
     const char* down;
     bool ec_ok, rp_ok;
-  } cases[] = {{"1", true, true}, {"2,5", true, true}, {"0,1,2", false, true},
+  } cases[] = {{"1", true, true},
+               {"2,5", true, true},
+               {"0,1,2", false, true},
                {"0,1,2,3,4,5", false, false}};
   for (const Case& k : cases) {
     setenv("EDAOS_ENGINES_DOWN", k.down, 1);
@@ -300,8 +302,7 @@ TEST_F(PoolTest, ReadsSurviveParityCountEnginesDown) {
       std::vector<uint8_t> got(len);
       Status st = a.value()->read(0, got.data(), len);
       if (expect_ok) {
-        EXPECT_TRUE(st.ok()) << "down=" << k.down << " " << o.to_string() << ": "
-                             << st.to_string();
+        EXPECT_TRUE(st.ok()) << "down=" << k.down << " " << o.to_string() << ": " << st.to_string();
         EXPECT_EQ(first_mismatch(got, 0, seed), -1) << "down=" << k.down;
       } else {
         EXPECT_EQ(st.code(), EDAOS_DEGRADED) << "down=" << k.down << ": " << st.to_string();

@@ -69,15 +69,15 @@ class SharedTmpDir {
   std::string path_;
 };
 
-#define EDAOS_ASSERT_OK(expr)                                   \
-  do {                                                          \
-    ::edaos::Status st_ = (expr);                               \
-    ASSERT_TRUE(st_.ok()) << #expr << ": " << st_.to_string();  \
+#define EDAOS_ASSERT_OK(expr)                                  \
+  do {                                                         \
+    ::edaos::Status st_ = (expr);                              \
+    ASSERT_TRUE(st_.ok()) << #expr << ": " << st_.to_string(); \
   } while (0)
-#define EDAOS_EXPECT_OK(expr)                                   \
-  do {                                                          \
-    ::edaos::Status st_ = (expr);                               \
-    EXPECT_TRUE(st_.ok()) << #expr << ": " << st_.to_string();  \
+#define EDAOS_EXPECT_OK(expr)                                  \
+  do {                                                         \
+    ::edaos::Status st_ = (expr);                              \
+    EXPECT_TRUE(st_.ok()) << #expr << ": " << st_.to_string(); \
   } while (0)
 
 // Broadcasts an object ID from rank 0.

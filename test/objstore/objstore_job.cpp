@@ -134,8 +134,8 @@ int do_verify(const std::string& path) {
   int any = 0;
   MPI_Allreduce(&bad, &any, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
   Status st = pool.value()->disconnect();
-  if (rank == 0 && !any) std::printf("verified %d writers' data in %zu objects\n", writers,
-                                     std::size(kClasses));
+  if (rank == 0 && !any)
+    std::printf("verified %d writers' data in %zu objects\n", writers, std::size(kClasses));
   return any || !st.ok() ? 1 : 0;
 }
 
@@ -147,8 +147,7 @@ int do_expect_busy(const std::string& path) {
   }
   const Status& st = pool.status();
   std::printf("second job: %s\n", st.to_string().c_str());
-  if (st.code() != EDAOS_BUSY || st.message().find("pool in use by") == std::string::npos)
-    return 1;
+  if (st.code() != EDAOS_BUSY || st.message().find("pool in use by") == std::string::npos) return 1;
   return 0;
 }
 

@@ -155,8 +155,7 @@ int edaos_os_cont_create(edaos_os_pool_t* pool, const char* label, const char* p
     if (props && *props) EDAOS_RETURN_IF_ERROR(apply_properties(&p, props));
     auto c = pool->p->cont_create(label, p);
     if (!c.ok()) return c.status();
-    if (cont)
-      *cont = new edaos_os_cont{std::move(c).value()};
+    if (cont) *cont = new edaos_os_cont{std::move(c).value()};
     return Status::OK();
   });
 }
@@ -241,8 +240,7 @@ int edaos_os_oid_alloc(edaos_os_cont_t* cont, const char* oclass, edaos_otype_t 
     if (cls.empty()) cls = p.oclass;
     ObjClass oc;
     if (cls.empty()) {
-      oc = default_oclass(static_cast<int>(p.rd_fac), t != ObjType::kArray,
-                          cont->c->pool_map());
+      oc = default_oclass(static_cast<int>(p.rd_fac), t != ObjType::kArray, cont->c->pool_map());
     } else {
       auto parsed = ObjClass::parse(cls);
       if (!parsed.ok()) return parsed.status();

@@ -165,14 +165,14 @@ class ArrayImpl final : public Array {
     return call;
   }
 
-  void add_write(Batch& b, uint32_t g, uint32_t i, uint64_t local, const void* data,
-                 uint64_t len, uint64_t logical_end) {
+  void add_write(Batch& b, uint32_t g, uint32_t i, uint64_t local, const void* data, uint64_t len,
+                 uint64_t logical_end) {
     add_writev(b, g, i, local, {ConstIoVec{data, len}}, logical_end);
   }
 
   // One RPC writing `pieces` back to back at shard-local offset `local` (sent zero-copy).
-  void add_writev(Batch& b, uint32_t g, uint32_t i, uint64_t local,
-                  std::vector<ConstIoVec> pieces, uint64_t logical_end) {
+  void add_writev(Batch& b, uint32_t g, uint32_t i, uint64_t local, std::vector<ConstIoVec> pieces,
+                  uint64_t logical_end) {
     Call* call = add_call(b, g, i, Op::kArrayWrite);
     Writer w;
     csum_.encode(w);
@@ -396,8 +396,8 @@ class ArrayImpl final : public Array {
 
   // Reads whole cells [0, k+p) of one stripe into `cells` (k+p cells of cell_ bytes),
   // rebuilding missing ones. `bad` gets the shards whose copy failed while up (to repair).
-  Status read_stripe(uint32_t g, uint64_t c, uint64_t s, uint8_t* cells,
-                     std::vector<uint32_t>* bad, bool want_parity) {
+  Status read_stripe(uint32_t g, uint64_t c, uint64_t s, uint8_t* cells, std::vector<uint32_t>* bad,
+                     bool want_parity) {
     uint32_t n = k_ + p_;
     std::vector<bool> present(n, false);
     uint64_t local = stripe_local(c, s);
@@ -498,8 +498,7 @@ class ArrayImpl final : public Array {
         }
       }
       for (uint32_t j = 0; j < p_; ++j)
-        if (up(g, k_ + j))
-          add_write(b, g, k_ + j, local, parity[j], cell_, logical_end);
+        if (up(g, k_ + j)) add_write(b, g, k_ + j, local, parity[j], cell_, logical_end);
       b.run();
       st = first_error(b);
     }
@@ -642,8 +641,7 @@ class ArrayImpl final : public Array {
             std::vector<uint32_t> bad;
             EDAOS_RETURN_IF_ERROR(read_stripe(pc.g, pc.c, pc.s, cells.data(), &bad, false));
             // The direct read failed on a live engine: its cell is bad too.
-            if (up(pc.g, pc.cell) &&
-                std::find(bad.begin(), bad.end(), pc.cell) == bad.end())
+            if (up(pc.g, pc.cell) && std::find(bad.begin(), bad.end(), pc.cell) == bad.end())
               bad.push_back(pc.cell);
             repair(pc.g, pc.c, pc.s, cells.data(), bad);
             it = rebuilt.emplace(key, std::move(cells)).first;

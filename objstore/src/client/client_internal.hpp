@@ -10,9 +10,9 @@
 #include <vector>
 
 #include "edaos/objstore/objstore.hpp"
-#include "placement/placement.hpp"
 #include "edaos/objstore/pool_map.hpp"
 #include "edaos/objstore/props.hpp"
+#include "placement/placement.hpp"
 #include "rpc/transport.hpp"
 #include "server/server.hpp"
 
@@ -20,15 +20,14 @@ namespace edaos::objstore::client {
 
 struct Counters {
   std::atomic<uint64_t> rpcs{0}, bytes_written{0}, bytes_read{0}, full_stripe_writes{0},
-      partial_stripe_writes{0}, degraded_reads{0}, csum_errors{0}, csum_retries{0},
-      repairs{0};
+      partial_stripe_writes{0}, degraded_reads{0}, csum_errors{0}, csum_retries{0}, repairs{0};
 };
 
 struct Runtime {
-  MPI_Comm comm = MPI_COMM_NULL;        // private duplicate for client collectives
+  MPI_Comm comm = MPI_COMM_NULL;           // private duplicate for client collectives
   std::unique_ptr<rpc::MpiTransport> rpc;  // private duplicate for RPCs
-  std::vector<int> servers;             // server ranks (in rpc's communicator), index order
-  std::vector<std::string> hosts;       // processor name of every rank
+  std::vector<int> servers;                // server ranks (in rpc's communicator), index order
+  std::vector<std::string> hosts;          // processor name of every rank
   int rank = 0, size = 0;
   int my_server_index = -1;
   std::unique_ptr<server::Server> srv;
@@ -41,7 +40,7 @@ Runtime* runtime();
 struct PoolState {
   Runtime* rt = nullptr;
   std::string path;
-  PoolMap map;  // engine states reflect this connection's view (down engines)
+  PoolMap map;                        // engine states reflect this connection's view (down engines)
   std::vector<std::string> why_down;  // per engine, empty when up
   uint64_t quota_bytes = 0;
   MPI_Comm comm = MPI_COMM_NULL;  // dup of the connect communicator

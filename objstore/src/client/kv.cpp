@@ -81,7 +81,8 @@ class KvImpl final : public KV {
     Status st = one(g, live[0], Op::kKvRemove, dkey, akey, nullptr, 0, nullptr);
     if (!st.ok()) return st;
     Batch b(rt_);
-    for (size_t i = 1; i < live.size(); ++i) add(b, g, live[i], Op::kKvRemove, dkey, akey, nullptr, 0);
+    for (size_t i = 1; i < live.size(); ++i)
+      add(b, g, live[i], Op::kKvRemove, dkey, akey, nullptr, 0);
     b.run();
     return Status::OK();  // a replica missing the key already is fine
   }
@@ -146,8 +147,8 @@ class KvImpl final : public KV {
     return v;
   }
   Status no_replica(const std::string& dkey) const {
-    return Status(EDAOS_DEGRADED, "every engine holding key '" + dkey + "' of " +
-                                      oid_.to_string() + " is down");
+    return Status(EDAOS_DEGRADED,
+                  "every engine holding key '" + dkey + "' of " + oid_.to_string() + " is down");
   }
   Call* prep(Batch& b, uint32_t g, uint32_t i, Op op) {
     const ShardLoc& l = layout_.at(g, i);

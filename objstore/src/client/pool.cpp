@@ -56,8 +56,9 @@ void bcast_string(std::string* s, int root, MPI_Comm comm) {
 Runtime* need_runtime(Status* st) {
   Runtime* rt = client::runtime();
   if (!rt)
-    *st = Status(EDAOS_NOTINIT,
-                 "edaos is not initialized (call edaos_init, or link libedaos_init / libedaos_mpio)");
+    *st =
+        Status(EDAOS_NOTINIT,
+               "edaos is not initialized (call edaos_init, or link libedaos_init / libedaos_mpio)");
   return rt;
 }
 
@@ -186,8 +187,7 @@ Status Pool::create(const std::string& path, const PoolCreateOptions& opts, MPI_
     std::map<std::string, uint32_t> domain_of;
     for (uint32_t e = 0; e < nengines; ++e) {
       const std::string& host = rt->hosts[static_cast<size_t>(rt->servers[e % nservers])];
-      auto [it, inserted] =
-          domain_of.emplace(host, static_cast<uint32_t>(domain_of.size()));
+      auto [it, inserted] = domain_of.emplace(host, static_cast<uint32_t>(domain_of.size()));
       EngineInfo info;
       info.id = e;
       info.domain = it->second;

@@ -82,7 +82,8 @@ Status init(MPI_Comm comm, const InitOptions& opts) {
   MPI_Allgather(name, MPI_MAX_PROCESSOR_NAME, MPI_CHAR, all.data(), MPI_MAX_PROCESSOR_NAME,
                 MPI_CHAR, rt->comm);
   std::vector<std::string> hosts;
-  for (int r = 0; r < rt->size; ++r) hosts.emplace_back(&all[static_cast<size_t>(r) * MPI_MAX_PROCESSOR_NAME]);
+  for (int r = 0; r < rt->size; ++r)
+    hosts.emplace_back(&all[static_cast<size_t>(r) * MPI_MAX_PROCESSOR_NAME]);
   auto parsed = hints::parse_cb_config_list(spec);
   if (!parsed.ok()) {
     MPI_Comm_free(&rt->comm);
@@ -138,8 +139,15 @@ Stats stats() {
   Runtime* rt = client::runtime();
   if (!rt) return s;
   auto& c = rt->counters;
-  s = Stats{c.rpcs, c.bytes_written, c.bytes_read, c.full_stripe_writes, c.partial_stripe_writes,
-            c.degraded_reads, c.csum_errors, c.csum_retries, c.repairs};
+  s = Stats{c.rpcs,
+            c.bytes_written,
+            c.bytes_read,
+            c.full_stripe_writes,
+            c.partial_stripe_writes,
+            c.degraded_reads,
+            c.csum_errors,
+            c.csum_retries,
+            c.repairs};
   return s;
 }
 

@@ -82,7 +82,8 @@ edaos_log_level_t edaos_log_threshold(const char* facility) {
   size_t pos = 0;
   while (pos <= spec.size()) {
     size_t comma = spec.find(',', pos);
-    std::string item = spec.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+    std::string item =
+        spec.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
     size_t eq = item.find('=');
     edaos_log_level_t l;
     if (eq == std::string::npos) {

@@ -16,11 +16,11 @@ struct Facility {
 };
 }  // namespace edaos::log_detail
 
-#define EDAOS_LOG_FACILITY(fac)                                      \
+#define EDAOS_LOG_FACILITY(fac)                                                   \
   [[maybe_unused]] static const ::edaos::log_detail::Facility& edaos_log_fac_() { \
-    static const ::edaos::log_detail::Facility f(#fac);              \
-    return f;                                                        \
-  }                                                                  \
+    static const ::edaos::log_detail::Facility f(#fac);                           \
+    return f;                                                                     \
+  }                                                                               \
   static_assert(true, "")
 
 #define EDAOS_LOG_LEVEL_trace EDAOS_LOG_TRACE
@@ -30,21 +30,21 @@ struct Facility {
 #define EDAOS_LOG_LEVEL_error EDAOS_LOG_ERROR
 #define EDAOS_LOG_LEVEL_critical EDAOS_LOG_CRITICAL
 
-#define EDAOS_LOG(level, ...)                                                     \
-  do {                                                                            \
+#define EDAOS_LOG(level, ...)                                                       \
+  do {                                                                              \
     if (__builtin_expect(EDAOS_LOG_LEVEL_##level >= edaos_log_fac_().threshold, 0)) \
-      edaos_log_emit(EDAOS_LOG_LEVEL_##level, edaos_log_fac_().name, __VA_ARGS__); \
+      edaos_log_emit(EDAOS_LOG_LEVEL_##level, edaos_log_fac_().name, __VA_ARGS__);  \
   } while (0)
 
 #define EDAOS_LOG_ST(level, st, fmt, ...) \
   EDAOS_LOG(level, fmt " (%s)", ##__VA_ARGS__, (st).to_string().c_str())
 
 // Internal invariants only; never for input validation.
-#define EDAOS_ASSERT(cond)                                                             \
-  do {                                                                                 \
-    if (__builtin_expect(!(cond), 0)) {                                                \
-      edaos_log_emit(EDAOS_LOG_CRITICAL, "assert", "%s:%d: assertion failed: %s",      \
-                     __FILE__, __LINE__, #cond);                                       \
-      __builtin_trap();                                                                \
-    }                                                                                  \
+#define EDAOS_ASSERT(cond)                                                                  \
+  do {                                                                                      \
+    if (__builtin_expect(!(cond), 0)) {                                                     \
+      edaos_log_emit(EDAOS_LOG_CRITICAL, "assert", "%s:%d: assertion failed: %s", __FILE__, \
+                     __LINE__, #cond);                                                      \
+      __builtin_trap();                                                                     \
+    }                                                                                       \
   } while (0)

@@ -33,8 +33,8 @@ std::string Status::to_string() const {
 
 Status Status::with_context(const std::string& context) const {
   if (ok()) return *this;
-  return Status(code_, msg_.empty() ? context + ": " + edaos_status_describe(code_)
-                                    : context + ": " + msg_);
+  return Status(
+      code_, msg_.empty() ? context + ": " + edaos_status_describe(code_) : context + ": " + msg_);
 }
 
 }  // namespace edaos

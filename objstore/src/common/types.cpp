@@ -72,10 +72,14 @@ bool Uuid::is_nil() const {
 }
 const char* csum_type_name(CsumType t) {
   switch (t) {
-    case CsumType::kOff: return "off";
-    case CsumType::kCrc32: return "crc32";
-    case CsumType::kCrc32c: return "crc32c";
-    case CsumType::kCrc64: return "crc64";
+    case CsumType::kOff:
+      return "off";
+    case CsumType::kCrc32:
+      return "crc32";
+    case CsumType::kCrc32c:
+      return "crc32c";
+    case CsumType::kCrc64:
+      return "crc64";
   }
   return "unknown";
 }
@@ -85,7 +89,8 @@ Result<CsumType> parse_csum_type(const std::string& s) {
   for (char c : s) l += static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
   for (CsumType t : {CsumType::kOff, CsumType::kCrc32, CsumType::kCrc32c, CsumType::kCrc64})
     if (l == csum_type_name(t)) return t;
-  return Status(EDAOS_INVAL, "bad checksum type '" + s + "' (expected off, crc32, crc32c or crc64)");
+  return Status(EDAOS_INVAL,
+                "bad checksum type '" + s + "' (expected off, crc32, crc32c or crc64)");
 }
 
 bool operator==(const Uuid& a, const Uuid& b) { return std::memcmp(a.b, b.b, 16) == 0; }

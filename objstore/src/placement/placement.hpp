@@ -18,10 +18,10 @@
 #include <cstdint>
 #include <vector>
 
-#include "edaos/objstore/status.hpp"
-#include "edaos/objstore/types.hpp"
 #include "edaos/objstore/oclass.hpp"
 #include "edaos/objstore/pool_map.hpp"
+#include "edaos/objstore/status.hpp"
+#include "edaos/objstore/types.hpp"
 
 namespace edaos::objstore {
 

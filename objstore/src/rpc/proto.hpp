@@ -22,24 +22,24 @@ inline constexpr int kRequestTag = 1;
 inline constexpr int kFirstReplyTag = 64;
 
 enum class Op : uint16_t {
-  kShutdown = 1,    // local only: stops the progress thread
-  kPoolServe = 2,   // body: path, down-list      reply: per-engine status list
-  kPoolClose = 3,   // body: pool uuid
-  kPoolQuery = 4,   // body: pool uuid            reply: per-engine space
-  kPoolExclude = 5, // lead: pool uuid, engine ids: persist them as down in the pool map
-  kContCreate = 10, // lead server: pool, uuid, label, record
-  kContGet = 11,    // lead: pool, uuid or label  reply: uuid, label, record
-  kContUpdate = 12, // lead: pool, uuid, label, record
-  kContDestroy = 13,// lead: pool, uuid
-  kContList = 14,   // lead: pool               reply: list
-  kContPurge = 15,  // every server: pool, uuid (drop the container's data on its engines)
-  kOidAlloc = 16,   // lead: pool, cont, count   reply: first
-  kAttrSet = 17,    // lead: pool, cont, name, value
+  kShutdown = 1,      // local only: stops the progress thread
+  kPoolServe = 2,     // body: path, down-list      reply: per-engine status list
+  kPoolClose = 3,     // body: pool uuid
+  kPoolQuery = 4,     // body: pool uuid            reply: per-engine space
+  kPoolExclude = 5,   // lead: pool uuid, engine ids: persist them as down in the pool map
+  kContCreate = 10,   // lead server: pool, uuid, label, record
+  kContGet = 11,      // lead: pool, uuid or label  reply: uuid, label, record
+  kContUpdate = 12,   // lead: pool, uuid, label, record
+  kContDestroy = 13,  // lead: pool, uuid
+  kContList = 14,     // lead: pool               reply: list
+  kContPurge = 15,    // every server: pool, uuid (drop the container's data on its engines)
+  kOidAlloc = 16,     // lead: pool, cont, count   reply: first
+  kAttrSet = 17,      // lead: pool, cont, name, value
   kAttrGet = 18,
   kAttrDel = 19,
   kAttrList = 20,
-  kArrayWrite = 30, // shard ref, off, csum, logical_end | bulk
-  kArrayRead = 31,  // shard ref, off, len, csum  reply: out_csum | bulk
+  kArrayWrite = 30,  // shard ref, off, csum, logical_end | bulk
+  kArrayRead = 31,   // shard ref, off, len, csum  reply: out_csum | bulk
   kArrayPunch = 32,
   kArrayTruncate = 33,
   kArraySize = 34,  // reply: logical end
@@ -50,9 +50,9 @@ enum class Op : uint16_t {
   kKvListAkeys = 44,
   kObjPunch = 45,
   kListObjects = 46,
-  kLock = 50,       // body: lock key bytes; reply when granted (queued while held)
+  kLock = 50,  // body: lock key bytes; reply when granted (queued while held)
   kUnlock = 51,
-  kSync = 60,       // every engine of the pool on that server
+  kSync = 60,  // every engine of the pool on that server
 };
 
 struct RequestHeader {
@@ -67,9 +67,9 @@ struct RequestHeader {
 static_assert(sizeof(RequestHeader) == 32);
 
 struct ReplyHeader {
-  int32_t status;     // edaos_status_t
-  uint32_t msg_len;   // length of an error message following the header (status != OK)
-  uint64_t value;     // op-specific scalar (out checksum, logical end, first oid...)
+  int32_t status;    // edaos_status_t
+  uint32_t msg_len;  // length of an error message following the header (status != OK)
+  uint64_t value;    // op-specific scalar (out checksum, logical end, first oid...)
   uint64_t value2;
   uint64_t payload_len;
   uint64_t reserved[2];

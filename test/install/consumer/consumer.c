@@ -14,8 +14,10 @@ int main(int argc, char **argv) {
   if (rc == EDAOS_OK) rc = edaos_os_pool_connect(argv[1], MPI_COMM_WORLD, &pool);
   if (rc == EDAOS_OK) rc = edaos_os_pool_query(pool, &info);
   if (rc == EDAOS_OK) rc = edaos_os_pool_disconnect(pool);
-  if (rc != EDAOS_OK) fprintf(stderr, "consumer: %s: %s\n", edaos_status_name(rc), edaos_os_last_error());
-  else printf("consumer: pool %s with %u engines\n", info.pi_uuid, info.pi_engines);
+  if (rc != EDAOS_OK)
+    fprintf(stderr, "consumer: %s: %s\n", edaos_status_name(rc), edaos_os_last_error());
+  else
+    printf("consumer: pool %s with %u engines\n", info.pi_uuid, info.pi_engines);
   edaos_finalize();
   MPI_Finalize();
   return rc == EDAOS_OK ? 0 : 1;

@@ -37,9 +37,9 @@ typedef struct {
 typedef enum { EDAOS_OTYPE_KV = 0, EDAOS_OTYPE_ARRAY = 1, EDAOS_OTYPE_FLAT_KV = 2 } edaos_otype_t;
 
 typedef struct {
-  uint32_t ia_struct_size;        /* caller sets sizeof(edaos_os_init_args_t) */
-  MPI_Comm ia_comm;               /* every rank of the job: clients and servers */
-  const char *ia_server_ranks;    /* cb_config_list grammar; NULL: $EDAOS_SERVER_RANKS or "*:1" */
+  uint32_t ia_struct_size;     /* caller sets sizeof(edaos_os_init_args_t) */
+  MPI_Comm ia_comm;            /* every rank of the job: clients and servers */
+  const char *ia_server_ranks; /* cb_config_list grammar; NULL: $EDAOS_SERVER_RANKS or "*:1" */
 } edaos_os_init_args_t;
 
 /** Collective over args->ia_comm. Starts the server progress thread on server ranks. Needs

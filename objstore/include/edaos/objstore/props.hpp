@@ -81,7 +81,8 @@ struct EDAOS_CXX_API ContainerProps {
 // the value.
 EDAOS_CXX_API Status apply_properties(ContainerProps* p, const std::string& spec);
 // Sets one property (same rules, including the cross-checks); on error *p is unchanged.
-EDAOS_CXX_API Status set_property(ContainerProps* p, const std::string& key, const std::string& value);
+EDAOS_CXX_API Status set_property(ContainerProps* p, const std::string& key,
+                                  const std::string& value);
 
 // Rows for `container get-prop`, as `daos container get-prop` prints them: first column
 // "<description> (<key>)", second the value in DAOS's format ("32 KiB", "HEALTHY", "crc32",

@@ -66,17 +66,16 @@ class [[nodiscard]] Result {
 }  // namespace edaos
 
 // Returns from the enclosing function when `expr` (a Status) is not OK.
-#define EDAOS_RETURN_IF_ERROR(expr)          \
-  do {                                       \
-    ::edaos::Status edaos_st_ = (expr);      \
-    if (!edaos_st_.ok()) return edaos_st_;   \
+#define EDAOS_RETURN_IF_ERROR(expr)        \
+  do {                                     \
+    ::edaos::Status edaos_st_ = (expr);    \
+    if (!edaos_st_.ok()) return edaos_st_; \
   } while (0)
 
 // Declares `lhs` from a Result-valued `expr`, or returns its Status.
-#define EDAOS_ASSIGN_OR_RETURN(lhs, expr)                    \
-  auto EDAOS_CONCAT_(edaos_r_, __LINE__) = (expr);           \
-  if (!EDAOS_CONCAT_(edaos_r_, __LINE__).ok())               \
-    return EDAOS_CONCAT_(edaos_r_, __LINE__).status();       \
+#define EDAOS_ASSIGN_OR_RETURN(lhs, expr)                                                         \
+  auto EDAOS_CONCAT_(edaos_r_, __LINE__) = (expr);                                                \
+  if (!EDAOS_CONCAT_(edaos_r_, __LINE__).ok()) return EDAOS_CONCAT_(edaos_r_, __LINE__).status(); \
   lhs = std::move(EDAOS_CONCAT_(edaos_r_, __LINE__)).value()
 #define EDAOS_CONCAT_(a, b) EDAOS_CONCAT2_(a, b)
 #define EDAOS_CONCAT2_(a, b) a##b

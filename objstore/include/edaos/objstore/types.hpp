@@ -16,7 +16,9 @@ namespace edaos::objstore {
 struct EDAOS_CXX_API ObjectId {
   uint64_t hi = 0;
   uint64_t lo = 0;
-  friend bool operator==(const ObjectId& a, const ObjectId& b) { return a.hi == b.hi && a.lo == b.lo; }
+  friend bool operator==(const ObjectId& a, const ObjectId& b) {
+    return a.hi == b.hi && a.lo == b.lo;
+  }
   friend bool operator!=(const ObjectId& a, const ObjectId& b) { return !(a == b); }
   friend bool operator<(const ObjectId& a, const ObjectId& b) {
     return a.hi != b.hi ? a.hi < b.hi : a.lo < b.lo;
