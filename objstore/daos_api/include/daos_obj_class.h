@@ -7,7 +7,7 @@
  * onto edaos's object classes (objstore/README.md "Object classes"): OC_EC_16P3GX is edaos's
  * EC_16P3GX. daos_oclass_name2id also accepts any group count G1..G65534 edaos supports, not
  * only the predefined ones. DAOS's pool-size-relative aliases (OC_TINY, OC_RP_XSF, OC_EC_LARGE,
- * ...) are not supported (name2id returns OC_UNKNOWN). */
+ * ...) are declared but not supported (name2id returns OC_UNKNOWN, the calls refuse them). */
 #ifndef EDAOS_DAOS_OBJ_CLASS_H
 #define EDAOS_DAOS_OBJ_CLASS_H
 
@@ -55,6 +55,26 @@ enum daos_obj_redun {
   OR_RS_4P3 = 40,
   OR_RS_8P3 = 41,
   OR_RS_16P3 = 42,
+  /* DAOS's pool-size-relative aliases: defined so programs naming them compile; edaos has no
+     class for them (id2name fails, dfs_open / dfs_mkdir / properties refuse them, EINVAL). */
+  OC_BACK_COMPAT = 50,
+  OC_TINY,
+  OC_SMALL,
+  OC_LARGE,
+  OC_MAX,
+  OC_RP_TINY = 60,
+  OC_RP_SMALL,
+  OC_RP_LARGE,
+  OC_RP_MAX,
+  OC_RP_SF_TINY = 70,
+  OC_RP_SF_SMALL,
+  OC_RP_SF_LARGE,
+  OC_RP_SF_MAX,
+  OC_RP_XSF = 80,
+  OC_EC_TINY = 100,
+  OC_EC_SMALL,
+  OC_EC_LARGE,
+  OC_EC_MAX,
   /* classes */
   OC_S1 = EDAOS_OC_ID_(OR_RP_1, 1U),
   OC_S2 = EDAOS_OC_ID_(OR_RP_1, 2U),

@@ -55,8 +55,9 @@ extern "C" {
 
 int daos_cont_create(daos_handle_t poh, uuid_t* uuid, daos_prop_t* cont_prop, daos_event_t* ev) {
   return guard_der(__func__, [&]() -> int {
-    return run_with_event(ev, -DER_INVAL,
-                          [&]() -> int { return create(poh, nullptr, cont_prop, uuid, __func__); });
+    return run_with_event(ev, -DER_INVAL, [&]() -> int {
+      return create(poh, nullptr, cont_prop, uuid, current_call());
+    });
   });
 }
 
@@ -65,10 +66,10 @@ int daos_cont_create_with_label(daos_handle_t poh, const char* label, daos_prop_
   return guard_der(__func__, [&]() -> int {
     return run_with_event(ev, -DER_INVAL, [&]() -> int {
       if (label == nullptr) {
-        note(__func__, "label is NULL");
+        note(current_call(), "label is NULL");
         return -DER_INVAL;
       }
-      return create(poh, label, cont_prop, uuid, __func__);
+      return create(poh, label, cont_prop, uuid, current_call());
     });
   });
 }
@@ -79,18 +80,18 @@ int daos_cont_open(daos_handle_t poh, const char* cont, unsigned int flags, daos
     return run_with_event(ev, -DER_INVAL, [&]() -> int {
       auto p = Registry::get().pool(poh);
       if (!p) {
-        note(__func__, "invalid pool handle");
+        note(current_call(), "invalid pool handle");
         return -DER_NO_HDL;
       }
       const unsigned mode = flags & DAOS_COO_IO_BASE_MASK;
       if (cont == nullptr || coh == nullptr ||
           (mode != DAOS_COO_RO && mode != DAOS_COO_RW && mode != DAOS_COO_EX) ||
           (flags & ~DAOS_COO_MASK)) {
-        note(__func__, "cont and coh must be set, flags one of DAOS_COO_RO/RW/EX");
+        note(current_call(), "cont and coh must be set, flags one of DAOS_COO_RO/RW/EX");
         return -DER_INVAL;
       }
       auto c = p->pool->cont_open(cont);
-      if (!c.ok()) return fail_der(__func__, c.status());
+      if (!c.ok()) return fail_der(current_call(), c.status());
       auto impl = std::make_shared<ContImpl>();
       impl->pool = p;
       impl->cont = std::move(c).value();
@@ -108,7 +109,8 @@ int daos_cont_open(daos_handle_t poh, const char* cont, unsigned int flags, daos
 int daos_cont_close(daos_handle_t coh, daos_event_t* ev) {
   return guard_der(__func__, [&]() -> int {
     return run_with_event(ev, -DER_INVAL, [&]() -> int {
-      return Registry::get().take_cont(coh) ? 0 : (note(__func__, "invalid handle"), -DER_NO_HDL);
+      return Registry::get().take_cont(coh) ? 0
+                                            : (note(current_call(), "invalid handle"), -DER_NO_HDL);
     });
   });
 }
@@ -120,7 +122,7 @@ int daos_cont_destroy(daos_handle_t poh, const char* cont, int force, daos_event
       auto p = Registry::get().pool(poh);
       if (!p) return -DER_NO_HDL;
       if (cont == nullptr) return -DER_INVAL;
-      return fail_der(__func__, p->pool->cont_destroy(cont));
+      return fail_der(current_call(), p->pool->cont_destroy(cont));
     });
   });
 }
@@ -129,7 +131,7 @@ int daos_cont_query(daos_handle_t coh, daos_cont_info_t* info, daos_prop_t* cont
                     daos_event_t* ev) {
   return guard_der(__func__, [&]() -> int {
     return run_with_event(ev, -DER_INVAL, [&]() -> int {
-      auto c = cont_or_note(coh, __func__);
+      auto c = cont_or_note(coh, current_call());
       if (!c) return -DER_NO_HDL;
       if (info != nullptr) {
         *info = daos_cont_info_t{};
@@ -137,7 +139,7 @@ int daos_cont_query(daos_handle_t coh, daos_cont_info_t* info, daos_prop_t* cont
       }
       if (cont_prop == nullptr) return 0;
       Status st = c->cont->refresh();
-      if (!st.ok()) return fail_der(__func__, st);
+      if (!st.ok()) return fail_der(current_call(), st);
       return query_daos_props(c->cont->props(), cont_prop);
     });
   });
@@ -146,16 +148,16 @@ int daos_cont_query(daos_handle_t coh, daos_cont_info_t* info, daos_prop_t* cont
 int daos_cont_set_prop(daos_handle_t coh, daos_prop_t* prop, daos_event_t* ev) {
   return guard_der(__func__, [&]() -> int {
     return run_with_event(ev, -DER_INVAL, [&]() -> int {
-      auto c = cont_or_note(coh, __func__);
+      auto c = cont_or_note(coh, current_call());
       if (!c) return -DER_NO_HDL;
-      return fail_der(__func__, set_daos_props(*c->cont, prop));
+      return fail_der(current_call(), set_daos_props(*c->cont, prop));
     });
   });
 }
 
 int daos_cont_local2global(daos_handle_t coh, d_iov_t* glob) {
   return guard_der(__func__, [&]() -> int {
-    auto c = cont_or_note(coh, __func__);
+    auto c = cont_or_note(coh, current_call());
     if (!c) return -DER_NO_HDL;
     const auto& pu = c->pool->pool->map().pool_uuid;
     const auto& cu = c->cont->uuid();
@@ -177,15 +179,15 @@ int daos_cont_global2local(daos_handle_t poh, d_iov_t glob, daos_handle_t* coh) 
     objstore::Uuid pu, cu;
     if (!r.u32(&magic) || magic != kContGlobMagic || !r.u32(&version) || version != kGlobVersion ||
         !r.bytes(pu.b, sizeof pu.b) || !r.bytes(cu.b, sizeof cu.b) || !r.u32(&flags) || !r.done()) {
-      note(__func__, "not a serialized container handle");
+      note(current_call(), "not a serialized container handle");
       return -DER_INVAL;
     }
     if (pu != p->pool->map().pool_uuid) {
-      note(__func__, "the container handle belongs to pool " + pu.to_string());
+      note(current_call(), "the container handle belongs to pool " + pu.to_string());
       return -DER_INVAL;
     }
     auto c = p->pool->cont_open(cu.to_string());
-    if (!c.ok()) return fail_der(__func__, c.status());
+    if (!c.ok()) return fail_der(current_call(), c.status());
     auto impl = std::make_shared<ContImpl>();
     impl->pool = p;
     impl->cont = std::move(c).value();
@@ -198,11 +200,11 @@ int daos_cont_global2local(daos_handle_t poh, d_iov_t glob, daos_handle_t* coh) 
 int daos_cont_list_attr(daos_handle_t coh, char* buffer, size_t* size, daos_event_t* ev) {
   return guard_der(__func__, [&]() -> int {
     return run_with_event(ev, -DER_INVAL, [&]() -> int {
-      auto c = cont_or_note(coh, __func__);
+      auto c = cont_or_note(coh, current_call());
       if (!c) return -DER_NO_HDL;
       if (size == nullptr) return -DER_INVAL;
       auto names = c->cont->attr_list();
-      if (!names.ok()) return fail_der(__func__, names.status());
+      if (!names.ok()) return fail_der(current_call(), names.status());
       std::string all;
       for (const auto& n : names.value()) all.append(n).push_back('\0');
       if (buffer != nullptr && *size > 0)
@@ -217,13 +219,13 @@ int daos_cont_get_attr(daos_handle_t coh, int n, char const* const names[], void
                        size_t sizes[], daos_event_t* ev) {
   return guard_der(__func__, [&]() -> int {
     return run_with_event(ev, -DER_INVAL, [&]() -> int {
-      auto c = cont_or_note(coh, __func__);
+      auto c = cont_or_note(coh, current_call());
       if (!c) return -DER_NO_HDL;
       if (n <= 0 || names == nullptr || sizes == nullptr) return -DER_INVAL;
       for (int i = 0; i < n; ++i) {
         if (names[i] == nullptr || *names[i] == '\0') return -DER_INVAL;
         auto v = c->cont->attr_get(names[i]);
-        if (!v.ok()) return fail_der(__func__, v.status());
+        if (!v.ok()) return fail_der(current_call(), v.status());
         if (values != nullptr && values[i] != nullptr)
           std::memcpy(values[i], v->data(), std::min(sizes[i], v->size()));
         sizes[i] = v->size();
@@ -237,19 +239,19 @@ int daos_cont_set_attr(daos_handle_t coh, int n, char const* const names[],
                        void const* const values[], size_t const sizes[], daos_event_t* ev) {
   return guard_der(__func__, [&]() -> int {
     return run_with_event(ev, -DER_INVAL, [&]() -> int {
-      auto c = cont_or_note(coh, __func__);
+      auto c = cont_or_note(coh, current_call());
       if (!c) return -DER_NO_HDL;
       if (n <= 0 || names == nullptr || values == nullptr || sizes == nullptr) return -DER_INVAL;
       for (int i = 0; i < n; ++i)
         if (names[i] == nullptr || *names[i] == '\0' ||
             std::strlen(names[i]) > DAOS_ATTR_NAME_MAX || values[i] == nullptr || sizes[i] == 0) {
-          note(__func__, "attribute " + std::to_string(i) + ": empty name or value");
+          note(current_call(), "attribute " + std::to_string(i) + ": empty name or value");
           return -DER_INVAL;
         }
       for (int i = 0; i < n; ++i) {
         Status st =
             c->cont->attr_set(names[i], std::string(static_cast<const char*>(values[i]), sizes[i]));
-        if (!st.ok()) return fail_der(__func__, st);
+        if (!st.ok()) return fail_der(current_call(), st);
       }
       return 0;
     });
@@ -259,13 +261,13 @@ int daos_cont_set_attr(daos_handle_t coh, int n, char const* const names[],
 int daos_cont_del_attr(daos_handle_t coh, int n, char const* const names[], daos_event_t* ev) {
   return guard_der(__func__, [&]() -> int {
     return run_with_event(ev, -DER_INVAL, [&]() -> int {
-      auto c = cont_or_note(coh, __func__);
+      auto c = cont_or_note(coh, current_call());
       if (!c) return -DER_NO_HDL;
       if (n <= 0 || names == nullptr) return -DER_INVAL;
       for (int i = 0; i < n; ++i) {
         if (names[i] == nullptr) return -DER_INVAL;
         Status st = c->cont->attr_del(names[i]);
-        if (!st.ok()) return fail_der(__func__, st);
+        if (!st.ok()) return fail_der(current_call(), st);
       }
       return 0;
     });

@@ -127,7 +127,11 @@ int fail_errno(const char* call, const Status& st);
 // Records a message for a failure that has no Status (argument checks).
 void note(const char* call, const std::string& msg);
 
+// Name of the API call the calling thread is in (set by the guards below; "" outside).
+const char* current_call();
+
 // Runs `body` and turns exceptions into -DER_NOMEM / -DER_MISC (daos) or ENOMEM / EIO (dfs).
+// `call` (the entry point's name) is current_call() while body runs.
 int guard_der(const char* call, const std::function<int()>& body) noexcept;
 int guard_errno(const char* call, const std::function<int()>& body) noexcept;
 

@@ -227,7 +227,7 @@ int dfs_fini(void) {
     {
       std::lock_guard<std::mutex> lk(g_dfs_mu);
       if (g_dfs_refs == 0) {
-        note(__func__, "dfs_init was not called");
+        note(current_call(), "dfs_init was not called");
         return EINVAL;
       }
       if (--g_dfs_refs > 0) return 0;
@@ -247,12 +247,12 @@ int dfs_connect(const char* pool, const char* sys, const char* cont, int flags, 
     if (dfs == nullptr || pool == nullptr || cont == nullptr) return EINVAL;
     const int amode = flags & O_ACCMODE;
     if (amode != O_RDONLY && amode != O_RDWR) {
-      note(__func__, "flags must be O_RDONLY or O_RDWR (| O_CREAT)");
+      note(current_call(), "flags must be O_RDONLY or O_RDWR (| O_CREAT)");
       return EINVAL;
     }
     std::lock_guard<std::mutex> lk(g_dfs_mu);
     if (g_dfs_refs == 0) {
-      note(__func__, "dfs_init was not called");
+      note(current_call(), "dfs_init was not called");
       return EACCES;
     }
     // Pool, from the cache or connected now.
@@ -275,7 +275,7 @@ int dfs_connect(const char* pool, const char* sys, const char* cont, int flags, 
       const unsigned mode = amode == O_RDWR ? DAOS_COO_RW : DAOS_COO_RO;
       rc = daos_cont_open(poh, cont, mode, &cc.h, nullptr, nullptr);
       if (rc == -DER_NONEXIST && (flags & O_CREAT)) {
-        rc = cont_create(poh, cont, attr, nullptr, &cc.h, nullptr, __func__);
+        rc = cont_create(poh, cont, attr, nullptr, &cc.h, nullptr, current_call());
         if (rc == EEXIST)  // created by someone else meanwhile
           rc = errno_of_der(daos_cont_open(poh, cont, mode, &cc.h, nullptr, nullptr));
       } else {
@@ -284,7 +284,7 @@ int dfs_connect(const char* pool, const char* sys, const char* cont, int flags, 
     }
     if (rc == 0) ++cc.refs;
     std::shared_ptr<MountImpl> m;
-    if (rc == 0) rc = mount_over(poh, cc.h, amode, &m, __func__);
+    if (rc == 0) rc = mount_over(poh, cc.h, amode, &m, current_call());
     if (rc != 0) {
       if (cc.refs == 0)
         g_conts.erase(ck);
@@ -306,7 +306,7 @@ int dfs_disconnect(dfs_t* dfs) {
     auto m = Registry::get().mount(dfs);
     if (!m) return EINVAL;
     if (m->kind != MountImpl::kConnect) {
-      note(__func__, "mounted with dfs_mount: release it with dfs_umount");
+      note(current_call(), "mounted with dfs_mount: release it with dfs_umount");
       return EINVAL;
     }
     {
@@ -327,7 +327,7 @@ int dfs_destroy(const char* pool, const char* sys, const char* cont, int force, 
     {
       std::lock_guard<std::mutex> lk(g_dfs_mu);
       if (g_dfs_refs == 0) {
-        note(__func__, "dfs_init was not called");
+        note(current_call(), "dfs_init was not called");
         return EACCES;
       }
       // Evict the cached container handle: its mounts fail from now on.
@@ -352,7 +352,7 @@ int dfs_cont_create(daos_handle_t poh, uuid_t* uuid, dfs_attr_t* attr, daos_hand
                     dfs_t** dfs) {
   return guard_errno(__func__, [&]() -> int {
     if (uuid == nullptr) return EINVAL;
-    return cont_create(poh, nullptr, attr, uuid, coh, dfs, __func__);
+    return cont_create(poh, nullptr, attr, uuid, coh, dfs, current_call());
   });
 }
 
@@ -360,7 +360,7 @@ int dfs_cont_create_with_label(daos_handle_t poh, const char* label, dfs_attr_t*
                                daos_handle_t* coh, dfs_t** dfs) {
   return guard_errno(__func__, [&]() -> int {
     if (label == nullptr) return EINVAL;
-    return cont_create(poh, label, attr, uuid, coh, dfs, __func__);
+    return cont_create(poh, label, attr, uuid, coh, dfs, current_call());
   });
 }
 
@@ -368,7 +368,7 @@ int dfs_mount(daos_handle_t poh, daos_handle_t coh, int flags, dfs_t** dfs) {
   return guard_errno(__func__, [&]() -> int {
     if (dfs == nullptr) return EINVAL;
     std::shared_ptr<MountImpl> m;
-    const int rc = mount_over(poh, coh, flags & O_ACCMODE, &m, __func__);
+    const int rc = mount_over(poh, coh, flags & O_ACCMODE, &m, current_call());
     if (rc) return rc;
     *dfs = Registry::get().add_mount(std::move(m));
     return 0;
@@ -380,13 +380,13 @@ int dfs_umount(dfs_t* dfs) {
     auto m = Registry::get().mount(dfs);
     if (!m) return EINVAL;
     if (m->kind != MountImpl::kMount) {
-      note(__func__, "mounted with dfs_connect: release it with dfs_disconnect");
+      note(current_call(), "mounted with dfs_connect: release it with dfs_disconnect");
       return EINVAL;
     }
     {
       std::lock_guard<std::mutex> lk(m->mu);
       if (m->pool_refs || m->cont_refs) {
-        note(__func__, "pool or container handle references are still held");
+        note(current_call(), "pool or container handle references are still held");
         return EBUSY;
       }
     }
@@ -461,18 +461,18 @@ int dfs_global2local(daos_handle_t poh, daos_handle_t coh, int flags, d_iov_t gl
     objstore::Uuid cu;
     if (!r.u32(&magic) || magic != kMountGlobMagic || !r.u32(&version) || version != kGlobVersion ||
         !r.bytes(cu.b, sizeof cu.b) || !r.u32(&amode) || !r.done()) {
-      note(__func__, "not a serialized DFS mount");
+      note(current_call(), "not a serialized DFS mount");
       return EINVAL;
     }
     auto c = Registry::get().cont(coh);
     if (!c) return EINVAL;
     if (c->cont->uuid() != cu) {
-      note(__func__, "the mount belongs to container " + cu.to_string());
+      note(current_call(), "the mount belongs to container " + cu.to_string());
       return EINVAL;
     }
     std::shared_ptr<MountImpl> m;
-    const int rc =
-        mount_over(poh, coh, flags ? (flags & O_ACCMODE) : static_cast<int>(amode), &m, __func__);
+    const int rc = mount_over(poh, coh, flags ? (flags & O_ACCMODE) : static_cast<int>(amode), &m,
+                              current_call());
     if (rc) return rc;
     *dfs = Registry::get().add_mount(std::move(m));
     return 0;
@@ -502,7 +502,7 @@ int dfs_global2local_all(int flags, d_iov_t glob, dfs_t** dfs) {
     if (!r.u32(&magic) || magic != kMountAllGlobMagic || !r.u32(&version) ||
         version != kGlobVersion || !r.str(&path) || !r.bytes(pu.b, sizeof pu.b) ||
         !r.bytes(cu.b, sizeof cu.b) || !r.u32(&amode) || !r.done()) {
-      note(__func__, "not a serialized DFS mount");
+      note(current_call(), "not a serialized DFS mount");
       return EINVAL;
     }
     if (flags) amode = static_cast<uint32_t>(flags & O_ACCMODE);
@@ -511,13 +511,13 @@ int dfs_global2local_all(int flags, d_iov_t glob, dfs_t** dfs) {
     if (rc) return errno_of_der(rc);
     if (Registry::get().pool(poh)->pool->map().pool_uuid != pu) {
       (void)daos_pool_disconnect(poh, nullptr);
-      note(__func__, "the pool at " + path + " is not pool " + pu.to_string());
+      note(current_call(), "the pool at " + path + " is not pool " + pu.to_string());
       return ENOENT;
     }
     rc = daos_cont_open(poh, cu.to_string().c_str(), amode == O_RDWR ? DAOS_COO_RW : DAOS_COO_RO,
                         &coh, nullptr, nullptr);
     std::shared_ptr<MountImpl> m;
-    rc = rc ? errno_of_der(rc) : mount_over(poh, coh, static_cast<int>(amode), &m, __func__);
+    rc = rc ? errno_of_der(rc) : mount_over(poh, coh, static_cast<int>(amode), &m, current_call());
     if (rc) {
       (void)daos_cont_close(coh, nullptr);
       (void)daos_pool_disconnect(poh, nullptr);
@@ -552,7 +552,7 @@ int dfs_suggest_oclass(dfs_t* dfs, const char* hint, daos_oclass_id_t* cid) {
     bool dir = false;
     auto oc = class_for_hint(hint, static_cast<int>(m->cont->cont->props().rd_fac),
                              m->cont->cont->pool_map(), &dir);
-    if (!oc.ok()) return fail_errno(__func__, oc.status());
+    if (!oc.ok()) return fail_errno(current_call(), oc.status());
     *cid = oclass_id_of(oc.value());
     return 0;
   });

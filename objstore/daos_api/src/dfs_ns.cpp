@@ -269,18 +269,18 @@ int dfs_lookup(dfs_t* dfs, const char* path, int flags, dfs_obj_t** obj, mode_t*
       const std::string& pre = a.m->prefix;
       if (!pre.empty()) {
         if (p.compare(0, pre.size(), pre) != 0 || (p.size() > pre.size() && p[pre.size()] != '/')) {
-          note(__func__, "path " + p + " is outside the prefix " + pre);
+          note(current_call(), "path " + p + " is outside the prefix " + pre);
           return EINVAL;
         }
         p = p.size() == pre.size() ? "/" : p.substr(pre.size());
       }
     }
     auto o = a.m->fs->lookup(p, flags & (O_ACCMODE | O_NOFOLLOW));
-    if (!o.ok()) return fail_errno(__func__, o.status());
+    if (!o.ok()) return fail_errno(current_call(), o.status());
     std::shared_ptr<DfsObj> h = std::move(o).value();
     if (stbuf) {
       auto st = h->stat();
-      if (!st.ok()) return fail_errno(__func__, st.status());
+      if (!st.ok()) return fail_errno(current_call(), st.status());
       to_stat(st.value(), stbuf);
     }
     if (mode) *mode = h->mode();
@@ -300,11 +300,11 @@ int dfs_lookup_rel(dfs_t* dfs, dfs_obj_t* parent, const char* name, int flags, d
     if (flags & O_APPEND) return ENOTSUP;
     if (!valid_access(flags)) return EINVAL;
     auto o = a.m->fs->lookup(p, name, flags & O_ACCMODE);
-    if (!o.ok()) return fail_errno(__func__, o.status());
+    if (!o.ok()) return fail_errno(current_call(), o.status());
     std::shared_ptr<DfsObj> h = std::move(o).value();
     if (stbuf) {
       auto st = h->stat();
-      if (!st.ok()) return fail_errno(__func__, st.status());
+      if (!st.ok()) return fail_errno(current_call(), st.status());
       to_stat(st.value(), stbuf);
     }
     if (mode) *mode = h->mode();
@@ -326,30 +326,31 @@ int dfs_open(dfs_t* dfs, dfs_obj_t* parent, const char* name, mode_t mode, int f
     if (int rc = need_parent(parent, &a, &p)) return rc;
     const mode_t type = mode & S_IFMT;
     if (type != S_IFREG && type != S_IFDIR && type != S_IFLNK) {
-      note(__func__, "mode must have S_IFREG, S_IFDIR or S_IFLNK");
+      note(current_call(), "mode must have S_IFREG, S_IFDIR or S_IFLNK");
       return EINVAL;
     }
     int fl = flags & (O_ACCMODE | O_CREAT | O_EXCL | O_TRUNC);
     mode_t m = mode;
     if (type == S_IFLNK) {
       if (!(flags & O_CREAT)) {
-        note(__func__, "symbolic links are only created by dfs_open (open them with dfs_lookup)");
+        note(current_call(),
+             "symbolic links are only created by dfs_open (open them with dfs_lookup)");
         return ENOTSUP;
       }
       fl |= O_EXCL;  // an existing name is EEXIST for links
       m |= S_IRWXU | S_IRWXG | S_IRWXO;
     }
     auto cls = oclass_name_of(cid);
-    if (!cls.ok()) return fail_errno(__func__, cls.status());
+    if (!cls.ok()) return fail_errno(current_call(), cls.status());
     auto o = a.m->fs->open(p, name, m, fl, cls.value(), chunk_size, value ? value : "");
     if (!o.ok()) {
       const edaos_status_t code = o.status().code();
       // DFS: opening a file over an entry of another type is EINVAL.
       if (type == S_IFREG && (code == EDAOS_ISDIR || (code == EDAOS_EXIST && !(fl & O_EXCL)))) {
-        note(__func__, o.status().to_string());
+        note(current_call(), o.status().to_string());
         return EINVAL;
       }
-      return fail_errno(__func__, o.status());
+      return fail_errno(current_call(), o.status());
     }
     *obj = add_obj(a.m, std::move(o).value(), flags & O_ACCMODE);
     return 0;
@@ -369,9 +370,9 @@ int dfs_dup(dfs_t* dfs, dfs_obj_t* obj, int flags, dfs_obj_t** new_obj) {
       return 0;
     }
     auto blob = a.m->fs->obj_serialize(*a.obj->o);
-    if (!blob.ok()) return fail_errno(__func__, blob.status());
+    if (!blob.ok()) return fail_errno(current_call(), blob.status());
     auto o = a.m->fs->obj_deserialize(blob.value(), flags & O_ACCMODE);
-    if (!o.ok()) return fail_errno(__func__, o.status());
+    if (!o.ok()) return fail_errno(current_call(), o.status());
     *new_obj = add_obj(a.m, std::move(o).value(), flags & O_ACCMODE);
     return 0;
   });
@@ -383,7 +384,7 @@ int dfs_obj_local2global(dfs_t* dfs, dfs_obj_t* obj, d_iov_t* glob) {
     if (int rc = need_mount(dfs, &a)) return rc;
     if (int rc = need_obj(obj, &a)) return rc;
     auto blob = a.m->fs->obj_serialize(*a.obj->o);
-    if (!blob.ok()) return fail_errno(__func__, blob.status());
+    if (!blob.ok()) return fail_errno(current_call(), blob.status());
     return export_global(blob.value(), glob, ENOBUFS, EINVAL);
   });
 }
@@ -398,10 +399,10 @@ int dfs_obj_global2local(dfs_t* dfs, int flags, d_iov_t glob, dfs_obj_t** obj) {
     auto o = a.m->fs->obj_deserialize(blob, flags ? (flags & O_ACCMODE) : -1);
     if (!o.ok()) {
       if (o.status().code() == EDAOS_FORMAT) {
-        note(__func__, o.status().to_string());
+        note(current_call(), o.status().to_string());
         return EINVAL;
       }
-      return fail_errno(__func__, o.status());
+      return fail_errno(current_call(), o.status());
     }
     const int acc = o.value()->flags() & O_ACCMODE;
     *obj = add_obj(a.m, std::move(o).value(), acc);
@@ -511,7 +512,7 @@ int dfs_get_size(dfs_t* dfs, dfs_obj_t* obj, daos_size_t* size) {
     if (int rc = need_file(dfs, obj, &a)) return rc;
     if (size == nullptr) return EINVAL;
     auto n = a.obj->o->get_size();
-    if (!n.ok()) return fail_errno(__func__, n.status());
+    if (!n.ok()) return fail_errno(current_call(), n.status());
     *size = n.value();
     return 0;
   });
@@ -522,9 +523,9 @@ int dfs_punch(dfs_t* dfs, dfs_obj_t* obj, daos_off_t offset, daos_size_t len) {
     Args a;
     if (int rc = need_file(dfs, obj, &a)) return rc;
     if ((a.obj->flags & O_ACCMODE) == O_RDONLY) return EPERM;
-    if (len == DFS_MAX_FSIZE) return fail_errno(__func__, a.obj->o->set_size(offset));
+    if (len == DFS_MAX_FSIZE) return fail_errno(current_call(), a.obj->o->set_size(offset));
     if (len == 0) return 0;
-    return fail_errno(__func__, a.obj->o->punch(offset, len));
+    return fail_errno(current_call(), a.obj->o->punch(offset, len));
   });
 }
 
@@ -532,21 +533,22 @@ int dfs_sync(dfs_t* dfs) {
   return guard_errno(__func__, [&]() -> int {
     Args a;
     if (int rc = need_mount(dfs, &a)) return rc;
-    return fail_errno(__func__, a.m->cont->cont->sync());
+    return fail_errno(current_call(), a.m->cont->cont->sync());
   });
 }
 
 int dfs_readdir(dfs_t* dfs, dfs_obj_t* obj, daos_anchor_t* anchor, uint32_t* nr,
                 struct dirent* dirs) {
-  return guard_errno(__func__,
-                     [&] { return readdir_common(dfs, obj, anchor, nr, dirs, nullptr, __func__); });
+  return guard_errno(__func__, [&] {
+    return readdir_common(dfs, obj, anchor, nr, dirs, nullptr, current_call());
+  });
 }
 
 int dfs_readdirplus(dfs_t* dfs, dfs_obj_t* obj, daos_anchor_t* anchor, uint32_t* nr,
                     struct dirent* dirs, struct stat* stbufs) {
   return guard_errno(__func__, [&]() -> int {
     if (stbufs == nullptr) return EINVAL;
-    return readdir_common(dfs, obj, anchor, nr, dirs, stbufs, __func__);
+    return readdir_common(dfs, obj, anchor, nr, dirs, stbufs, current_call());
   });
 }
 
@@ -560,7 +562,7 @@ int dfs_iterate(dfs_t* dfs, dfs_obj_t* obj, daos_anchor_t* anchor, uint32_t* nr,
     if (anchor == nullptr || nr == nullptr || *nr == 0) return EINVAL;
     bool eof = false;
     auto ents = list_after(*a.m->fs, a.obj->o.get(), anchor, *nr, false, &eof);
-    if (!ents.ok()) return fail_errno(__func__, ents.status());
+    if (!ents.ok()) return fail_errno(current_call(), ents.status());
     uint32_t n = 0;
     size_t used = 0;
     std::string last;
@@ -597,8 +599,8 @@ int dfs_mkdir(dfs_t* dfs, dfs_obj_t* parent, const char* name, mode_t mode, daos
     if (name == nullptr) return EINVAL;
     if (int rc = need_parent(parent, &a, &p)) return rc;
     auto cls = oclass_name_of(cid);
-    if (!cls.ok()) return fail_errno(__func__, cls.status());
-    return fail_errno(__func__, a.m->fs->mkdir(p, name, mode, cls.value()));
+    if (!cls.ok()) return fail_errno(current_call(), cls.status());
+    return fail_errno(current_call(), a.m->fs->mkdir(p, name, mode, cls.value()));
   });
 }
 
@@ -612,7 +614,7 @@ int dfs_remove(dfs_t* dfs, dfs_obj_t* parent, const char* name, bool force, daos
     if (int rc = need_parent(parent, &a, &p)) return rc;
     objstore::ObjectId removed;
     Status st = a.m->fs->remove(p, std::string(name), force, &removed);
-    if (!st.ok()) return fail_errno(__func__, st);
+    if (!st.ok()) return fail_errno(current_call(), st);
     if (oid) *oid = daos_oid(removed);
     return 0;
   });
@@ -636,7 +638,7 @@ int dfs_move(dfs_t* dfs, dfs_obj_t* parent, const char* name, dfs_obj_t* new_par
       if (dst.ok() && !(src.ok() && src->oid == dst->oid)) replaced = dst->oid;
     }
     Status st = a.m->fs->rename(p, name, np, new_name);
-    if (!st.ok()) return fail_errno(__func__, st);
+    if (!st.ok()) return fail_errno(current_call(), st);
     if (oid) *oid = daos_oid(replaced);
     return 0;
   });
@@ -669,7 +671,7 @@ int dfs_obj_get_info(dfs_t* dfs, dfs_obj_t* obj, dfs_obj_info_t* info) {
     if (int rc = need_obj(obj, &a)) return rc;
     if (info == nullptr) return EINVAL;
     auto l = a.m->fs->get_layout(*a.obj->o);
-    if (!l.ok()) return fail_errno(__func__, l.status());
+    if (!l.ok()) return fail_errno(current_call(), l.status());
     *info = dfs_obj_info_t{};
     info->doi_oid = daos_oid(l->oid);
     info->doi_oclass_id = oclass_id_of(l->oclass);
@@ -715,7 +717,7 @@ int dfs_obj_set_chunk_size(dfs_t* dfs, dfs_obj_t* obj, int flags, daos_size_t cs
   (void)flags;
   return guard_errno(__func__, [&]() -> int {
     if (csize == 0) return EINVAL;
-    return set_dir_attr(dfs, obj, nullptr, csize, __func__);
+    return set_dir_attr(dfs, obj, nullptr, csize, current_call());
   });
 }
 
@@ -756,14 +758,14 @@ int dfs_stat(dfs_t* dfs, dfs_obj_t* parent, const char* name, struct stat* stbuf
     Result<DfsStat> st = Status(EDAOS_INVAL, "");
     if (name == nullptr) {
       if (!is_root(a, p)) {
-        note(__func__, "name NULL is only valid for the root");
+        note(current_call(), "name NULL is only valid for the root");
         return EINVAL;
       }
       st = a.m->fs->stat("/", false);
     } else {
       st = a.m->fs->stat(p, std::string(name));
     }
-    if (!st.ok()) return fail_errno(__func__, st.status());
+    if (!st.ok()) return fail_errno(current_call(), st.status());
     to_stat(st.value(), stbuf);
     return 0;
   });
@@ -776,7 +778,7 @@ int dfs_ostat(dfs_t* dfs, dfs_obj_t* obj, struct stat* stbuf) {
     if (int rc = need_obj(obj, &a)) return rc;
     if (stbuf == nullptr) return EINVAL;
     auto st = a.obj->o->stat();
-    if (!st.ok()) return fail_errno(__func__, st.status());
+    if (!st.ok()) return fail_errno(current_call(), st.status());
     to_stat(st.value(), stbuf);
     return 0;
   });
@@ -796,7 +798,7 @@ int dfs_access(dfs_t* dfs, dfs_obj_t* parent, const char* name, int mask) {
     } else {
       st = a.m->fs->stat(p, std::string(name));
     }
-    if (!st.ok()) return fail_errno(__func__, st.status());
+    if (!st.ok()) return fail_errno(current_call(), st.status());
     if (mask == F_OK) return 0;
     const uid_t uid = getuid();
     const mode_t mode = st->mode;

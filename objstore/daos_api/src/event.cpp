@@ -93,7 +93,8 @@ int daos_eq_destroy(daos_handle_t eqh, int flags) {
     auto q = Registry::get().eq(eqh);
     if (!q) return -DER_NO_HDL;
     if (!q->members.empty() && !(flags & DAOS_EQ_DESTROY_FORCE)) {
-      note(__func__, std::to_string(q->members.size()) + " events are still initialized on it");
+      note(current_call(),
+           std::to_string(q->members.size()) + " events are still initialized on it");
       return -DER_BUSY;
     }
     for (daos_event_t* ev : q->members) {
@@ -143,7 +144,7 @@ int daos_event_init(daos_event_t* ev, daos_handle_t eqh, daos_event_t* parent) {
   return guard_der(__func__, [&]() -> int {
     if (ev == nullptr) return -DER_INVAL;
     if (parent != nullptr) {
-      note(__func__, "parent events are not supported");
+      note(current_call(), "parent events are not supported");
       return -DER_NOSYS;
     }
     std::lock_guard<std::mutex> lk(ev_mu());

@@ -186,7 +186,7 @@ d_list_t* d_hash_rec_find_insert(struct d_hash_table* htable, const void* key, u
     return l;
   }
   d_list_add(link, &htable->ht_buckets[bucket_of(htable, key, ksize)].hb_head);
-  addref(htable, link);
+  if (!ephemeral(htable)) addref(htable, link);  // the table's reference, as insert
   return link;
 }
 

@@ -153,25 +153,25 @@ int daos_pool_connect(const char* pool, const char* sys, unsigned int flags, dao
   (void)sys;
   return guard_der(__func__, [&]() -> int {
     if (!initialized()) {
-      note(__func__, "daos_init was not called");
+      note(current_call(), "daos_init was not called");
       return -DER_UNINIT;
     }
     return run_with_event(ev, -DER_INVAL, [&]() -> int {
       if (pool == nullptr || poh == nullptr) {
-        note(__func__, "pool and poh must not be NULL");
+        note(current_call(), "pool and poh must not be NULL");
         return -DER_INVAL;
       }
       const unsigned mode = flags & DAOS_PC_MASK;
       if ((mode != DAOS_PC_RO && mode != DAOS_PC_RW && mode != DAOS_PC_EX) ||
           (flags & ~DAOS_PC_MASK)) {
-        note(__func__, "flags must be one of DAOS_PC_RO, DAOS_PC_RW, DAOS_PC_EX");
+        note(current_call(), "flags must be one of DAOS_PC_RO, DAOS_PC_RW, DAOS_PC_EX");
         return -DER_INVAL;
       }
       auto p = connect_pool(pool, flags);
-      if (!p.ok()) return fail_der(__func__, p.status());
+      if (!p.ok()) return fail_der(current_call(), p.status());
       if (info) {
         Status st = fill_info(*p.value(), info, nullptr);
-        if (!st.ok()) return fail_der(__func__, st);
+        if (!st.ok()) return fail_der(current_call(), st);
       }
       *poh = Registry::get().add_pool(std::move(p).value());
       return 0;
@@ -184,13 +184,13 @@ int daos_pool_disconnect(daos_handle_t poh, daos_event_t* ev) {
     return run_with_event(ev, -DER_INVAL, [&]() -> int {
       auto p = Registry::get().take_pool(poh);
       if (!p) {
-        note(__func__, "invalid pool handle");
+        note(current_call(), "invalid pool handle");
         return -DER_NO_HDL;
       }
       // Containers and mounts opened through it keep the connection until they close; the
       // last reference disconnects.
       if (p.use_count() == 1 && p->pool.use_count() == 1)
-        return fail_der(__func__, p->pool->disconnect());
+        return fail_der(current_call(), p->pool->disconnect());
       return 0;
     });
   });
@@ -211,7 +211,7 @@ int daos_pool_global2local(d_iov_t glob, daos_handle_t* poh) {
   return guard_der(__func__, [&]() -> int {
     if (!initialized()) return -DER_UNINIT;
     if (poh == nullptr || glob.iov_buf == nullptr || glob.iov_len > glob.iov_buf_len) {
-      note(__func__, "bad arguments");
+      note(current_call(), "bad arguments");
       return -DER_INVAL;
     }
     Reader r(glob.iov_buf, glob.iov_len);
@@ -220,18 +220,18 @@ int daos_pool_global2local(d_iov_t glob, daos_handle_t* poh) {
     std::string path;
     if (!r.u32(&magic) || magic != kPoolGlobMagic || !r.u32(&version) || version != kGlobVersion ||
         !r.bytes(uuid.b, sizeof uuid.b) || !r.str(&path) || !r.u32(&flags) || !r.done()) {
-      note(__func__, "not a serialized pool handle");
+      note(current_call(), "not a serialized pool handle");
       return -DER_INVAL;
     }
     auto p = std::make_shared<PoolImpl>();
     p->path = path;
     p->flags = flags;
     auto pool = Pool::connect(path, MPI_COMM_SELF);
-    if (!pool.ok()) return fail_der(__func__, pool.status());
+    if (!pool.ok()) return fail_der(current_call(), pool.status());
     p->pool = std::move(pool).value();
     if (p->pool->map().pool_uuid != uuid) {
       (void)p->pool->disconnect();
-      note(__func__, "the pool at " + path + " is not pool " + uuid.to_string());
+      note(current_call(), "the pool at " + path + " is not pool " + uuid.to_string());
       return -DER_NONEXIST;
     }
     *poh = Registry::get().add_pool(std::move(p));
@@ -249,12 +249,12 @@ int daos_pool_query(daos_handle_t poh, d_rank_list_t** ranks, daos_pool_info_t* 
         // Validate before allocating anything.
         for (uint32_t i = 0; pool_prop->dpp_entries && i < pool_prop->dpp_nr; ++i)
           if (pool_prop->dpp_entries[i].dpe_type != DAOS_PROP_PO_LABEL) {
-            note(__func__, "only DAOS_PROP_PO_LABEL can be queried");
+            note(current_call(), "only DAOS_PROP_PO_LABEL can be queried");
             return -DER_NOTSUPPORTED;
           }
       }
       Status st = fill_info(*p, info, ranks);
-      if (!st.ok()) return fail_der(__func__, st);
+      if (!st.ok()) return fail_der(current_call(), st);
       if (pool_prop) {
         if (pool_prop->dpp_entries == nullptr) {
           daos_prop_t* all = daos_prop_alloc(1);
@@ -283,7 +283,7 @@ int daos_pool_list_cont(daos_handle_t poh, daos_size_t* ncont, struct daos_pool_
       if (!p) return -DER_NO_HDL;
       if (ncont == nullptr) return -DER_INVAL;
       auto list = p->pool->cont_list();
-      if (!list.ok()) return fail_der(__func__, list.status());
+      if (!list.ok()) return fail_der(current_call(), list.status());
       const daos_size_t cap = *ncont;
       *ncont = list->size();
       if (cbuf == nullptr) return 0;

@@ -315,7 +315,22 @@ int fail_errno(const char* call, const Status& st) {
 }
 
 namespace {
+thread_local const char* t_call = "";
+
+// Sets t_call for the extent of one entry point (restored: entry points call each other).
+class CallScope {
+ public:
+  explicit CallScope(const char* call) : saved_(t_call) { t_call = call; }
+  ~CallScope() { t_call = saved_; }
+  CallScope(const CallScope&) = delete;
+  CallScope& operator=(const CallScope&) = delete;
+
+ private:
+  const char* saved_;
+};
+
 int guard(const char* call, const std::function<int()>& body, int nomem, int other) noexcept {
+  CallScope scope(call);
   try {
     return body();
   } catch (const std::bad_alloc&) {
@@ -331,6 +346,8 @@ int guard(const char* call, const std::function<int()>& body, int nomem, int oth
   }
 }
 }  // namespace
+
+const char* current_call() { return t_call; }
 
 int guard_der(const char* call, const std::function<int()>& body) noexcept {
   return guard(call, body, -DER_NOMEM, -DER_MISC);
@@ -429,7 +446,7 @@ int daos_init(void) {
     int flag = 0;
     MPI_Finalized(&flag);
     if (flag) {
-      note(__func__, "MPI is already finalized");
+      note(current_call(), "MPI is already finalized");
       return -DER_UNINIT;
     }
     MPI_Initialized(&flag);
@@ -438,7 +455,7 @@ int daos_init(void) {
       // engine of the pools it connects.
       int provided = 0;
       if (PMPI_Init_thread(nullptr, nullptr, MPI_THREAD_MULTIPLE, &provided) != MPI_SUCCESS) {
-        note(__func__, "MPI_Init_thread failed");
+        note(current_call(), "MPI_Init_thread failed");
         return -DER_MISC;
       }
       if (!g_own_mpi) std::atexit(finish_at_exit);
@@ -452,7 +469,7 @@ int daos_init(void) {
         if (rank == 0)
           std::fprintf(stderr, "edaos: daos_init: cannot start the object store: %s\n",
                        st.to_string().c_str());
-        (void)fail_der(__func__, st);
+        (void)fail_der(current_call(), st);
         return st.code() == EDAOS_NOTSUP ? -DER_NOSYS : -DER_MISC;
       }
       g_own_store = true;
@@ -467,7 +484,7 @@ int daos_fini(void) {
   return guard_der(__func__, [&]() -> int {
     std::lock_guard<std::mutex> lk(g_init_mu);
     if (g_refs == 0) {
-      note(__func__, "daos_init was not called");
+      note(current_call(), "daos_init was not called");
       return -DER_UNINIT;
     }
     if (g_refs > 1) {
@@ -475,7 +492,7 @@ int daos_fini(void) {
       return 0;
     }
     if (Registry::get().eq_count() > 0) {
-      note(__func__, "event queues are still open");
+      note(current_call(), "event queues are still open");
       return -DER_BUSY;
     }
     g_refs = 0;
@@ -484,7 +501,7 @@ int daos_fini(void) {
     Registry::get().clear();
     if (g_own_store) {
       g_own_store = false;
-      return fail_der(__func__, objstore::finalize());
+      return fail_der(current_call(), objstore::finalize());
     }
     return 0;
   });

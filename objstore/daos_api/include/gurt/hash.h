@@ -11,8 +11,8 @@
  *    hop_rec_free.
  *  - With D_HASH_FT_EPHEMERAL the table holds none: d_hash_rec_decref whose hop_rec_decref
  *    returns true unlinks the record and frees it.
- *  - Lookups (d_hash_rec_find, d_hash_rec_first, d_hash_rec_find_insert) call hop_rec_addref on
- *    the record they return; release it with d_hash_rec_decref.
+ *  - Lookups (d_hash_rec_find, d_hash_rec_first, d_hash_rec_find_insert when it finds) call
+ *    hop_rec_addref on the record they return; release it with d_hash_rec_decref.
  *  - Every table is protected by a mutex unless D_HASH_FT_NOLOCK is set (then the caller
  *    serializes). D_HASH_FT_LRU moves a found record to the front of its bucket. */
 #ifndef EDAOS_DAOS_GURT_HASH_H
@@ -81,7 +81,8 @@ int d_hash_table_traverse(struct d_hash_table *htable, d_hash_traverse_cb_t cb, 
 
 /** The record with `key`, with a reference taken (hop_rec_addref), or NULL. */
 d_list_t *d_hash_rec_find(struct d_hash_table *htable, const void *key, unsigned int ksize);
-/** The record with `key` if there is one, else inserts `link` and returns it (referenced). */
+/** The record with `key` if there is one (with a reference for the caller), else inserts
+ *  `link` as d_hash_rec_insert does and returns it. */
 d_list_t *d_hash_rec_find_insert(struct d_hash_table *htable, const void *key, unsigned int ksize,
                                  d_list_t *link);
 /** Inserts `link` under `key`. exclusive: -DER_EXIST if the key is present. */
