@@ -353,6 +353,35 @@ TEST_F(DaosCont, OpenCloseDestroyErrors) {
   EXPECT_DER(daos_pool_disconnect(poh, nullptr), 0);
 }
 
+TEST_F(DaosCont, ReadOnlyPoolAndContainerHandles) {
+  daos_handle_t rw, ro, coh;
+  ASSERT_DER_OK(daos_pool_connect(label().c_str(), nullptr, DAOS_PC_RW, &rw, nullptr, nullptr));
+  ASSERT_DER_OK(daos_pool_connect(label().c_str(), nullptr, DAOS_PC_RO, &ro, nullptr, nullptr));
+  int rc = on_root([&] { return daos_cont_create_with_label(rw, "c", nullptr, nullptr, nullptr); });
+  ASSERT_EQ(rc, 0);
+  // A read-only pool connection creates, destroys and writes nothing.
+  EXPECT_DER(daos_cont_create_with_label(ro, "x", nullptr, nullptr, nullptr), -DER_NO_PERM);
+  uuid_t u;
+  EXPECT_ERRNO(dfs_cont_create(ro, &u, nullptr, nullptr, nullptr), EPERM);
+  EXPECT_DER(daos_cont_open(ro, "c", DAOS_COO_RW, &coh, nullptr, nullptr), -DER_NO_PERM);
+  EXPECT_DER(daos_cont_destroy(ro, "c", 1, nullptr), -DER_NO_PERM);
+  ASSERT_DER_OK(daos_cont_open(ro, "c", DAOS_COO_RO, &coh, nullptr, nullptr));
+  // A read-only container handle changes no property or attribute.
+  daos_prop_t* p = daos_prop_alloc(1);
+  p->dpp_entries[0].dpe_type = DAOS_PROP_CO_REDUN_FAC;
+  p->dpp_entries[0].dpe_val = 1;
+  EXPECT_DER(daos_cont_set_prop(coh, p, nullptr), -DER_NO_PERM);
+  daos_prop_free(p);
+  const char* names[] = {"n"};
+  const void* vals[] = {"v"};
+  const size_t sizes[] = {1};
+  EXPECT_DER(daos_cont_set_attr(coh, 1, names, vals, sizes, nullptr), -DER_NO_PERM);
+  EXPECT_DER(daos_cont_del_attr(coh, 1, names, nullptr), -DER_NO_PERM);
+  EXPECT_DER(daos_cont_close(coh, nullptr), 0);
+  EXPECT_DER(daos_pool_disconnect(ro, nullptr), 0);
+  EXPECT_DER(daos_pool_disconnect(rw, nullptr), 0);
+}
+
 TEST_F(DaosCont, UnlabelledCreateSetPropAndAttributes) {
   daos_handle_t poh, coh;
   ASSERT_DER_OK(daos_pool_connect(label().c_str(), nullptr, DAOS_PC_RW, &poh, nullptr, nullptr));
@@ -423,7 +452,7 @@ TEST_F(DaosCont, UnlabelledCreateSetPropAndAttributes) {
   EXPECT_DER(daos_cont_get_attr(coh2, 1, missing, vals, sizes, nullptr), -DER_NONEXIST);
   const void* empty_val[] = {""};
   const size_t zero[] = {0};
-  EXPECT_DER(daos_cont_set_attr(coh2, 1, names, empty_val, zero, nullptr), -DER_INVAL);
+  EXPECT_DER(daos_cont_set_attr(coh, 1, names, empty_val, zero, nullptr), -DER_INVAL);
   MPI_Barrier(MPI_COMM_WORLD);
   rc = on_root([&] { return daos_cont_del_attr(coh, 1, names, nullptr); });
   EXPECT_EQ(rc, 0);

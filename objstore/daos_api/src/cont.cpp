@@ -10,6 +10,13 @@ namespace {
 constexpr uint32_t kContGlobMagic = 0x48434445;  // "EDCH"
 constexpr uint32_t kGlobVersion = 1;
 
+// DAOS_PC_RO pool connections and DAOS_COO_RO container handles only read.
+bool pool_read_only(const PoolImpl& p) { return (p.flags & DAOS_PC_MASK) == DAOS_PC_RO; }
+int refuse_read_only(const char* what) {
+  note(current_call(), std::string("the ") + what + " handle is read-only");
+  return -DER_NO_PERM;
+}
+
 // Creates a container with label `label` (empty: from the properties, else generated).
 int create(daos_handle_t poh, const char* label, daos_prop_t* prop, uuid_t* uuid,
            const char* call) {
@@ -18,6 +25,7 @@ int create(daos_handle_t poh, const char* label, daos_prop_t* prop, uuid_t* uuid
     note(call, "invalid pool handle");
     return -DER_NO_HDL;
   }
+  if (pool_read_only(*p)) return refuse_read_only("pool");
   objstore::ContainerProps props;
   props.type = objstore::ContType::kUnknown;  // DAOS's default layout
   Status st = apply_daos_props(prop, &props, true);
@@ -90,6 +98,7 @@ int daos_cont_open(daos_handle_t poh, const char* cont, unsigned int flags, daos
         note(current_call(), "cont and coh must be set, flags one of DAOS_COO_RO/RW/EX");
         return -DER_INVAL;
       }
+      if (mode != DAOS_COO_RO && pool_read_only(*p)) return refuse_read_only("pool");
       auto c = p->pool->cont_open(cont);
       if (!c.ok()) return fail_der(current_call(), c.status());
       auto impl = std::make_shared<ContImpl>();
@@ -122,6 +131,7 @@ int daos_cont_destroy(daos_handle_t poh, const char* cont, int force, daos_event
       auto p = Registry::get().pool(poh);
       if (!p) return -DER_NO_HDL;
       if (cont == nullptr) return -DER_INVAL;
+      if (pool_read_only(*p)) return refuse_read_only("pool");
       return fail_der(current_call(), p->pool->cont_destroy(cont));
     });
   });
@@ -150,6 +160,7 @@ int daos_cont_set_prop(daos_handle_t coh, daos_prop_t* prop, daos_event_t* ev) {
     return run_with_event(ev, -DER_INVAL, [&]() -> int {
       auto c = cont_or_note(coh, current_call());
       if (!c) return -DER_NO_HDL;
+      if (c->flags & DAOS_COO_RO) return refuse_read_only("container");
       return fail_der(current_call(), set_daos_props(*c->cont, prop));
     });
   });
@@ -242,6 +253,7 @@ int daos_cont_set_attr(daos_handle_t coh, int n, char const* const names[],
       auto c = cont_or_note(coh, current_call());
       if (!c) return -DER_NO_HDL;
       if (n <= 0 || names == nullptr || values == nullptr || sizes == nullptr) return -DER_INVAL;
+      if (c->flags & DAOS_COO_RO) return refuse_read_only("container");
       for (int i = 0; i < n; ++i)
         if (names[i] == nullptr || *names[i] == '\0' ||
             std::strlen(names[i]) > DAOS_ATTR_NAME_MAX || values[i] == nullptr || sizes[i] == 0) {
@@ -264,6 +276,7 @@ int daos_cont_del_attr(daos_handle_t coh, int n, char const* const names[], daos
       auto c = cont_or_note(coh, current_call());
       if (!c) return -DER_NO_HDL;
       if (n <= 0 || names == nullptr) return -DER_INVAL;
+      if (c->flags & DAOS_COO_RO) return refuse_read_only("container");
       for (int i = 0; i < n; ++i) {
         if (names[i] == nullptr) return -DER_INVAL;
         Status st = c->cont->attr_del(names[i]);

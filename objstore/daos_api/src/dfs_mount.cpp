@@ -22,8 +22,13 @@ std::mutex g_dfs_mu;
 int g_dfs_refs = 0;
 std::map<std::string, Cached> g_pools, g_conts;
 
-std::string cont_key(const std::string& pool, const std::string& cont) {
-  return pool + '\0' + cont;
+// Keys carry the access mode: a read-only and a read-write dfs_connect of one pool get their
+// own pool and container connections (DAOS shares the first one's, whatever its mode).
+std::string pool_key(const std::string& pool, int amode) {
+  return pool + '\0' + std::to_string(amode);
+}
+std::string cont_key(const std::string& pool, const std::string& cont, int amode) {
+  return pool_key(pool, amode) + '\0' + cont;
 }
 
 // One "file:single" / "dir:max" hint -> class. `directory` gets the kind.
@@ -132,6 +137,10 @@ int cont_create(daos_handle_t poh, const char* label, dfs_attr_t* attr, uuid_t* 
     note(call, "a mount needs the container handle (coh) too");
     return EINVAL;
   }
+  if ((p->flags & DAOS_PC_MASK) == DAOS_PC_RO) {
+    note(call, "the pool handle is read-only");
+    return EPERM;
+  }
   objstore::ContainerProps props;
   Status st = props_of_attr(attr, p->pool->map(), &props);
   if (!st.ok()) return fail_errno(call, st);
@@ -187,8 +196,8 @@ void release_connect(MountImpl& m) {
     (void)daos_pool_disconnect(m.poh, nullptr);
     return;
   }
-  release_cached(g_conts, cont_key(m.connect_pool, m.connect_cont), false);
-  release_cached(g_pools, m.connect_pool, true);
+  release_cached(g_conts, cont_key(m.connect_pool, m.connect_cont, m.amode), false);
+  release_cached(g_pools, pool_key(m.connect_pool, m.amode), true);
 }
 
 constexpr uint32_t kMountGlobMagic = 0x47464445;     // "EDFG"
@@ -256,19 +265,20 @@ int dfs_connect(const char* pool, const char* sys, const char* cont, int flags, 
       return EACCES;
     }
     // Pool, from the cache or connected now.
-    Cached& pc = g_pools[pool];
+    const std::string pk = pool_key(pool, amode);
+    Cached& pc = g_pools[pk];
     if (pc.refs == 0) {
       const int rc = daos_pool_connect(pool, nullptr, amode == O_RDWR ? DAOS_PC_RW : DAOS_PC_RO,
                                        &pc.h, nullptr, nullptr);
       if (rc) {
-        g_pools.erase(pool);
+        g_pools.erase(pk);
         return errno_of_der(rc);
       }
     }
     ++pc.refs;
     const daos_handle_t poh = pc.h;
     // Container, likewise (created with O_CREAT when it does not exist).
-    const std::string ck = cont_key(pool, cont);
+    const std::string ck = cont_key(pool, cont, amode);
     Cached& cc = g_conts[ck];
     int rc = 0;
     if (cc.refs == 0) {
@@ -290,7 +300,7 @@ int dfs_connect(const char* pool, const char* sys, const char* cont, int flags, 
         g_conts.erase(ck);
       else
         release_cached(g_conts, ck, false);
-      release_cached(g_pools, pool, true);
+      release_cached(g_pools, pk, true);
       return rc;
     }
     m->kind = MountImpl::kConnect;
@@ -330,9 +340,10 @@ int dfs_destroy(const char* pool, const char* sys, const char* cont, int force, 
         note(current_call(), "dfs_init was not called");
         return EACCES;
       }
-      // Evict the cached container handle: its mounts fail from now on.
-      auto it = g_conts.find(cont_key(pool, cont));
-      if (it != g_conts.end()) {
+      // Evict the cached container handles: their mounts fail from now on.
+      for (int amode : {O_RDONLY, O_RDWR}) {
+        auto it = g_conts.find(cont_key(pool, cont, amode));
+        if (it == g_conts.end()) continue;
         (void)daos_cont_close(it->second.h, nullptr);
         g_conts.erase(it);
       }
