@@ -152,6 +152,21 @@ TEST_F(DfsApi, OpenErrorCodes) {
   const std::string d = "d" + std::to_string(rank());
   ASSERT_ERRNO_OK(dfs_mkdir(dfs_, nullptr, d.c_str(), 0755, 0));
   EXPECT_ERRNO(dfs_mkdir(dfs_, nullptr, d.c_str(), 0755, 0), EEXIST);
+  // Directories through dfs_open (DAOS's opendir): create, reopen, use as parent, O_EXCL.
+  const std::string od = "od" + std::to_string(rank());
+  dfs_obj_t* dd = nullptr;
+  ASSERT_ERRNO_OK(
+      dfs_open(dfs_, nullptr, od.c_str(), S_IFDIR | 0755, O_CREAT | O_RDWR, 0, 0, nullptr, &dd));
+  EXPECT_ERRNO(dfs_release(dd), 0);
+  ASSERT_ERRNO_OK(dfs_open(dfs_, nullptr, od.c_str(), S_IFDIR, O_RDWR, 0, 0, nullptr, &dd));
+  ASSERT_ERRNO_OK(dfs_open(dfs_, dd, "in", S_IFREG | 0644, O_CREAT | O_RDWR, 0, 0, nullptr, &o2));
+  EXPECT_ERRNO(dfs_release(o2), 0);
+  struct stat ist;
+  EXPECT_ERRNO(dfs_stat(dfs_, dd, "in", &ist), 0);
+  EXPECT_ERRNO(
+      dfs_open(dfs_, nullptr, od.c_str(), S_IFDIR, O_CREAT | O_EXCL | O_RDWR, 0, 0, nullptr, &o2),
+      EEXIST);
+  EXPECT_ERRNO(dfs_release(dd), 0);
   EXPECT_ERRNO(dfs_open(dfs_, nullptr, d.c_str(), S_IFREG, O_RDWR, 0, 0, nullptr, &o2), EINVAL);
   EXPECT_ERRNO(dfs_open(dfs_, nullptr, d.c_str(), S_IFREG, O_CREAT | O_RDWR, 0, 0, nullptr, &o2),
                EINVAL);
@@ -534,6 +549,17 @@ TEST_F(DfsApi, PunchTruncateExtendedIoAndEvents) {
   ASSERT_DER_OK(daos_eq_destroy(eqh, 0));
   ASSERT_ERRNO_OK(dfs_sync(dfs_));
   EXPECT_ERRNO(dfs_release(ro), 0);
+  EXPECT_ERRNO(dfs_release(f), 0);
+  // O_TRUNC empties the file; O_RDONLY | O_TRUNC does not.
+  ASSERT_ERRNO_OK(
+      dfs_open(dfs_, nullptr, me.c_str(), S_IFREG, O_RDONLY | O_TRUNC, 0, 0, nullptr, &f));
+  ASSERT_ERRNO_OK(dfs_get_size(dfs_, f, &size));
+  EXPECT_EQ(size, 500500u);
+  EXPECT_ERRNO(dfs_release(f), 0);
+  ASSERT_ERRNO_OK(
+      dfs_open(dfs_, nullptr, me.c_str(), S_IFREG, O_RDWR | O_TRUNC, 0, 0, nullptr, &f));
+  ASSERT_ERRNO_OK(dfs_get_size(dfs_, f, &size));
+  EXPECT_EQ(size, 0u);
   EXPECT_ERRNO(dfs_release(f), 0);
 }
 
