@@ -5,8 +5,8 @@
 #  - daos:///abs/pool/cont/x and the README's daos://./edaos-pool/mycont/inputs work;
 #  - DAOS_POOL may be a label (DAOS_POOL=datascience); DAOS_CONT and DAOS_CONTAINER are both
 #    accepted, and refused when they differ.
-#   fault_names.sh <edaos> <mpiexec> <libedaos_mpio> <fault_app> <edaos-ior>
-EDAOS=$1 MPIEXEC=$2 MPIO=$3 APP=$4 IOR=$5
+#   fault_names.sh <edaos> <mpiexec> <libedaos_mpio> <fault_app> <edaos-ior> [<h5vol plugin dir>]
+EDAOS=$1 MPIEXEC=$2 MPIO=$3 APP=$4 IOR=$5 H5VOL=${6:-}
 source "$(dirname "$0")/lib.sh"
 
 mpiio() {  # mpiio NP ARGS...: the MPI-IO program, driver preloaded, environment passed on
@@ -87,4 +87,12 @@ run_ok "$MPIEXEC" -n 2 "$IOR" -a MPIIO -b 64k -t 16k -w -r -W -k \
   -o "daos://$T/edaos-pool/mycont/ior.mpiio"
 run_ok "$EDAOS" fs ls daos://edaos-pool/mycont/
 check 'grep -q "^ior.mpiio$" out && grep -q "^ior.dfs$" out' "ior files: $(tr '\n' ' ' <out)"
+if [ -n "$H5VOL" ]; then
+  note "the HDF5 connector: its pool is the same default pool, here a label"
+  DAOS_POOL=datascience HDF5_VOL_CONNECTOR=edaos HDF5_PLUGIN_PATH=$H5VOL run_ok "$MPIEXEC" -n 2 \
+    "$IOR" -a HDF5 -b 64k -t 16k -w -r -W -k -o daos:/vol.h5
+  run_ok "$EDAOS" container list datascience
+  check 'grep -q "vol.h5" out' "the connector's container is not in pool datascience: $(cat out)"
+  check '[ ! -e datascience ] && [ ! -e edaos-pool/vol.h5 ]' "the connector made a pool of its own"
+fi
 finish
