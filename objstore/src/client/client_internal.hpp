@@ -73,10 +73,14 @@ struct PoolState {
   }
   // Reads and size queries of this job may use the engine.
   bool readable(uint32_t engine) const {
-    return health[engine] == EngineHealth::kUp && !drilled[engine];
+    return writable(engine) && !(engine < drilled.size() && drilled[engine]);
   }
-  // Writes must reach the engine (drilled engines included).
-  bool writable(uint32_t engine) const { return health[engine] == EngineHealth::kUp; }
+  // Writes must reach the engine (drilled engines included). A state built without health
+  // (not by connect) falls back to the map's engine state.
+  bool writable(uint32_t engine) const {
+    return engine < health.size() ? health[engine] == EngineHealth::kUp
+                                  : map.engines[engine].state == EngineState::kUp;
+  }
   // The array/KV code's single predicate until it calls readable()/writable(): reads avoid
   // drilled engines; a write that would skip one is refused by exclude_before_write.
   bool up(uint32_t engine) const { return readable(engine); }

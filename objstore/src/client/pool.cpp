@@ -225,13 +225,15 @@ Status client::PoolState::exclude_before_write(const std::vector<uint32_t>& down
   if (excluded.size() != map.engines.size()) excluded.assign(map.engines.size(), false);
   std::vector<uint32_t> todo;
   for (uint32_t e : down_engines) {
-    if (e >= excluded.size() || excluded[e] || health[e] == EngineHealth::kExcluded) continue;
-    if (health[e] == EngineHealth::kUp)  // drilled: serving, so a write must reach it
+    if (e >= excluded.size() || excluded[e]) continue;
+    const EngineHealth h = e < health.size() ? health[e] : EngineHealth::kLost;
+    if (h == EngineHealth::kExcluded) continue;
+    if (h == EngineHealth::kUp)  // drilled: serving, so a write must reach it
       return Status(EDAOS_DEGRADED,
                     "a write may not skip engine " + std::to_string(e) +
                         ": it is down only for this job's reads (EDAOS_ENGINES_DOWN), and a drill "
                         "never excludes an engine");
-    if (health[e] == EngineHealth::kUnavailable)
+    if (h == EngineHealth::kUnavailable)
       return Status(EDAOS_UNREACH, "a write may not skip engine " + std::to_string(e) +
                                        ": it could not be opened (" + why_down[e] +
                                        "), which is not a reason to exclude it");
@@ -402,7 +404,7 @@ Status Pool::exclude(const std::vector<uint32_t>& engines) {
   for (uint32_t e : engines) {
     s_->map.engines[e].state = EngineState::kDown;
     s_->why_down[e] = "excluded in the pool map";
-    s_->health[e] = EngineHealth::kExcluded;
+    if (e < s_->health.size()) s_->health[e] = EngineHealth::kExcluded;
     s_->excluded[e] = true;
   }
   s_->map.version = static_cast<uint32_t>(c.rep.value);
