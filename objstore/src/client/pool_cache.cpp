@@ -37,14 +37,18 @@ std::string cache_key(const std::string& dir) {
 
 Result<std::shared_ptr<Pool>> Pool::shared(const std::string& dir, MPI_Comm comm,
                                            const SharedPoolOptions& opts) {
-  // Held across the collective calls, as the doors did before: two threads of one process
-  // that connect concurrently are serialised.
-  std::lock_guard<std::mutex> lk(g_mu);
-  auto it = g_pools.find(cache_key(dir));
-  int have = it != g_pools.end() ? 1 : 0, all = have, nprocs = 1;
+  // The lock is never held across a collective call: threads connecting over different
+  // communicators must not wait for each other across processes.
+  std::shared_ptr<Pool> mine;
+  {
+    std::lock_guard<std::mutex> lk(g_mu);
+    auto it = g_pools.find(cache_key(dir));
+    if (it != g_pools.end()) mine = it->second;
+  }
+  int have = mine ? 1 : 0, all = have, nprocs = 1;
   MPI_Comm_size(comm, &nprocs);
   if (nprocs > 1) MPI_Allreduce(&have, &all, 1, MPI_INT, MPI_MIN, comm);
-  if (all) return it->second;
+  if (all) return mine;
   // Some rank has no connection yet: all connect (collective); ranks that had one keep theirs
   // and keep the new one alive too (dropping it would close the pool for the other handle).
   auto p = Pool::connect(dir, comm);
@@ -54,12 +58,10 @@ Result<std::shared_ptr<Pool>> Pool::shared(const std::string& dir, MPI_Comm comm
     p = Pool::connect(dir, comm);
   }
   if (!p.ok()) return p.status();
-  if (have) {
-    g_extra.push_back(p.value());
-    return it->second;
-  }
-  g_pools[cache_key(dir)] = p.value();
-  return p.value();
+  std::lock_guard<std::mutex> lk(g_mu);
+  auto [it, inserted] = g_pools.emplace(cache_key(dir), p.value());
+  if (!inserted) g_extra.push_back(p.value());  // this rank had one, or another thread won
+  return it->second;
 }
 
 Result<std::shared_ptr<Pool>> Pool::shared_local(const std::string& dir) {
