@@ -63,13 +63,19 @@ check '[ "$(map_state p)" = "version=1 " ]' "pool map: $(map_state p)"
 
 note "real transient errors: the file-descriptor limit exhausted while the engines open"
 # The smallest limit with which the tool starts at all, then a few more: some engines open,
-# the others get EMFILE.
+# the others get EMFILE. Not under sanitizers: their runtime needs descriptors of its own (it
+# probes memory through a pipe) and reports false errors when there are none.
 lim=0
+if ldd "$EDAOS" | grep -Eq "lib(a|ub)san"; then
+  echo "skipped: $EDAOS is built with sanitizers"
+  lim=-1
+fi
 for n in $(seq 16 4 400); do
+  [ $lim -eq 0 ] || break
   if (ulimit -n "$n" && "$EDAOS" pool query "$T/none" >/dev/null 2>err.u); then :; fi
   if grep -q "no pool at" err.u; then lim=$n; break; fi
 done
-check '[ $lim -gt 0 ]' "could not find a descriptor limit the tool starts with"
+check '[ $lim -ne 0 ]' "could not find a descriptor limit the tool starts with"
 if [ $lim -gt 0 ]; then
   rc=0
   (ulimit -n $((lim + 6)) && "$EDAOS" fs copy --src data.bin --dst daos://p/c/u.bin) \
