@@ -137,6 +137,9 @@ class EDAOS_CXX_API Dfs {
   // The superblock object (a KV). With root_oid() and every entry's OID, the objects that
   // belong to the namespace (`fs check` compares them with Container::list_objects()).
   ObjectId superblock_oid() const;
+  // Container attribute whose value (ObjectId::to_string()) names the MPI-IO driver's lock and
+  // shared-file-pointer KV. It lives beside the namespace; `fs check` counts it as in use.
+  static constexpr char kMpioLockKvAttr[] = "edaos.mpio.lock_kv";
 
   // ---- handles ------------------------------------------------------------------------------
 
