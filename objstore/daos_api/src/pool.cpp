@@ -1,52 +1,21 @@
 // Pools: name resolution, connect / disconnect / query, handle sharing, container listing.
-#include <dirent.h>
-#include <sys/stat.h>
 
 #include <algorithm>
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 
 #include "daos_internal.hpp"
+#include "edaos/objstore/names.hpp"
 
 namespace edaos::daosapi {
 
 namespace {
 
-std::string getenv_str(const char* name) {
-  const char* v = std::getenv(name);
-  return v ? std::string(v) : std::string();
-}
-
-bool has_pool_header(const std::string& dir) {
-  struct stat sb;
-  return ::stat((dir + "/POOL").c_str(), &sb) == 0 && S_ISREG(sb.st_mode);
-}
-
-// Whether the POOL header of `dir` names `name` as its label or UUID (header lines before
-// "end"; format in objstore/README.md "POOL").
-bool header_names(const std::string& dir, const std::string& name) {
-  std::ifstream in(dir + "/POOL");
-  std::string line;
-  for (int n = 0; n < 32 && std::getline(in, line) && line != "end"; ++n) {
-    const size_t sp = line.find(' ');
-    if (sp == std::string::npos) continue;
-    const std::string key = line.substr(0, sp);
-    if ((key == "label" || key == "uuid") && line.compare(sp + 1, std::string::npos, name) == 0)
-      return true;
-  }
-  return false;
-}
-
 std::string absolute(const std::string& path) {
   char buf[PATH_MAX];
   return ::realpath(path.c_str(), buf) ? std::string(buf) : path;
-}
-
-std::string in_dir(const std::string& dir, const std::string& name) {
-  return dir == "/" ? "/" + name : dir + "/" + name;
 }
 
 constexpr uint32_t kPoolGlobMagic = 0x48504445;  // "EDPH"
@@ -105,31 +74,17 @@ Status fill_info(PoolImpl& p, daos_pool_info_t* info, d_rank_list_t** ranks) {
 
 }  // namespace
 
+// Pool labels, UUIDs and paths resolve exactly as at every other door (objstore's one resolver,
+// objstore/README.md "Names"); DAOS answers -DER_NONEXIST when no pool is there.
 Result<std::string> resolve_pool_name(const std::string& name) {
   if (name.empty()) return Status(EDAOS_INVAL, "empty pool name");
-  if (name.find('/') != std::string::npos || name == "." || name == "..") return name;
-  std::string home = getenv_str("EDAOS_POOL");
-  if (home.empty()) home = getenv_str("DAOS_POOL");
-  const size_t slash = home.rfind('/');
-  home = slash == std::string::npos ? "." : slash == 0 ? "/" : home.substr(0, slash);
-  if (has_pool_header(in_dir(home, name))) return in_dir(home, name);
-  if (DIR* d = ::opendir(home.c_str())) {
-    std::string found;
-    while (dirent* e = ::readdir(d)) {
-      const std::string entry = e->d_name;
-      if (entry == "." || entry == "..") continue;
-      const std::string dir = in_dir(home, entry);
-      if (has_pool_header(dir) && header_names(dir, name)) {
-        found = dir;
-        break;
-      }
-    }
-    ::closedir(d);
-    if (!found.empty()) return found;
-  }
-  if (has_pool_header("./" + name)) return "./" + name;
-  return Status(EDAOS_NONEXIST, "no pool named '" + name + "' (no directory, label or UUID in " +
-                                    home + ", nor ./" + name + ")");
+  EDAOS_ASSIGN_OR_RETURN(std::string dir, objstore::resolve_pool(name));
+  if (!objstore::is_pool_dir(dir))
+    return Status(EDAOS_NONEXIST, "no pool named '" + name +
+                                      "' (no pool directory, label or UUID "
+                                      "matches it in " +
+                                      objstore::pool_home() + ")");
+  return dir;
 }
 
 Result<std::shared_ptr<PoolImpl>> connect_pool(const std::string& name, unsigned flags) {
