@@ -167,6 +167,7 @@ int ADIOI_EDAOS_Open(MPI_Comm comm, const char* filename, int amode, MPI_Info in
   hints::CollectiveOptions ho;
   ho.features.data_sieving_writes = false;
   ho.features.deferred_open = false;
+  ho.warning_sink = hint_warning_sink;
   auto h = hints::resolve_collective(f->comm, info, ho);
   if (!h.ok()) return fail(make_error(MPI_ERR_NOT_SAME, h.status().message()));
   f->hints = std::move(h).value();

@@ -1,0 +1,27 @@
+#!/bin/sh
+# run_tool_stack.sh MPIEXEC NP TOOL LIB APP [FIRST]: a profiling tool built like Darshan's
+# LD_PRELOAD library (TOOL, tool_shim.c) is preloaded in front of libedaos_mpio (LIB), as
+# `LD_PRELOAD=libdarshan.so:libedaos_mpio.so`, and the unmodified APP runs on a daos: file and
+# on a plain file. Both must work, the daos: file must be served by edaos (so MPI_Init, reached
+# through the tool's PMPI_Init, started the store), the tool must have seen every call once, and
+# no call may come back into the tool (max depth 1: edaos never calls a PMPI_File_* name).
+# FIRST (sanitizer builds: the ASan runtime) is preloaded before everything.
+set -e
+mpiexec=$1; np=$2; tool=$3; lib=$4; app=$5
+pre="$tool:$lib"
+if [ -n "$6" ]; then pre="$6:$pre"; fi
+dir=$(mktemp -d "${TMPDIR:-/tmp}/edaos-tool-XXXXXX")
+trap 'rm -rf "$dir"' EXIT
+for name in daos:/stacked.dat "$dir/plain.dat"; do
+  out=$("$mpiexec" -n "$np" -genv LD_PRELOAD "$pre" -genv DAOS_POOL "$dir/pool" \
+        -genv DAOS_CONT stack "$app" "$name")
+  echo "$out"
+  echo "$out" | grep -q "verify: ok" || { echo "FAILED: $name not verified"; exit 1; }
+  case $name in
+    daos:*) echo "$out" | grep -q "fstype: EDAOS" || { echo "FAILED: not served by edaos"; exit 1; }
+            want="tool: opens 1 (daos 1) write_all 1 closes 1 max depth 1" ;;
+    *)      echo "$out" | grep -q "fstype: EDAOS" && { echo "FAILED: plain file served by edaos"; exit 1; }
+            want="tool: opens 1 (daos 0) write_all 1 closes 1 max depth 1" ;;
+  esac
+  echo "$out" | grep -qF "$want" || { echo "FAILED: expected '$want'"; exit 1; }
+done
