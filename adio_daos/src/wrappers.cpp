@@ -14,6 +14,8 @@
 // work on them as on any request): independent ones complete from a worker thread, collective
 // ones are complete on return (see nonblocking()).
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdarg>
 #include <cstdio>
@@ -92,25 +94,92 @@ void set_status(MPI_Status* st, int64_t bytes) {
   PMPI_Status_set_cancelled(st, 0);
 }
 
-// ---- completed generalized requests ----
+// ---- generalized requests ----
+//
+// Nonblocking accesses return generalized requests of one MPIX_Grequest_class whose wait and
+// poll functions MPICH calls *without* its global lock. The access runs on a pool thread
+// (independent) or the handle's collective worker, and its MPI traffic (store RPCs, two-phase
+// messages) needs that lock: a caller spinning in MPI_Wait's progress loop held it almost all
+// the time, and a noncontiguous iwrite took 30-70x its blocking time (issue 13 item 7, see
+// adio_daos/README.md). So MPI_Wait sleeps in wait_fn until the access completes, MPI_Test's
+// poll_fn waits at most kPollWait, and an independent access nobody has started yet is run by
+// the waiting thread itself (its `job`), as a blocking call would.
 
 struct Done {
-  int64_t bytes;
-  int rc;
+  std::mutex mu;
+  std::condition_variable cv;
+  bool finished = false;             // the request is complete (MPI_Grequest_complete has returned)
+  std::atomic<bool> claimed{false};  // the job has been taken by a thread
+  std::function<void()> job;         // independent accesses: the access and its completion
+  MPI_Request req = MPI_REQUEST_NULL;
+  int64_t bytes = 0;
+  int rc = MPI_SUCCESS;
+  // Runs the job unless another thread took it.
+  void run_if_unclaimed() {
+    if (job && !claimed.exchange(true)) job();
+  }
+  // Completes the request with rc/bytes already set (called once, by whoever ran the access).
+  void complete() {
+    MPI_Request h = req;
+    PMPI_Grequest_complete(h);
+    std::lock_guard<std::mutex> lk(mu);
+    finished = true;
+    cv.notify_all();
+  }
 };
+using DonePtr = std::shared_ptr<Done>;
+
+constexpr auto kPollWait = std::chrono::microseconds(200);
+
+Done& done_of(void* extra) { return **static_cast<DonePtr*>(extra); }
+
 int greq_query(void* extra, MPI_Status* st) {
-  Done* d = static_cast<Done*>(extra);
-  PMPI_Status_set_elements_x(st, MPI_BYTE, static_cast<MPI_Count>(d->bytes));
+  Done& d = done_of(extra);
+  PMPI_Status_set_elements_x(st, MPI_BYTE, static_cast<MPI_Count>(d.bytes));
   PMPI_Status_set_cancelled(st, 0);
   st->MPI_SOURCE = MPI_UNDEFINED;
   st->MPI_TAG = MPI_UNDEFINED;
-  return d->rc;
+  return d.rc;
 }
 int greq_free(void* extra) {
-  delete static_cast<Done*>(extra);
+  delete static_cast<DonePtr*>(extra);
   return MPI_SUCCESS;
 }
 int greq_cancel(void*, int) { return MPI_SUCCESS; }
+int greq_poll(void* extra, MPI_Status*) {
+  Done& d = done_of(extra);
+  d.run_if_unclaimed();
+  std::unique_lock<std::mutex> lk(d.mu);
+  d.cv.wait_for(lk, kPollWait, [&] { return d.finished; });
+  return MPI_SUCCESS;
+}
+int greq_wait(int count, void** extras, double, MPI_Status*) {
+  for (int i = 0; i < count; ++i) {
+    Done& d = done_of(extras[i]);
+    d.run_if_unclaimed();
+    std::unique_lock<std::mutex> lk(d.mu);
+    d.cv.wait(lk, [&] { return d.finished; });
+  }
+  return MPI_SUCCESS;
+}
+
+// A new request whose state is `d` (d->req set). MPI_SUCCESS or an MPI error code.
+int start_request(const DonePtr& d, MPI_Request* req) {
+  static MPIX_Grequest_class cls = [] {
+    MPIX_Grequest_class c{};
+    PMPIX_Grequest_class_create(greq_query, greq_free, greq_cancel, greq_poll, greq_wait, &c);
+    return c;
+  }();
+  auto* holder = new DonePtr(d);
+  int r = PMPIX_Grequest_class_allocate(cls, holder, req);
+  if (r != MPI_SUCCESS) {
+    delete holder;
+    *req = MPI_REQUEST_NULL;
+    return r;
+  }
+  d->req = *req;
+  return MPI_SUCCESS;
+}
 
 // ---- checks ----
 
@@ -566,21 +635,13 @@ class IoPool {
 int nonblocking_impl(File* f, Ptr ptr, MPI_Offset off, const void* buf, int64_t count,
                      MPI_Datatype t, bool write, Kind kind, const char* fn, MPI_Request* req) {
   if (kind != Kind::kIndep) {
-    auto* d = new Done{0, MPI_SUCCESS};
-    int r = PMPI_Grequest_start(greq_query, greq_free, greq_cancel, d, req);
-    if (r != MPI_SUCCESS) {
-      delete d;
-      *req = MPI_REQUEST_NULL;
-      return raise(f, r);
-    }
-    MPI_Request handle = *req;
-    return coll_start(f, ptr, off, buf, count, t, write, kind, fn,
-                      [d, handle](int rc, int64_t bytes) {
-                        d->rc = rc;
-                        d->bytes = bytes;
-                        MPI_Request h = handle;
-                        PMPI_Grequest_complete(h);
-                      });
+    auto d = std::make_shared<Done>();
+    if (int r = start_request(d, req); r != MPI_SUCCESS) return raise(f, r);
+    return coll_start(f, ptr, off, buf, count, t, write, kind, fn, [d](int rc, int64_t bytes) {
+      d->rc = rc;
+      d->bytes = bytes;
+      d->complete();
+    });
   }
   std::vector<Piece> pieces;
   Ext32Ptr x;
@@ -618,19 +679,16 @@ int nonblocking_impl(File* f, Ptr ptr, MPI_Offset off, const void* buf, int64_t 
     if (n > 0) pieces = zip(view_segments(*f, data_off, n), memory_segments(buf, count, t));
   }
   g_counters.indep_calls++;
-  auto* d = new Done{0, MPI_SUCCESS};
-  int r = PMPI_Grequest_start(greq_query, greq_free, greq_cancel, d, req);
-  if (r != MPI_SUCCESS) {
-    delete d;
-    return raise(f, r);
-  }
+  auto d = std::make_shared<Done>();
+  if (int r = start_request(d, req); r != MPI_SUCCESS) return raise(f, r);
   {
     std::lock_guard<std::mutex> lk(f->inflight_mu);
     ++f->inflight;
   }
-  MPI_Request handle = *req;
   auto shared = std::make_shared<std::vector<Piece>>(std::move(pieces));
-  IoPool::get().run([f, d, handle, write, shared, x]() {
+  // The access; run once, by a pool thread or by a thread waiting for the request.
+  Done* dp = d.get();  // the job is owned by *d
+  d->job = [f, dp, write, shared, x]() {
     const std::vector<Piece>& p = *shared;
     int64_t bytes = 0;
     int rc = MPI_SUCCESS;
@@ -645,17 +703,17 @@ int nonblocking_impl(File* f, Ptr ptr, MPI_Offset off, const void* buf, int64_t 
     if (rc == MPI_SUCCESS) rc = write ? pieces_write(f, p, &bytes) : pieces_read(f, p, &bytes);
     if (locked) file_unlock(f);
     rc = ext32_finish(x.get(), write, rc, &bytes);
-    d->bytes = bytes;
-    d->rc = rc;
+    dp->bytes = bytes;
+    dp->rc = rc;
     {
       // Last touch of f: close waits for inflight == 0.
       std::lock_guard<std::mutex> lk(f->inflight_mu);
       --f->inflight;
       f->inflight_cv.notify_all();
     }
-    MPI_Request h = handle;
-    PMPI_Grequest_complete(h);
-  });
+    dp->complete();
+  };
+  IoPool::get().run([d]() { d->run_if_unclaimed(); });
   return MPI_SUCCESS;
 }
 
