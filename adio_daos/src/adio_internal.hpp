@@ -227,8 +227,10 @@ extern Counters g_counters;
 // Splits a daos: name into pool directory and container label; returns the path in the
 // container (EDAOS_INVAL with a message saying what is missing).
 Result<std::string> parse_daos_name(const std::string& name, std::string* pool, std::string* cont);
-// Not collective: the process's cached connection to `pool`, or a new one on MPI_COMM_SELF.
-Result<std::shared_ptr<objstore::Pool>> independent_pool(const std::string& pool);
+// Not collective: the process's cached connection to `pool`, or a new one on MPI_COMM_SELF
+// (`create`: a missing pool is created, as MPI_MODE_CREATE does).
+Result<std::shared_ptr<objstore::Pool>> independent_pool(const std::string& pool,
+                                                         bool create = false);
 // At MPI_Finalize: drops the cached pool connections / the POSIX layer's open files.
 void release_pools();
 void release_posix_files();

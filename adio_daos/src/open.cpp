@@ -293,13 +293,13 @@ int ADIOI_EDAOS_Open(MPI_Comm comm, const char* filename, int amode, MPI_Info in
 }
 
 // Not collective: this process's connection, or a new one on MPI_COMM_SELF.
-Result<std::shared_ptr<Pool>> independent_pool(const std::string& pool) {
+Result<std::shared_ptr<Pool>> independent_pool(const std::string& pool, bool create) {
   {
     std::lock_guard<std::mutex> lk(g_pools_mu);
     auto it = g_pools.find(pool);
     if (it != g_pools.end()) return it->second;
   }
-  return pool_connect(MPI_COMM_SELF, pool, false);
+  return pool_connect(MPI_COMM_SELF, pool, create);
 }
 
 void release_pools() {

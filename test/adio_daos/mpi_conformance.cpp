@@ -2,6 +2,7 @@
 // files. Each scenario runs on a daos: file and on a ufs file through MPICH (mpio_compare.hpp)
 // and the two logs must agree; daos-only checks follow where MPICH's ROMIO has a bug or no
 // equivalent (said at each).
+#include <dirent.h>
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -492,4 +493,159 @@ TEST(Conformance, HintWarningsOnlyWhereRomioWarns) {
   }
   MPI_File_close(&fh);
   MPI_Info_free(&info);
+}
+
+// ---- item 9: the POSIX view of daos: names ---------------------------------------------------
+
+namespace {
+// errno of a failed call, 0 for success.
+int err_of(int rc) { return rc == 0 || rc > 0 ? 0 : errno; }
+}  // namespace
+
+// The calls HDF5's serial driver and PnetCDF make, on a daos: name and on a ufs file: same
+// results and errno values. Rank 0 makes them; then every rank reads the file through MPI-IO.
+TEST(Conformance, PosixViewMatchesUfs) {
+  both("posixview",
+       [](const Names& n, Log& log) {
+         std::string name = n("p");
+         if (rank() == 0) {
+           struct stat sb;
+           log.add("access missing", err_of(access(name.c_str(), F_OK)));
+           log.add("stat missing", err_of(stat(name.c_str(), &sb)));
+           log.add("open missing", err_of(open(name.c_str(), O_RDONLY)));
+           int fd = open(name.c_str(), O_RDWR | O_CREAT | O_EXCL, 0644);
+           log.add("create", fd >= 0);
+           auto a = pattern(100, 0, 61);
+           log.add("write", write(fd, a.data(), 100));
+           log.add("pwrite", pwrite(fd, a.data(), 10, 200));
+           log.add("lseek end", lseek(fd, 0, SEEK_END));
+           log.add("fstat", fstat(fd, &sb) == 0 ? sb.st_size : -1);
+           log.add("fstat reg", S_ISREG(sb.st_mode));
+           log.add("ftruncate", err_of(ftruncate(fd, 150)));
+           std::vector<uint8_t> r(10);
+           log.add("pread", pread(fd, r.data(), 10, 95));
+           log.add("pread data",
+                   std::equal(r.begin(), r.begin() + 5, a.begin() + 95) && r[5] == 0 && r[9] == 0);
+           log.add("lseek set", lseek(fd, 10, SEEK_SET));
+           log.add("read", read(fd, r.data(), 10));
+           log.add("read data", std::equal(r.begin(), r.end(), a.begin() + 10));
+           log.add("fsync", err_of(fsync(fd)));
+           log.add("close", err_of(close(fd)));
+           log.add("excl again", err_of(open(name.c_str(), O_RDWR | O_CREAT | O_EXCL, 0644)));
+           log.add("stat", stat(name.c_str(), &sb) == 0 ? sb.st_size : -1);
+           log.add("lstat", lstat(name.c_str(), &sb) == 0 ? sb.st_size : -1);
+           log.add("access", err_of(access(name.c_str(), R_OK | W_OK)));
+           log.add("truncate", err_of(truncate(name.c_str(), 20)));
+           fd = open(name.c_str(), O_RDONLY);
+           log.add("write rdonly", write(fd, a.data(), 1) < 0 ? errno : 0);
+           log.add("ftruncate rdonly", err_of(ftruncate(fd, 1)));
+           log.add("fstat truncated", fstat(fd, &sb) == 0 ? sb.st_size : -1);
+           close(fd);
+           FILE* fp = fopen(name.c_str(), "r");
+           log.add("fopen r", fp != nullptr);
+           char c[32] = {};
+           log.add("fread", fp ? static_cast<int64_t>(fread(c, 1, 32, fp)) : -1);
+           log.add("fread data", std::memcmp(c, a.data(), 20) == 0);
+           if (fp) fclose(fp);
+           fp = fopen(name.c_str(), "a");
+           log.add("fopen a", fp != nullptr);
+           if (fp) {
+             fputs("xyz", fp);
+             fclose(fp);
+           }
+           log.add("size after append", stat(name.c_str(), &sb) == 0 ? sb.st_size : -1);
+           fp = fopen(name.c_str(), "wx");
+           log.add("fopen wx existing", fp ? 0 : errno);
+           if (fp) fclose(fp);
+           fd = open(name.c_str(), O_WRONLY | O_APPEND);
+           log.add("append write", write(fd, "!", 1));
+           close(fd);
+         }
+         MPI_Barrier(MPI_COMM_WORLD);
+         // The same bytes through MPI-IO on every rank.
+         MPI_File fh;
+         log.add("mpi open", cls(MPI_File_open(MPI_COMM_WORLD, name.c_str(), MPI_MODE_RDONLY,
+                                               MPI_INFO_NULL, &fh)));
+         MPI_Offset size = 0;
+         MPI_File_get_size(fh, &size);
+         log.add("mpi size", size);
+         MPI_File_close(&fh);
+         MPI_Barrier(MPI_COMM_WORLD);
+         if (rank() == 0) {
+           std::string other = n("q");
+           int fd = open(other.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+           log.add("create q", fd >= 0);
+           close(fd);
+           log.add("unlink", err_of(unlink(name.c_str())));
+           struct stat sb;
+           log.add("stat unlinked", err_of(stat(name.c_str(), &sb)));
+           log.add("access unlinked", err_of(access(name.c_str(), F_OK)));
+           log.add("unlink again", err_of(unlink(name.c_str())));
+           log.add("remove", err_of(remove(other.c_str())));
+           log.add("remove again", err_of(remove(other.c_str())));
+           log.add("truncate missing", err_of(truncate(name.c_str(), 0)));
+           log.add("fopen missing", fopen(name.c_str(), "r") ? 0 : errno);
+         }
+         MPI_Barrier(MPI_COMM_WORLD);
+       },
+       {});
+}
+
+// Daos-only: the names PnetCDF passes after removing "daos:" are served only when the local
+// file system has nothing by that name; a descriptor's bytes never come from /dev/null.
+TEST(Conformance, PosixViewStrippedNames) {
+  setenv("DAOS_CONT", "stripped", 1);
+  std::string base;
+  int pid = static_cast<int>(getpid());
+  MPI_Bcast(&pid, 1, MPI_INT, 0, MPI_COMM_WORLD);
+  base = "/edaos-stripped-" + std::to_string(pid);
+  MPI_File fh;
+  ASSERT_EQ(open_rw("daos:" + base, &fh), MPI_SUCCESS);
+  auto a = pattern(64, 0, 62);
+  MPI_Status st;
+  if (rank() == 0) MPI_File_write_at(fh, 0, a.data(), 64, MPI_BYTE, &st);
+  MPI_File_close(&fh);
+  if (rank() == 0) {
+    struct stat sb;
+    EXPECT_EQ(access(base.c_str(), F_OK), 0);
+    ASSERT_EQ(stat(base.c_str(), &sb), 0);
+    EXPECT_EQ(sb.st_size, 64);
+    int fd = open(base.c_str(), O_RDONLY);
+    ASSERT_GE(fd, 0);
+    std::vector<uint8_t> r(64);
+    EXPECT_EQ(read(fd, r.data(), 64), 64);
+    EXPECT_EQ(r, a);
+    // Not served for writing by a stripped name; a bypassing duplicate reads end of file.
+    EXPECT_EQ(write(fd, r.data(), 1), -1);
+    EXPECT_EQ(errno, EBADF);
+    int dup_fd = dup(fd);
+    EXPECT_EQ(read(dup_fd, r.data(), 64), 0);
+    close(dup_fd);
+    close(fd);
+    FILE* fp = fopen(base.c_str(), "r");
+    ASSERT_NE(fp, nullptr);
+    EXPECT_EQ(fread(r.data(), 1, 64, fp), 64u);
+    fclose(fp);
+    EXPECT_EQ(truncate(base.c_str(), 8), 0);
+    ASSERT_EQ(stat(base.c_str(), &sb), 0);
+    EXPECT_EQ(sb.st_size, 8);
+    EXPECT_EQ(unlink(base.c_str()), 0);
+    EXPECT_EQ(access(base.c_str(), F_OK), -1);
+    EXPECT_EQ(errno, ENOENT);
+    // A local file of that name wins (the local file system is asked first).
+    std::string local = g_tmp + "/local-only";
+    int lf = open(local.c_str(), O_WRONLY | O_CREAT, 0600);
+    ASSERT_GE(lf, 0);
+    close(lf);
+    EXPECT_EQ(access(local.c_str(), F_OK), 0);
+    EXPECT_EQ(unlink(local.c_str()), 0);
+    // A daos: name with no container says so with an errno, not a local file.
+    unsetenv("DAOS_CONT");
+    EXPECT_EQ(open("daos:/nocont", O_RDWR | O_CREAT, 0600), -1);
+    EXPECT_EQ(errno, EINVAL);
+    DIR* local_dir = opendir("daos:");  // (opendir is not interposed: the real file system)
+    EXPECT_EQ(local_dir, nullptr);
+    if (local_dir) closedir(local_dir);
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
 }
