@@ -132,8 +132,9 @@ bool store_ready(const char** why) {
 enum class Route { kReal, kDaos, kFail, kFallback };
 
 // kDaos: a full daos: name the store serves now; kFail: a full name it cannot serve (errno
-// set); kFallback: a stripped name that may be served if the real call fails with ENOENT;
-// kReal: everything else.
+// set); kFallback: any other name, which may be served if the real call fails with ENOENT
+// and fallback_ok() (MPI is asked nothing before that: every open/stat of the process passes
+// here); kReal: the layer is off or the store itself is calling.
 Route route(const char* path, void* caller) {
   if (!path || t_inside || !layer_enabled()) return Route::kReal;
   const char* why = nullptr;
@@ -149,11 +150,16 @@ Route route(const char* path, void* caller) {
     errno = ENOTSUP;
     return Route::kFail;
   }
-  int main_thread = 0;
-  if (!store_ready(&why)) return Route::kReal;
-  PMPI_Is_thread_main(&main_thread);
-  if (!main_thread || from_the_store(caller)) return Route::kReal;
   return Route::kFallback;
+}
+
+// Whether a stripped name whose real call failed with ENOENT may be looked up in the store.
+bool fallback_ok(void* caller) {
+  const char* why = nullptr;
+  int main_thread = 0;
+  if (!store_ready(&why)) return false;
+  PMPI_Is_thread_main(&main_thread);
+  return main_thread && !from_the_store(caller);
 }
 
 // errno for a store status, returns -1.
@@ -422,6 +428,10 @@ int by_name(const char* path, void* caller, Real&& real_call, Op&& op) {
   int rc = real_call();
   if (rc == 0 || r != Route::kFallback || errno != ENOENT) return rc;
   int saved = errno;
+  if (!fallback_ok(caller)) {
+    errno = saved;
+    return rc;
+  }
   int rc2 = op(daos_name(path, r));
   if (rc2 != 0) errno = saved;
   return rc2;
@@ -441,6 +451,10 @@ int open_common(const char* name, const char* path, int flags, mode_t mode, void
       (flags & (O_CREAT | O_DIRECTORY | O_PATH)))
     return fd;
   int saved = errno;
+  if (!fallback_ok(caller)) {
+    errno = saved;
+    return fd;
+  }
   fd = open_daos(daos_name(path, r), flags, 0);
   if (fd < 0) errno = saved;
   return fd;
@@ -523,8 +537,13 @@ FILE* fopen_common(const char* name, const char* path, const char* mode, void* c
   if (r == Route::kFail) return nullptr;
   if (r == Route::kDaos) return fopen_daos(path, mode);
   FILE* fp = real_fopen(path, mode);
-  if (fp || r != Route::kFallback || errno != ENOENT || fopen_flags(mode) != O_RDONLY) return fp;
+  if (fp || r != Route::kFallback || errno != ENOENT || (fopen_flags(mode) & O_ACCMODE) != O_RDONLY)
+    return fp;
   int saved = errno;
+  if (!fallback_ok(caller)) {
+    errno = saved;
+    return fp;
+  }
   fp = fopen_daos(daos_name(path, r), mode);
   if (!fp) errno = saved;
   return fp;
