@@ -22,7 +22,8 @@
 // and close of it are served from the store; anything else about it is /dev/null's (a read
 // that bypasses these symbols sees end of file, a write fails with EBADF, mmap fails): never
 // wrong bytes, never a silent loss. Descriptors not registered here take the real call after
-// one atomic load. fopen of a daos: name returns a fopencookie stream over such a descriptor.
+// one atomic load. fopen of a daos: name returns a fopencookie stream over such a descriptor
+// (its fileno() is that descriptor).
 // Lookups are independent (pool connection on MPI_COMM_SELF, as MPI_File_delete).
 // EDAOS_POSIX=0 (or the older EDAOS_POSIX_READ=0) turns the layer off.
 #include <dlfcn.h>
@@ -526,7 +527,14 @@ FILE* fopen_daos(const std::string& name, const char* mode) {
   if (fd < 0) return nullptr;
   cookie_io_functions_t io = {cookie_read, cookie_write, cookie_seek, cookie_close};
   FILE* fp = fopencookie(reinterpret_cast<void*>(static_cast<intptr_t>(fd)), mode, io);
-  if (!fp) close(fd);
+  if (!fp) {
+    close(fd);
+    return nullptr;
+  }
+  // fileno() of the stream is the registered descriptor (glibc leaves it -1 for cookie
+  // streams): code that takes the descriptor of a FILE and calls read/fstat on it (libstdc++'s
+  // std::ifstream does) reaches the same file; stdio itself only uses the cookie functions.
+  fp->_fileno = fd;
   return fp;
 }
 

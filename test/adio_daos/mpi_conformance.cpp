@@ -9,6 +9,8 @@
 
 #include <cstddef>
 #include <cstdio>
+#include <fstream>
+#include <iterator>
 #include <numeric>
 
 #include "edaos/adio_daos/adio_daos.h"
@@ -546,7 +548,16 @@ TEST(Conformance, PosixViewMatchesUfs) {
            char c[32] = {};
            log.add("fread", fp ? static_cast<int64_t>(fread(c, 1, 32, fp)) : -1);
            log.add("fread data", std::memcmp(c, a.data(), 20) == 0);
+           log.add("fileno fstat", fp && fstat(fileno(fp), &sb) == 0 ? sb.st_size : -1);
            if (fp) fclose(fp);
+           {
+             std::ifstream in(name, std::ios::binary);  // libstdc++ reads fileno() with read()
+             std::string text((std::istreambuf_iterator<char>(in)),
+                              std::istreambuf_iterator<char>());
+             log.add("ifstream", static_cast<int64_t>(text.size()));
+             log.add("ifstream data",
+                     text.size() >= 20 && std::memcmp(text.data(), a.data(), 20) == 0);
+           }
            fp = fopen(name.c_str(), "a");
            log.add("fopen a", fp != nullptr);
            if (fp) {
