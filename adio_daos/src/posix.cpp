@@ -28,6 +28,7 @@
 // EDAOS_POSIX=0 (or the older EDAOS_POSIX_READ=0) turns the layer off.
 #include <dlfcn.h>
 #include <errno.h>
+#include <execinfo.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -103,14 +104,33 @@ PosixFilePtr find(int fd) {
   return it == table().end() ? nullptr : it->second;
 }
 
-// True for calls made by edaos's own libraries or LMDB: the store probes for files of its
-// pool directory, which must see the real file system only.
-bool from_the_store(void* caller) {
+// The file name (no directory) of the object holding `addr`, or "".
+const char* object_name(void* addr) {
   Dl_info di;
-  if (!dladdr(caller, &di) || !di.dli_fname) return false;
+  if (!dladdr(addr, &di) || !di.dli_fname) return "";
   const char* base = std::strrchr(di.dli_fname, '/');
-  base = base ? base + 1 : di.dli_fname;
-  return std::strncmp(base, "libedaos_", 9) == 0 || std::strncmp(base, "liblmdb", 7) == 0;
+  return base ? base + 1 : di.dli_fname;
+}
+
+bool is_store_object(const char* base, bool mpio_too) {
+  if (std::strncmp(base, "liblmdb", 7) == 0) return true;
+  if (std::strncmp(base, "libedaos_", 9) != 0) return false;
+  return mpio_too || std::strncmp(base, "libedaos_mpio", 13) != 0;
+}
+
+// True for calls made by edaos's own libraries or LMDB: the store probes for files of its
+// pool directory, which must see the real file system only. The immediate caller is checked,
+// then the stack: a tool preloaded in front (Darshan wraps open, stat, ...) calls the layer on
+// the store's behalf, so the store's frames sit deeper (frames of libedaos_mpio itself are
+// skipped there: the interposer and the MPI-IO wrappers live in it). Only asked after a real
+// call failed with ENOENT.
+bool from_the_store(void* caller) {
+  if (is_store_object(object_name(caller), true)) return true;
+  void* frames[32];
+  int n = backtrace(frames, 32);
+  for (int i = 1; i < n; ++i)
+    if (is_store_object(object_name(frames[i]), false)) return true;
+  return false;
 }
 
 // Whether the store can serve a call now; `why` says what is missing when not.

@@ -4,7 +4,9 @@
 # `LD_PRELOAD=libdarshan.so:libedaos_mpio.so`, and the unmodified APP runs on a daos: file and
 # on a plain file. Both must work, the daos: file must be served by edaos (so MPI_Init, reached
 # through the tool's PMPI_Init, started the store), the tool must have seen every call once, and
-# no call may come back into the tool (max depth 1: edaos never calls a PMPI_File_* name).
+# no call may come back into the tool (max depth 1: edaos never calls a PMPI_File_* name). The
+# pool directory is fresh, so the store's first open of its files fails with ENOENT through the
+# tool's open wrapper: the POSIX view must still see that the store is calling (it deadlocked).
 # FIRST (sanitizer builds: the ASan runtime) is preloaded before everything.
 set -e
 mpiexec=$1; np=$2; tool=$3; lib=$4; app=$5

@@ -3,10 +3,14 @@
  * aliases of its wrappers, and reaches "the next" implementation with dlsym(RTLD_NEXT,
  * "PMPI_..."). Preloaded in front of libedaos_mpio, every call must go tool -> edaos -> MPI once
  * (no loop: edaos must not call a PMPI_File_* name, which is the tool's), daos: files must be
- * served by edaos, and MPI_Init must still start the store. At MPI_Finalize rank 0 prints what
- * the tool saw. */
+ * served by edaos, and MPI_Init must still start the store. Like Darshan it also wraps open and
+ * stat, so the store's own probes of its pool directory reach edaos's POSIX view through the
+ * tool. At MPI_Finalize rank 0 prints what the tool saw. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <sys/stat.h>
 #include <mpi.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,6 +61,32 @@ int MPI_File_close(MPI_File* fh) {
   ++g_closes;
   return rc;
 }
+/* POSIX wrappers, as Darshan's POSIX module has: the store's own file opens now reach
+ * libedaos_mpio's POSIX view through the tool, with the tool as the immediate caller. */
+int open(const char* path, int flags, ...) {
+  static int (*real_open)(const char*, int, ...) = NULL;
+  if (!real_open) real_open = (int (*)(const char*, int, ...))dlsym(RTLD_NEXT, "open");
+  va_list ap;
+  va_start(ap, flags);
+  int mode = (flags & O_CREAT) ? va_arg(ap, int) : 0;
+  va_end(ap);
+  return real_open(path, flags, mode);
+}
+int open64(const char* path, int flags, ...) {
+  static int (*real_open)(const char*, int, ...) = NULL;
+  if (!real_open) real_open = (int (*)(const char*, int, ...))dlsym(RTLD_NEXT, "open64");
+  va_list ap;
+  va_start(ap, flags);
+  int mode = (flags & O_CREAT) ? va_arg(ap, int) : 0;
+  va_end(ap);
+  return real_open(path, flags, mode);
+}
+int stat(const char* path, struct stat* sb) {
+  static int (*real_stat)(const char*, struct stat*) = NULL;
+  if (!real_stat) real_stat = (int (*)(const char*, struct stat*))dlsym(RTLD_NEXT, "stat");
+  return real_stat(path, sb);
+}
+
 int MPI_Finalize(void) {
   REAL(MPI_Finalize);
   int rank = 0;
