@@ -11,8 +11,8 @@
 // count through MPI_Status_set_elements_x). Errors go through the file's error handler
 // (MPI_ERRORS_RETURN by default for files, inherited from MPI_FILE_NULL at open).
 // Nonblocking calls return generalized requests (MPI_Wait/Test and the *all/any/some variants
-// work on them as on any request): independent ones complete from a worker thread, collective
-// ones are complete on return (see nonblocking()).
+// work on them as on any request): independent ones complete from a pool thread or the thread
+// that waits, collective ones from the handle's collective worker (see nonblocking()).
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -100,10 +100,10 @@ void set_status(MPI_Status* st, int64_t bytes) {
 // poll functions MPICH calls *without* its global lock. The access runs on a pool thread
 // (independent) or the handle's collective worker, and its MPI traffic (store RPCs, two-phase
 // messages) needs that lock: a caller spinning in MPI_Wait's progress loop held it almost all
-// the time, and a noncontiguous iwrite took 30-70x its blocking time (issue 13 item 7, see
+// the time, and a noncontiguous iwrite took 8-11x its blocking time (issue 13 item 7, see
 // adio_daos/README.md). So MPI_Wait sleeps in wait_fn until the access completes, MPI_Test's
-// poll_fn waits at most kPollWait, and an independent access nobody has started yet is run by
-// the waiting thread itself (its `job`), as a blocking call would.
+// poll_fn waits at most kPollWait, and an independent access no pool thread has started yet
+// (all busy) is run by the thread that waits or tests (its `job`), as a blocking call would.
 
 struct Done {
   std::mutex mu;
@@ -700,10 +700,17 @@ int nonblocking_impl(File* f, Ptr ptr, MPI_Offset off, const void* buf, int64_t 
       else
         rc = to_mpi_error(ls, f->filename);
     }
-    if (rc == MPI_SUCCESS) rc = write ? pieces_write(f, p, &bytes) : pieces_read(f, p, &bytes);
+    // It may run inside MPICH's wait/poll callbacks: no exception may leave it.
+    try {
+      if (rc == MPI_SUCCESS) rc = write ? pieces_write(f, p, &bytes) : pieces_read(f, p, &bytes);
+      rc = ext32_finish(x.get(), write, rc, &bytes);
+    } catch (const std::bad_alloc&) {
+      rc = make_error(MPI_ERR_NO_MEM, f->filename + ": out of memory in a nonblocking access");
+    } catch (const std::exception& e) {
+      rc = make_error(MPI_ERR_INTERN, f->filename + ": " + e.what());
+    }
     if (locked) file_unlock(f);
-    rc = ext32_finish(x.get(), write, rc, &bytes);
-    dp->bytes = bytes;
+    dp->bytes = rc == MPI_SUCCESS ? bytes : 0;
     dp->rc = rc;
     {
       // Last touch of f: close waits for inflight == 0.
