@@ -48,7 +48,8 @@ class KvImpl final : public KV {
   Status put(const std::string& dkey, const std::string& akey, const std::string& value,
              uint32_t flags) override {
     uint32_t g = group(dkey);
-    auto live = live_shards(g);
+    EDAOS_RETURN_IF_ERROR(prepare_write(g));
+    auto live = live_shards(g, /*write=*/true);
     if (live.empty()) return no_replica(dkey);
     // The primary decides conditional puts; the others follow unconditionally.
     const std::string ak = akey_wire(akey);
@@ -76,7 +77,8 @@ class KvImpl final : public KV {
 
   Status remove(const std::string& dkey, const std::string& akey) override {
     uint32_t g = group(dkey);
-    auto live = live_shards(g);
+    EDAOS_RETURN_IF_ERROR(prepare_write(g));
+    auto live = live_shards(g, /*write=*/true);
     if (live.empty()) return no_replica(dkey);
     Status st = one(g, live[0], Op::kKvRemove, dkey, akey, nullptr, 0, nullptr);
     if (!st.ok()) return st;
@@ -130,7 +132,7 @@ class KvImpl final : public KV {
     Batch b(rt_);
     for (uint32_t g = 0; g < layout_.ngroups; ++g)
       for (uint32_t i = 0; i < layout_.group_size; ++i)
-        if (c_->pool->up(layout_.at(g, i).engine)) prep(b, g, i, Op::kObjPunch);
+        if (c_->pool->writable(layout_.at(g, i).engine)) prep(b, g, i, Op::kObjPunch);
     b.run();
     for (size_t i = 0; i < b.size(); ++i) EDAOS_RETURN_IF_ERROR(b[i].status());
     return Status::OK();
@@ -140,11 +142,23 @@ class KvImpl final : public KV {
   uint32_t group(const std::string& dkey) const {
     return layout_.group_of(dkey_hash(dkey.data(), dkey.size()));
   }
-  std::vector<uint32_t> live_shards(uint32_t g) const {
+  // Copies of group g that reads may use, or (write) that a write must reach: engines drilled
+  // by $EDAOS_ENGINES_DOWN are avoided by reads only (see PoolState::readable / writable).
+  std::vector<uint32_t> live_shards(uint32_t g, bool write = false) const {
     std::vector<uint32_t> v;
-    for (uint32_t i = 0; i < copies_; ++i)
-      if (c_->pool->up(layout_.at(g, i).engine)) v.push_back(i);
+    for (uint32_t i = 0; i < copies_; ++i) {
+      uint32_t e = layout_.at(g, i).engine;
+      if (write ? c_->pool->writable(e) : c_->pool->readable(e)) v.push_back(i);
+    }
     return v;
+  }
+  // Before a write to group g: a copy it skips (a lost engine) is excluded first, as byte
+  // arrays do, so it never serves the value it missed.
+  Status prepare_write(uint32_t g) const {
+    std::vector<uint32_t> skipped;
+    for (uint32_t i = 0; i < copies_; ++i)
+      if (!c_->pool->writable(layout_.at(g, i).engine)) skipped.push_back(layout_.at(g, i).engine);
+    return skipped.empty() ? Status::OK() : c_->pool->exclude_before_write(skipped);
   }
   Status no_replica(const std::string& dkey) const {
     return Status(EDAOS_DEGRADED,
