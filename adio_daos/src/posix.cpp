@@ -175,12 +175,17 @@ Route route(const char* path, void* caller) {
 }
 
 // Whether a stripped name whose real call failed with ENOENT may be looked up in the store.
-bool fallback_ok(void* caller) {
+// Each lookup is logged (facility posix, debug): tests check that the store's own probes of
+// its pool directory never are.
+bool fallback_ok(const char* path, void* caller) {
   const char* why = nullptr;
   int main_thread = 0;
   if (!store_ready(&why)) return false;
   PMPI_Is_thread_main(&main_thread);
-  return main_thread && !from_the_store(caller);
+  if (!main_thread || from_the_store(caller)) return false;
+  if (edaos_log_threshold("posix") <= EDAOS_LOG_DEBUG)
+    edaos_log_emit(EDAOS_LOG_DEBUG, "posix", "%s: not found, looked up as daos:%s", path, path);
+  return true;
 }
 
 // errno for a store status, returns -1.
@@ -449,7 +454,7 @@ int by_name(const char* path, void* caller, Real&& real_call, Op&& op) {
   int rc = real_call();
   if (rc == 0 || r != Route::kFallback || errno != ENOENT) return rc;
   int saved = errno;
-  if (!fallback_ok(caller)) {
+  if (!fallback_ok(path, caller)) {
     errno = saved;
     return rc;
   }
@@ -472,7 +477,7 @@ int open_common(const char* name, const char* path, int flags, mode_t mode, void
       (flags & (O_CREAT | O_DIRECTORY | O_PATH)))
     return fd;
   int saved = errno;
-  if (!fallback_ok(caller)) {
+  if (!fallback_ok(path, caller)) {
     errno = saved;
     return fd;
   }
@@ -568,7 +573,7 @@ FILE* fopen_common(const char* name, const char* path, const char* mode, void* c
   if (fp || r != Route::kFallback || errno != ENOENT || (fopen_flags(mode) & O_ACCMODE) != O_RDONLY)
     return fp;
   int saved = errno;
-  if (!fallback_ok(caller)) {
+  if (!fallback_ok(path, caller)) {
     errno = saved;
     return fp;
   }

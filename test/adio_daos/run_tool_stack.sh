@@ -6,7 +6,10 @@
 # through the tool's PMPI_Init, started the store), the tool must have seen every call once, and
 # no call may come back into the tool (max depth 1: edaos never calls a PMPI_File_* name). The
 # pool directory is fresh, so the store's first open of its files fails with ENOENT through the
-# tool's open wrapper: the POSIX view must still see that the store is calling (it deadlocked).
+# tool's open wrapper: the POSIX view must still see that the store is calling (it deadlocked
+# while the driver held its pool-cache lock across a connect; with objstore's shared
+# connections it looked the store's own files up in the store instead). The view logs every
+# lookup of a stripped name (EDAOS_LOG=posix=debug): none may name a file of the pool.
 # FIRST (sanitizer builds: the ASan runtime) is preloaded before everything.
 set -e
 mpiexec=$1; np=$2; tool=$3; lib=$4; app=$5
@@ -16,8 +19,12 @@ dir=$(mktemp -d "${TMPDIR:-/tmp}/edaos-tool-XXXXXX")
 trap 'rm -rf "$dir"' EXIT
 for name in daos:/stacked.dat "$dir/plain.dat"; do
   out=$("$mpiexec" -n "$np" -genv LD_PRELOAD "$pre" -genv DAOS_POOL "$dir/pool" \
-        -genv DAOS_CONT stack "$app" "$name")
+        -genv DAOS_CONT stack -genv EDAOS_LOG posix=debug "$app" "$name" 2>"$dir/err")
   echo "$out"
+  cat "$dir/err" >&2
+  if grep -F "looked up as daos:$dir/pool" "$dir/err" >/dev/null; then
+    echo "FAILED: the store's own files were looked up as daos: names"; exit 1
+  fi
   echo "$out" | grep -q "verify: ok" || { echo "FAILED: $name not verified"; exit 1; }
   case $name in
     daos:*) echo "$out" | grep -q "fstype: EDAOS" || { echo "FAILED: not served by edaos"; exit 1; }
