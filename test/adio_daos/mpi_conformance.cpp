@@ -14,6 +14,7 @@
 #include <numeric>
 
 #include "edaos/adio_daos/adio_daos.h"
+#include "edaos/objstore/objstore.hpp"
 #include "mpio_compare.hpp"
 
 namespace {
@@ -659,5 +660,76 @@ TEST(Conformance, PosixViewStrippedNames) {
     EXPECT_EQ(local_dir, nullptr);
     if (local_dir) closedir(local_dir);
   }
+  MPI_Barrier(MPI_COMM_WORLD);
+}
+
+// Daos-only: the POSIX view resolves a name with objstore's one resolver, as MPI_File_open
+// and every other door (objstore/README.md, "Names"): a pool by label in DAOS_POOL and in
+// daos://POOL/CONT/PATH, a path-form pool, DAOS_CONTAINER as DAOS_CONT, and the same refusal
+// when DAOS_CONT and DAOS_CONTAINER name different containers. No local entry is created.
+TEST(Conformance, PosixViewNamesAsEveryDoor) {
+  const std::string dir = g_tmp + "/labelled-dir";
+  edaos::objstore::PoolCreateOptions po;
+  po.label = "posixlabel";
+  po.engines = 2;
+  ASSERT_TRUE(edaos::objstore::Pool::create(dir, po, MPI_COMM_WORLD).ok());
+  char cwd[4096];
+  ASSERT_NE(getcwd(cwd, sizeof cwd), nullptr);
+  ASSERT_EQ(chdir(g_tmp.c_str()), 0);  // the pool home of a bare DAOS_POOL is "."
+  std::string saved_pool = getenv("DAOS_POOL");
+  setenv("DAOS_POOL", "posixlabel", 1);
+  unsetenv("DAOS_CONT");
+  setenv("DAOS_CONTAINER", "viewc", 1);
+
+  MPI_File fh;
+  ASSERT_EQ(open_rw("daos:/f.dat", &fh), MPI_SUCCESS);
+  auto a = pattern(100, 0, 63);
+  MPI_Status st;
+  if (rank() == 0) MPI_File_write_at(fh, 0, a.data(), 100, MPI_BYTE, &st);
+  MPI_File_close(&fh);
+  if (rank() == 0) {
+    struct stat sb;
+    ASSERT_EQ(stat("daos:/f.dat", &sb), 0) << strerror(errno);
+    EXPECT_EQ(sb.st_size, 100);
+    const ino_t ino = sb.st_ino;
+    for (const std::string& name :
+         {std::string("daos://posixlabel/viewc/f.dat"),
+          std::string("daos://posixlabel/viewc//f.dat"),
+          std::string("daos://./labelled-dir/viewc/f.dat"), "daos://" + dir + "/viewc/f.dat"}) {
+      ASSERT_EQ(stat(name.c_str(), &sb), 0) << name << ": " << strerror(errno);
+      EXPECT_EQ(sb.st_size, 100) << name;
+      EXPECT_EQ(sb.st_ino, ino) << name;
+    }
+    int fd = open("daos://posixlabel/viewc/g.dat", O_WRONLY | O_CREAT | O_EXCL, 0644);
+    ASSERT_GE(fd, 0) << strerror(errno);
+    EXPECT_EQ(write(fd, a.data(), 7), 7);
+    close(fd);
+    EXPECT_EQ(access("posixlabel", F_OK), -1);  // no local directory named after the label
+    EXPECT_EQ(access("daos:", F_OK), -1);
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+  ASSERT_EQ(MPI_File_open(MPI_COMM_WORLD, "daos:/g.dat", MPI_MODE_RDONLY, MPI_INFO_NULL, &fh),
+            MPI_SUCCESS);
+  MPI_Offset size = 0;
+  MPI_File_get_size(fh, &size);
+  EXPECT_EQ(size, 7);
+  MPI_File_close(&fh);
+
+  // DAOS_CONT and DAOS_CONTAINER differ: refused at both doors, the same way.
+  setenv("DAOS_CONT", "other", 1);
+  int rc = MPI_File_open(MPI_COMM_WORLD, "daos:/f.dat", MPI_MODE_RDONLY, MPI_INFO_NULL, &fh);
+  EXPECT_EQ(cls(rc), MPI_ERR_BAD_FILE);
+  EXPECT_NE(errstr(rc).find("DAOS_CONTAINER"), std::string::npos) << errstr(rc);
+  if (rc == MPI_SUCCESS) MPI_File_close(&fh);
+  if (rank() == 0) {
+    struct stat sb;
+    EXPECT_EQ(stat("daos:/f.dat", &sb), -1);
+    EXPECT_EQ(errno, EINVAL);
+    EXPECT_EQ(open("daos:/f.dat", O_RDONLY), -1);
+    EXPECT_EQ(errno, EINVAL);
+  }
+  unsetenv("DAOS_CONTAINER");
+  setenv("DAOS_POOL", saved_pool.c_str(), 1);
+  ASSERT_EQ(chdir(cwd), 0);
   MPI_Barrier(MPI_COMM_WORLD);
 }
