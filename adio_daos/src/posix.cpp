@@ -773,13 +773,6 @@ EDAOS_XSTAT(__lxstat64, stat64, false)
 EDAOS_FSTATAT(fstatat, stat)
 EDAOS_FSTATAT(fstatat64, stat64)
 
-EDAOS_POSIX int access(const char* path, int mode) {
-  static const auto real_fn = ea::real<int (*)(const char*, int)>("access");
-  return ea::by_name(
-      path, EDAOS_CALLER, [&] { return real_fn(path, mode); },
-      [&](const std::string& n) { return ea::access_daos(n, mode); });
-}
-
 #define EDAOS_EACCESS(NAME)                                                 \
   EDAOS_POSIX int NAME(const char* path, int mode) {                        \
     static const auto real_fn = ea::real<int (*)(const char*, int)>(#NAME); \
@@ -787,6 +780,7 @@ EDAOS_POSIX int access(const char* path, int mode) {
         path, EDAOS_CALLER, [&] { return real_fn(path, mode); },            \
         [&](const std::string& n) { return ea::access_daos(n, mode); });    \
   }
+EDAOS_EACCESS(access)
 EDAOS_EACCESS(euidaccess)
 EDAOS_EACCESS(eaccess)
 

@@ -23,18 +23,13 @@
 #include <string>
 #include <vector>
 
+#include "../objstore/mpi_support.hpp"
+
 namespace {
 
-inline int rank() {
-  int r = 0;
-  MPI_Comm_rank(MPI_COMM_WORLD, &r);
-  return r;
-}
-inline int nranks() {
-  int n = 0;
-  MPI_Comm_size(MPI_COMM_WORLD, &n);
-  return n;
-}
+using edaos::test::nranks;
+using edaos::test::rank;
+
 inline int cls(int rc) {
   int c = 0;
   MPI_Error_class(rc, &c);
