@@ -6,8 +6,8 @@
 //   - A regular file is a byte-array object; its size is the array's (never cached).
 //   - A symbolic link has no object: its target lives in the entry.
 //   - No hard links (link() is EDAOS_NOTSUP): every object has exactly one entry.
-// The design, the record format and the crash behaviour of each call are in objstore/README.md,
-// section "POSIX namespace (dfs)".
+// The design, the record format and the crash behaviour of each call are in
+// objstore/src/dfs/README.md.
 //
 // Naming: an entry is named by (parent directory handle, name), as in DAOS (`parent` nullptr
 // means the root), or by an absolute path ("/a/b/c"; "." and ".." are resolved lexically over
