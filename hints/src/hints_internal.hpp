@@ -1,43 +1,14 @@
-// Small helpers shared by the hints sources. Not installed.
+// Small helpers shared by the hints sources. Not installed. The text helpers are the base
+// layer's (objstore/src/common/text.hpp), so every hint grammar trims and quotes alike.
 #pragma once
 
-#include <string>
-#include <string_view>
+#include "common/text.hpp"
 
 namespace edaos::hints::detail {
 
-inline bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
-
-inline std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_blank(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_blank(s.back())) s.remove_suffix(1);
-  return s;
-}
-
-// True when `s` is wrapped in a matching pair of ' or " (and has something inside).
-inline bool is_quoted(std::string_view s) {
-  return s.size() >= 2 && (s.front() == '"' || s.front() == '\'') && s.back() == s.front();
-}
-
-// `s` with control characters escaped, for quoting user input in one-line messages.
-inline std::string printable(std::string_view s, size_t max = 200) {
-  std::string out;
-  for (char c : s) {
-    if (out.size() >= max) {
-      out += "...";
-      break;
-    }
-    auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7f) {
-      static const char kHex[] = "0123456789abcdef";
-      out += "\\x";
-      out += kHex[u >> 4];
-      out += kHex[u & 15];
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
+using text::is_blank;
+using text::is_quoted;
+using text::printable;
+using text::trim;
 
 }  // namespace edaos::hints::detail

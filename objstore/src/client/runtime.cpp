@@ -6,8 +6,8 @@
 #include <map>
 
 #include "client/client_internal.hpp"
+#include "common/cb_config.hpp"
 #include "common/log.hpp"
-#include "edaos/hints/cb_config.hpp"
 #include "edaos/objstore/names.hpp"
 
 EDAOS_LOG_FACILITY(client);
@@ -84,12 +84,12 @@ Status init(MPI_Comm comm, const InitOptions& opts) {
   std::vector<std::string> hosts;
   for (int r = 0; r < rt->size; ++r)
     hosts.emplace_back(&all[static_cast<size_t>(r) * MPI_MAX_PROCESSOR_NAME]);
-  auto parsed = hints::parse_cb_config_list(spec);
+  auto parsed = parse_cb_config_list(spec);
   if (!parsed.ok()) {
     MPI_Comm_free(&rt->comm);
     return Status(EDAOS_INVAL, "EDAOS_SERVER_RANKS: " + parsed.status().message());
   }
-  rt->servers = hints::select_aggregators(parsed.value(), hosts, rt->size);
+  rt->servers = select_cb_ranks(parsed.value(), hosts, rt->size);
   if (rt->servers.empty()) {
     MPI_Comm_free(&rt->comm);
     return Status(EDAOS_INVAL, "server rank list '" + spec + "' selects no rank");

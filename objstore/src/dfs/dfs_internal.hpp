@@ -1,12 +1,16 @@
 // Private pieces of the POSIX namespace: mount and handle state, the on-store records and their
-// encoding. Formats are described in objstore/README.md, "POSIX namespace (dfs)".
+// encoding, and the helpers the operation files share (dfs_path.cpp, dfs_entries.cpp,
+// dfs_attr.cpp, dfs_io.cpp, dfs.cpp). Formats: README.md in this directory.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "edaos/objstore/dfs.hpp"
 #include "edaos/objstore/objstore.hpp"
@@ -97,5 +101,62 @@ struct ObjState {
   // Records mtime/ctime = now in the entry if it still names this object.
   Status flush_times();
 };
+
+// ---- Helpers shared by the operation files --------------------------------------------------
+
+inline std::string q(const std::string& s) { return "\"" + s + "\""; }
+
+// A located entry: the KV that holds it, its dkey there, and its record.
+struct Loc {
+  ObjectId dir;
+  std::string name;
+  Entry e;
+};
+
+inline Status check_mounted(const MountState& m) {
+  return m.mounted.load() ? Status::OK() : Status(EDAOS_INVAL, "namespace is not mounted");
+}
+
+inline Status check_writable(const MountState& m) {
+  EDAOS_RETURN_IF_ERROR(check_mounted(m));
+  return m.rdonly ? Status(EDAOS_RDONLY, "namespace is mounted read-only") : Status::OK();
+}
+
+inline Result<std::unique_ptr<KV>> kv(const MountState& m, ObjectId oid) {
+  return m.cont->open_kv(oid);
+}
+
+// dfs_path.cpp: entries, directory records, the path walk.
+// The record of `name` in directory `dir`; EDAOS_NONEXIST names the entry.
+Result<Entry> get_entry(const MountState& m, ObjectId dir, const std::string& name);
+Result<Loc> get_loc(const MountState& m, ObjectId dir, const std::string& name);
+// The directory's own record; a missing one (crash during mkdir) reads as empty, with *exists
+// false.
+Result<DirRecord> get_dirrec(const MountState& m, ObjectId dir, bool* exists = nullptr);
+// Walks an absolute `path` from the root; `follow_last`: expand a symbolic link at the end.
+Result<Loc> resolve(const MountState& m, const std::string& path, bool follow_last);
+// The OID of the directory `path` names (EDAOS_NOTDIR otherwise).
+Result<ObjectId> resolve_dir(const MountState& m, const std::string& path);
+// The directory a handle names (the root for null); checks mount and type.
+Result<ObjectId> parent_oid(const MountState& m, const DfsObj* parent);
+// (parent directory OID, last name) of `path`, the name checked.
+Result<std::pair<ObjectId, std::string>> parent_of(const MountState& m, const std::string& path);
+// Read-modify-write of an entry; `fn` returns false to leave it alone. Never recreates a removed
+// entry.
+Status update_entry(const MountState& m, ObjectId dir, const std::string& name,
+                    const std::function<bool(Entry&)>& fn);
+
+// dfs_entries.cpp: the class of a new object (call, inherited, container property, default).
+Result<ObjClass> pick_class(const MountState& m, const std::string& given,
+                            const std::string& inherited, bool dir);
+
+// dfs.cpp: a handle on a located entry (files get their array opened).
+Result<std::unique_ptr<DfsObj>> make_obj(const std::shared_ptr<MountState>& m, const Loc& l,
+                                         int flags);
+
+// dfs_attr.cpp: names in a directory after `anchor`, without ".."; stat of an entry record.
+Result<std::vector<std::string>> list_names(const MountState& m, ObjectId dir,
+                                            const std::string& anchor, uint32_t max, bool* eof);
+Result<DfsStat> stat_of(const MountState& m, const Entry& e);
 
 }  // namespace edaos::objstore::dfs

@@ -1,13 +1,9 @@
-// cb_config_list: which ranks may act as collective-buffering aggregators (and, with the same
-// grammar, which ranks serve the object store: romio_edaos_server_list).
+// cb_config_list for hints: which ranks may act as collective-buffering aggregators (and, with
+// the same grammar, which ranks serve the object store: romio_edaos_server_list).
 //
-// Grammar (ROMIO users guide):
-//     list  := entry { ',' entry } [ ',' ]
-//     entry := host [ ':' count ]
-//     host  := '*' | name        name: any characters except ':' ',' quotes and blanks
-//     count := '*' | digits      missing means 1
-// Selection follows ROMIO's ADIOI_cb_config_list_parse (see select_aggregators). Leftmost
-// entries take precedence; a host already handled by an earlier entry is not matched again.
+// The grammar and the parsed types belong to the base layer (edaos/objstore/cb_config.hpp),
+// which the object store uses too, so both read a value the same way. This header adds what
+// hints needs on top: adjustments reported as Warnings, and ROMIO's name for the selection.
 // All functions here are pure.
 #pragma once
 
@@ -16,30 +12,18 @@
 #include <vector>
 
 #include "edaos/hints/warning.hpp"
+#include "edaos/objstore/cb_config.hpp"
 #include "edaos/objstore/status.hpp"
 
 namespace edaos::hints {
 
-struct CbConfigEntry {
-  static constexpr int kAll = -1;  // count '*': all processes on the host (up to cb_nodes)
+using ::edaos::CbConfigEntry;
+using ::edaos::CbConfigList;
 
-  bool wildcard = false;  // host '*'
-  std::string host;       // empty for the wildcard
-  int count = 1;          // >= 0, or kAll
-};
-
-struct CbConfigList {
-  std::vector<CbConfigEntry> entries;
-  // The value is exactly "*:*": ROMIO then takes ranks 0..cb_nodes-1 in rank order instead of
-  // grouping by host.
-  bool first_ranks = false;
-  std::string text;  // normalized value (quotes and blanks removed)
-};
-
-// Parses a cb_config_list value. Returns EDAOS_INVAL (message says what is wrong) for values
-// that do not follow the grammar: empty value or entry, '*' followed by other characters,
-// more than one ':', a count that is neither digits nor '*', quotes other than one pair around
-// the whole value. Values wrapped in matching quotes
+// Parses a cb_config_list value (grammar: edaos/objstore/cb_config.hpp). Returns EDAOS_INVAL
+// (message says what is wrong) for values that do not follow the grammar: empty value or entry,
+// '*' followed by other characters, more than one ':', a count that is neither digits nor '*',
+// quotes other than one pair around the whole value. Values wrapped in matching quotes
 // and blanks around names and counts are accepted with a kAdjusted warning (ROMIO would match
 // them literally and find no host) appended to `warnings` when it is not null; `key` names the
 // hint in those warnings.

@@ -6,8 +6,8 @@
 //   - A regular file is a byte-array object; its size is the array's (never cached).
 //   - A symbolic link has no object: its target lives in the entry.
 //   - No hard links (link() is EDAOS_NOTSUP): every object has exactly one entry.
-// The design, the record format and the crash behaviour of each call are in objstore/README.md,
-// section "POSIX namespace (dfs)".
+// The design, the record format and the crash behaviour of each call are in
+// objstore/src/dfs/README.md.
 //
 // Naming: an entry is named by (parent directory handle, name), as in DAOS (`parent` nullptr
 // means the root), or by an absolute path ("/a/b/c"; "." and ".." are resolved lexically over
@@ -19,6 +19,10 @@
 // Dfs::mount with a communicator. Nothing is cached across calls except what a handle was
 // opened with (its OID, type, chunk size, class): sizes, modes and entries are always read
 // from the store, so every rank sees every other rank's completed updates.
+// Ownership: mount() and the open/lookup calls return handles the caller owns (unique_ptr); a
+// Dfs holds a reference to its Container, a DfsObj to its mount's state, so any release order
+// is safe and needs no communication. Strings and iovecs passed in are used during the call
+// only (nothing is retained; write() does not copy the data on the fast path).
 //
 // Errors (Status codes from status.h; dfs_errno() maps them to errno values):
 //   EDAOS_NONEXIST   no such entry                       (ENOENT)
@@ -31,7 +35,8 @@
 //   EDAOS_PERM       write through a handle opened O_RDONLY, read through O_WRONLY (EPERM)
 //   EDAOS_RDONLY     a change on a read-only mount       (EROFS)
 //   EDAOS_NOTSUP     hard links                          (ENOTSUP)
-//   EDAOS_INVAL      bad name, flags, class, rename of a directory into itself (EINVAL)
+//   EDAOS_INVAL      bad name, flags, class, rename of a directory into itself, a relative
+//                    path, a call on an unmounted Dfs (EINVAL)
 //   EDAOS_FORMAT     the container holds no or a corrupt namespace (EIO)
 //   plus the object store's codes (EDAOS_DEGRADED, EDAOS_NOSPACE, EDAOS_NOENGINE, ...).
 #pragma once
@@ -120,19 +125,28 @@ class EDAOS_CXX_API Dfs {
   // exactly one creation wins and every mounter sees the same root. An O_RDONLY mount of a
   // container without a namespace is EDAOS_NONEXIST.
   // comm != MPI_COMM_NULL: collective over `comm`; rank 0 does the lookup/creation and
-  // broadcasts it; every rank returns the same status (EDAOS_REMOTE if rank 0 failed and this
-  // rank did not see why). comm == MPI_COMM_NULL: independent.
+  // broadcasts the outcome: every rank returns rank 0's status code and message (the message
+  // cut at 511 bytes). comm == MPI_COMM_NULL: independent.
+  // EDAOS_INVAL: cont null, flags neither O_RDONLY nor O_RDWR, a container that is not of type
+  // POSIX. EDAOS_FORMAT: the container names a superblock that is missing or corrupt.
+  // EDAOS_NOENGINE / EDAOS_INVAL: the container's directory class does not fit the pool (first
+  // mount). Messages start with "mount: ".
   static Result<std::unique_ptr<Dfs>> mount(std::shared_ptr<Container> cont, MPI_Comm comm,
                                             int flags);
+  // Unmounts (umount()); handles opened from this Dfs stay usable.
   ~Dfs();
   Dfs(const Dfs&) = delete;
   Dfs& operator=(const Dfs&) = delete;
 
-  // Not collective. Idempotent. After it, every namespace call on this Dfs is EDAOS_INVAL.
+  // Not collective. Idempotent, always EDAOS_OK. After it, every namespace call on this Dfs is
+  // EDAOS_INVAL ("namespace is not mounted"); open handles keep working.
   Status umount();
 
+  // Mounted O_RDONLY.
   bool read_only() const;
+  // The container this namespace lives in (valid while the Dfs lives).
   const std::shared_ptr<Container>& container() const;
+  // The root directory's KV object.
   ObjectId root_oid() const;
   // The superblock object (a KV). With root_oid() and every entry's OID, the objects that
   // belong to the namespace (`fs check` compares them with Container::list_objects()).
@@ -173,9 +187,11 @@ class EDAOS_CXX_API Dfs {
   // Opens an existing entry by absolute path. Symbolic links are followed, also the last
   // component unless flags has O_NOFOLLOW (then the link itself is opened). "/" is the root.
   // flags: O_RDONLY | O_WRONLY | O_RDWR (| O_NOFOLLOW). Returns EDAOS_NONEXIST, EDAOS_NOTDIR,
-  // EDAOS_LOOP, EDAOS_NAMETOOLONG, EDAOS_INVAL (relative path).
+  // EDAOS_LOOP, EDAOS_NAMETOOLONG, EDAOS_INVAL (relative path), EDAOS_RDONLY (write access on
+  // a read-only mount).
   Result<std::unique_ptr<DfsObj>> lookup(const std::string& path, int flags = O_RDONLY);
-  // Opens entry `name` of `parent` (nullptr: root) without following a final symlink.
+  // Opens entry `name` of `parent` (nullptr: root) without following a final symlink. Errors
+  // as above, and EDAOS_NOTDIR when `parent` is not a directory.
   Result<std::unique_ptr<DfsObj>> lookup(const DfsObj* parent, const std::string& name,
                                          int flags = O_RDONLY);
 
@@ -235,7 +251,8 @@ class EDAOS_CXX_API Dfs {
   // Lists `dir` (nullptr: root) from `*anchor`, at most `max` entries (max >= 1), in byte
   // order of the names, and advances the anchor. Entries created or removed concurrently may
   // or may not be seen; an entry present through the whole listing is seen exactly once.
-  // plus: also fill DfsDirent::st (a get_size per file).
+  // plus: also fill DfsDirent::st (a get_size per file). EDAOS_INVAL for a null anchor or
+  // max 0; EDAOS_NOTDIR when `dir` / `path` is not a directory.
   Result<std::vector<DfsDirent>> readdir(const DfsObj* dir, DfsAnchor* anchor, uint32_t max,
                                          bool plus = false);
   Result<std::vector<DfsDirent>> readdir(const std::string& path, DfsAnchor* anchor, uint32_t max,
@@ -251,9 +268,11 @@ class EDAOS_CXX_API Dfs {
 
   // Attribute changes on an entry (a final symlink is followed by the path forms only if
   // follow is true). chmod keeps the type bits and replaces the permission bits (07777).
-  // chown: uid/gid (uint32_t)-1 keeps that field. utimens: nullptr keeps the time; both set
-  // ctime to now. Concurrent changes of one entry's attributes from several ranks are
-  // read-modify-write of the record: the last writer wins whole-record (documented limit).
+  // chown: uid/gid (uint32_t)-1 keeps that field (ownership is recorded, not enforced).
+  // utimens: nullptr keeps the time, a tv_nsec outside 0..999999999 is EDAOS_INVAL (no
+  // UTIME_NOW / UTIME_OMIT); all three set ctime to now. EDAOS_RDONLY on a read-only mount.
+  // Concurrent changes of one entry's attributes from several ranks are read-modify-write of
+  // the record: the last writer wins whole-record (documented limit).
   Status chmod(const DfsObj* parent, const std::string& name, mode_t mode);
   Status chmod(const std::string& path, mode_t mode);
   Status chown(const DfsObj* parent, const std::string& name, uint32_t uid, uint32_t gid);
@@ -278,7 +297,7 @@ class EDAOS_CXX_API Dfs {
   // directory, the child class/chunk attribute. A symlink (with follow=false) is EDAOS_INVAL.
   Result<DfsLayout> get_layout(const std::string& path, bool follow = true);
   // Same, for an open file or directory handle (DAOS dfs_obj_get_info); the chunk size is the
-  // handle's. A symlink handle is EDAOS_INVAL.
+  // handle's. A symlink handle, or a handle of another mount, is EDAOS_INVAL.
   Result<DfsLayout> get_layout(const DfsObj& obj);
 
   // ---- shared handles for collective users (DAOS dfs_obj_local2global/global2local) --------
@@ -294,6 +313,7 @@ class EDAOS_CXX_API Dfs {
   // EDAOS_RDONLY for write access on a read-only mount.
   Result<std::unique_ptr<DfsObj>> obj_deserialize(const std::string& blob, int flags = -1);
 
+  // Internal (made by mount()).
   explicit Dfs(std::shared_ptr<dfs::MountState> s);
   const std::shared_ptr<dfs::MountState>& state() const { return s_; }
 
@@ -301,9 +321,12 @@ class EDAOS_CXX_API Dfs {
   std::shared_ptr<dfs::MountState> s_;
 };
 
-// An open file, directory or symbolic link. Not copyable; release by destroying it.
+// An open file, directory or symbolic link. Not copyable; release by destroying it. What it
+// was opened with (type, OID, chunk size, access mode, name) never changes; the entry itself is
+// re-read by stat().
 class EDAOS_CXX_API DfsObj {
  public:
+  // Records mtime/ctime in the entry if this handle wrote (a failure is only logged).
   ~DfsObj();
   DfsObj(const DfsObj&) = delete;
   DfsObj& operator=(const DfsObj&) = delete;
@@ -321,6 +344,9 @@ class EDAOS_CXX_API DfsObj {
   const std::string& symlink_target() const;
 
   // ---- files (EDAOS_ISDIR for directories, EDAOS_INVAL for symlinks) -------------------------
+  // Calls taking iovecs: EDAOS_INVAL for n > 0 with a null iov. Every call may also give the
+  // object store's errors (Array in objstore.hpp: EDAOS_DEGRADED, EDAOS_UNREACH, EDAOS_IO,
+  // EDAOS_NOSPACE, ...).
 
   // Reads into the iovecs (back to back) from `off`, stopping at the file size: returns the
   // number of bytes read (short at end of file; 0 at or past it). Bytes beyond are not touched.
@@ -356,6 +382,7 @@ class EDAOS_CXX_API DfsObj {
   // the array's). EDAOS_NONEXIST if the entry was removed or renamed since.
   Result<DfsStat> stat();
 
+  // Internal (made by Dfs::open / lookup / obj_deserialize).
   explicit DfsObj(std::shared_ptr<dfs::ObjState> s);
   const std::shared_ptr<dfs::ObjState>& state() const { return s_; }
 

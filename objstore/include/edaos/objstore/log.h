@@ -4,8 +4,10 @@
  *   EDAOS_LOG=objstore=debug,adio=info  per facility; a bare level sets the default
  *   EDAOS_LOG_FILE=path.%r              per-rank files (%r = MPI rank, %p = pid); default stderr
  *
- * Each line: "edaos[<rank>] <seconds since start> <LEVEL> <facility>: message".
- * A sink can be installed to route lines elsewhere (benchmarks, tests). Thread-safe. */
+ * Each line: "edaos[<rank>] <seconds since start> <LEVEL> <facility>: message" (message cut
+ * at 2047 bytes). A sink can be installed to route lines elsewhere (benchmarks, tests).
+ * Every call is thread-safe and works before init (rank -1 until edaos_log_set_rank). The log
+ * state (sink, file, rank) is one per process, in libedaos_objstore. */
 #ifndef EDAOS_OBJSTORE_LOG_H
 #define EDAOS_OBJSTORE_LOG_H
 
@@ -25,18 +27,27 @@ typedef enum {
   EDAOS_LOG_OFF = 6
 } edaos_log_level_t;
 
-/** Receives each formatted line (no trailing newline). NULL restores the default sink. */
+/** Receives each formatted line (no trailing newline; `line` and `facility` valid during the
+ *  call only). Called with the log lock held, one line at a time, from whichever thread logs:
+ *  it must not log or call edaos_log_set_sink itself (deadlock). */
 typedef void (*edaos_log_sink_fn)(void *arg, edaos_log_level_t level, const char *facility,
                                   const char *line);
+/** Installs `fn` with `arg` (not owned: it must stay valid until the sink is replaced); NULL
+ *  restores the default (stderr, or $EDAOS_LOG_FILE opened at the first line written there). */
 EDAOS_API void edaos_log_set_sink(edaos_log_sink_fn fn, void *arg);
 
-/** Sets the rank printed in log lines (the library calls this once MPI is up). */
+/** Sets the rank printed in log lines and substituted for %r in $EDAOS_LOG_FILE (the library
+ *  calls this at init; the file name is fixed by the first line written to it). */
 EDAOS_API void edaos_log_set_rank(int rank);
 
-/** Lowest enabled level for `facility` (parses EDAOS_LOG once, on first use). */
+/** Lowest enabled level for `facility` from $EDAOS_LOG (default EDAOS_LOG_WARN; unknown level
+ *  words are ignored). Reads the environment on every call; the EDAOS_LOG macro calls it once
+ *  per facility and source file and caches the result, so later changes of $EDAOS_LOG are not
+ *  seen there. */
 EDAOS_API edaos_log_level_t edaos_log_threshold(const char *facility);
 
-/** Formats and emits one line. Use the EDAOS_LOG macro instead, which checks the level first. */
+/** Formats (printf) and emits one line at `level`, whatever the threshold. Use the EDAOS_LOG
+ *  macro instead, which checks the level first. */
 EDAOS_API void edaos_log_emit(edaos_log_level_t level, const char *facility, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

@@ -12,9 +12,11 @@
 //                               or a path starting with '/', "./" or "../": then the pool is the
 //                               first directory along it that is a pool (see parse_daos_name)
 //
-// Resolution reads only the file system (POOL headers); it never creates or changes anything
-// and needs neither MPI nor a running store. Not collective: callers that need every rank to
-// agree resolve on one rank and broadcast (the MPI-IO driver does).
+// Resolution reads only the file system (POOL headers) and the environment (EDAOS_POOL,
+// DAOS_POOL, EDAOS_CONT, DAOS_CONT, DAOS_CONTAINER); it never creates or changes anything and
+// needs neither MPI nor a running store. Not collective: callers that need every rank to
+// agree resolve on one rank and broadcast (the MPI-IO driver does). Thread-safe as long as no
+// thread changes the environment meanwhile. Results are values the caller owns.
 #pragma once
 
 #include <string>
@@ -36,7 +38,7 @@ EDAOS_CXX_API std::string default_pool_spec();
 // that name is created). EDAOS_INVAL for an empty spec. Never fails otherwise: whether a pool
 // is there is the caller's question (is_pool_dir, or connect's EDAOS_NONEXIST).
 EDAOS_CXX_API Result<std::string> resolve_pool(const std::string& spec);
-// True when `dir` holds a pool (its POOL file).
+// True when `dir` holds a pool: `dir`/POOL is a regular file (its contents are not read).
 EDAOS_CXX_API bool is_pool_dir(const std::string& dir);
 
 // The container named by the environment: $EDAOS_CONT when set, else $DAOS_CONT or
@@ -66,7 +68,8 @@ EDAOS_CXX_API bool is_daos_name(const std::string& name);
 //       that is any other existing directory (a parent such as "." or "..") is walked
 //       through, never taken as the pool. So "daos://../c/x" never makes ".." a pool.
 //       A prefix that is a damaged pool (engines without POOL) is EDAOS_FORMAT; a file that
-//       is not a directory is EDAOS_NOTDIR. The component after the pool is the container.
+//       is not a directory is EDAOS_NOTDIR; a walk that ends without a pool (every prefix a
+//       parent directory) is EDAOS_NONEXIST. The component after the pool is the container.
 //   Repeated '/' count as one; a trailing '/' of PATH is dropped (PATH "/" stays "/").
 // EDAOS_INVAL, with the name and the expected form, for: no pool, no container, an empty
 // container component, an environment container conflict.

@@ -6,8 +6,16 @@
 // or key-value stores, placed on engines by their object class.
 //
 // Threading: every call is thread-safe unless noted. Collective calls say so and must be made
-// by every rank of the communicator they take, in the same order.
-// Errors: Status / Result<T> carry a code from status.h and a message fit for a user.
+// by every rank of the communicator they take, in the same order; every rank then returns the
+// same status. Calls that do not say "collective" may be made by any rank alone.
+// Ownership: handles are shared_ptr / unique_ptr owned by the caller. A Container keeps its
+// pool connection's state alive, an Array or KV its container's; releasing them needs no
+// communication. References returned by accessors stay valid while the handle lives.
+// Errors: Status / Result<T> carry a code from status.h and a message fit for a user. Before
+// init() (or after finalize()) the pool calls return EDAOS_NOTINIT. A call that reaches the
+// servers may also fail with their errors: EDAOS_UNREACH (an engine cannot be reached),
+// EDAOS_IO (an engine's storage failed; the message names the engine), EDAOS_PROTO (a
+// malformed reply). No call throws (std::bad_alloc aside).
 #pragma once
 
 #include <mpi.h>
@@ -37,15 +45,23 @@ struct InitOptions {
   std::string server_ranks;
 };
 
-// Collective over `comm` (normally MPI_COMM_WORLD). Starts a progress thread on each server
-// rank. MPI must provide MPI_THREAD_MULTIPLE (EDAOS_NOTSUP otherwise). Calling it again while
-// initialized is EDAOS_OK and does nothing.
+// Collective over `comm` (normally MPI_COMM_WORLD: every rank of the job, servers included).
+// Gathers the processor names, picks the server ranks (opts.server_ranks over them, as ROMIO
+// picks aggregators) and starts a progress thread on each server rank, which keeps running the
+// application too. MPI must provide MPI_THREAD_MULTIPLE (EDAOS_NOTSUP otherwise); MPI not
+// initialized is EDAOS_NOTINIT; a malformed server list or one that selects no rank is
+// EDAOS_INVAL. Calling it again while initialized is EDAOS_OK and does nothing (no
+// communication). Serialized with finalize() by a process-wide lock.
 EDAOS_CXX_API Status init(MPI_Comm comm, const InitOptions& opts = {});
-// Collective over init's communicator. Waits until every rank is done, stops the servers and
-// releases every pool lock. Open handles become unusable.
+// Collective over init's communicator. Drops the shared pool connections
+// (release_shared_pools), waits until every rank is done, stops the servers and releases every
+// pool lock. Open handles become unusable (release them before). EDAOS_OK, also when not
+// initialized (then not collective).
 EDAOS_CXX_API Status finalize();
+// True between a successful init() and finalize().
 EDAOS_CXX_API bool is_initialized();
-// Ranks that serve engines (in init's communicator), in server-index order.
+// Ranks that serve engines (in init's communicator), in server-index order; empty when not
+// initialized. A copy.
 EDAOS_CXX_API std::vector<int> server_ranks();
 // The directory of the default pool: the pool spec $EDAOS_POOL, else $DAOS_POOL, else
 // "./edaos-pool", resolved by resolve_pool() (edaos/objstore/names.hpp), so a bare label such as
@@ -101,7 +117,8 @@ struct Stats {
   uint64_t rpcs, bytes_written, bytes_read, full_stripe_writes, partial_stripe_writes,
       degraded_reads, csum_errors, csum_retries, repairs;
 };
-// Counters of this process since init().
+// Counters of this process since init() (relaxed atomic reads: a snapshot, not a transaction);
+// all zero when not initialized.
 EDAOS_CXX_API Stats stats();
 
 // Drops this process's shared pool connections (Pool::shared); not collective. Handles still
@@ -141,14 +158,24 @@ class EDAOS_CXX_API Pool {
   static Result<std::shared_ptr<Pool>> shared(const std::string& dir, MPI_Comm comm,
                                               const SharedPoolOptions& opts = {});
   // Not collective: the shared connection if this process has one, else a new one over
-  // MPI_COMM_SELF (then shared). Never creates a pool.
+  // MPI_COMM_SELF (then shared). Never creates a pool. Errors as connect().
   static Result<std::shared_ptr<Pool>> shared_local(const std::string& dir);
+  // Closes a still connected handle without communicating with the other ranks (only the
+  // connect root tells the servers), so every rank should disconnect() first; a shared
+  // connection is closed this way by release_shared_pools().
   ~Pool();
 
-  // Collective over the connect communicator. Also done by the destructor (non-collectively
-  // safe only at finalize).
+  // Collective over the connect communicator: a barrier, then the connect root closes the pool
+  // at every server; every rank returns the root's status. Idempotent (EDAOS_OK once
+  // disconnected). Containers opened through this pool must not be used afterwards. Not for
+  // shared connections (Pool::shared).
   Status disconnect();
+  // Not collective. The pool's identity, this connection's view of every engine (up, or down
+  // with why) and the space the servers report for the up engines. Asks every server; fails
+  // with the first server's error.
   Result<PoolInfo> query();
+  // The pool map as this connection sees it: engines this job cannot read are kDown. Valid
+  // while the Pool lives; exclude() updates it, so do not read it concurrently with exclude().
   const PoolMap& map() const;
   // Not collective. Persists `engines` as down in the pool map (`edaos pool exclude`, DAOS's
   // `dmg pool exclude`): no job reads or writes them again; there is no reintegration (it
@@ -156,9 +183,16 @@ class EDAOS_CXX_API Pool {
   // the pool is EDAOS_INVAL naming it. This handle's map is updated too.
   Status exclude(const std::vector<uint32_t>& engines);
 
-  // Not collective. The label must be unique in the pool; props.label is set from it.
+  // Not collective. Creates a container and returns it open. The label (1..127 characters, not
+  // a UUID) must be unique in the pool: EDAOS_EXIST otherwise, also for concurrent creators
+  // (exactly one wins). props.label is set from it; empty owner/group/acl get the creating
+  // user's and DAOS's default ACL (stored, not enforced). The object classes in props are
+  // validated: EDAOS_INVAL (bad name, or not satisfying rd_fac), EDAOS_NOENGINE (too wide for
+  // the pool).
   Result<std::shared_ptr<Container>> cont_create(const std::string& label, ContainerProps props);
-  // Not collective. By label or UUID string.
+  // Not collective. By label or UUID string. EDAOS_NONEXIST when there is none, or when an
+  // earlier destroy did not finish (the message says to destroy it again); EDAOS_FORMAT for a
+  // corrupt property record. The handle holds the properties as read now (see refresh()).
   Result<std::shared_ptr<Container>> cont_open(const std::string& label_or_uuid);
   // Not collective. Crash-safe: marks the container as being destroyed (durably), removes its
   // data on every engine, then its record. A kill in between, or a hosted engine that is down
@@ -166,11 +200,13 @@ class EDAOS_CXX_API Pool {
   // calling cont_destroy again finishes it (EDAOS_UNREACH naming the down engines until they
   // are back or excluded).
   Status cont_destroy(const std::string& label_or_uuid);
-  // Every container as (uuid, label), marked ones included.
+  // Not collective. Every container as (uuid, label), marked ones included, from the pool
+  // service (one call to the lead server).
   Result<std::vector<std::pair<Uuid, std::string>>> cont_list();
-  // Containers marked as being destroyed (an unfinished destroy).
+  // Not collective. Containers marked as being destroyed (an unfinished destroy).
   Result<std::vector<Uuid>> cont_destroying();
 
+  // Internal (the library's own connection state); not for applications.
   explicit Pool(std::shared_ptr<client::PoolState> s);
   std::shared_ptr<client::PoolState> state() const { return s_; }
 
@@ -181,53 +217,82 @@ class EDAOS_CXX_API Pool {
 class Array;
 class KV;
 
+// An open container. Every call is independent (not collective). The properties are held by
+// the handle: props(), and the defaults that alloc_oid / open_array use, are as of open,
+// set_prop or refresh; set_prop and refresh replace them and must not run concurrently with
+// readers of props() (the other calls are thread-safe).
 class EDAOS_CXX_API Container {
  public:
+  // Internal (made by Pool::cont_create / cont_open).
   explicit Container(std::shared_ptr<client::ContState> s);
   const Uuid& uuid() const;
   const ContainerProps& props() const;
   // The pool map of the connection this handle was opened through.
   const PoolMap& pool_map() const;
-  // Sets one property (validated; label, status, ACL, owner... ), persisted in the pool service.
+  // Sets one property (props.hpp: settable keys and values; read-only keys are EDAOS_INVAL)
+  // after re-reading the current ones, validates the object classes against the pool and
+  // rd_fac, and persists the record in the pool service. EDAOS_INVAL naming key and value,
+  // EDAOS_NOENGINE (class too wide), EDAOS_EXIST (new label in use). Concurrent setters of one
+  // container from several processes: the last record written wins.
   Status set_prop(const std::string& key, const std::string& value);
-  // Re-reads the properties from the pool service.
+  // Re-reads the properties from the pool service. EDAOS_NONEXIST once the container is gone.
   Status refresh();
 
-  // New object ID of `oc` and `type` (validated against the pool and rd_fac).
+  // A new, never used object ID of `oc` and `type` from the container's allocator (one call
+  // to the pool service). EDAOS_INVAL (invalid class, or one that does not satisfy rd_fac),
+  // EDAOS_NOENGINE (too wide for the pool), EDAOS_NOSPACE (ID space exhausted).
   Result<ObjectId> alloc_oid(const ObjClass& oc, ObjType type);
-  // Opens a byte array (need not exist yet: arrays spring into being on first write).
-  // chunk_size 0: the container's.
+  // Opens a byte array (need not exist yet: arrays spring into being on first write); no store
+  // access. chunk_size 0: the container's; every opener of an array must use the chunk size it
+  // was written with (the namespace records it per file). EDAOS_INVAL (not an array OID, chunk
+  // size 0, EC class with ec_cell_sz 0), EDAOS_NOENGINE (class too wide for the pool map).
   Result<std::unique_ptr<Array>> open_array(ObjectId oid, uint64_t chunk_size = 0);
+  // Opens a KV object (multi-level or flat; no store access). EDAOS_INVAL for an array OID,
+  // EDAOS_NOENGINE (class too wide for the pool map).
   Result<std::unique_ptr<KV>> open_kv(ObjectId oid);
-  // Durability barrier: every write acknowledged before is on disk when this returns.
+  // Durability barrier: every write acknowledged (by any process) before the call is on disk
+  // when it returns. Syncs every engine of the pool, not only this container's data.
   Status sync();
-  // Every object ID with data on some up engine (for `fs check`).
+  // Every object ID with data on some engine this job serves (for `fs check`), sorted,
+  // without duplicates. Asks every server.
   Result<std::vector<ObjectId>> list_objects();
-  // Container user attributes, stored by the pool service.
+  // Container user attributes, stored by the pool service (names: 1..400 bytes, else
+  // EDAOS_INVAL / EDAOS_NAMETOOLONG; values: any bytes). attr_set replaces; attr_get and
+  // attr_del give EDAOS_NONEXIST for an absent name; attr_list lists the names.
   Status attr_set(const std::string& name, const std::string& value);
   Result<std::string> attr_get(const std::string& name);
   Result<std::vector<std::string>> attr_list();
   Status attr_del(const std::string& name);
 
+  // Internal.
   std::shared_ptr<client::ContState> state() const { return s_; }
 
  private:
   std::shared_ptr<client::ContState> s_;
 };
 
-// A byte array object: read/write at any offset. Thread-safe.
+// A byte array object: read/write at any offset. Thread-safe; not collective. Made by
+// Container::open_array; released by destroying it (no communication; the data stays).
 // EC classes: full stripes (k x ec_cell_sz) are encoded by the writer and sent to all k+p
 // shards; partial stripes are read-modify-written under a per-stripe lock held by the group's
 // leader engine, so concurrent writers of different cells of one stripe stay correct.
+// Errors of every call: EDAOS_DEGRADED when more engines of a redundancy group are down (or
+// their cells unusable) than the class tolerates, then no wrong byte is returned or
+// acknowledged; EDAOS_UNREACH / EDAOS_IO / EDAOS_NOSPACE from an engine.
 class EDAOS_CXX_API Array {
  public:
   virtual ~Array() = default;
   virtual ObjectId oid() const = 0;
+  // The chunk size in use; for EC classes rounded up to a whole number of stripes.
   virtual uint64_t chunk_size() const = 0;
-  // Writes the iovecs' bytes, back to back, at `off`. Not copied except to fill partial cells.
+  // Writes the iovecs' bytes, back to back, at `off`. Not copied except to fill partial cells:
+  // the buffers must stay unchanged during the call. OK only when every byte is stored with the
+  // class's redundancy on the up engines (skipping a lost engine first excludes it from the
+  // pool). EDAOS_CSUM: the engine found a checksum mismatch on receipt (srv_cksum on).
   virtual Status write(uint64_t off, const ConstIoVec* iov, size_t n) = 0;
-  // Reads into the iovecs; unwritten bytes read as zeros. Up to p engines down (EC) or all but
-  // one replica (RP) are tolerated; corrupt cells are rebuilt from redundancy and repaired.
+  // Reads exactly the iovecs' bytes; unwritten bytes (and bytes past the size) read as zeros.
+  // Up to p engines down (EC) or all but one replica (RP) are tolerated; a transfer failing its
+  // checksum is retried, corrupt cells are rebuilt from redundancy and repaired.
   virtual Status read(uint64_t off, const IoVec* iov, size_t n) = 0;
   Status write(uint64_t off, const void* buf, size_t len) {
     ConstIoVec v{buf, len};
@@ -237,34 +302,52 @@ class EDAOS_CXX_API Array {
     IoVec v{buf, len};
     return read(off, &v, 1);
   }
-  // Deallocates [off, off+len): it reads as zeros afterwards.
+  // Deallocates [off, off+len): it reads as zeros afterwards; the size is unchanged (EC:
+  // partial stripes at the edges are written as zeros so parity follows).
   virtual Status punch(uint64_t off, uint64_t len) = 0;
-  // One past the highest byte ever written (or set by set_size).
+  // One past the highest byte ever written (or set by set_size), asked of the engines each
+  // call (never cached).
   virtual Result<uint64_t> get_size() = 0;
-  // Truncates or extends (extension reads as zeros).
+  // Truncates (bytes beyond are dropped) or extends (extension reads as zeros) to exactly
+  // `size`.
   virtual Status set_size(uint64_t size) = 0;
-  // Removes the object's data everywhere.
+  // Removes the object's data on every up engine. The handle stays usable (a later write
+  // recreates the object).
   virtual Status destroy() = 0;
 };
 
-// A key-value object: dkey -> akey -> value (flat KV uses akey ""). Thread-safe.
+// A key-value object: dkey -> akey -> value (flat KV uses akey ""). Thread-safe; not
+// collective. Made by Container::open_kv; released by destroying it. Each dkey lives in one
+// redundancy group: RP classes keep r copies, EC classes p+1 copies (values are replicated,
+// not erasure-coded). Keys and values are arbitrary bytes; the dkey must be non-empty
+// (EDAOS_INVAL) and dkey + akey at most 1 MiB (EDAOS_NAMETOOLONG). Every call that needs a
+// copy gives EDAOS_DEGRADED when every copy of the dkey is down.
 class EDAOS_CXX_API KV {
  public:
   enum PutFlags : uint32_t { kInsertOnly = 1, kUpdateOnly = 2 };
   virtual ~KV() = default;
   virtual ObjectId oid() const = 0;
-  // kInsertOnly: EDAOS_EXIST if present; with several concurrent inserters exactly one wins.
+  // Stores `value` (copied). flags 0: insert or replace. kInsertOnly: EDAOS_EXIST if present;
+  // with several concurrent inserters exactly one wins (the first copy decides, the others
+  // follow). kUpdateOnly: EDAOS_NONEXIST if absent.
   virtual Status put(const std::string& dkey, const std::string& akey, const std::string& value,
                      uint32_t flags = 0) = 0;
+  // The value. EDAOS_NONEXIST if absent; a copy that is unreachable, fails its checksum or
+  // its I/O is skipped for the next one (the last copy's EDAOS_UNREACH / EDAOS_CSUM /
+  // EDAOS_IO when none is left).
   virtual Result<std::string> get(const std::string& dkey, const std::string& akey) = 0;
   // akey empty: the whole dkey. EDAOS_NONEXIST if absent.
   virtual Status remove(const std::string& dkey, const std::string& akey) = 0;
-  // Sorted dkeys strictly after `anchor`, at most `max`; *eof when there are no more.
+  // Dkeys strictly after `anchor` ("" = from the start) in byte order, at most `max` (0 counts
+  // as 1); *eof (when not null) is set when there are no more.
   virtual Result<std::vector<std::string>> list_dkeys(const std::string& anchor, uint32_t max,
                                                       bool* eof) = 0;
+  // The akeys of `dkey` strictly after `anchor`, in byte order, at most `max` (0 counts as 1);
+  // *eof as for list_dkeys. The flat-KV akey reads as "".
   virtual Result<std::vector<std::string>> list_akeys(const std::string& dkey,
                                                       const std::string& anchor, uint32_t max,
                                                       bool* eof) = 0;
+  // Removes the object's data on every engine that takes writes.
   virtual Status destroy() = 0;
 };
 

@@ -9,6 +9,9 @@
 // G<n> is an exact group count; GX means "as many groups as the pool allows", resolved against
 // the pool map by group_count() (placement.hpp). Each dkey of an object lives in exactly one
 // group (Layout::group_of).
+//
+// Every function here is pure (no I/O, no store, no global state): thread-safe, not
+// collective; results are values the caller owns. The PoolMap arguments are only read.
 #pragma once
 
 #include <cstdint>

@@ -3,6 +3,9 @@
 // every later job that reads the same map finds the same shards.
 //
 // Persisted with encode()/decode() (format below, and in objstore/README.md).
+//
+// Plain values: copyable, no I/O, no global state; the member functions are pure, so a const
+// map may be read from several threads. The map a pool connection holds is Pool::map().
 #pragma once
 
 #include <cstdint>
@@ -50,6 +53,7 @@ struct EDAOS_CXX_API PoolMap {
   //   payload v1: u32 map version | 16 B pool uuid | str label | u32 n |
   //               n x { u32 id | u32 domain | u32 ntargets | u8 state | str domain_name }
   //   str = u32 length + bytes.
+  // Never fails (validate() first to store only a sound map).
   std::string encode() const;
   // EDAOS_FORMAT naming what is wrong: truncated input, bad magic, unknown format version,
   // checksum mismatch, trailing bytes, or engines that fail validate() (an empty engine list

@@ -24,6 +24,11 @@
 // layout_version, alloc_oid, max_snapshot.
 // Cross-checks after every change: srv_cksum:on needs a checksum, and every object class set
 // must satisfy rd_fac (validate_for_rd_fac).
+//
+// Every function here is pure: no I/O, no store, no global state. Thread-safe, not
+// collective; results are values the caller owns; the const char* names are static strings.
+// Whether a class fits a pool is not checked here (Container::set_prop and
+// Pool::cont_create do it with validate_for_pool).
 #pragma once
 
 #include <cstdint>
@@ -42,7 +47,7 @@ enum class ContStatus : uint8_t { kHealthy = 0, kUnclean = 1 };
 // Fault-domain level of the rd_fac guarantee (DAOS_PROP_CO_REDUN_RANK / _NODE).
 enum class RedunLevel : uint8_t { kRank = 1, kNode = 2 };
 
-// "unknown", "POSIX", "HDF5" (DAOS spelling).
+// "unknown", "POSIX", "HDF5" (DAOS spelling); "invalid" for values outside the enum.
 EDAOS_CXX_API const char* cont_type_name(ContType t);
 // Accepts the names above, case-insensitive; anything else is EDAOS_INVAL.
 EDAOS_CXX_API Result<ContType> parse_cont_type(const std::string& s);
@@ -90,16 +95,18 @@ EDAOS_CXX_API Status set_property(ContainerProps* p, const std::string& key,
 // The edaos extras chunk_size, oclass, file_oclass and dir_oclass are listed among them.
 EDAOS_CXX_API std::vector<std::pair<std::string, std::string>> describe(const ContainerProps& p);
 
-// Versioned binary form: "EDCP" magic | u16 format version (1) | u16 flags | u32 payload
-// length | payload | u32 CRC-32 of every preceding byte. The payload is a list of
-// {u16 tag, u32 length, value} records; a reader skips tags it does not know, so fields can be
-// added without a version bump.
+// Never fails. Versioned binary form:
+//   "EDCP" magic | u16 format version (1) | u16 flags | u32 payload length | payload |
+//   u32 CRC-32 of every preceding byte.
+// The payload is a list of {u16 tag, u32 length, value} records; a reader skips tags it does
+// not know, so fields can be added without a version bump.
 EDAOS_CXX_API std::string encode(const ContainerProps& p);
 // EDAOS_FORMAT naming the problem (truncated, bad magic, unknown version, checksum mismatch,
 // bad record).
 EDAOS_CXX_API Result<ContainerProps> decode_props(const std::string& bytes);
 
 // "32 KiB", "1.0 MiB", "4.0 KiB", "512 B": go-humanize IBytes, which `daos` uses for sizes.
+// Never fails.
 EDAOS_CXX_API std::string format_ibytes(uint64_t bytes);
 // Parses a size as described above; EDAOS_INVAL naming the text.
 EDAOS_CXX_API Result<uint64_t> parse_size(const std::string& s);

@@ -54,10 +54,12 @@ typedef enum {
 #undef EDAOS_STATUS_ENUM_
 } edaos_status_t;
 
-/** Short upper-case name of a code, e.g. "NOSPACE". Unknown codes give "UNKNOWN". */
+/** Short upper-case name of a code, e.g. "NOSPACE". Unknown codes give "UNKNOWN". The string is
+ *  static (never free it). Thread-safe, needs no initialization. */
 EDAOS_API const char *edaos_status_name(int code);
 
-/** One-line English description of a code. Unknown codes give "unknown status". */
+/** One-line English description of a code. Unknown codes give "unknown status". Static string;
+ *  thread-safe, needs no initialization. */
 EDAOS_API const char *edaos_status_describe(int code);
 
 #ifdef __cplusplus

@@ -3,6 +3,7 @@
 // A Status is a code from status.h plus an optional message that says what happened in words a
 // user can act on ("pool in use by host:pid", "EC_16P3GX needs 19 engines, pool has 4").
 // Functions return Status or Result<T>; edaos code never throws its own exceptions.
+// Both are plain values (copyable, movable); a const one may be read from several threads.
 #pragma once
 
 #include <string>
@@ -21,7 +22,9 @@ namespace edaos {
 
 class [[nodiscard, gnu::visibility("default")]] Status {
  public:
+  // OK, no message.
   Status() = default;
+  // `msg` may be empty (then to_string() uses the code's description).
   Status(edaos_status_t code, std::string msg) : code_(code), msg_(std::move(msg)) {}
   explicit Status(edaos_status_t code) : code_(code) {}
 
@@ -29,10 +32,12 @@ class [[nodiscard, gnu::visibility("default")]] Status {
 
   bool ok() const { return code_ == EDAOS_OK; }
   edaos_status_t code() const { return code_; }
+  // The message, "" when none; valid while this Status lives unchanged.
   const std::string& message() const { return msg_; }
   // "NAME: message" or "NAME: description" when there is no message.
   std::string to_string() const;
-  // Returns a copy whose message is prefixed with `context` ("open /a: ").
+  // OK stays OK. Otherwise a copy with the same code whose message is "<context>: <message>"
+  // (or "<context>: <description>" when there is none), e.g. context "open /a".
   Status with_context(const std::string& context) const;
 
  private:
@@ -40,7 +45,8 @@ class [[nodiscard, gnu::visibility("default")]] Status {
   std::string msg_;
 };
 
-// Either a value or a non-OK Status.
+// Either a value or a non-OK Status. Build it from a non-OK Status only: a Result made from
+// Status::OK() holds no value and reports ok() false.
 template <typename T>
 class [[nodiscard]] Result {
  public:
@@ -48,10 +54,12 @@ class [[nodiscard]] Result {
   Result(Status st) : v_(std::move(st)) {}   // NOLINT: implicit by design
 
   bool ok() const { return v_.index() == 0; }
+  // OK when it holds a value, else the error (a reference valid while this Result lives).
   const Status& status() const {
     static const Status kOk;
     return ok() ? kOk : std::get<1>(v_);
   }
+  // The value; only when ok() (else std::bad_variant_access is thrown).
   T& value() & { return std::get<0>(v_); }
   const T& value() const& { return std::get<0>(v_); }
   T&& value() && { return std::get<0>(std::move(v_)); }

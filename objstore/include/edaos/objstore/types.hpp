@@ -1,4 +1,5 @@
-// Value types shared by every part of the object store.
+// Value types shared by every part of the object store. Plain values: copyable, no I/O; every
+// function is thread-safe and needs no initialization.
 #pragma once
 
 #include <cstddef>
@@ -25,16 +26,20 @@ struct EDAOS_CXX_API ObjectId {
   }
   // "hi.lo" in hex, as `daos` prints OIDs (e.g. "1000000000000.2").
   std::string to_string() const;
+  // Parses "hi.lo" in hex as to_string() prints it; text that does not parse, or that has
+  // trailing characters, is EDAOS_INVAL naming the text.
   static Result<ObjectId> parse(const std::string& s);
 };
 
 // RFC 4122 UUID (random version 4). Pools and containers are named by one.
 struct EDAOS_CXX_API Uuid {
-  uint8_t b[16] = {};
+  uint8_t b[16] = {};  // zero: the nil UUID
+  // A random version-4 UUID (a per-thread generator seeded from std::random_device).
   static Uuid generate();
-  static Result<Uuid> parse(const std::string& s);  // 8-4-4-4-12 hex form
-  std::string to_string() const;                    // lower-case 8-4-4-4-12 form
-  bool is_nil() const;
+  // 8-4-4-4-12 hex form, either case; anything else is EDAOS_INVAL naming the text.
+  static Result<Uuid> parse(const std::string& s);
+  std::string to_string() const;  // lower-case 8-4-4-4-12 form
+  bool is_nil() const;            // all 16 bytes zero
   friend EDAOS_CXX_API bool operator==(const Uuid& a, const Uuid& b);
   friend bool operator!=(const Uuid& a, const Uuid& b) { return !(a == b); }
   friend EDAOS_CXX_API bool operator<(const Uuid& a, const Uuid& b);
@@ -42,7 +47,7 @@ struct EDAOS_CXX_API Uuid {
 
 // Checksum algorithm of a container (`cksum` property). Values are stored on disk: never renumber.
 enum class CsumType : uint8_t { kOff = 0, kCrc32 = 1, kCrc32c = 2, kCrc64 = 3 };
-// "off", "crc32", "crc32c", "crc64".
+// "off", "crc32", "crc32c", "crc64" (static strings); "unknown" outside the enum.
 EDAOS_CXX_API const char* csum_type_name(CsumType t);
 // Accepts the names above (case-insensitive); anything else is EDAOS_INVAL naming the value.
 EDAOS_CXX_API Result<CsumType> parse_csum_type(const std::string& s);

@@ -1,0 +1,257 @@
+// The POSIX namespace: attributes and directory listing. This file owns stat (size from the
+// array for files), readdir/readdirplus with its anchor, chmod/chown/utimens on the entry record,
+// and the per-directory class and chunk size for new children (set_dir_attr, get_layout).
+#include <vector>
+
+#include "dfs/dfs_internal.hpp"
+
+namespace edaos::objstore {
+
+using namespace dfs;
+
+namespace {
+
+Result<std::vector<DfsDirent>> readdir_at(const MountState& m, ObjectId dir, DfsAnchor* anchor,
+                                          uint32_t max, bool plus) {
+  EDAOS_RETURN_IF_ERROR(check_mounted(m));
+  if (!anchor) return Status(EDAOS_INVAL, "readdir: anchor is null");
+  if (max == 0) return Status(EDAOS_INVAL, "readdir: max is 0");
+  std::vector<DfsDirent> out;
+  while (out.empty() && !anchor->eof) {
+    bool eof = false;
+    EDAOS_ASSIGN_OR_RETURN(auto names, list_names(m, dir, anchor->last, max, &eof));
+    for (auto& n : names) {
+      anchor->last = n;
+      auto e = get_entry(m, dir, n);
+      if (!e.ok()) {
+        if (e.status().code() == EDAOS_NONEXIST) continue;  // removed meanwhile
+        return e.status();
+      }
+      DfsDirent d;
+      d.name = n;
+      d.mode = static_cast<mode_t>(e->mode);
+      d.oid = e->oid;
+      if (plus) {
+        auto s = stat_of(m, e.value());
+        if (!s.ok()) return s.status();
+        d.st = s.value();
+      }
+      out.push_back(std::move(d));
+    }
+    anchor->eof = eof;
+  }
+  return out;
+}
+
+Status do_chmod(const MountState& m, ObjectId dir, const std::string& name, mode_t mode) {
+  EDAOS_RETURN_IF_ERROR(check_writable(m));
+  return update_entry(m, dir, name, [&](Entry& e) {
+    e.mode = (e.mode & S_IFMT) | (static_cast<uint32_t>(mode) & 07777);
+    e.ctime = now();
+    return true;
+  });
+}
+
+Status do_chown(const MountState& m, ObjectId dir, const std::string& name, uint32_t uid,
+                uint32_t gid) {
+  EDAOS_RETURN_IF_ERROR(check_writable(m));
+  return update_entry(m, dir, name, [&](Entry& e) {
+    if (uid != static_cast<uint32_t>(-1)) e.uid = uid;
+    if (gid != static_cast<uint32_t>(-1)) e.gid = gid;
+    e.ctime = now();
+    return true;
+  });
+}
+
+Status do_utimens(const MountState& m, ObjectId dir, const std::string& name,
+                  const struct timespec* atime, const struct timespec* mtime) {
+  EDAOS_RETURN_IF_ERROR(check_writable(m));
+  for (const struct timespec* t : {atime, mtime})
+    if (t && (t->tv_nsec < 0 || t->tv_nsec >= 1000000000L))
+      return Status(EDAOS_INVAL, "utimens: tv_nsec out of range");
+  return update_entry(m, dir, name, [&](Entry& e) {
+    if (atime) e.atime = *atime;
+    if (mtime) e.mtime = *mtime;
+    e.ctime = now();
+    return true;
+  });
+}
+
+Status set_dir_attr_at(const MountState& m, ObjectId dir, const std::string& oclass,
+                       uint64_t chunk_size, const std::string& ctx) {
+  std::string canon;
+  if (!oclass.empty()) {
+    auto oc = ObjClass::parse(oclass);
+    if (!oc.ok()) return oc.status().with_context(ctx);
+    Status st = validate_for_pool(oc.value(), m.cont->pool_map());
+    if (st.ok()) st = validate_for_rd_fac(oc.value(), static_cast<int>(m.cont->props().rd_fac));
+    if (!st.ok()) return st.with_context(ctx);
+    canon = oc->name();
+  }
+  bool exists = false;
+  EDAOS_ASSIGN_OR_RETURN(DirRecord dr, get_dirrec(m, dir, &exists));
+  dr.child_oclass = canon;
+  if (chunk_size) dr.child_chunk = chunk_size;
+  EDAOS_ASSIGN_OR_RETURN(auto k, kv(m, dir));
+  return k->put(kDotDot, kDirAkey, encode_dir(dr), exists ? uint32_t{KV::kUpdateOnly} : 0u);
+}
+
+}  // namespace
+
+namespace dfs {
+
+// Names in a directory after `anchor`, without "..".
+Result<std::vector<std::string>> list_names(const MountState& m, ObjectId dir,
+                                            const std::string& anchor, uint32_t max, bool* eof) {
+  EDAOS_ASSIGN_OR_RETURN(auto d, kv(m, dir));
+  std::string a = anchor;
+  for (;;) {
+    EDAOS_ASSIGN_OR_RETURN(auto keys, d->list_dkeys(a, max, eof));
+    std::vector<std::string> out;
+    for (auto& k : keys)
+      if (k != kDotDot) out.push_back(k);
+    if (!out.empty() || *eof || keys.empty()) return out;
+    a = keys.back();
+  }
+}
+
+Result<DfsStat> stat_of(const MountState& m, const Entry& e) {
+  DfsStat s;
+  s.mode = static_cast<mode_t>(e.mode);
+  s.uid = e.uid;
+  s.gid = e.gid;
+  s.atime = e.atime;
+  s.mtime = e.mtime;
+  s.ctime = e.ctime;
+  s.oid = e.oid;
+  s.nlink = S_ISDIR(e.mode) ? 2 : 1;
+  if (S_ISLNK(e.mode)) {
+    s.size = e.symlink.size();
+    s.oclass = ObjClass{};
+    s.oclass.data = 0;
+    s.oclass.groups = 0;
+    return s;
+  }
+  s.oclass = oclass_of(e.oid);
+  s.chunk_size = e.chunk_size;
+  if (S_ISREG(e.mode)) {
+    EDAOS_ASSIGN_OR_RETURN(auto a, m.cont->open_array(e.oid, e.chunk_size));
+    EDAOS_ASSIGN_OR_RETURN(s.size, a->get_size());
+  }
+  return s;
+}
+
+}  // namespace dfs
+
+Result<std::vector<DfsDirent>> Dfs::readdir(const DfsObj* dir, DfsAnchor* anchor, uint32_t max,
+                                            bool plus) {
+  EDAOS_ASSIGN_OR_RETURN(ObjectId p, parent_oid(*s_, dir));
+  return readdir_at(*s_, p, anchor, max, plus);
+}
+
+Result<std::vector<DfsDirent>> Dfs::readdir(const std::string& path, DfsAnchor* anchor,
+                                            uint32_t max, bool plus) {
+  auto d = resolve_dir(*s_, path);
+  if (!d.ok()) return d.status().with_context("readdir " + path);
+  return readdir_at(*s_, d.value(), anchor, max, plus);
+}
+
+Result<DfsStat> Dfs::stat(const DfsObj* parent, const std::string& name) {
+  EDAOS_ASSIGN_OR_RETURN(ObjectId p, parent_oid(*s_, parent));
+  EDAOS_RETURN_IF_ERROR(check_name(name));
+  EDAOS_ASSIGN_OR_RETURN(Entry e, get_entry(*s_, p, name));
+  return stat_of(*s_, e);
+}
+
+Result<DfsStat> Dfs::stat(const std::string& path, bool follow) {
+  auto l = resolve(*s_, path, follow);
+  if (!l.ok()) return l.status().with_context("stat " + path);
+  return stat_of(*s_, l->e);
+}
+
+Status Dfs::chmod(const DfsObj* parent, const std::string& name, mode_t mode) {
+  EDAOS_ASSIGN_OR_RETURN(ObjectId p, parent_oid(*s_, parent));
+  EDAOS_RETURN_IF_ERROR(check_name(name));
+  return do_chmod(*s_, p, name, mode);
+}
+
+Status Dfs::chmod(const std::string& path, mode_t mode) {
+  EDAOS_RETURN_IF_ERROR(check_writable(*s_));
+  EDAOS_ASSIGN_OR_RETURN(Loc l, resolve(*s_, path, true));
+  return do_chmod(*s_, l.dir, l.name, mode);
+}
+
+Status Dfs::chown(const DfsObj* parent, const std::string& name, uint32_t uid, uint32_t gid) {
+  EDAOS_ASSIGN_OR_RETURN(ObjectId p, parent_oid(*s_, parent));
+  EDAOS_RETURN_IF_ERROR(check_name(name));
+  return do_chown(*s_, p, name, uid, gid);
+}
+
+Status Dfs::chown(const std::string& path, uint32_t uid, uint32_t gid, bool follow) {
+  EDAOS_RETURN_IF_ERROR(check_writable(*s_));
+  EDAOS_ASSIGN_OR_RETURN(Loc l, resolve(*s_, path, follow));
+  return do_chown(*s_, l.dir, l.name, uid, gid);
+}
+
+Status Dfs::utimens(const DfsObj* parent, const std::string& name, const struct timespec* atime,
+                    const struct timespec* mtime) {
+  EDAOS_ASSIGN_OR_RETURN(ObjectId p, parent_oid(*s_, parent));
+  EDAOS_RETURN_IF_ERROR(check_name(name));
+  return do_utimens(*s_, p, name, atime, mtime);
+}
+
+Status Dfs::utimens(const std::string& path, const struct timespec* atime,
+                    const struct timespec* mtime, bool follow) {
+  EDAOS_RETURN_IF_ERROR(check_writable(*s_));
+  EDAOS_ASSIGN_OR_RETURN(Loc l, resolve(*s_, path, follow));
+  return do_utimens(*s_, l.dir, l.name, atime, mtime);
+}
+
+Status Dfs::set_dir_attr(const std::string& path, const std::string& oclass, uint64_t chunk_size) {
+  EDAOS_RETURN_IF_ERROR(check_writable(*s_));
+  auto ctx = "set-attr " + path;
+  auto d = resolve_dir(*s_, path);
+  if (!d.ok()) return d.status().with_context(ctx);
+  return set_dir_attr_at(*s_, d.value(), oclass, chunk_size, ctx);
+}
+
+Status Dfs::set_dir_attr(const DfsObj& dir, const std::string& oclass, uint64_t chunk_size) {
+  EDAOS_RETURN_IF_ERROR(check_writable(*s_));
+  EDAOS_ASSIGN_OR_RETURN(ObjectId d, parent_oid(*s_, &dir));
+  return set_dir_attr_at(*s_, d, oclass, chunk_size, "set-attr " + q(dir.name()));
+}
+
+Result<DfsLayout> Dfs::get_layout(const DfsObj& obj) {
+  EDAOS_RETURN_IF_ERROR(check_mounted(*s_));
+  if (obj.state()->m.get() != s_.get())
+    return Status(EDAOS_INVAL, "handle belongs to another mount");
+  if (obj.is_symlink()) return Status(EDAOS_INVAL, q(obj.name()) + " is a symbolic link");
+  DfsLayout out;
+  out.oid = obj.oid();
+  out.oclass = obj.oclass();
+  out.chunk_size = obj.chunk_size();
+  if (obj.is_dir()) {
+    EDAOS_ASSIGN_OR_RETURN(DirRecord dr, get_dirrec(*s_, obj.oid()));
+    out.child_oclass = dr.child_oclass;
+    out.child_chunk_size = dr.child_chunk;
+  }
+  return out;
+}
+
+Result<DfsLayout> Dfs::get_layout(const std::string& path, bool follow) {
+  auto l = resolve(*s_, path, follow);
+  if (!l.ok()) return l.status().with_context("get-attr " + path);
+  if (S_ISLNK(l->e.mode)) return Status(EDAOS_INVAL, q(path) + " is a symbolic link");
+  DfsLayout out;
+  out.oid = l->e.oid;
+  out.oclass = oclass_of(l->e.oid);
+  out.chunk_size = l->e.chunk_size;
+  if (S_ISDIR(l->e.mode)) {
+    EDAOS_ASSIGN_OR_RETURN(DirRecord dr, get_dirrec(*s_, l->e.oid));
+    out.child_oclass = dr.child_oclass;
+    out.child_chunk_size = dr.child_chunk;
+  }
+  return out;
+}
+
+}  // namespace edaos::objstore
