@@ -325,24 +325,15 @@ int nonblocking_impl(File* f, Ptr ptr, MPI_Offset off, const void* buf, int64_t 
     const std::vector<Piece>& p = *shared;
     int64_t bytes = 0;
     int rc = MPI_SUCCESS;
-    bool locked = false;
-    if (f->atomic) {
-      Status ls = file_lock(f);
-      if (ls.ok())
-        locked = true;
-      else
-        rc = to_mpi_error(ls, f->filename);
-    }
     // It may run inside MPICH's wait/poll callbacks: no exception may leave it.
     try {
-      if (rc == MPI_SUCCESS) rc = write ? pieces_write(f, p, &bytes) : pieces_read(f, p, &bytes);
+      rc = write ? f->fns->write_list(f, p, &bytes) : f->fns->read_list(f, p, &bytes);
       rc = ext32_finish(x.get(), write, rc, &bytes);
     } catch (const std::bad_alloc&) {
       rc = make_error(MPI_ERR_NO_MEM, f->filename + ": out of memory in a nonblocking access");
     } catch (const std::exception& e) {
       rc = make_error(MPI_ERR_INTERN, f->filename + ": " + e.what());
     }
-    if (locked) file_unlock(f);
     dp->bytes = rc == MPI_SUCCESS ? bytes : 0;
     dp->rc = rc;
     {
