@@ -1,10 +1,12 @@
 // Private declarations of the edaos MPI-IO driver: the file handle, the ADIO-style table of
 // operations, datatype flattening, file views and access lists.
 //
-// Layering (see README.md):
-//   wrappers.cpp   MPI_File_* entry points: argument checks, handle table, pass-through of
-//                  non-daos files to PMPI, error handlers, requests, status
-//   fns.cpp        the operations table (AdioFns) the wrappers call for daos files
+// Layering (see README.md, "Source map"):
+//   wrappers.cpp   MPI_File_* entry points only (pass-through of non-daos files to PMPI)
+//   handles.cpp access.cpp async.cpp   the layer under them (mpiio_internal.hpp): handle
+//                  table and error handlers; the one access preparation and the blocking
+//                  access; requests, I/O pool, collective worker, split collectives
+//   fns.cpp        the operations table (AdioFns): every data access goes through it
 //   open/close/io_contig/io_strided/hints/fcntl/resize/shared_fp.cpp   the operations
 //   coll/          two-phase collective buffering (file domains, requests, exchange)
 //   flatten.cpp    datatype -> (offset, length) lists, cached per type
@@ -73,6 +75,13 @@ struct Seg {
   int64_t len;
 };
 
+// One piece of an access: `len` bytes at file offset `foff` <-> memory address `maddr`.
+struct Piece {
+  int64_t foff;
+  int64_t maddr;  // absolute address (MPI_Aint)
+  int64_t len;
+};
+
 // ---- the file -----------------------------------------------------------------------------
 
 struct AdioFns;
@@ -88,7 +97,7 @@ struct View {
   bool external32 = false;           // data representation external32 (else native/internal)
 };
 
-struct CollWorker;  // wrappers.cpp: runs this handle's nonblocking/split collectives in order
+struct CollWorker;  // async.cpp: runs this handle's nonblocking/split collectives in order
 
 struct File {
   uint64_t magic = kFileMagic;
@@ -116,14 +125,14 @@ struct File {
   std::string lock_dkey;
   std::mutex mu;  // serializes this handle's operations across threads
   // Split collective in progress.
-  // Nonblocking independent accesses in flight (wrappers.cpp); close waits for zero.
+  // Nonblocking independent accesses in flight (async.cpp); close waits for zero.
   std::mutex inflight_mu;
   std::condition_variable inflight_cv;
   int inflight = 0;
   int split_kind = 0;                // 0 none, 1 read, 2 write
-  std::shared_ptr<void> split_done;  // the begun split collective's completion (wrappers.cpp)
+  std::shared_ptr<void> split_done;  // the begun split collective's completion (async.cpp)
   // Nonblocking and split collectives in initiation order, run by one thread per handle on
-  // `comm`; every other collective call of the handle waits until it is idle (wrappers.cpp).
+  // `comm`; every other collective call of the handle waits until it is idle (async.cpp).
   CollWorker* coll_worker = nullptr;
 };
 
@@ -135,9 +144,16 @@ struct AdioFns {
   int (*open)(MPI_Comm comm, const char* name, int amode, MPI_Info info, File** out);
   int (*close)(File* f);
   int (*delete_file)(const char* name, MPI_Info info);
-  // Contiguous byte range [off, off+len) of the file <-> contiguous memory.
+  // Contiguous byte range [off, off+len) of the file <-> contiguous memory (the runs of the
+  // two-phase collective buffer). Reads move exactly len bytes: holes and bytes past the end
+  // read as zeros (the caller knows the size). In atomic mode the file lock is held.
   int (*read_contig)(File* f, int64_t off, void* buf, int64_t len, int64_t* bytes);
   int (*write_contig)(File* f, int64_t off, const void* buf, int64_t len, int64_t* bytes);
+  // List I/O: pieces already mapped through the view (file offset <-> memory address), as
+  // pieces_read/pieces_write move them; in atomic mode under the file lock. The nonblocking
+  // independent path (flattened at initiation) and the collective fallbacks call these.
+  int (*read_list)(File* f, const std::vector<Piece>& pieces, int64_t* bytes);
+  int (*write_list)(File* f, const std::vector<Piece>& pieces, int64_t* bytes);
   // View-relative data offset (bytes of view data) with any memory type.
   int (*read_strided)(File* f, int64_t data_off, void* buf, int64_t count, MPI_Datatype t,
                       int64_t* bytes);
@@ -168,6 +184,8 @@ int ADIOI_EDAOS_Close(File* f);
 int ADIOI_EDAOS_Delete(const char* name, MPI_Info info);
 int ADIOI_EDAOS_ReadContig(File* f, int64_t off, void* buf, int64_t len, int64_t* bytes);
 int ADIOI_EDAOS_WriteContig(File* f, int64_t off, const void* buf, int64_t len, int64_t* bytes);
+int ADIOI_EDAOS_ReadList(File* f, const std::vector<Piece>& pieces, int64_t* bytes);
+int ADIOI_EDAOS_WriteList(File* f, const std::vector<Piece>& pieces, int64_t* bytes);
 int ADIOI_EDAOS_ReadStrided(File* f, int64_t data_off, void* buf, int64_t count, MPI_Datatype t,
                             int64_t* bytes);
 int ADIOI_EDAOS_WriteStrided(File* f, int64_t data_off, const void* buf, int64_t count,
@@ -186,13 +204,6 @@ int ADIOI_EDAOS_SharedFetchAdd(File* f, int64_t add, int64_t* old);
 int ADIOI_EDAOS_SharedSet(File* f, int64_t value);
 
 // ---- helpers shared by the operations -------------------------------------------------------
-
-// One piece of an access: `len` bytes at file offset `foff` <-> memory address `maddr`.
-struct Piece {
-  int64_t foff;
-  int64_t maddr;  // absolute address (MPI_Aint)
-  int64_t len;
-};
 
 // File byte segments of `nbytes` bytes of view data starting at view data offset `data_off`,
 // in data order, adjacent segments merged.

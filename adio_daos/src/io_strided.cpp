@@ -118,6 +118,33 @@ int pieces_read(File* f, const std::vector<Piece>& pieces, int64_t* bytes) {
   return MPI_SUCCESS;
 }
 
+// List I/O: the pieces under the file lock in atomic mode (released also when the access
+// throws, e.g. bad_alloc in data sieving: the entry points turn that into MPI_ERR_NO_MEM).
+static int list(File* f, const std::vector<Piece>& pieces, int64_t* bytes, bool write) {
+  *bytes = 0;
+  struct Unlock {
+    File* f;
+    ~Unlock() {
+      if (f) file_unlock(f);
+    }
+  } unlock{nullptr};
+  if (f->atomic) {
+    Status ls = file_lock(f);
+    if (!ls.ok()) return to_mpi_error(ls, f->filename);
+    unlock.f = f;
+  }
+  return write ? pieces_write(f, pieces, bytes) : pieces_read(f, pieces, bytes);
+}
+
+int ADIOI_EDAOS_ReadList(File* f, const std::vector<Piece>& pieces, int64_t* bytes) {
+  return list(f, pieces, bytes, false);
+}
+
+int ADIOI_EDAOS_WriteList(File* f, const std::vector<Piece>& pieces, int64_t* bytes) {
+  return list(f, pieces, bytes, true);
+}
+
+// Strided: the memory type and the view flattened into pieces, moved by the table's list I/O.
 static int strided(File* f, int64_t data_off, const void* buf, int64_t count, MPI_Datatype t,
                    int64_t* bytes, bool write) {
   *bytes = 0;
@@ -125,13 +152,7 @@ static int strided(File* f, int64_t data_off, const void* buf, int64_t count, MP
   int64_t n = count * mt->size;
   if (n == 0) return MPI_SUCCESS;
   std::vector<Piece> pieces = zip(view_segments(*f, data_off, n), memory_segments(buf, count, t));
-  if (f->atomic) {
-    Status ls = file_lock(f);
-    if (!ls.ok()) return to_mpi_error(ls, f->filename);
-  }
-  int rc = write ? pieces_write(f, pieces, bytes) : pieces_read(f, pieces, bytes);
-  if (f->atomic) file_unlock(f);
-  return rc;
+  return write ? f->fns->write_list(f, pieces, bytes) : f->fns->read_list(f, pieces, bytes);
 }
 
 int ADIOI_EDAOS_ReadStrided(File* f, int64_t data_off, void* buf, int64_t count, MPI_Datatype t,

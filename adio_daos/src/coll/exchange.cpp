@@ -139,14 +139,11 @@ int two_phase(File* f, const std::vector<Piece>& mine, int64_t min_st, int64_t m
     }
     if (!write && rc == MPI_SUCCESS) {
       for (const Seg& s : runs) {
-        objstore::IoVec v{f->cb_buf.data() + (s.off - w0), static_cast<size_t>(s.len)};
-        Status st = f->obj->read_full(static_cast<uint64_t>(s.off), &v, 1);
+        int64_t got = 0;
+        rc = f->fns->read_contig(f, s.off, f->cb_buf.data() + (s.off - w0), s.len, &got);
         g_counters.agg_io_calls++;
         g_counters.agg_io_bytes += static_cast<uint64_t>(s.len);
-        if (!st.ok()) {
-          rc = to_mpi_error(st, f->filename + ": collective read");
-          break;
-        }
+        if (rc != MPI_SUCCESS) break;
       }
     }
     if (!write) {
@@ -188,14 +185,11 @@ int two_phase(File* f, const std::vector<Piece>& mine, int64_t min_st, int64_t m
     for (MPI_Datatype& t : types) PMPI_Type_free(&t);
     if (write && rc == MPI_SUCCESS) {
       for (const Seg& s : runs) {
-        Status st = f->obj->write(static_cast<uint64_t>(s.off), f->cb_buf.data() + (s.off - w0),
-                                  static_cast<size_t>(s.len));
+        int64_t put = 0;
+        rc = f->fns->write_contig(f, s.off, f->cb_buf.data() + (s.off - w0), s.len, &put);
         g_counters.agg_io_calls++;
         g_counters.agg_io_bytes += static_cast<uint64_t>(s.len);
-        if (!st.ok()) {
-          rc = to_mpi_error(st, f->filename + ": collective write");
-          break;
-        }
+        if (rc != MPI_SUCCESS) break;
       }
     }
   }
@@ -229,7 +223,7 @@ int collective(File* f, int64_t data_off, const void* buf, int64_t count, MPI_Da
                (mode == hints::Tristate::kAutomatic && !interleaved(all, f->nprocs));
   int rc;
   if (indep) {
-    rc = write ? pieces_write(f, mine, bytes) : pieces_read(f, mine, bytes);
+    rc = write ? f->fns->write_list(f, mine, bytes) : f->fns->read_list(f, mine, bytes);
   } else {
     rc = two_phase(f, mine, min_st, max_end, write);
     *bytes = n;
@@ -242,7 +236,7 @@ int collective(File* f, int64_t data_off, const void* buf, int64_t count, MPI_Da
 int ADIOI_EDAOS_WriteColl(File* f, int64_t data_off, const void* buf, int64_t count, MPI_Datatype t,
                           int64_t* bytes) {
   if (f->atomic) {
-    int rc = ADIOI_EDAOS_WriteStrided(f, data_off, buf, count, t, bytes);
+    int rc = f->fns->write_strided(f, data_off, buf, count, t, bytes);
     return agree_error(f->comm, rc);
   }
   return collective(f, data_off, buf, count, t, bytes, true);
@@ -251,7 +245,7 @@ int ADIOI_EDAOS_WriteColl(File* f, int64_t data_off, const void* buf, int64_t co
 int ADIOI_EDAOS_ReadColl(File* f, int64_t data_off, void* buf, int64_t count, MPI_Datatype t,
                          int64_t* bytes) {
   if (f->atomic) {
-    int rc = ADIOI_EDAOS_ReadStrided(f, data_off, buf, count, t, bytes);
+    int rc = f->fns->read_strided(f, data_off, buf, count, t, bytes);
     return agree_error(f->comm, rc);
   }
   return collective(f, data_off, buf, count, t, bytes, false);
