@@ -12,10 +12,13 @@
 //    by the local file system; when they cannot be (MPI or the store not running, no container
 //    named), they fail with errno, so no local directory called "daos:" is ever created.
 //  * Stripped names ("/out.nc": PnetCDF removes everything up to the first ':' and calls
-//    access, truncate, open and fopen for reading, unlink): served only when the real call fails
-//    with ENOENT and "daos:" + name names an entry of the store. These calls are taken from
-//    MPI's main thread, from code outside edaos's libraries and LMDB (dladdr of the caller: the
-//    store's own probes of its pool directory see the real file system only).
+//    access, open for reading and truncate): served only when the real call fails with ENOENT
+//    and "daos:" + name names an entry of the store, on MPI's main thread, never for edaos's
+//    libraries and LMDB (dladdr of the caller: the store's own probes of its pool directory see
+//    the real file system only). Lookups (stat family, access family, open and fopen read-only
+//    without O_TRUNC) are taken from any other code; truncate, unlink and remove only from
+//    PnetCDF's library (from_pnetcdf), so no other code changes a container file by a name
+//    that never said daos:.
 //
 // A descriptor of a daos: file is a descriptor of /dev/null opened read-only, registered here:
 // read, write, pread(64), pwrite(64), lseek(64), fstat(64), ftruncate(64), fsync, fdatasync
@@ -174,15 +177,62 @@ Route route(const char* path, void* caller) {
   return Route::kFallback;
 }
 
+// Whether `base` is an object named in LD_PRELOAD (a tool in front, such as Darshan's library).
+bool is_preloaded(const char* base) {
+  const char* pre = std::getenv("LD_PRELOAD");
+  if (!pre || !*base) return false;
+  const size_t n = std::strlen(base);
+  for (const char* p = pre; (p = std::strstr(p, base)) != nullptr; p += n) {
+    bool starts = p == pre || p[-1] == '/' || p[-1] == ':' || p[-1] == ' ';
+    bool ends = p[n] == '\0' || p[n] == ':' || p[n] == ' ';
+    if (starts && ends) return true;
+  }
+  return false;
+}
+
+bool is_pnetcdf_object(const char* base) { return std::strncmp(base, "libpnetcdf", 10) == 0; }
+
+// True when the call was made by PnetCDF's library, the one caller that removes "daos:" from a
+// name and then changes the file by the stripped name (NC_CLOBBER's truncate). The immediate
+// caller decides; when it is a preloaded tool (a wrapper of truncate), the first frame of the
+// stack outside libedaos_mpio and the preloaded objects decides. A statically linked PnetCDF
+// is not recognised (its frames are the executable's).
+bool from_pnetcdf(void* caller) {
+  const char* base = object_name(caller);
+  if (is_pnetcdf_object(base)) return true;
+  if (!is_preloaded(base)) return false;
+  void* frames[32];
+  int n = backtrace(frames, 32);
+  for (int i = 1; i < n; ++i) {
+    const char* b = object_name(frames[i]);
+    if (std::strncmp(b, "libedaos_mpio", 13) == 0 || is_preloaded(b)) continue;
+    return is_pnetcdf_object(b);
+  }
+  return false;
+}
+
+// What a stripped-name call does to the store entry if it is served.
+enum class Effect { kLookup, kDestroy };
+
 // Whether a stripped name whose real call failed with ENOENT may be looked up in the store.
-// Each lookup is logged (facility posix, debug): tests check that the store's own probes of
-// its pool directory never are.
-bool fallback_ok(const char* path, void* caller) {
+// Lookups (stat, access, read-only open and fopen) are taken from any code outside the store
+// on MPI's main thread; calls that change or remove the entry (truncate, unlink, remove) only
+// from PnetCDF, so no other code's unlink of a local file that is already gone removes a
+// container file (issue 13 item 9). Each served call is logged (facility posix, debug): tests
+// check that the store's own probes of its pool directory never are.
+bool fallback_ok(const char* path, void* caller, Effect effect) {
   const char* why = nullptr;
   int main_thread = 0;
   if (!store_ready(&why)) return false;
   PMPI_Is_thread_main(&main_thread);
   if (!main_thread || from_the_store(caller)) return false;
+  if (effect == Effect::kDestroy && !from_pnetcdf(caller)) {
+    if (edaos_log_threshold("posix") <= EDAOS_LOG_DEBUG)
+      edaos_log_emit(EDAOS_LOG_DEBUG, "posix",
+                     "%s: not found; not changed as daos:%s (caller %s is not PnetCDF)", path, path,
+                     object_name(caller));
+    return false;
+  }
   if (edaos_log_threshold("posix") <= EDAOS_LOG_DEBUG)
     edaos_log_emit(EDAOS_LOG_DEBUG, "posix", "%s: not found, looked up as daos:%s", path, path);
   return true;
@@ -447,14 +497,14 @@ std::string daos_name(const char* path, Route r) {
 // Runs `op` on the daos: name for kDaos; for kFallback runs `real_call` first and `op` only if
 // it failed with ENOENT (then the real ENOENT is kept if the store has nothing either).
 template <typename Real, typename Op>
-int by_name(const char* path, void* caller, Real&& real_call, Op&& op) {
+int by_name(const char* path, void* caller, Effect effect, Real&& real_call, Op&& op) {
   Route r = route(path, caller);
   if (r == Route::kFail) return -1;
   if (r == Route::kDaos) return op(daos_name(path, r));
   int rc = real_call();
   if (rc == 0 || r != Route::kFallback || errno != ENOENT) return rc;
   int saved = errno;
-  if (!fallback_ok(path, caller)) {
+  if (!fallback_ok(path, caller, effect)) {
     errno = saved;
     return rc;
   }
@@ -474,10 +524,10 @@ int open_common(const char* name, const char* path, int flags, mode_t mode, void
   if (r == Route::kDaos) return open_daos(path, flags, mode);
   int fd = real_open(path, flags, mode);
   if (fd >= 0 || r != Route::kFallback || errno != ENOENT || (flags & O_ACCMODE) != O_RDONLY ||
-      (flags & (O_CREAT | O_DIRECTORY | O_PATH)))
+      (flags & (O_CREAT | O_TRUNC | O_DIRECTORY | O_PATH)))
     return fd;
   int saved = errno;
-  if (!fallback_ok(path, caller)) {
+  if (!fallback_ok(path, caller, Effect::kLookup)) {
     errno = saved;
     return fd;
   }
@@ -573,7 +623,7 @@ FILE* fopen_common(const char* name, const char* path, const char* mode, void* c
   if (fp || r != Route::kFallback || errno != ENOENT || (fopen_flags(mode) & O_ACCMODE) != O_RDONLY)
     return fp;
   int saved = errno;
-  if (!fallback_ok(path, caller)) {
+  if (!fallback_ok(path, caller, Effect::kLookup)) {
     errno = saved;
     return fp;
   }
@@ -738,7 +788,7 @@ EDAOS_POSIX int close(int fd) {
   EDAOS_POSIX int NAME(const char* path, struct STAT* sb) {                          \
     static const auto real_fn = ea::real<int (*)(const char*, struct STAT*)>(#NAME); \
     return ea::by_name(                                                              \
-        path, EDAOS_CALLER, [&] { return real_fn(path, sb); },                       \
+        path, EDAOS_CALLER, ea::Effect::kLookup, [&] { return real_fn(path, sb); },  \
         [&](const std::string& n) { return ea::stat_daos(n, sb, FOLLOW); });         \
   }
 EDAOS_STAT(stat, stat, true)
@@ -751,7 +801,7 @@ EDAOS_STAT(lstat64, stat64, false)
   EDAOS_POSIX int NAME(int ver, const char* path, struct STAT* sb) {                      \
     static const auto real_fn = ea::real<int (*)(int, const char*, struct STAT*)>(#NAME); \
     return ea::by_name(                                                                   \
-        path, EDAOS_CALLER, [&] { return real_fn(ver, path, sb); },                       \
+        path, EDAOS_CALLER, ea::Effect::kLookup, [&] { return real_fn(ver, path, sb); },  \
         [&](const std::string& n) { return ea::stat_daos(n, sb, FOLLOW); });              \
   }
 EDAOS_XSTAT(__xstat, stat, true)
@@ -759,26 +809,26 @@ EDAOS_XSTAT(__xstat64, stat64, true)
 EDAOS_XSTAT(__lxstat, stat, false)
 EDAOS_XSTAT(__lxstat64, stat64, false)
 
-#define EDAOS_FSTATAT(NAME, STAT)                                                              \
-  EDAOS_POSIX int NAME(int dirfd, const char* path, struct STAT* sb, int flags) {              \
-    static const auto real_fn = ea::real<int (*)(int, const char*, struct STAT*, int)>(#NAME); \
-    if (!ea::from_cwd(dirfd, path) || (flags & AT_EMPTY_PATH))                                 \
-      return real_fn(dirfd, path, sb, flags);                                                  \
-    return ea::by_name(                                                                        \
-        path, EDAOS_CALLER, [&] { return real_fn(dirfd, path, sb, flags); },                   \
-        [&](const std::string& n) {                                                            \
-          return ea::stat_daos(n, sb, !(flags & AT_SYMLINK_NOFOLLOW));                         \
-        });                                                                                    \
+#define EDAOS_FSTATAT(NAME, STAT)                                                                 \
+  EDAOS_POSIX int NAME(int dirfd, const char* path, struct STAT* sb, int flags) {                 \
+    static const auto real_fn = ea::real<int (*)(int, const char*, struct STAT*, int)>(#NAME);    \
+    if (!ea::from_cwd(dirfd, path) || (flags & AT_EMPTY_PATH))                                    \
+      return real_fn(dirfd, path, sb, flags);                                                     \
+    return ea::by_name(                                                                           \
+        path, EDAOS_CALLER, ea::Effect::kLookup, [&] { return real_fn(dirfd, path, sb, flags); }, \
+        [&](const std::string& n) {                                                               \
+          return ea::stat_daos(n, sb, !(flags & AT_SYMLINK_NOFOLLOW));                            \
+        });                                                                                       \
   }
 EDAOS_FSTATAT(fstatat, stat)
 EDAOS_FSTATAT(fstatat64, stat64)
 
-#define EDAOS_EACCESS(NAME)                                                 \
-  EDAOS_POSIX int NAME(const char* path, int mode) {                        \
-    static const auto real_fn = ea::real<int (*)(const char*, int)>(#NAME); \
-    return ea::by_name(                                                     \
-        path, EDAOS_CALLER, [&] { return real_fn(path, mode); },            \
-        [&](const std::string& n) { return ea::access_daos(n, mode); });    \
+#define EDAOS_EACCESS(NAME)                                                           \
+  EDAOS_POSIX int NAME(const char* path, int mode) {                                  \
+    static const auto real_fn = ea::real<int (*)(const char*, int)>(#NAME);           \
+    return ea::by_name(                                                               \
+        path, EDAOS_CALLER, ea::Effect::kLookup, [&] { return real_fn(path, mode); }, \
+        [&](const std::string& n) { return ea::access_daos(n, mode); });              \
   }
 EDAOS_EACCESS(access)
 EDAOS_EACCESS(euidaccess)
@@ -788,16 +838,16 @@ EDAOS_POSIX int faccessat(int dirfd, const char* path, int mode, int flags) {
   static const auto real_fn = ea::real<int (*)(int, const char*, int, int)>("faccessat");
   if (!ea::from_cwd(dirfd, path)) return real_fn(dirfd, path, mode, flags);
   return ea::by_name(
-      path, EDAOS_CALLER, [&] { return real_fn(dirfd, path, mode, flags); },
+      path, EDAOS_CALLER, ea::Effect::kLookup, [&] { return real_fn(dirfd, path, mode, flags); },
       [&](const std::string& n) { return ea::access_daos(n, mode); });
 }
 
-#define EDAOS_TRUNCATE(NAME)                                                  \
-  EDAOS_POSIX int NAME(const char* path, off_t len) {                         \
-    static const auto real_fn = ea::real<int (*)(const char*, off_t)>(#NAME); \
-    return ea::by_name(                                                       \
-        path, EDAOS_CALLER, [&] { return real_fn(path, len); },               \
-        [&](const std::string& n) { return ea::truncate_daos(n, len); });     \
+#define EDAOS_TRUNCATE(NAME)                                                          \
+  EDAOS_POSIX int NAME(const char* path, off_t len) {                                 \
+    static const auto real_fn = ea::real<int (*)(const char*, off_t)>(#NAME);         \
+    return ea::by_name(                                                               \
+        path, EDAOS_CALLER, ea::Effect::kDestroy, [&] { return real_fn(path, len); }, \
+        [&](const std::string& n) { return ea::truncate_daos(n, len); });             \
   }
 EDAOS_TRUNCATE(truncate)
 EDAOS_TRUNCATE(truncate64)
@@ -805,7 +855,7 @@ EDAOS_TRUNCATE(truncate64)
 EDAOS_POSIX int unlink(const char* path) {
   static const auto real_fn = ea::real<int (*)(const char*)>("unlink");
   return ea::by_name(
-      path, EDAOS_CALLER, [&] { return real_fn(path); },
+      path, EDAOS_CALLER, ea::Effect::kDestroy, [&] { return real_fn(path); },
       [&](const std::string& n) { return ea::unlink_daos(n, false); });
 }
 
@@ -813,14 +863,14 @@ EDAOS_POSIX int unlinkat(int dirfd, const char* path, int flags) {
   static const auto real_fn = ea::real<int (*)(int, const char*, int)>("unlinkat");
   if (!ea::from_cwd(dirfd, path) || (flags & AT_REMOVEDIR)) return real_fn(dirfd, path, flags);
   return ea::by_name(
-      path, EDAOS_CALLER, [&] { return real_fn(dirfd, path, flags); },
+      path, EDAOS_CALLER, ea::Effect::kDestroy, [&] { return real_fn(dirfd, path, flags); },
       [&](const std::string& n) { return ea::unlink_daos(n, false); });
 }
 
 EDAOS_POSIX int remove(const char* path) {
   static const auto real_fn = ea::real<int (*)(const char*)>("remove");
   return ea::by_name(
-      path, EDAOS_CALLER, [&] { return real_fn(path); },
+      path, EDAOS_CALLER, ea::Effect::kDestroy, [&] { return real_fn(path); },
       [&](const std::string& n) { return ea::unlink_daos(n, true); });
 }
 

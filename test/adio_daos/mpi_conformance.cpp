@@ -605,7 +605,8 @@ TEST(Conformance, PosixViewMatchesUfs) {
 }
 
 // Daos-only: the names PnetCDF passes after removing "daos:" are served only when the local
-// file system has nothing by that name; a descriptor's bytes never come from /dev/null.
+// file system has nothing by that name; a descriptor's bytes never come from /dev/null; a
+// program that is not PnetCDF cannot truncate or remove a container file by such a name.
 TEST(Conformance, PosixViewStrippedNames) {
   setenv("DAOS_CONT", "stripped", 1);
   std::string base;
@@ -639,10 +640,42 @@ TEST(Conformance, PosixViewStrippedNames) {
     ASSERT_NE(fp, nullptr);
     EXPECT_EQ(fread(r.data(), 1, 64, fp), 64u);
     fclose(fp);
-    EXPECT_EQ(truncate(base.c_str(), 8), 0);
+    // This program is not PnetCDF: its truncate, unlink and remove of a missing local path
+    // (and a read-only open with O_TRUNC) leave the container file of that name alone, with
+    // the local file system's ENOENT.
+    EXPECT_EQ(unlink(base.c_str()), -1);
+    EXPECT_EQ(errno, ENOENT);
+    EXPECT_EQ(truncate(base.c_str(), 0), -1);
+    EXPECT_EQ(errno, ENOENT);
+    EXPECT_EQ(truncate64(base.c_str(), 8), -1);
+    EXPECT_EQ(errno, ENOENT);
+    EXPECT_EQ(remove(base.c_str()), -1);
+    EXPECT_EQ(errno, ENOENT);
+    EXPECT_EQ(unlinkat(AT_FDCWD, base.c_str(), 0), -1);
+    EXPECT_EQ(errno, ENOENT);
+    EXPECT_EQ(open(base.c_str(), O_RDONLY | O_TRUNC), -1);
+    EXPECT_EQ(errno, ENOENT);
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+  // Every rank reads the file back through MPI-IO: all 64 bytes, unchanged.
+  ASSERT_EQ(
+      MPI_File_open(MPI_COMM_WORLD, ("daos:" + base).c_str(), MPI_MODE_RDONLY, MPI_INFO_NULL, &fh),
+      MPI_SUCCESS);
+  MPI_Offset size = -1;
+  MPI_File_get_size(fh, &size);
+  EXPECT_EQ(size, 64);
+  std::vector<uint8_t> back(64, 0);
+  EXPECT_EQ(MPI_File_read_at(fh, 0, back.data(), 64, MPI_BYTE, &st), MPI_SUCCESS);
+  EXPECT_EQ(back, a);
+  MPI_File_close(&fh);
+  MPI_Barrier(MPI_COMM_WORLD);
+  if (rank() == 0) {
+    struct stat sb;
+    // The daos: name changes it from any caller.
+    EXPECT_EQ(truncate(("daos:" + base).c_str(), 8), 0);
     ASSERT_EQ(stat(base.c_str(), &sb), 0);
     EXPECT_EQ(sb.st_size, 8);
-    EXPECT_EQ(unlink(base.c_str()), 0);
+    EXPECT_EQ(unlink(("daos:" + base).c_str()), 0);
     EXPECT_EQ(access(base.c_str(), F_OK), -1);
     EXPECT_EQ(errno, ENOENT);
     // A local file of that name wins (the local file system is asked first).
