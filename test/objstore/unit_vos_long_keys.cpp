@@ -325,14 +325,16 @@ TEST_F(LongKeyTest, LimitIsEnforced) {
   ASSERT_TRUE(eng_->kv_remove(ref_, d, "a").ok());
 }
 
-// Long keys persist; the FORMAT stamp is 3 only once a long key was stored.
+// Long keys persist. New engines are format 4 (long keys included). An engine of format 2 (an
+// older build) becomes 3 only once a long key is stored, and 4 + `legacy` only at its first
+// record, so builds that read versions up to 3 keep reading it until then.
 TEST_F(LongKeyTest, ReopenAndFormatStamp) {
   ASSERT_TRUE(eng_->kv_put(ref_, "short", "a", "s", 0, {}).ok());
   ASSERT_TRUE(eng_->kv_put(ref_, std::string(470, 'd'), "abc", "s", 0, {}).ok());  // 473: short
-  EXPECT_EQ(format_stamp(), "EDAOS-ENGINE 2\nntargets 2\n");
+  EXPECT_EQ(format_stamp(), "EDAOS-ENGINE 4\nntargets 2\n");
   const std::string ld(k64K, 'L'), la(k64K, 'A');
   ASSERT_TRUE(eng_->kv_put(ref_, ld, la, "long", 0, cs_).ok());
-  EXPECT_EQ(format_stamp(), "EDAOS-ENGINE 3\nntargets 2\n");
+  EXPECT_EQ(format_stamp(), "EDAOS-ENGINE 4\nntargets 2\n");
   ASSERT_TRUE(eng_->kv_put(ref_, "short", la, "sl", 0, {}).ok());
   open_engine();  // close, reopen (not synced: a clean close)
   EXPECT_EQ(eng_->kv_get(ref_, ld, la, cs_).value(), "long");
@@ -342,7 +344,25 @@ TEST_F(LongKeyTest, ReopenAndFormatStamp) {
             (std::vector<std::string>{ld, std::string(470, 'd'), "short"}));
   EXPECT_EQ(eng_->kv_list_akeys(ref_, "short", "", 10, &eof).value(),
             (std::vector<std::string>{la, "a"}));
+  EXPECT_EQ(format_stamp(), "EDAOS-ENGINE 4\nntargets 2\n");
+
+  // What a format-2 build leaves (no long keys, no intent log): stays 2 until a long key.
+  eng_.reset();
+  std::filesystem::remove(dir_ + "/intents.log");
+  { std::ofstream(dir_ + "/FORMAT", std::ios::trunc) << "EDAOS-ENGINE 2\nntargets 2\n"; }
+  open_engine();
+  EXPECT_EQ(format_stamp(), "EDAOS-ENGINE 2\nntargets 2\n");
+  ASSERT_TRUE(eng_->kv_put(ref_, "short2", "a", "s", 0, {}).ok());
+  EXPECT_EQ(format_stamp(), "EDAOS-ENGINE 2\nntargets 2\n");
+  ASSERT_TRUE(eng_->kv_put(ref_, ld + "2", la, "long", 0, cs_).ok());
   EXPECT_EQ(format_stamp(), "EDAOS-ENGINE 3\nntargets 2\n");
+  // The first record sidecar needs format 4; the engine stays legacy (older shards may hold
+  // format-1 records, converted on access).
+  ASSERT_TRUE(eng_->array_write(ref_, 0, "abc", 3, cs_, nullptr, 3).ok());
+  EXPECT_EQ(format_stamp(), "EDAOS-ENGINE 4\nntargets 2\nlegacy 1\n");
+  open_engine();
+  EXPECT_EQ(format_stamp(), "EDAOS-ENGINE 4\nntargets 2\nlegacy 1\n");
+  EXPECT_EQ(eng_->kv_get(ref_, ld + "2", la, cs_).value(), "long");
 }
 
 // Objects and containers holding only long keys are listed, punched and destroyed.
