@@ -8,15 +8,21 @@ namespace edaos::objstore::ec {
 
 namespace {
 
+bool same(uint64_t a, uint64_t b) { return a == b || a == kAnyVersion || b == kAnyVersion; }
+
 bool data_at(const CellVersions& c, uint64_t v) {
   for (uint32_t i = 0; i < c.n && i < 2; ++i)
-    if (c.version[i] == v) return true;
+    if (same(c.version[i], v)) return true;
   return false;
 }
 
 bool parity_encodes(const CellVersions& c, const std::vector<uint64_t>& w) {
-  for (uint32_t i = 0; i < c.n && i < 2; ++i)
-    if (c.vec[i] == w) return true;
+  for (uint32_t i = 0; i < c.n && i < 2; ++i) {
+    if (c.vec[i].size() != w.size()) continue;
+    bool all = true;
+    for (size_t j = 0; j < w.size() && all; ++j) all = same(c.vec[i][j], w[j]);
+    if (all) return true;
+  }
   return false;
 }
 

@@ -18,6 +18,12 @@
 
 namespace edaos::objstore::ec {
 
+// The version of cells written before versions existed (engine format 1-3, converted): such a
+// cell is consistent with any version, and a parity entry of it with any data version (no
+// worse than before versions; such stripes regain the check when rewritten). The engine uses
+// the same value (vos::kLegacyVersion).
+constexpr uint64_t kAnyVersion = 1;
+
 // What one cell of a stripe says about itself. A cell that could not be read, or whose bytes
 // match none of its records (torn, corrupt), is not present.
 struct CellVersions {
