@@ -188,12 +188,16 @@ int fill_stat(PosixFile& f, Stat* sb) {
   t_inside = true;
   auto sz = f.obj->get_size();
   t_inside = false;
+  if (!sz.ok()) {  // the size is unknown (engines down): an error, never a stale or short size
+    errno = EIO;
+    return -1;
+  }
   std::memset(sb, 0, sizeof(*sb));
   sb->st_mode = S_IFREG | (f.st.mode & 07777);
   sb->st_nlink = 1;
   sb->st_uid = f.st.uid;
   sb->st_gid = f.st.gid;
-  sb->st_size = sz.ok() ? static_cast<off_t>(sz.value()) : static_cast<off_t>(f.st.size);
+  sb->st_size = static_cast<off_t>(sz.value());
   sb->st_blksize = 1 << 20;
   sb->st_blocks = (sb->st_size + 511) / 512;
   sb->st_atim = f.st.atime;

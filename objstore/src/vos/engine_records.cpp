@@ -216,7 +216,7 @@ Status Engine::rec_verify(const ShardRef& ref, RecFile& rf, uint64_t first, uint
     UnitBytes bytes(buf + (u - first) * U, U, rf.fn, rf.h.type);
     const uint64_t uoff = u * U;
     auto corrupt = [&](const std::string& why) {
-      EDAOS_LOG(error, "%s: unit at offset %" PRIu64 " of %s: %s", shard_name(ref).c_str(), uoff,
+      EDAOS_LOG(warn, "%s: unit at offset %" PRIu64 " of %s: %s", shard_name(ref).c_str(), uoff,
                 rf.path.c_str(), why.c_str());
       return Status(EDAOS_CSUM, "on-disk data of shard " + shard_name(ref) + " (" +
                                     shard_data_path(ref) + ") is corrupt: chunk at offset " +
