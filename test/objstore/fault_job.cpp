@@ -28,10 +28,14 @@ namespace {
 const char* kClasses[] = {"EC_2P1G1", "EC_4P2G1"};
 constexpr uint64_t kSize = 256 * 1024;
 
+// Not linear in the seed (a SplitMix64 of offset and seed): with XOR parity, a stripe
+// rebuilt from one write's data and another write's parity must not come out as valid bytes
+// by accident (a pattern whose cells XOR to the same parity for every seed hides exactly that).
 uint8_t pattern(uint64_t x, uint64_t seed) {
-  uint64_t v = (x + 1) * 0x9E3779B97F4A7C15ull ^ (seed * 0xC2B2AE3D27D4EB4Full);
-  v ^= v >> 29;
-  return static_cast<uint8_t>(v | 1);
+  uint64_t z = x * 0x9E3779B97F4A7C15ull + seed * 0xD1B54A32D192ED03ull + 0x632BE59BD9B4E019ull;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return static_cast<uint8_t>((z ^ (z >> 31)) | 1);
 }
 constexpr uint64_t kSeedA = 1111, kSeedB = 2222;
 

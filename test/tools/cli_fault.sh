@@ -45,11 +45,20 @@ damage() {
 }
 
 for cont in rp s1; do
-  note "$cont: 8 MiB, shard files damaged between jobs"
+  note "$cont: 8 MiB copied in, 64 KiB of one shard file zeroed (the issue's reproduction)"
   run_ok "$EDAOS" fs copy --src big --dst daos://p/$cont/f
   f=$(shard_file $cont 0)
   [ -n "$f" ] || { bad "no shard file for $cont"; continue; }
   cp "$f" "$T/older"  # the data file as of the first copy
+  damage zero "$f"
+  if [ $cont = rp ]; then
+    run_ok "$EDAOS" fs cat daos://p/rp/f
+    cmp -s "$T/out" big || bad "rp: fs cat printed wrong bytes after the first copy was zeroed"
+  else
+    run_fail 1 "fs cat: on-disk data of shard .*$(basename "$f") .* is corrupt: chunk at offset" \
+      "$EDAOS" fs cat daos://p/s1/f
+  fi
+  note "$cont: rewritten, then each kind of damage"
   run_ok "$EDAOS" fs copy --src big2 --dst daos://p/$cont/f
   for kind in zero truncate flip older sidecar-truncate sidecar-zero; do
     damage $kind "$f" "$T/older"
