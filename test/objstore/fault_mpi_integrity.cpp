@@ -469,6 +469,50 @@ TEST_F(FaultTest, OlderConsistentPairIsRefusedByReconstruction) {
   }
 }
 
+// ---- checksums off: reconstruction still checks what it combines ------------------------------
+
+// With cksum:off nothing is verified on a healthy read (as asked), but a reconstruction checks
+// every cell it combines against its record: a zeroed data cell is not used to rebuild another
+// cell (the read is refused, or served from cells that match), never decoded into garbage.
+TEST_F(FaultTest, ChecksumsOffReconstructionNeverUsesADamagedCell) {
+  make_cont("off", "ec_cell_sz:4096,chunk_size:65536");
+  const ObjectId oid = new_oid("EC_2P1G1");
+  const uint64_t len = 65536;
+  std::vector<uint8_t> data(len);
+  nfill(data, 0, 71);
+  if (rank() == 0) {
+    auto a = cont_->open_array(oid);
+    EDAOS_ASSERT_OK(a.value()->write(0, data.data(), len));
+  }
+  disconnect();
+  if (rank() == 0) pwrite_at(shard_file(oid, 0), 3 * 4096, std::string(4096, '\0'));
+  MPI_Barrier(MPI_COMM_WORLD);
+  uint64_t refused = 0;
+  for (uint32_t e = 0; e < kEngines; ++e) {
+    reconnect(std::to_string(e));
+    if (rank() == 0) {
+      auto a = cont_->open_array(oid);
+      std::vector<uint8_t> got(8192);
+      Status st = a.value()->read(3 * 8192, got.data(), got.size());  // stripe 3: cells 0, 1
+      if (!st.ok()) {
+        EXPECT_EQ(st.code(), EDAOS_DEGRADED) << st.to_string();
+        ++refused;
+      } else {
+        // Cell 1 must be right whoever served it; cell 0 may be the zeroed bytes themselves
+        // (a healthy read with checksums off is not verified), never anything else.
+        EXPECT_TRUE(nmatches(got.data() + 4096, 4096, 3 * 8192 + 4096, 71)) << "down " << e;
+        EXPECT_TRUE(nmatches(got.data(), 4096, 3 * 8192, 71) ||
+                    std::all_of(got.begin(), got.begin() + 4096, [](uint8_t x) { return !x; }))
+            << "down " << e;
+      }
+    }
+    MPI_Barrier(MPI_COMM_WORLD);
+  }
+  if (rank() == 0) {
+    EXPECT_GT(refused, 0u) << "no reconstruction met the zeroed cell";
+  }
+}
+
 // ---- one call covering very many chunks ------------------------------------------------------
 
 // chunk_size 64 and a 16 MiB transfer (the tool's default class SX): 262144 chunks in one call.

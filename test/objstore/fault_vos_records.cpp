@@ -368,14 +368,24 @@ TEST_F(RecordsTest, EcRecordReadsReportVersionsAndVectors) {
   ASSERT_TRUE(read(d0, cell, cell, &got, off, data, &s).ok());
   EXPECT_EQ(s.version, 0x400u);
   EXPECT_EQ(got, a.substr(0, 10) + "xyz" + a.substr(13));
-  // Record reads verify even with checksums off: a zeroed cell is an error.
+  // With checksums off a record read checks only what a killed process left pending: it
+  // returns the record with its bound checksum, and the caller checks bytes it combines.
+  CsumSpec on = off;
+  on.type = CsumType::kCrc32c;
   pwrite_at(data_path(d0), cell, std::string(cell, '\0'));
-  EXPECT_EQ(read(d0, cell, cell, &got, off, data, &s).code(), EDAOS_CSUM);
-  // ... and an EC cell without any record (its sidecar deleted) is an error too.
+  ASSERT_TRUE(read(d0, cell, cell, &got, off, data, &s).ok());
+  EXPECT_EQ(s.flags & UnitState::kVerified, 0u);
+  EXPECT_NE(bind_unit_csum(test_csum(CsumType::kCrc32c, got.data(), cell, 0), d0, 1, s.version),
+            s.csum);  // what the client computes: the zeroed cell does not match its record
+  EXPECT_EQ(read(d0, cell, cell, &got, on, data, &s).code(), EDAOS_CSUM);  // checksums on
+  // ... and an EC cell without any record (its sidecar deleted) must be zeros: it is not.
   eng_.reset();
   fs::remove(sidecar(p0));
   open_engine();
-  EXPECT_EQ(read(p0, cell, cell, &got, off, parity, &s).code(), EDAOS_CSUM);
+  ASSERT_TRUE(read(p0, cell, cell, &got, off, parity, &s).ok());
+  EXPECT_EQ(s.flags & UnitState::kHole, UnitState::kHole);
+  EXPECT_NE(got, std::string(cell, '\0'));
+  EXPECT_EQ(read(p0, cell, cell, &got, on, parity, &s).code(), EDAOS_CSUM);
   // Requests must match the shard's record layout.
   EXPECT_EQ(read(d0, cell, cell, &got, off, parity, &s).code(), EDAOS_INVAL);
   EXPECT_EQ(eng_->array_write(d0, 0, "x", 1, off, nullptr, 0, data, WriteStamp{}).code(),
@@ -456,7 +466,9 @@ TEST_F(RecordsTest, LegacySidecarsAreConvertedAndCorruptChunksStayDetected) {
   EXPECT_EQ(s.version, kLegacyVersion);
   // Conversion made the records current: damage is detected from now on.
   pwrite_at(data_path(ec), 10, std::string(3, '\0'));
-  EXPECT_EQ(read(ec, 0, kChunk, &got, off, data, &s).code(), EDAOS_CSUM);
+  CsumSpec on = off;
+  on.type = CsumType::kCrc32c;
+  EXPECT_EQ(read(ec, 0, kChunk, &got, on, data, &s).code(), EDAOS_CSUM);
 }
 
 // ---- intents ----

@@ -41,6 +41,7 @@
 #include "ec/checksum.hpp"
 #include "ec/codec.hpp"
 #include "ec/stripe_versions.hpp"
+#include "vos/engine.hpp"
 
 EDAOS_LOG_FACILITY(array);
 
@@ -580,7 +581,9 @@ class ArrayImpl final : public Array {
   struct StripeRead {
     std::vector<uint8_t> cells;        // k+p cells of cell_ bytes
     std::vector<uint64_t> versions;    // k: the version of each data cell in `cells`
-    std::vector<bool> present, bad;    // k+p: read and verified / failed verification live
+    std::vector<bool> present, bad;    // k+p: read / failed verification on a live engine
+    std::vector<bool> verified, hole;  // k+p: the engine checked the bytes / no record
+    std::vector<uint64_t> csum;        // k+p: the record's bound checksum
     std::vector<ec::CellVersions> cv;  // k+p: what each cell read said about itself
     bool parity_read = false;
     uint64_t clen = 0;  // cell size
@@ -600,6 +603,9 @@ class ArrayImpl final : public Array {
     sr->versions.assign(k_, 0);
     sr->present.assign(n, false);
     sr->bad.assign(n, false);
+    sr->verified.assign(n, false);
+    sr->hole.assign(n, false);
+    sr->csum.assign(n, 0);
     sr->cv.assign(n, ec::CellVersions{});
     std::vector<std::vector<uint8_t>> states(n);
     Status failure;
@@ -623,7 +629,7 @@ class ArrayImpl final : public Array {
         }
         Reader r(states[i].data(), states[i].size());
         const uint32_t flags = r.get<uint32_t>(), nvec = r.get<uint32_t>();
-        const uint64_t version = r.get<uint64_t>();
+        const uint64_t version = r.get<uint64_t>(), csum = r.get<uint64_t>();
         ec::CellVersions& v = sr->cv[i];
         v.present = r.ok() && flags != 0 && nvec == (i < k_ ? 0 : k_);
         if (!v.present) return Status(EDAOS_PROTO, "bad record state from an engine");
@@ -632,6 +638,9 @@ class ArrayImpl final : public Array {
         if (i >= k_)
           for (uint32_t j = 0; j < k_; ++j) v.vec[0].push_back(r.get<uint64_t>());
         sr->present[i] = true;
+        sr->verified[i] = (flags & vos::UnitState::kVerified) != 0;
+        sr->hole[i] = (flags & vos::UnitState::kHole) != 0;
+        sr->csum[i] = csum;
       }
       return Status::OK();
     };
@@ -645,6 +654,18 @@ class ArrayImpl final : public Array {
     for (uint32_t i = 0; i < k_; ++i)
       if (sr->present[i]) sr->versions[i] = sr->cv[i].version[0];
     if (all_data) return Status::OK();
+
+    // Cells are combined: each must match its record (checked here when the engine did not,
+    // i.e. with checksums off); one that does not is torn or corrupt, as if unreadable.
+    for (uint32_t i = 0; i < n; ++i) {
+      if (!sr->present[i] || sr->verified[i] || cell_matches_record(g, i, c, s, *sr)) continue;
+      sr->present[i] = false;
+      sr->bad[i] = true;
+      sr->cv[i].present = false;
+      rt_->counters.csum_errors++;
+      failure = Status(EDAOS_CSUM, stripe_name(c, s) + ": cell " + std::to_string(i) +
+                                       " does not match its record");
+    }
 
     ec::StripeChoice ch;
     if (!ec::choose_stripe_version(k_, p_, sr->cv, &ch) || ch.nusable < k_) {
@@ -676,6 +697,20 @@ class ArrayImpl final : public Array {
       if (!sr->present[i]) sr->versions[i] = ch.versions[i];
     rt_->counters.degraded_reads++;
     return Status::OK();
+  }
+
+  // Do cell i's bytes in `sr` match the record the engine returned with them?
+  bool cell_matches_record(uint32_t g, uint32_t i, uint64_t c, uint64_t s, StripeRead& sr) {
+    const uint8_t* b = sr.cell(i);
+    if (sr.hole[i]) return std::all_of(b, b + cell_, [](uint8_t x) { return x == 0; });
+    vos::ShardRef ref;
+    ref.cont = c_->uuid;
+    ref.oid = oid_;
+    ref.shard = g * layout_.group_size + i;
+    ref.target = loc(g, i).target;
+    const uint64_t raw = ec::csum_compute(CsumType::kCrc32c, b, cell_, 0);
+    return vos::bind_unit_csum(raw, ref, stripe_local(c, s) / cell_, sr.cv[i].version[0]) ==
+           sr.csum[i];
   }
 
   // Parity of the data cells of `sr`, into its parity cells.

@@ -158,9 +158,10 @@ struct RecWire {
   }
 };
 
-// The record state a record read returns after the cell's bytes (vos::UnitState).
+// The record state a record read returns after the cell's bytes (vos::UnitState):
+// u32 flags | u32 nvec | u64 version | u64 bound checksum | nvec x u64 data versions.
 struct StateWire {
-  static constexpr size_t kFixed = 16;  // flags, nvec, version
+  static constexpr size_t kFixed = 24;
   static size_t size(uint32_t k) { return kFixed + 8 * static_cast<size_t>(k); }
 };
 

@@ -492,7 +492,7 @@ std::string Server::op_io(Op op, Reader& r, const rpc::Incoming& in, bool* repli
       if (want_state) {
         Writer tw;
         tw.put<uint32_t>(state.flags).put<uint32_t>(static_cast<uint32_t>(state.vec.size()));
-        tw.put(state.version);
+        tw.put(state.version).put(state.csum);
         for (uint64_t v : state.vec) tw.put(v);
         std::string t = tw.take();
         t.resize(trailer, '\0');

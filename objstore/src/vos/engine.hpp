@@ -3,8 +3,11 @@
 //   <pool>/engine-NNNN/FORMAT        "EDAOS-ENGINE <version>" + ntargets (atomically written once)
 //   <pool>/engine-NNNN/LOCK          flock owner file ("host:pid")
 //   <pool>/engine-NNNN/meta.mdb      LMDB: KV values, byte-array logical sizes
+//   <pool>/engine-NNNN/sizes.log     array sizes not yet folded into meta.mdb
+//   <pool>/engine-NNNN/intents.log   stripe intents (partial-stripe writes in flight)
 //   <pool>/engine-NNNN/tgt-T/<cont-uuid>/<oid>.<shard>        sparse shard data file
-//   <pool>/engine-NNNN/tgt-T/<cont-uuid>/<oid>.<shard>.csum   per-chunk checksum sidecar
+//   <pool>/engine-NNNN/tgt-T/<cont-uuid>/<oid>.<shard>.csum   per-unit records (versions and
+//                                                             checksums bound to their extent)
 //
 // (<oid> is ObjectId::to_string(), "hi.lo" in hex.) Exact formats: objstore/README.md.
 //
@@ -120,14 +123,21 @@ struct WriteStamp {
   uint64_t version = 0;
   const uint64_t* vec = nullptr;
 };
-// What a record read (array_read with a UnitState) says about its unit.
+// What a record read (array_read with a UnitState) says about its unit. Unless the bytes were
+// verified on the engine (`verified`: checksums on, or the record was pending), the caller
+// checks them against `csum` (bind_unit_csum) before combining them with other cells.
 struct UnitState {
-  static constexpr uint32_t kHole = 1;   // no record, the bytes are zeros (version 0)
-  static constexpr uint32_t kAtCur = 2;  // the bytes match the record of `version`
+  static constexpr uint32_t kHole = 1;      // no record: the bytes must be zeros (version 0)
+  static constexpr uint32_t kAtCur = 2;     // the record of `version` (bound checksum `csum`)
+  static constexpr uint32_t kVerified = 4;  // the engine checked the bytes against it
   uint32_t flags = 0;
   uint64_t version = 0;
+  uint64_t csum = 0;
   std::vector<uint64_t> vec;  // kEcParity: the data versions it encodes (zeros for a hole)
 };
+// The bound checksum a unit's record holds: `raw` (the checksum of its unit bytes, crc32c for
+// EC cells) mixed with (cont, oid, shard, unit index, version). Part of the record format.
+uint64_t bind_unit_csum(uint64_t raw, const ShardRef& ref, uint64_t unit_index, uint64_t version);
 // Version of units of a legacy shard (written before format 4) when converted.
 constexpr uint64_t kLegacyVersion = 1;
 
@@ -249,6 +259,10 @@ class Engine {
     // Ranges known to be allocated (written or fallocated since open): start -> end. Writes
     // inside them skip the hole check and fallocate. Cleared on punch, truncate and errors.
     std::map<uint64_t, uint64_t> alloc;
+    // Sidecars: the first bytes of the file (its record header) as last read or written, so a
+    // call needs no pread for it. Only this engine writes its sidecars.
+    bool hdr_known = false;
+    std::string hdr;
     bool allocated(uint64_t off, uint64_t end) const;
     void mark_allocated(uint64_t off, uint64_t end);
   };
@@ -276,10 +290,11 @@ class Engine {
   // Entries [first, last] (empty ones where the sidecar ends).
   Status rec_load(RecFile& rf, uint64_t first, uint64_t last, std::string* raw);
   // Checks units [first, last] whose bytes are in `buf` (unit-aligned, last - first + 1 units)
-  // against their entries, resolving entries a killed process left pending (and storing the
-  // resolution); `state` gets the record of `first` when non-null.
+  // against their entries (all of them with check_bytes, else only pending ones), resolving
+  // entries a killed process left pending (and storing the resolution); `state` gets the record
+  // of `first` when non-null.
   Status rec_verify(const ShardRef& ref, RecFile& rf, uint64_t first, uint64_t last,
-                    const char* buf, UnitState* state);
+                    const char* buf, UnitState* state, bool check_bytes);
   // A change of units [first, last]: `edit` produces each unit's new bytes from its old ones
   // (read only when needed: a non-null `full(u)` is the whole new unit, so the old bytes are
   // not needed, except to resolve a pending entry). kWrite: the units get st.version's record;

@@ -161,10 +161,14 @@ Status Engine::rec_open(const ShardRef& ref, OpenFile* data, const RecHeader* wa
   rf->fd = sf ? sf->fd : -1;
   bool legacy = false;
   if (sf) {
-    char buf[kRecHdr];
-    EDAOS_ASSIGN_OR_RETURN(size_t got, detail::pread_full(rf->fd, buf, kRecHdr, 0, rf->path));
-    EDAOS_RETURN_IF_ERROR(
-        detail::decode_rec_header(buf, got, rf->path, &rf->h, &rf->have, &legacy));
+    if (!sf->hdr_known) {
+      char buf[kRecHdr];
+      EDAOS_ASSIGN_OR_RETURN(size_t got, detail::pread_full(rf->fd, buf, kRecHdr, 0, rf->path));
+      sf->hdr.assign(buf, got);
+      sf->hdr_known = true;
+    }
+    EDAOS_RETURN_IF_ERROR(detail::decode_rec_header(sf->hdr.data(), sf->hdr.size(), rf->path,
+                                                    &rf->h, &rf->have, &legacy));
   }
   if (legacy) {
     // A format-1 sidecar (written before format 4): convert it before anything uses it.
@@ -181,6 +185,11 @@ Status Engine::rec_open(const ShardRef& ref, OpenFile* data, const RecHeader* wa
     const std::string hdr = detail::encode_rec_header(*want);
     EDAOS_RETURN_IF_ERROR(detail::pwrite_full(rf->fd, hdr.data(), hdr.size(), 0, rf->path));
     note_growth(rf->path);
+    auto it = fds_.find(rf->path);
+    if (it != fds_.end()) {
+      it->second.hdr = hdr;
+      it->second.hdr_known = true;
+    }
     rf->have = true;
     rf->h = *want;
   } else if (rf->have && want &&
@@ -205,8 +214,12 @@ Status Engine::rec_load(RecFile& rf, uint64_t first, uint64_t last, std::string*
   return Status::OK();
 }
 
+uint64_t bind_unit_csum(uint64_t raw, const ShardRef& ref, uint64_t unit_index, uint64_t version) {
+  return detail::bind_csum(raw, ref, unit_index, version);
+}
+
 Status Engine::rec_verify(const ShardRef& ref, RecFile& rf, uint64_t first, uint64_t last,
-                          const char* buf, UnitState* state) {
+                          const char* buf, UnitState* state, bool check_bytes) {
   const uint64_t U = rf.h.unit, esz = rf.h.entry_size();
   std::string raw;
   EDAOS_RETURN_IF_ERROR(rec_load(rf, first, last, &raw));
@@ -214,6 +227,7 @@ Status Engine::rec_verify(const ShardRef& ref, RecFile& rf, uint64_t first, uint
   for (uint64_t u = first; u <= last; ++u) {
     RecEntry e = detail::decode_rec_entry(rf.h, raw.data() + (u - first) * esz);
     UnitBytes bytes(buf + (u - first) * U, U, rf.fn, rf.h.type);
+    const bool was_pending = e.pending;
     const uint64_t uoff = u * U;
     auto corrupt = [&](const std::string& why) {
       EDAOS_LOG(warn, "%s: unit at offset %" PRIu64 " of %s: %s", shard_name(ref).c_str(), uoff,
@@ -241,6 +255,8 @@ Status Engine::rec_verify(const ShardRef& ref, RecFile& rf, uint64_t first, uint
       note_growth(rf.path);
       EDAOS_LOG(info, "%s: interrupted change of unit at offset %" PRIu64 " resolved to version %s",
                 shard_name(ref).c_str(), uoff, detail::hex64(e.cur.version).c_str());
+    } else if (!check_bytes) {
+      // Only the record is wanted (its version); the caller verifies bytes it combines.
     } else if (e.cur.flags & kRecCur) {
       if (!bytes.matches(e.cur, ref, u))
         return corrupt("has checksum " +
@@ -253,7 +269,9 @@ Status Engine::rec_verify(const ShardRef& ref, RecFile& rf, uint64_t first, uint
     }
     if (state && u == first) {
       state->flags = (e.cur.flags & kRecCur) ? UnitState::kAtCur : UnitState::kHole;
+      if (check_bytes || was_pending) state->flags |= UnitState::kVerified;
       state->version = (e.cur.flags & kRecCur) ? e.cur.version : 0;
+      state->csum = (e.cur.flags & kRecCur) ? e.cur.csum : 0;
       state->vec = (e.cur.flags & kRecCur) ? e.cur.vec : std::vector<uint64_t>(rf.h.nvec, 0);
       state->vec.resize(rf.h.nvec, 0);
     }
@@ -591,7 +609,9 @@ Status Engine::array_read(const ShardRef& ref, uint64_t off, size_t len, void* o
     EDAOS_ASSIGN_OR_RETURN(size_t got, detail::pread_full(fd, buf, xlen, xoff, path));
     (void)got;
   }
-  EDAOS_RETURN_IF_ERROR(rec_verify(ref, rf, first, last, buf, state));
+  // A record read with checksums off checks only what a killed process left pending: the
+  // caller verifies the bytes it combines (a partial-stripe write only needs the versions).
+  EDAOS_RETURN_IF_ERROR(rec_verify(ref, rf, first, last, buf, state, csum_on || !state));
   if (buf != o) std::memcpy(o, buf + (off - xoff), len);
   return finish();
 }
