@@ -565,13 +565,17 @@ class ArrayImpl final : public Array {
     lk->orphan = call.rep.value != 0;
     return Status::OK();
   }
-  Status unlock_stripe(const StripeLock& lk) {
+  // Unlocks; `clear`: the stripe is consistent again, its intent goes. A write that failed
+  // half-way keeps it, so the next connection re-encodes the stripe.
+  Status unlock_stripe(const StripeLock& lk, bool clear) {
     Call call;
     call.server = lk.rank;
     call.op = Op::kUnlock;
     Writer w;
     w.str(lk.key);
-    lk.intent.encode(w, false);
+    rpc::IntentWire iw = lk.intent;
+    iw.has = iw.has && clear;
+    iw.encode(w, false);
     call.body = w.take();
     rt_->counters.rpcs++;
     return rt_->rpc->call(&call);
@@ -729,21 +733,25 @@ class ArrayImpl final : public Array {
     StripeLock lk;
     if (!lock_stripe(g, c, s, &lk).ok()) return;
     StripeRead sr;
+    bool consistent = !lk.orphan;
     if (read_stripe(g, c, s, true, &sr).ok()) {
       encode_parity(sr);
       const uint64_t local = stripe_local(c, s);
       Batch b(rt_);
       const uint64_t v = new_version();
       for (uint32_t i = 0; i < k_ + p_; ++i) {
-        if (!sr.bad[i] || !writable(g, i)) continue;
+        // A stripe a killed writer left marked gets all its parity re-encoded, as recovery does.
+        const bool rewrite = sr.bad[i] || (lk.orphan && i >= k_);
+        if (!rewrite || !writable(g, i)) continue;
         add_write(b, g, i, local, sr.cell(i), cell_, 0,
                   i < k_ ? rec(i, sr.versions[i]) : rec(i, v, sr.versions.data()));
       }
       b.run();
+      consistent = first_error(b).ok();
       for (size_t i = 0; i < b.size(); ++i)
         if (b[i].status().ok()) rt_->counters.repairs++;
     }
-    (void)unlock_stripe(lk);
+    (void)unlock_stripe(lk, consistent);
   }
 
   Status partial_write(uint32_t g, uint64_t c, uint64_t s, uint64_t a, uint64_t bnd,
@@ -791,7 +799,7 @@ class ArrayImpl final : public Array {
       b.run();
       st = first_error(b);
     }
-    Status ust = unlock_stripe(lk);
+    Status ust = unlock_stripe(lk, st.ok());
     return st.ok() ? ust : st;
   }
 
@@ -989,7 +997,7 @@ Status ArrayImpl::recover_stripe(uint32_t g, uint64_t c, uint64_t s, uint32_t or
       if (st.ok()) rt_->counters.repairs++;
     }
   }
-  Status ust = unlock_stripe(lk);  // clears the intent at the current leader
+  Status ust = unlock_stripe(lk, st.ok());  // clears the intent at the current leader
   if (st.ok() && ust.ok() && lk.intent.engine != orphan_engine) {
     Call call;
     call.server = c_->pool->server_of(orphan_engine);
