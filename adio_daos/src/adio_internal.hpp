@@ -207,10 +207,12 @@ extern Counters g_counters;
 
 // ---- names and pools (open.cpp) -----------------------------------------------------------
 
-// Splits a daos: name into pool directory and container label; returns the path in the
-// container (EDAOS_INVAL with a message saying what is missing).
+// Splits a daos: name into pool directory and container label with objstore's resolver
+// (objstore::parse_daos_name); returns the path in the container (EDAOS_INVAL with a message
+// saying what is missing, also when the name gives no file).
 Result<std::string> parse_daos_name(const std::string& name, std::string* pool, std::string* cont);
-// Not collective: the process's cached connection to `pool`, or a new one on MPI_COMM_SELF.
+// Not collective: the process's shared connection to `pool` (objstore::Pool::shared_local), or
+// a new one on MPI_COMM_SELF.
 Result<std::shared_ptr<objstore::Pool>> independent_pool(const std::string& pool);
 // At MPI_Finalize: drops the cached pool connections / the POSIX layer's open files.
 void release_pools();

@@ -1,23 +1,24 @@
 // Open and delete of `daos:` files (ROMIO's ADIOI_DAOS_OpenColl / ADIOI_DAOS_Delete).
 //
-// Names (as ROMIO's DAOS driver accepts them, with edaos pools being directories):
-//   daos:/dir/file            pool $DAOS_POOL (or $EDAOS_POOL, default ./edaos-pool),
-//   daos:dir/file             container $DAOS_CONT; the path is inside the container
-//                             (a relative path is taken from the container's root)
-//   daos://POOL/CONT/dir/file pool and container named explicitly (DUNS direct form): POOL is
-//                             the default pool when it is that pool's directory name, else a
-//                             directory next to it; CONT is a container label or UUID.
-// Open is collective: rank 0 resolves hints, creates what MPI_MODE_CREATE allows (pool,
-// container, file), broadcasts the outcome and the file handle; every rank returns the same
-// error class.
+// Names: objstore's one resolver (edaos/objstore/names.hpp; grammar in objstore/README.md,
+// "Names"), as ROMIO's DAOS driver accepts them, with edaos pools being directories:
+//   daos:/dir/file            pool $DAOS_POOL (or $EDAOS_POOL, default ./edaos-pool; a path
+//   daos:dir/file             or a label), container $DAOS_CONT (or $DAOS_CONTAINER); the path
+//                             is inside the container (a relative one from its root)
+//   daos://POOL/CONT/dir/file pool and container named explicitly (DUNS direct form): POOL a
+//                             label / UUID / name in the pool home, or a path (./p, /abs/p)
+// Pool connections: objstore's shared cache (Pool::shared), one per pool per process.
+// Open is collective: rank 0 resolves the name and hints, creates what MPI_MODE_CREATE allows
+// (pool, only in an empty or absent directory; container; file), broadcasts the outcome and
+// the file handle; every rank returns the same error class.
 #include <fcntl.h>
 #include <sys/stat.h>
 
 #include <cstdlib>
-#include <map>
 #include <random>
 
 #include "adio_internal.hpp"
+#include "edaos/objstore/names.hpp"
 
 namespace edaos::adio {
 namespace {
@@ -26,78 +27,21 @@ using objstore::Container;
 using objstore::Dfs;
 using objstore::Pool;
 
-std::mutex g_pools_mu;
-std::map<std::string, std::shared_ptr<Pool>> g_pools;
-std::vector<std::shared_ptr<Pool>> g_extra_pools;  // kept alive, see pool_connect
-
-struct Name {
-  std::string pool, cont, path;
-};
-
-std::string dir_of(const std::string& p) {
-  size_t s = p.rfind('/');
-  if (s == std::string::npos) return ".";
-  if (s == 0) return "/";
-  return p.substr(0, s);
-}
-std::string base_of(const std::string& p) {
-  size_t s = p.rfind('/');
-  return s == std::string::npos ? p : p.substr(s + 1);
-}
-
 }  // namespace
 
 // Splits a daos: name into pool directory, container label and path in the container.
 Result<std::string> parse_daos_name(const std::string& name, std::string* pool, std::string* cont) {
-  std::string rest = name.compare(0, 5, "daos:") == 0 ? name.substr(5) : name;
-  std::string defpool = objstore::default_pool_path();
-  if (rest.compare(0, 2, "//") == 0) {
-    std::string r = rest.substr(2);
-    size_t a = r.find('/');
-    size_t b = a == std::string::npos ? std::string::npos : r.find('/', a + 1);
-    if (a == std::string::npos || a == 0 || b == std::string::npos || b == a + 1 ||
-        b + 1 >= r.size())
-      return Status(EDAOS_INVAL, "'" + name + "' is not daos://POOL/CONTAINER/PATH");
-    std::string p = r.substr(0, a);
-    *cont = r.substr(a + 1, b - a - 1);
-    *pool = p == base_of(defpool) ? defpool : dir_of(defpool) + "/" + p;
-    return r.substr(b);
-  }
-  const char* c = std::getenv("DAOS_CONT");
-  if (!c || !*c)
-    return Status(EDAOS_INVAL, "no container for '" + name +
-                                   "': set DAOS_CONT or name the file daos://POOL/CONTAINER/PATH");
-  *pool = defpool;
-  *cont = c;
-  if (rest.empty()) return Status(EDAOS_INVAL, "'" + name + "' names no file");
-  return rest[0] == '/' ? rest : "/" + rest;
+  EDAOS_ASSIGN_OR_RETURN(objstore::DaosName n, objstore::parse_daos_name(name));
+  if (n.path.empty() || n.path == "/")
+    return Status(EDAOS_INVAL, "'" + name +
+                                   "' names no file (daos:/PATH with $DAOS_POOL and "
+                                   "$DAOS_CONT, or daos://POOL/CONTAINER/PATH)");
+  *pool = n.pool;
+  *cont = n.cont;
+  return n.path;
 }
 
 namespace {
-
-// Collective over comm: a connection to `path`, created with `create` when missing.
-Result<std::shared_ptr<Pool>> pool_connect(MPI_Comm comm, const std::string& path, bool create) {
-  std::lock_guard<std::mutex> lk(g_pools_mu);
-  auto it = g_pools.find(path);
-  int have = it != g_pools.end() ? 1 : 0, all = 0;
-  PMPI_Allreduce(&have, &all, 1, MPI_INT, MPI_MIN, comm);
-  if (all) return it->second;
-  // Some rank has no connection yet: all connect (collective); ranks that had one keep theirs
-  // and keep the new one alive too (dropping it would close the pool for the other handle).
-  auto p = Pool::connect(path, comm);
-  if (!p.ok() && p.status().code() == EDAOS_NONEXIST && create) {
-    Status st = Pool::create(path, {}, comm);
-    if (!st.ok() && st.code() != EDAOS_EXIST) return st.with_context("create pool " + path);
-    p = Pool::connect(path, comm);
-  }
-  if (!p.ok()) return p.status();
-  if (have) {
-    g_extra_pools.push_back(p.value());
-    return it->second;
-  }
-  g_pools[path] = p.value();
-  return p.value();
-}
 
 Status bcast_status(Status st, MPI_Comm comm) {
   int code = st.code();
@@ -129,15 +73,16 @@ int64_t stripe_of(const File& f) {
   return 0;
 }
 
-// Rank 0: the container's lock KV (container attribute edaos.mpio.lock_kv), created if missing.
+// Rank 0: the container's lock KV (container attribute Dfs::kMpioLockKvAttr, which `edaos fs
+// check` knows), created if missing.
 Result<std::string> lock_kv_oid(Container& c) {
-  auto a = c.attr_get("edaos.mpio.lock_kv");
+  auto a = c.attr_get(Dfs::kMpioLockKvAttr);
   if (a.ok()) return a.value();
   if (a.status().code() != EDAOS_NONEXIST) return a.status();
   objstore::ObjClass oc =
       objstore::default_oclass(static_cast<int>(c.props().rd_fac), true, c.pool_map());
   EDAOS_ASSIGN_OR_RETURN(auto oid, c.alloc_oid(oc, objstore::ObjType::kMultiLevel));
-  EDAOS_RETURN_IF_ERROR(c.attr_set("edaos.mpio.lock_kv", oid.to_string()));
+  EDAOS_RETURN_IF_ERROR(c.attr_set(Dfs::kMpioLockKvAttr, oid.to_string()));
   return oid.to_string();
 }
 
@@ -155,10 +100,23 @@ int ADIOI_EDAOS_Open(MPI_Comm comm, const char* filename, int amode, MPI_Info in
     PMPI_Comm_free(&f->comm);
     return code;
   };
-  // Names are parsed the same way on every rank (same environment under mpiexec).
-  auto path = parse_daos_name(filename, &f->pool_path, &f->cont_label);
-  if (!path.ok()) return fail(make_error(MPI_ERR_BAD_FILE, path.status().message()));
-  f->path = path.value();
+  // Rank 0 resolves the name (it reads the file system, which a racing job may change) and
+  // tells the others, so every rank uses the same pool.
+  Status nst;
+  if (f->rank == 0) {
+    auto path = parse_daos_name(filename, &f->pool_path, &f->cont_label);
+    if (path.ok())
+      f->path = path.value();
+    else
+      nst = path.status();
+  }
+  nst = bcast_status(nst, f->comm);
+  if (!nst.ok())
+    return fail(nst.code() == EDAOS_INVAL ? make_error(MPI_ERR_BAD_FILE, nst.message())
+                                          : to_mpi_error(nst, filename));
+  f->pool_path = bcast_string(f->pool_path, f->comm);
+  f->cont_label = bcast_string(f->cont_label, f->comm);
+  f->path = bcast_string(f->path, f->comm);
   if (!objstore::is_initialized())
     return fail(make_error(MPI_ERR_IO, std::string(filename) +
                                            ": the edaos object store is not running (MPI_Init "
@@ -172,7 +130,9 @@ int ADIOI_EDAOS_Open(MPI_Comm comm, const char* filename, int amode, MPI_Info in
   f->hints = std::move(h).value();
 
   bool create = amode & MPI_MODE_CREATE;
-  auto p = pool_connect(f->comm, f->pool_path, create);
+  objstore::SharedPoolOptions so;
+  so.create = create;
+  auto p = Pool::shared(f->pool_path, f->comm, so);
   if (!p.ok()) {
     Status st = p.status();
     return fail(to_mpi_error(st, std::string(filename) + ": pool " + f->pool_path));
@@ -291,26 +251,20 @@ int ADIOI_EDAOS_Open(MPI_Comm comm, const char* filename, int amode, MPI_Info in
   return MPI_SUCCESS;
 }
 
-// Not collective: this process's connection, or a new one on MPI_COMM_SELF.
+// Not collective: this process's shared connection, or a new one on MPI_COMM_SELF.
 Result<std::shared_ptr<Pool>> independent_pool(const std::string& pool) {
-  {
-    std::lock_guard<std::mutex> lk(g_pools_mu);
-    auto it = g_pools.find(pool);
-    if (it != g_pools.end()) return it->second;
-  }
-  return pool_connect(MPI_COMM_SELF, pool, false);
+  return Pool::shared_local(pool);
 }
 
-void release_pools() {
-  std::lock_guard<std::mutex> lk(g_pools_mu);
-  g_pools.clear();
-  g_extra_pools.clear();
-}
+void release_pools() { objstore::release_shared_pools(); }
 
 int ADIOI_EDAOS_Delete(const char* filename, MPI_Info) {
   std::string pool, cont;
   auto path = parse_daos_name(filename, &pool, &cont);
-  if (!path.ok()) return make_error(MPI_ERR_BAD_FILE, path.status().message());
+  if (!path.ok())
+    return path.status().code() == EDAOS_INVAL
+               ? make_error(MPI_ERR_BAD_FILE, path.status().message())
+               : to_mpi_error(path.status(), filename);
   if (!objstore::is_initialized())
     return make_error(MPI_ERR_IO,
                       std::string(filename) + ": the edaos object store is not running");

@@ -1,11 +1,13 @@
 // edaos-ior -a DFS: the native POSIX namespace (objstore/include/edaos/objstore/dfs.hpp), as
-// IOR's DFS backend uses libdfs. Names as the MPI-IO driver takes them:
+// IOR's DFS backend uses libdfs. Names by objstore's one resolver (dfs_name in ior.hpp):
 //   daos:/dir/file (or a plain path)  pool --dfs.pool, else $EDAOS_POOL / $DAOS_POOL;
-//                                      container --dfs.cont, else $DAOS_CONT / $EDAOS_CONT
-//   daos://POOL/CONT/dir/file          POOL: a directory next to the default pool, or a path
-// The pool is connected and the namespace mounted once, collectively over MPI_COMM_WORLD,
-// when the backend is made; a missing pool or container is created (container: type POSIX,
-// default properties). Shared files: rank 0 opens (creating it with --dfs.oclass and
+//                                      container --dfs.cont, else $EDAOS_CONT, $DAOS_CONT /
+//                                      $DAOS_CONTAINER
+//   daos://POOL/CONT/dir/file          POOL: a label or directory name, or a path (./p, /abs/p)
+// The pool is objstore's shared connection (Pool::shared, collective over MPI_COMM_WORLD), made
+// when the backend is; a missing pool (in an empty or absent directory) or container is created
+// (container: type POSIX, default properties). Shared files: rank 0 opens (creating it with
+// --dfs.oclass and
 // --dfs.chunk_size), broadcasts the serialized handle, every rank deserializes it (DAOS's
 // local2global), so one lookup serves the job.
 #include <sys/stat.h>
@@ -23,41 +25,6 @@ namespace {
 using objstore::Dfs;
 using objstore::DfsObj;
 
-std::string env_or(const char* a, const char* b) {
-  if (const char* v = std::getenv(a); v && *v) return v;
-  if (const char* v = std::getenv(b); v && *v) return v;
-  return "";
-}
-
-struct Where {
-  std::string pool, cont, path;
-};
-
-Where parse_name(const IorOptions& o, const std::string& name) {
-  Where w;
-  std::string rest = name;
-  if (has_prefix(rest, "daos://")) {
-    rest = rest.substr(7);
-    size_t a = rest.find('/'), b = a == std::string::npos ? a : rest.find('/', a + 1);
-    if (b == std::string::npos) fatal("DFS name " + name + ": expected daos://POOL/CONT/path");
-    std::string pool = rest.substr(0, a);
-    w.cont = rest.substr(a + 1, b - a - 1);
-    w.path = rest.substr(b);
-    std::string def = objstore::default_pool_path();
-    size_t slash = def.rfind('/');
-    std::string home = slash == std::string::npos ? "." : def.substr(0, slash);
-    struct stat st;
-    w.pool = ::stat((home + "/" + pool).c_str(), &st) == 0 ? home + "/" + pool : pool;
-    return w;
-  }
-  if (has_prefix(rest, "daos:")) rest = rest.substr(5);
-  w.path = rest.empty() || rest[0] != '/' ? "/" + rest : rest;
-  w.pool = o.dfs_pool.empty() ? objstore::default_pool_path() : o.dfs_pool;
-  w.cont = o.dfs_cont.empty() ? env_or("DAOS_CONT", "EDAOS_CONT") : o.dfs_cont;
-  if (w.cont.empty()) fatal("-a DFS: no container (set DAOS_CONT or --dfs.cont)");
-  return w;
-}
-
 void check(const edaos::Status& st, const std::string& what) {
   if (!st.ok()) fatal(what + ": " + st.to_string());
 }
@@ -69,16 +36,13 @@ class DfsBackend final : public Backend {
       check(objstore::init(MPI_COMM_WORLD), "edaos init");
       we_initialized_ = true;
     }
-    where_ = parse_name(o, o.file);
+    where_ = dfs_name(o.file, o.dfs_pool, o.dfs_cont);
     int rank = 0;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-    struct stat st;
-    int missing = rank == 0 && ::stat(where_.pool.c_str(), &st) != 0;
-    MPI_Bcast(&missing, 1, MPI_INT, 0, MPI_COMM_WORLD);
-    if (missing)
-      check(objstore::Pool::create(where_.pool, {}, MPI_COMM_WORLD), "pool create " + where_.pool);
-    auto pool = objstore::Pool::connect(where_.pool, MPI_COMM_WORLD);
-    check(pool.status(), "pool connect " + where_.pool);
+    objstore::SharedPoolOptions so;
+    so.create = true;
+    auto pool = objstore::Pool::shared(where_.pool, MPI_COMM_WORLD, so);
+    check(pool.status(), "pool " + where_.pool);
     pool_ = pool.value();
     // Rank 0 creates a missing container; everybody then opens it.
     int rc = 0;
@@ -108,8 +72,7 @@ class DfsBackend final : public Backend {
     obj_.reset();
     if (dfs_) (void)dfs_->umount();
     dfs_.reset();
-    if (pool_) (void)pool_->disconnect();
-    pool_.reset();
+    pool_.reset();  // the shared connection stays until finalize
     if (we_initialized_) (void)objstore::finalize();
   }
 
@@ -118,7 +81,7 @@ class DfsBackend final : public Backend {
   }
 
   void open(const std::string& name, MPI_Comm comm, bool create, bool write, uint64_t) override {
-    std::string path = parse_name(o_, name).path;
+    std::string path = dfs_name(name, o_.dfs_pool, o_.dfs_cont).path;
     int rank = 0, size = 1;
     MPI_Comm_rank(comm, &rank);
     MPI_Comm_size(comm, &size);
@@ -177,7 +140,7 @@ class DfsBackend final : public Backend {
     int rank = 0;
     MPI_Comm_rank(comm, &rank);
     if (rank == 0) {
-      auto st = dfs_->remove(parse_name(o_, name).path);
+      auto st = dfs_->remove(dfs_name(name, o_.dfs_pool, o_.dfs_cont).path);
       if (!st.ok() && st.code() != EDAOS_NONEXIST) check(st, "dfs remove");
     }
     MPI_Barrier(comm);
@@ -185,7 +148,7 @@ class DfsBackend final : public Backend {
 
  private:
   IorOptions o_;
-  Where where_;
+  DfsName where_;
   bool we_initialized_ = false;
   std::shared_ptr<objstore::Pool> pool_;
   std::unique_ptr<Dfs> dfs_;

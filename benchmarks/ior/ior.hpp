@@ -11,6 +11,8 @@
 #include <utility>
 #include <vector>
 
+#include "edaos/objstore/names.hpp"
+
 namespace edaos::bench {
 
 // Everything the command line sets (IOR's names in the comments).
@@ -82,6 +84,40 @@ MPI_Info make_info(const IorOptions& o);
 // Names: "daos:" and "ufs:" prefixes. POSIX and DFS strip them; MPI-IO passes them on.
 inline bool has_prefix(const std::string& s, const char* p) {
   return s.compare(0, std::strlen(p), p) == 0;
+}
+
+// Where a DFS name (-a DFS) lives, by objstore's one resolver (objstore/README.md, "Names"):
+// daos://POOL/CONT/path names all three; daos:/path, daos:path or a plain path take the pool
+// from `pool_opt` (--dfs.pool: a path or a label), else the default pool ($EDAOS_POOL /
+// $DAOS_POOL), and the container from `cont_opt` (--dfs.cont), else the environment
+// ($EDAOS_CONT, $DAOS_CONT / $DAOS_CONTAINER). Calls fatal() on a name that does not parse.
+struct DfsName {
+  std::string pool, cont, path;  // pool directory, container, absolute path ("/" at least)
+};
+inline DfsName dfs_name(const std::string& name, const std::string& pool_opt,
+                        const std::string& cont_opt) {
+  DfsName w;
+  if (has_prefix(name, "daos://")) {
+    auto d = objstore::parse_daos_name(name);
+    if (!d.ok()) fatal("DFS name: " + d.status().message());
+    w.pool = d->pool;
+    w.cont = d->cont;
+    w.path = d->path.empty() ? "/" : d->path;
+    return w;
+  }
+  std::string rest = has_prefix(name, "daos:") ? name.substr(5) : name;
+  w.path = rest.empty() || rest[0] != '/' ? "/" + rest : rest;
+  auto pool = objstore::resolve_pool(pool_opt.empty() ? objstore::default_pool_spec() : pool_opt);
+  if (!pool.ok()) fatal("--dfs.pool: " + pool.status().message());
+  w.pool = pool.value();
+  w.cont = cont_opt;
+  if (w.cont.empty()) {
+    auto c = objstore::default_container();
+    if (!c.ok()) fatal(c.status().message());
+    w.cont = c.value();
+  }
+  if (w.cont.empty()) fatal("-a DFS: no container (set DAOS_CONT or --dfs.cont)");
+  return w;
 }
 
 // ---- the data pattern ------------------------------------------------------------------------

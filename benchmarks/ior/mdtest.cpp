@@ -153,18 +153,16 @@ class DfsNs final : public Ns {
       check(init(MPI_COMM_WORLD), "edaos init");
       we_init_ = true;
     }
-    std::string pool = o.dfs_pool.empty() ? default_pool_path() : o.dfs_pool;
-    std::string cont = o.dfs_cont;
-    if (cont.empty())
-      for (const char* e : {"DAOS_CONT", "EDAOS_CONT"})
-        if (const char* v = std::getenv(e); v && *v && cont.empty()) cont = v;
-    if (cont.empty()) fatal("-a DFS: no container (set DAOS_CONT or --dfs.cont)");
-    struct ::stat st;
-    int missing = g_rank == 0 && ::stat(pool.c_str(), &st) != 0;
-    MPI_Bcast(&missing, 1, MPI_INT, 0, MPI_COMM_WORLD);
-    if (missing) check(Pool::create(pool, {}, MPI_COMM_WORLD), "pool create " + pool);
-    auto p = Pool::connect(pool, MPI_COMM_WORLD);
-    check(p.status(), "pool connect " + pool);
+    // -d names the pool and container too when it is daos://POOL/CONT/dir (objstore's one
+    // resolver, dfs_name in ior.hpp).
+    DfsName where = dfs_name(o.dir, o.dfs_pool, o.dfs_cont);
+    dir_name_ = o.dir;
+    dir_path_ = where.path;
+    const std::string pool = where.pool, cont = where.cont;
+    SharedPoolOptions so;
+    so.create = true;
+    auto p = Pool::shared(pool, MPI_COMM_WORLD, so);
+    check(p.status(), "pool " + pool);
     pool_ = p.value();
     int rc = 0;
     if (g_rank == 0) {
@@ -188,11 +186,15 @@ class DfsNs final : public Ns {
     dirs_.clear();
     if (dfs_) (void)dfs_->umount();
     dfs_.reset();
-    if (pool_) (void)pool_->disconnect();
-    pool_.reset();
+    pool_.reset();  // the shared connection stays until finalize
     if (we_init_) (void)objstore::finalize();
   }
-  static std::string path(const std::string& p) {
+  // The container path of a name below -d (resolved once, in the constructor).
+  std::string path(const std::string& p) const {
+    if (has_prefix(p, dir_name_.c_str())) {
+      std::string rest = p.substr(dir_name_.size());
+      return dir_path_ == "/" && !rest.empty() ? rest : dir_path_ + rest;
+    }
     std::string r = has_prefix(p, "daos:") ? p.substr(5) : p;
     return r.empty() || r[0] != '/' ? "/" + r : r;
   }
@@ -249,6 +251,7 @@ class DfsNs final : public Ns {
   MdOptions o_;
   bool we_init_ = false;
   std::shared_ptr<objstore::Pool> pool_;
+  std::string dir_name_, dir_path_;  // -d as given, and its path in the container
   std::unique_ptr<Dfs> dfs_;
   std::vector<std::unique_ptr<objstore::DfsObj>> dirs_;
 };

@@ -10,19 +10,15 @@ namespace {
 std::mutex g_rt_mu;
 bool g_we_init_mpi = false;    // MPI_Init_thread was called by the connector
 bool g_we_init_store = false;  // objstore::init was called by the connector
-std::map<std::string, std::shared_ptr<objstore::Pool>> g_pools;
 
 herr_t initialize(hid_t) { return errors_init() ? 0 : -1; }
 
-// Releases what the connector set up itself: pool connections, the store, MPI. Runs from the
-// terminate callback, or at exit (registered when the connector first initializes anything):
-// HDF5's own exit handler runs after the store's static destructors, too late for the store.
+// Releases what the connector set up itself: the store and MPI (pool connections are objstore's
+// shared ones, closed by objstore::finalize, whoever calls it). Runs from the terminate
+// callback, or at exit (registered when the connector first initializes anything): HDF5's own
+// exit handler runs after the store's static destructors, too late for the store.
 void teardown() {
   std::lock_guard<std::mutex> lk(g_rt_mu);
-  if (objstore::is_initialized()) {
-    for (auto& [path, pool] : g_pools) (void)pool->disconnect();
-  }
-  g_pools.clear();
   if (g_we_init_store) {
     (void)objstore::finalize();
     g_we_init_store = false;
@@ -196,24 +192,13 @@ Result<std::shared_ptr<objstore::Pool>> runtime_pool(MPI_Comm comm) {
     EDAOS_RETURN_IF_ERROR(objstore::init(g_we_init_mpi ? MPI_COMM_WORLD : comm));
     g_we_init_store = true;
   }
-  // Each process holds its own connection (over MPI_COMM_SELF), so connections made for
-  // files of different communicators never need the other ranks. Creating a missing pool
-  // must not race: the ranks of `comm` agree whether any of them lacks a connection, and
-  // then rank 0 of `comm` creates the pool if it is missing.
+  // The default pool (a path or a label: objstore's resolver), through objstore's shared
+  // connection cache, created when missing (atomically, in an empty or absent directory only).
   std::string path = objstore::default_pool_path();
-  auto it = g_pools.find(path);
-  int need = it == g_pools.end() ? 1 : 0, any = need;
-  int nprocs = 1;
-  MPI_Comm_size(comm, &nprocs);
-  if (nprocs > 1) MPI_Allreduce(&need, &any, 1, MPI_INT, MPI_MAX, comm);
-  if (any) {
-    Status st = objstore::Pool::create(path, {}, comm);
-    if (!st.ok() && st.code() != EDAOS_EXIST) return st.with_context("create pool " + path);
-  }
-  if (!need) return it->second;
-  auto p = objstore::Pool::connect(path, MPI_COMM_SELF);
-  if (!p.ok()) return p.status().with_context("connect pool " + path);
-  g_pools[path] = p.value();
+  objstore::SharedPoolOptions so;
+  so.create = true;
+  auto p = objstore::Pool::shared(path, comm, so);
+  if (!p.ok()) return p.status().with_context("pool " + path);
   return p.value();
 }
 

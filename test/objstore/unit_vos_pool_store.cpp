@@ -8,8 +8,11 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "vos/engine.hpp"
+#include "vos/identity.hpp"
 #include "vos/pool_store.hpp"
 
 namespace edaos::objstore::vos {
@@ -263,6 +266,176 @@ TEST_F(PsvcTest, SecondOpenIsBusyAndNamesOwner) {
   EXPECT_NE(again.status().message().find("pool in use by"), std::string::npos);
   ps_.reset();
   EXPECT_TRUE(PoolStore::open(dir_).ok());  // released on close
+}
+
+// ---- pool identity and creation (issue 12 item 4, issue 13 item 1) ----
+
+TEST_F(PoolStoreTest, CreateRecordsIdentityEverywhere) {
+  ASSERT_TRUE(PoolStore::create(dir_, header(), kBlob).ok());
+  auto h = PoolStore::read_header(dir_, nullptr);
+  ASSERT_TRUE(h.ok());
+  EXPECT_TRUE(h->identity);
+  for (uint32_t e = 0; e < 3; ++e) {
+    std::string ed = dir_ + "/" + engine_dir_name(e);
+    auto id = read_engine_identity(ed);
+    ASSERT_TRUE(id.ok()) << id.status().to_string();
+    EXPECT_EQ(id->pool, header().uuid);
+    EXPECT_EQ(id->engine, e);
+    std::string why;
+    EXPECT_EQ(check_engine_identity(ed, header().uuid, e, &why), IdentityCheck::kMatch);
+    EXPECT_EQ(check_engine_identity(ed, header().uuid, e + 1, &why), IdentityCheck::kForeign);
+    EXPECT_NE(why.find("as engine " + std::to_string(e) + ", not to pool"), std::string::npos)
+        << why;
+    EXPECT_EQ(check_engine_identity(ed, Uuid::generate(), e, &why), IdentityCheck::kForeign);
+    EXPECT_NE(why.find(header().uuid.to_string()), std::string::npos) << why;
+  }
+  EXPECT_FALSE(fs::exists(dir_ + "/CREATING"));
+  EXPECT_FALSE(fs::exists(dir_ + "/CREATE.lock"));
+  EXPECT_TRUE(PoolStore::open(dir_).ok());
+}
+
+TEST_F(PoolStoreTest, IdentityFileIsChecked) {
+  ASSERT_TRUE(PoolStore::create(dir_, header(), kBlob).ok());
+  std::string ed = dir_ + "/" + engine_dir_name(1), why;
+  std::string good = slurp(ed + "/IDENTITY");
+  EXPECT_EQ(good.rfind("EDAOS-ENGINE-ID 1\npool ", 0), 0u) << good;
+  std::string flipped = good;
+  flipped[flipped.find("pool ") + 6] ^= 1;  // a changed UUID digit: the checksum catches it
+  spew(ed + "/IDENTITY", flipped);
+  EXPECT_EQ(read_engine_identity(ed).status().code(), EDAOS_FORMAT);
+  EXPECT_EQ(check_engine_identity(ed, header().uuid, 1, &why), IdentityCheck::kDamaged);
+  spew(ed + "/IDENTITY", "garbage");
+  EXPECT_EQ(check_engine_identity(ed, header().uuid, 1, &why), IdentityCheck::kDamaged);
+  fs::remove(ed + "/IDENTITY");
+  EXPECT_EQ(check_engine_identity(ed, header().uuid, 1, &why), IdentityCheck::kAbsent);
+  ASSERT_TRUE(write_engine_identity(ed, EngineIdentity{header().uuid, 1}).ok());
+  EXPECT_EQ(slurp(ed + "/IDENTITY"), good);
+}
+
+TEST_F(PoolStoreTest, CreateOnlyInEmptyOrAbsentDirectories) {
+  fs::create_directories(dir_);
+  spew(dir_ + "/keep", "x");
+  Status st = PoolStore::create(dir_, header(), kBlob);
+  EXPECT_EQ(st.code(), EDAOS_NOTEMPTY) << st.to_string();
+  EXPECT_NE(st.message().find("'keep'"), std::string::npos) << st.to_string();
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir_), fs::directory_iterator()), 1);
+  fs::remove(dir_ + "/keep");
+  EXPECT_TRUE(PoolStore::create(dir_, header(), kBlob).ok());  // empty: fine
+  spew(root_ + "/file", "x");
+  EXPECT_EQ(PoolStore::create(root_ + "/file", header(), kBlob).code(), EDAOS_NOTDIR);
+}
+
+TEST_F(PoolStoreTest, MissingPoolFileIsDamagedNeverRecreated) {
+  ASSERT_TRUE(PoolStore::create(dir_, header(), kBlob).ok());
+  const std::string pool_file = slurp(dir_ + "/POOL");
+  fs::remove(dir_ + "/POOL");
+  auto h = PoolStore::read_header(dir_, nullptr);
+  EXPECT_EQ(h.status().code(), EDAOS_FORMAT);
+  EXPECT_NE(h.status().message().find("3 engine directories and the pool service (psvc) but no "
+                                      "POOL file"),
+            std::string::npos)
+      << h.status().to_string();
+  EXPECT_NE(h.status().message().find("nothing was changed"), std::string::npos);
+  PoolHeader other = header();
+  other.uuid = Uuid::generate();
+  Status st = PoolStore::create(dir_, other, kBlob);
+  EXPECT_EQ(st.code(), EDAOS_FORMAT) << st.to_string();
+  EXPECT_FALSE(fs::exists(dir_ + "/POOL"));
+  EXPECT_FALSE(fs::exists(dir_ + "/CREATE.lock"));
+  auto id = read_engine_identity(dir_ + "/" + engine_dir_name(0));
+  ASSERT_TRUE(id.ok());
+  EXPECT_EQ(id->pool, header().uuid);  // untouched
+  spew(dir_ + "/POOL", pool_file);
+  EXPECT_TRUE(PoolStore::open(dir_).ok());
+}
+
+TEST_F(PoolStoreTest, InterruptedCreationIsFinishedByTheNext) {
+  fs::create_directories(dir_ + "/engine-0000/tgt-0");
+  fs::create_directories(dir_ + "/psvc");
+  spew(dir_ + "/engine-0000/stale", "left by the interrupted creator");
+  spew(dir_ + "/CREATING", "uuid\n");
+  EXPECT_EQ(PoolStore::read_header(dir_, nullptr).status().code(), EDAOS_NONEXIST);
+  ASSERT_TRUE(PoolStore::create(dir_, header(), kBlob).ok());
+  EXPECT_FALSE(fs::exists(dir_ + "/CREATING"));
+  EXPECT_FALSE(fs::exists(dir_ + "/engine-0000/stale"));  // the leftovers were removed
+  EXPECT_TRUE(fs::exists(dir_ + "/engine-0002/tgt-1"));
+  EXPECT_TRUE(PoolStore::open(dir_).ok());
+  // A creator killed between POOL and removing its marker: the pool is complete.
+  spew(dir_ + "/CREATING", "uuid\n");
+  EXPECT_TRUE(PoolStore::read_header(dir_, nullptr).ok());
+  EXPECT_TRUE(PoolStore::open(dir_).ok());
+  EXPECT_FALSE(fs::exists(dir_ + "/CREATING"));
+}
+
+TEST_F(PoolStoreTest, ConcurrentCreatorsOneWins) {
+  // Separate open file descriptions, as separate processes have: flock serialises them.
+  constexpr int kCreators = 6;
+  std::vector<Status> got(kCreators);
+  std::vector<std::thread> th;
+  for (int i = 0; i < kCreators; ++i)
+    th.emplace_back([&, i] {
+      PoolHeader h = header();
+      h.uuid = Uuid::generate();
+      got[i] = PoolStore::create(dir_, h, kBlob);
+    });
+  for (auto& t : th) t.join();
+  int ok = 0;
+  for (auto& st : got) {
+    if (st.ok()) {
+      ++ok;
+    } else {
+      EXPECT_EQ(st.code(), EDAOS_EXIST) << st.to_string();
+    }
+  }
+  EXPECT_EQ(ok, 1);
+  auto h = PoolStore::read_header(dir_, nullptr);
+  ASSERT_TRUE(h.ok()) << h.status().to_string();
+  for (uint32_t e = 0; e < 3; ++e) {
+    auto id = read_engine_identity(dir_ + "/" + engine_dir_name(e));
+    ASSERT_TRUE(id.ok());
+    EXPECT_EQ(id->pool, h->uuid);  // every engine belongs to the winner
+  }
+  EXPECT_TRUE(PoolStore::open(dir_).ok());
+}
+
+TEST_F(PoolStoreTest, PoolServiceIdentity) {
+  ASSERT_TRUE(PoolStore::create(dir_, header(), kBlob).ok());
+  const std::string mine = slurp(dir_ + "/POOL");
+  // A POOL file of another pool: the pool service refuses naming both UUIDs.
+  std::string other_dir = root_ + "/other";
+  PoolHeader oh = header();
+  oh.uuid = Uuid::generate();
+  ASSERT_TRUE(PoolStore::create(other_dir, oh, kBlob).ok());
+  spew(dir_ + "/POOL", slurp(other_dir + "/POOL"));
+  auto ps = PoolStore::open(dir_);
+  EXPECT_EQ(ps.status().code(), EDAOS_FORMAT);
+  EXPECT_NE(ps.status().message().find("belongs to pool " + header().uuid.to_string() + ", but " +
+                                       dir_ + "/POOL names pool " + oh.uuid.to_string()),
+            std::string::npos)
+      << ps.status().to_string();
+  spew(dir_ + "/POOL", mine);
+  EXPECT_TRUE(PoolStore::open(dir_).ok());
+  EXPECT_TRUE(PoolStore::set_identity_flag(dir_).ok());  // already set: no change
+  EXPECT_EQ(slurp(dir_ + "/POOL"), mine);
+}
+
+TEST_F(PsvcTest, DestroyMarks) {
+  Uuid a = Uuid::generate(), b = Uuid::generate();
+  ASSERT_TRUE(ps_->cont_create(a, "a", "rec").ok());
+  ASSERT_TRUE(ps_->cont_create(b, "b", "rec").ok());
+  EXPECT_FALSE(ps_->cont_destroying(a).value());
+  ASSERT_TRUE(ps_->cont_mark_destroying(a).ok());
+  ASSERT_TRUE(ps_->cont_mark_destroying(a).ok());  // idempotent
+  EXPECT_EQ(ps_->cont_mark_destroying(Uuid::generate()).code(), EDAOS_NONEXIST);
+  reopen();  // durable
+  EXPECT_TRUE(ps_->cont_destroying(a).value());
+  EXPECT_FALSE(ps_->cont_destroying(b).value());
+  EXPECT_EQ(ps_->cont_list_destroying().value(), std::vector<Uuid>{a});
+  EXPECT_EQ(ps_->cont_lookup_label("a").value(), a);  // the record and label stay
+  ASSERT_TRUE(ps_->cont_destroy(a).ok());
+  EXPECT_TRUE(ps_->cont_list_destroying()->empty());
+  ASSERT_TRUE(ps_->cont_create(a, "a", "rec").ok());  // same uuid again: not marked
+  EXPECT_FALSE(ps_->cont_destroying(a).value());
 }
 
 }  // namespace

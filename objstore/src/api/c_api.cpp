@@ -6,6 +6,7 @@
 
 #include "api/c_api_internal.hpp"
 #include "common/log.hpp"
+#include "edaos/objstore/names.hpp"
 #include "edaos/objstore/objstore.h"
 #include "edaos/objstore/objstore.hpp"
 
@@ -16,6 +17,7 @@ using namespace edaos::objstore;
 
 struct edaos_os_pool {
   std::shared_ptr<Pool> p;
+  bool shared = false;  // from edaos_os_pool_connect_shared: disconnect only drops it
 };
 struct edaos_os_cont {
   std::shared_ptr<Container> c;
@@ -118,12 +120,65 @@ int edaos_os_pool_connect(const char* path, MPI_Comm comm, edaos_os_pool_t** poo
   });
 }
 
+int edaos_os_pool_connect_shared(const char* path, MPI_Comm comm, int create,
+                                 edaos_os_pool_t** pool) {
+  return guard(__func__, [&]() -> Status {
+    EDAOS_RETURN_IF_ERROR(need(pool, "pool"));
+    SharedPoolOptions so;
+    so.create = create != 0;
+    auto p = Pool::shared(path ? path : default_pool_path(), comm, so);
+    if (!p.ok()) return p.status();
+    *pool = new edaos_os_pool{std::move(p).value(), true};
+    return Status::OK();
+  });
+}
+
 int edaos_os_pool_disconnect(edaos_os_pool_t* pool) {
   return guard(__func__, [&]() -> Status {
     EDAOS_RETURN_IF_ERROR(need(pool, "pool"));
-    Status st = pool->p->disconnect();
+    Status st = pool->shared ? Status::OK() : pool->p->disconnect();
     delete pool;
     return st;
+  });
+}
+
+namespace {
+// Copies `s` NUL-terminated into a field of `cap` bytes.
+Status copy_field(const std::string& s, char* dst, size_t cap, const char* what) {
+  if (s.size() + 1 > cap)
+    return Status(EDAOS_NAMETOOLONG,
+                  std::string(what) + " is longer than " + std::to_string(cap - 1) + " bytes");
+  std::memcpy(dst, s.c_str(), s.size() + 1);
+  return Status::OK();
+}
+}  // namespace
+
+int edaos_os_pool_resolve(const char* spec, char* buf, size_t* len) {
+  return guard(__func__, [&]() -> Status {
+    EDAOS_RETURN_IF_ERROR(need(len, "len"));
+    EDAOS_ASSIGN_OR_RETURN(std::string dir, resolve_pool(spec ? spec : default_pool_spec()));
+    size_t need_len = dir.size() + 1;
+    if (!buf || *len < need_len) {
+      *len = need_len;
+      return Status(EDAOS_TOOBIG,
+                    "the pool directory needs " + std::to_string(need_len) + " bytes");
+    }
+    std::memcpy(buf, dir.c_str(), need_len);
+    *len = need_len;
+    return Status::OK();
+  });
+}
+
+int edaos_os_name_parse(const char* name, edaos_os_name_t* out) {
+  return guard(__func__, [&]() -> Status {
+    EDAOS_RETURN_IF_ERROR(need(name, "name"));
+    EDAOS_RETURN_IF_ERROR(need(out, "out"));
+    EDAOS_ASSIGN_OR_RETURN(DaosName n, parse_daos_name(name));
+    EDAOS_RETURN_IF_ERROR(copy_field(n.pool, out->on_pool, sizeof out->on_pool, "pool"));
+    EDAOS_RETURN_IF_ERROR(copy_field(n.cont, out->on_cont, sizeof out->on_cont, "container"));
+    EDAOS_RETURN_IF_ERROR(copy_field(n.path, out->on_path, sizeof out->on_path, "path"));
+    out->on_pool_exists = n.pool_exists ? 1 : 0;
+    return Status::OK();
   });
 }
 

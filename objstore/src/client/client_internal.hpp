@@ -37,11 +37,24 @@ struct Runtime {
 // The process's runtime, or nullptr before init()/after finalize().
 Runtime* runtime();
 
+// Down is per job unless an operator excludes (objstore/README.md, "Faults"):
+//   kExcluded    excluded in the pool map (operator, or a write that skipped a lost engine):
+//                permanent until a rebuild; never read, never written
+//   kLost        directory missing, format or identity unrecognisable or foreign: down; a write
+//                that has to skip it excludes it first (exclude_before_write)
+//   kUnavailable a transient open error seen by an administrative connection (pool query /
+//                exclude); ordinary connections fail instead
+//   drilled      $EDAOS_ENGINES_DOWN: this job's reads and size queries avoid the engine,
+//                writes still go to it, and nothing is ever persisted because of it
+using rpc::EngineHealth;
+
 struct PoolState {
   Runtime* rt = nullptr;
   std::string path;
-  PoolMap map;                        // engine states reflect this connection's view (down engines)
-  std::vector<std::string> why_down;  // per engine, empty when up
+  PoolMap map;  // engine states: kUp when readable by this connection (see readable())
+  std::vector<std::string> why_down;  // per engine, empty when readable
+  std::vector<EngineHealth> health;   // per engine, fixed at connect (Pool::exclude aside)
+  std::vector<bool> drilled;          // per engine: listed in $EDAOS_ENGINES_DOWN
   uint64_t quota_bytes = 0;
   MPI_Comm comm = MPI_COMM_NULL;  // dup of the connect communicator
   bool connected = false;
@@ -49,14 +62,28 @@ struct PoolState {
   std::mutex excl_mu;
   std::vector<bool> excluded;  // engines this process already had excluded
 
-  // Before a write that skips down engines: persist their exclusion (see kPoolExclude).
+  // Before a write that skips down engines: persist the exclusion of the lost ones (see
+  // kPoolExclude). Refuses (EDAOS_DEGRADED / EDAOS_UNREACH) to skip an engine that is only
+  // drilled or only unavailable: those are serving, or may be again, and must not miss data.
   Status exclude_before_write(const std::vector<uint32_t>& down_engines);
 
   int lead() const { return rt->servers[0]; }
   int server_of(uint32_t engine) const {
     return rt->servers[engine % static_cast<uint32_t>(rt->servers.size())];
   }
-  bool up(uint32_t engine) const { return map.engines[engine].state == EngineState::kUp; }
+  // Reads and size queries of this job may use the engine.
+  bool readable(uint32_t engine) const {
+    return writable(engine) && !(engine < drilled.size() && drilled[engine]);
+  }
+  // Writes must reach the engine (drilled engines included). A state built without health
+  // (not by connect) falls back to the map's engine state.
+  bool writable(uint32_t engine) const {
+    return engine < health.size() ? health[engine] == EngineHealth::kUp
+                                  : map.engines[engine].state == EngineState::kUp;
+  }
+  // The array/KV code's single predicate until it calls readable()/writable(): reads avoid
+  // drilled engines; a write that would skip one is refused by exclude_before_write.
+  bool up(uint32_t engine) const { return readable(engine); }
 };
 
 struct ContState {

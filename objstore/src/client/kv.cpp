@@ -48,7 +48,8 @@ class KvImpl final : public KV {
   Status put(const std::string& dkey, const std::string& akey, const std::string& value,
              uint32_t flags) override {
     uint32_t g = group(dkey);
-    auto live = writable_shards(g);
+    EDAOS_RETURN_IF_ERROR(prepare_write(g));
+    auto live = live_shards(g, /*write=*/true);
     if (live.empty()) return no_replica(dkey);
     // The primary decides conditional puts; the others follow unconditionally.
     const std::string ak = akey_wire(akey);
@@ -64,7 +65,7 @@ class KvImpl final : public KV {
   Result<std::string> get(const std::string& dkey, const std::string& akey) override {
     uint32_t g = group(dkey);
     Status last = no_replica(dkey);
-    for (uint32_t i : readable_shards(g)) {
+    for (uint32_t i : live_shards(g)) {
       Call call;
       Status st = one(g, i, Op::kKvGet, dkey, akey_wire(akey), nullptr, 0, &call);
       if (st.ok()) return std::move(call.payload);
@@ -76,7 +77,8 @@ class KvImpl final : public KV {
 
   Status remove(const std::string& dkey, const std::string& akey) override {
     uint32_t g = group(dkey);
-    auto live = writable_shards(g);
+    EDAOS_RETURN_IF_ERROR(prepare_write(g));
+    auto live = live_shards(g, /*write=*/true);
     if (live.empty()) return no_replica(dkey);
     Status st = one(g, live[0], Op::kKvRemove, dkey, akey, nullptr, 0, nullptr);
     if (!st.ok()) return st;
@@ -93,7 +95,7 @@ class KvImpl final : public KV {
     std::set<std::string> merged;
     bool all_eof = true;
     for (uint32_t g = 0; g < layout_.ngroups; ++g) {
-      auto live = readable_shards(g);
+      auto live = live_shards(g);
       if (live.empty()) return no_replica("(listing)");
       Call call;
       Writer w;
@@ -113,7 +115,7 @@ class KvImpl final : public KV {
   Result<std::vector<std::string>> list_akeys(const std::string& dkey, const std::string& anchor,
                                               uint32_t max, bool* eof) override {
     uint32_t g = group(dkey);
-    auto live = readable_shards(g);
+    auto live = live_shards(g);
     if (live.empty()) return no_replica(dkey);
     Call call;
     Writer w;
@@ -130,7 +132,7 @@ class KvImpl final : public KV {
     Batch b(rt_);
     for (uint32_t g = 0; g < layout_.ngroups; ++g)
       for (uint32_t i = 0; i < layout_.group_size; ++i)
-        if (writable(g, i)) prep(b, g, i, Op::kObjPunch);
+        if (c_->pool->writable(layout_.at(g, i).engine)) prep(b, g, i, Op::kObjPunch);
     b.run();
     for (size_t i = 0; i < b.size(); ++i) EDAOS_RETURN_IF_ERROR(b[i].status());
     return Status::OK();
@@ -140,22 +142,23 @@ class KvImpl final : public KV {
   uint32_t group(const std::string& dkey) const {
     return layout_.group_of(dkey_hash(dkey.data(), dkey.size()));
   }
-  // Gets and listings use readable shards, puts and removals writable ones. Both are the
-  // connection's up() for now; EDAOS_ENGINES_DOWN becomes read-only at the pool layer (the lead
-  // wires PoolState::readable / writable here).
-  bool readable(uint32_t g, uint32_t i) const { return c_->pool->up(layout_.at(g, i).engine); }
-  bool writable(uint32_t g, uint32_t i) const { return c_->pool->up(layout_.at(g, i).engine); }
-  std::vector<uint32_t> readable_shards(uint32_t g) const {
+  // Copies of group g that reads may use, or (write) that a write must reach: engines drilled
+  // by $EDAOS_ENGINES_DOWN are avoided by reads only (see PoolState::readable / writable).
+  std::vector<uint32_t> live_shards(uint32_t g, bool write = false) const {
     std::vector<uint32_t> v;
-    for (uint32_t i = 0; i < copies_; ++i)
-      if (readable(g, i)) v.push_back(i);
+    for (uint32_t i = 0; i < copies_; ++i) {
+      uint32_t e = layout_.at(g, i).engine;
+      if (write ? c_->pool->writable(e) : c_->pool->readable(e)) v.push_back(i);
+    }
     return v;
   }
-  std::vector<uint32_t> writable_shards(uint32_t g) const {
-    std::vector<uint32_t> v;
+  // Before a write to group g: a copy it skips (a lost engine) is excluded first, as byte
+  // arrays do, so it never serves the value it missed.
+  Status prepare_write(uint32_t g) const {
+    std::vector<uint32_t> skipped;
     for (uint32_t i = 0; i < copies_; ++i)
-      if (writable(g, i)) v.push_back(i);
-    return v;
+      if (!c_->pool->writable(layout_.at(g, i).engine)) skipped.push_back(layout_.at(g, i).engine);
+    return skipped.empty() ? Status::OK() : c_->pool->exclude_before_write(skipped);
   }
   Status no_replica(const std::string& dkey) const {
     return Status(EDAOS_DEGRADED,

@@ -4,7 +4,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cstdlib>
+#include <cstring>
 #include <ctime>
 #include <map>
 #include <set>
@@ -18,6 +20,7 @@ EDAOS_LOG_FACILITY(client);
 
 namespace edaos::objstore {
 
+using client::EngineHealth;
 using client::PoolState;
 using client::Runtime;
 using rpc::Op;
@@ -82,72 +85,136 @@ std::string last_component(const std::string& path) {
   return s == std::string::npos ? p : p.substr(s + 1);
 }
 
-// Rank 0 of a connect: asks every server to serve the pool, then builds the map.
-Status connect_root(Runtime* rt, const std::string& path, PoolState* ps) {
+// Closes what a failed connect opened: the lead's phase-1 reference and the phase-2
+// references of the other servers that answered OK.
+void undo_serve(Runtime* rt, const Uuid& pool, const std::vector<int>& servers) {
+  client::Batch undo(rt);
+  for (int srv : servers) {
+    Writer u;
+    u.uuid(pool);
+    undo.add(srv, Op::kPoolClose)->body = u.take();
+  }
+  undo.run();
+}
+
+std::string serve_body(const std::string& path, uint8_t phase, bool admin) {
+  Writer w;
+  w.str(path).put<uint8_t>(phase).put<uint8_t>(admin ? rpc::kServeAdmin : 0);
+  return w.take();
+}
+
+// Rank 0 of a connect: the lead takes the pool lock (phase 1), then every server opens the
+// engines it hosts (phase 2); builds this connection's view of the engines.
+Status connect_root(Runtime* rt, const std::string& path, bool admin, PoolState* ps) {
   std::string blob;
   auto hdr = vos::PoolStore::read_header(path, &blob);
   if (!hdr.ok()) {
     if (hdr.status().code() == EDAOS_NONEXIST)
-      return Status(EDAOS_NONEXIST, "no pool at " + path + " (create it with `edaos pool create`)");
+      return Status(EDAOS_NONEXIST,
+                    hdr.status().message() + " (create it with `edaos pool create`)");
     return hdr.status().with_context("pool " + path);
   }
   auto map = PoolMap::decode(blob);
   if (!map.ok()) return map.status().with_context("pool map of " + path);
   ps->map = std::move(map).value();
   ps->quota_bytes = hdr->quota_bytes;
-  ps->why_down.assign(ps->map.engines.size(), "");
+  const size_t n = ps->map.engines.size();
+  ps->why_down.assign(n, "");
+  ps->health.assign(n, EngineHealth::kUp);
+  ps->drilled.assign(n, false);
   for (auto& e : ps->map.engines)
-    if (e.state != EngineState::kUp) ps->why_down[e.id] = "excluded in the pool map";
-
-  std::vector<uint32_t> down = engines_down_from_env();
-  for (auto& e : ps->map.engines)
-    if (e.state != EngineState::kUp) down.push_back(e.id);
-  // The connection treats these as down even when another connection of this job has them
-  // open: the servers keep serving them, this handle just never asks them.
-  for (uint32_t d : down)
-    if (d < ps->map.engines.size() && ps->map.engines[d].state == EngineState::kUp) {
-      ps->map.engines[d].state = EngineState::kDown;
-      ps->why_down[d] = "marked down (EDAOS_ENGINES_DOWN)";
+    if (e.state != EngineState::kUp) {
+      ps->health[e.id] = EngineHealth::kExcluded;
+      ps->why_down[e.id] = "excluded in the pool map";
     }
-  Writer w;
-  w.str(path).put<uint32_t>(static_cast<uint32_t>(down.size()));
-  for (uint32_t d : down) w.put(d);
+
+  // Phase 1: the pool lock. A job that loses it has opened nothing.
+  rpc::Call lock;
+  lock.server = rt->servers[0];
+  lock.op = Op::kPoolServe;
+  lock.body = serve_body(path, rpc::kServePoolService, admin);
+  rt->counters.rpcs++;
+  Status st = rt->rpc->call(&lock);
+  if (!st.ok()) {
+    if (st.code() == EDAOS_BUSY) return st.with_context("cannot connect to " + path);
+    return st;
+  }
+  // Phase 2: the engines, on every server at once.
   client::Batch b(rt);
-  for (int s : rt->servers) b.add(s, Op::kPoolServe)->body = w.buf();
+  for (int s : rt->servers)
+    b.add(s, Op::kPoolServe)->body = serve_body(path, rpc::kServeEngines, admin);
   b.run();
   Status first;
+  std::vector<int> undo = {rt->servers[0]};
   for (size_t i = 0; i < b.size(); ++i) {
-    Status st = b[i].status();
-    if (!st.ok()) {
-      if (first.ok()) first = st;
+    Status bst = b[i].status();
+    if (!bst.ok()) {
+      if (first.ok()) first = bst;
       continue;
     }
+    if (i > 0) undo.push_back(b[i].server);
     Reader r(b[i].payload);
     (void)r.uuid();
-    uint32_t n = r.get<uint32_t>();
-    for (uint32_t j = 0; j < n && r.ok(); ++j) {
+    uint32_t cnt = r.get<uint32_t>();
+    for (uint32_t j = 0; j < cnt && r.ok(); ++j) {
       uint32_t id = r.get<uint32_t>();
+      auto h = static_cast<EngineHealth>(r.get<uint8_t>());
       int32_t code = r.get<int32_t>();
       std::string msg = r.str();
-      if (id < ps->map.engines.size() && code != EDAOS_OK) {
-        ps->map.engines[id].state = EngineState::kDown;
-        ps->why_down[id] = msg.empty() ? edaos_status_describe(code) : msg;
-      }
+      if (id >= n || h == EngineHealth::kUp) continue;
+      ps->health[id] = h;
+      ps->why_down[id] = msg.empty() ? edaos_status_describe(code) : msg;
     }
+    if (!r.ok()) first = Status(EDAOS_PROTO, "bad pool serve reply");
   }
   if (!first.ok()) {
-    // Undo the servers that did open it, so nothing stays locked.
-    client::Batch undo(rt);
-    for (size_t i = 0; i < b.size(); ++i)
-      if (b[i].status().ok()) {
-        Writer u;
-        u.uuid(hdr->uuid);
-        undo.add(b[i].server, Op::kPoolClose)->body = u.take();
-      }
-    undo.run();
+    undo_serve(rt, hdr->uuid, undo);  // nothing stays locked
     if (first.code() == EDAOS_BUSY) return first.with_context("cannot connect to " + path);
-    return first;
+    return first.with_context("cannot connect to " + path);
   }
+  // Engines that all belong elsewhere: the POOL file does not describe them. Refuse rather
+  // than treat every engine as lost (a write would then exclude them all).
+  uint32_t live = 0, lost = 0, unrecognised = 0;
+  std::string example;
+  for (size_t e = 0; e < n; ++e) {
+    if (ps->health[e] == EngineHealth::kUp) ++live;
+    if (ps->health[e] != EngineHealth::kLost) continue;
+    ++lost;
+    if (ps->why_down[e].find("belongs to pool") != std::string::npos ||
+        ps->why_down[e].find("records no pool identity") != std::string::npos) {
+      ++unrecognised;
+      if (example.empty()) example = ps->why_down[e];
+    }
+  }
+  if (live == 0 && unrecognised > 0) {
+    undo_serve(rt, hdr->uuid, undo);
+    return Status(EDAOS_FORMAT, "none of the engines of " + path + " belongs to pool " +
+                                    hdr->uuid.to_string() + " named by its POOL file (" + example +
+                                    "); nothing was changed");
+  }
+  // A pool of an older build: once every engine in the map carries the identity, say so in
+  // POOL, so an engine without one is refused from then on.
+  if (!hdr->identity && lost == 0) {
+    bool all = true;
+    for (size_t e = 0; e < n; ++e)
+      all = all && (ps->health[e] == EngineHealth::kUp || ps->health[e] == EngineHealth::kExcluded);
+    if (all) {
+      Writer w;
+      w.uuid(hdr->uuid);
+      Status ist = client::lead_call(*ps, Op::kPoolSetIdentity, w.take());
+      if (!ist.ok())
+        EDAOS_LOG(warn, "pool %s: cannot record the identity flag: %s", path.c_str(),
+                  ist.to_string().c_str());
+    }
+  }
+  // The read-side drill of this job.
+  for (uint32_t d : engines_down_from_env())
+    if (d < n && ps->health[d] == EngineHealth::kUp) {
+      ps->drilled[d] = true;
+      ps->why_down[d] = "down for this job's reads (EDAOS_ENGINES_DOWN)";
+    }
+  for (auto& e : ps->map.engines)
+    e.state = ps->readable(e.id) ? EngineState::kUp : EngineState::kDown;
   return Status::OK();
 }
 
@@ -157,8 +224,21 @@ Status client::PoolState::exclude_before_write(const std::vector<uint32_t>& down
   std::lock_guard<std::mutex> lk(excl_mu);
   if (excluded.size() != map.engines.size()) excluded.assign(map.engines.size(), false);
   std::vector<uint32_t> todo;
-  for (uint32_t e : down_engines)
-    if (e < excluded.size() && !excluded[e]) todo.push_back(e);
+  for (uint32_t e : down_engines) {
+    if (e >= excluded.size() || excluded[e]) continue;
+    const EngineHealth h = e < health.size() ? health[e] : EngineHealth::kLost;
+    if (h == EngineHealth::kExcluded) continue;
+    if (h == EngineHealth::kUp)  // drilled: serving, so a write must reach it
+      return Status(EDAOS_DEGRADED,
+                    "a write may not skip engine " + std::to_string(e) +
+                        ": it is down only for this job's reads (EDAOS_ENGINES_DOWN), and a drill "
+                        "never excludes an engine");
+    if (h == EngineHealth::kUnavailable)
+      return Status(EDAOS_UNREACH, "a write may not skip engine " + std::to_string(e) +
+                                       ": it could not be opened (" + why_down[e] +
+                                       "), which is not a reason to exclude it");
+    todo.push_back(e);
+  }
   if (todo.empty()) return Status::OK();
   Writer w;
   w.uuid(map.pool_uuid).put<uint32_t>(static_cast<uint32_t>(todo.size()));
@@ -205,6 +285,12 @@ Status Pool::create(const std::string& path, const PoolCreateOptions& opts, MPI_
     h.ctime = static_cast<uint64_t>(std::time(nullptr));
     if (nengines == 0 || ntargets == 0)
       st = Status(EDAOS_INVAL, "a pool needs at least one engine and one target");
+    else if (opts.size_bytes != 0 && opts.size_bytes / nengines < kMinEngineQuotaBytes)
+      st = Status(EDAOS_INVAL, "pool size " + format_ibytes(opts.size_bytes) +
+                                   " is too small for " + std::to_string(nengines) +
+                                   " engines: each engine needs at least " +
+                                   format_ibytes(kMinEngineQuotaBytes) + ", so the pool at least " +
+                                   format_ibytes(kMinEngineQuotaBytes * nengines));
     else
       st = vos::PoolStore::create(path, h, map.encode());
     if (st.ok())
@@ -214,7 +300,8 @@ Status Pool::create(const std::string& path, const PoolCreateOptions& opts, MPI_
   return bcast_status(st, 0, comm);
 }
 
-Result<std::shared_ptr<Pool>> Pool::connect(const std::string& path, MPI_Comm comm) {
+Result<std::shared_ptr<Pool>> Pool::connect(const std::string& path, MPI_Comm comm,
+                                            const ConnectOptions& opts) {
   Status st;
   Runtime* rt = need_runtime(&st);
   if (!rt) return st;
@@ -223,7 +310,7 @@ Result<std::shared_ptr<Pool>> Pool::connect(const std::string& path, MPI_Comm co
   ps->path = path;
   int me = 0;
   MPI_Comm_rank(comm, &me);
-  if (me == 0) st = connect_root(rt, path, ps.get());
+  if (me == 0) st = connect_root(rt, path, opts.admin, ps.get());
   st = bcast_status(st, 0, comm);
   if (!st.ok()) return st;
   std::string blob = me == 0 ? ps->map.encode() : std::string();
@@ -231,7 +318,10 @@ Result<std::shared_ptr<Pool>> Pool::connect(const std::string& path, MPI_Comm co
   Writer w;
   if (me == 0) {
     w.put<uint64_t>(ps->quota_bytes);
-    for (auto& s : ps->why_down) w.str(s);
+    for (size_t i = 0; i < ps->map.engines.size(); ++i)
+      w.str(ps->why_down[i])
+          .put(static_cast<uint8_t>(ps->health[i]))
+          .put<uint8_t>(ps->drilled[i] ? 1 : 0);
   }
   std::string extra = w.take();
   bcast_string(&extra, 0, comm);
@@ -241,7 +331,11 @@ Result<std::shared_ptr<Pool>> Pool::connect(const std::string& path, MPI_Comm co
     ps->map = std::move(map).value();
     Reader r(extra);
     ps->quota_bytes = r.get<uint64_t>();
-    for (size_t i = 0; i < ps->map.engines.size(); ++i) ps->why_down.push_back(r.str());
+    for (size_t i = 0; i < ps->map.engines.size(); ++i) {
+      ps->why_down.push_back(r.str());
+      ps->health.push_back(static_cast<EngineHealth>(r.get<uint8_t>()));
+      ps->drilled.push_back(r.get<uint8_t>() != 0);
+    }
   }
   MPI_Comm_dup(comm, &ps->comm);
   ps->connected = true;
@@ -310,6 +404,7 @@ Status Pool::exclude(const std::vector<uint32_t>& engines) {
   for (uint32_t e : engines) {
     s_->map.engines[e].state = EngineState::kDown;
     s_->why_down[e] = "excluded in the pool map";
+    if (e < s_->health.size()) s_->health[e] = EngineHealth::kExcluded;
     s_->excluded[e] = true;
   }
   s_->map.version = static_cast<uint32_t>(c.rep.value);
@@ -329,7 +424,7 @@ Result<PoolInfo> Pool::query() {
     es.domain = e.domain;
     es.domain_name = e.domain_name;
     es.targets = e.ntargets;
-    es.up = e.state == EngineState::kUp;
+    es.up = s_->readable(e.id);
     es.why_down = s_->why_down[e.id];
     info.targets += e.ntargets;
     if (!es.up) {
@@ -399,7 +494,13 @@ Result<std::shared_ptr<Container>> open_record(std::shared_ptr<PoolState> ps, co
   return std::make_shared<Container>(cs);
 }
 
-Result<std::pair<Uuid, std::string>> cont_get(PoolState& ps, const std::string& label_or_uuid) {
+struct ContRecord {
+  Uuid uuid;
+  std::string record;
+  bool destroying = false;
+};
+
+Result<ContRecord> cont_get(PoolState& ps, const std::string& label_or_uuid) {
   auto u = Uuid::parse(label_or_uuid);
   Writer w;
   w.uuid(ps.map.pool_uuid).put<uint8_t>(u.ok() ? 0 : 1).uuid(u.ok() ? u.value() : Uuid{});
@@ -412,10 +513,26 @@ Result<std::pair<Uuid, std::string>> cont_get(PoolState& ps, const std::string& 
     return st;
   }
   Reader r(c.payload);
-  Uuid cu = r.uuid();
-  std::string rec = r.str();
+  ContRecord out;
+  out.uuid = r.uuid();
+  out.record = r.str();
+  out.destroying = r.get<uint8_t>() != 0;
   if (!r.ok()) return Status(EDAOS_PROTO, "bad container record reply");
-  return std::make_pair(cu, std::move(rec));
+  return out;
+}
+
+Status destroying_error(PoolState& ps, const std::string& name) {
+  return Status(EDAOS_NONEXIST, "container '" + name + "' in pool " + ps.map.label +
+                                    " is being destroyed (an earlier destroy did not finish): "
+                                    "destroy it again to finish (edaos container destroy " +
+                                    ps.path + " " + name + ")");
+}
+
+// Test hook: EDAOS_FAULT_CONT_DESTROY=after-mark|after-purge kills the process (SIGKILL) at that
+// point of a container destroy.
+void destroy_fault_point(const char* point) {
+  const char* v = std::getenv("EDAOS_FAULT_CONT_DESTROY");
+  if (v && std::strcmp(v, point) == 0) std::raise(SIGKILL);
 }
 
 }  // namespace
@@ -449,20 +566,34 @@ Result<std::shared_ptr<Container>> Pool::cont_create(const std::string& label,
 Result<std::shared_ptr<Container>> Pool::cont_open(const std::string& label_or_uuid) {
   auto got = cont_get(*s_, label_or_uuid);
   if (!got.ok()) return got.status();
-  return open_record(s_, got->first, got->second);
+  if (got->destroying) return destroying_error(*s_, label_or_uuid);
+  return open_record(s_, got->uuid, got->record);
 }
 
+// Crash-safe order: mark the record (durable), purge the data on every engine, then remove the
+// record. A kill or a down engine leaves a marked container that cannot be opened and that the
+// next destroy finishes; never a data set without a record.
 Status Pool::cont_destroy(const std::string& label_or_uuid) {
   auto got = cont_get(*s_, label_or_uuid);
   if (!got.ok()) return got.status();
   Writer w;
-  w.uuid(s_->map.pool_uuid).uuid(got->first);
-  EDAOS_RETURN_IF_ERROR(client::lead_call(*s_, Op::kContDestroy, w.buf()));
+  w.uuid(s_->map.pool_uuid).uuid(got->uuid);
+  EDAOS_RETURN_IF_ERROR(client::lead_call(*s_, Op::kContDestroyBegin, w.buf()));
+  destroy_fault_point("after-mark");
   client::Batch b(s_->rt);
   for (int srv : s_->rt->servers) b.add(srv, Op::kContPurge)->body = w.buf();
   b.run();
-  for (size_t i = 0; i < b.size(); ++i) EDAOS_RETURN_IF_ERROR(b[i].status());
-  return Status::OK();
+  for (size_t i = 0; i < b.size(); ++i) {
+    Status st = b[i].status();
+    if (st.ok()) continue;
+    return Status(st.code(), "container '" + label_or_uuid +
+                                 "' is only partly destroyed: " + st.message() +
+                                 ". It stays marked as being destroyed (it "
+                                 "cannot be opened); destroy it again once the engines are back "
+                                 "(or excluded) to finish");
+  }
+  destroy_fault_point("after-purge");
+  return client::lead_call(*s_, Op::kContDestroy, w.buf());
 }
 
 Result<std::vector<std::pair<Uuid, std::string>>> Pool::cont_list() {
@@ -476,7 +607,26 @@ Result<std::vector<std::pair<Uuid, std::string>>> Pool::cont_list() {
   for (uint32_t i = 0; i < n && r.ok(); ++i) {
     Uuid u = r.uuid();
     out.emplace_back(u, r.str());
+    (void)r.get<uint8_t>();
   }
+  if (!r.ok()) return Status(EDAOS_PROTO, "bad container list reply");
+  return out;
+}
+
+Result<std::vector<Uuid>> Pool::cont_destroying() {
+  Writer w;
+  w.uuid(s_->map.pool_uuid);
+  rpc::Call c;
+  EDAOS_RETURN_IF_ERROR(client::lead_call(*s_, Op::kContList, w.take(), &c));
+  Reader r(c.payload);
+  std::vector<Uuid> out;
+  uint32_t n = r.get<uint32_t>();
+  for (uint32_t i = 0; i < n && r.ok(); ++i) {
+    Uuid u = r.uuid();
+    (void)r.str();
+    if (r.get<uint8_t>() != 0) out.push_back(u);
+  }
+  if (!r.ok()) return Status(EDAOS_PROTO, "bad container list reply");
   return out;
 }
 

@@ -8,6 +8,7 @@
 #include "client/client_internal.hpp"
 #include "common/log.hpp"
 #include "edaos/hints/cb_config.hpp"
+#include "edaos/objstore/names.hpp"
 
 EDAOS_LOG_FACILITY(client);
 
@@ -47,9 +48,8 @@ Status lead_call(PoolState& p, rpc::Op op, std::string body, rpc::Call* out) {
 using client::Runtime;
 
 std::string default_pool_path() {
-  for (const char* v : {"EDAOS_POOL", "DAOS_POOL"})
-    if (const char* p = std::getenv(v); p && *p) return p;
-  return "./edaos-pool";
+  auto dir = resolve_pool(default_pool_spec());
+  return dir.ok() ? dir.value() : "./edaos-pool";  // a non-empty spec always resolves
 }
 
 Status init(MPI_Comm comm, const InitOptions& opts) {
@@ -112,6 +112,8 @@ Status init(MPI_Comm comm, const InitOptions& opts) {
 }
 
 Status finalize() {
+  // Shared connections close while the servers still answer.
+  if (client::runtime()) release_shared_pools();
   std::lock_guard<std::mutex> lk(client::g_mu);
   Runtime* rt = client::g_rt;
   if (!rt) return Status::OK();

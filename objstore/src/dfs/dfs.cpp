@@ -870,26 +870,56 @@ Status Dfs::utimens(const std::string& path, const struct timespec* atime,
   return do_utimens(*s_, l.dir, l.name, atime, mtime);
 }
 
+namespace {
+Status set_dir_attr_at(const MountState& m, ObjectId dir, const std::string& oclass,
+                       uint64_t chunk_size, const std::string& ctx) {
+  std::string canon;
+  if (!oclass.empty()) {
+    auto oc = ObjClass::parse(oclass);
+    if (!oc.ok()) return oc.status().with_context(ctx);
+    Status st = validate_for_pool(oc.value(), m.cont->pool_map());
+    if (st.ok()) st = validate_for_rd_fac(oc.value(), static_cast<int>(m.cont->props().rd_fac));
+    if (!st.ok()) return st.with_context(ctx);
+    canon = oc->name();
+  }
+  bool exists = false;
+  EDAOS_ASSIGN_OR_RETURN(DirRecord dr, get_dirrec(m, dir, &exists));
+  dr.child_oclass = canon;
+  if (chunk_size) dr.child_chunk = chunk_size;
+  EDAOS_ASSIGN_OR_RETURN(auto k, kv(m, dir));
+  return k->put(kDotDot, kDirAkey, encode_dir(dr), exists ? uint32_t{KV::kUpdateOnly} : 0u);
+}
+}  // namespace
+
 Status Dfs::set_dir_attr(const std::string& path, const std::string& oclass, uint64_t chunk_size) {
   EDAOS_RETURN_IF_ERROR(check_writable(*s_));
   auto ctx = "set-attr " + path;
   auto d = resolve_dir(*s_, path);
   if (!d.ok()) return d.status().with_context(ctx);
-  std::string canon;
-  if (!oclass.empty()) {
-    auto oc = ObjClass::parse(oclass);
-    if (!oc.ok()) return oc.status().with_context(ctx);
-    Status st = validate_for_pool(oc.value(), s_->cont->pool_map());
-    if (st.ok()) st = validate_for_rd_fac(oc.value(), static_cast<int>(s_->cont->props().rd_fac));
-    if (!st.ok()) return st.with_context(ctx);
-    canon = oc->name();
+  return set_dir_attr_at(*s_, d.value(), oclass, chunk_size, ctx);
+}
+
+Status Dfs::set_dir_attr(const DfsObj& dir, const std::string& oclass, uint64_t chunk_size) {
+  EDAOS_RETURN_IF_ERROR(check_writable(*s_));
+  EDAOS_ASSIGN_OR_RETURN(ObjectId d, parent_oid(*s_, &dir));
+  return set_dir_attr_at(*s_, d, oclass, chunk_size, "set-attr " + q(dir.name()));
+}
+
+Result<DfsLayout> Dfs::get_layout(const DfsObj& obj) {
+  EDAOS_RETURN_IF_ERROR(check_mounted(*s_));
+  if (obj.state()->m.get() != s_.get())
+    return Status(EDAOS_INVAL, "handle belongs to another mount");
+  if (obj.is_symlink()) return Status(EDAOS_INVAL, q(obj.name()) + " is a symbolic link");
+  DfsLayout out;
+  out.oid = obj.oid();
+  out.oclass = obj.oclass();
+  out.chunk_size = obj.chunk_size();
+  if (obj.is_dir()) {
+    EDAOS_ASSIGN_OR_RETURN(DirRecord dr, get_dirrec(*s_, obj.oid()));
+    out.child_oclass = dr.child_oclass;
+    out.child_chunk_size = dr.child_chunk;
   }
-  bool exists = false;
-  EDAOS_ASSIGN_OR_RETURN(DirRecord dr, get_dirrec(*s_, d.value(), &exists));
-  dr.child_oclass = canon;
-  if (chunk_size) dr.child_chunk = chunk_size;
-  EDAOS_ASSIGN_OR_RETURN(auto k, kv(*s_, d.value()));
-  return k->put(kDotDot, kDirAkey, encode_dir(dr), exists ? uint32_t{KV::kUpdateOnly} : 0u);
+  return out;
 }
 
 Result<DfsLayout> Dfs::get_layout(const std::string& path, bool follow) {
@@ -952,6 +982,7 @@ ObjectId DfsObj::oid() const { return s_->oid; }
 ObjClass DfsObj::oclass() const { return oclass_of(s_->oid); }
 uint64_t DfsObj::chunk_size() const { return s_->chunk_size; }
 int DfsObj::flags() const { return s_->flags; }
+const std::string& DfsObj::symlink_target() const { return s_->symlink; }
 const std::string& DfsObj::name() const {
   static const std::string kEmpty;
   return s_->parent == s_->m->sb_oid ? kEmpty : s_->name;

@@ -18,6 +18,9 @@
 // Defined (hidden) by libedaos_mpio, which compiles this file in: drops the driver's cached pool
 // connections while the store still runs. Null in libedaos_init.
 extern "C" __attribute__((weak)) void edaos_mpio_release_pools(void);
+// Likewise defined (hidden) by libedaos_daos (the DAOS API): closes the pool, container and DFS
+// handles the program left open.
+extern "C" __attribute__((weak)) void edaos_daos_release_handles(void);
 
 namespace {
 
@@ -63,6 +66,7 @@ EDAOS_PMPI_API int MPI_Init_thread(int* argc, char*** argv, int required, int* p
 EDAOS_PMPI_API int MPI_Finalize(void) {
   if (edaos_initialized()) {
     if (edaos_mpio_release_pools) edaos_mpio_release_pools();
+    if (edaos_daos_release_handles) edaos_daos_release_handles();
     edaos_finalize();
   }
   return PMPI_Finalize();

@@ -17,33 +17,40 @@
 namespace edaos::objstore::rpc {
 
 inline constexpr uint32_t kMagic = 0x45444153;  // "EDAS"
-inline constexpr uint16_t kProtocolVersion = 2;
+// Version 2 (pool half of issue 12): kPoolServe phases and health, kPoolSetIdentity,
+// kContDestroyBegin. Version 3 (data half): versioned array ops (RecWire, StateWire), stripe
+// intents on kLock/kUnlock, kIntentList, kIntentClear.
+inline constexpr uint16_t kProtocolVersion = 3;
 inline constexpr int kRequestTag = 1;
 inline constexpr int kFirstReplyTag = 64;
 
 enum class Op : uint16_t {
-  kShutdown = 1,      // local only: stops the progress thread
-  kPoolServe = 2,     // body: path, down-list      reply: per-engine status list
-  kPoolClose = 3,     // body: pool uuid
-  kPoolQuery = 4,     // body: pool uuid            reply: per-engine space
-  kPoolExclude = 5,   // lead: pool uuid, engine ids: persist them as down in the pool map
-  kContCreate = 10,   // lead server: pool, uuid, label, record
-  kContGet = 11,      // lead: pool, uuid or label  reply: uuid, label, record
-  kContUpdate = 12,   // lead: pool, uuid, label, record
-  kContDestroy = 13,  // lead: pool, uuid
-  kContList = 14,     // lead: pool               reply: list
-  kContPurge = 15,    // every server: pool, uuid (drop the container's data on its engines)
-  kOidAlloc = 16,     // lead: pool, cont, count   reply: first
-  kAttrSet = 17,      // lead: pool, cont, name, value
+  kShutdown = 1,         // local only: stops the progress thread
+  kPoolServe = 2,        // body: path, u8 phase (kServe*), u8 flags (kServeAdmin)
+                         // reply: pool uuid [phase 2: per-engine health list, see server.cpp]
+  kPoolClose = 3,        // body: pool uuid
+  kPoolQuery = 4,        // body: pool uuid            reply: per-engine space
+  kPoolExclude = 5,      // lead: pool uuid, engine ids: persist them as down in the pool map
+  kPoolSetIdentity = 6,  // lead: pool uuid: every engine carries the identity, say so in POOL
+  kContCreate = 10,      // lead server: pool, uuid, label, record
+  kContGet = 11,         // lead: pool, uuid or label  reply: uuid, record, u8 destroying
+  kContUpdate = 12,      // lead: pool, uuid, label, record
+  kContDestroy = 13,     // lead: pool, uuid (removes the record; after kContPurge succeeded)
+  kContList = 14,        // lead: pool               reply: list of (uuid, label, u8 destroying)
+  kContPurge = 15,       // every server: pool, uuid (drop the container's data on its engines;
+                         // EDAOS_UNREACH naming hosted engines that are down and not excluded)
+  kOidAlloc = 16,        // lead: pool, cont, count   reply: first
+  kAttrSet = 17,         // lead: pool, cont, name, value
   kAttrGet = 18,
   kAttrDel = 19,
   kAttrList = 20,
-  kArrayWrite = 30,     // shard ref, csum, off, csum, logical_end, RecWire | bulk
-  kArrayRead = 31,      // shard ref, csum, off, len, RecWire, u8 want_state  reply: out_csum |
-                        // bulk (+ StateWire when want_state)
-  kArrayPunch = 32,     // shard ref, off, len, csum, RecWire
-  kArrayTruncate = 33,  // shard ref, local size, logical size, csum, RecWire
-  kArraySize = 34,      // reply: logical end
+  kContDestroyBegin = 21,  // lead: pool, uuid (durable destroy mark, before any data goes)
+  kArrayWrite = 30,        // shard ref, csum, off, csum, logical_end, RecWire | bulk
+  kArrayRead = 31,         // shard ref, csum, off, len, RecWire, u8 want_state  reply: out_csum |
+                           // bulk (+ StateWire when want_state)
+  kArrayPunch = 32,        // shard ref, off, len, csum, RecWire
+  kArrayTruncate = 33,     // shard ref, local size, logical size, csum, RecWire
+  kArraySize = 34,         // reply: logical end
   kKvPut = 40,
   kKvGet = 41,
   kKvRemove = 42,
@@ -57,6 +64,23 @@ enum class Op : uint16_t {
   kIntentList = 52,   // pool uuid  reply: orphan intents of the pool's engines on this server
   kIntentClear = 53,  // pool uuid, engine, key
   kSync = 60,         // every engine of the pool on that server
+};
+
+// kPoolServe phases. Phase 1 goes to the lead alone and takes the pool lock (psvc/LOCK) first,
+// so of two jobs connecting at once exactly one proceeds and the other touches no engine;
+// phase 2 goes to every server, which opens the engines it hosts.
+inline constexpr uint8_t kServePoolService = 1;
+inline constexpr uint8_t kServeEngines = 2;
+// kPoolServe flags: an administrative connection (pool query / exclude) reports engines that
+// fail to open with a transient error as unavailable instead of failing the connection.
+inline constexpr uint8_t kServeAdmin = 1;
+
+// Per-engine health in the phase-2 reply of kPoolServe (wire values: never renumber).
+enum class EngineHealth : uint8_t {
+  kUp = 0,
+  kLost = 1,         // directory missing, format or identity unrecognisable or foreign
+  kExcluded = 2,     // excluded in the pool map (not opened)
+  kUnavailable = 3,  // transient open error (administrative connections only)
 };
 
 struct RequestHeader {

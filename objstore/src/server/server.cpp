@@ -1,13 +1,19 @@
 #include "server/server.hpp"
 
+#include <errno.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cinttypes>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <mutex>
 #include <set>
+#include <sstream>
 #include <system_error>
 #include <thread>
 #include <vector>
@@ -17,6 +23,7 @@
 #include "ec/checksum.hpp"
 #include "edaos/objstore/pool_map.hpp"
 #include "vos/engine.hpp"
+#include "vos/identity.hpp"
 #include "vos/pool_store.hpp"
 
 EDAOS_LOG_FACILITY(server);
@@ -27,12 +34,19 @@ using rpc::Op;
 using rpc::Reader;
 using rpc::Writer;
 
+using rpc::EngineHealth;
+
 struct Server::PoolServe {
+  struct Down {
+    EngineHealth health;
+    Status why;
+  };
   std::string dir;
   vos::PoolHeader hdr;
-  int refs = 0;
+  int refs = 0;               // lead: counted by phase 1; other servers: by phase 2
+  bool engines_open = false;  // phase 2 done
   std::map<uint32_t, std::unique_ptr<vos::Engine>> engines;  // up engines this rank hosts
-  std::map<uint32_t, Status> down;                           // hosted engines that are down
+  std::map<uint32_t, Down> down;                             // hosted engines that are not up
   std::unique_ptr<vos::PoolStore> psvc;                      // lead server only
 };
 
@@ -40,6 +54,175 @@ namespace {
 
 // Threads that open a pool's engines at its first connection (op_pool_serve).
 constexpr size_t kEngineOpenThreads = 8;
+// How long transient open failures (EMFILE, EIO, a lock still held by an exiting process, ...)
+// are retried before the connection fails. They never mark an engine down.
+constexpr auto kTransientRetry = std::chrono::milliseconds(2000);
+
+// Test hook: EDAOS_FAULT_ENGINE_OPEN="<engine>:<ERRNO>[:<count>],..." makes opening engine
+// <engine> fail with that errno (EMFILE, ENFILE, ENOMEM, EIO, EROFS, EACCES, or EBUSY for a
+// held lock), the first <count> times in this process or always.
+struct FaultRule {
+  uint32_t engine;
+  int err;
+  std::atomic<long> left;  // < 0: always
+};
+std::vector<std::unique_ptr<FaultRule>>& fault_rules() {
+  static std::vector<std::unique_ptr<FaultRule>> rules = [] {
+    std::vector<std::unique_ptr<FaultRule>> r;
+    const char* v = std::getenv("EDAOS_FAULT_ENGINE_OPEN");
+    if (!v) return r;
+    std::stringstream ss(v);
+    for (std::string item; std::getline(ss, item, ',');) {
+      std::stringstream is(item);
+      std::string eng, name, count;
+      std::getline(is, eng, ':');
+      std::getline(is, name, ':');
+      std::getline(is, count, ':');
+      static const std::pair<const char*, int> kNames[] = {
+          {"EMFILE", EMFILE}, {"ENFILE", ENFILE}, {"ENOMEM", ENOMEM}, {"EIO", EIO},
+          {"EROFS", EROFS},   {"EACCES", EACCES}, {"EBUSY", EBUSY}};
+      int err = 0;
+      for (auto& [n, e] : kNames)
+        if (name == n) err = e;
+      if (eng.empty() || !err) continue;
+      auto rule = std::make_unique<FaultRule>();
+      rule->engine = static_cast<uint32_t>(std::strtoul(eng.c_str(), nullptr, 10));
+      rule->err = err;
+      rule->left = count.empty() ? -1 : std::strtol(count.c_str(), nullptr, 10);
+      r.push_back(std::move(rule));
+    }
+    return r;
+  }();
+  return rules;
+}
+// The injected failure for one open attempt of `engine`, or OK.
+Status injected_fault(uint32_t engine, const std::string& dir) {
+  for (auto& r : fault_rules()) {
+    if (r->engine != engine) continue;
+    long left = r->left.load();
+    while (left > 0 && !r->left.compare_exchange_weak(left, left - 1)) {
+    }
+    if (left == 0) continue;
+    if (r->err == EBUSY)
+      return Status(EDAOS_BUSY, "pool in use by a process that holds " + dir +
+                                    "/LOCK (fault injected by EDAOS_FAULT_ENGINE_OPEN)");
+    return Status(r->err == ENOMEM ? EDAOS_NOMEM : EDAOS_IO,
+                  "open " + dir + ": " + std::strerror(r->err) +
+                      " (fault injected by EDAOS_FAULT_ENGINE_OPEN)");
+  }
+  return Status::OK();
+}
+
+// One engine opened (or not) at a connection.
+struct EngineOpen {
+  std::unique_ptr<vos::Engine> eng;
+  EngineHealth health = EngineHealth::kUp;  // kLost, or kUnavailable for a transient failure
+  Status why;
+};
+
+// One attempt: the directory, its identity, the engine itself. A missing directory, an
+// unrecognisable format and a foreign or (in a pool with identity) absent identity make the
+// engine lost; everything else that fails is transient.
+EngineOpen open_engine_once(const std::string& pool_dir, const vos::PoolHeader& hdr, uint32_t e,
+                            uint64_t quota) {
+  EngineOpen out;
+  const std::string dir = pool_dir + "/" + vos::engine_dir_name(e);
+  auto lost = [&](Status st) {
+    out.health = EngineHealth::kLost;
+    out.why = std::move(st);
+    return std::move(out);
+  };
+  auto transient = [&](Status st) {
+    out.health = EngineHealth::kUnavailable;
+    out.why = std::move(st);
+    out.eng.reset();
+    return std::move(out);
+  };
+  struct stat sb;
+  if (::stat(dir.c_str(), &sb) != 0) {
+    if (errno == ENOENT)
+      return lost(Status(EDAOS_NONEXIST, "engine directory " + dir + " is missing"));
+    return transient(Status(EDAOS_IO, "engine directory " + dir + ": " + std::strerror(errno)));
+  }
+  if (!S_ISDIR(sb.st_mode)) return lost(Status(EDAOS_FORMAT, dir + " is not a directory"));
+  std::string why;
+  bool upgrade = false;
+  switch (vos::check_engine_identity(dir, hdr.uuid, e, &why)) {
+    case vos::IdentityCheck::kMatch:
+      break;
+    case vos::IdentityCheck::kAbsent:
+      if (hdr.identity)
+        return lost(
+            Status(EDAOS_FORMAT, "engine directory " + dir +
+                                     " records no pool identity "
+                                     "(IDENTITY is missing) although every engine of pool " +
+                                     hdr.uuid.to_string() +
+                                     " has one: it is not this "
+                                     "pool's engine; left untouched"));
+      upgrade = true;  // made by a build that recorded none: recorded below, under its lock
+      break;
+    case vos::IdentityCheck::kForeign:
+      return lost(Status(EDAOS_FORMAT, why + "; left untouched"));
+    case vos::IdentityCheck::kDamaged:
+      return lost(Status(EDAOS_FORMAT, why));
+    case vos::IdentityCheck::kReadError:
+      return transient(Status(EDAOS_IO, why));
+  }
+  if (Status f = injected_fault(e, dir); !f.ok()) return transient(f);
+  vos::Engine::Options o;
+  o.dir = dir;
+  o.ntargets = hdr.ntargets;
+  o.quota_bytes = quota;
+  auto eng = vos::Engine::open(o);
+  if (!eng.ok()) {
+    switch (eng.status().code()) {
+      case EDAOS_NONEXIST:
+      case EDAOS_FORMAT:
+      case EDAOS_INVAL:
+        return lost(eng.status());
+      default:
+        return transient(eng.status());
+    }
+  }
+  if (upgrade) {
+    Status st = vos::write_engine_identity(dir, vos::EngineIdentity{hdr.uuid, e});
+    if (!st.ok()) return transient(st);
+    EDAOS_LOG(info, "engine %s: pool identity recorded (%s)", dir.c_str(),
+              hdr.uuid.to_string().c_str());
+  }
+  out.eng = std::move(eng).value();
+  return out;
+}
+
+// Retries transient failures with growing pauses for up to kTransientRetry.
+EngineOpen open_engine(const std::string& pool_dir, const vos::PoolHeader& hdr, uint32_t e,
+                       uint64_t quota) {
+  auto deadline = std::chrono::steady_clock::now() + kTransientRetry;
+  auto pause = std::chrono::milliseconds(10);
+  for (;;) {
+    EngineOpen r = open_engine_once(pool_dir, hdr, e, quota);
+    if (r.health != EngineHealth::kUnavailable || std::chrono::steady_clock::now() >= deadline)
+      return r;
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, std::chrono::milliseconds(250));
+  }
+}
+
+// The pool service store, retrying a held lock (an exiting owner) and transient errors the same
+// way. EDAOS_BUSY after the retries names the owner.
+Result<std::unique_ptr<vos::PoolStore>> open_pool_service(const std::string& dir) {
+  auto deadline = std::chrono::steady_clock::now() + kTransientRetry;
+  auto pause = std::chrono::milliseconds(10);
+  for (;;) {
+    auto ps = vos::PoolStore::open(dir);
+    if (ps.ok()) return ps;
+    edaos_status_t c = ps.status().code();
+    bool transient = c != EDAOS_FORMAT && c != EDAOS_NONEXIST && c != EDAOS_INVAL;
+    if (!transient || std::chrono::steady_clock::now() >= deadline) return ps.status();
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, std::chrono::milliseconds(250));
+  }
+}
 
 vos::CsumSpec csum_spec(const rpc::CsumWire& c) {
   vos::CsumSpec s;
@@ -157,8 +340,8 @@ vos::Engine* Server::engine(const Uuid& p, uint32_t id, Status* st) {
   if (it != ps->engines.end()) return it->second.get();
   auto d = ps->down.find(id);
   if (d != ps->down.end()) {
-    *st =
-        Status(EDAOS_UNREACH, "engine " + std::to_string(id) + " is down: " + d->second.message());
+    *st = Status(EDAOS_UNREACH,
+                 "engine " + std::to_string(id) + " is down: " + d->second.why.message());
   } else {
     *st = Status(EDAOS_INVAL, "engine " + std::to_string(id) + " is not hosted by this rank");
   }
@@ -177,10 +360,13 @@ std::string Server::dispatch(rpc::Incoming& in, bool* deferred) {
       return op_pool_query(r);
     case Op::kPoolExclude:
       return op_pool_exclude(r);
+    case Op::kPoolSetIdentity:
+      return op_pool_set_identity(r);
     case Op::kContCreate:
     case Op::kContGet:
     case Op::kContUpdate:
     case Op::kContDestroy:
+    case Op::kContDestroyBegin:
     case Op::kContList:
     case Op::kOidAlloc:
     case Op::kAttrSet:
@@ -205,82 +391,129 @@ std::string Server::dispatch(rpc::Incoming& in, bool* deferred) {
 
 std::string Server::op_pool_serve(Reader& r) {
   std::string dir = r.str();
-  uint32_t ndown = r.get<uint32_t>();
-  std::set<uint32_t> forced_down;
-  for (uint32_t i = 0; i < ndown && r.ok(); ++i) forced_down.insert(r.get<uint32_t>());
-  if (!r.ok()) return rpc::make_reply(bad_body());
+  uint8_t phase = r.get<uint8_t>(), flags = r.get<uint8_t>();
+  if (!r.ok() || (phase != rpc::kServePoolService && phase != rpc::kServeEngines))
+    return rpc::make_reply(bad_body());
+  const bool admin = flags & rpc::kServeAdmin;
 
   std::string blob;
   auto hdr = vos::PoolStore::read_header(dir, &blob);
   if (!hdr.ok()) return rpc::make_reply(hdr.status().with_context("pool " + dir));
   PoolServe* ps = pool(hdr->uuid);
+
+  if (phase == rpc::kServePoolService) {
+    // The pool lock first: a job that loses it has touched nothing.
+    if (index_ != 0) return rpc::make_reply(Status(EDAOS_INVAL, "not the pool service rank"));
+    if (!ps) {
+      auto st = open_pool_service(dir);
+      if (!st.ok()) return rpc::make_reply(st.status().with_context("pool service of " + dir));
+      auto owned = std::make_unique<PoolServe>();
+      owned->dir = dir;
+      owned->hdr = hdr.value();
+      owned->psvc = std::move(st).value();
+      ps = owned.get();
+      pools_[hdr->uuid] = std::move(owned);
+    }
+    ps->refs++;
+    Writer w;
+    w.uuid(ps->hdr.uuid);
+    return rpc::make_reply(Status::OK(), 0, 0, w.buf());
+  }
+
+  // Phase 2: this server's engines.
+  auto map = PoolMap::decode(blob);
+  if (!map.ok()) return rpc::make_reply(map.status().with_context("pool map of " + dir));
+  std::unique_ptr<PoolServe> owned;
   if (!ps) {
-    auto owned = std::make_unique<PoolServe>();
+    if (index_ == 0)
+      return rpc::make_reply(
+          Status(EDAOS_PROTO, "engines of pool " + dir + " asked for before its pool service"));
+    owned = std::make_unique<PoolServe>();
     owned->dir = dir;
     owned->hdr = hdr.value();
-    uint64_t quota = hdr->nengines ? hdr->quota_bytes / hdr->nengines : 0;
-    std::vector<uint32_t> ids;
-    for (uint32_t e = static_cast<uint32_t>(index_); e < hdr->nengines;
-         e += static_cast<uint32_t>(nservers_)) {
-      if (forced_down.count(e))
-        owned->down[e] = Status(EDAOS_UNREACH, "marked down (EDAOS_ENGINES_DOWN)");
-      else
-        ids.push_back(e);
-    }
-    // Engines open in parallel (each is its own directory, lock and LMDB environment, opened
-    // MDB_NOLOCK, so nothing is shared): the job's first connection waits for the slowest
-    // engine instead of the sum (a lock file, an LMDB open and write, the size-log replay and a
-    // walk of the target directories each).
-    std::vector<Result<std::unique_ptr<vos::Engine>>> opened;
-    opened.reserve(ids.size());
-    for (size_t i = 0; i < ids.size(); ++i) opened.emplace_back(Status(EDAOS_IO, "not opened"));
-    auto open_one = [&](size_t i) {
-      vos::Engine::Options o;
-      o.dir = dir + "/" + vos::engine_dir_name(ids[i]);
-      o.ntargets = hdr->ntargets;
-      o.quota_bytes = quota;
-      opened[i] = vos::Engine::open(o);
-    };
-    std::atomic<size_t> next{0};
-    auto worker = [&] {
-      for (size_t i; (i = next.fetch_add(1)) < ids.size();) open_one(i);
-    };
-    size_t nthreads = std::min<size_t>(ids.size(), kEngineOpenThreads);
-    std::vector<std::thread> threads;
-    try {
-      for (size_t t = 1; t < nthreads; ++t) threads.emplace_back(worker);
-    } catch (const std::system_error&) {  // no more threads: the ones running and this one do it
-    }
-    worker();
-    for (auto& t : threads) t.join();
-    for (size_t i = 0; i < ids.size(); ++i) {
-      uint32_t e = ids[i];
-      auto& eng = opened[i];
-      if (eng.ok()) {
-        owned->engines[e] = std::move(eng).value();
-      } else if (eng.status().code() == EDAOS_BUSY) {
-        return rpc::make_reply(eng.status().with_context("engine " + std::to_string(e)));
-      } else {
-        EDAOS_LOG(warn, "engine %u of pool %s is down: %s", e, dir.c_str(),
-                  eng.status().to_string().c_str());
-        owned->down[e] = eng.status();
-      }
-    }
-    if (index_ == 0) {
-      auto st = vos::PoolStore::open(dir);
-      if (!st.ok()) return rpc::make_reply(st.status().with_context("pool service of " + dir));
-      owned->psvc = std::move(st).value();
-    }
     ps = owned.get();
-    pools_[hdr->uuid] = std::move(owned);
   }
-  ps->refs++;
+  ps->hdr = hdr.value();  // the identity flag may have been set since
+  // Engines to (re)try: hosted, not open, not excluded, not lost.
+  std::vector<uint32_t> ids;
+  for (uint32_t e = static_cast<uint32_t>(index_); e < hdr->nengines;
+       e += static_cast<uint32_t>(nservers_)) {
+    if (ps->engines.count(e)) continue;
+    auto d = ps->down.find(e);
+    if (d != ps->down.end() && d->second.health != EngineHealth::kUnavailable) continue;
+    if (e < map->engines.size() && map->engines[e].state != EngineState::kUp) {
+      ps->down[e] = {EngineHealth::kExcluded, Status(EDAOS_UNREACH, "excluded in the pool map")};
+      continue;
+    }
+    ids.push_back(e);
+  }
+  uint64_t quota = hdr->nengines ? hdr->quota_bytes / hdr->nengines : 0;
+  // Engines open in parallel (each is its own directory, lock and LMDB environment, opened
+  // MDB_NOLOCK, so nothing is shared): the job's first connection waits for the slowest
+  // engine instead of the sum (a lock file, an LMDB open and write, the size-log replay and a
+  // walk of the target directories each).
+  std::vector<EngineOpen> opened(ids.size());
+  std::atomic<size_t> next{0};
+  auto worker = [&] {
+    for (size_t i; (i = next.fetch_add(1)) < ids.size();)
+      opened[i] = open_engine(dir, hdr.value(), ids[i], quota);
+  };
+  size_t nthreads = std::min<size_t>(ids.size(), kEngineOpenThreads);
+  std::vector<std::thread> threads;
+  try {
+    for (size_t t = 1; t < nthreads; ++t) threads.emplace_back(worker);
+  } catch (const std::system_error&) {  // no more threads: the ones running and this one do it
+  }
+  worker();
+  for (auto& t : threads) t.join();
+  if (!admin) {
+    // A transient failure fails the connection: nothing opened now stays open, nothing is
+    // marked down.
+    for (size_t i = 0; i < ids.size(); ++i) {
+      if (opened[i].health != EngineHealth::kUnavailable) continue;
+      Status st = opened[i].why;
+      return rpc::make_reply(Status(st.code(), "engine " + std::to_string(ids[i]) + " (" + dir +
+                                                   "/" + vos::engine_dir_name(ids[i]) +
+                                                   ") cannot be opened: " + st.message() +
+                                                   " (a transient error: retried for " +
+                                                   std::to_string(kTransientRetry.count() / 1000) +
+                                                   " s; the engine is not marked down)"));
+    }
+  }
+  for (size_t i = 0; i < ids.size(); ++i) {
+    uint32_t e = ids[i];
+    if (opened[i].eng) {
+      ps->engines[e] = std::move(opened[i].eng);
+      ps->down.erase(e);
+    } else {
+      EDAOS_LOG(warn, "engine %u of pool %s is %s: %s", e, dir.c_str(),
+                opened[i].health == EngineHealth::kLost ? "lost (down)" : "unavailable",
+                opened[i].why.to_string().c_str());
+      ps->down[e] = {opened[i].health, opened[i].why};
+    }
+  }
+  ps->engines_open = true;
+  if (owned) pools_[hdr->uuid] = std::move(owned);
+  if (index_ != 0) ps->refs++;
   Writer w;
   w.uuid(ps->hdr.uuid);
   w.put<uint32_t>(static_cast<uint32_t>(ps->engines.size() + ps->down.size()));
-  for (auto& [id, e] : ps->engines) w.put(id).put<int32_t>(EDAOS_OK).str("");
-  for (auto& [id, st] : ps->down) w.put(id).put<int32_t>(st.code()).str(st.message());
+  for (auto& [id, e] : ps->engines)
+    w.put(id).put(static_cast<uint8_t>(EngineHealth::kUp)).put<int32_t>(EDAOS_OK).str("");
+  for (auto& [id, d] : ps->down)
+    w.put(id).put(static_cast<uint8_t>(d.health)).put<int32_t>(d.why.code()).str(d.why.message());
   return rpc::make_reply(Status::OK(), 0, 0, w.buf());
+}
+
+std::string Server::op_pool_set_identity(Reader& r) {
+  PoolServe* ps = pool(r.uuid());
+  if (!ps || !ps->psvc) return rpc::make_reply(Status(EDAOS_INVAL, "not the pool service rank"));
+  Status st = vos::PoolStore::set_identity_flag(ps->dir);
+  if (st.ok()) {
+    ps->hdr.identity = true;
+    EDAOS_LOG(info, "pool %s: every engine carries the pool identity", ps->dir.c_str());
+  }
+  return rpc::make_reply(st);
 }
 
 std::string Server::op_pool_close(Reader& r) {
@@ -294,9 +527,10 @@ std::string Server::op_pool_close(Reader& r) {
   return rpc::make_reply(Status::OK());
 }
 
-// A client is about to write while engines are down: those engines miss the write, so they
-// are excluded in the persistent pool map and stay down for every later connection (their
-// cells are rebuilt from redundancy on read) instead of serving stale data.
+// An operator excludes engines (`edaos pool exclude`), or a client is about to write while
+// engines are lost: those engines miss the write, so they are excluded in the persistent pool
+// map and stay down for every later connection (their cells are rebuilt from redundancy on
+// read) instead of serving stale data.
 std::string Server::op_pool_exclude(Reader& r) {
   Uuid u = r.uuid();
   uint32_t n = r.get<uint32_t>();
@@ -315,7 +549,7 @@ std::string Server::op_pool_exclude(Reader& r) {
     if (id < map->engines.size() && map->engines[id].state == EngineState::kUp) {
       map->engines[id].state = EngineState::kDown;
       changed = true;
-      EDAOS_LOG(warn, "engine %u of pool %s excluded: written while down", id, ps->dir.c_str());
+      EDAOS_LOG(warn, "engine %u of pool %s excluded in the pool map", id, ps->dir.c_str());
     }
   if (changed) {
     map->version++;
@@ -334,8 +568,8 @@ std::string Server::op_pool_query(Reader& r) {
     vos::EngineSpace sp = e->space();
     w.put(id).put<int32_t>(EDAOS_OK).put(sp.total).put(sp.free).put(sp.used);
   }
-  for (auto& [id, st] : ps->down)
-    w.put(id).put<int32_t>(st.code()).put<uint64_t>(0).put<uint64_t>(0).put<uint64_t>(0);
+  for (auto& [id, d] : ps->down)
+    w.put(id).put<int32_t>(d.why.code()).put<uint64_t>(0).put<uint64_t>(0).put<uint64_t>(0);
   return rpc::make_reply(Status::OK(), 0, 0, w.buf());
 }
 
@@ -364,8 +598,10 @@ std::string Server::op_cont(Op op, Reader& r) {
       }
       auto rec = db.cont_get(cu);
       if (!rec.ok()) return rpc::make_reply(rec.status());
+      auto destroying = db.cont_destroying(cu);
+      if (!destroying.ok()) return rpc::make_reply(destroying.status());
       Writer w;
-      w.uuid(cu).str(rec.value());
+      w.uuid(cu).str(rec.value()).put<uint8_t>(destroying.value() ? 1 : 0);
       return rpc::make_reply(Status::OK(), 0, 0, w.buf());
     }
     case Op::kContUpdate: {
@@ -379,12 +615,21 @@ std::string Server::op_cont(Op op, Reader& r) {
       if (!r.ok()) return rpc::make_reply(bad_body());
       return rpc::make_reply(db.cont_destroy(cu));
     }
+    case Op::kContDestroyBegin: {
+      Uuid cu = r.uuid();
+      if (!r.ok()) return rpc::make_reply(bad_body());
+      return rpc::make_reply(db.cont_mark_destroying(cu));
+    }
     case Op::kContList: {
       auto l = db.cont_list();
       if (!l.ok()) return rpc::make_reply(l.status());
+      auto marked = db.cont_list_destroying();
+      if (!marked.ok()) return rpc::make_reply(marked.status());
+      std::set<Uuid> destroying(marked->begin(), marked->end());
       Writer w;
       w.put<uint32_t>(static_cast<uint32_t>(l->size()));
-      for (auto& [u, label] : l.value()) w.uuid(u).str(label);
+      for (auto& [u, label] : l.value())
+        w.uuid(u).str(label).put<uint8_t>(destroying.count(u) ? 1 : 0);
       return rpc::make_reply(Status::OK(), 0, 0, w.buf());
     }
     case Op::kOidAlloc: {
@@ -447,6 +692,19 @@ std::string Server::op_io(Op op, Reader& r, const rpc::Incoming& in, bool* repli
     for (auto& [id, e] : ps->engines) {
       Status st = op == Op::kSync ? e->sync() : e->cont_destroy(cu);
       if (!st.ok()) return rpc::make_reply(st.with_context("engine " + std::to_string(id)));
+    }
+    if (op == Op::kContPurge) {
+      // Hosted engines that are down keep the container's data: the destroy is not complete.
+      // Excluded engines are out of the pool for good (their contents are stale anyway).
+      std::string missed;
+      for (auto& [id, d] : ps->down) {
+        if (d.health == EngineHealth::kExcluded) continue;
+        missed += (missed.empty() ? "" : "; ") + std::string("engine ") + std::to_string(id) +
+                  " (" + d.why.message() + ")";
+      }
+      if (!missed.empty())
+        return rpc::make_reply(
+            Status(EDAOS_UNREACH, "the container's data is still on down engines: " + missed));
     }
     return rpc::make_reply(Status::OK());
   }

@@ -47,6 +47,7 @@ class Server {
   std::string op_pool_close(rpc::Reader& r);
   std::string op_pool_query(rpc::Reader& r);
   std::string op_pool_exclude(rpc::Reader& r);
+  std::string op_pool_set_identity(rpc::Reader& r);
   std::string op_cont(rpc::Op op, rpc::Reader& r);
   // *replied = true when the op sent its reply itself (bulk reads).
   std::string op_io(rpc::Op op, rpc::Reader& r, const rpc::Incoming& in, bool* replied);

@@ -110,28 +110,28 @@ class Progress {
 
 // ---- pools and containers (common.cpp) ----------------------------------------------------
 
-// The directory in which bare pool names (no '/') are looked up and created: the parent of
-// $EDAOS_POOL (else $DAOS_POOL) when that contains a '/', else ".".
-std::string pool_home();
-// Resolves a pool argument to its directory. Empty: $EDAOS_POOL, $DAOS_POOL, ./edaos-pool
-// (then resolved the same way). With a '/': the path itself. A bare name: <home>/<name> when
-// that is a pool, else the pool in <home> whose label or UUID is <name>, else ./<name> when
-// that is a pool, else <home>/<name> (where `pool create` would put it).
+// Resolves a pool argument to its directory with objstore::resolve_pool (the grammar of
+// objstore/README.md, "Names"); empty: the default spec ($EDAOS_POOL, $DAOS_POOL,
+// ./edaos-pool).
 std::string resolve_pool(const std::string& arg);
-// $DAOS_CONT, $DAOS_CONTAINER, $EDAOS_CONT (first set), else "".
-std::string default_cont();
 
 // A parsed daos://<pool>/<cont>[/path] URI (path always absolute, "/" by default).
 struct DaosUri {
-  std::string pool;  // resolved directory
+  std::string pool;       // resolved directory
+  std::string pool_spec;  // as written (for messages)
   std::string cont;
   std::string path;
 };
 bool is_daos_uri(const std::string& s);
+// objstore::parse_daos_name restricted to the daos:// form.
 Result<DaosUri> parse_daos_uri(const std::string& s);
+// A URI that does not parse: a usage error (exit 2) for bad syntax (EDAOS_INVAL), else the
+// status's outcome (no pool along a path, a damaged pool: exit 1).
+Outcome uri_error(const Status& st);
 
 // The pool and container named by a command: --pool/--cont options, else the positionals in
-// order (pool, then container), else the environment. Sets *next_pos to the index of the first
+// order (pool, then container), else the environment (objstore::default_container: a
+// DAOS_CONT / DAOS_CONTAINER conflict is a usage error). Sets *next_pos to the index of the first
 // positional not consumed. `need_cont`: a missing container is a usage error.
 struct Target {
   std::string pool;  // resolved directory
@@ -140,8 +140,10 @@ struct Target {
 };
 Outcome pick_target(const Args& a, bool need_cont, Target* t, size_t* next_pos = nullptr);
 
-// Connects to a pool (MPI_COMM_SELF). The error outcome names the pool.
-Outcome connect_pool(const std::string& path, std::shared_ptr<objstore::Pool>* out);
+// Connects to a pool (MPI_COMM_SELF). The error outcome names the pool. `admin`: an
+// administrative connection (objstore::ConnectOptions::admin; pool query and exclude).
+Outcome connect_pool(const std::string& path, std::shared_ptr<objstore::Pool>* out,
+                     bool admin = false);
 // Connects and opens a container.
 Outcome open_cont(const Target& t, std::shared_ptr<objstore::Pool>* pool,
                   std::shared_ptr<objstore::Container>* cont);

@@ -64,11 +64,11 @@ Outcome fs_target(const Args& a, int flags, Mounted* m) {
   std::string path;
   if (!uri.empty()) {
     auto u = parse_daos_uri(uri);
-    if (!u.ok()) return usage_from_status(u.status());
+    if (!u.ok()) return uri_error(u.status());
     if (a.pos.size() > (a.has("path") ? 0u : 1u))
       return usage_error("unexpected argument '" + a.pos.back() + "'");
     t.pool = u->pool;
-    t.pool_arg = uri.substr(7, uri.find('/', 7) - 7);
+    t.pool_arg = u->pool_spec;
     t.cont = u->cont;
     path = u->path;
   } else {
@@ -356,11 +356,10 @@ Outcome fs_copy(const Args& a) {
     return usage_error(src_daos ? "copies between containers are not supported"
                                 : "one of --src and --dst must be a daos://<pool>/<cont> path");
   auto u = parse_daos_uri(src_daos ? src : dst);
-  if (!u.ok()) return usage_from_status(u.status());
+  if (!u.ok()) return uri_error(u.status());
   Target t;
   t.pool = u->pool;
-  std::string uri = src_daos ? src : dst;
-  t.pool_arg = uri.substr(7, uri.find('/', 7) - 7);
+  t.pool_arg = u->pool_spec;
   t.cont = u->cont;
   Mounted m;
   Outcome o = mount_target(t, u->path, src_daos ? O_RDONLY : O_RDWR, &m);
@@ -625,6 +624,16 @@ Outcome fs_check(const Args& a) {
   if (!all.ok()) return from_status(all.status());
   std::printf("DFS checker: Iterating namespace and marking objects\n");
   std::set<ObjectId> seen = {m.dfs->superblock_oid(), m.dfs->root_oid()};
+  // Objects kept beside the namespace, named by container attributes: MPI-IO's lock KV.
+  for (const char* attr : {Dfs::kMpioLockKvAttr}) {
+    auto v = m.cont->attr_get(attr);
+    if (!v.ok()) {
+      if (v.status().code() != EDAOS_NONEXIST) return from_status(v.status());
+      continue;
+    }
+    auto oid = ObjectId::parse(v.value());
+    if (oid.ok()) seen.insert(oid.value());
+  }
   uint64_t count = 0;
   o = mark(*m.dfs, "/", &seen, &count);
   if (!o.ok()) return o;

@@ -55,8 +55,10 @@ void print_top_help() {
   std::printf(
       "\nPools: <pool> is a pool directory; a bare name (no '/') is looked up in the directory\n"
       "of $EDAOS_POOL (else $DAOS_POOL, else .) by directory name, label or UUID. Without\n"
-      "<pool>: $EDAOS_POOL, $DAOS_POOL, ./edaos-pool. Without <cont>: $DAOS_CONT.\n"
-      "Container paths: daos://<pool>/<cont>/path.\n"
+      "<pool>: $EDAOS_POOL, $DAOS_POOL, ./edaos-pool. Without <cont>: $EDAOS_CONT, else\n"
+      "$DAOS_CONT or $DAOS_CONTAINER (refused when both are set and differ).\n"
+      "Container paths: daos://<pool>/<cont>/path, the pool a name or a path\n"
+      "(daos://./pools/p/c/x, daos:///abs/p/c/x).\n"
       "Exit status: 0 success, 1 operation failed, 2 usage error, 3 pool in use.\n");
 }
 
@@ -160,7 +162,7 @@ int run(int argc, char** argv) {
     return kExitOk;
   }
   if (first == "version" || first == "--version") {
-    std::printf("edaos version %s (pool format 1, RPC protocol 1)\n", kVersion);
+    std::printf("edaos version %s (pool format 1, RPC protocol 3)\n", kVersion);
     return kExitOk;
   }
   std::string fam = canonical_family(first);

@@ -158,6 +158,8 @@ Outcome pool_create(const Args& a) {
                          "' is not a valid pool label: give one with --label");
   }
   Status st = Pool::create(path, o, MPI_COMM_SELF);
+  // EDAOS_INVAL from create is always about the options (e.g. --size below the minimum).
+  if (st.code() == EDAOS_INVAL) return usage_from_status(st);
   if (!st.ok()) return from_status(st);
   std::shared_ptr<Pool> pool;
   Outcome c = connect_pool(path, &pool);
@@ -186,7 +188,7 @@ Outcome pool_query(const Args& a) {
   Outcome o = pick_target(a, false, &t);
   if (!o.ok()) return o;
   std::shared_ptr<Pool> pool;
-  o = connect_pool(t.pool, &pool);
+  o = connect_pool(t.pool, &pool, /*admin=*/true);
   if (!o.ok()) return o;
   auto q = pool->query();
   if (!q.ok()) return from_status(q.status());
@@ -210,11 +212,17 @@ Outcome list_containers(const Args& a) {
     std::printf("No containers.\n");
     return ok();
   }
+  auto marked = pool->cont_destroying();
+  if (!marked.ok()) return from_status(marked.status());
   auto list = l.value();
   std::sort(list.begin(), list.end(),
             [](const auto& x, const auto& y) { return x.second < y.second; });
   std::vector<std::vector<std::string>> rows;
-  for (auto& [u, label] : list) rows.push_back({label, u.to_string()});
+  for (auto& [u, label] : list) {
+    bool destroying = std::find(marked->begin(), marked->end(), u) != marked->end();
+    // An unfinished destroy shows, so it can be finished with `container destroy`.
+    rows.push_back({label + (destroying ? " (being destroyed)" : ""), u.to_string()});
+  }
   std::printf("Containers in pool %s:\n", pool->map().label.c_str());
   std::fputs(format_table({"Label", "UUID"}, rows, "  ").c_str(), stdout);
   return ok();
@@ -238,7 +246,8 @@ Outcome pool_exclude(const Args& a) {
   Outcome o = pick_target(a, false, &t);
   if (!o.ok()) return o;
   std::shared_ptr<Pool> pool;
-  o = connect_pool(t.pool, &pool);
+  // Administrative: an engine that cannot be opened is exactly what an operator excludes.
+  o = connect_pool(t.pool, &pool, /*admin=*/true);
   if (!o.ok()) return o;
   Status st = pool->exclude(ids);
   if (!st.ok()) return from_status(st);

@@ -137,6 +137,9 @@ class EDAOS_CXX_API Dfs {
   // The superblock object (a KV). With root_oid() and every entry's OID, the objects that
   // belong to the namespace (`fs check` compares them with Container::list_objects()).
   ObjectId superblock_oid() const;
+  // Container attribute whose value (ObjectId::to_string()) names the MPI-IO driver's lock and
+  // shared-file-pointer KV. It lives beside the namespace; `fs check` counts it as in use.
+  static constexpr char kMpioLockKvAttr[] = "edaos.mpio.lock_kv";
 
   // ---- handles ------------------------------------------------------------------------------
 
@@ -268,9 +271,15 @@ class EDAOS_CXX_API Dfs {
   // children keep theirs; new subdirectories copy the attribute (inheritance down the tree).
   // EDAOS_NOTDIR if path is not a directory.
   Status set_dir_attr(const std::string& path, const std::string& oclass, uint64_t chunk_size = 0);
+  // Same, on an open directory handle (DAOS dfs_obj_set_oclass / dfs_obj_set_chunk_size).
+  // EDAOS_NOTDIR if `dir` is not a directory.
+  Status set_dir_attr(const DfsObj& dir, const std::string& oclass, uint64_t chunk_size = 0);
   // Layout of the entry at path (symlinks followed): OID, class, chunk size and, for a
   // directory, the child class/chunk attribute. A symlink (with follow=false) is EDAOS_INVAL.
   Result<DfsLayout> get_layout(const std::string& path, bool follow = true);
+  // Same, for an open file or directory handle (DAOS dfs_obj_get_info); the chunk size is the
+  // handle's. A symlink handle is EDAOS_INVAL.
+  Result<DfsLayout> get_layout(const DfsObj& obj);
 
   // ---- shared handles for collective users (DAOS dfs_obj_local2global/global2local) --------
 
@@ -308,6 +317,8 @@ class EDAOS_CXX_API DfsObj {
   uint64_t chunk_size() const;      // files: the array's chunk size; else 0
   int flags() const;                // access mode the handle was opened with
   const std::string& name() const;  // entry name at open ("" for the root)
+  // Target of a symbolic link handle as of open ("" for files and directories).
+  const std::string& symlink_target() const;
 
   // ---- files (EDAOS_ISDIR for directories, EDAOS_INVAL for symlinks) -------------------------
 

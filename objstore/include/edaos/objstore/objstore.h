@@ -58,11 +58,41 @@ EDAOS_API const char *edaos_os_last_error(void);
  *  pool is already at `path`. */
 EDAOS_API int edaos_os_pool_create(const char *path, const char *label, uint32_t engines,
                                    uint32_t targets, uint64_t size, MPI_Comm comm);
-/** Collective over `comm`. path NULL: $EDAOS_POOL, $DAOS_POOL or ./edaos-pool.
- *  EDAOS_NONEXIST (no pool), EDAOS_BUSY (served by another job). */
+/** Collective over `comm`. path: a pool directory (edaos_os_pool_resolve turns a label into
+ *  one); NULL: the default pool ($EDAOS_POOL, $DAOS_POOL or ./edaos-pool, resolved).
+ *  EDAOS_NONEXIST (no pool), EDAOS_BUSY (served by another job), EDAOS_FORMAT (damaged pool,
+ *  or a POOL file of another pool), EDAOS_IO (an engine fails to open with a transient error;
+ *  the message names it). */
 EDAOS_API int edaos_os_pool_connect(const char *path, MPI_Comm comm, edaos_os_pool_t **pool);
-/** Collective over the connect communicator; frees the handle. */
+/** Collective over `comm`: the process's shared connection to the pool directory `path` (NULL:
+ *  the default pool), the one the MPI-IO driver and the HDF5 connector use; create != 0 creates
+ *  the pool first when there is none (only in an empty or absent directory). */
+EDAOS_API int edaos_os_pool_connect_shared(const char *path, MPI_Comm comm, int create,
+                                           edaos_os_pool_t **pool);
+/** Frees the handle. For a handle of edaos_os_pool_connect: collective over the connect
+ *  communicator, disconnects. For a shared handle: not collective, only drops this reference
+ *  (the connection stays until edaos_finalize). */
 EDAOS_API int edaos_os_pool_disconnect(edaos_os_pool_t *pool);
+
+/* ---- names: the one grammar of pool specs and daos: names (objstore/README.md, "Names") -- */
+#define EDAOS_NAME_PATH_MAX 4096
+#define EDAOS_NAME_CONT_MAX 128
+typedef struct {
+  char on_pool[EDAOS_NAME_PATH_MAX]; /* pool directory */
+  char on_cont[EDAOS_NAME_CONT_MAX]; /* container label or UUID */
+  char on_path[EDAOS_NAME_PATH_MAX]; /* absolute path in the container; "" when none */
+  int on_pool_exists;                /* 1 when a pool is at on_pool */
+} edaos_os_name_t;
+/** Resolves a pool spec to its directory (NUL-terminated into buf of *len bytes): a path
+ *  (contains '/', or "." / "..") is the directory; a bare word is a pool label, UUID or
+ *  directory name looked up in the pool home. NULL: the default pool. EDAOS_TOOBIG when buf is
+ *  short (*len gets the size needed, NUL included). Not collective, needs no store. */
+EDAOS_API int edaos_os_pool_resolve(const char *spec, char *buf, size_t *len);
+/** Parses a daos: name (daos:/PATH, daos:PATH, daos://POOL/CONT[/PATH]) into *out.
+ *  EDAOS_INVAL (bad name, no container, DAOS_CONT and DAOS_CONTAINER differ), EDAOS_FORMAT
+ *  (the path crosses a damaged pool), EDAOS_NONEXIST (no pool along a path-form POOL),
+ *  EDAOS_NAMETOOLONG (a part does not fit its field). Not collective, needs no store. */
+EDAOS_API int edaos_os_name_parse(const char *name, edaos_os_name_t *out);
 
 typedef struct {
   char pi_uuid[37];

@@ -47,14 +47,34 @@ EDAOS_CXX_API Status finalize();
 EDAOS_CXX_API bool is_initialized();
 // Ranks that serve engines (in init's communicator), in server-index order.
 EDAOS_CXX_API std::vector<int> server_ranks();
-// $EDAOS_POOL, else $DAOS_POOL, else "./edaos-pool".
+// The directory of the default pool: the pool spec $EDAOS_POOL, else $DAOS_POOL, else
+// "./edaos-pool", resolved by resolve_pool() (edaos/objstore/names.hpp), so a bare label such as
+// DAOS_POOL=datascience names a pool directory of the pool home.
 EDAOS_CXX_API std::string default_pool_path();
+
+// Smallest quota an engine can get: PoolCreateOptions::size_bytes / engines below it is
+// EDAOS_INVAL (it would otherwise round to 0, which means "no quota").
+constexpr uint64_t kMinEngineQuotaBytes = uint64_t{1} << 20;
 
 struct PoolCreateOptions {
   std::string label;        // default: last path component
   uint32_t engines = 0;     // 0: servers x $EDAOS_ENGINES_PER_SERVER (default 8)
   uint32_t targets = 0;     // per engine; 0: $EDAOS_TARGETS_PER_ENGINE (default 4)
-  uint64_t size_bytes = 0;  // quota over all engines; 0: the file system's free space
+  uint64_t size_bytes = 0;  // quota over all engines (>= engines x kMinEngineQuotaBytes);
+                            // 0: the file system's free space
+};
+
+struct ConnectOptions {
+  // An administrative connection (`edaos pool query`, `pool exclude`): an engine that fails to
+  // open with a transient error (EMFILE, EIO, a held lock, ...) is reported down in query()
+  // instead of failing the connection. A write through it that would skip the engine is
+  // refused. Ordinary connections fail on such an error (after retrying it for ~2 s).
+  bool admin = false;
+};
+
+struct SharedPoolOptions {
+  bool create = false;            // create the pool when there is none (EDAOS_NONEXIST)
+  PoolCreateOptions create_opts;  // used when creating
 };
 
 struct EngineStatus {
@@ -84,17 +104,45 @@ struct Stats {
 // Counters of this process since init().
 EDAOS_CXX_API Stats stats();
 
+// Drops this process's shared pool connections (Pool::shared); not collective. Handles still
+// held elsewhere keep their connection until released. finalize() calls it first.
+EDAOS_CXX_API void release_shared_pools();
+
 class Container;
 
 class EDAOS_CXX_API Pool {
  public:
-  // Collective over `comm`: creates the pool directory (EDAOS_EXIST if one is there). Fault
-  // domains are the nodes of the server ranks; engines are spread over them.
+  // Collective over `comm` (rank 0 does the work): creates a pool in the directory `path`,
+  // only when it is absent or empty. Atomic and idempotent across processes and jobs: racing
+  // creators serialise, exactly one creates, the others get EDAOS_EXIST (and can connect).
+  // EDAOS_EXIST: a pool is there. EDAOS_FORMAT: a damaged pool (engines or psvc without POOL),
+  // left untouched. EDAOS_NOTEMPTY: the directory holds other things. EDAOS_INVAL: bad
+  // options (e.g. size_bytes below engines x kMinEngineQuotaBytes). Fault domains are the
+  // nodes of the server ranks; engines are spread over them.
   static Status create(const std::string& path, const PoolCreateOptions& opts, MPI_Comm comm);
-  // Collective over `comm`: the servers open the pool's engines (exclusive: a pool served by
-  // another job gives EDAOS_BUSY "pool in use by host:pid"). Engines whose directory is
-  // missing or unreadable, or listed in $EDAOS_ENGINES_DOWN, are down.
-  static Result<std::shared_ptr<Pool>> connect(const std::string& path, MPI_Comm comm);
+  // Collective over `comm`: the lead server takes the pool lock, then every server opens the
+  // engines it hosts. A pool served by another job gives EDAOS_BUSY "pool in use by
+  // host:pid" and leaves nothing locked. Down is per job unless an operator excludes (see
+  // objstore/README.md, "Faults"): engines excluded in the pool map, or lost (directory
+  // missing, format or pool identity unrecognisable or foreign), are down; engines listed in
+  // $EDAOS_ENGINES_DOWN are avoided by this connection's reads only. A transient open error
+  // (EMFILE, ENFILE, ENOMEM, EIO, EROFS, EACCES, a lock of an exiting process) is retried for
+  // ~2 s, then fails the connection with a message naming the engine and the error (see
+  // ConnectOptions::admin). A POOL file that names another pool than its pool service or
+  // engines is EDAOS_FORMAT naming both UUIDs; a damaged pool directory is EDAOS_FORMAT.
+  static Result<std::shared_ptr<Pool>> connect(const std::string& path, MPI_Comm comm,
+                                               const ConnectOptions& opts = {});
+  // Collective over `comm`: this process's shared connection to the pool directory `dir`
+  // (one per pool per process, keyed by the real path), connecting over `comm` when any rank
+  // of `comm` has none yet, and creating the pool first when opts.create and there is none.
+  // Every door (MPI-IO driver, HDF5 connector, benchmarks, tool) goes through it, so a process
+  // holds one connection per pool whatever the communicators of its files. Kept until
+  // release_shared_pools() or finalize(); never disconnect() a shared connection.
+  static Result<std::shared_ptr<Pool>> shared(const std::string& dir, MPI_Comm comm,
+                                              const SharedPoolOptions& opts = {});
+  // Not collective: the shared connection if this process has one, else a new one over
+  // MPI_COMM_SELF (then shared). Never creates a pool.
+  static Result<std::shared_ptr<Pool>> shared_local(const std::string& dir);
   ~Pool();
 
   // Collective over the connect communicator. Also done by the destructor (non-collectively
@@ -112,9 +160,16 @@ class EDAOS_CXX_API Pool {
   Result<std::shared_ptr<Container>> cont_create(const std::string& label, ContainerProps props);
   // Not collective. By label or UUID string.
   Result<std::shared_ptr<Container>> cont_open(const std::string& label_or_uuid);
-  // Not collective: removes the container record, then its data on every engine.
+  // Not collective. Crash-safe: marks the container as being destroyed (durably), removes its
+  // data on every engine, then its record. A kill in between, or a hosted engine that is down
+  // (not excluded), leaves it marked: cont_open refuses it (EDAOS_NONEXIST saying so), and
+  // calling cont_destroy again finishes it (EDAOS_UNREACH naming the down engines until they
+  // are back or excluded).
   Status cont_destroy(const std::string& label_or_uuid);
+  // Every container as (uuid, label), marked ones included.
   Result<std::vector<std::pair<Uuid, std::string>>> cont_list();
+  // Containers marked as being destroyed (an unfinished destroy).
+  Result<std::vector<Uuid>> cont_destroying();
 
   explicit Pool(std::shared_ptr<client::PoolState> s);
   std::shared_ptr<client::PoolState> state() const { return s_; }
