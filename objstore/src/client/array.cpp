@@ -253,11 +253,11 @@ class ArrayImpl final : public Array {
  private:
   uint32_t group_of_chunk(uint64_t c) const { return layout_.group_of(chunk_dkey_hash(c)); }
   const ShardLoc& loc(uint32_t g, uint32_t i) const { return layout_.at(g, i); }
-  // Reads, size queries and reconstruction use readable(); writes use writable(). Both are the
-  // connection's up() for now; EDAOS_ENGINES_DOWN becomes read-only at the pool layer (the lead
-  // wires PoolState::readable / writable here).
-  bool readable(uint32_t g, uint32_t i) const { return c_->pool->up(loc(g, i).engine); }
-  bool writable(uint32_t g, uint32_t i) const { return c_->pool->up(loc(g, i).engine); }
+  // Reads, size queries, reconstruction and intent recovery use readable() (up and not drilled
+  // by $EDAOS_ENGINES_DOWN); writes, punches, truncations and the stripe leader use writable()
+  // (up: a drilled engine is serving, so writes reach it and it never misses data).
+  bool readable(uint32_t g, uint32_t i) const { return c_->pool->readable(loc(g, i).engine); }
+  bool writable(uint32_t g, uint32_t i) const { return c_->pool->writable(loc(g, i).engine); }
 
   Call* add_call(Batch& b, uint32_t g, uint32_t i, Op op) {
     const ShardLoc& l = loc(g, i);
