@@ -223,6 +223,36 @@ INSTANTIATE_TEST_SUITE_P(Classes, ClassTest,
 // Ranks write interleaved 1000-byte pieces of the same stripes concurrently: every write is
 // a partial stripe of another rank's stripe. The data and the parity must both be right
 // (checked by reading again with two engines treated as down).
+// Object IDs come from ranges each handle reserves at the pool service: every ID handed out,
+// by any rank and any handle, is distinct, and a handle does not pay a pool-service call per ID.
+TEST_F(PoolTest, ObjectIdsAreUniqueAcrossHandlesAndRanksAndAllocatedInRanges) {
+  auto c1 = make_cont("oids", "");
+  ASSERT_TRUE(c1);
+  auto c2 = pool_->cont_open("oids");  // a second handle of this rank
+  ASSERT_TRUE(c2.ok()) << c2.status().to_string();
+  const ObjClass oc = ObjClass::parse("S1").value();
+  constexpr int kPerHandle = 1500;
+  std::vector<uint64_t> mine;
+  const uint64_t rpcs0 = stats().rpcs;
+  for (int i = 0; i < kPerHandle; ++i) {
+    for (Container* c : {c1.get(), c2.value().get()}) {
+      auto o = c->alloc_oid(oc, ObjType::kArray);
+      ASSERT_TRUE(o.ok()) << o.status().to_string();
+      EXPECT_EQ(oclass_of(o.value()).name(), "S1");
+      mine.push_back(o.value().lo);
+    }
+  }
+  const uint64_t calls = stats().rpcs - rpcs0;
+  // Ranges of 1, 2, 4, ... 1024, then 1024 each: 11 + 1 calls per handle for 1500 IDs.
+  EXPECT_LE(calls, 2u * 12u) << "pool-service calls for " << 2 * kPerHandle << " object IDs";
+  std::vector<uint64_t> all(mine.size() * static_cast<size_t>(nranks()));
+  MPI_Allgather(mine.data(), static_cast<int>(mine.size()), MPI_UINT64_T, all.data(),
+                static_cast<int>(mine.size()), MPI_UINT64_T, MPI_COMM_WORLD);
+  std::sort(all.begin(), all.end());
+  EXPECT_EQ(std::adjacent_find(all.begin(), all.end()), all.end())
+      << "an object ID was handed out twice";
+}
+
 TEST_F(PoolTest, ConcurrentPartialStripeWriters) {
   auto c = make_cont("pstripe", "ec_cell_sz:4096,chunk_size:65536");
   ASSERT_TRUE(c);

@@ -87,6 +87,13 @@ struct ContState {
   std::shared_ptr<PoolState> pool;
   Uuid uuid;
   ContainerProps props;
+  // Object IDs reserved at the pool service for this handle and not yet handed out:
+  // [oid_next, oid_end). A range is taken with one pool-service commit (kOidAlloc with a count)
+  // and handed out locally, so a create does not pay a synchronous commit each; IDs of a range
+  // left when the handle closes (or the process dies) are never reused, only skipped.
+  std::mutex oid_mu;
+  uint64_t oid_next = 0, oid_end = 0;
+  uint64_t oid_batch = 0;  // size of the next range (grows from 1 to kOidRangeMax)
   rpc::CsumWire csum() const {
     rpc::CsumWire c;
     c.type = props.cksum;

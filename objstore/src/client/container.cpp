@@ -1,4 +1,5 @@
 // Container handles: properties, object IDs, object handles, sync, attributes.
+#include <algorithm>
 #include <mutex>
 #include <set>
 
@@ -15,6 +16,11 @@ Result<std::unique_ptr<KV>> open_kv(std::shared_ptr<ContState> c, ObjectId oid);
 using rpc::Op;
 using rpc::Reader;
 using rpc::Writer;
+
+namespace {
+// Largest range of object IDs one handle reserves at a time.
+constexpr uint64_t kOidRangeMax = 1024;
+}  // namespace
 
 Container::Container(std::shared_ptr<client::ContState> s) : s_(std::move(s)) {}
 const Uuid& Container::uuid() const { return s_->uuid; }
@@ -55,11 +61,21 @@ Status Container::refresh() {
 Result<ObjectId> Container::alloc_oid(const ObjClass& oc, ObjType type) {
   EDAOS_RETURN_IF_ERROR(validate_for_pool(oc, s_->pool->map));
   EDAOS_RETURN_IF_ERROR(validate_for_rd_fac(oc, static_cast<int>(s_->props.rd_fac)));
-  Writer w;
-  w.uuid(s_->pool->map.pool_uuid).uuid(s_->uuid).put<uint64_t>(1);
-  rpc::Call c;
-  EDAOS_RETURN_IF_ERROR(client::lead_call(*s_->pool, Op::kOidAlloc, w.take(), &c));
-  return make_oid(oc, type, 0, c.rep.value);
+  std::lock_guard<std::mutex> lk(s_->oid_mu);
+  if (s_->oid_next == s_->oid_end) {
+    // The first ID of a handle costs one call as before; later ranges double up to
+    // kOidRangeMax, so a handle that creates n objects pays about log2(n) + n / kOidRangeMax
+    // pool-service commits instead of n.
+    const uint64_t want = s_->oid_batch == 0 ? 1 : std::min(s_->oid_batch * 2, kOidRangeMax);
+    Writer w;
+    w.uuid(s_->pool->map.pool_uuid).uuid(s_->uuid).put<uint64_t>(want);
+    rpc::Call c;
+    EDAOS_RETURN_IF_ERROR(client::lead_call(*s_->pool, Op::kOidAlloc, w.take(), &c));
+    s_->oid_next = c.rep.value;
+    s_->oid_end = c.rep.value + want;
+    s_->oid_batch = want;
+  }
+  return make_oid(oc, type, 0, s_->oid_next++);
 }
 
 Result<std::unique_ptr<Array>> Container::open_array(ObjectId oid, uint64_t chunk_size) {
