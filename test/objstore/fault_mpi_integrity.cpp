@@ -12,6 +12,7 @@
 #include <map>
 
 #include "edaos/objstore/dfs.hpp"
+#include "file_support.hpp"
 #include "mpi_support.hpp"
 
 using namespace edaos;
@@ -40,15 +41,7 @@ bool nmatches(const uint8_t* b, size_t n, uint64_t off, uint64_t seed) {
   return true;
 }
 
-class FaultEnv : public ::testing::Environment {
- public:
-  void SetUp() override {
-    Status st = init(MPI_COMM_WORLD);
-    ASSERT_TRUE(st.ok()) << st.to_string();
-  }
-  void TearDown() override { (void)finalize(); }
-};
-[[maybe_unused]] auto* const g_env = ::testing::AddGlobalTestEnvironment(new FaultEnv);
+[[maybe_unused]] auto* const g_env = ::testing::AddGlobalTestEnvironment(new test::ObjstoreEnv);
 
 constexpr uint32_t kEngines = 6;
 
@@ -126,21 +119,6 @@ class FaultTest : public ::testing::Test {
   std::shared_ptr<Pool> pool_;
   std::shared_ptr<Container> cont_;
 };
-
-std::string file_bytes(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
-}
-void put_file(const std::string& path, const std::string& bytes) {
-  std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
-}
-void pwrite_at(const std::string& path, uint64_t off, const std::string& bytes) {
-  int fd = ::open(path.c_str(), O_RDWR);
-  ASSERT_GE(fd, 0) << path;
-  ASSERT_EQ(::pwrite(fd, bytes.data(), bytes.size(), static_cast<off_t>(off)),
-            static_cast<ssize_t>(bytes.size()));
-  ::close(fd);
-}
 
 // ---- damaged shard files, every class --------------------------------------------------------
 

@@ -17,19 +17,17 @@
 #include <string>
 #include <vector>
 
+#include "file_support.hpp"
 #include "vos/engine.hpp"
 
 namespace edaos::objstore::vos {
 namespace {
 
 namespace fs = std::filesystem;
-
-uint64_t test_csum(CsumType t, const void* p, size_t n, uint64_t seed) {
-  uint64_t h = seed ? seed : 0xcbf29ce484222325ull ^ static_cast<uint64_t>(t);
-  const auto* b = static_cast<const uint8_t*>(p);
-  for (size_t i = 0; i < n; ++i) h = (h ^ b[i]) * 0x100000001b3ull;
-  return h;
-}
+using edaos::test::file_bytes;
+using edaos::test::put_file;
+using edaos::test::pwrite_at;
+using edaos::test::test_csum;
 
 std::string pattern(size_t n, uint32_t seed) {
   std::string s(n, '\0');
@@ -39,21 +37,6 @@ std::string pattern(size_t n, uint32_t seed) {
     c = static_cast<char>((x >> 16) | 1);  // never zero
   }
   return s;
-}
-
-std::string file_bytes(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
-}
-void put_file(const std::string& path, const std::string& bytes) {
-  std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
-}
-void pwrite_at(const std::string& path, uint64_t off, const std::string& bytes) {
-  int fd = ::open(path.c_str(), O_RDWR);
-  ASSERT_GE(fd, 0) << path;
-  ASSERT_EQ(::pwrite(fd, bytes.data(), bytes.size(), static_cast<off_t>(off)),
-            static_cast<ssize_t>(bytes.size()));
-  ::close(fd);
 }
 
 constexpr uint32_t kChunk = 4096;
