@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "../../objstore/src/pmpi/mpi_real.hpp"  // EDAOS_REAL: the MPI library's PMPI_*
 #include "edaos/hints/hints.hpp"
 #include "edaos/objstore/dfs.hpp"
 #include "edaos/objstore/objstore.hpp"
@@ -50,6 +51,21 @@ using FlatPtr = std::shared_ptr<const Flat>;
 FlatPtr flatten(MPI_Datatype t);
 // Same without the cache and the envelope walk: the pack probe only (test oracle).
 FlatPtr flatten_by_pack(MPI_Datatype t);
+// The type map of `t` in the external32 representation (MPI-3.1 13.5.1): basic types take their
+// external32 sizes (MPI_Pack_external_size), displacements of count-based constructors
+// (contiguous, vector, indexed, subarray) scale with them, byte displacements and resized
+// bounds are taken as they are. The native flat when the sizes agree (every type without
+// long, unsigned long, wchar_t). nullptr when it cannot be computed (a darray of such types).
+// Cached on the type.
+FlatPtr flatten_external32(MPI_Datatype t);
+// The one basic type `t` is made of, or MPI_DATATYPE_NULL when it mixes several (or is a pair
+// type such as MPI_DOUBLE_INT). MPICH 4.0.2's MPI_Pack_external handles only types of one basic
+// type (it crashes on the others), so external32 accesses check this first.
+MPI_Datatype single_basic_type(MPI_Datatype t);
+// What makes `t` unusable as an etype or filetype (MPI-3.1 13.3, checked as ROMIO's
+// ADIO_Set_view does: negative displacements, then decreasing ones, then overlapping ones
+// when the file is writable), or "" when nothing does.
+std::string view_type_error(const Flat& t, bool writable);
 
 // A byte range.
 struct Seg {
@@ -67,8 +83,9 @@ struct View {
   MPI_Offset disp = 0;
   MPI_Datatype etype = MPI_BYTE;     // as given (predefined) or our duplicate
   MPI_Datatype filetype = MPI_BYTE;  // as given (predefined) or our duplicate
-  FlatPtr ft;
-  int64_t etype_size = 1;
+  FlatPtr ft;                        // filetype in the file's representation
+  int64_t etype_size = 1;            // in the file's representation
+  bool external32 = false;           // data representation external32 (else native/internal)
 };
 
 struct CollWorker;  // wrappers.cpp: runs this handle's nonblocking/split collectives in order
@@ -212,11 +229,18 @@ extern Counters g_counters;
 // saying what is missing, also when the name gives no file).
 Result<std::string> parse_daos_name(const std::string& name, std::string* pool, std::string* cont);
 // Not collective: the process's shared connection to `pool` (objstore::Pool::shared_local), or
-// a new one on MPI_COMM_SELF.
-Result<std::shared_ptr<objstore::Pool>> independent_pool(const std::string& pool);
+// a new one on MPI_COMM_SELF (`create`: a missing pool is created, as MPI_MODE_CREATE does).
+Result<std::shared_ptr<objstore::Pool>> independent_pool(const std::string& pool,
+                                                         bool create = false);
 // At MPI_Finalize: drops the cached pool connections / the POSIX layer's open files.
 void release_pools();
 void release_posix_files();
+
+// ---- hints (hints.cpp) ----------------------------------------------------------------------
+
+// The driver's sink for hint warnings: stderr only where ROMIO would print or fail (or under
+// ROMIO_PRINT_HINTS), else the edaos log at info level, facility "hints".
+void hint_warning_sink(const hints::Warning& w, int rank);
 
 // ---- errors -------------------------------------------------------------------------------
 

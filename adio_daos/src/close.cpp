@@ -1,15 +1,31 @@
 // Close (collective): flush nothing (writes are synchronous to the store), drop the shared
 // pointer entry, remove the file for MPI_MODE_DELETE_ON_CLOSE, release the handles.
+#include <fcntl.h>
+
 #include "adio_internal.hpp"
 
 namespace edaos::adio {
+namespace {
+
+// MPI deletes a DELETE_ON_CLOSE file whatever its access mode (MPI-3.1 13.2.1): a file opened
+// MPI_MODE_RDONLY has a read-only mount, so the unlink goes through a writable one.
+Status delete_on_close(File* f) {
+  if (!f->dfs->read_only()) return f->dfs->unlink(f->path);
+  auto m = objstore::Dfs::mount(f->cont, MPI_COMM_NULL, O_RDWR);
+  if (!m.ok()) return m.status();
+  Status st = m.value()->unlink(f->path);
+  (void)m.value()->umount();
+  return st;
+}
+
+}  // namespace
 
 int ADIOI_EDAOS_Close(File* f) {
   Status st;
   PMPI_Barrier(f->comm);  // every rank is done with the file before it goes away
   if (f->rank == 0) {
     if (f->lock_kv) (void)f->lock_kv->remove(f->lock_dkey, "");
-    if (f->amode & MPI_MODE_DELETE_ON_CLOSE) st = f->dfs->unlink(f->path);
+    if (f->amode & MPI_MODE_DELETE_ON_CLOSE) st = delete_on_close(f);
   }
   f->obj.reset();
   f->lock_kv.reset();

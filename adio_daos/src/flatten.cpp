@@ -18,6 +18,14 @@ namespace {
 
 struct Builder {
   std::vector<int64_t> off, len;
+  // Span of the instances placed (external32 flats compute lb/extent from it).
+  int64_t lo = INT64_MAX, hi = INT64_MIN;
+  void place(int64_t at, const Flat& in, int64_t count) {
+    if (count <= 0) return;
+    int64_t a = at + in.lb, z = at + in.lb + count * in.extent;
+    lo = std::min(lo, std::min(a, z));
+    hi = std::max(hi, std::max(a, z));
+  }
   void add(int64_t o, int64_t l) {
     if (l <= 0) return;
     if (!off.empty() && off.back() + len.back() == o) {
@@ -44,26 +52,36 @@ void fill_meta(MPI_Datatype t, Flat* f) {
   f->extent = extent;
 }
 
-// Appends the blocks of one instance of `t` placed at `base` to b.
-void walk(MPI_Datatype t, int64_t base, Builder* b);
-
 void walk_flat(const Flat& fl, int64_t base, int64_t count, Builder* b) {
+  b->place(base, fl, count);
   for (int64_t i = 0; i < count; ++i)
     for (size_t j = 0; j < fl.off.size(); ++j) b->add(base + i * fl.extent + fl.off[j], fl.len[j]);
 }
 
-void walk(MPI_Datatype t, int64_t base, Builder* b) {
-  FlatPtr fl = flatten(t);
-  walk_flat(*fl, base, 1, b);
+int64_t external32_size(MPI_Datatype t) {
+  if (single_basic_type(t) == MPI_DATATYPE_NULL) return -1;  // MPICH would crash
+  MPI_Aint n = 0;
+  if (PMPI_Pack_external_size("external32", 1, t, &n) != MPI_SUCCESS) return -1;
+  return n;
 }
 
-FlatPtr flatten_uncached(MPI_Datatype t) {
+FlatPtr flatten_rep(MPI_Datatype t, bool e32) { return e32 ? flatten_external32(t) : flatten(t); }
+
+// `e32`: the type map in the external32 representation (see flatten_external32); only called
+// for types whose external32 size differs from their native size.
+FlatPtr flatten_uncached(MPI_Datatype t, bool e32 = false) {
   int ni = 0, na = 0, nd = 0, comb = 0;
   PMPI_Type_get_envelope(t, &ni, &na, &nd, &comb);
   auto f = std::make_shared<Flat>();
   fill_meta(t, f.get());
+  if (e32) {
+    f->size = external32_size(t);
+    if (f->size < 0) return nullptr;
+    f->lb = 0;
+    f->extent = f->size;
+  }
   if (comb == MPI_COMBINER_NAMED) {
-    if (f->size == f->extent) {
+    if (e32 || f->size == f->extent) {
       Builder b;
       b.add(0, f->size);
       f->off = std::move(b.off);
@@ -79,30 +97,32 @@ FlatPtr flatten_uncached(MPI_Datatype t) {
   PMPI_Type_get_contents(t, ni, na, nd, ints.data(), addrs.data(), types.data());
   Builder b;
   bool handled = true;
-  auto ext_of = [](MPI_Datatype d) {
-    MPI_Aint lb = 0, ext = 0;
-    PMPI_Type_get_extent(d, &lb, &ext);
-    return static_cast<int64_t>(ext);
+  // An inner type's flat; an empty one (and handled = false) if it has none in external32.
+  auto inner = [&](MPI_Datatype d) {
+    FlatPtr in = flatten_rep(d, e32);
+    if (in) return in;
+    handled = false;
+    return FlatPtr(std::make_shared<Flat>());
   };
   switch (comb) {
     case MPI_COMBINER_DUP:
-      walk(types[0], 0, &b);
+      walk_flat(*inner(types[0]), 0, 1, &b);
       break;
     case MPI_COMBINER_CONTIGUOUS: {
-      FlatPtr in = flatten(types[0]);
+      FlatPtr in = inner(types[0]);
       walk_flat(*in, 0, ints[0], &b);
       break;
     }
     case MPI_COMBINER_VECTOR:
     case MPI_COMBINER_HVECTOR: {
-      FlatPtr in = flatten(types[0]);
+      FlatPtr in = inner(types[0]);
       int64_t stride = comb == MPI_COMBINER_VECTOR ? int64_t{ints[2]} * in->extent : addrs[0];
       for (int i = 0; i < ints[0]; ++i) walk_flat(*in, i * stride, ints[1], &b);
       break;
     }
     case MPI_COMBINER_INDEXED:
     case MPI_COMBINER_HINDEXED: {
-      FlatPtr in = flatten(types[0]);
+      FlatPtr in = inner(types[0]);
       int n = ints[0];
       for (int i = 0; i < n; ++i) {
         int64_t d = comb == MPI_COMBINER_INDEXED ? int64_t{ints[1 + n + i]} * in->extent : addrs[i];
@@ -112,7 +132,7 @@ FlatPtr flatten_uncached(MPI_Datatype t) {
     }
     case MPI_COMBINER_INDEXED_BLOCK:
     case MPI_COMBINER_HINDEXED_BLOCK: {
-      FlatPtr in = flatten(types[0]);
+      FlatPtr in = inner(types[0]);
       int n = ints[0];
       for (int i = 0; i < n; ++i) {
         int64_t d =
@@ -124,18 +144,22 @@ FlatPtr flatten_uncached(MPI_Datatype t) {
     case MPI_COMBINER_STRUCT: {
       int n = ints[0];
       for (int i = 0; i < n; ++i) {
-        FlatPtr in = flatten(types[static_cast<size_t>(i)]);
+        FlatPtr in = inner(types[static_cast<size_t>(i)]);
         walk_flat(*in, addrs[i], ints[1 + i], &b);
       }
       break;
     }
     case MPI_COMBINER_RESIZED:
-      walk(types[0], 0, &b);
+      walk_flat(*inner(types[0]), 0, 1, &b);
+      if (e32) {  // lb and extent are byte values, taken as they are (MPI-3.1 13.5.1)
+        b.lo = addrs[0];
+        b.hi = addrs[0] + addrs[1];
+      }
       break;
     case MPI_COMBINER_SUBARRAY: {
       // ints: ndims, sizes[n], subsizes[n], starts[n], order. Rows of the innermost dimension
       // are runs of the old type; the other indices are walked like an odometer.
-      FlatPtr in = flatten(types[0]);
+      FlatPtr in = inner(types[0]);
       int nd_ = ints[0];
       const int* sizes = &ints[1];
       const int* sub = &ints[1 + nd_];
@@ -148,7 +172,11 @@ FlatPtr flatten_uncached(MPI_Datatype t) {
         stride[static_cast<size_t>(d)] = acc;
         acc *= sizes[d];
       }
-      int inner = c_order ? nd_ - 1 : 0;
+      if (e32) {  // a subarray spans the whole array
+        b.lo = 0;
+        b.hi = acc;
+      }
+      int inner_dim = c_order ? nd_ - 1 : 0;
       bool empty = false;
       for (int d = 0; d < nd_; ++d) empty = empty || sub[d] == 0;
       if (empty) break;
@@ -156,14 +184,14 @@ FlatPtr flatten_uncached(MPI_Datatype t) {
       for (;;) {
         int64_t o = 0;
         for (int d = 0; d < nd_; ++d)
-          o += (start[d] + (d == inner ? 0 : idx[static_cast<size_t>(d)])) *
+          o += (start[d] + (d == inner_dim ? 0 : idx[static_cast<size_t>(d)])) *
                stride[static_cast<size_t>(d)];
-        walk_flat(*in, o, sub[inner], &b);
+        walk_flat(*in, o, sub[inner_dim], &b);
         // Next index, outer dimensions only.
         int k = 0;
         for (; k < nd_; ++k) {
           int d = c_order ? nd_ - 1 - k : k;
-          if (d == inner) continue;
+          if (d == inner_dim) continue;
           if (++idx[static_cast<size_t>(d)] < sub[d]) break;
           idx[static_cast<size_t>(d)] = 0;
         }
@@ -174,20 +202,24 @@ FlatPtr flatten_uncached(MPI_Datatype t) {
     default:
       handled = false;
   }
-  (void)ext_of;
   for (MPI_Datatype d : types) {
     int a = 0, bb = 0, c = 0, k = 0;
     PMPI_Type_get_envelope(d, &a, &bb, &c, &k);
     if (k != MPI_COMBINER_NAMED) PMPI_Type_free(&d);
   }
-  if (!handled) return flatten_by_pack(t);
+  // No pack probe in external32 (DARRAY of such types): the caller refuses the view.
+  if (!handled) return e32 ? nullptr : flatten_by_pack(t);
+  if (e32) {
+    f->lb = b.lo <= b.hi ? b.lo : 0;
+    f->extent = b.lo <= b.hi ? b.hi - b.lo : 0;
+  }
   f->off = std::move(b.off);
   f->len = std::move(b.len);
   finish(f.get());
   return f;
 }
 
-int g_keyval = MPI_KEYVAL_INVALID;
+int g_keyval[2] = {MPI_KEYVAL_INVALID, MPI_KEYVAL_INVALID};  // native, external32 flats
 std::mutex g_keyval_mu;
 
 int delete_attr(MPI_Datatype, int, void* attr, void*) {
@@ -195,11 +227,29 @@ int delete_attr(MPI_Datatype, int, void* attr, void*) {
   return MPI_SUCCESS;
 }
 
-int keyval() {
+int keyval(bool e32) {
   std::lock_guard<std::mutex> lk(g_keyval_mu);
-  if (g_keyval == MPI_KEYVAL_INVALID)
-    PMPI_Type_create_keyval(MPI_TYPE_NULL_COPY_FN, delete_attr, &g_keyval, nullptr);
-  return g_keyval;
+  int& kv = g_keyval[e32 ? 1 : 0];
+  if (kv == MPI_KEYVAL_INVALID)
+    PMPI_Type_create_keyval(MPI_TYPE_NULL_COPY_FN, delete_attr, &kv, nullptr);
+  return kv;
+}
+
+// The flat of `t` cached on it under keyval(e32), made by `make` on first use. Predefined types
+// are not cached (attributes on them would outlive MPI_Finalize).
+template <typename Make>
+FlatPtr cached(MPI_Datatype t, bool e32, Make&& make) {
+  int ni = 0, na = 0, nd = 0, comb = 0;
+  PMPI_Type_get_envelope(t, &ni, &na, &nd, &comb);
+  if (comb == MPI_COMBINER_NAMED) return make();
+  int kv = keyval(e32);
+  void* attr = nullptr;
+  int found = 0;
+  PMPI_Type_get_attr(t, kv, &attr, &found);
+  if (found && attr) return *static_cast<FlatPtr*>(attr);
+  FlatPtr f = make();
+  PMPI_Type_set_attr(t, kv, new FlatPtr(f));
+  return f;
 }
 
 }  // namespace
@@ -237,20 +287,63 @@ FlatPtr flatten_by_pack(MPI_Datatype t) {
 }
 
 FlatPtr flatten(MPI_Datatype t) {
+  return cached(t, false, [t] { return flatten_uncached(t); });
+}
+
+FlatPtr flatten_external32(MPI_Datatype t) {
+  return cached(t, true, [t]() -> FlatPtr {
+    // Every basic type of this platform but long, unsigned long and wchar_t has its native
+    // size in external32, and those types have the native layout: same flat.
+    MPI_Count native = 0;
+    PMPI_Type_size_x(t, &native);
+    int64_t ext = external32_size(t);
+    if (ext < 0) return nullptr;
+    if (ext == native) return flatten(t);
+    return flatten_uncached(t, true);
+  });
+}
+
+MPI_Datatype single_basic_type(MPI_Datatype t) {
   int ni = 0, na = 0, nd = 0, comb = 0;
   PMPI_Type_get_envelope(t, &ni, &na, &nd, &comb);
   if (comb == MPI_COMBINER_NAMED) {
-    // Predefined types: cheap, not cached (attributes on them would outlive MPI_Finalize).
-    return flatten_uncached(t);
+    for (MPI_Datatype pair : {MPI_FLOAT_INT, MPI_DOUBLE_INT, MPI_LONG_INT, MPI_SHORT_INT, MPI_2INT,
+                              MPI_LONG_DOUBLE_INT})
+      if (t == pair) return MPI_DATATYPE_NULL;
+    return t;
   }
-  int kv = keyval();
-  void* attr = nullptr;
-  int found = 0;
-  PMPI_Type_get_attr(t, kv, &attr, &found);
-  if (found && attr) return *static_cast<FlatPtr*>(attr);
-  FlatPtr f = flatten_uncached(t);
-  PMPI_Type_set_attr(t, kv, new FlatPtr(f));
-  return f;
+  std::vector<int> ints(static_cast<size_t>(ni));
+  std::vector<MPI_Aint> addrs(static_cast<size_t>(na));
+  std::vector<MPI_Datatype> types(static_cast<size_t>(nd));
+  PMPI_Type_get_contents(t, ni, na, nd, ints.data(), addrs.data(), types.data());
+  MPI_Datatype basic = MPI_DATATYPE_NULL;
+  bool mixed = false;
+  for (size_t i = 0; i < types.size(); ++i) {
+    // A struct member with block length 0 contributes nothing.
+    bool empty = comb == MPI_COMBINER_STRUCT && ints[1 + i] == 0;
+    MPI_Datatype b = empty ? MPI_DATATYPE_NULL : single_basic_type(types[i]);
+    if (!empty && (b == MPI_DATATYPE_NULL || (basic != MPI_DATATYPE_NULL && b != basic)))
+      mixed = true;
+    if (!empty) basic = b;
+    int a = 0, bb = 0, c = 0, k = 0;
+    PMPI_Type_get_envelope(types[i], &a, &bb, &c, &k);
+    if (k != MPI_COMBINER_NAMED) PMPI_Type_free(&types[i]);
+  }
+  return mixed ? MPI_DATATYPE_NULL : basic;
+}
+
+std::string view_type_error(const Flat& t, bool writable) {
+  bool negative = false, decrease = false, overlap = false;
+  for (size_t i = 0; i < t.off.size(); ++i) {
+    negative = negative || t.off[i] < 0;
+    if (i == 0) continue;
+    decrease = decrease || t.off[i - 1] > t.off[i];
+    overlap = overlap || t.off[i - 1] + t.len[i - 1] > t.off[i];
+  }
+  if (negative) return "displacements must be non-negative";
+  if (decrease) return "displacements must be in a monotonically nondecreasing order";
+  if (overlap && writable) return "no overlapping regions are allowed on a file opened for writing";
+  return "";
 }
 
 std::vector<Seg> memory_segments(const void* buf, int64_t count, MPI_Datatype t) {

@@ -125,6 +125,7 @@ int ADIOI_EDAOS_Open(MPI_Comm comm, const char* filename, int amode, MPI_Info in
   hints::CollectiveOptions ho;
   ho.features.data_sieving_writes = false;
   ho.features.deferred_open = false;
+  ho.warning_sink = hint_warning_sink;
   auto h = hints::resolve_collective(f->comm, info, ho);
   if (!h.ok()) return fail(make_error(MPI_ERR_NOT_SAME, h.status().message()));
   f->hints = std::move(h).value();
@@ -251,9 +252,13 @@ int ADIOI_EDAOS_Open(MPI_Comm comm, const char* filename, int amode, MPI_Info in
   return MPI_SUCCESS;
 }
 
-// Not collective: this process's shared connection, or a new one on MPI_COMM_SELF.
-Result<std::shared_ptr<Pool>> independent_pool(const std::string& pool) {
-  return Pool::shared_local(pool);
+// Not collective: this process's shared connection, or a new one on MPI_COMM_SELF; `create`
+// (the POSIX view's O_CREAT, as MPI_MODE_CREATE) creates a missing pool.
+Result<std::shared_ptr<Pool>> independent_pool(const std::string& pool, bool create) {
+  if (!create) return Pool::shared_local(pool);
+  objstore::SharedPoolOptions so;
+  so.create = true;
+  return Pool::shared(pool, MPI_COMM_SELF, so);
 }
 
 void release_pools() { objstore::release_shared_pools(); }

@@ -2,6 +2,9 @@
 #include "edaos/hints/warning.hpp"
 
 #include <cstdio>
+#include <cstdlib>
+
+#include "edaos/hints/registry.hpp"
 
 namespace edaos::hints {
 
@@ -29,8 +32,14 @@ const char* warning_kind_name(WarningKind kind) {
 
 std::string to_string(const Warning& w) { return "edaos hints: " + w.message; }
 
+bool romio_would_warn(const Warning& w) {
+  return w.key == kCbConfigList &&
+         (w.kind == WarningKind::kInvalidValue || w.kind == WarningKind::kAdjusted);
+}
+
 void stderr_warning_sink(const Warning& w, int rank) {
   if (w.kind == WarningKind::kUnknownKey) return;
+  if (!romio_would_warn(w) && std::getenv("ROMIO_PRINT_HINTS") == nullptr) return;
   if (rank != 0)
     std::fprintf(stderr, "[rank %d] %s\n", rank, to_string(w).c_str());
   else

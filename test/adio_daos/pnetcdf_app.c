@@ -5,9 +5,15 @@
  *   pnetcdf_app read <file>    reopens read-only and verifies everything
  *   pnetcdf_app missing <file> ncmpi_open of a file that does not exist must say NC_ENOENT
  *   pnetcdf_app cmp <a> <b>    reads both files whole through MPI-IO and compares the bytes
- * PnetCDF 1.12's ncmpi_open first reads the file's signature with POSIX open() of the name
- * without its prefix; for a daos: file libedaos_mpio's read-only POSIX layer serves that
- * (adio_daos/src/posix_read.cpp). Exit 0 on success. */
+ *   pnetcdf_app noclobber <file>  ncmpi_create(NC_NOCLOBBER) of an existing file must say
+ *                              NC_EEXIST (and leave it alone: a later "read" checks it)
+ *   pnetcdf_app small <file>   ncmpi_create(NC_CLOBBER) of a smaller dataset over an existing
+ *                              file; "readsmall" verifies it and that the file has exactly
+ *                              the size of the new dataset (no tail of the old file)
+ * PnetCDF 1.12 looks at the name without its prefix with POSIX calls: ncmpi_open reads the
+ * signature with open()/read(), ncmpi_create calls access() (NC_NOCLOBBER: does it exist?) and
+ * truncate() (NC_CLOBBER); for a daos: file libedaos_mpio's POSIX view serves them
+ * (adio_daos/src/posix.cpp). Exit 0 on success. */
 #include <mpi.h>
 #include <pnetcdf.h>
 #include <stdio.h>
@@ -66,6 +72,60 @@ int main(int argc, char** argv) {
       fprintf(stderr, "ncmpi_open(%s): %s, expected NC_ENOENT\n", argv[1], ncmpi_strerror(e));
     MPI_Allreduce(&wrong, &any, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
     if (rank == 0) printf("pnetcdf missing %s: %s\n", argv[1], any ? "FAILED" : "ok");
+    MPI_Finalize();
+    return any;
+  }
+  if (strcmp(mode, "noclobber") == 0) {
+    int e =
+        ncmpi_create(MPI_COMM_WORLD, argv[1], NC_NOCLOBBER | NC_64BIT_DATA, MPI_INFO_NULL, &ncid);
+    int wrong = e != NC_EEXIST, any = 0;
+    if (wrong)
+      fprintf(stderr, "ncmpi_create(%s, NC_NOCLOBBER): %s, expected NC_EEXIST\n", argv[1],
+              ncmpi_strerror(e));
+    if (e == NC_NOERR) ncmpi_close(ncid);
+    MPI_Allreduce(&wrong, &any, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+    if (rank == 0) printf("pnetcdf noclobber %s: %s\n", argv[1], any ? "FAILED" : "ok");
+    MPI_Finalize();
+    return any;
+  }
+  if (strcmp(mode, "small") == 0 || strcmp(mode, "readsmall") == 0) {
+    /* One int per rank in a 1-D variable. */
+    int val = 7 * rank + 1;
+    MPI_Offset start = rank, one = 1;
+    if (mode[0] == 's') {
+      CHECK(ncmpi_create(MPI_COMM_WORLD, argv[1], NC_CLOBBER, MPI_INFO_NULL, &ncid));
+      CHECK(ncmpi_def_dim(ncid, "r", n, &dims[0]));
+      CHECK(ncmpi_def_var(ncid, "small", NC_INT, 1, dims, &v));
+      CHECK(ncmpi_enddef(ncid));
+      CHECK(ncmpi_put_vara_int_all(ncid, v, &start, &one, &val));
+      CHECK(ncmpi_close(ncid));
+    } else {
+      CHECK(ncmpi_open(MPI_COMM_WORLD, argv[1], NC_NOWRITE, MPI_INFO_NULL, &ncid));
+      CHECK(ncmpi_inq_varid(ncid, "small", &v));
+      int got = -1, nvars = 0;
+      CHECK(ncmpi_get_vara_int_all(ncid, v, &start, &one, &got));
+      CHECK(ncmpi_inq_nvars(ncid, &nvars));
+      MPI_Offset header = 0, extent = 0;
+      CHECK(ncmpi_inq_header_extent(ncid, &header));
+      CHECK(ncmpi_close(ncid));
+      if (got != val || nvars != 1) bad = 1;
+      /* The file ends where the dataset ends: the header extent plus the variable's ints. */
+      MPI_File fh;
+      if (MPI_File_open(MPI_COMM_WORLD, argv[1], MPI_MODE_RDONLY, MPI_INFO_NULL, &fh) !=
+          MPI_SUCCESS)
+        MPI_Abort(MPI_COMM_WORLD, 6);
+      MPI_File_get_size(fh, &extent);
+      MPI_File_close(&fh);
+      if (extent != header + (MPI_Offset)n * 4) {
+        bad = 1;
+        if (rank == 0)
+          fprintf(stderr, "%s: %lld bytes, expected %lld (an old file's tail is left)\n", argv[1],
+                  (long long)extent, (long long)(header + (MPI_Offset)n * 4));
+      }
+    }
+    int any = 0;
+    MPI_Allreduce(&bad, &any, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+    if (rank == 0) printf("pnetcdf %s %s: %s\n", mode, argv[1], any ? "FAILED" : "ok");
     MPI_Finalize();
     return any;
   }

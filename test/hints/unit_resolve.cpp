@@ -437,6 +437,33 @@ TEST(Resolve, AggregatorListTruncatedLikeRomio) {
   EXPECT_EQ(*h.find("cb_nodes"), "1000");
 }
 
+// Only the warnings about situations where ROMIO itself prints or fails reach stderr by default
+// (issue 13): a cb_config_list that does not parse or matches no process. Values ROMIO ignores
+// silently (romio_no_indep_rw=1, "yes" for an enable hint, cb_nodes out of range, quotes) do not.
+TEST(Resolve, OnlyWarningsRomioWouldGiveAreLoud) {
+  auto loud = [](const KeyValues& info, const std::vector<std::string>& hosts) {
+    Inputs in;
+    in.nprocs = static_cast<int>(hosts.size());
+    in.info = info;
+    in.rank_hosts = hosts;
+    std::vector<std::string> out;
+    for (const Warning& w : resolve(in).warnings)
+      if (romio_would_warn(w)) out.push_back(w.key);
+    return out;
+  };
+  const std::vector<std::string> hosts = {"a", "a", "b", "b"};
+  EXPECT_TRUE(loud({{"romio_no_indep_rw", "1"},
+                    {"romio_cb_write", "yes"},
+                    {"cb_nodes", "99"},
+                    {"cb_buffer_size", "\"65536\""},
+                    {"ind_rd_buffer_size", "abc"}},
+                   hosts)
+                  .empty());
+  EXPECT_EQ(loud({{"cb_config_list", "c:1"}}, hosts), std::vector<std::string>{"cb_config_list"});
+  EXPECT_EQ(loud({{"cb_config_list", "a:1:2"}}, hosts), std::vector<std::string>{"cb_config_list"});
+  EXPECT_TRUE(loud({{"cb_config_list", "b:1,a:1"}}, hosts).empty());
+}
+
 TEST(Resolve, AgreementUsesCanonicalValues) {
   Inputs a, b;
   a.nprocs = b.nprocs = 4;

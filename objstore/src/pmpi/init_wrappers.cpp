@@ -5,6 +5,11 @@
 // needs it), the application is told the level it asked for if that is lower, and edaos_init
 // runs over MPI_COMM_WORLD. MPI_Finalize stops the servers before the MPI library goes away.
 // EDAOS_AUTOSTART=0 turns the start-up off (the program may call edaos_init itself).
+//
+// Each wrapper is also defined under its profiling name (PMPI_Init, PMPI_Init_thread,
+// PMPI_Finalize): a tool preloaded in front of edaos (Darshan) wraps MPI_Init and calls the
+// next PMPI_Init, which must start the store too. The MPI library's own functions are called
+// through EDAOS_REAL (mpi_real.hpp), never by name.
 #include <mpi.h>
 
 #include <cstdio>
@@ -12,6 +17,7 @@
 #include <cstring>
 
 #include "edaos/objstore/objstore.h"
+#include "mpi_real.hpp"
 
 #define EDAOS_PMPI_API extern "C" __attribute__((visibility("default")))
 
@@ -47,14 +53,14 @@ int start() {
 
 EDAOS_PMPI_API int MPI_Init(int* argc, char*** argv) {
   int provided = 0;
-  int rc = PMPI_Init_thread(argc, argv, MPI_THREAD_MULTIPLE, &provided);
+  int rc = EDAOS_REAL(PMPI_Init_thread)(argc, argv, MPI_THREAD_MULTIPLE, &provided);
   if (rc != MPI_SUCCESS) return rc;
   return start();
 }
 
 EDAOS_PMPI_API int MPI_Init_thread(int* argc, char*** argv, int required, int* provided) {
   int got = 0;
-  int rc = PMPI_Init_thread(argc, argv, MPI_THREAD_MULTIPLE, &got);
+  int rc = EDAOS_REAL(PMPI_Init_thread)(argc, argv, MPI_THREAD_MULTIPLE, &got);
   if (rc != MPI_SUCCESS) return rc;
   // Report what the library really provides: it is at least what was asked for, since
   // MPI_THREAD_MULTIPLE is the highest level.
@@ -69,5 +75,9 @@ EDAOS_PMPI_API int MPI_Finalize(void) {
     if (edaos_daos_release_handles) edaos_daos_release_handles();
     edaos_finalize();
   }
-  return PMPI_Finalize();
+  return EDAOS_REAL(PMPI_Finalize)();
 }
+
+EDAOS_PROFILING_ALIAS(MPI_Init)
+EDAOS_PROFILING_ALIAS(MPI_Init_thread)
+EDAOS_PROFILING_ALIAS(MPI_Finalize)

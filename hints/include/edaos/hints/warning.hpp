@@ -4,7 +4,8 @@
 // (invalid, capped, overridden by another hint, ignored after open, malformed file line) produces
 // exactly one Warning naming the key and the value, and the value actually used. Warnings are
 // collected in the results of the pure functions and handed to a WarningSink by the collective
-// layer (share.hpp), so tests can capture them and production prints one line each on stderr.
+// layer (share.hpp), so tests can capture them; production prints on stderr only those where
+// ROMIO itself would fail or print (romio_would_warn), or all of them under ROMIO_PRINT_HINTS.
 #pragma once
 
 #include <functional>
@@ -46,8 +47,15 @@ EDAOS_HINTS_API std::string to_string(const Warning& w);
 // (0 for the pure functions).
 using WarningSink = std::function<void(const Warning& w, int rank)>;
 
-// Prints to_string(w) as one line on stderr (prefixed "[rank N] " when rank != 0). Drops
-// kUnknownKey: applications legitimately pass hints meant for other layers.
+// True for the warnings about situations where ROMIO itself fails or prints (so a program that
+// runs clean on ROMIO never sees extra output from edaos): a cb_config_list that does not parse
+// (ROMIO prints "error parsing config list") or matches no process (ROMIO fails the open).
+// Every other warning is about a value ROMIO ignores or changes silently.
+EDAOS_HINTS_API bool romio_would_warn(const Warning& w);
+
+// Prints to_string(w) as one line on stderr (prefixed "[rank N] " when rank != 0) when
+// romio_would_warn(w), or for every warning but kUnknownKey when ROMIO_PRINT_HINTS is set (to
+// anything). Otherwise prints nothing (callers route those to their log, see adio_daos).
 EDAOS_HINTS_API void stderr_warning_sink(const Warning& w, int rank);
 
 }  // namespace edaos::hints
