@@ -42,6 +42,17 @@ inline int64_t first_mismatch(const std::vector<uint8_t>& b, uint64_t off, uint6
   return -1;
 }
 
+// GoogleTest environment of a multi-rank objstore test: init() before the tests, finalize()
+// after. Register with ::testing::AddGlobalTestEnvironment(new ObjstoreEnv).
+class ObjstoreEnv : public ::testing::Environment {
+ public:
+  void SetUp() override {
+    ::edaos::Status st = objstore::init(MPI_COMM_WORLD);
+    ASSERT_TRUE(st.ok()) << st.to_string();
+  }
+  void TearDown() override { (void)objstore::finalize(); }
+};
+
 // A fresh directory made by rank 0 and shared with every rank; removed at the end.
 class SharedTmpDir {
  public:

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <string>
 
+#include "file_support.hpp"
 #include "vos/engine.hpp"
 #include "vos/pool_store.hpp"
 
@@ -18,13 +19,7 @@ namespace edaos::objstore::vos {
 namespace {
 
 namespace fs = std::filesystem;
-
-uint64_t test_csum(CsumType t, const void* p, size_t n, uint64_t seed) {
-  uint64_t h = seed ? seed : 0xcbf29ce484222325ull ^ static_cast<uint64_t>(t);
-  const auto* b = static_cast<const uint8_t*>(p);
-  for (size_t i = 0; i < n; ++i) h = (h ^ b[i]) * 0x100000001b3ull;
-  return h;
-}
+using edaos::test::test_csum;
 
 std::string block(uint32_t i, size_t n) {
   std::string s(n, '\0');

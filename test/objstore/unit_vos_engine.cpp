@@ -13,20 +13,14 @@
 #include <thread>
 #include <vector>
 
+#include "file_support.hpp"
 #include "vos/engine.hpp"
 
 namespace edaos::objstore::vos {
 namespace {
 
 namespace fs = std::filesystem;
-
-// Test checksum: FNV-1a 64 mixed with the type, chaining through `seed`.
-uint64_t test_csum(CsumType t, const void* p, size_t n, uint64_t seed) {
-  uint64_t h = seed ? seed : 0xcbf29ce484222325ull ^ static_cast<uint64_t>(t);
-  const auto* b = static_cast<const uint8_t*>(p);
-  for (size_t i = 0; i < n; ++i) h = (h ^ b[i]) * 0x100000001b3ull;
-  return h;
-}
+using edaos::test::test_csum;
 
 std::string pattern(size_t n, uint32_t seed) {
   std::string s(n, '\0');

@@ -12,19 +12,14 @@
 #include <string>
 #include <vector>
 
+#include "file_support.hpp"
 #include "vos/engine.hpp"
 
 namespace edaos::objstore::vos {
 namespace {
 
 namespace fs = std::filesystem;
-
-uint64_t test_csum(CsumType t, const void* p, size_t n, uint64_t seed) {
-  uint64_t h = seed ? seed : 0xcbf29ce484222325ull ^ static_cast<uint64_t>(t);
-  const auto* b = static_cast<const uint8_t*>(p);
-  for (size_t i = 0; i < n; ++i) h = (h ^ b[i]) * 0x100000001b3ull;
-  return h;
-}
+using edaos::test::test_csum;
 
 // Weak hashes for collision tests.
 uint64_t constant_hash(std::string_view) { return 7; }
@@ -325,14 +320,16 @@ TEST_F(LongKeyTest, LimitIsEnforced) {
   ASSERT_TRUE(eng_->kv_remove(ref_, d, "a").ok());
 }
 
-// Long keys persist; the FORMAT stamp is 3 only once a long key was stored.
+// Long keys persist. New engines are format 4 (long keys included). An engine of format 2 (an
+// older build) becomes 3 only once a long key is stored, and 4 + `legacy` only at its first
+// record, so builds that read versions up to 3 keep reading it until then.
 TEST_F(LongKeyTest, ReopenAndFormatStamp) {
   ASSERT_TRUE(eng_->kv_put(ref_, "short", "a", "s", 0, {}).ok());
   ASSERT_TRUE(eng_->kv_put(ref_, std::string(470, 'd'), "abc", "s", 0, {}).ok());  // 473: short
-  EXPECT_EQ(format_stamp(), "EDAOS-ENGINE 2\nntargets 2\n");
+  EXPECT_EQ(format_stamp(), "EDAOS-ENGINE 4\nntargets 2\n");
   const std::string ld(k64K, 'L'), la(k64K, 'A');
   ASSERT_TRUE(eng_->kv_put(ref_, ld, la, "long", 0, cs_).ok());
-  EXPECT_EQ(format_stamp(), "EDAOS-ENGINE 3\nntargets 2\n");
+  EXPECT_EQ(format_stamp(), "EDAOS-ENGINE 4\nntargets 2\n");
   ASSERT_TRUE(eng_->kv_put(ref_, "short", la, "sl", 0, {}).ok());
   open_engine();  // close, reopen (not synced: a clean close)
   EXPECT_EQ(eng_->kv_get(ref_, ld, la, cs_).value(), "long");
@@ -342,7 +339,25 @@ TEST_F(LongKeyTest, ReopenAndFormatStamp) {
             (std::vector<std::string>{ld, std::string(470, 'd'), "short"}));
   EXPECT_EQ(eng_->kv_list_akeys(ref_, "short", "", 10, &eof).value(),
             (std::vector<std::string>{la, "a"}));
+  EXPECT_EQ(format_stamp(), "EDAOS-ENGINE 4\nntargets 2\n");
+
+  // What a format-2 build leaves (no long keys, no intent log): stays 2 until a long key.
+  eng_.reset();
+  std::filesystem::remove(dir_ + "/intents.log");
+  { std::ofstream(dir_ + "/FORMAT", std::ios::trunc) << "EDAOS-ENGINE 2\nntargets 2\n"; }
+  open_engine();
+  EXPECT_EQ(format_stamp(), "EDAOS-ENGINE 2\nntargets 2\n");
+  ASSERT_TRUE(eng_->kv_put(ref_, "short2", "a", "s", 0, {}).ok());
+  EXPECT_EQ(format_stamp(), "EDAOS-ENGINE 2\nntargets 2\n");
+  ASSERT_TRUE(eng_->kv_put(ref_, ld + "2", la, "long", 0, cs_).ok());
   EXPECT_EQ(format_stamp(), "EDAOS-ENGINE 3\nntargets 2\n");
+  // The first record sidecar needs format 4; the engine stays legacy (older shards may hold
+  // format-1 records, converted on access).
+  ASSERT_TRUE(eng_->array_write(ref_, 0, "abc", 3, cs_, nullptr, 3).ok());
+  EXPECT_EQ(format_stamp(), "EDAOS-ENGINE 4\nntargets 2\nlegacy 1\n");
+  open_engine();
+  EXPECT_EQ(format_stamp(), "EDAOS-ENGINE 4\nntargets 2\nlegacy 1\n");
+  EXPECT_EQ(eng_->kv_get(ref_, ld + "2", la, cs_).value(), "long");
 }
 
 // Objects and containers holding only long keys are listed, punched and destroyed.

@@ -8,21 +8,40 @@
 // holds parity cell j of that stripe at the same offset. Shard files are sparse: chunks of
 // other groups are holes.
 //
+// Versions (objstore/README.md, "Stripe versions"). Every EC cell write carries the writer's
+// version stamp; a parity cell records the k data versions it encodes. Reconstruction combines
+// only cells of one consistent version (ec/stripe_versions.hpp) and fails with EDAOS_DEGRADED
+// naming the stripe when none has k cells, so a write killed between its data and parity never
+// turns another, acknowledged cell into garbage.
 // Writes. Full stripes are encoded here and sent to all k+p shards at once (zero-copy when a
 // cell is contiguous in the caller's buffers). Partial stripes take the stripe lock at the
-// group's leader engine, read the stripe (reconstructing if needed), merge, re-encode and write
-// the touched data bytes plus all parity cells, then unlock.
+// group's leader engine, which records an intent for the stripe first; the writer reads the
+// data cells with their versions (rebuilding a missing one from a consistent set), merges,
+// re-encodes and writes the touched data bytes plus all parity cells, then unlocks (clearing
+// the intent). Intents left by a killed process are re-encoded from the data cells at the
+// first array open of a pool connection (recover_orphans).
 // Reads. Data cells are read straight into the caller's buffers; a stripe whose read fails
-// (engine down, checksum mismatch after one retry, I/O error) is rebuilt from k surviving cells,
-// and a cell that failed its checksum is written back (repaired).
+// (engine down, checksum mismatch after one retry, I/O error) is rebuilt from k cells of one
+// version, and a cell that failed verification is rewritten (repaired) under the stripe lock.
+// Sizes. A group's size is known when a shard holding its size record answers (EC: any parity
+// shard, or every data shard); when a group cannot answer, get_size fails (never a short size).
+#include <unistd.h>
+
 #include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <map>
+#include <random>
 
 #include "client/client_internal.hpp"
 #include "common/log.hpp"
 #include "ec/checksum.hpp"
 #include "ec/codec.hpp"
+#include "ec/stripe_versions.hpp"
+#include "vos/engine.hpp"
 
 EDAOS_LOG_FACILITY(array);
 
@@ -93,11 +112,93 @@ class SgList {
   uint64_t total_ = 0;
 };
 
-constexpr size_t kBatchBytes = size_t{64} << 20;  // bytes of scratch + payload in flight
-constexpr size_t kBatchCalls = 256;
+constexpr size_t kBatchBytes = size_t{64} << 20;  // bytes of scratch + payload in flight per call
+constexpr size_t kBatchCalls = 256;               // requests in flight per call
 
 bool is_shard_failure(edaos_status_t c) {
   return c == EDAOS_UNREACH || c == EDAOS_CSUM || c == EDAOS_IO || c == EDAOS_FORMAT;
+}
+
+// ---- version stamps: unique per writer, only compared for equality ----
+// (microseconds since the epoch, at least the last stamp + 1) << 16 | 16 random bits drawn once
+// per process. Never 0 (a hole) nor ec::kAnyVersion.
+uint64_t new_version() {
+  static const uint64_t proc = [] {
+    std::random_device rd;
+    return (static_cast<uint64_t>(rd()) ^ static_cast<uint64_t>(::getpid()) * 0x9E37u) & 0xffff;
+  }();
+  static std::atomic<uint64_t> last{0};
+  constexpr uint64_t kMask = (uint64_t{1} << 48) - 1;
+  const uint64_t now =
+      static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                std::chrono::system_clock::now().time_since_epoch())
+                                .count()) &
+      kMask;
+  uint64_t cur = last.load(std::memory_order_relaxed), next;
+  do {
+    next = std::max(now, cur + 1) & kMask;
+    if (next == 0) next = 1;
+  } while (!last.compare_exchange_weak(cur, next, std::memory_order_relaxed));
+  return (next << 16) | proc;
+}
+
+// ---- test-only fault injection (EDAOS_TEST_FAULT), see objstore/README.md "Faults" ----
+enum class Fault { kNone, kPartialDataOnly, kPartialOneParity, kFullDataOnly, kNoRecovery };
+Fault test_fault() {
+  static const Fault f = [] {
+    const char* v = std::getenv("EDAOS_TEST_FAULT");
+    if (!v) return Fault::kNone;
+    std::string s = v;
+    if (s == "ec-partial-data-only") return Fault::kPartialDataOnly;
+    if (s == "ec-partial-one-parity") return Fault::kPartialOneParity;
+    if (s == "ec-full-data-only") return Fault::kFullDataOnly;
+    if (s == "no-recovery") return Fault::kNoRecovery;
+    return Fault::kNone;
+  }();
+  return f;
+}
+[[noreturn]] void stop_for_test(const char* where) {
+  std::fprintf(stderr, "edaos: EDAOS_TEST_FAULT: process stopped %s\n", where);
+  std::fflush(stderr);
+  ::_exit(86);  // as kill -9 there would: no destructor, no unlock, no disconnect
+}
+
+// What recovery needs to re-encode a stripe whose intent a killed process left (the payload of
+// the intent, recorded by the group leader's engine). Version 1.
+struct IntentPayload {
+  Uuid cont;
+  ObjectId oid;
+  uint64_t chunk = 0;
+  uint32_t cell = 0, group = 0;
+  uint64_t c = 0, s = 0;
+  std::string encode() const {
+    Writer w;
+    w.put<uint8_t>(1).uuid(cont).oid(oid).put(chunk).put(cell).put(group).put(c).put(s);
+    return w.take();
+  }
+  static bool decode(const std::string& b, IntentPayload* p) {
+    Reader r(b);
+    if (r.get<uint8_t>() != 1) return false;
+    p->cont = r.uuid();
+    p->oid = r.oid();
+    p->chunk = r.get<uint64_t>();
+    p->cell = r.get<uint32_t>();
+    p->group = r.get<uint32_t>();
+    p->c = r.get<uint64_t>();
+    p->s = r.get<uint64_t>();
+    return r.ok() && p->chunk > 0 && p->cell > 0;
+  }
+};
+
+// Runs a batch once it holds enough calls or bytes, so no call puts more than kBatchCalls
+// requests (and kBatchBytes of scratch) in flight.
+Status flush_if_full(Batch& b, bool force = false) {
+  if (!force && b.size() < kBatchCalls && b.scratch_bytes() < kBatchBytes) return Status::OK();
+  b.run();
+  Status st;
+  for (size_t i = 0; i < b.size() && st.ok(); ++i) st = b[i].status();
+  b.clear();
+  return st;
 }
 
 class ArrayImpl final : public Array {
@@ -144,10 +245,19 @@ class ArrayImpl final : public Array {
   Status set_size(uint64_t size) override;
   Status destroy() override;
 
+  // Re-encodes the parity of stripe (c, s) of group g from its data cells under the stripe
+  // lock, and clears the intent a killed process left for it at `orphan_engine` (recovery).
+  Status recover_stripe(uint32_t g, uint64_t c, uint64_t s, uint32_t orphan_engine,
+                        const std::string& key);
+
  private:
   uint32_t group_of_chunk(uint64_t c) const { return layout_.group_of(chunk_dkey_hash(c)); }
   const ShardLoc& loc(uint32_t g, uint32_t i) const { return layout_.at(g, i); }
-  bool up(uint32_t g, uint32_t i) const { return c_->pool->up(loc(g, i).engine); }
+  // Reads, size queries, reconstruction and intent recovery use readable() (up and not drilled
+  // by $EDAOS_ENGINES_DOWN); writes, punches, truncations and the stripe leader use writable()
+  // (up: a drilled engine is serving, so writes reach it and it never misses data).
+  bool readable(uint32_t g, uint32_t i) const { return c_->pool->readable(loc(g, i).engine); }
+  bool writable(uint32_t g, uint32_t i) const { return c_->pool->writable(loc(g, i).engine); }
 
   Call* add_call(Batch& b, uint32_t g, uint32_t i, Op op) {
     const ShardLoc& l = loc(g, i);
@@ -165,14 +275,27 @@ class ArrayImpl final : public Array {
     return call;
   }
 
+  // The record layout of shard i (and, for writes, the stamp): EC data/parity cells carry
+  // versions; replicas only bind their checksums to `version`.
+  rpc::RecWire rec(uint32_t i, uint64_t version = 0, const uint64_t* vec = nullptr) const {
+    rpc::RecWire w;
+    w.version = version;
+    if (!ec_) return w;
+    w.kind = i < k_ ? 1 : 2;
+    w.unit = static_cast<uint32_t>(cell_);
+    w.k = k_;
+    if (i >= k_ && vec) w.vec.assign(vec, vec + k_);
+    return w;
+  }
+
   void add_write(Batch& b, uint32_t g, uint32_t i, uint64_t local, const void* data, uint64_t len,
-                 uint64_t logical_end) {
-    add_writev(b, g, i, local, {ConstIoVec{data, len}}, logical_end);
+                 uint64_t logical_end, const rpc::RecWire& rw) {
+    add_writev(b, g, i, local, {ConstIoVec{data, len}}, logical_end, rw);
   }
 
   // One RPC writing `pieces` back to back at shard-local offset `local` (sent zero-copy).
   void add_writev(Batch& b, uint32_t g, uint32_t i, uint64_t local, std::vector<ConstIoVec> pieces,
-                  uint64_t logical_end) {
+                  uint64_t logical_end, const rpc::RecWire& rw) {
     Call* call = add_call(b, g, i, Op::kArrayWrite);
     Writer w;
     csum_.encode(w);
@@ -181,32 +304,40 @@ class ArrayImpl final : public Array {
     if (has)
       for (const ConstIoVec& v : pieces) cs = ec::csum_compute(csum_.type, v.base, v.len, cs);
     w.put(local).put<uint8_t>(has).put(cs).put(logical_end);
+    rw.encode(w);
     call->body += w.buf();
     call->bulk_out = std::move(pieces);
   }
 
-  void add_read(Batch& b, uint32_t g, uint32_t i, uint64_t local, void* dst, uint64_t len) {
-    add_readv(b, g, i, local, {IoVec{dst, len}});
-  }
-
-  // One RPC reading shard-local [local, local + sum of lengths) into `pieces`.
-  void add_readv(Batch& b, uint32_t g, uint32_t i, uint64_t local, std::vector<IoVec> pieces) {
+  // One RPC reading shard-local [local, local + sum of lengths) into `pieces`. A record read
+  // (`state` non-null: exactly one EC cell) also receives the cell's record state.
+  void add_readv(Batch& b, uint32_t g, uint32_t i, uint64_t local, std::vector<IoVec> pieces,
+                 std::vector<uint8_t>* state = nullptr) {
     Call* call = add_call(b, g, i, Op::kArrayRead);
     uint64_t len = 0;
     for (const IoVec& v : pieces) len += v.len;
     Writer w;
     csum_.encode(w);
     w.put(local).put(len);
+    rec(i).encode(w);
+    w.put<uint8_t>(state ? 1 : 0);
     call->body += w.buf();
+    if (state) {
+      state->assign(rpc::StateWire::size(i < k_ ? 0 : k_), 0);
+      pieces.push_back(IoVec{state->data(), state->size()});
+    }
     call->bulk_in = std::move(pieces);
   }
 
-  // Status of a completed read call, including the end-to-end checksum check.
-  Status read_status(Call& call) {
+  // Status of a completed read call, including the end-to-end checksum check over its data
+  // pieces (all but a record read's state).
+  Status read_status(Call& call, bool has_state) {
     Status st = call.status();
     if (!st.ok() || csum_.type == CsumType::kOff) return st;
     uint64_t cs = 0;
-    for (const IoVec& v : call.bulk_in) cs = ec::csum_compute(csum_.type, v.base, v.len, cs);
+    const size_t n = call.bulk_in.size() - (has_state ? 1 : 0);
+    for (size_t i = 0; i < n; ++i)
+      cs = ec::csum_compute(csum_.type, call.bulk_in[i].base, call.bulk_in[i].len, cs);
     if (cs != call.rep.value) {
       rt_->counters.csum_errors++;
       return Status(EDAOS_CSUM, "checksum mismatch on transfer from engine");
@@ -215,14 +346,14 @@ class ArrayImpl final : public Array {
   }
 
   // Runs a batch of reads; a read that fails with a checksum error is retried once.
-  void run_reads(Batch& b, std::vector<Status>* out) {
+  void run_reads(Batch& b, std::vector<Status>* out, bool has_state = false) {
     b.run();
     out->assign(b.size(), Status());
     Batch retry(rt_);
     std::vector<size_t> idx;
     for (size_t i = 0; i < b.size(); ++i) {
-      (*out)[i] = read_status(b[i]);
-      if ((*out)[i].code() == EDAOS_CSUM && b[i].status().ok()) {
+      (*out)[i] = read_status(b[i], has_state);
+      if ((*out)[i].code() == EDAOS_CSUM) {
         Call* c = retry.add(b[i].server, b[i].op);
         c->body = b[i].body;
         c->bulk_in = b[i].bulk_in;
@@ -232,7 +363,10 @@ class ArrayImpl final : public Array {
     if (!idx.empty()) {
       rt_->counters.csum_retries += idx.size();
       retry.run();
-      for (size_t j = 0; j < idx.size(); ++j) (*out)[idx[j]] = read_status(retry[j]);
+      for (size_t j = 0; j < idx.size(); ++j) {
+        (*out)[idx[j]] = read_status(retry[j], has_state);
+        if ((*out)[idx[j]].code() == EDAOS_CSUM) rt_->counters.csum_errors++;
+      }
     }
   }
 
@@ -240,7 +374,7 @@ class ArrayImpl final : public Array {
     uint32_t down = 0;
     std::vector<uint32_t> engines;
     for (uint32_t i = 0; i < layout_.group_size; ++i)
-      if (!up(g, i)) {
+      if (!writable(g, i)) {
         ++down;
         engines.push_back(loc(g, i).engine);
       }
@@ -262,7 +396,7 @@ class ArrayImpl final : public Array {
   // ---- replication / single shard -----------------------------------------------------------
   Status rep_write(uint64_t off, const SgList<ConstIoVec>& sg, uint64_t len) {
     Batch b(rt_);
-    std::vector<std::pair<uint32_t, uint64_t>> pieces;
+    const rpc::RecWire rw = rec(0, new_version());
     for (uint64_t done = 0; done < len;) {
       uint64_t o = off + done, c = o / chunk_, r = o % chunk_;
       uint64_t k = std::min(len - done, chunk_ - r);
@@ -275,16 +409,11 @@ class ArrayImpl final : public Array {
         p = s;
       }
       for (uint32_t j = 0; j < reps_; ++j)
-        if (up(g, j)) add_write(b, g, j, c * chunk_ + r, p, k, o + k);
+        if (writable(g, j)) add_write(b, g, j, c * chunk_ + r, p, k, o + k, rw);
       done += k;
-      if (b.size() >= kBatchCalls || b.scratch_bytes() >= kBatchBytes) {
-        b.run();
-        EDAOS_RETURN_IF_ERROR(first_error(b));
-        b.clear();
-      }
+      EDAOS_RETURN_IF_ERROR(flush_if_full(b));
     }
-    b.run();
-    return first_error(b);
+    return flush_if_full(b, true);
   }
 
   Status rep_read(uint64_t off, const SgList<IoVec>& sg, uint64_t len) {
@@ -302,9 +431,10 @@ class ArrayImpl final : public Array {
       done += k;
     }
     for (size_t start = 0; start < pieces.size();) {
+      // One round: at most kBatchCalls pieces (one call each) and kBatchBytes of scratch.
       Batch b(rt_);
       size_t end = start;
-      for (; end < pieces.size() && b.size() < kBatchCalls && b.scratch_bytes() < kBatchBytes;
+      for (; end < pieces.size() && end - start < kBatchCalls && b.scratch_bytes() < kBatchBytes;
            ++end) {
         Piece& pc = pieces[end];
         pc.dst = sg.contiguous(pc.rel, pc.len);
@@ -321,7 +451,7 @@ class ArrayImpl final : public Array {
         for (size_t i : todo) {
           Piece& pc = pieces[i];
           uint32_t j = static_cast<uint32_t>((pc.c + attempt) % reps_);
-          if (!up(pc.g, j)) {
+          if (!readable(pc.g, j)) {
             failed[i - start].push_back(j);
             continue;
           }
@@ -337,25 +467,32 @@ class ArrayImpl final : public Array {
           if (sts[q].ok()) continue;
           if (!is_shard_failure(sts[q].code())) return sts[q];
           failed[i - start].push_back(pieces[i].replica);
+          last_failure_ = sts[q];
           next.push_back(i);
         }
         for (size_t i : todo)
           if (std::find(in_batch.begin(), in_batch.end(), i) == in_batch.end()) next.push_back(i);
         todo = std::move(next);
-        if (attempt + 1 == reps_ && !todo.empty())
-          return Status(EDAOS_DEGRADED, "no live replica of " + oid_.to_string() +
-                                            " could serve chunk " +
-                                            std::to_string(pieces[todo[0]].c));
+      }
+      if (!todo.empty()) {
+        const Piece& pc = pieces[todo[0]];
+        if (reps_ == 1 && !last_failure_.ok() && readable(pc.g, 0))
+          return last_failure_;  // one copy, and it is corrupt: say so (EDAOS_CSUM, shard, file)
+        return Status(EDAOS_DEGRADED, "no readable replica of " + oid_.to_string() +
+                                          " could serve chunk " + std::to_string(pc.c) +
+                                          (last_failure_.ok() ? std::string(" (engines down)")
+                                                              : ": " + last_failure_.message()));
       }
       // Repair replicas that failed while another one served the data.
       Batch fix(rt_);
+      const rpc::RecWire rw = rec(0, new_version());
       for (size_t i = start; i < end; ++i) {
         Piece& pc = pieces[i];
         for (uint32_t j : failed[i - start]) {
-          if (!up(pc.g, j)) continue;
+          if (!readable(pc.g, j) || !writable(pc.g, j)) continue;
           rt_->counters.degraded_reads++;
           rt_->counters.repairs++;
-          add_write(fix, pc.g, j, pc.local, pc.dst, pc.len, 0);
+          add_write(fix, pc.g, j, pc.local, pc.dst, pc.len, 0, rw);
         }
       }
       fix.run();
@@ -366,6 +503,10 @@ class ArrayImpl final : public Array {
     return Status::OK();
   }
 
+  void add_read(Batch& b, uint32_t g, uint32_t i, uint64_t local, void* dst, uint64_t len) {
+    add_readv(b, g, i, local, {IoVec{dst, len}});
+  }
+
   // ---- erasure coding -----------------------------------------------------------------------
   uint64_t stripe_local(uint64_t c, uint64_t s) const { return (c * spc_ + s) * cell_; }
 
@@ -374,141 +515,299 @@ class ArrayImpl final : public Array {
     w.uuid(c_->uuid).oid(oid_).put(c).put(s);
     return w.take();
   }
-  // The engine that serializes partial writes of a group: first live parity shard, else first
-  // live shard. Every client computes the same one from the same pool map.
-  int leader_rank(uint32_t g) const {
-    for (uint32_t i = k_; i < layout_.group_size; ++i)
-      if (up(g, i)) return c_->pool->server_of(loc(g, i).engine);
-    for (uint32_t i = 0; i < k_; ++i)
-      if (up(g, i)) return c_->pool->server_of(loc(g, i).engine);
-    return c_->pool->server_of(loc(g, 0).engine);
+  std::string stripe_name(uint64_t c, uint64_t s) const {
+    return "stripe " + std::to_string(s) + " of chunk " + std::to_string(c) + " of " +
+           oid_.to_string();
   }
-  Status lock_op(Op op, int rank, const std::string& key) {
+
+  // The shard whose engine serializes partial writes of a group and keeps their intents: the
+  // first writable parity shard, else the first writable shard. Every client of the job
+  // computes the same one (writability does not depend on EDAOS_ENGINES_DOWN).
+  uint32_t leader_index(uint32_t g) const {
+    for (uint32_t i = k_; i < layout_.group_size; ++i)
+      if (writable(g, i)) return i;
+    for (uint32_t i = 0; i < k_; ++i)
+      if (writable(g, i)) return i;
+    return k_ < layout_.group_size ? k_ : 0;
+  }
+
+  struct StripeLock {
+    std::string key;
+    int rank = -1;
+    rpc::IntentWire intent;
+    bool orphan = false;  // a killed process had left an intent for this stripe
+  };
+  Status lock_stripe(uint32_t g, uint64_t c, uint64_t s, StripeLock* lk) {
+    const uint32_t li = leader_index(g);
+    lk->key = lock_key(c, s);
+    lk->rank = c_->pool->server_of(loc(g, li).engine);
+    lk->intent.has = true;
+    lk->intent.pool = c_->pool->map.pool_uuid;
+    lk->intent.engine = loc(g, li).engine;
+    IntentPayload ip;
+    ip.cont = c_->uuid;
+    ip.oid = oid_;
+    ip.chunk = chunk_;
+    ip.cell = static_cast<uint32_t>(cell_);
+    ip.group = g;
+    ip.c = c;
+    ip.s = s;
+    lk->intent.payload = ip.encode();
     Call call;
-    call.server = rank;
-    call.op = op;
+    call.server = lk->rank;
+    call.op = Op::kLock;
     Writer w;
-    w.str(key);
+    w.str(lk->key);
+    lk->intent.encode(w, true);
+    call.body = w.take();
+    rt_->counters.rpcs++;
+    EDAOS_RETURN_IF_ERROR(rt_->rpc->call(&call));
+    lk->orphan = call.rep.value != 0;
+    return Status::OK();
+  }
+  // Unlocks; `clear`: the stripe is consistent again, its intent goes. A write that failed
+  // half-way keeps it, so the next connection re-encodes the stripe.
+  Status unlock_stripe(const StripeLock& lk, bool clear) {
+    Call call;
+    call.server = lk.rank;
+    call.op = Op::kUnlock;
+    Writer w;
+    w.str(lk.key);
+    rpc::IntentWire iw = lk.intent;
+    iw.has = iw.has && clear;
+    iw.encode(w, false);
     call.body = w.take();
     rt_->counters.rpcs++;
     return rt_->rpc->call(&call);
   }
 
-  // Reads whole cells [0, k+p) of one stripe into `cells` (k+p cells of cell_ bytes),
-  // rebuilding missing ones. `bad` gets the shards whose copy failed while up (to repair).
-  Status read_stripe(uint32_t g, uint64_t c, uint64_t s, uint8_t* cells, std::vector<uint32_t>* bad,
-                     bool want_parity) {
-    uint32_t n = k_ + p_;
-    std::vector<bool> present(n, false);
-    uint64_t local = stripe_local(c, s);
-    // First the data cells, then (if something failed) enough parity to rebuild.
-    std::vector<uint32_t> order;
-    for (uint32_t i = 0; i < k_; ++i) order.push_back(i);
-    uint32_t missing = 0;
-    for (int round = 0; round < 2; ++round) {
+  // A stripe as read for a partial write, a rebuild or a repair.
+  struct StripeRead {
+    std::vector<uint8_t> cells;        // k+p cells of cell_ bytes
+    std::vector<uint64_t> versions;    // k: the version of each data cell in `cells`
+    std::vector<bool> present, bad;    // k+p: read / failed verification on a live engine
+    std::vector<bool> verified, hole;  // k+p: the engine checked the bytes / no record
+    std::vector<uint64_t> csum;        // k+p: the record's bound checksum
+    std::vector<ec::CellVersions> cv;  // k+p: what each cell read said about itself
+    bool parity_read = false;
+    uint64_t clen = 0;  // cell size
+    uint8_t* cell(uint32_t i) { return cells.data() + static_cast<size_t>(i) * clen; }
+  };
+
+  // Reads the data cells of a stripe with their records; when one is missing (down, torn,
+  // corrupt) or `want_parity`, the parity cells too. Missing data cells are rebuilt from k cells
+  // of one consistent version (ec::choose_stripe_version); present data cells keep their own
+  // bytes and versions. No consistent set of k cells: EDAOS_DEGRADED naming the stripe and what
+  // each cell said.
+  Status read_stripe(uint32_t g, uint64_t c, uint64_t s, bool want_parity, StripeRead* sr) {
+    const uint32_t n = k_ + p_;
+    const uint64_t local = stripe_local(c, s);
+    sr->clen = cell_;
+    sr->cells.assign(static_cast<size_t>(n) * cell_, 0);
+    sr->versions.assign(k_, 0);
+    sr->present.assign(n, false);
+    sr->bad.assign(n, false);
+    sr->verified.assign(n, false);
+    sr->hole.assign(n, false);
+    sr->csum.assign(n, 0);
+    sr->cv.assign(n, ec::CellVersions{});
+    std::vector<std::vector<uint8_t>> states(n);
+    Status failure;
+    auto fetch = [&](uint32_t from, uint32_t to) -> Status {
       Batch b(rt_);
       std::vector<uint32_t> asked;
-      for (uint32_t i : order) {
-        if (!up(g, i)) continue;
-        add_read(b, g, i, local, cells + static_cast<size_t>(i) * cell_, cell_);
+      for (uint32_t i = from; i < to; ++i) {
+        if (!readable(g, i)) continue;
+        add_readv(b, g, i, local, {IoVec{sr->cell(i), cell_}}, &states[i]);
         asked.push_back(i);
       }
       std::vector<Status> sts;
-      run_reads(b, &sts);
+      run_reads(b, &sts, true);
       for (size_t q = 0; q < asked.size(); ++q) {
-        if (sts[q].ok()) {
-          present[asked[q]] = true;
-        } else if (is_shard_failure(sts[q].code())) {
-          if (bad && sts[q].code() != EDAOS_UNREACH) bad->push_back(asked[q]);
-        } else {
-          return sts[q];
+        const uint32_t i = asked[q];
+        if (!sts[q].ok()) {
+          if (!is_shard_failure(sts[q].code())) return sts[q];
+          if (sts[q].code() != EDAOS_UNREACH) sr->bad[i] = true;
+          failure = sts[q];
+          continue;
         }
+        Reader r(states[i].data(), states[i].size());
+        const uint32_t flags = r.get<uint32_t>(), nvec = r.get<uint32_t>();
+        const uint64_t version = r.get<uint64_t>(), csum = r.get<uint64_t>();
+        ec::CellVersions& v = sr->cv[i];
+        v.present = r.ok() && flags != 0 && nvec == (i < k_ ? 0 : k_);
+        if (!v.present) return Status(EDAOS_PROTO, "bad record state from an engine");
+        v.n = 1;
+        v.version[0] = version;
+        if (i >= k_)
+          for (uint32_t j = 0; j < k_; ++j) v.vec[0].push_back(r.get<uint64_t>());
+        sr->present[i] = true;
+        sr->verified[i] = (flags & vos::UnitState::kVerified) != 0;
+        sr->hole[i] = (flags & vos::UnitState::kHole) != 0;
+        sr->csum[i] = csum;
       }
-      missing = 0;
-      for (uint32_t i = 0; i < k_; ++i) missing += present[i] ? 0 : 1;
-      if (round == 1 || (missing == 0 && !want_parity)) break;
-      order.clear();
-      for (uint32_t i = k_; i < n; ++i) order.push_back(i);
+      return Status::OK();
+    };
+    EDAOS_RETURN_IF_ERROR(fetch(0, k_));
+    bool all_data = true;
+    for (uint32_t i = 0; i < k_; ++i) all_data = all_data && sr->present[i];
+    if (!all_data || want_parity) {
+      EDAOS_RETURN_IF_ERROR(fetch(k_, n));
+      sr->parity_read = true;
     }
-    uint32_t have = 0;
-    for (uint32_t i = 0; i < n; ++i) have += present[i] ? 1 : 0;
-    if (have < k_)
-      return Status(EDAOS_DEGRADED, "stripe " + std::to_string(s) + " of chunk " +
-                                        std::to_string(c) + " of " + oid_.to_string() + ": only " +
-                                        std::to_string(have) + " of " + std::to_string(n) +
-                                        " cells readable, need " + std::to_string(k_));
-    bool all = true;
-    for (uint32_t i = 0; i < n; ++i) all = all && present[i];
-    if (!all) {
-      std::vector<uint8_t*> ptrs(n);
-      bool pres[64];
-      for (uint32_t i = 0; i < n; ++i) {
-        ptrs[i] = cells + static_cast<size_t>(i) * cell_;
-        pres[i] = present[i];
-      }
-      EDAOS_RETURN_IF_ERROR(codec_->decode(ptrs.data(), pres, cell_));
-      if (missing) rt_->counters.degraded_reads++;
+    for (uint32_t i = 0; i < k_; ++i)
+      if (sr->present[i]) sr->versions[i] = sr->cv[i].version[0];
+    if (all_data) return Status::OK();
+
+    // Cells are combined: each must match its record (checked here when the engine did not,
+    // i.e. with checksums off); one that does not is torn or corrupt, as if unreadable.
+    for (uint32_t i = 0; i < n; ++i) {
+      if (!sr->present[i] || sr->verified[i] || cell_matches_record(g, i, c, s, *sr)) continue;
+      sr->present[i] = false;
+      sr->bad[i] = true;
+      sr->cv[i].present = false;
+      rt_->counters.csum_errors++;
+      failure = Status(EDAOS_CSUM, stripe_name(c, s) + ": cell " + std::to_string(i) +
+                                       " does not match its record");
     }
+
+    ec::StripeChoice ch;
+    if (!ec::choose_stripe_version(k_, p_, sr->cv, &ch) || ch.nusable < k_) {
+      uint32_t have = 0;
+      for (uint32_t i = 0; i < n; ++i) have += sr->present[i] ? 1 : 0;
+      std::string why = have < k_ ? "only " + std::to_string(have) + " of " + std::to_string(n) +
+                                        " cells readable, need " + std::to_string(k_)
+                                  : "the readable cells are not of one version (a write was "
+                                    "interrupted between its cells), cannot rebuild";
+      return Status(EDAOS_DEGRADED, stripe_name(c, s) + ": " + why + " [" +
+                                        ec::describe_stripe_versions(k_, sr->cv) + "]" +
+                                        (failure.ok() ? "" : "; last error: " + failure.message()));
+    }
+    // Rebuild every cell that is not consistent with the chosen version, then put back the
+    // present data cells' own bytes: they are valid, only the missing ones need rebuilding.
+    std::vector<std::pair<uint32_t, std::vector<uint8_t>>> keep;
+    for (uint32_t i = 0; i < k_; ++i)
+      if (sr->present[i] && !ch.usable[i])
+        keep.emplace_back(i, std::vector<uint8_t>(sr->cell(i), sr->cell(i) + cell_));
+    std::vector<uint8_t*> ptrs(n);
+    bool pres[64];
+    for (uint32_t i = 0; i < n; ++i) {
+      ptrs[i] = sr->cell(i);
+      pres[i] = ch.usable[i];
+    }
+    EDAOS_RETURN_IF_ERROR(codec_->decode(ptrs.data(), pres, cell_));
+    for (auto& [i, bytes] : keep) std::memcpy(sr->cell(i), bytes.data(), cell_);
+    for (uint32_t i = 0; i < k_; ++i)
+      if (!sr->present[i]) sr->versions[i] = ch.versions[i];
+    rt_->counters.degraded_reads++;
     return Status::OK();
   }
 
-  // Rewrites repaired cells on shards whose copy was corrupt.
-  void repair(uint32_t g, uint64_t c, uint64_t s, const uint8_t* cells,
-              const std::vector<uint32_t>& bad) {
-    if (bad.empty()) return;
-    Batch b(rt_);
-    for (uint32_t i : bad)
-      if (up(g, i))
-        add_write(b, g, i, stripe_local(c, s), cells + static_cast<size_t>(i) * cell_, cell_, 0);
-    b.run();
-    for (size_t i = 0; i < b.size(); ++i)
-      if (b[i].status().ok()) rt_->counters.repairs++;
+  // Do cell i's bytes in `sr` match the record the engine returned with them?
+  bool cell_matches_record(uint32_t g, uint32_t i, uint64_t c, uint64_t s, StripeRead& sr) {
+    const uint8_t* b = sr.cell(i);
+    if (sr.hole[i]) return std::all_of(b, b + cell_, [](uint8_t x) { return x == 0; });
+    vos::ShardRef ref;
+    ref.cont = c_->uuid;
+    ref.oid = oid_;
+    ref.shard = g * layout_.group_size + i;
+    ref.target = loc(g, i).target;
+    const uint64_t raw = ec::csum_compute(CsumType::kCrc32c, b, cell_, 0);
+    return vos::bind_unit_csum(raw, ref, stripe_local(c, s) / cell_, sr.cv[i].version[0]) ==
+           sr.csum[i];
+  }
+
+  // Parity of the data cells of `sr`, into its parity cells.
+  void encode_parity(StripeRead& sr) {
+    std::vector<const uint8_t*> data(k_);
+    std::vector<uint8_t*> parity(p_);
+    for (uint32_t i = 0; i < k_; ++i) data[i] = sr.cell(i);
+    for (uint32_t j = 0; j < p_; ++j) parity[j] = sr.cell(k_ + j);
+    codec_->encode(data.data(), parity.data(), cell_);
+  }
+
+  // Under the stripe lock: rewrites the cells of a stripe that failed verification on live
+  // engines (data cells with the version they were rebuilt at, parity re-encoded from the data
+  // with their versions). Best effort: a repair that cannot be done leaves the stripe as it is.
+  void repair_stripe(uint32_t g, uint64_t c, uint64_t s) {
+    StripeLock lk;
+    if (!lock_stripe(g, c, s, &lk).ok()) return;
+    StripeRead sr;
+    bool consistent = !lk.orphan;
+    if (read_stripe(g, c, s, true, &sr).ok()) {
+      encode_parity(sr);
+      const uint64_t local = stripe_local(c, s);
+      Batch b(rt_);
+      const uint64_t v = new_version();
+      for (uint32_t i = 0; i < k_ + p_; ++i) {
+        // A stripe a killed writer left marked gets all its parity re-encoded, as recovery does.
+        const bool rewrite = sr.bad[i] || (lk.orphan && i >= k_);
+        if (!rewrite || !writable(g, i)) continue;
+        add_write(b, g, i, local, sr.cell(i), cell_, 0,
+                  i < k_ ? rec(i, sr.versions[i]) : rec(i, v, sr.versions.data()));
+      }
+      b.run();
+      consistent = first_error(b).ok();
+      for (size_t i = 0; i < b.size(); ++i)
+        if (b[i].status().ok()) rt_->counters.repairs++;
+    }
+    (void)unlock_stripe(lk, consistent);
   }
 
   Status partial_write(uint32_t g, uint64_t c, uint64_t s, uint64_t a, uint64_t bnd,
                        const SgList<ConstIoVec>& sg, uint64_t rel, uint64_t logical_end) {
-    int leader = leader_rank(g);
-    std::string key = lock_key(c, s);
-    EDAOS_RETURN_IF_ERROR(lock_op(Op::kLock, leader, key));
+    StripeLock lk;
+    EDAOS_RETURN_IF_ERROR(lock_stripe(g, c, s, &lk));
     rt_->counters.partial_stripe_writes++;
-    std::vector<uint8_t> cells(static_cast<size_t>(k_ + p_) * cell_);
-    std::vector<uint32_t> bad;
-    Status st = read_stripe(g, c, s, cells.data(), &bad, false);
+    StripeRead sr;
+    Status st = read_stripe(g, c, s, false, &sr);
     if (st.ok()) {
-      sg.gather(rel, bnd - a, cells.data() + a);
-      std::vector<const uint8_t*> data(k_);
-      std::vector<uint8_t*> parity(p_);
-      for (uint32_t i = 0; i < k_; ++i) data[i] = cells.data() + static_cast<size_t>(i) * cell_;
-      for (uint32_t j = 0; j < p_; ++j)
-        parity[j] = cells.data() + static_cast<size_t>(k_ + j) * cell_;
-      codec_->encode(data.data(), parity.data(), cell_);
+      const uint64_t v = new_version();
+      sg.gather(rel, bnd - a, sr.cells.data() + a);
+      encode_parity(sr);
+      std::vector<uint64_t> vec = sr.versions;
       Batch b(rt_);
-      uint64_t local = stripe_local(c, s);
+      const uint64_t local = stripe_local(c, s);
       for (uint32_t i = 0; i < k_; ++i) {
-        uint64_t lo = std::max<uint64_t>(a, uint64_t{i} * cell_);
-        uint64_t hi = std::min<uint64_t>(bnd, uint64_t{i + 1} * cell_);
-        bool rewrite = std::find(bad.begin(), bad.end(), i) != bad.end();
-        if (!up(g, i)) continue;
-        if (rewrite) {
-          add_write(b, g, i, local, cells.data() + static_cast<size_t>(i) * cell_, cell_,
-                    logical_end);
-        } else if (lo < hi) {
-          add_write(b, g, i, local + (lo - uint64_t{i} * cell_), cells.data() + lo, hi - lo,
-                    logical_end);
+        const uint64_t lo = std::max<uint64_t>(a, uint64_t{i} * cell_);
+        const uint64_t hi = std::min<uint64_t>(bnd, uint64_t{i + 1} * cell_);
+        const bool touched = lo < hi;
+        if (touched) vec[i] = v;
+        if (!writable(g, i)) continue;
+        if (sr.bad[i] || (touched && !sr.present[i])) {
+          // Bytes on that engine unknown (torn, or not read): the whole cell, as encoded.
+          add_write(b, g, i, local, sr.cell(i), cell_, logical_end,
+                    rec(i, touched ? v : sr.versions[i]));
+        } else if (touched) {
+          add_write(b, g, i, local + (lo - uint64_t{i} * cell_), sr.cells.data() + lo, hi - lo,
+                    logical_end, rec(i, v));
         }
       }
-      for (uint32_t j = 0; j < p_; ++j)
-        if (up(g, k_ + j)) add_write(b, g, k_ + j, local, parity[j], cell_, logical_end);
+      if (test_fault() == Fault::kPartialDataOnly) {
+        b.run();
+        stop_for_test("after the data cells of a partial-stripe write, before its parity");
+      }
+      for (uint32_t j = 0; j < p_; ++j) {
+        if (writable(g, k_ + j))
+          add_write(b, g, k_ + j, local, sr.cell(k_ + j), cell_, logical_end,
+                    rec(k_ + j, v, vec.data()));
+        if (test_fault() == Fault::kPartialOneParity) {
+          b.run();
+          stop_for_test("after the data and the first parity cell of a partial-stripe write");
+        }
+      }
       b.run();
       st = first_error(b);
     }
-    Status ust = lock_op(Op::kUnlock, leader, key);
+    Status ust = unlock_stripe(lk, st.ok());
     return st.ok() ? ust : st;
   }
 
   Status ec_write(uint64_t off, const SgList<ConstIoVec>& sg) {
     uint64_t len = sg.total();
     Batch b(rt_);
+    const uint64_t v = new_version();
+    const std::vector<uint64_t> vvec(k_, v);
     for (uint64_t done = 0; done < len;) {
       uint64_t o = off + done, c = o / chunk_, r = o % chunk_;
       uint64_t s = r / stripe_, a = r % stripe_;
@@ -521,7 +820,8 @@ class ArrayImpl final : public Array {
         continue;
       }
       // A run of n whole stripes inside chunk c: each shard's cells of consecutive stripes
-      // are contiguous in its local space, so one RPC per shard carries the whole run.
+      // are contiguous in its local space, so one RPC per shard carries the whole run. All of
+      // its cells get version v; the parity of each stripe encodes k cells at v.
       uint64_t n = std::min<uint64_t>((len - done) / stripe_, spc_ - s);
       n = std::min<uint64_t>(n, std::max<uint64_t>(1, kBatchBytes / 4 / stripe_));
       rt_->counters.full_stripe_writes += n;
@@ -542,29 +842,30 @@ class ArrayImpl final : public Array {
           }
           dptr[i] = static_cast<const uint8_t*>(p);
           // Merge with the previous piece when the caller's buffer is contiguous.
-          auto& v = data[i];
-          if (!v.empty() && static_cast<const uint8_t*>(v.back().base) + v.back().len == p)
-            v.back().len += cell_;
+          auto& vv = data[i];
+          if (!vv.empty() && static_cast<const uint8_t*>(vv.back().base) + vv.back().len == p)
+            vv.back().len += cell_;
           else
-            v.push_back(ConstIoVec{p, cell_});
+            vv.push_back(ConstIoVec{p, cell_});
         }
         for (uint32_t j = 0; j < p_; ++j) pptr[j] = parity_run[j] + t * cell_;
         codec_->encode(dptr.data(), pptr.data(), cell_);
       }
       uint64_t local = stripe_local(c, s);
       for (uint32_t i = 0; i < k_; ++i)
-        if (up(g, i)) add_writev(b, g, i, local, std::move(data[i]), logical_end);
-      for (uint32_t j = 0; j < p_; ++j)
-        if (up(g, k_ + j)) add_write(b, g, k_ + j, local, parity_run[j], n * cell_, logical_end);
-      done += n * stripe_;
-      if (b.size() >= kBatchCalls || b.scratch_bytes() >= kBatchBytes) {
+        if (writable(g, i)) add_writev(b, g, i, local, std::move(data[i]), logical_end, rec(i, v));
+      if (test_fault() == Fault::kFullDataOnly) {
         b.run();
-        EDAOS_RETURN_IF_ERROR(first_error(b));
-        b.clear();
+        stop_for_test("after the data cells of a full-stripe write, before its parity");
       }
+      for (uint32_t j = 0; j < p_; ++j)
+        if (writable(g, k_ + j))
+          add_write(b, g, k_ + j, local, parity_run[j], n * cell_, logical_end,
+                    rec(k_ + j, v, vvec.data()));
+      done += n * stripe_;
+      EDAOS_RETURN_IF_ERROR(flush_if_full(b));
     }
-    b.run();
-    return first_error(b);
+    return flush_if_full(b, true);
   }
 
   Status ec_read(uint64_t off, const SgList<IoVec>& sg) {
@@ -578,8 +879,9 @@ class ArrayImpl final : public Array {
     for (uint64_t done = 0; done < len;) {
       Batch b(rt_);
       std::vector<Piece> pieces;
-      // Direct reads of the data cells, up to one batch.
-      while (done < len && b.size() < kBatchCalls && b.scratch_bytes() < kBatchBytes) {
+      // Direct reads of the data cells: one round holds at most kBatchCalls pieces (each at
+      // most one call) and kBatchBytes of scratch.
+      while (done < len && pieces.size() < kBatchCalls && b.scratch_bytes() < kBatchBytes) {
         uint64_t o = off + done, c = o / chunk_, r = o % chunk_;
         uint64_t s = r / stripe_, q = r % stripe_;
         uint32_t i = static_cast<uint32_t>(q / cell_);
@@ -603,7 +905,7 @@ class ArrayImpl final : public Array {
       std::map<std::pair<uint32_t, uint32_t>, size_t> open;  // (group, cell) -> plan
       for (size_t q = 0; q < pieces.size(); ++q) {
         Piece& pc = pieces[q];
-        if (!up(pc.g, pc.cell)) continue;
+        if (!readable(pc.g, pc.cell)) continue;
         auto key = std::make_pair(pc.g, pc.cell);
         auto it = open.find(key);
         if (it != open.end() && plans[it->second].end == pc.local) {
@@ -621,34 +923,34 @@ class ArrayImpl final : public Array {
       }
       std::vector<Status> sts;
       run_reads(b, &sts);
-      std::vector<bool> ok(pieces.size(), false);
+      std::vector<bool> ok(pieces.size(), false), failed_live(pieces.size(), false);
       for (size_t q = 0; q < plans.size(); ++q) {
         if (sts[q].ok()) {
           for (size_t pi : plans[q].pieces) ok[pi] = true;
         } else if (!is_shard_failure(sts[q].code())) {
           return sts[q];
+        } else if (sts[q].code() != EDAOS_UNREACH) {
+          for (size_t pi : plans[q].pieces) failed_live[pi] = true;
         }
       }
-      // Rebuild what could not be read directly, one stripe at a time.
-      std::map<std::pair<uint64_t, uint64_t>, std::vector<uint8_t>> rebuilt;
+      // Rebuild what could not be read directly, one stripe at a time, then repair the cells
+      // that failed verification on a live engine.
+      std::map<std::pair<uint64_t, uint64_t>, StripeRead> rebuilt;
       for (size_t q = 0; q < pieces.size(); ++q) {
         Piece& pc = pieces[q];
         if (!ok[q]) {
           auto key = std::make_pair(pc.c, pc.s);
           auto it = rebuilt.find(key);
           if (it == rebuilt.end()) {
-            std::vector<uint8_t> cells(static_cast<size_t>(k_ + p_) * cell_);
-            std::vector<uint32_t> bad;
-            EDAOS_RETURN_IF_ERROR(read_stripe(pc.g, pc.c, pc.s, cells.data(), &bad, false));
-            // The direct read failed on a live engine: its cell is bad too.
-            if (up(pc.g, pc.cell) && std::find(bad.begin(), bad.end(), pc.cell) == bad.end())
-              bad.push_back(pc.cell);
-            repair(pc.g, pc.c, pc.s, cells.data(), bad);
-            it = rebuilt.emplace(key, std::move(cells)).first;
+            StripeRead sr;
+            EDAOS_RETURN_IF_ERROR(read_stripe(pc.g, pc.c, pc.s, false, &sr));
+            bool any_bad = failed_live[q];
+            for (uint32_t i = 0; i < k_ + p_; ++i) any_bad = any_bad || sr.bad[i];
+            if (any_bad) repair_stripe(pc.g, pc.c, pc.s);
+            it = rebuilt.emplace(key, std::move(sr)).first;
           }
           uint64_t in = pc.local - stripe_local(pc.c, pc.s);
-          std::memcpy(pc.dst, it->second.data() + static_cast<size_t>(pc.cell) * cell_ + in,
-                      pc.len);
+          std::memcpy(pc.dst, it->second.cell(pc.cell) + in, pc.len);
         }
         if (pc.scratch) sg.scatter(pc.rel, pc.len, pc.dst);
       }
@@ -665,15 +967,57 @@ class ArrayImpl final : public Array {
   bool ec_ = false;
   uint32_t k_ = 1, p_ = 0, reps_ = 1;
   uint64_t cell_ = 0, stripe_ = 0, spc_ = 1, chunk_ = 0;
+  Status last_failure_;  // rep_read: the last shard failure seen (for the error message)
 };
+
+Status ArrayImpl::recover_stripe(uint32_t g, uint64_t c, uint64_t s, uint32_t orphan_engine,
+                                 const std::string& key) {
+  for (uint32_t i = 0; i < k_; ++i)
+    if (!readable(g, i))
+      return Status(EDAOS_DEGRADED, stripe_name(c, s) + ": data cell " + std::to_string(i) +
+                                        " is not readable; left for a later connection");
+  StripeLock lk;
+  EDAOS_RETURN_IF_ERROR(lock_stripe(g, c, s, &lk));
+  Status st;
+  if (lk.orphan || lk.intent.engine != orphan_engine) {
+    StripeRead sr;
+    st = read_stripe(g, c, s, false, &sr);
+    if (st.ok()) {
+      encode_parity(sr);
+      const uint64_t local = stripe_local(c, s), v = new_version();
+      Batch b(rt_);
+      for (uint32_t i = 0; i < k_ + p_; ++i) {
+        if (!writable(g, i)) continue;
+        if (i < k_ && !sr.bad[i]) continue;  // data cells are the truth; rewrite torn ones only
+        add_write(b, g, i, local, sr.cell(i), cell_, 0,
+                  i < k_ ? rec(i, sr.versions[i]) : rec(i, v, sr.versions.data()));
+      }
+      b.run();
+      st = first_error(b);
+      if (st.ok()) rt_->counters.repairs++;
+    }
+  }
+  Status ust = unlock_stripe(lk, st.ok());  // clears the intent at the current leader
+  if (st.ok() && ust.ok() && lk.intent.engine != orphan_engine) {
+    Call call;
+    call.server = c_->pool->server_of(orphan_engine);
+    call.op = Op::kIntentClear;
+    Writer w;
+    w.uuid(c_->pool->map.pool_uuid).put(orphan_engine).str(key);
+    call.body = w.take();
+    rt_->counters.rpcs++;
+    ust = rt_->rpc->call(&call);
+  }
+  return st.ok() ? ust : st;
+}
 
 Status ArrayImpl::punch(uint64_t off, uint64_t len) {
   if (len == 0) return Status::OK();
+  Batch b(rt_);
   if (ec_) {
     // Partial stripes at the edges become zero writes (parity must follow); whole stripes
-    // are deallocated on every shard.
+    // are deallocated on every shard (their records go with them: holes).
     std::vector<uint8_t> zeros;
-    Batch b(rt_);
     for (uint64_t done = 0; done < len;) {
       uint64_t o = off + done, c = o / chunk_, r = o % chunk_;
       uint64_t s = r / stripe_, a = r % stripe_;
@@ -681,12 +1025,15 @@ Status ArrayImpl::punch(uint64_t off, uint64_t len) {
       uint32_t g = group_of_chunk(c);
       if (a == 0 && bnd == stripe_) {
         for (uint32_t i = 0; i < k_ + p_; ++i) {
-          if (!up(g, i)) continue;
+          if (!writable(g, i)) continue;
           Call* call = add_call(b, g, i, Op::kArrayPunch);
           Writer w;
           w.put(stripe_local(c, s)).put(cell_);
+          csum_.encode(w);
+          rec(i).encode(w);
           call->body += w.buf();
         }
+        EDAOS_RETURN_IF_ERROR(flush_if_full(b));
       } else {
         zeros.assign(bnd - a, 0);
         ConstIoVec z{zeros.data(), zeros.size()};
@@ -695,38 +1042,77 @@ Status ArrayImpl::punch(uint64_t off, uint64_t len) {
       }
       done += bnd - a;
     }
-    b.run();
-    return first_error(b);
+    return flush_if_full(b, true);
   }
-  Batch b(rt_);
   for (uint64_t done = 0; done < len;) {
     uint64_t o = off + done, c = o / chunk_, r = o % chunk_;
     uint64_t k = std::min(len - done, chunk_ - r);
     uint32_t g = group_of_chunk(c);
     for (uint32_t j = 0; j < reps_; ++j) {
-      if (!up(g, j)) continue;
+      if (!writable(g, j)) continue;
       Call* call = add_call(b, g, j, Op::kArrayPunch);
       Writer w;
       w.put(c * chunk_ + r).put(k);
+      csum_.encode(w);
+      rec(j).encode(w);
       call->body += w.buf();
     }
     done += k;
+    EDAOS_RETURN_IF_ERROR(flush_if_full(b));
   }
-  b.run();
-  return first_error(b);
+  return flush_if_full(b, true);
 }
 
+// The size is the largest logical end recorded on any shard. Every write records its end on
+// every shard it writes: all replicas (RP), all parity shards and the data shards it touches
+// (EC). So a group knows its size when one replica answers (RP, S), or one parity shard, or all
+// of its data shards (EC). A group that cannot answer makes the size unknown: EDAOS_DEGRADED,
+// never a smaller size.
 Result<uint64_t> ArrayImpl::get_size() {
-  Batch b(rt_);
-  for (uint32_t g = 0; g < layout_.ngroups; ++g)
-    for (uint32_t i = 0; i < layout_.group_size; ++i)
-      if (up(g, i)) add_call(b, g, i, Op::kArraySize);
-  b.run();
+  const uint32_t gs = layout_.group_size;
+  std::vector<uint8_t> answered(static_cast<size_t>(layout_.ngroups) * gs, 0);
   uint64_t size = 0;
-  for (size_t i = 0; i < b.size(); ++i) {
-    Status st = b[i].status();
-    if (!st.ok() && !is_shard_failure(st.code())) return st;
-    if (st.ok()) size = std::max(size, b[i].rep.value);
+  Batch b(rt_);
+  std::vector<std::pair<uint32_t, uint32_t>> who;
+  auto collect = [&]() -> Status {
+    b.run();
+    for (size_t q = 0; q < b.size(); ++q) {
+      Status st = b[q].status();
+      if (!st.ok() && !is_shard_failure(st.code())) return st;
+      if (!st.ok()) continue;
+      answered[static_cast<size_t>(who[q].first) * gs + who[q].second] = 1;
+      size = std::max(size, b[q].rep.value);
+    }
+    b.clear();
+    who.clear();
+    return Status::OK();
+  };
+  for (uint32_t g = 0; g < layout_.ngroups; ++g)
+    for (uint32_t i = 0; i < gs; ++i) {
+      if (!readable(g, i)) continue;
+      add_call(b, g, i, Op::kArraySize);
+      who.emplace_back(g, i);
+      if (b.size() >= kBatchCalls) EDAOS_RETURN_IF_ERROR(collect());
+    }
+  EDAOS_RETURN_IF_ERROR(collect());
+  for (uint32_t g = 0; g < layout_.ngroups; ++g) {
+    const uint8_t* a = &answered[static_cast<size_t>(g) * gs];
+    bool known = false, all_data = true;
+    if (ec_) {
+      for (uint32_t j = k_; j < gs; ++j) known = known || a[j];
+      for (uint32_t i = 0; i < k_; ++i) all_data = all_data && a[i];
+      known = known || all_data;
+    } else {
+      for (uint32_t i = 0; i < gs; ++i) known = known || a[i];
+    }
+    if (known) continue;
+    std::string engines;
+    for (uint32_t i = 0; i < gs; ++i)
+      if (!a[i]) engines += (engines.empty() ? "" : ",") + std::to_string(loc(g, i).engine);
+    return Status(EDAOS_DEGRADED, "size of " + oid_.to_string() + " (" + layout_.oclass.name() +
+                                      ") is unknown: group " + std::to_string(g) +
+                                      " has no readable shard holding its size (engines " +
+                                      engines + " down or failing)");
   }
   return size;
 }
@@ -745,22 +1131,24 @@ Status ArrayImpl::set_size(uint64_t size) {
     Batch b(rt_);
     for (uint32_t g = 0; g < layout_.ngroups; ++g)
       for (uint32_t i = 0; i < layout_.group_size; ++i) {
-        if (!up(g, i)) continue;
+        if (!writable(g, i)) continue;
         Call* call = add_call(b, g, i, Op::kArrayTruncate);
         Writer w;
         w.put(local_keep).put(size);
+        csum_.encode(w);
+        rec(i).encode(w);
         call->body += w.buf();
+        EDAOS_RETURN_IF_ERROR(flush_if_full(b));
       }
-    b.run();
-    return first_error(b);
+    return flush_if_full(b, true);
   }
   if (size == cur.value()) return Status::OK();
-  // Extension: record the new end on every live shard of the group holding it.
+  // Extension: record the new end on every writable shard of the group holding it.
   uint64_t c = (size - 1) / chunk_;
   uint32_t g = group_of_chunk(c);
   Batch b(rt_);
   for (uint32_t i = 0; i < layout_.group_size; ++i)
-    if (up(g, i)) add_write(b, g, i, 0, nullptr, 0, size);
+    if (writable(g, i)) add_write(b, g, i, 0, nullptr, 0, size, rec(i, new_version()));
   b.run();
   return first_error(b);
 }
@@ -768,16 +1156,16 @@ Status ArrayImpl::set_size(uint64_t size) {
 Status ArrayImpl::destroy() {
   Batch b(rt_);
   for (uint32_t g = 0; g < layout_.ngroups; ++g)
-    for (uint32_t i = 0; i < layout_.group_size; ++i)
-      if (up(g, i)) add_call(b, g, i, Op::kObjPunch);
-  b.run();
-  return first_error(b);
+    for (uint32_t i = 0; i < layout_.group_size; ++i) {
+      if (!writable(g, i)) continue;
+      add_call(b, g, i, Op::kObjPunch);
+      EDAOS_RETURN_IF_ERROR(flush_if_full(b));
+    }
+  return flush_if_full(b, true);
 }
 
-}  // namespace
-
-Result<std::unique_ptr<Array>> open_array(std::shared_ptr<ContState> c, ObjectId oid,
-                                          uint64_t chunk) {
+Result<std::unique_ptr<ArrayImpl>> make_array(std::shared_ptr<ContState> c, ObjectId oid,
+                                              uint64_t chunk) {
   if (otype_of(oid) != ObjType::kArray)
     return Status(EDAOS_INVAL, "object " + oid.to_string() + " is not a byte array");
   auto layout = compute_layout(c->pool->map, oid);
@@ -792,8 +1180,90 @@ Result<std::unique_ptr<Array>> open_array(std::shared_ptr<ContState> c, ObjectId
     if (!cd.ok()) return cd.status();
     codec = cd.value();
   }
-  return std::unique_ptr<Array>(
-      new ArrayImpl(std::move(c), oid, chunk, std::move(layout).value(), std::move(codec)));
+  return std::make_unique<ArrayImpl>(std::move(c), oid, chunk, std::move(layout).value(),
+                                     std::move(codec));
+}
+
+// ---- recovery of stripes a killed process left marked (intents) ----
+
+// Asks every server for the pool's orphan intents and re-encodes each stripe from its data
+// cells (recover_stripe). A stripe whose data cells are not all readable stays marked for a
+// later connection; its reconstruction meanwhile refuses inconsistent cells.
+void recover_orphans(const std::shared_ptr<PoolState>& ps) {
+  Runtime* rt = ps->rt;
+  Batch b(rt);
+  for (int srv : rt->servers) {
+    Writer w;
+    w.uuid(ps->map.pool_uuid);
+    b.add(srv, Op::kIntentList)->body = w.take();
+  }
+  b.run();
+  size_t found = 0, done = 0;
+  for (size_t q = 0; q < b.size(); ++q) {
+    if (!b[q].status().ok()) continue;
+    Reader r(b[q].payload);
+    const uint32_t n = r.get<uint32_t>();
+    for (uint32_t i = 0; i < n && r.ok(); ++i) {
+      const uint32_t engine = r.get<uint32_t>();
+      const std::string key = r.str(), payload = r.str();
+      IntentPayload ip;
+      if (!r.ok() || !IntentPayload::decode(payload, &ip)) continue;
+      ++found;
+      auto cs = std::make_shared<ContState>();
+      cs->pool = ps;
+      cs->uuid = ip.cont;
+      cs->props.ec_cell_sz = ip.cell;
+      cs->props.chunk_size = ip.chunk;
+      cs->props.cksum = CsumType::kOff;  // EC records are kept regardless
+      auto a = make_array(cs, ip.oid, ip.chunk);
+      Status st =
+          a.ok() ? a.value()->recover_stripe(ip.group, ip.c, ip.s, engine, key) : a.status();
+      if (st.ok()) {
+        ++done;
+      } else {
+        EDAOS_LOG(warn, "stripe %llu of chunk %llu of %s left inconsistent by a killed job: %s",
+                  static_cast<unsigned long long>(ip.s), static_cast<unsigned long long>(ip.c),
+                  ip.oid.to_string().c_str(), st.to_string().c_str());
+      }
+    }
+  }
+  if (found)
+    EDAOS_LOG(warn, "pool %s: %zu stripes left marked by a killed job, %zu re-encoded",
+              ps->path.c_str(), found, done);
+}
+
+// Pool connections whose orphans this process already looked for.
+std::mutex g_recovered_mu;
+std::vector<std::weak_ptr<PoolState>> g_recovered;
+
+void recover_once(const std::shared_ptr<PoolState>& ps) {
+  if (test_fault() == Fault::kNoRecovery) return;
+  {
+    std::lock_guard<std::mutex> lk(g_recovered_mu);
+    bool seen = false;
+    for (auto it = g_recovered.begin(); it != g_recovered.end();) {
+      auto p = it->lock();
+      if (!p) {
+        it = g_recovered.erase(it);
+        continue;
+      }
+      seen = seen || p == ps;
+      ++it;
+    }
+    if (seen) return;
+    g_recovered.push_back(ps);
+  }
+  recover_orphans(ps);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Array>> open_array(std::shared_ptr<ContState> c, ObjectId oid,
+                                          uint64_t chunk) {
+  auto a = make_array(c, oid, chunk);
+  if (!a.ok()) return a.status();
+  recover_once(c->pool);
+  return std::unique_ptr<Array>(std::move(a).value());
 }
 
 }  // namespace edaos::objstore::client

@@ -81,9 +81,6 @@ struct PoolState {
     return engine < health.size() ? health[engine] == EngineHealth::kUp
                                   : map.engines[engine].state == EngineState::kUp;
   }
-  // The array/KV code's single predicate until it calls readable()/writable(): reads avoid
-  // drilled engines; a write that would skip one is refused by exclude_before_write.
-  bool up(uint32_t engine) const { return readable(engine); }
 };
 
 struct ContState {

@@ -17,7 +17,10 @@
 namespace edaos::objstore::rpc {
 
 inline constexpr uint32_t kMagic = 0x45444153;  // "EDAS"
-inline constexpr uint16_t kProtocolVersion = 2;
+// Version 2 (pool half of issue 12): kPoolServe phases and health, kPoolSetIdentity,
+// kContDestroyBegin. Version 3 (data half): versioned array ops (RecWire, StateWire), stripe
+// intents on kLock/kUnlock, kIntentList, kIntentClear.
+inline constexpr uint16_t kProtocolVersion = 3;
 inline constexpr int kRequestTag = 1;
 inline constexpr int kFirstReplyTag = 64;
 
@@ -42,11 +45,12 @@ enum class Op : uint16_t {
   kAttrDel = 19,
   kAttrList = 20,
   kContDestroyBegin = 21,  // lead: pool, uuid (durable destroy mark, before any data goes)
-  kArrayWrite = 30,        // shard ref, off, csum, logical_end | bulk
-  kArrayRead = 31,         // shard ref, off, len, csum  reply: out_csum | bulk
-  kArrayPunch = 32,
-  kArrayTruncate = 33,
-  kArraySize = 34,  // reply: logical end
+  kArrayWrite = 30,        // shard ref, csum, off, csum, logical_end, RecWire | bulk
+  kArrayRead = 31,         // shard ref, csum, off, len, RecWire, u8 want_state  reply: out_csum |
+                           // bulk (+ StateWire when want_state)
+  kArrayPunch = 32,        // shard ref, off, len, csum, RecWire
+  kArrayTruncate = 33,     // shard ref, local size, logical size, csum, RecWire
+  kArraySize = 34,         // reply: logical end
   kKvPut = 40,
   kKvGet = 41,
   kKvRemove = 42,
@@ -54,9 +58,12 @@ enum class Op : uint16_t {
   kKvListAkeys = 44,
   kObjPunch = 45,
   kListObjects = 46,
-  kLock = 50,  // body: lock key bytes; reply when granted (queued while held)
-  kUnlock = 51,
-  kSync = 60,  // every engine of the pool on that server
+  kLock = 50,         // key, IntentWire; reply when granted (queued while held), value = 1 when
+                      // the stripe had an intent left by a killed process
+  kUnlock = 51,       // key, IntentWire (clears the intent)
+  kIntentList = 52,   // pool uuid  reply: orphan intents of the pool's engines on this server
+  kIntentClear = 53,  // pool uuid, engine, key
+  kSync = 60,         // every engine of the pool on that server
 };
 
 // kPoolServe phases. Phase 1 goes to the lead alone and takes the pool lock (psvc/LOCK) first,
@@ -99,6 +106,8 @@ static_assert(sizeof(ReplyHeader) == 48);
 
 }  // namespace edaos::objstore::rpc
 
+#include <vector>
+
 #include "rpc/wire.hpp"
 
 namespace edaos::objstore::rpc {
@@ -140,6 +149,66 @@ struct CsumWire {
     c.chunk = r.get<uint32_t>();
     c.srv_verify = r.get<uint8_t>() != 0;
     return c;
+  }
+};
+
+// How a shard keeps records and what a write stamps on them (vos::RecordSpec and
+// vos::WriteStamp): kind 0 = replica/single shard (checksum records while checksums are on),
+// 1 = EC data cell, 2 = EC parity cell; unit = the EC cell size; k = data cells per stripe;
+// version = the writer's stamp; vec = the k data versions a parity write encodes.
+struct RecWire {
+  uint8_t kind = 0;
+  uint32_t unit = 0;
+  uint32_t k = 0;
+  uint64_t version = 0;
+  std::vector<uint64_t> vec;
+  void encode(Writer& w) const {
+    w.put(kind).put(unit).put(k).put(version).put<uint32_t>(static_cast<uint32_t>(vec.size()));
+    for (uint64_t v : vec) w.put(v);
+  }
+  static RecWire decode(Reader& r) {
+    RecWire x;
+    x.kind = r.get<uint8_t>();
+    x.unit = r.get<uint32_t>();
+    x.k = r.get<uint32_t>();
+    x.version = r.get<uint64_t>();
+    uint32_t n = r.get<uint32_t>();
+    if (n > 256) {  // no stripe is that wide: an invalid kind the server refuses
+      x.kind = 0xff;
+      return x;
+    }
+    for (uint32_t i = 0; i < n && r.ok(); ++i) x.vec.push_back(r.get<uint64_t>());
+    return x;
+  }
+};
+
+// The record state a record read returns after the cell's bytes (vos::UnitState):
+// u32 flags | u32 nvec | u64 version | u64 bound checksum | nvec x u64 data versions.
+struct StateWire {
+  static constexpr size_t kFixed = 24;
+  static size_t size(uint32_t k) { return kFixed + 8 * static_cast<size_t>(k); }
+};
+
+// A stripe lock's intent: the group leader engine that keeps it and what recovery needs.
+struct IntentWire {
+  bool has = false;
+  Uuid pool;
+  uint32_t engine = 0;
+  std::string payload;  // kLock only
+  void encode(Writer& w, bool with_payload) const {
+    w.put<uint8_t>(has ? 1 : 0);
+    if (!has) return;
+    w.uuid(pool).put(engine);
+    if (with_payload) w.str(payload);
+  }
+  static IntentWire decode(Reader& r, bool with_payload) {
+    IntentWire x;
+    x.has = r.get<uint8_t>() != 0;
+    if (!x.has) return x;
+    x.pool = r.uuid();
+    x.engine = r.get<uint32_t>();
+    if (with_payload) x.payload = r.str();
+    return x;
   }
 };
 

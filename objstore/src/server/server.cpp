@@ -232,6 +232,25 @@ vos::CsumSpec csum_spec(const rpc::CsumWire& c) {
   return s;
 }
 
+vos::RecordSpec record_spec(const rpc::RecWire& w) {
+  vos::RecordSpec s;
+  s.kind = static_cast<vos::RecordKind>(w.kind);
+  s.unit = w.unit;
+  s.k = w.k;
+  return s;
+}
+
+vos::WriteStamp write_stamp(const rpc::RecWire& w) {
+  return vos::WriteStamp{w.version, w.vec.empty() ? nullptr : w.vec.data()};
+}
+
+// A RecWire the engine can use: a known kind, and no vector or one of k data versions (the
+// engine requires it for parity writes of data).
+bool rec_wire_ok(const rpc::RecWire& w) {
+  if (w.kind > static_cast<uint8_t>(vos::RecordKind::kEcParity)) return false;
+  return w.vec.empty() || w.vec.size() == w.k;
+}
+
 vos::ShardRef shard_ref(const rpc::ShardAddr& a) {
   vos::ShardRef r;
   r.cont = a.cont;
@@ -359,6 +378,9 @@ std::string Server::dispatch(rpc::Incoming& in, bool* deferred) {
       return op_lock(r, in, deferred);
     case Op::kUnlock:
       return op_unlock(r);
+    case Op::kIntentList:
+    case Op::kIntentClear:
+      return op_intent(op, r);
     case Op::kShutdown:
       stop_ = true;
       return rpc::make_reply(Status::OK());
@@ -701,26 +723,43 @@ std::string Server::op_io(Op op, Reader& r, const rpc::Incoming& in, bool* repli
       bool has_csum = r.get<uint8_t>() != 0;
       uint64_t in_csum = r.get<uint64_t>();
       uint64_t logical_end = r.get<uint64_t>();
-      if (!r.ok()) return rpc::make_reply(bad_body());
+      rpc::RecWire rw = rpc::RecWire::decode(r);
+      if (!r.ok() || !rec_wire_ok(rw)) return rpc::make_reply(bad_body());
       const uint64_t* pc = has_csum && cw.srv_verify ? &in_csum : nullptr;
-      return rpc::make_reply(
-          e->array_write(ref, off, in.bulk(), in.bulk_len(), csum_spec(cw), pc, logical_end));
+      return rpc::make_reply(e->array_write(ref, off, in.bulk(), in.bulk_len(), csum_spec(cw), pc,
+                                            logical_end, record_spec(rw), write_stamp(rw)));
     }
     case Op::kArrayRead: {
       rpc::CsumWire cw = rpc::CsumWire::decode(r);
       uint64_t off = r.get<uint64_t>(), len = r.get<uint64_t>();
-      if (!r.ok() || len > (uint64_t{1} << 31)) return rpc::make_reply(bad_body());
+      rpc::RecWire rw = rpc::RecWire::decode(r);
+      const bool want_state = r.get<uint8_t>() != 0;
+      if (!r.ok() || len > (uint64_t{1} << 31) || !rec_wire_ok(rw))
+        return rpc::make_reply(bad_body());
       // The bytes are read straight into a recycled reply buffer (no zero-fill, no fresh
-      // allocation per read) that the transport sends and takes back.
-      rpc::Buffer buf = t_->reply_buffer(sizeof(rpc::ReplyHeader) + len);
+      // allocation per read) that the transport sends and takes back. A record read appends
+      // the cell's record state (StateWire) after the bytes.
+      const size_t trailer = want_state ? rpc::StateWire::size(rw.kind == 2 ? rw.k : 0) : 0;
+      rpc::Buffer buf = t_->reply_buffer(sizeof(rpc::ReplyHeader) + len + trailer);
       uint64_t out_csum = 0;
+      vos::UnitState state;
       Status rs = e->array_read(ref, off, len, buf.data() + sizeof(rpc::ReplyHeader), csum_spec(cw),
-                                cw.type != CsumType::kOff ? &out_csum : nullptr);
+                                cw.type != CsumType::kOff ? &out_csum : nullptr, record_spec(rw),
+                                want_state ? &state : nullptr);
       if (!rs.ok()) return rpc::make_reply(rs);
+      if (want_state) {
+        Writer tw;
+        tw.put<uint32_t>(state.flags).put<uint32_t>(static_cast<uint32_t>(state.vec.size()));
+        tw.put(state.version).put(state.csum);
+        for (uint64_t v : state.vec) tw.put(v);
+        std::string t = tw.take();
+        t.resize(trailer, '\0');
+        std::memcpy(buf.data() + sizeof(rpc::ReplyHeader) + len, t.data(), trailer);
+      }
       rpc::ReplyHeader h{};
       h.status = EDAOS_OK;
       h.value = out_csum;
-      h.payload_len = len;
+      h.payload_len = len + trailer;
       std::memcpy(buf.data(), &h, sizeof h);
       t_->reply(in.source, in.hdr.reply_tag, std::move(buf));
       *replied = true;
@@ -728,13 +767,19 @@ std::string Server::op_io(Op op, Reader& r, const rpc::Incoming& in, bool* repli
     }
     case Op::kArrayPunch: {
       uint64_t off = r.get<uint64_t>(), len = r.get<uint64_t>();
-      if (!r.ok()) return rpc::make_reply(bad_body());
-      return rpc::make_reply(e->array_punch(ref, off, len));
+      rpc::CsumWire cw = rpc::CsumWire::decode(r);
+      rpc::RecWire rw = rpc::RecWire::decode(r);
+      if (!r.ok() || !rec_wire_ok(rw)) return rpc::make_reply(bad_body());
+      return rpc::make_reply(
+          e->array_punch(ref, off, len, csum_spec(cw), record_spec(rw), write_stamp(rw)));
     }
     case Op::kArrayTruncate: {
       uint64_t local = r.get<uint64_t>(), logical = r.get<uint64_t>();
-      if (!r.ok()) return rpc::make_reply(bad_body());
-      return rpc::make_reply(e->array_truncate(ref, local, logical));
+      rpc::CsumWire cw = rpc::CsumWire::decode(r);
+      rpc::RecWire rw = rpc::RecWire::decode(r);
+      if (!r.ok() || !rec_wire_ok(rw)) return rpc::make_reply(bad_body());
+      return rpc::make_reply(
+          e->array_truncate(ref, local, logical, csum_spec(cw), record_spec(rw), write_stamp(rw)));
     }
     case Op::kArraySize: {
       auto v = e->array_logical_end(ref);
@@ -780,32 +825,88 @@ std::string Server::op_io(Op op, Reader& r, const rpc::Incoming& in, bool* repli
   }
 }
 
+Status Server::set_intent(const std::string& key, const rpc::IntentWire& w, bool* orphan) {
+  *orphan = false;
+  if (!w.has) return Status::OK();
+  Status st;
+  vos::Engine* e = engine(w.pool, w.engine, &st);
+  if (!e) return st;
+  return e->intent_set(key, w.payload, orphan);
+}
+
+// A stripe lock, with the intent of the partial write it protects recorded at the group
+// leader's engine before the grant (so a write killed half-way leaves the stripe marked).
 std::string Server::op_lock(Reader& r, const rpc::Incoming& in, bool* deferred) {
   std::string key = r.str();
+  LockWaiter w;
+  w.rank = in.source;
+  w.tag = in.hdr.reply_tag;
+  w.intent = rpc::IntentWire::decode(r, true);
   if (!r.ok()) return rpc::make_reply(bad_body());
   auto it = locks_.find(key);
   if (it == locks_.end()) {
-    locks_.emplace(std::move(key), std::deque<std::pair<int, int>>{});
-    return rpc::make_reply(Status::OK());
+    bool orphan = false;
+    Status st = set_intent(key, w.intent, &orphan);
+    if (!st.ok()) return rpc::make_reply(st.with_context("stripe intent"));
+    locks_.emplace(std::move(key), std::deque<LockWaiter>{});
+    return rpc::make_reply(Status::OK(), orphan ? 1 : 0);
   }
-  it->second.emplace_back(in.source, in.hdr.reply_tag);
+  it->second.push_back(std::move(w));
   *deferred = true;
   return {};
 }
 
 std::string Server::op_unlock(Reader& r) {
   std::string key = r.str();
+  rpc::IntentWire iw = rpc::IntentWire::decode(r, false);
   if (!r.ok()) return rpc::make_reply(bad_body());
   auto it = locks_.find(key);
   if (it == locks_.end()) return rpc::make_reply(Status(EDAOS_INVAL, "unlock of a free lock"));
-  if (it->second.empty()) {
-    locks_.erase(it);
-  } else {
-    auto [rank, tag] = it->second.front();
-    it->second.pop_front();
-    t_->reply(rank, tag, rpc::make_reply(Status::OK()));  // grant to the next waiter
+  Status cleared;
+  if (iw.has) {
+    vos::Engine* e = engine(iw.pool, iw.engine, &cleared);
+    if (e) cleared = e->intent_clear(key);
+    if (!cleared.ok())  // the mark stays: recovery re-encodes a consistent stripe, harmless
+      EDAOS_LOG(warn, "stripe intent not cleared: %s", cleared.to_string().c_str());
   }
+  // Grant to the next waiter whose intent can be recorded.
+  while (!it->second.empty()) {
+    LockWaiter w = std::move(it->second.front());
+    it->second.pop_front();
+    bool orphan = false;
+    Status st = set_intent(key, w.intent, &orphan);
+    t_->reply(w.rank, w.tag,
+              st.ok() ? rpc::make_reply(Status::OK(), orphan ? 1 : 0)
+                      : rpc::make_reply(st.with_context("stripe intent")));
+    if (st.ok()) return rpc::make_reply(Status::OK());
+  }
+  locks_.erase(it);
   return rpc::make_reply(Status::OK());
+}
+
+// Intents left by a killed process (orphans) of every engine of a pool this rank hosts, and
+// clearing one once its stripe is re-encoded.
+std::string Server::op_intent(Op op, Reader& r) {
+  Uuid pu = r.uuid();
+  PoolServe* ps = pool(pu);
+  if (!ps) return rpc::make_reply(Status(EDAOS_NONEXIST, "pool not served"));
+  if (op == Op::kIntentClear) {
+    uint32_t id = r.get<uint32_t>();
+    std::string key = r.str();
+    if (!r.ok()) return rpc::make_reply(bad_body());
+    Status st;
+    vos::Engine* e = engine(pu, id, &st);
+    if (!e) return rpc::make_reply(st);
+    return rpc::make_reply(e->intent_clear(key));
+  }
+  if (!r.ok()) return rpc::make_reply(bad_body());
+  Writer w;
+  std::vector<std::pair<uint32_t, std::pair<std::string, std::string>>> all;
+  for (auto& [id, e] : ps->engines)
+    for (auto& o : e->intent_orphans()) all.emplace_back(id, std::move(o));
+  w.put<uint32_t>(static_cast<uint32_t>(all.size()));
+  for (auto& [id, o] : all) w.put(id).str(o.first).str(o.second);
+  return rpc::make_reply(Status::OK(), 0, 0, w.buf());
 }
 
 }  // namespace edaos::objstore::server

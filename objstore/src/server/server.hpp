@@ -53,14 +53,22 @@ class Server {
   std::string op_io(rpc::Op op, rpc::Reader& r, const rpc::Incoming& in, bool* replied);
   std::string op_lock(rpc::Reader& r, const rpc::Incoming& in, bool* deferred);
   std::string op_unlock(rpc::Reader& r);
+  std::string op_intent(rpc::Op op, rpc::Reader& r);
+  // A stripe lock waiter and the intent to record when it is granted.
+  struct LockWaiter {
+    int rank = -1, tag = 0;
+    rpc::IntentWire intent;
+  };
+  // Records `w`'s intent under `key` at its engine; *orphan = a killed process left one there.
+  Status set_intent(const std::string& key, const rpc::IntentWire& w, bool* orphan);
 
   rpc::Transport* t_;
   int index_, nservers_;
   std::atomic<bool> stop_{false};
   std::thread th_;
   std::map<Uuid, std::unique_ptr<PoolServe>> pools_;
-  // Stripe locks: key -> queue of waiters (rank, reply tag); present = held.
-  std::map<std::string, std::deque<std::pair<int, int>>> locks_;
+  // Stripe locks: key -> queue of waiters; present = held.
+  std::map<std::string, std::deque<LockWaiter>> locks_;
 };
 
 }  // namespace edaos::objstore::server

@@ -16,6 +16,7 @@
 #include <iterator>
 
 #include "common/log.hpp"
+#include "vos/records.hpp"
 #include "vos/vos_internal.hpp"
 
 EDAOS_LOG_FACILITY(vos);
@@ -31,22 +32,16 @@ const std::vector<std::string> kDbNames = {"meta", "arrays", "dkeys", "akeys", "
 
 constexpr char kFormatMagic[] = "EDAOS-ENGINE";
 constexpr uint32_t kEngineFormatOldest = 1;  // opened and upgraded in place
-// Written at creation and by the version-1 upgrade; 3 only once a long KV key is stored.
+// Versions 1-3 are upgraded: 1 -> 2 at open (the size log), 2 -> 3 at the first long KV key,
+// and any of them -> 4 + `legacy 1` before the first format-2 record or intent is stored.
 constexpr uint32_t kEngineFormatNoLongKeys = 2;
 constexpr uint32_t kEngineFormatLongKeys = 3;
+constexpr uint32_t kEngineFormatRecords = 4;  // written at creation
 // Size log record (see README): magic, shard key, logical_end, zero, FNV-1a 64 of bytes 0..55.
 constexpr char kSizeLogName[] = "sizes.log";
 constexpr char kSizeMagic[4] = {'E', 'D', 'S', 'Z'};
 constexpr size_t kSizeRec = 64;
 constexpr size_t kShardKeyLen = 36;
-// Checksum sidecar: 32-byte header, then one 16-byte entry per chunk (see README).
-constexpr char kCsumMagic[8] = {'E', 'D', 'C', 'S', 'U', 'M', '0', '1'};
-constexpr uint32_t kCsumVersion = 1;
-constexpr uint64_t kCsumHdr = 32;
-constexpr uint64_t kCsumEntry = 24;
-constexpr uint32_t kEntryValid = 1;      // `csum` holds the chunk's checksum
-constexpr uint32_t kEntryPrevValid = 2;  // `prev` holds the checksum before the last change
-
 // cont(16) + oid.hi(8 BE) + oid.lo(8 BE) + shard(4 BE)
 std::string shard_key(const ShardRef& r) {
   std::string k(reinterpret_cast<const char*>(r.cont.b), 16);
@@ -58,13 +53,6 @@ std::string shard_key(const ShardRef& r) {
 std::string cont_key(const Uuid& u) { return std::string(reinterpret_cast<const char*>(u.b), 16); }
 ObjectId oid_of_key(std::string_view k) {
   return ObjectId{detail::get_be(k.data() + 16, 8), detail::get_be(k.data() + 24, 8)};
-}
-
-// st_size of an open file, `fallback` if fstat fails.
-uint64_t file_size_or(int fd, uint64_t fallback) {
-  struct stat st;
-  if (::fstat(fd, &st) != 0) return fallback;
-  return static_cast<uint64_t>(st.st_size);
 }
 
 uint64_t file_blocks_bytes(int fd) {
@@ -88,21 +76,6 @@ uint64_t tree_bytes(const std::string& path) {
   }
   ::closedir(d);
   return sum;
-}
-
-Status check_cs(const CsumSpec& cs) {
-  if (cs.type == CsumType::kOff) return Status::OK();
-  if (static_cast<unsigned>(cs.type) > static_cast<unsigned>(CsumType::kCrc64))
-    return Status(EDAOS_INVAL, "unknown checksum type " + std::to_string(unsigned(cs.type)));
-  if (!cs.fn) return Status(EDAOS_INVAL, "checksum type set without a checksum function");
-  if (cs.chunk == 0) return Status(EDAOS_INVAL, "checksum chunk size is 0");
-  return Status::OK();
-}
-
-std::string hex64(uint64_t v) {
-  char b[24];
-  std::snprintf(b, sizeof b, "%016" PRIx64, v);
-  return b;
 }
 
 }  // namespace
@@ -145,7 +118,7 @@ Result<std::unique_ptr<Engine>> Engine::open(const Options& o) {
     if (!o.create) return Status(EDAOS_NONEXIST, "no engine formatted at " + o.dir);
     if (o.ntargets == 0) return Status(EDAOS_INVAL, "engine needs at least one target");
     e->opts_.ntargets = o.ntargets;
-    EDAOS_RETURN_IF_ERROR(e->write_format(kEngineFormatNoLongKeys));
+    EDAOS_RETURN_IF_ERROR(e->write_format(kEngineFormatRecords));
   } else if (!fst.ok()) {
     return Status(EDAOS_IO, fst.message());
   } else {
@@ -161,6 +134,8 @@ Result<std::unique_ptr<Engine>> Engine::open(const Options& o) {
                                       std::to_string(kEngineFormatVersion) + ")");
     upgrade = ver < kEngineFormatNoLongKeys;
     e->format_ = ver;
+    // Shards of an engine written before format 4 may hold legacy records (or none).
+    e->legacy_ = ver < kEngineFormatRecords || text.find("\nlegacy 1\n") != std::string::npos;
     if (o.ntargets != 0 && o.ntargets != nt)
       return Status(EDAOS_INVAL, "engine " + o.dir + " has " + std::to_string(nt) +
                                      " targets, opened with " + std::to_string(o.ntargets));
@@ -191,16 +166,27 @@ Result<std::unique_ptr<Engine>> Engine::open(const Options& o) {
     EDAOS_LOG(info, "engine %s upgraded to format %u", o.dir.c_str(), e->format_);
   }
   EDAOS_RETURN_IF_ERROR(e->open_size_log());
+  EDAOS_RETURN_IF_ERROR(e->open_intent_log());
   for (uint32_t t = 0; t < e->opts_.ntargets; ++t)
     e->used_bytes_ += tree_bytes(o.dir + "/tgt-" + std::to_string(t));
   return e;
 }
 
 Status Engine::write_format(uint32_t version) {
-  char buf[128];
-  std::snprintf(buf, sizeof buf, "%s %u\nntargets %u\n", kFormatMagic, version, opts_.ntargets);
+  char buf[160];
+  std::snprintf(buf, sizeof buf, "%s %u\nntargets %u\n%s", kFormatMagic, version, opts_.ntargets,
+                version >= kEngineFormatRecords && legacy_ ? "legacy 1\n" : "");
   EDAOS_RETURN_IF_ERROR(detail::write_file_atomic(opts_.dir + "/FORMAT", buf));
   format_ = version;
+  return Status::OK();
+}
+
+Status Engine::ensure_records_format() {
+  if (format_ >= kEngineFormatRecords) return Status::OK();
+  // Before the first record or intent a build reading only versions up to 3 would not keep.
+  EDAOS_RETURN_IF_ERROR(write_format(kEngineFormatRecords));
+  EDAOS_LOG(info, "engine %s upgraded to format %u (legacy records converted on access)",
+            opts_.dir.c_str(), format_);
   return Status::OK();
 }
 
@@ -212,6 +198,12 @@ Engine::~Engine() {
                 st.to_string().c_str());
   }
   if (log_fd_ >= 0) ::close(log_fd_);
+  if (intent_fd_ >= 0) {
+    if (intents_.empty() && ::ftruncate(intent_fd_, 0) != 0) {
+      // Harmless: the next open replays the log and finds nothing set.
+    }
+    ::close(intent_fd_);
+  }
   for (auto& kv : fds_) ::close(kv.second.fd);
 }
 
@@ -348,145 +340,10 @@ void Engine::settle_all() const {
   for (auto& kv : fds_) settle(kv.second);
 }
 
-CsumFn Engine::known_fn(const CsumSpec& cs) const {
-  if (cs.fn) return cs.fn;
-  unsigned t = static_cast<unsigned>(cs.type);
+CsumFn Engine::known_fn(CsumFn given, CsumType type) const {
+  if (given) return given;
+  unsigned t = static_cast<unsigned>(type);
   return t < fns_.size() ? fns_[t] : nullptr;
-}
-
-// ---------------------------------------------------------------- checksum sidecar
-
-namespace {
-struct SidecarHdr {
-  uint32_t chunk = 0;
-  CsumType type = CsumType::kOff;
-};
-std::string encode_sidecar_hdr(const CsumSpec& cs) {
-  std::string h(kCsumMagic, 8);
-  for (uint32_t v : {kCsumVersion, cs.chunk})
-    for (int i = 0; i < 4; ++i) h.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-  h.push_back(static_cast<char>(cs.type));
-  h.resize(kCsumHdr, '\0');
-  return h;
-}
-// Reads the sidecar header: OK + *have=false when the file is empty.
-Status read_sidecar_hdr(int fd, const std::string& path, SidecarHdr* h, bool* have) {
-  char buf[kCsumHdr];
-  EDAOS_ASSIGN_OR_RETURN(size_t got, detail::pread_full(fd, buf, sizeof buf, 0, path));
-  *have = got > 0;
-  if (!*have) return Status::OK();
-  uint32_t ver = 0, chunk = 0;
-  for (int i = 3; i >= 0; --i) ver = (ver << 8) | static_cast<uint8_t>(buf[8 + i]);
-  for (int i = 3; i >= 0; --i) chunk = (chunk << 8) | static_cast<uint8_t>(buf[12 + i]);
-  if (got < kCsumHdr || std::memcmp(buf, kCsumMagic, 8) != 0 || ver != kCsumVersion || chunk == 0)
-    return Status(EDAOS_FORMAT, path + ": bad checksum sidecar header");
-  const uint8_t type = static_cast<uint8_t>(buf[16]);
-  if (type == 0 || type > static_cast<uint8_t>(CsumType::kCrc64))
-    return Status(EDAOS_FORMAT, path + ": unknown checksum type " + std::to_string(type));
-  h->chunk = chunk;
-  h->type = static_cast<CsumType>(type);
-  return Status::OK();
-}
-std::string encode_entry(uint64_t csum, bool valid, uint64_t prev, bool prev_valid) {
-  std::string e;
-  detail::put_le64(&e, valid ? csum : 0);
-  detail::put_le64(&e, prev_valid ? prev : 0);
-  uint32_t f = (valid ? kEntryValid : 0) | (prev_valid ? kEntryPrevValid : 0);
-  for (int i = 0; i < 4; ++i) e.push_back(static_cast<char>((f >> (8 * i)) & 0xff));
-  e.resize(kCsumEntry, '\0');
-  return e;
-}
-uint32_t entry_flags(const char* e) { return static_cast<uint8_t>(e[16]); }
-}  // namespace
-
-Status Engine::csum_prepare(const ShardRef& ref, int fd, uint64_t first, uint64_t last,
-                            const CsumSpec& cs, const ChunkEdit& edit, const char* data,
-                            uint64_t data_off, size_t data_len) {
-  std::string spath = shard_data_path(ref) + ".csum";
-  EDAOS_ASSIGN_OR_RETURN(int sfd, open_cached(spath, true));
-  SidecarHdr h;
-  bool have = false;
-  EDAOS_RETURN_IF_ERROR(read_sidecar_hdr(sfd, spath, &h, &have));
-  if (!have) {
-    EDAOS_RETURN_IF_ERROR(
-        detail::pwrite_full(sfd, encode_sidecar_hdr(cs).data(), kCsumHdr, 0, spath));
-    h.chunk = cs.chunk;
-    h.type = cs.type;
-  } else if (h.chunk != cs.chunk || h.type != cs.type) {
-    return Status(EDAOS_INVAL, "shard " + shard_data_path(ref) + " is checksummed with " +
-                                   csum_type_name(h.type) + "/" + std::to_string(h.chunk) +
-                                   ", request uses " + csum_type_name(cs.type) + "/" +
-                                   std::to_string(cs.chunk));
-  }
-  const uint64_t C = cs.chunk, n = last - first + 1;
-  std::string old(n * kCsumEntry, '\0');
-  if (have) {
-    EDAOS_ASSIGN_OR_RETURN(size_t got, detail::pread_full(sfd, old.data(), old.size(),
-                                                          kCsumHdr + first * kCsumEntry, spath));
-    (void)got;
-  }
-  std::string entries, scratch;
-  entries.reserve(n * kCsumEntry);
-  for (uint64_t c = first; c <= last; ++c) {
-    const char* oe = old.data() + (c - first) * kCsumEntry;
-    bool prev_valid = (entry_flags(oe) & kEntryValid) != 0;
-    uint64_t prev = detail::get_le64(oe);
-    const uint64_t coff = c * C;
-    uint64_t now;
-    if (data && coff >= data_off && coff + C <= data_off + data_len) {
-      now = cs.fn(cs.type, data + (coff - data_off), C, 0);  // chunk fully replaced
-      if (!prev_valid) {  // unprotected before: most likely a hole
-        scratch.assign(C, '\0');
-        prev = cs.fn(cs.type, scratch.data(), C, 0);
-        prev_valid = true;
-      }
-    } else {
-      scratch.resize(C);
-      EDAOS_ASSIGN_OR_RETURN(size_t got, detail::pread_full(fd, scratch.data(), C, coff, spath));
-      (void)got;
-      if (!prev_valid) {
-        prev = cs.fn(cs.type, scratch.data(), C, 0);
-        prev_valid = true;
-      }
-      edit(coff, scratch.data());
-      now = cs.fn(cs.type, scratch.data(), C, 0);
-    }
-    entries += encode_entry(now, true, prev, prev_valid);
-  }
-  EDAOS_RETURN_IF_ERROR(detail::pwrite_full(sfd, entries.data(), entries.size(),
-                                            kCsumHdr + first * kCsumEntry, spath));
-  note_growth(spath);
-  return Status::OK();
-}
-
-Status Engine::csum_drop(const ShardRef& ref, uint64_t first, uint64_t last) {
-  std::string spath = shard_data_path(ref) + ".csum";
-  EDAOS_ASSIGN_OR_RETURN(int sfd, open_cached(spath, false));
-  if (sfd < 0) return Status::OK();
-  struct stat st;
-  if (::fstat(sfd, &st) != 0) return detail::errno_status(errno, "stat " + spath);
-  uint64_t size = static_cast<uint64_t>(st.st_size);
-  uint64_t end = std::min<uint64_t>(kCsumHdr + (last + 1) * kCsumEntry, size);
-  uint64_t start = kCsumHdr + first * kCsumEntry;
-  if (start >= end) return Status::OK();
-  std::string zeros(end - start, '\0');  // invalid entries
-  EDAOS_RETURN_IF_ERROR(detail::pwrite_full(sfd, zeros.data(), zeros.size(), start, spath));
-  note_growth(spath);
-  return Status::OK();
-}
-
-Status Engine::csum_truncate(const ShardRef& ref, uint64_t nchunks) {
-  std::string spath = shard_data_path(ref) + ".csum";
-  EDAOS_ASSIGN_OR_RETURN(int sfd, open_cached(spath, false));
-  if (sfd < 0) return Status::OK();
-  struct stat st;
-  if (::fstat(sfd, &st) != 0) return detail::errno_status(errno, "stat " + spath);
-  uint64_t want = kCsumHdr + nchunks * kCsumEntry;
-  if (static_cast<uint64_t>(st.st_size) <= want) return Status::OK();
-  if (::ftruncate(sfd, static_cast<off_t>(want)) != 0)
-    return detail::errno_status(errno, "truncate " + spath);
-  note_growth(spath);
-  return Status::OK();
 }
 
 // ---------------------------------------------------------------- arrays
@@ -643,283 +500,6 @@ Status Engine::set_logical_end_exact(const ShardRef& ref, uint64_t v) {
   e->end = v;
   e->exists = true;
   return Status::OK();
-}
-
-Status Engine::array_write(const ShardRef& ref, uint64_t off, const void* data, size_t len,
-                           const CsumSpec& cs, const uint64_t* in_csum, uint64_t logical_end) {
-  EDAOS_RETURN_IF_ERROR(check_ref(ref));
-  EDAOS_RETURN_IF_ERROR(check_cs(cs));
-  if (len > 0 && !data) return Status(EDAOS_INVAL, "array_write: null buffer");
-  if (off + len < off) return Status(EDAOS_INVAL, "array_write: offset overflow");
-  const bool csum_on = cs.type != CsumType::kOff;
-  if (csum_on && in_csum) {
-    uint64_t got = cs.fn(cs.type, data, len, 0);
-    if (got != *in_csum)
-      return Status(EDAOS_CSUM, "checksum of " + std::to_string(len) + " bytes received for " +
-                                    shard_data_path(ref) + " at offset " + std::to_string(off) +
-                                    " is " + hex64(got) + ", client sent " + hex64(*in_csum));
-  }
-  std::lock_guard<std::mutex> g(mu_);
-  if (csum_on) fns_[static_cast<unsigned>(cs.type)] = cs.fn;
-  if (len == 0) return raise_logical_end(ref, logical_end);
-
-  const std::string path = shard_data_path(ref);
-  EDAOS_ASSIGN_OR_RETURN(OpenFile * f, open_file(path, true));
-  const int fd = f->fd;
-  const uint64_t old_size = f->size;
-
-  // Is the whole range already allocated (an overwrite needs no new space)? Ranges this engine
-  // wrote or reserved since the file was opened are known; bytes at or past the end are not
-  // allocated (nothing is ever reserved beyond the size). Otherwise only the quota needs the
-  // answer: without one, fallocate below is harmless on allocated blocks.
-  bool allocated = f->allocated(off, off + len);
-  if (!allocated && opts_.quota_bytes > 0) {
-    if (off < old_size) {
-      off_t hole = ::lseek(fd, static_cast<off_t>(off), SEEK_HOLE);
-      allocated = hole >= 0 && static_cast<uint64_t>(hole) >= off + len;
-    }
-    if (!allocated) {
-      uint64_t need = len + 2 * 4096;
-      if (csum_on) need += (len / cs.chunk + 2) * kCsumEntry + 4096;
-      settle_all();
-      uint64_t used = used_bytes_ + db_->allocated_bytes();
-      if (used + need > opts_.quota_bytes)
-        return Status(EDAOS_NOSPACE, "engine " + opts_.dir + " quota of " +
-                                         std::to_string(opts_.quota_bytes) +
-                                         " bytes would be exceeded (" + std::to_string(used) +
-                                         " used, write of " + std::to_string(len) + " bytes)");
-    }
-  }
-  // Reserve the blocks first: when the file system is full this fails before any byte changes.
-  if (!allocated) {
-    if (::fallocate(fd, 0, static_cast<off_t>(off), static_cast<off_t>(len)) != 0) {
-      int err = errno;
-      if (err != EOPNOTSUPP && err != ENOSYS) {
-        if (::ftruncate(fd, static_cast<off_t>(old_size)) != 0) {
-          // Best effort: a larger size only adds a hole.
-        }
-        f->size = file_size_or(fd, old_size);
-        f->alloc.clear();
-        note_growth(path);
-        return detail::errno_status(err, "allocate " + std::to_string(len) + " bytes in " + path);
-      }
-    } else {
-      f->size = std::max<uint64_t>(f->size, off + len);  // mode 0 extends the file
-      f->mark_allocated(off, off + len);
-      note_growth(path);
-    }
-  }
-  // Checksums first (keeping the previous ones), then the data: see csum_prepare.
-  const char* src = static_cast<const char*>(data);
-  if (csum_on) {
-    auto edit = [&](uint64_t coff, char* chunk) {
-      uint64_t b = std::max(coff, off), e = std::min(coff + cs.chunk, off + len);
-      if (b < e) std::memcpy(chunk + (b - coff), src + (b - off), e - b);
-    };
-    EDAOS_RETURN_IF_ERROR(
-        csum_prepare(ref, fd, off / cs.chunk, (off + len - 1) / cs.chunk, cs, edit, src, off, len));
-  } else {
-    // No checksum with this write: stored ones for the touched chunks would now be stale.
-    std::string spath = path + ".csum";
-    EDAOS_ASSIGN_OR_RETURN(int sfd, open_cached(spath, false));
-    if (sfd >= 0) {
-      SidecarHdr h;
-      bool have = false;
-      EDAOS_RETURN_IF_ERROR(read_sidecar_hdr(sfd, spath, &h, &have));
-      if (have) EDAOS_RETURN_IF_ERROR(csum_drop(ref, off / h.chunk, (off + len - 1) / h.chunk));
-    }
-  }
-  Status wst = detail::pwrite_full(fd, data, len, off, path);
-  note_growth(path);
-  if (!wst.ok()) {
-    // Give back what this write appended (best effort; the write is not acknowledged).
-    if (off + len > old_size && ::ftruncate(fd, static_cast<off_t>(old_size)) != 0) {
-      // Best effort: a larger size only adds a hole.
-    }
-    f->size = file_size_or(fd, old_size);
-    f->alloc.clear();
-    return wst;
-  }
-  f->size = std::max<uint64_t>(f->size, off + len);
-  f->mark_allocated(off, off + len);
-  return raise_logical_end(ref, logical_end);
-}
-
-Status Engine::array_read(const ShardRef& ref, uint64_t off, size_t len, void* out,
-                          const CsumSpec& cs, uint64_t* out_csum) {
-  EDAOS_RETURN_IF_ERROR(check_ref(ref));
-  EDAOS_RETURN_IF_ERROR(check_cs(cs));
-  if (len > 0 && !out) return Status(EDAOS_INVAL, "array_read: null buffer");
-  if (off + len < off) return Status(EDAOS_INVAL, "array_read: offset overflow");
-  const bool csum_on = cs.type != CsumType::kOff;
-  std::lock_guard<std::mutex> g(mu_);
-  if (csum_on) fns_[static_cast<unsigned>(cs.type)] = cs.fn;
-  const std::string path = shard_data_path(ref);
-  EDAOS_ASSIGN_OR_RETURN(int fd, data_fd(ref, false));
-  char* o = static_cast<char*>(out);
-  if (len == 0) {
-    if (csum_on && out_csum) *out_csum = cs.fn(cs.type, o, 0, 0);
-    return Status::OK();
-  }
-  if (fd < 0) {
-    std::memset(o, 0, len);
-    if (csum_on && out_csum) *out_csum = cs.fn(cs.type, o, len, 0);
-    return Status::OK();
-  }
-
-  // Stored chunk checksums overlapping the range (the sidecar's chunk size rules).
-  std::string entries;
-  uint64_t C = 0, first = 0, last = 0;
-  CsumType stype = CsumType::kOff;
-  if (csum_on) {
-    std::string spath = path + ".csum";
-    EDAOS_ASSIGN_OR_RETURN(int sfd, open_cached(spath, false));
-    SidecarHdr h;
-    bool have = false;
-    if (sfd >= 0) EDAOS_RETURN_IF_ERROR(read_sidecar_hdr(sfd, spath, &h, &have));
-    if (have) {
-      C = h.chunk;
-      stype = h.type;
-      first = off / C;
-      last = (off + len - 1) / C;
-      entries.resize((last - first + 1) * kCsumEntry);
-      EDAOS_ASSIGN_OR_RETURN(size_t got, detail::pread_full(sfd, entries.data(), entries.size(),
-                                                            kCsumHdr + first * kCsumEntry, spath));
-      (void)got;
-      bool any = false;
-      for (uint64_t i = 0; i <= last - first && !any; ++i)
-        any = (entry_flags(entries.data() + i * kCsumEntry) & kEntryValid) != 0;
-      if (!any) entries.clear();
-    }
-  }
-  if (entries.empty()) {
-    EDAOS_ASSIGN_OR_RETURN(size_t got, detail::pread_full(fd, o, len, off, path));
-    (void)got;
-  } else {
-    CsumFn fn = stype == cs.type ? cs.fn : fns_[static_cast<unsigned>(stype)];
-    if (!fn)
-      return Status(EDAOS_INVAL, "shard " + path + " is checksummed with " + csum_type_name(stype) +
-                                     ", request uses " + csum_type_name(cs.type));
-    const uint64_t xoff = first * C, xlen = (last - first + 1) * C;
-    std::string scratch;
-    char* buf = o;
-    if (xoff != off || xlen != len) {
-      scratch.resize(xlen);
-      buf = scratch.data();
-    }
-    EDAOS_ASSIGN_OR_RETURN(size_t got, detail::pread_full(fd, buf, xlen, xoff, path));
-    (void)got;
-    for (uint64_t i = 0; i <= last - first; ++i) {
-      const char* e = entries.data() + i * kCsumEntry;
-      if (!(entry_flags(e) & kEntryValid)) continue;
-      uint64_t want = detail::get_le64(e);
-      uint64_t have = fn(stype, buf + i * C, C, 0);
-      // The previous checksum is accepted too: a change killed between its checksum and its
-      // data leaves the old bytes (see csum_prepare).
-      if (want != have &&
-          !((entry_flags(e) & kEntryPrevValid) && detail::get_le64(e + 8) == have)) {
-        uint64_t coff = (first + i) * C;
-        EDAOS_LOG(error, "checksum mismatch in %s chunk at offset %" PRIu64, path.c_str(), coff);
-        return Status(EDAOS_CSUM, "on-disk data of shard " + ref.cont.to_string() + "/" +
-                                      ref.oid.to_string() + "." + std::to_string(ref.shard) + " (" +
-                                      path + ") is corrupt: chunk at offset " +
-                                      std::to_string(coff) + " has checksum " + hex64(have) +
-                                      ", stored " + hex64(want));
-      }
-    }
-    if (buf != o) std::memcpy(o, buf + (off - xoff), len);
-  }
-  if (csum_on && out_csum) *out_csum = cs.fn(cs.type, o, len, 0);
-  return Status::OK();
-}
-
-// Checksum entries of chunks [first, last] before a change that zeroes [zoff, zend) of them:
-// chunks entirely zeroed lose their checksum (a hole needs none); partially zeroed ones get the
-// checksum of their new contents when a function is known, else lose it too.
-Status Engine::csum_before_zeroing(const ShardRef& ref, int fd, uint64_t zoff, uint64_t zend,
-                                   const CsumSpec& cs) {
-  const std::string spath = shard_data_path(ref) + ".csum";
-  EDAOS_ASSIGN_OR_RETURN(int sfd, open_cached(spath, false));
-  if (sfd < 0 || zend <= zoff) return Status::OK();
-  SidecarHdr h;
-  bool have = false;
-  EDAOS_RETURN_IF_ERROR(read_sidecar_hdr(sfd, spath, &h, &have));
-  if (!have) return Status::OK();
-  const uint64_t C = h.chunk, first = zoff / C, last = (zend - 1) / C;
-  CsumSpec rc{h.type, h.chunk, nullptr};
-  rc.fn = cs.type == h.type && cs.fn ? cs.fn : fns_[static_cast<unsigned>(h.type)];
-  auto zero = [&](uint64_t coff, char* chunk) {
-    uint64_t b = std::max(coff, zoff), e = std::min(coff + C, zend);
-    if (b < e) std::memset(chunk + (b - coff), 0, e - b);
-  };
-  for (uint64_t c = first; c <= last; ++c) {
-    const bool partial = c * C < zoff || (c + 1) * C > zend;
-    if (partial && rc.fn) {
-      EDAOS_RETURN_IF_ERROR(csum_prepare(ref, fd, c, c, rc, zero, nullptr, 0, 0));
-    } else {
-      EDAOS_RETURN_IF_ERROR(csum_drop(ref, c, c));
-    }
-  }
-  return Status::OK();
-}
-
-Status Engine::array_punch(const ShardRef& ref, uint64_t off, uint64_t len, const CsumSpec& cs) {
-  EDAOS_RETURN_IF_ERROR(check_ref(ref));
-  if (off + len < off) return Status(EDAOS_INVAL, "array_punch: offset overflow");
-  std::lock_guard<std::mutex> g(mu_);
-  if (len == 0) return Status::OK();
-  const std::string path = shard_data_path(ref);
-  EDAOS_ASSIGN_OR_RETURN(OpenFile * f, open_file(path, false));
-  if (!f) return Status::OK();
-  const int fd = f->fd;
-  const uint64_t size = f->size;
-  if (off >= size) return Status::OK();  // nothing stored there: already a hole
-  const uint64_t plen = std::min<uint64_t>(len, size - off);
-  f->alloc.clear();  // holes appear: later writes there must reserve again
-  note_growth(path);
-  EDAOS_RETURN_IF_ERROR(csum_before_zeroing(ref, fd, off, off + plen, cs));
-  if (::fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(off),
-                  static_cast<off_t>(plen)) != 0) {
-    if (errno != EOPNOTSUPP && errno != ENOSYS) return detail::errno_status(errno, "punch " + path);
-    std::string zeros(std::min<uint64_t>(plen, 1 << 20), '\0');
-    for (uint64_t done = 0; done < plen;) {
-      size_t n = static_cast<size_t>(std::min<uint64_t>(zeros.size(), plen - done));
-      EDAOS_RETURN_IF_ERROR(detail::pwrite_full(fd, zeros.data(), n, off + done, path));
-      done += n;
-    }
-  }
-  return Status::OK();
-}
-
-Status Engine::array_truncate(const ShardRef& ref, uint64_t local_size, uint64_t logical_size,
-                              const CsumSpec& cs) {
-  EDAOS_RETURN_IF_ERROR(check_ref(ref));
-  std::lock_guard<std::mutex> g(mu_);
-  const std::string path = shard_data_path(ref);
-  EDAOS_ASSIGN_OR_RETURN(OpenFile * f, open_file(path, local_size > 0));
-  if (f) {
-    const int fd = f->fd;
-    const uint64_t old_size = f->size;
-    f->alloc.clear();
-    if (local_size < old_size) {
-      // Checksums first: the cut chunk's tail becomes zeros, later chunks disappear.
-      EDAOS_RETURN_IF_ERROR(csum_before_zeroing(ref, fd, local_size, old_size, cs));
-      const std::string spath = path + ".csum";
-      EDAOS_ASSIGN_OR_RETURN(int sfd, open_cached(spath, false));
-      SidecarHdr h;
-      bool have = false;
-      if (sfd >= 0) EDAOS_RETURN_IF_ERROR(read_sidecar_hdr(sfd, spath, &h, &have));
-      if (have) EDAOS_RETURN_IF_ERROR(csum_truncate(ref, (local_size + h.chunk - 1) / h.chunk));
-    }
-    if (::ftruncate(fd, static_cast<off_t>(local_size)) != 0) {
-      int err = errno;
-      f->size = file_size_or(fd, old_size);
-      return detail::errno_status(err, "truncate " + path);
-    }
-    f->size = local_size;
-    note_growth(path);
-  }
-  return set_logical_end_exact(ref, logical_size);
 }
 
 Result<uint64_t> Engine::array_logical_end(const ShardRef& ref) {
@@ -1153,7 +733,7 @@ void set_kv_key_hash_for_testing(KvKeyHashFn fn) {
 Status Engine::kv_put(const ShardRef& ref, std::string_view dkey, std::string_view akey,
                       std::string_view value, uint32_t flags, const CsumSpec& cs) {
   EDAOS_RETURN_IF_ERROR(check_ref(ref));
-  EDAOS_RETURN_IF_ERROR(check_cs(cs));
+  EDAOS_RETURN_IF_ERROR(detail::check_csum_spec(cs));
   EDAOS_RETURN_IF_ERROR(check_keys(dkey, akey, true));
   if ((flags & kInsertOnly) && (flags & kUpdateOnly))
     return Status(EDAOS_INVAL, "kv_put: insert-only and update-only together");
@@ -1172,7 +752,7 @@ Status Engine::kv_put(const ShardRef& ref, std::string_view dkey, std::string_vi
                                        " bytes would be exceeded");
   }
   const bool is_long = is_long_entry(dkey, akey);
-  if (is_long && format_ < kEngineFormatLongKeys) {
+  if (is_long && format_ < kEngineFormatLongKeys) {  // (format 4 includes long keys)
     // Stamp first: a build that reads only version 2 must never open an engine with long keys.
     EDAOS_RETURN_IF_ERROR(write_format(kEngineFormatLongKeys));
     EDAOS_LOG(info, "engine %s holds long KV keys: format %u", opts_.dir.c_str(), format_);
@@ -1199,7 +779,7 @@ Status Engine::kv_put(const ShardRef& ref, std::string_view dkey, std::string_vi
 Result<std::string> Engine::kv_get(const ShardRef& ref, std::string_view dkey,
                                    std::string_view akey, const CsumSpec& cs) {
   EDAOS_RETURN_IF_ERROR(check_ref(ref));
-  EDAOS_RETURN_IF_ERROR(check_cs(cs));
+  EDAOS_RETURN_IF_ERROR(detail::check_csum_spec(cs));
   EDAOS_RETURN_IF_ERROR(check_keys(dkey, akey, true));
   std::lock_guard<std::mutex> g(mu_);
   if (cs.type != CsumType::kOff) fns_[static_cast<unsigned>(cs.type)] = cs.fn;
@@ -1221,8 +801,9 @@ Result<std::string> Engine::kv_get(const ShardRef& ref, std::string_view dkey,
                  have = fn(stype, val.data(), val.size(), 0);
         if (want != have)
           return Status(EDAOS_CSUM, "stored value of dkey '" + show(dkey) + "' akey '" +
-                                        show(akey) + "' is corrupt (checksum " + hex64(have) +
-                                        ", stored " + hex64(want) + ")");
+                                        show(akey) + "' is corrupt (checksum " +
+                                        detail::hex64(have) + ", stored " + detail::hex64(want) +
+                                        ")");
       }
     }
     out.assign(val);
@@ -1485,6 +1066,8 @@ Status Engine::sync() {
   EDAOS_RETURN_IF_ERROR(flush_sizes());
   if (::fdatasync(log_fd_) != 0)
     return detail::errno_status(errno, "fdatasync " + opts_.dir + "/" + kSizeLogName);
+  if (intent_fd_ >= 0 && ::fdatasync(intent_fd_) != 0)
+    return detail::errno_status(errno, "fdatasync " + opts_.dir + "/intents.log");
   for (auto it = dirty_files_.begin(); it != dirty_files_.end();) {
     auto c = fds_.find(*it);
     int fd = c != fds_.end() ? c->second.fd : ::open(it->c_str(), O_RDONLY | O_CLOEXEC);

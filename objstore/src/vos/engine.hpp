@@ -3,8 +3,11 @@
 //   <pool>/engine-NNNN/FORMAT        "EDAOS-ENGINE <version>" + ntargets (atomically written once)
 //   <pool>/engine-NNNN/LOCK          flock owner file ("host:pid")
 //   <pool>/engine-NNNN/meta.mdb      LMDB: KV values, byte-array logical sizes
+//   <pool>/engine-NNNN/sizes.log     array sizes not yet folded into meta.mdb
+//   <pool>/engine-NNNN/intents.log   stripe intents (partial-stripe writes in flight)
 //   <pool>/engine-NNNN/tgt-T/<cont-uuid>/<oid>.<shard>        sparse shard data file
-//   <pool>/engine-NNNN/tgt-T/<cont-uuid>/<oid>.<shard>.csum   per-chunk checksum sidecar
+//   <pool>/engine-NNNN/tgt-T/<cont-uuid>/<oid>.<shard>.csum   per-unit records (versions and
+//                                                             checksums bound to their extent)
 //
 // (<oid> is ObjectId::to_string(), "hi.lo" in hex.) Exact formats: objstore/README.md.
 //
@@ -43,18 +46,19 @@ namespace edaos::objstore::vos {
 namespace detail {
 class DirLock;
 class LmdbEnv;
+struct RecHeader;
 }  // namespace detail
 
 // Newest version of <engine>/FORMAT this build reads; open() refuses others with EDAOS_FORMAT.
-// Version 2 added the array-size log (sizes.log); open() upgrades a version-1 engine in place (a
-// version-1 engine has no log, so nothing else changes). Builds that read only version 1 refuse
-// an upgraded engine, which they could not read correctly after a kill (sizes still in the log).
-// Version 3 = version 2 + KV entries with long keys (the `ldkeys`/`lakeys` databases, see
-// objstore/README.md). Engines are created as version 2 and stay so until their first long key:
-// kv_put rewrites the stamp to 3 before that entry's transaction commits. Builds that read only
-// version 2 refuse such an engine (they would list it without its long keys, and a dkey
-// removal or punch by them would leave its long entries behind).
-constexpr uint32_t kEngineFormatVersion = 3;
+// Version 2 added the array-size log (sizes.log). Version 3 = version 2 + KV entries with long
+// keys (the `ldkeys`/`lakeys` databases, see objstore/README.md). Version 4 = record sidecars
+// (format 2: checksums bound to extent and version, EC cell versions) and the intent log
+// (intents.log). Engines are created as version 4; open() upgrades a version 1-3 engine in place
+// to 4 and marks it `legacy`: its shards still have format-1 sidecars (or, for EC shards written
+// without checksums, none), which are converted shard by shard at their first verified access.
+// Builds that read only versions up to 3 refuse an upgraded engine (they would not keep the
+// records current, and a record that does not match its bytes reads as corruption).
+constexpr uint32_t kEngineFormatVersion = 4;
 // Format of the contents of meta.mdb (its "format" key); unchanged by the size log and by the
 // long-key databases (the FORMAT stamp tells whether those may hold entries).
 constexpr uint32_t kEngineMetaFormat = 1;
@@ -70,6 +74,13 @@ constexpr size_t kShortKvKeyBytes = 473;
 // found only under the same one, so never change it while an engine holds long keys.
 using KvKeyHashFn = uint64_t (*)(std::string_view);
 void set_kv_key_hash_for_testing(KvKeyHashFn fn);
+
+// Test-only fault injection: a hook called at named points of a change, so a test can stop the
+// process (e.g. _exit) in a crash window. Points: "array_write:records" (new records stored
+// pending, data not written yet), "array_write:data" (data written, records not committed).
+// nullptr (the default) disables it. Process-wide.
+using FaultHook = void (*)(const char* point);
+void set_fault_hook_for_testing(FaultHook hook);
 
 // Checksum function injected by the caller (the vos library does not link the codec):
 // checksum of `len` bytes at `p` of type `t`, continuing from `seed` (0 = fresh).
@@ -90,6 +101,45 @@ struct ShardRef {
 struct EngineSpace {
   uint64_t total, free, used;  // bytes
 };
+
+// How a shard keeps per-unit records in its sidecar (<shard>.csum). Sent with every array call;
+// a shard's kind, unit and vector length are fixed by its first recorded write (another is
+// EDAOS_INVAL).
+enum class RecordKind : uint8_t {
+  kAuto = 0,      // replicas / single shards: checksum records while cs.type != kOff, unit
+                  // cs.chunk, of type cs.type; a write without checksums marks its units
+                  // unprotected
+  kEcData = 1,    // EC data cell: always recorded (crc32c, unit = the cell), with a version
+  kEcParity = 2,  // EC parity cell: as data, plus the k data versions the parity encodes
+};
+struct RecordSpec {
+  RecordKind kind = RecordKind::kAuto;
+  uint32_t unit = 0;  // EC: the cell size
+  uint32_t k = 0;     // EC: data cells per stripe (vector length of parity records)
+};
+// The version a writer stamps on the units it changes: `version` (never 0 for EC kinds) and,
+// for kEcParity, the k data versions `vec` the new parity encodes.
+struct WriteStamp {
+  uint64_t version = 0;
+  const uint64_t* vec = nullptr;
+};
+// What a record read (array_read with a UnitState) says about its unit. Unless the bytes were
+// verified on the engine (`verified`: checksums on, or the record was pending), the caller
+// checks them against `csum` (bind_unit_csum) before combining them with other cells.
+struct UnitState {
+  static constexpr uint32_t kHole = 1;      // no record: the bytes must be zeros (version 0)
+  static constexpr uint32_t kAtCur = 2;     // the record of `version` (bound checksum `csum`)
+  static constexpr uint32_t kVerified = 4;  // the engine checked the bytes against it
+  uint32_t flags = 0;
+  uint64_t version = 0;
+  uint64_t csum = 0;
+  std::vector<uint64_t> vec;  // kEcParity: the data versions it encodes (zeros for a hole)
+};
+// The bound checksum a unit's record holds: `raw` (the checksum of its unit bytes, crc32c for
+// EC cells) mixed with (cont, oid, shard, unit index, version). Part of the record format.
+uint64_t bind_unit_csum(uint64_t raw, const ShardRef& ref, uint64_t unit_index, uint64_t version);
+// Version of units of a legacy shard (written before format 4) when converted.
+constexpr uint64_t kLegacyVersion = 1;
 
 // KV put flags.
 constexpr uint32_t kInsertOnly = 1u << 0;  // EDAOS_EXIST if the akey exists (atomic check-and-put)
@@ -115,29 +165,38 @@ class Engine {
 
   // ---- byte-array shards: a sparse byte space per (cont, oid, shard) on target ref.target ----
 
-  // Writes len bytes at shard-local offset `off`. With cs.type != kOff: a non-null `in_csum` is
+  // Writes len bytes at shard-local offset `off`. With cs.type != kOff a non-null `in_csum` is
   // the client's checksum of exactly these bytes (seed 0) and is verified FIRST (EDAOS_CSUM,
-  // nothing written); then the checksum of every chunk touched is recomputed (read-merge for
-  // partial chunks) and stored. With cs.type == kOff stored checksums of touched chunks are
-  // dropped. Then stored logical_end = max(stored, logical_end). EDAOS_NOSPACE (quota or ENOSPC)
-  // leaves previously stored data intact. Order on disk: data, checksums, logical_end.
+  // nothing written). Records (see RecordKind): the record of every unit touched is recomputed
+  // (read-merge for partial units), bound to (cont, oid, shard, unit index, st.version) and
+  // stored with the unit's previous record kept as `prev`; then the data is written; then
+  // `prev` is dropped. So a process killed in between leaves each unit at its new or its old
+  // record (or torn), and once the call returns only the new record verifies. Then stored
+  // logical_end = max(stored, logical_end). EDAOS_NOSPACE (quota or ENOSPC) leaves previously
+  // stored data intact.
   Status array_write(const ShardRef& ref, uint64_t off, const void* data, size_t len,
-                     const CsumSpec& cs, const uint64_t* in_csum, uint64_t logical_end);
-  // Reads len bytes at `off` into out; holes and bytes past the end read as zeros. With
-  // cs.type != kOff every stored chunk checksum overlapping the range is verified against the
-  // bytes on disk (EDAOS_CSUM naming shard and offset on mismatch) and, when out_csum != null,
-  // *out_csum = checksum of exactly the returned bytes (seed 0).
+                     const CsumSpec& cs, const uint64_t* in_csum, uint64_t logical_end,
+                     const RecordSpec& rs = {}, const WriteStamp& st = {});
+  // Reads len bytes at `off` into out; holes and bytes past the end read as zeros. The units
+  // overlapping the range are verified when cs.type != kOff, or always for a record read
+  // (`state` non-null, EC kinds only, exactly one whole unit): a unit must match its record,
+  // a unit without a record must be zeros, else EDAOS_CSUM naming shard, file and offset. A
+  // unit left with a change in flight by a killed process is resolved (to the record its bytes
+  // match) and the resolution stored. *out_csum (when non-null and cs.type != kOff) = checksum
+  // of exactly the returned bytes (seed 0); *state = the unit's record.
   Status array_read(const ShardRef& ref, uint64_t off, size_t len, void* out, const CsumSpec& cs,
-                    uint64_t* out_csum);
+                    uint64_t* out_csum, const RecordSpec& rs = {}, UnitState* state = nullptr);
   // Zeroes and deallocates the range (fallocate PUNCH_HOLE; zero-fill where unsupported).
-  // Checksums: chunks entirely inside the range lose theirs (a hole needs none); partially
-  // punched chunks are recomputed with `cs.fn` or, when null, with the function last used for
-  // that checksum type on this engine, else their checksum is dropped.
-  Status array_punch(const ShardRef& ref, uint64_t off, uint64_t len, const CsumSpec& cs = {});
+  // Records: units entirely inside the range lose theirs (a hole needs none); partially punched
+  // units are recomputed with st.version (0: the unit's current version), with `cs.fn` or, when
+  // null, the function last used on this engine.
+  Status array_punch(const ShardRef& ref, uint64_t off, uint64_t len, const CsumSpec& cs = {},
+                     const RecordSpec& rs = {}, const WriteStamp& st = {});
   // Drops data beyond local_size (extends with a hole if larger) and sets the stored
-  // logical_end to logical_size exactly. Checksums of the cut chunk as for array_punch.
+  // logical_end to logical_size exactly. Records of the cut unit as for array_punch.
   Status array_truncate(const ShardRef& ref, uint64_t local_size, uint64_t logical_size,
-                        const CsumSpec& cs = {});
+                        const CsumSpec& cs = {}, const RecordSpec& rs = {},
+                        const WriteStamp& st = {});
   Result<uint64_t> array_logical_end(const ShardRef& ref);  // 0 if never written
 
   // ---- KV (multi-level) shards: dkey -> akey -> single value, in LMDB ----
@@ -158,6 +217,16 @@ class Engine {
                                                  uint32_t max, bool* eof);
   Result<std::vector<std::string>> kv_list_akeys(const ShardRef& ref, std::string_view dkey,
                                                  std::string_view anchor, uint32_t max, bool* eof);
+
+  // ---- intents: persistent "this stripe may be inconsistent" marks (intents.log) ----
+  // A stripe's group leader sets one before a partial-stripe write and clears it after; marks
+  // still set when the engine is opened were left by a killed process ("orphans") and name
+  // stripes to re-encode. `key` identifies the stripe, `payload` is what recovery needs.
+  // *had_orphan (if non-null): an orphan was set under `key` (it stays until cleared).
+  Status intent_set(std::string_view key, std::string_view payload, bool* had_orphan);
+  Status intent_clear(std::string_view key);
+  // Orphans: (key, payload), in key order.
+  std::vector<std::pair<std::string, std::string>> intent_orphans();
 
   // Removes everything of this object shard (array data on every target + KV + size).
   Status obj_punch(const ShardRef& ref);
@@ -190,6 +259,10 @@ class Engine {
     // Ranges known to be allocated (written or fallocated since open): start -> end. Writes
     // inside them skip the hole check and fallocate. Cleared on punch, truncate and errors.
     std::map<uint64_t, uint64_t> alloc;
+    // Sidecars: the first bytes of the file (its record header) as last read or written, so a
+    // call needs no pread for it. Only this engine writes its sidecars.
+    bool hdr_known = false;
+    std::string hdr;
     bool allocated(uint64_t off, uint64_t end) const;
     void mark_allocated(uint64_t off, uint64_t end);
   };
@@ -205,20 +278,39 @@ class Engine {
   // file).
   void settle(OpenFile& f) const;
   void settle_all() const;
-  // Checksum sidecar helpers (see README for the format). csum_prepare stores the checksums
-  // chunks [first, last] will have after a change, BEFORE the change reaches the data file; each
-  // entry keeps the previous checksum too, so a process killed in between leaves every chunk
-  // matching one of the two. Chunks entirely inside [data_off, data_off+data_len) are taken from
-  // `data`; the others are read from `fd` and passed through `edit`.
-  using ChunkEdit = std::function<void(uint64_t chunk_off, char* chunk)>;
-  Status csum_prepare(const ShardRef& ref, int fd, uint64_t first, uint64_t last,
-                      const CsumSpec& cs, const ChunkEdit& edit, const char* data,
-                      uint64_t data_off, size_t data_len);
-  Status csum_before_zeroing(const ShardRef& ref, int fd, uint64_t zoff, uint64_t zend,
-                             const CsumSpec& cs);
-  Status csum_drop(const ShardRef& ref, uint64_t first_chunk, uint64_t last_chunk);
-  Status csum_truncate(const ShardRef& ref, uint64_t nchunks);
-  CsumFn known_fn(const CsumSpec& cs) const;
+  // Record sidecar helpers (engine_records.cpp; README "Record sidecar").
+  struct RecFile;
+  // What a call finds about a shard's sidecar. `want` is the header the request implies (null:
+  // none). With create and want, a missing sidecar is created with that header. A legacy
+  // (format-1) sidecar, or a legacy engine's EC shard without one, is converted first.
+  Status rec_open(const ShardRef& ref, OpenFile* data, const detail::RecHeader* want,
+                  const CsumSpec& cs, bool create, RecFile* rf);
+  Status rec_convert_legacy(const ShardRef& ref, OpenFile* data, const detail::RecHeader& want,
+                            const CsumSpec& cs, RecFile* rf);
+  // Entries [first, last] (empty ones where the sidecar ends).
+  Status rec_load(RecFile& rf, uint64_t first, uint64_t last, std::string* raw);
+  // Checks units [first, last] whose bytes are in `buf` (unit-aligned, last - first + 1 units)
+  // against their entries (all of them with check_bytes, else only pending ones), resolving
+  // entries a killed process left pending (and storing the resolution); `state` gets the record
+  // of `first` when non-null.
+  Status rec_verify(const ShardRef& ref, RecFile& rf, uint64_t first, uint64_t last,
+                    const char* buf, UnitState* state, bool check_bytes);
+  // A change of units [first, last]: `edit` produces each unit's new bytes from its old ones
+  // (read only when needed: a non-null `full(u)` is the whole new unit, so the old bytes are
+  // not needed, except to resolve a pending entry). kWrite: the units get st.version's record;
+  // kEdit (punch, truncate): recomputed with st.version, or their own version when 0, and
+  // units without a record stay without; kEmpty: no record (holes). Writes the entries pending
+  // (old state as prev) and returns the committed encoding in *commit, to be written with
+  // rec_commit once the data change is on the file.
+  enum class RecChange { kWrite, kEdit, kEmpty };
+  using UnitEdit = std::function<void(uint64_t unit_off, char* unit)>;
+  using UnitFull = std::function<const char*(uint64_t unit_off)>;
+  Status rec_prepare(const ShardRef& ref, int fd, RecFile& rf, uint64_t first, uint64_t last,
+                     const UnitFull& full, const UnitEdit& edit, RecChange change,
+                     const WriteStamp& st, std::string* commit);
+  Status rec_commit(RecFile& rf, uint64_t first, const std::string& commit);
+  // `given`, else the function last seen on this engine for checksums of type `type`.
+  CsumFn known_fn(CsumFn given, CsumType type) const;
   // Array sizes (logical_end). Raising one appends a record to sizes.log (one small pwrite: in
   // the page cache when the call returns, so it survives a kill like an LMDB commit with
   // MDB_NOSYNC) instead of committing an LMDB transaction per write; the log is folded into
@@ -235,13 +327,22 @@ class Engine {
   Status flush_sizes();
   Status open_size_log();  // at open: replay leftover records into LMDB, then empty the log
   Status write_format(uint32_t version);  // atomic rewrite of <dir>/FORMAT
+  Status ensure_records_format();         // stamps version 4 (legacy) before the first record
   Result<SizeEntry*> size_entry(const std::string& key);
+  // Intents (engine_intents.cpp): the in-memory set and its append-only log.
+  struct Intent {
+    std::string payload;
+    bool orphan = false;  // found at open: left by a killed process
+  };
+  Status open_intent_log();
+  Status append_intent(uint8_t op, std::string_view key, std::string_view payload);
 
   mutable std::mutex mu_;
   Options opts_;
   std::unique_ptr<detail::DirLock> lock_;
   std::unique_ptr<detail::LmdbEnv> db_;
   uint32_t format_ = 0;  // version in <dir>/FORMAT
+  bool legacy_ = false;  // upgraded from format 1-3: shards may still have legacy records
   // Bounded LRU of open files (data and sidecars), keyed by path.
   static constexpr size_t kMaxOpenFds = 256;
   std::list<std::string> lru_;  // most recent first
@@ -261,6 +362,12 @@ class Engine {
   uint64_t log_end_ = 0;
   size_t npending_ = 0;
   std::unordered_map<std::string, SizeEntry> ends_;
+  // Intent log (see intent_set).
+  static constexpr uint64_t kIntentLogCompact = 64u << 10;  // truncate when empty beyond this
+  static constexpr uint64_t kIntentLogRewrite = 4u << 20;   // rewrite compactly beyond this
+  int intent_fd_ = -1;
+  uint64_t intent_end_ = 0;
+  std::map<std::string, Intent, std::less<>> intents_;
 };
 
 }  // namespace edaos::objstore::vos

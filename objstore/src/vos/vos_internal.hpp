@@ -50,6 +50,11 @@ std::string owner_id();
 Status pwrite_full(int fd, const void* buf, size_t len, uint64_t off, const std::string& what);
 Result<size_t> pread_full(int fd, void* buf, size_t len, uint64_t off, const std::string& what);
 
+// st_size of an open file, `fallback` if fstat fails.
+uint64_t file_size_or(int fd, uint64_t fallback);
+// 16 lower-case hex digits.
+std::string hex64(uint64_t v);
+
 // FNV-1a 64: integrity check of the POOL header (not a data checksum).
 uint64_t fnv1a64(const void* p, size_t n, uint64_t h = 0xcbf29ce484222325ull);
 

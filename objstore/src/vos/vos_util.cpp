@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cinttypes>
 #include <climits>
 #include <cstdio>
 
@@ -179,6 +180,18 @@ Result<size_t> pread_full(int fd, void* buf, size_t len, uint64_t off, const std
   }
   if (got < len) std::memset(p + got, 0, len - got);
   return got;
+}
+
+uint64_t file_size_or(int fd, uint64_t fallback) {
+  struct stat st;
+  if (::fstat(fd, &st) != 0) return fallback;
+  return static_cast<uint64_t>(st.st_size);
+}
+
+std::string hex64(uint64_t v) {
+  char b[24];
+  std::snprintf(b, sizeof b, "%016" PRIx64, v);
+  return b;
 }
 
 uint64_t fnv1a64(const void* p, size_t n, uint64_t h) {

@@ -162,7 +162,7 @@ int run(int argc, char** argv) {
     return kExitOk;
   }
   if (first == "version" || first == "--version") {
-    std::printf("edaos version %s (pool format 1, RPC protocol 2)\n", kVersion);
+    std::printf("edaos version %s (pool format 1, RPC protocol 3)\n", kVersion);
     return kExitOk;
   }
   std::string fam = canonical_family(first);
