@@ -216,6 +216,11 @@ TEST_F(NamesTest, CApi) {
   size_t len = sizeof buf;
   EXPECT_EQ(edaos_os_pool_resolve("p1", buf, &len), EDAOS_TOOBIG);
   EXPECT_EQ(len, root_.size() + 9);  // "<root>/home/p1" + NUL
+  EXPECT_NE(std::string(edaos_os_last_error()).find("the buffer has 8"), std::string::npos)
+      << edaos_os_last_error();
+  size_t qlen = 0;  // a NULL buffer asks for the size, as in edaos_os_kv_get
+  EXPECT_EQ(edaos_os_pool_resolve("p1", nullptr, &qlen), EDAOS_OK) << edaos_os_last_error();
+  EXPECT_EQ(qlen, len);
   std::vector<char> big(len);
   EXPECT_EQ(edaos_os_pool_resolve("p1", big.data(), &len), EDAOS_OK);
   EXPECT_EQ(std::string(big.data()), root_ + "/home/p1");

@@ -95,6 +95,14 @@ int main(int argc, char **argv) {
     fprintf(stderr, "cksum property '%s'\n", val);
     MPI_Abort(MPI_COMM_WORLD, 1);
   }
+  size_t qlen = 0; /* NULL buffer: size query */
+  CHECK(edaos_os_cont_get_prop(cont, "cksum", NULL, &qlen));
+  size_t slen = 3; /* "crc64" + NUL needs 6 */
+  EXPECT_RC(edaos_os_cont_get_prop(cont, "cksum", val, &slen), EDAOS_TOOBIG);
+  if (qlen != 6 || slen != 6 || !strstr(edaos_os_last_error(), "needs 6 bytes, the buffer has 3")) {
+    fprintf(stderr, "get_prop sizes %zu/%zu, message: %s\n", qlen, slen, edaos_os_last_error());
+    MPI_Abort(MPI_COMM_WORLD, 1);
+  }
   EXPECT_RC(edaos_os_oid_alloc(cont, "EC_4P2G1", EDAOS_OTYPE_ARRAY, &(edaos_oid_t){0, 0}),
             EDAOS_NOENGINE);
   if (!strstr(edaos_os_last_error(), "6") || !strstr(edaos_os_last_error(), "4")) {

@@ -158,10 +158,15 @@ int edaos_os_pool_resolve(const char* spec, char* buf, size_t* len) {
     EDAOS_RETURN_IF_ERROR(need(len, "len"));
     EDAOS_ASSIGN_OR_RETURN(std::string dir, resolve_pool(spec ? spec : default_pool_spec()));
     size_t need_len = dir.size() + 1;
-    if (!buf || *len < need_len) {
+    if (!buf) {  // size query, as edaos_os_kv_get and edaos_os_cont_get_prop
       *len = need_len;
-      return Status(EDAOS_TOOBIG,
-                    "the pool directory needs " + std::to_string(need_len) + " bytes");
+      return Status::OK();
+    }
+    if (*len < need_len) {
+      size_t have = *len;
+      *len = need_len;
+      return Status(EDAOS_TOOBIG, "the pool directory needs " + std::to_string(need_len) +
+                                      " bytes, the buffer has " + std::to_string(have));
     }
     std::memcpy(buf, dir.c_str(), need_len);
     *len = need_len;
@@ -264,8 +269,11 @@ int edaos_os_cont_get_prop(edaos_os_cont_t* cont, const char* key, char* buf, si
     if (!v.ok()) return v.status();
     size_t need_len = v->size() + 1;
     if (!buf || *len < need_len) {
+      size_t have = *len;
       *len = need_len;
-      return buf ? Status(EDAOS_TOOBIG, "buffer of " + std::to_string(*len) + " bytes too small")
+      return buf ? Status(EDAOS_TOOBIG, std::string("property '") + key + "' needs " +
+                                            std::to_string(need_len) + " bytes, the buffer has " +
+                                            std::to_string(have))
                  : Status::OK();
     }
     std::memcpy(buf, v->c_str(), need_len);

@@ -130,9 +130,10 @@ typedef struct {
 /** Resolves a pool spec to its directory (NUL-terminated into buf of *len bytes; *len gets the
  *  bytes written, NUL included): a path (contains '/', or "." / "..") is the directory; a bare
  *  word is a pool label, UUID or directory name looked up in the pool home (resolve_pool in
- *  names.hpp). NULL: the default pool. Whether a pool is there is not checked. EDAOS_TOOBIG
- *  when buf is NULL or short (*len gets the size needed, NUL included; buf untouched),
- *  EDAOS_INVAL for an empty spec or a NULL len. */
+ *  names.hpp). NULL: the default pool. Whether a pool is there is not checked. buf NULL only
+ *  sets *len to the size needed, NUL included (EDAOS_OK), as the other size-returning calls;
+ *  EDAOS_TOOBIG when buf is short (*len gets the size needed; buf untouched), EDAOS_INVAL for
+ *  an empty spec or a NULL len. */
 EDAOS_API int edaos_os_pool_resolve(const char *spec, char *buf, size_t *len);
 /** Parses a daos: name (daos:/PATH, daos:PATH, daos://POOL/CONT[/PATH]) into the caller's
  *  *out (parse_daos_name in names.hpp). EDAOS_INVAL (bad name, no container, DAOS_CONT and
