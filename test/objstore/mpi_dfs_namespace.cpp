@@ -687,6 +687,43 @@ TEST_F(DfsTest, ClassInheritanceFromDirectoryAttribute) {
   EXPECT_EQ(f4.value()->chunk_size(), 262144u);  // chunk attribute kept
 }
 
+// A directory handle reads its directory record once for the children it creates (the class
+// and chunk size they inherit), and sees set_dir_attr made through the same mount at once.
+TEST_F(DfsTest, DirectoryHandleCachesItsRecordForCreates) {
+  auto c = make_cont("dircache", "file_oclass:S1");
+  ASSERT_TRUE(c);
+  auto m = Dfs::mount(c, MPI_COMM_WORLD, O_RDWR);
+  ASSERT_TRUE(m.ok()) << m.status().to_string();
+  Dfs& d = *m.value();
+  const std::string me = std::to_string(rank());
+  const std::string dir = "/d" + me;
+  EDAOS_ASSERT_OK(d.mkdir(dir, 0755));
+  EDAOS_ASSERT_OK(d.set_dir_attr(dir, "RP_2G1", 8192));
+  auto h = d.lookup(dir, O_RDWR);
+  ASSERT_TRUE(h.ok()) << h.status().to_string();
+  auto create = [&](const std::string& name) {
+    auto f = d.open(h.value().get(), name, S_IFREG | 0644, O_RDWR | O_CREAT | O_EXCL);
+    EXPECT_TRUE(f.ok()) << f.status().to_string();
+    return f.ok() ? std::move(f).value() : nullptr;
+  };
+  auto f0 = create("f0");  // reads the record
+  ASSERT_TRUE(f0);
+  EXPECT_EQ(f0->oclass().name(), "RP_2G1");
+  EXPECT_EQ(f0->chunk_size(), 8192u);
+  // Each further create is the entry insert (plus an occasional OID range), never the record.
+  const int n = 16;
+  const uint64_t before = stats().rpcs;
+  for (int i = 1; i <= n; ++i) ASSERT_TRUE(create("f" + std::to_string(i)));
+  const uint64_t per_create_x100 = (stats().rpcs - before) * 100 / n;
+  EXPECT_LT(per_create_x100, 150u) << "RPCs per create (x100) with a cached directory record";
+  // A change through this mount is seen by the open handle at once.
+  EDAOS_ASSERT_OK(d.set_dir_attr(dir, "S1", 16384));
+  auto g = create("g");
+  ASSERT_TRUE(g);
+  EXPECT_EQ(g->oclass().name(), "S1");
+  EXPECT_EQ(g->chunk_size(), 16384u);
+}
+
 TEST_F(DfsTest, TruncatePunchAndTrunc) {
   const std::string p = "/t" + std::to_string(rank());
   auto f = dfs_->open(p, S_IFREG | 0644, O_RDWR | O_CREAT | O_EXCL);

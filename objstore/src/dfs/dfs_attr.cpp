@@ -93,7 +93,10 @@ Status set_dir_attr_at(const MountState& m, ObjectId dir, const std::string& ocl
   dr.child_oclass = canon;
   if (chunk_size) dr.child_chunk = chunk_size;
   EDAOS_ASSIGN_OR_RETURN(auto k, kv(m, dir));
-  return k->put(kDotDot, kDirAkey, encode_dir(dr), exists ? uint32_t{KV::kUpdateOnly} : 0u);
+  Status st = k->put(kDotDot, kDirAkey, encode_dir(dr), exists ? uint32_t{KV::kUpdateOnly} : 0u);
+  // Handles of this mount drop their cached records (also after a failed put: it may have landed).
+  m.dirattr_gen.fetch_add(1);
+  return st;
 }
 
 }  // namespace

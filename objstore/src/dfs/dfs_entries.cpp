@@ -27,8 +27,10 @@ uint32_t type_of(mode_t mode) {
 }
 
 // Creates entry `name` in `pdir` exclusively. EDAOS_EXIST if it is there (from any rank).
-Result<Loc> create_entry(const MountState& m, ObjectId pdir, const std::string& name, mode_t mode,
-                         const std::string& oclass, uint64_t chunk, const std::string& target) {
+// `parent`: the caller's handle on pdir (its cached directory record is used), or null.
+Result<Loc> create_entry(const MountState& m, ObjectId pdir, const DfsObj* parent,
+                         const std::string& name, mode_t mode, const std::string& oclass,
+                         uint64_t chunk, const std::string& target) {
   Entry e;
   const uint32_t type = type_of(mode);
   if (type != S_IFREG && type != S_IFDIR && type != S_IFLNK)
@@ -48,7 +50,7 @@ Result<Loc> create_entry(const MountState& m, ObjectId pdir, const std::string& 
                     "symbolic link target longer than " + std::to_string(kDfsMaxPath) + " bytes");
     e.symlink = target;
   } else {
-    EDAOS_ASSIGN_OR_RETURN(DirRecord pdr, get_dirrec(m, pdir));
+    EDAOS_ASSIGN_OR_RETURN(DirRecord pdr, creation_dirrec(m, pdir, parent));
     EDAOS_ASSIGN_OR_RETURN(ObjClass oc, pick_class(m, oclass, pdr.child_oclass, type == S_IFDIR));
     EDAOS_ASSIGN_OR_RETURN(
         e.oid, m.cont->alloc_oid(oc, type == S_IFDIR ? ObjType::kMultiLevel : ObjType::kArray));
@@ -78,8 +80,8 @@ Status check_type(uint32_t want, uint32_t have, const std::string& name) {
 }
 
 Result<std::unique_ptr<DfsObj>> open_at(const std::shared_ptr<MountState>& m, ObjectId pdir,
-                                        const std::string& name, mode_t mode, int flags,
-                                        const std::string& oclass, uint64_t chunk,
+                                        const DfsObj* parent, const std::string& name, mode_t mode,
+                                        int flags, const std::string& oclass, uint64_t chunk,
                                         const std::string& target) {
   EDAOS_RETURN_IF_ERROR(check_mounted(*m));
   EDAOS_RETURN_IF_ERROR(check_name(name));
@@ -102,7 +104,7 @@ Result<std::unique_ptr<DfsObj>> open_at(const std::shared_ptr<MountState>& m, Ob
   }
   if (loc.name.empty() && (flags & O_CREAT)) {
     for (int attempt = 0;; ++attempt) {
-      auto c = create_entry(*m, pdir, name, mode, oclass, chunk, target);
+      auto c = create_entry(*m, pdir, parent, name, mode, oclass, chunk, target);
       if (c.ok()) {
         loc = std::move(c).value();
         created = true;
@@ -299,7 +301,7 @@ Result<std::unique_ptr<DfsObj>> Dfs::open(const DfsObj* parent, const std::strin
                                           mode_t mode, int flags, const std::string& oclass,
                                           uint64_t chunk_size, const std::string& symlink_target) {
   EDAOS_ASSIGN_OR_RETURN(ObjectId p, parent_oid(*s_, parent));
-  return open_at(s_, p, name, mode, flags, oclass, chunk_size, symlink_target);
+  return open_at(s_, p, parent, name, mode, flags, oclass, chunk_size, symlink_target);
 }
 
 Result<std::unique_ptr<DfsObj>> Dfs::open(const std::string& path, mode_t mode, int flags,
@@ -314,7 +316,8 @@ Result<std::unique_ptr<DfsObj>> Dfs::open(const std::string& path, mode_t mode, 
   }
   auto p = parent_of(*s_, path);
   if (!p.ok()) return p.status().with_context("open " + path);
-  auto r = open_at(s_, p->first, p->second, mode, flags, oclass, chunk_size, symlink_target);
+  auto r =
+      open_at(s_, p->first, nullptr, p->second, mode, flags, oclass, chunk_size, symlink_target);
   if (!r.ok()) return r.status().with_context("open " + path);
   return r;
 }
@@ -324,7 +327,7 @@ Status Dfs::mkdir(const DfsObj* parent, const std::string& name, mode_t mode,
   EDAOS_RETURN_IF_ERROR(check_writable(*s_));
   EDAOS_ASSIGN_OR_RETURN(ObjectId p, parent_oid(*s_, parent));
   EDAOS_RETURN_IF_ERROR(check_name(name));
-  return create_entry(*s_, p, name, S_IFDIR | (mode & 07777), oclass, 0, "").status();
+  return create_entry(*s_, p, parent, name, S_IFDIR | (mode & 07777), oclass, 0, "").status();
 }
 
 Status Dfs::mkdir(const std::string& path, mode_t mode, const std::string& oclass) {
@@ -334,7 +337,8 @@ Status Dfs::mkdir(const std::string& path, mode_t mode, const std::string& oclas
   auto p = parent_of(*s_, path);
   if (!p.ok()) return p.status().with_context("mkdir " + path);
   Status st =
-      create_entry(*s_, p->first, p->second, S_IFDIR | (mode & 07777), oclass, 0, "").status();
+      create_entry(*s_, p->first, nullptr, p->second, S_IFDIR | (mode & 07777), oclass, 0, "")
+          .status();
   return st.ok() ? st : st.with_context("mkdir " + path);
 }
 
@@ -342,14 +346,15 @@ Status Dfs::symlink(const DfsObj* parent, const std::string& name, const std::st
   EDAOS_RETURN_IF_ERROR(check_writable(*s_));
   EDAOS_ASSIGN_OR_RETURN(ObjectId p, parent_oid(*s_, parent));
   EDAOS_RETURN_IF_ERROR(check_name(name));
-  return create_entry(*s_, p, name, S_IFLNK | 0777, "", 0, target).status();
+  return create_entry(*s_, p, parent, name, S_IFLNK | 0777, "", 0, target).status();
 }
 
 Status Dfs::symlink(const std::string& path, const std::string& target) {
   EDAOS_RETURN_IF_ERROR(check_writable(*s_));
   auto p = parent_of(*s_, path);
   if (!p.ok()) return p.status().with_context("symlink " + path);
-  Status st = create_entry(*s_, p->first, p->second, S_IFLNK | 0777, "", 0, target).status();
+  Status st =
+      create_entry(*s_, p->first, nullptr, p->second, S_IFLNK | 0777, "", 0, target).status();
   return st.ok() ? st : st.with_context("symlink " + path);
 }
 

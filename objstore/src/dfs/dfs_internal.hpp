@@ -84,6 +84,10 @@ struct MountState {
   bool rdonly = false;
   ObjectId sb_oid, root_oid;
   std::atomic<bool> mounted{true};
+  // Bumped by every set_dir_attr through this mount: directory handles of this mount drop their
+  // cached directory record when it moved (another process's change is seen at the next open of
+  // the directory, as DAOS's DFS keeps a directory's class in its open handle).
+  mutable std::atomic<uint64_t> dirattr_gen{0};
 };
 
 struct ObjState {
@@ -97,6 +101,12 @@ struct ObjState {
   std::string symlink;
   std::unique_ptr<Array> arr;  // files
   std::atomic<bool> dirty{false};
+  // Directories: the directory's own record, read once per handle for the children it creates
+  // (class and chunk size), kept while m->dirattr_gen is unchanged.
+  std::mutex dr_mu;
+  bool dr_cached = false;
+  uint64_t dr_gen = 0;
+  DirRecord dr;
   ~ObjState();
   // Records mtime/ctime = now in the entry if it still names this object.
   Status flush_times();
@@ -141,6 +151,9 @@ Result<ObjectId> resolve_dir(const MountState& m, const std::string& path);
 Result<ObjectId> parent_oid(const MountState& m, const DfsObj* parent);
 // (parent directory OID, last name) of `path`, the name checked.
 Result<std::pair<ObjectId, std::string>> parent_of(const MountState& m, const std::string& path);
+// The record of directory `dir` for creating a child in it: from `parent`'s cache when that
+// handle names `dir` (read and cached on first use), else from the store (get_dirrec).
+Result<DirRecord> creation_dirrec(const MountState& m, ObjectId dir, const DfsObj* parent);
 // Read-modify-write of an entry; `fn` returns false to leave it alone. Never recreates a removed
 // entry.
 Status update_entry(const MountState& m, ObjectId dir, const std::string& name,

@@ -46,6 +46,22 @@ Result<DirRecord> get_dirrec(const MountState& m, ObjectId dir, bool* exists) {
   return decode_dir(v.value());
 }
 
+Result<DirRecord> creation_dirrec(const MountState& m, ObjectId dir, const DfsObj* parent) {
+  ObjState* o = parent ? parent->state().get() : nullptr;
+  if (!o || !(o->oid == dir)) return get_dirrec(m, dir);
+  std::lock_guard<std::mutex> g(o->dr_mu);
+  const uint64_t gen = m.dirattr_gen.load();
+  if (o->dr_cached && o->dr_gen == gen) return o->dr;
+  bool exists = false;
+  EDAOS_ASSIGN_OR_RETURN(DirRecord dr, get_dirrec(m, dir, &exists));
+  if (exists) {  // a missing record (crash during mkdir) is read again next time
+    o->dr = dr;
+    o->dr_gen = gen;
+    o->dr_cached = true;
+  }
+  return dr;
+}
+
 // Walks `path` from the root. Symbolic links are expanded in place (an absolute target
 // restarts at the root); ".." pops the directories walked so far (lexical after expansion).
 Result<Loc> resolve(const MountState& m, const std::string& path, bool follow_last) {
