@@ -8,7 +8,9 @@
 //  * Full names ("daos:/out.h5", as HDF5's serial sec2 driver passes them): open/open64/openat/
 //    creat (any access mode, O_CREAT, O_EXCL, O_TRUNC, O_APPEND; O_CREAT also creates a missing
 //    pool and container, as MPI_MODE_CREATE), stat/lstat (+64, __xstat),
-//    access/faccessat/euidaccess, truncate, unlink, remove and fopen are served by the store, never
+//    access/faccessat/euidaccess, statfs/statvfs (+64: the pool's space, as IOR and mdtest ask
+//    for the directory of their test file), truncate, unlink, remove and fopen are served by the
+//    store, never
 //    by the local file system; when they cannot be (MPI or the store not running, no container
 //    named), they fail with errno, so no local directory called "daos:" is ever created.
 //  * Stripped names ("/out.nc": PnetCDF removes everything up to the first ':' and calls
@@ -36,17 +38,22 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <type_traits>
 
 #include "adio_internal.hpp"
 #include "edaos/objstore/log.h"
+#include "edaos/objstore/names.hpp"
 
 namespace edaos::adio {
 namespace {
@@ -452,6 +459,53 @@ int stat_daos(const std::string& name, Stat* sb, bool follow) {
   return 0;
 }
 
+// statfs/statvfs of a daos: name: the pool's space over its up engines (Pool::query), in 4 KiB
+// blocks. The name must exist (ENOENT as for a missing path). Object counts are not kept by the
+// store: the file counts read as unlimited (all ones), as a used-inode ratio of 0.
+constexpr unsigned long kVfsBlock = 4096;
+constexpr unsigned long kVfsMagic = 0x44414f53;  // "DAOS"
+
+// "daos://POOL/CONT" (the directory IOR takes of "daos://POOL/CONT/file") is the container's root.
+template <typename Vfs>
+int vfs_daos(const std::string& name, Vfs* b) {
+  Inside in;
+  auto n = objstore::parse_daos_name(name);
+  if (!n.ok()) return fail(n.status());
+  const bool root = n->path.empty() || n->path == "/";
+  if (!root) {
+    struct stat sb;
+    if (stat_daos(name, &sb, true) != 0) return -1;
+  }
+  auto p = independent_pool(n->pool, false);
+  if (!p.ok()) return fail(p.status());
+  if (root) {  // the container must be there
+    auto c = p.value()->cont_open(n->cont);
+    if (!c.ok()) return fail(c.status());
+  }
+  auto info = p.value()->query();
+  if (!info.ok()) return fail(info.status());
+  std::memset(b, 0, sizeof *b);
+  b->f_bsize = kVfsBlock;
+  b->f_frsize = kVfsBlock;
+  b->f_blocks = info->total / kVfsBlock;
+  b->f_bfree = info->free / kVfsBlock;
+  b->f_bavail = info->free / kVfsBlock;
+  b->f_files = ~decltype(b->f_files){0};
+  b->f_ffree = ~decltype(b->f_ffree){0};
+  uint64_t id = 0;
+  std::memcpy(&id, info->uuid.b, sizeof id);
+  if constexpr (std::is_same_v<Vfs, struct statfs> || std::is_same_v<Vfs, struct statfs64>) {
+    b->f_type = static_cast<decltype(b->f_type)>(kVfsMagic);
+    b->f_namelen = 255;
+    std::memcpy(&b->f_fsid, &id, std::min(sizeof b->f_fsid, sizeof id));
+  } else {
+    b->f_favail = ~decltype(b->f_favail){0};
+    b->f_namemax = 255;
+    b->f_fsid = static_cast<decltype(b->f_fsid)>(id);
+  }
+  return 0;
+}
+
 int access_daos(const std::string& name, int mode) {
   struct stat sb;
   if (stat_daos(name, &sb, true) != 0) return -1;
@@ -795,6 +849,18 @@ EDAOS_STAT(stat, stat, true)
 EDAOS_STAT(stat64, stat64, true)
 EDAOS_STAT(lstat, stat, false)
 EDAOS_STAT(lstat64, stat64, false)
+
+#define EDAOS_STATFS(NAME, VFS)                                                     \
+  EDAOS_POSIX int NAME(const char* path, struct VFS* b) {                           \
+    static const auto real_fn = ea::real<int (*)(const char*, struct VFS*)>(#NAME); \
+    return ea::by_name(                                                             \
+        path, EDAOS_CALLER, ea::Effect::kLookup, [&] { return real_fn(path, b); },  \
+        [&](const std::string& n) { return ea::vfs_daos(n, b); });                  \
+  }
+EDAOS_STATFS(statfs, statfs)
+EDAOS_STATFS(statfs64, statfs64)
+EDAOS_STATFS(statvfs, statvfs)
+EDAOS_STATFS(statvfs64, statvfs64)
 
 // Binaries built against glibc < 2.33 call the versioned __xstat family.
 #define EDAOS_XSTAT(NAME, STAT, FOLLOW)                                                   \
