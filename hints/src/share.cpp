@@ -13,58 +13,39 @@
 #include <set>
 #include <string>
 
+#include "common/codec.hpp"
 #include "edaos/hints/cb_config.hpp"
 #include "hints_internal.hpp"
 
 namespace edaos::hints {
 namespace {
 
-// ---- a tiny length-prefixed encoding for one broadcast --------------------------------------
-class Packer {
- public:
-  void put_u64(uint64_t v) { buf_.append(reinterpret_cast<const char*>(&v), sizeof v); }
-  void put_str(const std::string& s) {
-    put_u64(s.size());
-    buf_ += s;
-  }
-  void put_ints(const std::vector<int>& v) {
-    put_u64(v.size());
-    for (int x : v) put_u64(static_cast<uint64_t>(static_cast<int64_t>(x)));
-  }
-  std::string& buf() { return buf_; }
+// ---- the encoding of one broadcast: the base layer's codec -----------------------------------
+// u64 counts and u64-length strings (codec::Encoder::str64), int lists as a u64 count and one
+// little-endian i64 per value. Rank 0 packs, every rank (rank 0 too) unpacks the same bytes, so
+// a malformed message fails on every rank alike.
+void put_ints(codec::Encoder& p, const std::vector<int>& v) {
+  p.u64(v.size());
+  for (int x : v) p.le(static_cast<int64_t>(x));
+}
 
- private:
-  std::string buf_;
-};
+std::string get_str(codec::Decoder& u) {
+  std::string s;
+  u.str64(&s);
+  return s;
+}
 
-class Unpacker {
- public:
-  explicit Unpacker(const std::string& b) : b_(b) {}
-  uint64_t u64() {
-    uint64_t v = 0;
-    if (pos_ + sizeof v <= b_.size()) std::memcpy(&v, b_.data() + pos_, sizeof v);
-    pos_ += sizeof v;
-    return v;
-  }
-  std::string str() {
-    uint64_t n = u64();
-    if (pos_ > b_.size() || n > b_.size() - pos_) return {};
-    std::string s = b_.substr(pos_, n);
-    pos_ += n;
-    return s;
-  }
-  std::vector<int> ints() {
-    uint64_t n = u64();
-    std::vector<int> v;
-    for (uint64_t i = 0; i < n && pos_ < b_.size(); ++i)
-      v.push_back(static_cast<int>(static_cast<int64_t>(u64())));
-    return v;
-  }
+std::vector<int> get_ints(codec::Decoder& u) {
+  std::vector<int> v;
+  int64_t x = 0;
+  for (uint64_t i = 0, n = u.get<uint64_t>(); i < n && u.le(&x); ++i)
+    v.push_back(static_cast<int>(x));
+  return v;
+}
 
- private:
-  const std::string& b_;
-  size_t pos_ = 0;
-};
+Status malformed(const char* what) {
+  return Status(EDAOS_INTERNAL, std::string(what) + ": the broadcast from rank 0 is malformed");
+}
 
 // Broadcasts `buf` from `root`: the size first, then the bytes.
 Status bcast_string(std::string& buf, int root, MPI_Comm comm) {
@@ -131,25 +112,21 @@ Result<HintFile> load_hint_file_collective(MPI_Comm comm, const char* system_pat
       f.warnings.push_back(file_warning(f.path, f.path + ": ignoring everything after the first " +
                                                     std::to_string(kMaxHintFileBytes) + " bytes"));
     }
-    Packer p;
-    p.put_str(f.path);
-    p.put_str(text);
-    p.put_u64(f.warnings.size());
-    for (const Warning& w : f.warnings) {
-      p.put_str(w.origin);
-      p.put_str(w.message);
-    }
-    packed = std::move(p.buf());
+    codec::Encoder p;
+    p.str64(f.path).str64(text).u64(f.warnings.size());
+    for (const Warning& w : f.warnings) p.str64(w.origin).str64(w.message);
+    packed = p.take();
   }
   EDAOS_RETURN_IF_ERROR(bcast_string(packed, 0, comm));
-  Unpacker u(packed);
+  codec::Decoder u(packed);
   HintFile f;
-  f.path = u.str();
-  std::string text = u.str();
-  for (uint64_t i = 0, n = u.u64(); i < n; ++i) {
-    std::string origin = u.str();
-    f.warnings.push_back(file_warning(origin, u.str()));
+  f.path = get_str(u);
+  std::string text = get_str(u);
+  for (uint64_t i = 0, n = u.get<uint64_t>(); i < n && u.ok(); ++i) {
+    std::string origin = get_str(u);
+    f.warnings.push_back(file_warning(origin, get_str(u)));
   }
+  if (!u.ok() || u.remaining() != 0) return malformed("ROMIO_HINTS");
   if (!f.path.empty()) {
     auto kv = parse_hint_file(text, &f.warnings, f.path);
     if (!kv.ok()) return kv.status();
@@ -248,27 +225,29 @@ Result<EffectiveHints> resolve_collective(MPI_Comm comm, MPI_Info info,
   // Rank 0's view: values that must agree, values everyone takes from rank 0, its warnings.
   std::string packed;
   if (rank == 0) {
-    Packer p;
-    p.put_u64(h.agreed.size());
-    for (const auto& kv : h.agreed) p.put_str(kv.second);
-    p.put_str(h.cb_config_list);
-    p.put_str(h.server_list);
-    p.put_ints(h.aggregators);
-    p.put_ints(h.server_ranks);
-    p.put_u64(h.warnings.size());
-    for (const Warning& w : h.warnings) p.put_str(w.message);
-    packed = std::move(p.buf());
+    codec::Encoder p;
+    p.u64(h.agreed.size());
+    for (const auto& kv : h.agreed) p.str64(kv.second);
+    p.str64(h.cb_config_list).str64(h.server_list);
+    put_ints(p, h.aggregators);
+    put_ints(p, h.server_ranks);
+    p.u64(h.warnings.size());
+    for (const Warning& w : h.warnings) p.str64(w.message);
+    packed = p.take();
   }
   EDAOS_RETURN_IF_ERROR(bcast_string(packed, 0, comm));
-  Unpacker u(packed);
+  codec::Decoder u(packed);
   std::vector<std::string> root_agreed;
-  for (uint64_t i = 0, n = u.u64(); i < n; ++i) root_agreed.push_back(u.str());
-  const std::string root_cb = u.str();
-  const std::string root_servers = u.str();
-  std::vector<int> root_aggs = u.ints();
-  std::vector<int> root_server_ranks = u.ints();
+  for (uint64_t i = 0, n = u.get<uint64_t>(); i < n && u.ok(); ++i)
+    root_agreed.push_back(get_str(u));
+  const std::string root_cb = get_str(u);
+  const std::string root_servers = get_str(u);
+  std::vector<int> root_aggs = get_ints(u);
+  std::vector<int> root_server_ranks = get_ints(u);
   std::set<std::string> root_warnings;
-  for (uint64_t i = 0, n = u.u64(); i < n; ++i) root_warnings.insert(u.str());
+  for (uint64_t i = 0, n = u.get<uint64_t>(); i < n && u.ok(); ++i)
+    root_warnings.insert(get_str(u));
+  if (!u.ok() || u.remaining() != 0) return malformed("hints");
 
   // Agreement: the lowest (key index, rank) that differs from rank 0 is reported everywhere.
   struct {

@@ -1,5 +1,5 @@
 // Engine KV entries whose dkey + akey exceed LMDB's key limit (format 3, "Long KV keys" in
-// objstore/README.md): every KV operation on them, paging that merges them with short keys in
+// objstore/src/vos/README.md): every KV operation on them, paging that merges them with short keys in
 // byte order, forced hash collisions, the size limit, persistence and the FORMAT stamp.
 #include <gtest/gtest.h>
 

@@ -1,5 +1,5 @@
 /* edaos DAOS API: DFS, DAOS's POSIX-like namespace API (daos_fs.h), over edaos's namespace
- * (objstore/README.md "POSIX namespace (dfs)").
+ * (objstore/src/dfs/README.md).
  *
  * A container of layout POSIX holds one namespace: directories, regular files (byte arrays)
  * and symbolic links. Calls return 0 or a positive errno value. Every call is independent (not

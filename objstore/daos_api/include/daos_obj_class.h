@@ -4,10 +4,11 @@
  * r-way replication, OR_RS_<k>P<p> = Reed-Solomon k+p) and a group count in bits 0..23, where
  * MAX_NUM_GROUPS (65535) means "X": as many groups as the pool allows. The numeric values are
  * DAOS's, so a class ID saved by a DAOS program means the same here. The classes map one to one
- * onto edaos's object classes (objstore/README.md "Object classes"): OC_EC_16P3GX is edaos's
- * EC_16P3GX. daos_oclass_name2id also accepts any group count G1..G65534 edaos supports, not
- * only the predefined ones. DAOS's pool-size-relative aliases (OC_TINY, OC_RP_XSF, OC_EC_LARGE,
- * ...) are declared but not supported (name2id returns OC_UNKNOWN, the calls refuse them). */
+ * onto edaos's object classes (objstore/src/placement/README.md "Object classes"):
+ * OC_EC_16P3GX is edaos's EC_16P3GX. daos_oclass_name2id also accepts any group count
+ * G1..G65534 edaos supports, not only the predefined ones. DAOS's pool-size-relative aliases
+ * (OC_TINY, OC_RP_XSF, OC_EC_LARGE, ...) are declared but not supported (name2id returns
+ * OC_UNKNOWN, the calls refuse them). */
 #ifndef EDAOS_DAOS_OBJ_CLASS_H
 #define EDAOS_DAOS_OBJ_CLASS_H
 

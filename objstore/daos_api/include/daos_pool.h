@@ -1,8 +1,8 @@
 /* edaos DAOS API: pools.
  *
  * A pool is named by its label, its UUID or a path to its directory (edaos's pool is a
- * directory of engines; see objstore/README.md). A name without '/' is looked up the way the
- * `edaos` tool does it: <home>/<name>, then a pool in <home> whose label or UUID is <name>,
+ * directory of engines; see objstore/src/vos/README.md). A name without '/' is looked up the
+ * way the `edaos` tool does it: <home>/<name>, then a pool in <home> whose label or UUID is <name>,
  * then ./<name>, where <home> is the directory part of $EDAOS_POOL (else $DAOS_POOL) or "."
  * when that has none. The `sys` argument is accepted and ignored (one system: the MPI job).
  *

@@ -5,9 +5,9 @@
  * with daos_prop_alloc(n), fill dpe_type and the value, pass it to daos_cont_create() /
  * daos_cont_set_prop() / dfs_cont_create() (attr->da_props), free it with daos_prop_free().
  *
- * Container properties edaos implements (see objstore/README.md "Container properties" for the
- * rules each value must satisfy; a value edaos refuses gives -DER_INVAL, a DAOS feature edaos
- * does not implement -DER_NOTSUPPORTED):
+ * Container properties edaos implements (see objstore/src/placement/README.md "Container
+ * properties" for the rules each value must satisfy; a value edaos refuses gives -DER_INVAL,
+ * a DAOS feature edaos does not implement -DER_NOTSUPPORTED):
  *
  *   DAOS_PROP_CO_LABEL              string, 1..127 of [A-Za-z0-9._:-], not a UUID
  *   DAOS_PROP_CO_LAYOUT_TYPE        DAOS_PROP_CO_LAYOUT_UNKNOWN / _POSIX / _HDF5

@@ -1,9 +1,10 @@
-// CRC-32, CRC-32C and CRC-64/XZ: ISA-L kernels plus portable slicing-by-8 fallbacks.
+// CRC-32, CRC-32C and CRC-64/XZ: ISA-L kernels, else the base layer's portable CRCs.
 #include "ec/checksum.hpp"
 
 #include <algorithm>
 #include <climits>
-#include <cstring>
+
+#include "common/codec.hpp"
 
 #if EDAOS_HAVE_ISAL
 #include <isa-l/crc.h>
@@ -13,60 +14,20 @@
 namespace edaos::objstore::ec {
 namespace {
 
-// Reflected polynomials.
-constexpr uint64_t kPolyCrc32 = 0xEDB88320u;
-constexpr uint64_t kPolyCrc32c = 0x82F63B78u;
-constexpr uint64_t kPolyCrc64 = 0xC96C5795D7870F42ull;
-
-// Slicing-by-8 tables for a reflected CRC of width <= 64. t[0] is the classic byte table;
-// t[n][b] is the CRC of byte b followed by n zero bytes. The same update formula serves 32-
-// and 64-bit CRCs because a reflected 32-bit state lives in the low half of the word.
-struct Slice8 {
-  uint64_t t[8][256];
-  explicit Slice8(uint64_t poly) {
-    for (uint64_t b = 0; b < 256; b++) {
-      uint64_t c = b;
-      for (int i = 0; i < 8; i++) c = (c & 1) ? (c >> 1) ^ poly : c >> 1;
-      t[0][b] = c;
-    }
-    for (int n = 1; n < 8; n++) {
-      for (int b = 0; b < 256; b++) t[n][b] = (t[n - 1][b] >> 8) ^ t[0][t[n - 1][b] & 0xff];
-    }
-  }
-
-  // Raw (non-finalized) state update.
-  uint64_t update(uint64_t crc, const uint8_t* p, size_t len) const {
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    for (; len >= 8; p += 8, len -= 8) {
-      uint64_t w;
-      std::memcpy(&w, p, 8);
-      w ^= crc;
-      crc = t[7][w & 0xff] ^ t[6][(w >> 8) & 0xff] ^ t[5][(w >> 16) & 0xff] ^
-            t[4][(w >> 24) & 0xff] ^ t[3][(w >> 32) & 0xff] ^ t[2][(w >> 40) & 0xff] ^
-            t[1][(w >> 48) & 0xff] ^ t[0][w >> 56];
-    }
-#endif
-    for (; len > 0; p++, len--) crc = (crc >> 8) ^ t[0][(crc ^ *p) & 0xff];
-    return crc;
-  }
-};
-
-const Slice8& table(CsumType t) {
-  static const Slice8 crc32(kPolyCrc32), crc32c(kPolyCrc32c), crc64(kPolyCrc64);
+// The portable backend is the base layer's CRCs (common/codec.hpp): one implementation of each
+// algorithm in edaos; this file adds only the ISA-L kernels and the choice between them.
+uint64_t portable(CsumType t, const uint8_t* p, size_t len, uint64_t seed) {
   switch (t) {
     case CsumType::kCrc32:
-      return crc32;
+      return codec::crc32(p, len, static_cast<uint32_t>(seed));
     case CsumType::kCrc32c:
-      return crc32c;
-    default:
-      return crc64;
+      return codec::crc32c(p, len, static_cast<uint32_t>(seed));
+    case CsumType::kCrc64:
+      return codec::crc64(p, len, seed);
+    case CsumType::kOff:
+      break;
   }
-}
-
-uint64_t portable(CsumType t, const uint8_t* p, size_t len, uint64_t seed) {
-  if (t == CsumType::kCrc64) return ~table(t).update(~seed, p, len);
-  const uint64_t mask = 0xffffffffu;
-  return ~table(t).update(~seed & mask, p, len) & mask;
+  return 0;
 }
 
 #if EDAOS_HAVE_ISAL

@@ -16,9 +16,9 @@
 // and csum_compute(t, nullptr, 0, s) == s. This is zlib's crc32(crc, buf, len) convention. For
 // the 32-bit types only the low 32 bits of the seed are used.
 //
-// The ISA-L routines (when compiled in) and the portable slicing-by-8 tables give identical
-// values; unit tests check both against each other and against the values above. All
-// functions are pure and thread-safe.
+// The ISA-L routines (when compiled in) and the base layer's portable slicing-by-8 CRCs
+// (common/codec.hpp) give identical values; unit tests check both against each other and
+// against the values above. All functions are pure and thread-safe.
 #pragma once
 
 #include <cstddef>

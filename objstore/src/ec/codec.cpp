@@ -1,5 +1,5 @@
 // Reed-Solomon codec: matrix setup, the two backends, the decode-plan LRU and the per-(k,p)
-// instance cache. Design notes: objstore/README.md, "Erasure coding and checksums".
+// instance cache. Design notes: objstore/src/ec/README.md.
 #include "ec/codec.hpp"
 
 #include <algorithm>

@@ -23,7 +23,7 @@ const uint8_t* mul_row(uint8_t c);
 // k..k+p-1 produce parity. For p >= 2 the parity rows are ISA-L's gf_gen_cauchy1_matrix
 // (a[i][j] = 1 / (i ^ j)), the matrix DAOS uses; for p == 1 the single row is all ones (the
 // first parity row of ISA-L's gf_gen_rs_matrix), so parity is the XOR of the data. See
-// objstore/README.md "Erasure coding and checksums" for why.
+// objstore/src/ec/README.md for why.
 std::vector<uint8_t> generator_matrix(int k, int p);
 
 // Inverts the n x n row-major matrix `a` into `out` (Gauss-Jordan). Returns false when `a`

@@ -1,4 +1,4 @@
-// Placement algorithm (see objstore/README.md, "Object classes, pool map and placement").
+// Placement algorithm (see objstore/src/placement/README.md, "Placement algorithm").
 //
 // 1. Engines are grouped by domain (sorted by domain id, then engine id).
 // 2. A per-object seed is mixed from the oid. A start engine is drawn uniformly over all

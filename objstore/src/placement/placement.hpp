@@ -3,7 +3,7 @@
 // compute_layout() is a pure function of (pool map, object ID). It ignores engine *state*
 // (state matters only for I/O and rebuild), so data written by one job is found by the next as
 // long as the map's engine list is the same. Invariants (tested in unit_placement_layout.cpp,
-// algorithm in objstore/README.md):
+// algorithm in objstore/src/placement/README.md):
 //  - the shards of one group are on distinct engines, always;
 //  - they are on distinct domains (nodes) whenever num_domains >= group_size, and otherwise
 //    spread over the domains as evenly as the domain sizes allow;

@@ -4,22 +4,17 @@
 #include <cinttypes>
 #include <cstdio>
 
-#include "placement/wire_internal.hpp"
+#include "common/codec.hpp"
 
 namespace edaos::objstore {
 
 namespace {
 constexpr char kMagic[4] = {'E', 'D', 'P', 'M'};
 constexpr uint16_t kFormatVersion = 1;
-constexpr size_t kHeaderBytes = 4 + 2 + 2 + 4;
 constexpr size_t kMaxEngines = 1u << 20;
+constexpr size_t kMaxName = 1u << 20;  // label, domain name
 
 Status format_error(const std::string& what) { return Status(EDAOS_FORMAT, "pool map: " + what); }
-std::string hex32(uint32_t v) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "0x%08" PRIx32, v);
-  return buf;
-}
 }  // namespace
 
 uint32_t PoolMap::num_domains() const {
@@ -73,61 +68,32 @@ PoolMap PoolMap::uniform(uint32_t domains, uint32_t engines_per_domain, uint32_t
 }
 
 std::string PoolMap::encode() const {
-  wire::Writer w;
-  w.bytes(kMagic, 4);
-  w.u16(kFormatVersion);
-  w.u16(0);
-  const size_t len_pos = w.size();
-  w.u32(0);
+  codec::Encoder w;
+  codec::frame_begin(&w, kMagic, kFormatVersion);
   w.u32(version);
   w.bytes(pool_uuid.b, 16);
-  w.str(label);
+  w.str32(label);
   w.u32(num_engines());
   for (const auto& e : engines) {
     w.u32(e.id);
     w.u32(e.domain);
     w.u32(e.ntargets);
     w.u8(static_cast<uint8_t>(e.state));
-    w.str(e.domain_name);
+    w.str32(e.domain_name);
   }
-  w.patch_u32(len_pos, static_cast<uint32_t>(w.size() - kHeaderBytes));
-  w.u32(wire::crc32(w.buf().data(), w.size()));
-  return std::move(w.buf());
+  codec::frame_end(&w);
+  return w.take();
 }
 
 Result<PoolMap> PoolMap::decode(const std::string& bytes) {
-  if (bytes.size() < kHeaderBytes + 4)
-    return format_error("truncated (" + std::to_string(bytes.size()) +
-                        " bytes, a pool map has at least " + std::to_string(kHeaderBytes + 4) +
-                        ")");
-  if (bytes.compare(0, 4, kMagic, 4) != 0) return format_error("bad magic (not a pool map)");
-  wire::Reader hdr(bytes.data() + 4, kHeaderBytes - 4);
-  uint16_t fmt = 0, flags = 0;
-  uint32_t plen = 0;
-  hdr.u16(&fmt);
-  hdr.u16(&flags);
-  hdr.u32(&plen);
-  if (fmt != kFormatVersion)
-    return format_error("unknown format version " + std::to_string(fmt) + " (this build reads " +
-                        std::to_string(kFormatVersion) + ")");
-  const size_t need = kHeaderBytes + static_cast<size_t>(plen) + 4;
-  if (bytes.size() < need)
-    return format_error("truncated (" + std::to_string(bytes.size()) + " bytes, header says " +
-                        std::to_string(need) + ")");
-  if (bytes.size() > need)
-    return format_error(std::to_string(bytes.size() - need) + " trailing bytes after the checksum");
-  wire::Reader tail(bytes.data() + need - 4, 4);
-  uint32_t stored = 0;
-  tail.u32(&stored);
-  const uint32_t computed = wire::crc32(bytes.data(), need - 4);
-  if (stored != computed)
-    return format_error("checksum mismatch (stored " + hex32(stored) + ", computed " +
-                        hex32(computed) + ")");
-
-  wire::Reader r(bytes.data() + kHeaderBytes, plen);
+  std::string_view payload;
+  EDAOS_RETURN_IF_ERROR(
+      codec::frame_open(bytes, kMagic, kFormatVersion, "pool map", "a pool map", &payload));
+  codec::Decoder r(payload);
   PoolMap m;
   uint32_t n = 0;
-  if (!r.u32(&m.version) || !r.bytes(m.pool_uuid.b, 16) || !r.str(&m.label) || !r.u32(&n))
+  if (!r.u32(&m.version) || !r.bytes(m.pool_uuid.b, 16) || !r.str32(&m.label, kMaxName) ||
+      !r.u32(&n))
     return format_error("truncated payload header");
   if (n > kMaxEngines || n > r.remaining() / 13)
     return format_error("engine count " + std::to_string(n) + " does not fit the payload");
@@ -136,7 +102,7 @@ Result<PoolMap> PoolMap::decode(const std::string& bytes) {
     EngineInfo& e = m.engines[i];
     uint8_t st = 0;
     if (!r.u32(&e.id) || !r.u32(&e.domain) || !r.u32(&e.ntargets) || !r.u8(&st) ||
-        !r.str(&e.domain_name))
+        !r.str32(&e.domain_name, kMaxName))
       return format_error("truncated at engine " + std::to_string(i));
     e.state = static_cast<EngineState>(st);
   }

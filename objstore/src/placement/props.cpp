@@ -6,25 +6,18 @@
 #include <cstdio>
 #include <map>
 
+#include "common/codec.hpp"
+#include "common/text.hpp"
 #include "edaos/objstore/oclass.hpp"
-#include "placement/wire_internal.hpp"
 
 namespace edaos::objstore {
 
 namespace {
 
-std::string lower(const std::string& s) {
-  std::string r;
-  for (char c : s) r += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return r;
-}
-
-std::string trim(const std::string& s) {
-  size_t b = 0, e = s.size();
-  while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
-  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
-  return s.substr(b, e - b);
-}
+// The base layer's text helpers (common/text.hpp); trim as an owning string, as the messages
+// and the property values below keep it.
+using text::lower;
+std::string trim(std::string_view s) { return std::string(text::trim(s)); }
 
 Status bad_value(const std::string& key, const std::string& value, const std::string& why) {
   return Status(EDAOS_INVAL, "property " + key + ": invalid value '" + value + "' (" + why + ")");
@@ -220,11 +213,8 @@ Status apply_properties(ContainerProps* p, const std::string& spec) {
   ContainerProps next = *p;
   if (trim(spec).empty()) return Status::OK();
   std::vector<std::string> seen;
-  size_t start = 0;
-  while (start <= spec.size()) {
-    size_t comma = spec.find(',', start);
-    if (comma == std::string::npos) comma = spec.size();
-    const std::string item = spec.substr(start, comma - start);
+  for (std::string_view piece : text::split(spec, ',')) {
+    const std::string item(piece);
     const size_t colon = item.find(':');
     if (colon == std::string::npos)
       return Status(EDAOS_INVAL, "property '" + trim(item) + "' in '" + spec +
@@ -234,7 +224,6 @@ Status apply_properties(ContainerProps* p, const std::string& spec) {
       return Status(EDAOS_INVAL, "property " + key + " given twice in '" + spec + "'");
     seen.push_back(key);
     EDAOS_RETURN_IF_ERROR(set_one(&next, item.substr(0, colon), item.substr(colon + 1)));
-    start = comma + 1;
   }
   EDAOS_RETURN_IF_ERROR(cross_check(next));
   *p = std::move(next);
@@ -261,8 +250,7 @@ std::string format_ibytes(uint64_t s) {
 
 Result<uint64_t> parse_size(const std::string& in) {
   const std::string s = trim(in);
-  size_t i = 0;
-  while (i < s.size() && (std::isdigit(static_cast<unsigned char>(s[i])) || s[i] == '.')) ++i;
+  const size_t i = std::min(s.find_first_not_of("0123456789."), s.size());
   const std::string num = s.substr(0, i);
   const std::string unit = lower(trim(s.substr(i)));
   auto bad = [&]() {
@@ -292,9 +280,8 @@ Result<uint64_t> parse_size(const std::string& in) {
   auto it = kUnits.find(unit);
   if (it == kUnits.end()) return bad();
   if (num.find('.') == std::string::npos) {
-    if (num.size() > 19) return bad();
-    const uint64_t v = std::stoull(num);
-    if (v > UINT64_MAX / it->second) return bad();
+    uint64_t v = 0;
+    if (!text::parse_u64(num, &v) || v > UINT64_MAX / it->second) return bad();
     return v * it->second;
   }
   const long double v = std::stold(num) * static_cast<long double>(it->second);
@@ -340,7 +327,6 @@ namespace {
 
 constexpr char kMagic[4] = {'E', 'D', 'C', 'P'};
 constexpr uint16_t kFormatVersion = 1;
-constexpr size_t kHeaderBytes = 12;
 
 // Record tags: never renumber or reuse.
 enum Tag : uint16_t {
@@ -373,14 +359,11 @@ Status format_error(const std::string& what) {
 }  // namespace
 
 std::string encode(const ContainerProps& p) {
-  wire::Writer w;
-  w.bytes(kMagic, 4);
-  w.u16(kFormatVersion);
-  w.u16(0);
-  w.u32(0);
+  codec::Encoder w;
+  codec::frame_begin(&w, kMagic, kFormatVersion);
   auto rec_str = [&](Tag t, const std::string& s) {
     w.u16(t);
-    w.str(s);
+    w.str32(s);
   };
   auto rec_u64 = [&](Tag t, uint64_t v) {
     w.u16(t);
@@ -407,37 +390,16 @@ std::string encode(const ContainerProps& p) {
   rec_u64(kTagAllocOid, p.alloc_oid);
   rec_u64(kTagDedupThreshold, p.dedup_threshold);
   rec_u64(kTagMaxSnapshot, p.max_snapshot);
-  w.patch_u32(8, static_cast<uint32_t>(w.size() - kHeaderBytes));
-  w.u32(wire::crc32(w.buf().data(), w.size()));
-  return std::move(w.buf());
+  codec::frame_end(&w);
+  return w.take();
 }
 
 Result<ContainerProps> decode_props(const std::string& bytes) {
-  if (bytes.size() < kHeaderBytes + 4)
-    return format_error("truncated (" + std::to_string(bytes.size()) + " bytes)");
-  if (bytes.compare(0, 4, kMagic, 4) != 0) return format_error("bad magic (not a property record)");
-  wire::Reader hdr(bytes.data() + 4, kHeaderBytes - 4);
-  uint16_t fmt = 0, flags = 0;
-  uint32_t plen = 0;
-  hdr.u16(&fmt);
-  hdr.u16(&flags);
-  hdr.u32(&plen);
-  if (fmt != kFormatVersion)
-    return format_error("unknown format version " + std::to_string(fmt) + " (this build reads " +
-                        std::to_string(kFormatVersion) + ")");
-  const size_t need = kHeaderBytes + static_cast<size_t>(plen) + 4;
-  if (bytes.size() < need)
-    return format_error("truncated (" + std::to_string(bytes.size()) + " bytes, header says " +
-                        std::to_string(need) + ")");
-  if (bytes.size() > need)
-    return format_error(std::to_string(bytes.size() - need) + " trailing bytes after the checksum");
-  wire::Reader tail(bytes.data() + need - 4, 4);
-  uint32_t stored = 0;
-  tail.u32(&stored);
-  if (stored != wire::crc32(bytes.data(), need - 4)) return format_error("checksum mismatch");
-
+  std::string_view payload;
+  EDAOS_RETURN_IF_ERROR(codec::frame_open(bytes, kMagic, kFormatVersion, "container properties",
+                                          "a property record", &payload));
   ContainerProps p;
-  wire::Reader r(bytes.data() + kHeaderBytes, plen);
+  codec::Decoder r(payload);
   while (r.remaining() > 0) {
     uint16_t tag = 0;
     uint32_t len = 0;
@@ -447,7 +409,7 @@ Result<ContainerProps> decode_props(const std::string& bytes) {
     std::string s;
     uint64_t v = 0;
     auto str = [&](std::string* out) {
-      out->assign(bytes.data() + kHeaderBytes + at, len);
+      out->assign(payload.data() + at, len);
       return r.skip(len);
     };
     auto u64 = [&](uint64_t max) -> bool {

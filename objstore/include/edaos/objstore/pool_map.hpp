@@ -2,7 +2,7 @@
 // targets each has. Placement is a pure function of (pool map, object ID), so every client and
 // every later job that reads the same map finds the same shards.
 //
-// Persisted with encode()/decode() (format below, and in objstore/README.md).
+// Persisted with encode()/decode() (format below, and in objstore/src/placement/README.md).
 //
 // Plain values: copyable, no I/O, no global state; the member functions are pure, so a const
 // map may be read from several threads. The map a pool connection holds is Pool::map().
