@@ -249,15 +249,19 @@ bool MpiTransport::poll_once(Incoming* in) {
 
 bool MpiTransport::wait_request(Incoming* in, Clock::time_point deadline) {
   // MPI has no wait object to sleep on: poll with backoff (sleeps of up to 1 ms when idle).
-  Backoff bo(1000);
+  // The backoff persists across calls, so an idle server that wakes at every deadline does
+  // not start over with the yield phase each time.
   for (;;) {
-    if (poll_once(in)) return true;
+    if (poll_once(in)) {
+      recv_bo_.reset();
+      return true;
+    }
     const bool sending = progress_replies();
     if (Clock::now() >= deadline) return false;
     if (sending)
-      bo.reset();
+      recv_bo_.reset();
     else
-      bo.pause();
+      recv_bo_.pause();
   }
 }
 

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "common/backoff.hpp"
 #include "rpc/transport.hpp"
 
 namespace edaos::objstore::rpc {
@@ -54,6 +55,7 @@ class MpiTransport final : public Transport {
   std::mutex pending_mu_;
   std::vector<std::unique_ptr<Pending>> pending_;
   SparePool spare_;
+  Backoff recv_bo_{1000};  // wait_request's (one receiving thread)
   // Sends of timed-out calls that MPI could not cancel: tested until they finish.
   struct Abandoned {
     MPI_Request req = MPI_REQUEST_NULL;
