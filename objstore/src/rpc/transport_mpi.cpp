@@ -256,12 +256,11 @@ bool MpiTransport::wait_request(Incoming* in, Clock::time_point deadline) {
       recv_bo_.reset();
       return true;
     }
-    const bool sending = progress_replies();
+    progress_replies();
     if (Clock::now() >= deadline) return false;
-    if (sending)
-      recv_bo_.reset();
-    else
-      recv_bo_.pause();
+    // Pause even while replies are in flight: a tight loop here would hold MPI's global lock
+    // against the application's threads (a client in this process among them).
+    recv_bo_.pause();
   }
 }
 
