@@ -14,28 +14,9 @@
 #include "edaos/objstore/props.hpp"
 #include "placement/placement.hpp"
 #include "rpc/transport.hpp"
-#include "server/server.hpp"
+#include "runtime/runtime.hpp"
 
 namespace edaos::objstore::client {
-
-struct Counters {
-  std::atomic<uint64_t> rpcs{0}, bytes_written{0}, bytes_read{0}, full_stripe_writes{0},
-      partial_stripe_writes{0}, degraded_reads{0}, csum_errors{0}, csum_retries{0}, repairs{0};
-};
-
-struct Runtime {
-  MPI_Comm comm = MPI_COMM_NULL;           // private duplicate for client collectives
-  std::unique_ptr<rpc::MpiTransport> rpc;  // private duplicate for RPCs
-  std::vector<int> servers;                // server ranks (in rpc's communicator), index order
-  std::vector<std::string> hosts;          // processor name of every rank
-  int rank = 0, size = 0;
-  int my_server_index = -1;
-  std::unique_ptr<server::Server> srv;
-  Counters counters;
-};
-
-// The process's runtime, or nullptr before init()/after finalize().
-Runtime* runtime();
 
 // Down is per job unless an operator excludes (objstore/README.md, "Faults"):
 //   kExcluded    excluded in the pool map (operator, or a write that skipped a lost engine):

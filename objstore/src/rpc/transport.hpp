@@ -1,20 +1,26 @@
 // RPC transport: how clients reach server ranks and how server ranks answer.
 //
-// The interface hides MPI so a native UCX/libfabric transport can follow. The first (and so
-// far only) implementation, MpiTransport, runs over a private duplicate of the job's
-// communicator; it requires MPI_THREAD_MULTIPLE because the server progress thread and the
-// application's threads call MPI concurrently.
+// The interface is transport-neutral (no MPI type in it): every implementation keeps its
+// per-call state behind Call::ts. Implementations: MpiTransport (transport_mpi.hpp, over a
+// private duplicate of the job's communicator; needs MPI_THREAD_MULTIPLE) and the in-process
+// LoopbackFabric (transport_loopback.hpp, unit tests without MPI). The runtime
+// (src/runtime) picks one and hands it to the client half and to the Server.
+//
+// Peers are named by their rank in the job (Call::server, Incoming::source, reply's dest): the
+// runtime's server table maps a server index to the rank that serves it.
 //
 // Client contract: fill a Call, start() it, then wait() on one or many calls. Requests and
-// bulk data go out without copies (an hindexed datatype over the caller's buffers); bulk read
-// replies land straight in `bulk_in` buffers. Buffers must stay valid until wait() returns.
+// bulk data go out of the caller's buffers; bulk read replies land in `bulk_in`. Buffers must
+// stay valid until wait() returns. A call that has no reply within the RPC timeout
+// (EDAOS_RPC_TIMEOUT, rpc_timeout()) completes with EDAOS_UNREACH: a dead or silent peer is an
+// error, never a hang.
 #pragma once
 
-#include <mpi.h>
-
 #include <atomic>
+#include <chrono>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -25,9 +31,23 @@
 
 namespace edaos::objstore::rpc {
 
+using Clock = std::chrono::steady_clock;
+
+// How long a call waits for its reply before it fails with EDAOS_UNREACH: $EDAOS_RPC_TIMEOUT
+// in seconds (a decimal number; 0 = wait forever), default kDefaultRpcTimeoutSec. Read once.
+inline constexpr double kDefaultRpcTimeoutSec = 60;
+Clock::duration rpc_timeout();
+// Parses an EDAOS_RPC_TIMEOUT value; false when it is not a number >= 0.
+bool parse_rpc_timeout(const char* text, Clock::duration* out);
+
+// A transport's private state for one call (request handles, datatypes...).
+struct CallState {
+  virtual ~CallState() = default;
+};
+
 struct Call {
   // --- filled by the caller ---
-  int server = -1;  // rank in the transport's communicator
+  int server = -1;  // the server's rank in the job (an entry of the runtime's server table)
   Op op = Op::kSync;
   std::string body;                  // encoded op body
   std::vector<ConstIoVec> bulk_out;  // data appended to the request, not copied
@@ -40,16 +60,20 @@ struct Call {
   Status status() const;
 
   // --- transport internals ---
-  int tag = 0;
+  int tag = 0;  // reply tag; 0 = not started
   bool done = false;
-  bool posted_recv = false;  // reply goes straight into bulk_in (a receive was posted)
   bool reply_received = false;
   RequestHeader hdr{};
-  MPI_Request sreq = MPI_REQUEST_NULL;
-  MPI_Request rreq = MPI_REQUEST_NULL;
-  MPI_Datatype stype = MPI_DATATYPE_NULL;
-  MPI_Datatype rtype = MPI_DATATYPE_NULL;
+  Clock::time_point deadline = Clock::time_point::max();
   Status local_error;
+  std::unique_ptr<CallState> ts;
+
+  // Resets the results and fills hdr for a new start() with reply tag `tag`.
+  void prepare(int tag, uint64_t seq);
+  // Marks the call failed because its peer did not answer in time.
+  void time_out();
+  // Takes a whole reply message (header + message or payload) that did not go to bulk_in.
+  void take_reply(const char* buf, size_t n);
 };
 
 // A byte buffer that grows without zero-filling (std::string::resize writes every new byte,
@@ -88,7 +112,7 @@ class Buffer {
 
 // A request received by a server.
 struct Incoming {
-  int source = -1;
+  int source = -1;  // the client's rank in the job
   RequestHeader hdr{};
   Buffer buf;  // whole message; body at sizeof(RequestHeader), bulk after the body
   const char* body() const { return buf.data() + sizeof(RequestHeader); }
@@ -97,15 +121,31 @@ struct Incoming {
   size_t bulk_len() const { return buf.size() - sizeof(RequestHeader) - hdr.body_len; }
 };
 
+// Recycled bulk-reply buffers (thread-safe): at most kMaxSpare buffers and kMaxSpareBytes in
+// all, the oldest dropped first.
+class SparePool {
+ public:
+  // A buffer of exactly `n` bytes (contents undefined), reused when one is large enough.
+  Buffer take(size_t n);
+  void give(Buffer b);
+
+ private:
+  static constexpr size_t kMaxSpare = 16;
+  static constexpr size_t kMaxSpareBytes = size_t{64} << 20;
+  std::mutex mu_;
+  std::vector<Buffer> spare_;
+  size_t bytes_ = 0;
+};
+
 class Transport {
  public:
   virtual ~Transport() = default;
-  virtual int rank() const = 0;
-  virtual int size() const = 0;
 
-  // Client side. start() posts the reply receive, then sends the request.
+  // Client side. start() posts the reply receive, then sends the request; the call's deadline
+  // is now + rpc_timeout().
   virtual void start(Call* c) = 0;
-  // Waits until every call completes (successfully or not). Never spins without yielding.
+  // Waits until every call completes (reply, transport error, or deadline passed: then
+  // EDAOS_UNREACH). Never spins without yielding.
   virtual void wait(Call* const* calls, size_t n) = 0;
   // start + wait for one call; returns its status.
   Status call(Call* c) {
@@ -114,12 +154,17 @@ class Transport {
     return c->status();
   }
 
-  // Server side. Non-blocking: returns true and fills `in` when a request was waiting.
-  virtual bool poll_request(Incoming* in) = 0;
+  // Server side (one receiving thread). Returns true and fills `in` when a request arrives
+  // before `deadline`, false once the deadline has passed (a deadline in the past: a poll).
+  // Sleeps on the transport's wait object meanwhile (MPI: a backoff poll) and advances
+  // pending replies.
+  virtual bool wait_request(Incoming* in, Clock::time_point deadline) = 0;
+  bool poll_request(Incoming* in) { return wait_request(in, Clock::time_point::min()); }
   // Sends a reply; `buf` starts with a ReplyHeader and is owned by the transport until sent.
+  // reply(), reply_buffer() and progress_replies() may be called from any server thread.
   virtual void reply(int dest, int tag, std::string buf) = 0;
   // Bulk replies: a buffer of at least `n` bytes (contents undefined, size() == n), recycled
-  // from replies already sent, to fill and pass to reply_buffer (which owns it until sent).
+  // from replies already sent, to fill and pass to reply(Buffer) (which owns it until sent).
   virtual Buffer reply_buffer(size_t n) = 0;
   virtual void reply(int dest, int tag, Buffer buf) = 0;
   // Advances pending replies; returns true while some are still in flight.
@@ -129,44 +174,5 @@ class Transport {
 // Builds a reply buffer: header (+ error message or payload).
 std::string make_reply(const Status& st, uint64_t value = 0, uint64_t value2 = 0,
                        std::string_view payload = {});
-
-class MpiTransport final : public Transport {
- public:
-  // Duplicates `comm`; the duplicate is freed by the destructor (call it before MPI_Finalize).
-  explicit MpiTransport(MPI_Comm comm);
-  ~MpiTransport() override;
-  int rank() const override { return rank_; }
-  int size() const override { return size_; }
-  MPI_Comm comm() const { return comm_; }
-
-  void start(Call* c) override;
-  void wait(Call* const* calls, size_t n) override;
-  bool poll_request(Incoming* in) override;
-  void reply(int dest, int tag, std::string buf) override;
-  Buffer reply_buffer(size_t n) override;
-  void reply(int dest, int tag, Buffer buf) override;
-  bool progress_replies() override;
-
- private:
-  int next_tag();
-  bool test_call(Call* c);
-
-  MPI_Comm comm_ = MPI_COMM_NULL;
-  int rank_ = 0, size_ = 0, tag_ub_ = 32767;
-  std::atomic<uint32_t> tag_seq_{0};
-  std::atomic<uint64_t> seq_{0};
-  struct Pending {
-    MPI_Request req = MPI_REQUEST_NULL;
-    std::string buf;  // must not move while the send is in flight: held by unique_ptr
-    Buffer bulk;      // or this one (bulk replies), recycled when sent
-  };
-  std::vector<std::unique_ptr<Pending>> pending_;  // server thread only
-  // Sent bulk-reply buffers kept for reuse (server thread only): at most kMaxSpare buffers and
-  // kMaxSpareBytes in all (the oldest go first).
-  static constexpr size_t kMaxSpare = 16;
-  static constexpr size_t kMaxSpareBytes = size_t{64} << 20;
-  std::vector<Buffer> spare_;
-  size_t spare_bytes_ = 0;
-};
 
 }  // namespace edaos::objstore::rpc

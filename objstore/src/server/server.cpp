@@ -293,7 +293,8 @@ void Server::loop() {
   rpc::Incoming in;
   for (;;) {
     bool busy = false;
-    while (t_->poll_request(&in)) {
+    while (t_->wait_request(
+        &in, busy ? rpc::Clock::now() : rpc::Clock::now() + std::chrono::milliseconds(100))) {
       handle(in);
       busy = true;
     }

@@ -1,0 +1,227 @@
+// init/finalize: server-rank selection, transport choice, bootstrap (see runtime/README.md).
+#include "runtime/runtime.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <mutex>
+
+#include "common/cb_config.hpp"
+#include "common/log.hpp"
+#include "edaos/objstore/names.hpp"
+#include "edaos/objstore/objstore.hpp"
+#include "rpc/transport_loopback.hpp"
+#include "rpc/transport_mpi.hpp"
+#include "server/server.hpp"
+
+EDAOS_LOG_FACILITY(runtime);
+
+namespace edaos::objstore {
+
+namespace client {
+namespace {
+std::mutex g_mu;
+Runtime* g_rt = nullptr;
+
+constexpr int kDefaultLoopbackServers = 2;
+
+// $EDAOS_TRANSPORT: auto (the default) picks the best transport this build has; a name asks
+// for that one and fails init when it cannot start.
+Status pick_transport(TransportKind* out) {
+  const char* e = std::getenv("EDAOS_TRANSPORT");
+  std::string want = e && *e ? e : "auto";
+  if (want == "auto" || want == "mpi") {
+    *out = TransportKind::kMpi;
+    return Status::OK();
+  }
+  if (want == "loopback") {
+    *out = TransportKind::kLoopback;
+    return Status::OK();
+  }
+  return Status(EDAOS_INVAL, "EDAOS_TRANSPORT='" + want +
+                                 "': expected auto, mpi or loopback (this build has no other)");
+}
+
+// $EDAOS_LOOPBACK_SERVERS: how many in-process servers the loopback transport runs.
+Status loopback_servers(int* n) {
+  const char* e = std::getenv("EDAOS_LOOPBACK_SERVERS");
+  *n = kDefaultLoopbackServers;
+  if (!e || !*e) return Status::OK();
+  char* end = nullptr;
+  long v = std::strtol(e, &end, 10);
+  if (end == e || *end || v < 1 || v > 1024)
+    return Status(EDAOS_INVAL,
+                  std::string("EDAOS_LOOPBACK_SERVERS='") + e + "': expected 1 to 1024");
+  *n = static_cast<int>(v);
+  return Status::OK();
+}
+
+// The MPI transport: server ranks chosen by the cb_config_list spec over the processor names.
+Status start_mpi(Runtime* rt, const std::string& spec) {
+  int provided = 0;
+  MPI_Query_thread(&provided);
+  if (provided < MPI_THREAD_MULTIPLE)
+    return Status(EDAOS_NOTSUP,
+                  "edaos's MPI transport needs MPI_THREAD_MULTIPLE (initialize MPI with "
+                  "MPI_Init_thread, or link libedaos_init so the MPI_Init wrapper asks for it)");
+  auto parsed = parse_cb_config_list(spec);
+  if (!parsed.ok()) return Status(EDAOS_INVAL, "EDAOS_SERVER_RANKS: " + parsed.status().message());
+  rt->servers = select_cb_ranks(parsed.value(), rt->hosts, rt->size);
+  if (rt->servers.empty())
+    return Status(EDAOS_INVAL, "server rank list '" + spec + "' selects no rank");
+  auto it = std::find(rt->servers.begin(), rt->servers.end(), rt->rank);
+  if (it != rt->servers.end()) rt->my_server_index = static_cast<int>(it - rt->servers.begin());
+  rt->rpc_owner = std::make_unique<rpc::MpiTransport>(rt->comm);
+  rt->rpc = rt->rpc_owner.get();
+  if (rt->my_server_index >= 0) {
+    rt->srv.push_back(std::make_unique<server::Server>(rt->rpc, rt->my_server_index,
+                                                       static_cast<int>(rt->servers.size())));
+    rt->srv.back()->start();
+  }
+  return Status::OK();
+}
+
+// The loopback transport: a one-process job whose servers run in this process (ranks
+// 0..n-1, the client is rank n); no MPI call carries an RPC.
+Status start_loopback(Runtime* rt) {
+  if (rt->size != 1)
+    return Status(EDAOS_INVAL,
+                  "EDAOS_TRANSPORT=loopback runs client and servers in one process: "
+                  "the communicator has " +
+                      std::to_string(rt->size) + " ranks");
+  int n = 0;
+  Status st = loopback_servers(&n);
+  if (!st.ok()) return st;
+  rt->loopback = std::make_unique<rpc::LoopbackFabric>(n);
+  rt->rpc = rt->loopback->client();
+  const std::string host = rt->hosts.at(0);
+  rt->hosts.assign(static_cast<size_t>(n) + 1, host);
+  for (int i = 0; i < n; ++i) {
+    rt->servers.push_back(i);
+    rt->srv.push_back(std::make_unique<server::Server>(rt->loopback->server(i), i, n));
+    rt->srv.back()->start();
+  }
+  rt->rank = n;
+  return Status::OK();
+}
+
+}  // namespace
+
+Runtime::Runtime() = default;
+
+Runtime::~Runtime() {
+  // Servers first (they use the transport), then the transport, then the communicator.
+  for (auto& s : srv)
+    if (s) s->stop();
+  srv.clear();
+  rpc = nullptr;
+  rpc_owner.reset();
+  loopback.reset();
+  if (comm != MPI_COMM_NULL) MPI_Comm_free(&comm);
+}
+
+const char* transport_name(TransportKind k) {
+  switch (k) {
+    case TransportKind::kMpi:
+      return "mpi";
+    case TransportKind::kLoopback:
+      return "loopback";
+  }
+  return "?";
+}
+
+Runtime* runtime() { return g_rt; }
+
+}  // namespace client
+
+using client::Runtime;
+
+std::string default_pool_path() {
+  auto dir = resolve_pool(default_pool_spec());
+  return dir.ok() ? dir.value() : "./edaos-pool";  // a non-empty spec always resolves
+}
+
+Status init(MPI_Comm comm, const InitOptions& opts) {
+  std::lock_guard<std::mutex> lk(client::g_mu);
+  if (client::g_rt) return Status::OK();
+  int inited = 0;
+  MPI_Initialized(&inited);
+  if (!inited) return Status(EDAOS_NOTINIT, "MPI is not initialized");
+  auto rt = std::make_unique<Runtime>();
+  Status st = client::pick_transport(&rt->kind);
+  // Every rank decides alike (the environment is the job's); a bad value fails everywhere.
+  if (!st.ok()) return st;
+  MPI_Comm_dup(comm, &rt->comm);
+  MPI_Comm_rank(rt->comm, &rt->rank);
+  MPI_Comm_size(rt->comm, &rt->size);
+  edaos_log_set_rank(rt->rank);
+
+  // Which ranks serve: cb_config_list grammar over the node each rank runs on.
+  std::string spec = opts.server_ranks;
+  if (spec.empty()) {
+    const char* e = std::getenv("EDAOS_SERVER_RANKS");
+    spec = e && *e ? e : "*:1";
+  }
+  char name[MPI_MAX_PROCESSOR_NAME] = {};
+  int len = 0;
+  MPI_Get_processor_name(name, &len);
+  std::vector<char> all(static_cast<size_t>(rt->size) * MPI_MAX_PROCESSOR_NAME);
+  MPI_Allgather(name, MPI_MAX_PROCESSOR_NAME, MPI_CHAR, all.data(), MPI_MAX_PROCESSOR_NAME,
+                MPI_CHAR, rt->comm);
+  for (int r = 0; r < rt->size; ++r)
+    rt->hosts.emplace_back(&all[static_cast<size_t>(r) * MPI_MAX_PROCESSOR_NAME]);
+
+  st = rt->kind == client::TransportKind::kLoopback ? client::start_loopback(rt.get())
+                                                    : client::start_mpi(rt.get(), spec);
+  if (!st.ok()) return st;
+  EDAOS_LOG(info, "initialized: %d ranks, %zu servers (%s), transport %s%s", rt->size,
+            rt->servers.size(), spec.c_str(), client::transport_name(rt->kind),
+            rt->srv.empty() ? "" : ", serving");
+  MPI_Barrier(rt->comm);
+  client::g_rt = rt.release();
+  return Status::OK();
+}
+
+Status finalize() {
+  // Shared connections close while the servers still answer.
+  if (client::runtime()) release_shared_pools();
+  std::lock_guard<std::mutex> lk(client::g_mu);
+  Runtime* rt = client::g_rt;
+  if (!rt) return Status::OK();
+  // Every client must be done before any server stops.
+  MPI_Barrier(rt->comm);
+  for (auto& s : rt->srv) s->stop();
+  MPI_Barrier(rt->comm);
+  delete rt;
+  client::g_rt = nullptr;
+  return Status::OK();
+}
+
+bool is_initialized() { return client::g_rt != nullptr; }
+
+std::vector<int> server_ranks() {
+  Runtime* rt = client::runtime();
+  if (!rt || rt->kind == client::TransportKind::kLoopback)
+    return rt ? std::vector<int>{0} : std::vector<int>{};
+  return rt->servers;
+}
+
+Stats stats() {
+  Stats s{};
+  Runtime* rt = client::runtime();
+  if (!rt) return s;
+  auto& c = rt->counters;
+  s = Stats{c.rpcs,
+            c.bytes_written,
+            c.bytes_read,
+            c.full_stripe_writes,
+            c.partial_stripe_writes,
+            c.degraded_reads,
+            c.csum_errors,
+            c.csum_retries,
+            c.repairs};
+  return s;
+}
+
+}  // namespace edaos::objstore
