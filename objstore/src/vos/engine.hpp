@@ -1,8 +1,7 @@
 // Engine storage: the persistent state of one engine (fault domain) of a pool, local I/O only.
 //
 //   <pool>/engine-NNNN/FORMAT        "EDAOS-ENGINE <version>" + ntargets (atomically written once)
-//   <pool>/engine-NNNN/LOCK          flock owner file ("host:pid"; after a clean close the
-//                                    seal of the used-bytes counter, see Engine::open)
+//   <pool>/engine-NNNN/LOCK          flock owner file ("host:pid")
 //   <pool>/engine-NNNN/meta.mdb      LMDB: KV values, byte-array logical sizes
 //   <pool>/engine-NNNN/sizes.log     array sizes not yet folded into meta.mdb
 //   <pool>/engine-NNNN/intents.log   stripe intents (partial-stripe writes in flight)
@@ -21,9 +20,8 @@
 //     in LMDB's own words, may be corrupted: the server treats an engine that fails to open as
 //     down and rebuilds it from redundancy).
 //
-// Thread-safety: every public call takes the engine's mutex, so concurrent callers are safe
-// (they are serialised). The server calls an Engine from its engine queue's service thread and,
-// for sync, purge, listing, space and intents, from the control and lock queues.
+// Thread-safety: the server drives an Engine from one thread, but every public call takes the
+// engine's mutex, so concurrent callers are safe (they are serialised).
 #pragma once
 
 #include <array>
@@ -156,8 +154,6 @@ class Engine {
     bool create = false;       // format a missing/empty directory
   };
 
-  // Used bytes come from the counter a clean close persisted (meta.mdb `used` + the seal it left
-  // in LOCK), else from a walk of the target directories (src/server/README.md).
   // Takes an exclusive flock on <dir>/LOCK and writes "host:pid" into it; a second opener (other
   // process or job) gets EDAOS_BUSY "pool in use by <host>:<pid>". Missing directory (or no
   // FORMAT without create) -> EDAOS_NONEXIST; unreadable -> EDAOS_IO; unknown FORMAT ->
