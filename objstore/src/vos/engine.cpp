@@ -8,7 +8,6 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -34,31 +33,6 @@ using namespace detail;  // engine_internal.hpp: the layout shared by engine*.cp
 namespace {
 
 const std::vector<std::string> kDbNames = {"meta", "arrays", "dkeys", "akeys", "ldkeys", "lakeys"};
-
-// meta.mdb key of the persisted used-bytes counter (src/server/README.md "Used-bytes
-// counter"): u64 LE allocated bytes of the target directories, u8 kUsedClean or kUsedDirty,
-// u64 LE seal. Clean is written only at a close with every change synced, and the same close
-// leaves "seal <16 hex>" in LOCK; open trusts the counter only when it is clean AND LOCK still
-// holds its seal (a build that does not keep the counter empties LOCK at its release, a killed
-// process leaves its host:pid there), and turns it dirty (durably) before any change.
-constexpr char kUsedKey[] = "used";
-constexpr char kUsedDirty = 0, kUsedClean = 1;
-constexpr size_t kUsedLen = 17;
-std::string encode_used(uint64_t bytes, char state, uint64_t seal) {
-  std::string v;
-  detail::put_le64(&v, bytes);
-  v.push_back(state);
-  detail::put_le64(&v, seal);
-  return v;
-}
-std::string lock_seal(uint64_t seal) { return "seal " + detail::hex64(seal) + "\n"; }
-// A seal that differs at every close (time and address bits; uniqueness is what matters).
-uint64_t new_seal(const void* self) {
-  timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  uint64_t v = static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
-  return detail::fnv1a64(&self, sizeof self, v ^ (static_cast<uint64_t>(::getpid()) << 32)) | 1;
-}
 
 uint64_t file_blocks_bytes(int fd) {
   struct stat st;
@@ -108,8 +82,7 @@ Result<std::unique_ptr<Engine>> Engine::open(const Options& o) {
 
   std::unique_ptr<Engine> e(new Engine());
   e->opts_ = o;
-  std::string last_release;  // what the last owner left in LOCK (a seal, or nothing)
-  auto lock = detail::DirLock::acquire(o.dir + "/LOCK", &last_release);
+  auto lock = detail::DirLock::acquire(o.dir + "/LOCK");
   if (!lock.ok()) {
     if (lock.status().code() == EDAOS_BUSY) return lock.status();
     return Status(EDAOS_IO, lock.status().message());
@@ -154,29 +127,18 @@ Result<std::unique_ptr<Engine>> Engine::open(const Options& o) {
       e->db_,
       LmdbEnv::open(o.dir + "/meta.mdb", MDB_NOSUBDIR | MDB_NOSYNC | MDB_NOMETASYNC, kDbNames));
   LmdbEnv* db = e->db_.get();
-  bool counted = false;  // a clean used-bytes counter was found (and is now marked dirty)
   EDAOS_VOS_TRY(db->write([&](MDB_txn* t) -> Status {
     std::string_view v;
     std::string want = std::to_string(kEngineMetaFormat);
     Status s = db->get(t, db->dbi(kDbMeta), "format", &v);
-    if (s.code() == EDAOS_NONEXIST) {
-      EDAOS_RETURN_IF_ERROR(db->put(t, db->dbi(kDbMeta), "format", want));
-    } else {
-      EDAOS_RETURN_IF_ERROR(s);
-      if (v != want)
-        return Status(EDAOS_FORMAT,
-                      o.dir + "/meta.mdb: format '" + std::string(v) + "' is not supported");
-    }
-    s = db->get(t, db->dbi(kDbMeta), kUsedKey, &v);
-    if (s.code() != EDAOS_NONEXIST) EDAOS_RETURN_IF_ERROR(s);
-    counted = s.ok() && v.size() == kUsedLen && v[8] == kUsedClean &&
-              last_release == lock_seal(detail::get_le64(v.data() + 9));
-    e->used_bytes_ = counted ? detail::get_le64(v.data()) : 0;
-    return db->put(t, db->dbi(kDbMeta), kUsedKey, encode_used(e->used_bytes_, kUsedDirty, 0));
+    if (s.code() == EDAOS_NONEXIST) return db->put(t, db->dbi(kDbMeta), "format", want);
+    EDAOS_RETURN_IF_ERROR(s);
+    if (v != want)
+      return Status(EDAOS_FORMAT,
+                    o.dir + "/meta.mdb: format '" + std::string(v) + "' is not supported");
+    return Status::OK();
   }));
-  // The dirty mark must be on disk before any change can reach it (a power loss would
-  // otherwise leave the old clean counter next to newer data).
-  if (o.create || counted) EDAOS_RETURN_IF_ERROR(db->sync());
+  if (o.create) EDAOS_RETURN_IF_ERROR(db->sync());
   if (upgrade) {
     // Version 1 -> 2: the stamp changes before the first size record can be written.
     EDAOS_RETURN_IF_ERROR(e->write_format(kEngineFormatNoLongKeys));
@@ -184,9 +146,8 @@ Result<std::unique_ptr<Engine>> Engine::open(const Options& o) {
   }
   EDAOS_RETURN_IF_ERROR(e->open_size_log());
   EDAOS_RETURN_IF_ERROR(e->open_intent_log());
-  if (!counted)  // absent (new engine, older build) or dirty (not closed cleanly): recount
-    for (uint32_t t = 0; t < e->opts_.ntargets; ++t)
-      e->used_bytes_ += tree_bytes(o.dir + "/tgt-" + std::to_string(t));
+  for (uint32_t t = 0; t < e->opts_.ntargets; ++t)
+    e->used_bytes_ += tree_bytes(o.dir + "/tgt-" + std::to_string(t));
   return e;
 }
 
@@ -214,20 +175,6 @@ Engine::~Engine() {
     if (!st.ok())  // the records stay in the log; the next open replays them
       EDAOS_LOG(warn, "engine %s: size log not folded at close: %s", opts_.dir.c_str(),
                 st.to_string().c_str());
-  }
-  if (db_ && dirty_files_.empty() && dirty_dirs_.empty()) {
-    // Every change is synced: the counter can be trusted by the next open. Otherwise it stays
-    // dirty and the next open recounts.
-    settle_all();
-    const uint64_t seal = new_seal(this);
-    Status st = db_->write([&](MDB_txn* t) {
-      return db_->put(t, db_->dbi(kDbMeta), kUsedKey, encode_used(used_bytes_, kUsedClean, seal));
-    });
-    if (st.ok()) st = db_->sync();
-    if (st.ok() && lock_) lock_->seal_at_release(lock_seal(seal));
-    if (!st.ok())
-      EDAOS_LOG(warn, "engine %s: used-bytes counter not saved (the next open recounts): %s",
-                opts_.dir.c_str(), st.to_string().c_str());
   }
   if (log_fd_ >= 0) ::close(log_fd_);
   if (intent_fd_ >= 0) {

@@ -81,21 +81,14 @@ class DirLock {
  public:
   // Creates/opens `lock_path`, takes LOCK_EX|LOCK_NB and writes "host:pid\n" into it. If another
   // open file description holds the lock: EDAOS_BUSY "pool in use by <contents of the file>".
-  // *previous (when non-null): what the file held before this owner wrote its name (what the
-  // last owner left at release: empty, or its seal).
-  static Result<std::unique_ptr<DirLock>> acquire(const std::string& lock_path,
-                                                  std::string* previous = nullptr);
-  // Leaves `seal` in the file at release instead of emptying it (so the next owner can tell
-  // that this owner, and no build that does not seal, was the last one).
-  void seal_at_release(std::string seal) { seal_ = std::move(seal); }
-  ~DirLock();  // empties the file (or writes the seal), then closes it (dropping the lock)
+  static Result<std::unique_ptr<DirLock>> acquire(const std::string& lock_path);
+  ~DirLock();  // empties the file, then closes it (which drops the lock)
   DirLock(const DirLock&) = delete;
   DirLock& operator=(const DirLock&) = delete;
 
  private:
   explicit DirLock(int fd) : fd_(fd) {}
   int fd_;
-  std::string seal_;
 };
 
 inline MDB_val mval(std::string_view s) {

@@ -205,8 +205,7 @@ uint64_t fnv1a64(const void* p, size_t n, uint64_t h) {
 
 // ---- DirLock ----
 
-Result<std::unique_ptr<DirLock>> DirLock::acquire(const std::string& lock_path,
-                                                  std::string* previous) {
+Result<std::unique_ptr<DirLock>> DirLock::acquire(const std::string& lock_path) {
   int fd = open_retry(lock_path.c_str(), O_RDWR | O_CREAT, 0644);
   if (fd < 0) return errno_status(errno, "open lock file " + lock_path);
   int rc;
@@ -221,17 +220,11 @@ Result<std::unique_ptr<DirLock>> DirLock::acquire(const std::string& lock_path,
       ::close(fd);
       std::string owner = n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
       while (!owner.empty() && (owner.back() == '\n' || owner.back() == '\0')) owner.pop_back();
-      if (owner.empty() || owner.compare(0, 5, "seal ") == 0)  // the last owner's seal
-        owner = "another process (owner not yet recorded)";
+      if (owner.empty()) owner = "another process (owner not yet recorded)";
       return Status(EDAOS_BUSY, "pool in use by " + owner + " (lock " + lock_path + ")");
     }
     ::close(fd);
     return errno_status(err, "flock " + lock_path);
-  }
-  if (previous) {
-    char buf[128];
-    ssize_t n = ::pread(fd, buf, sizeof buf, 0);
-    previous->assign(buf, n > 0 ? static_cast<size_t>(n) : 0);
   }
   std::string me = owner_id() + "\n";
   if (::ftruncate(fd, 0) != 0 || !pwrite_full(fd, me.data(), me.size(), 0, lock_path).ok()) {
@@ -245,9 +238,6 @@ Result<std::unique_ptr<DirLock>> DirLock::acquire(const std::string& lock_path,
 DirLock::~DirLock() {
   if (::ftruncate(fd_, 0) != 0) {
     // Harmless: the next owner overwrites the contents.
-  }
-  if (!seal_.empty() && ::pwrite(fd_, seal_.data(), seal_.size(), 0) < 0) {
-    // Harmless: an owner that finds no seal recounts.
   }
   ::close(fd_);
 }
