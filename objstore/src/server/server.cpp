@@ -13,6 +13,7 @@
 #include <cstring>
 #include <mutex>
 #include <set>
+#include <shared_mutex>
 #include <sstream>
 #include <system_error>
 #include <thread>
@@ -271,6 +272,31 @@ Status bad_body() { return Status(EDAOS_PROTO, "malformed request body"); }
 
 }  // namespace
 
+namespace {
+
+// Service threads: EDAOS_SERVER_THREADS when it is a number in 1..64, else one per core up to 4
+// (the server shares its node with the job's ranks; storage calls mostly wait on the disk).
+size_t service_thread_count() {
+  constexpr size_t kMax = 64;
+  if (const char* v = std::getenv("EDAOS_SERVER_THREADS"); v && *v) {
+    char* end = nullptr;
+    unsigned long n = std::strtoul(v, &end, 10);
+    if (end && *end == '\0' && n >= 1 && n <= kMax) return n;
+    EDAOS_LOG(warn, "EDAOS_SERVER_THREADS=%s is not a number in 1..%zu: using the default", v,
+              kMax);
+  }
+  unsigned hw = std::thread::hardware_concurrency();
+  return std::clamp<size_t>(hw ? hw : 1, 1, 4);
+}
+
+// Requests a service thread takes from one queue in one pass (fairness between engines).
+constexpr size_t kMaxBatch = 64;
+
+const std::string kControlQueue = "C";
+const std::string kLockQueue = "L";
+
+}  // namespace
+
 Server::Server(rpc::Transport* t, int index, int nservers)
     : t_(t), index_(index), nservers_(nservers) {}
 
@@ -278,16 +304,53 @@ Server::~Server() { stop(); }
 
 void Server::start() {
   stop_ = false;
+  quit_ = false;
+  size_t n = service_thread_count();
+  for (size_t i = 0; i < n; ++i) {
+    try {
+      workers_.emplace_back([this] { serve(); });
+    } catch (const std::system_error& e) {
+      if (workers_.empty()) throw;  // not one service thread: the server cannot run
+      EDAOS_LOG(warn, "only %zu of %zu service threads started: %s", workers_.size(), n, e.what());
+      break;
+    }
+  }
   th_ = std::thread([this] { loop(); });
 }
 
 void Server::stop() {
   if (!th_.joinable()) return;
   stop_ = true;
-  th_.join();
+  th_.join();  // returns once every queued request is served and every reply sent
+  {
+    std::lock_guard<std::mutex> g(q_mu_);
+    quit_ = true;
+  }
+  q_cv_.notify_all();
+  for (auto& w : workers_) w.join();
+  workers_.clear();
+  queues_.clear();
+  ready_.clear();
   pools_.clear();
 }
 
+void Server::send(int dest, int tag, std::string rep) {
+  std::lock_guard<std::mutex> g(tx_mu_);
+  t_->reply(dest, tag, std::move(rep));
+}
+
+void Server::send(int dest, int tag, rpc::Buffer buf) {
+  std::lock_guard<std::mutex> g(tx_mu_);
+  t_->reply(dest, tag, std::move(buf));
+}
+
+rpc::Buffer Server::reply_buffer(size_t n) {
+  std::lock_guard<std::mutex> g(tx_mu_);
+  return t_->reply_buffer(n);
+}
+
+// The progress thread: receive, queue, advance replies. Nothing here touches storage, so a
+// slow disk never delays the next receive. The one "get next request" call is wait_request.
 void Server::loop() {
   Backoff bo(1000);
   rpc::Incoming in;
@@ -295,15 +358,128 @@ void Server::loop() {
     bool busy = false;
     while (t_->wait_request(
         &in, busy ? rpc::Clock::now() : rpc::Clock::now() + std::chrono::milliseconds(100))) {
-      handle(in);
+      accept(in);
       busy = true;
     }
-    bool sending = t_->progress_replies();
-    if (stop_.load(std::memory_order_relaxed) && !sending) break;
+    bool sending;
+    {
+      std::lock_guard<std::mutex> g(tx_mu_);
+      sending = t_->progress_replies();
+    }
+    if (stop_.load(std::memory_order_relaxed) && !sending) {
+      std::lock_guard<std::mutex> g(q_mu_);
+      if (queued_ == 0) break;
+    }
     if (busy)
       bo.reset();
     else
       bo.pause();
+  }
+}
+
+std::string Server::route(const rpc::Incoming& in) {
+  switch (static_cast<Op>(in.hdr.op)) {
+    case Op::kLock:
+    case Op::kUnlock:
+      return kLockQueue;
+    case Op::kArrayWrite:
+    case Op::kArrayRead:
+    case Op::kArrayPunch:
+    case Op::kArrayTruncate:
+    case Op::kArraySize:
+    case Op::kKvPut:
+    case Op::kKvGet:
+    case Op::kKvRemove:
+    case Op::kKvListDkeys:
+    case Op::kKvListAkeys:
+    case Op::kObjPunch: {
+      // Every shard op starts with its ShardAddr: its engine names the queue.
+      Reader r(in.body(), in.body_len());
+      rpc::ShardAddr a = rpc::ShardAddr::decode(r);
+      if (!r.ok()) return kControlQueue;  // answered there as a malformed body
+      std::string key(reinterpret_cast<const char*>(a.pool.b), sizeof a.pool.b);
+      key.append(reinterpret_cast<const char*>(&a.engine), sizeof a.engine);
+      return key;
+    }
+    default:  // pool service, containers, multi-engine ops (sync, purge, lists, intents)
+      return kControlQueue;
+  }
+}
+
+void Server::accept(rpc::Incoming& in) {
+  const rpc::RequestHeader& h = in.hdr;
+  if (h.magic != rpc::kMagic || in.buf.size() < sizeof h + h.body_len ||
+      h.version != rpc::kProtocolVersion || static_cast<Op>(h.op) == Op::kShutdown) {
+    handle(in);  // dropped, refused or answered here: no storage involved
+    return;
+  }
+  std::string key = route(in);
+  std::lock_guard<std::mutex> g(q_mu_);
+  Queue& q = queues_[key];
+  q.q.push_back(std::move(in));
+  in = rpc::Incoming{};
+  ++queued_;
+  if (!q.busy && !q.ready) {
+    q.ready = true;
+    ready_.push_back(std::move(key));
+    q_cv_.notify_one();
+  }
+}
+
+// A service thread: takes the oldest ready queue, drains up to kMaxBatch of its requests in
+// order, gives it back (ready again when more arrived meanwhile). Sleeps while nothing is ready.
+void Server::serve() {
+  std::unique_lock<std::mutex> lk(q_mu_);
+  for (;;) {
+    q_cv_.wait(lk, [this] { return quit_ || !ready_.empty(); });
+    if (ready_.empty()) return;  // quit_
+    std::string key = std::move(ready_.front());
+    ready_.pop_front();
+    Queue& q = queues_[key];
+    q.ready = false;
+    q.busy = true;
+    std::deque<rpc::Incoming> batch;
+    if (q.q.size() <= kMaxBatch) {
+      batch.swap(q.q);
+    } else {
+      for (size_t i = 0; i < kMaxBatch; ++i) {
+        batch.push_back(std::move(q.q.front()));
+        q.q.pop_front();
+      }
+    }
+    lk.unlock();
+    serve_batch(key, batch);
+    const size_t n = batch.size();
+    batch.clear();
+    lk.lock();
+    queued_ -= n;
+    q.busy = false;
+    if (!q.q.empty()) {
+      q.ready = true;
+      ready_.push_back(key);
+      q_cv_.notify_one();
+    } else if (key != kControlQueue && key != kLockQueue) {
+      queues_.erase(key);  // engine queues come and go with their traffic
+    }
+  }
+}
+
+void Server::serve_batch(const std::string& key, std::deque<rpc::Incoming>& batch) {
+  if (key != kControlQueue) {
+    // Engine and lock queues only look pools up: a pool closes between batches.
+    std::shared_lock<std::shared_mutex> g(pools_mu_);
+    for (auto& in : batch) handle(in);
+    return;
+  }
+  for (auto& in : batch) {
+    Op op = static_cast<Op>(in.hdr.op);
+    if (op == Op::kPoolServe || op == Op::kPoolClose || op == Op::kPoolSetIdentity) {
+      std::unique_lock<std::shared_mutex> g(pools_mu_);
+      handle(in);
+    } else {
+      std::shared_lock<std::shared_mutex> g(pools_mu_);
+      handle(in);
+    }
   }
 }
 
@@ -314,16 +490,15 @@ void Server::handle(rpc::Incoming& in) {
     return;
   }
   if (h.version != rpc::kProtocolVersion) {
-    t_->reply(
-        in.source, h.reply_tag,
-        rpc::make_reply(Status(EDAOS_PROTO, "protocol version " + std::to_string(h.version) +
-                                                " not supported (server speaks " +
-                                                std::to_string(rpc::kProtocolVersion) + ")")));
+    send(in.source, h.reply_tag,
+         rpc::make_reply(Status(EDAOS_PROTO, "protocol version " + std::to_string(h.version) +
+                                                 " not supported (server speaks " +
+                                                 std::to_string(rpc::kProtocolVersion) + ")")));
     return;
   }
   bool deferred = false;
   std::string rep = dispatch(in, &deferred);
-  if (!deferred) t_->reply(in.source, h.reply_tag, std::move(rep));
+  if (!deferred) send(in.source, h.reply_tag, std::move(rep));
 }
 
 Server::PoolServe* Server::pool(const Uuid& u) {
@@ -741,7 +916,7 @@ std::string Server::op_io(Op op, Reader& r, const rpc::Incoming& in, bool* repli
       // allocation per read) that the transport sends and takes back. A record read appends
       // the cell's record state (StateWire) after the bytes.
       const size_t trailer = want_state ? rpc::StateWire::size(rw.kind == 2 ? rw.k : 0) : 0;
-      rpc::Buffer buf = t_->reply_buffer(sizeof(rpc::ReplyHeader) + len + trailer);
+      rpc::Buffer buf = reply_buffer(sizeof(rpc::ReplyHeader) + len + trailer);
       uint64_t out_csum = 0;
       vos::UnitState state;
       Status rs = e->array_read(ref, off, len, buf.data() + sizeof(rpc::ReplyHeader), csum_spec(cw),
@@ -762,7 +937,7 @@ std::string Server::op_io(Op op, Reader& r, const rpc::Incoming& in, bool* repli
       h.value = out_csum;
       h.payload_len = len + trailer;
       std::memcpy(buf.data(), &h, sizeof h);
-      t_->reply(in.source, in.hdr.reply_tag, std::move(buf));
+      send(in.source, in.hdr.reply_tag, std::move(buf));
       *replied = true;
       return {};
     }
@@ -876,9 +1051,9 @@ std::string Server::op_unlock(Reader& r) {
     it->second.pop_front();
     bool orphan = false;
     Status st = set_intent(key, w.intent, &orphan);
-    t_->reply(w.rank, w.tag,
-              st.ok() ? rpc::make_reply(Status::OK(), orphan ? 1 : 0)
-                      : rpc::make_reply(st.with_context("stripe intent")));
+    send(w.rank, w.tag,
+         st.ok() ? rpc::make_reply(Status::OK(), orphan ? 1 : 0)
+                 : rpc::make_reply(st.with_context("stripe intent")));
     if (st.ok()) return rpc::make_reply(Status::OK());
   }
   locks_.erase(it);

@@ -1,18 +1,25 @@
-// The service loop that runs on designated server ranks.
+// The service loop that runs on designated server ranks (execution model: README.md here).
 //
-// One progress thread per server rank serves every engine that rank hosts (engine e of a pool
-// is hosted by server index e % nservers). It polls the transport with backoff, so an idle
-// server sleeps instead of burning a core. Handlers never block on other ranks: a stripe lock
-// that is held is answered later, when its holder unlocks.
+// One progress thread per server rank receives every request for the engines that rank hosts
+// (engine e of a pool is hosted by server index e % nservers) and sends nothing but what the
+// service threads hand back; it polls the transport with backoff, so an idle server sleeps
+// instead of burning a core. Storage work runs on a small pool of service threads
+// (EDAOS_SERVER_THREADS): each engine has a FIFO queue drained by one thread at a time, pool
+// and container ops go to one control queue, stripe locks to one lock queue. Idle service
+// threads sleep on a condition variable. Handlers never block on other ranks: a stripe lock
+// that is held is answered later, by the thread that serves its unlock.
 //
 // Server index 0 is the pool service ("lead"): it also owns the pool's metadata store
 // (containers, labels, object-ID allocators, attributes).
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <deque>
 #include <map>
 #include <memory>
+#include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -32,13 +39,29 @@ class Server {
   Server(rpc::Transport* t, int index, int nservers);
   ~Server();
   void start();
-  // Stops the loop once in-flight replies are sent, closes every engine (releasing locks).
+  // Stops the loop once every queued request is served and its reply sent, closes every engine
+  // (releasing locks).
   void stop();
+  // Service threads started by start(): EDAOS_SERVER_THREADS (1..64), else min(cores, 4).
+  size_t service_threads() const { return workers_.size(); }
 
  private:
   struct PoolServe;
   void loop();
+  // The progress thread's share of a request: checks the header, answers what needs no storage
+  // (malformed, wrong version, kShutdown) and queues the rest on the queue route() names.
+  void accept(rpc::Incoming& in);
+  // Runs one request on a service thread (or inline for the few the progress thread answers).
   void handle(rpc::Incoming& in);
+  // Queue of a request: "C" control, "L" stripe locks, else pool uuid + engine id.
+  static std::string route(const rpc::Incoming& in);
+  void serve();  // a service thread
+  void serve_batch(const std::string& key, std::deque<rpc::Incoming>& batch);
+  // Transport calls that service threads make: serialised by tx_mu_ (the transport's reply
+  // side is single-threaded). poll_request stays on the progress thread, outside tx_mu_.
+  void send(int dest, int tag, std::string rep);
+  void send(int dest, int tag, rpc::Buffer buf);
+  rpc::Buffer reply_buffer(size_t n);
   std::string dispatch(rpc::Incoming& in, bool* deferred);
   PoolServe* pool(const Uuid& u);
   vos::Engine* engine(const Uuid& pool, uint32_t id, Status* st);
@@ -66,9 +89,27 @@ class Server {
   int index_, nservers_;
   std::atomic<bool> stop_{false};
   std::thread th_;
+  // pools_ and each PoolServe: changed (serve, close, identity) under a unique lock, read under
+  // a shared one (engine batches hold it for the batch, so a pool closes between batches).
+  std::shared_mutex pools_mu_;
   std::map<Uuid, std::unique_ptr<PoolServe>> pools_;
-  // Stripe locks: key -> queue of waiters; present = held.
+  // Stripe locks: key -> queue of waiters; present = held. Only the lock queue touches it.
   std::map<std::string, std::deque<LockWaiter>> locks_;
+  // Queues (see route()). A queue is `ready` while listed in ready_, `busy` while a service
+  // thread drains it; never both, so one engine is served by one thread at a time, in order.
+  struct Queue {
+    std::deque<rpc::Incoming> q;
+    bool ready = false, busy = false;
+  };
+  std::mutex q_mu_;
+  std::condition_variable q_cv_;     // work listed in ready_, or quit_
+  std::condition_variable idle_cv_;  // a batch finished (stop() waits for queued_ == 0)
+  std::map<std::string, Queue> queues_;
+  std::deque<std::string> ready_;
+  size_t queued_ = 0;  // requests accepted and not yet answered (or deferred)
+  bool quit_ = false;
+  std::vector<std::thread> workers_;
+  std::mutex tx_mu_;
 };
 
 }  // namespace edaos::objstore::server
