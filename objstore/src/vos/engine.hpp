@@ -9,7 +9,7 @@
 //   <pool>/engine-NNNN/tgt-T/<cont-uuid>/<oid>.<shard>.csum   per-unit records (versions and
 //                                                             checksums bound to their extent)
 //
-// (<oid> is ObjectId::to_string(), "hi.lo" in hex.) Exact formats: objstore/README.md.
+// (<oid> is ObjectId::to_string(), "hi.lo" in hex.) Exact formats: objstore/src/vos/README.md.
 //
 // Durability contract
 //   * An acknowledged call (returned OK) survives the *process* being killed: shard bytes are in
@@ -51,8 +51,8 @@ struct RecHeader;
 
 // Newest version of <engine>/FORMAT this build reads; open() refuses others with EDAOS_FORMAT.
 // Version 2 added the array-size log (sizes.log). Version 3 = version 2 + KV entries with long
-// keys (the `ldkeys`/`lakeys` databases, see objstore/README.md). Version 4 = record sidecars
-// (format 2: checksums bound to extent and version, EC cell versions) and the intent log
+// keys (the `ldkeys`/`lakeys` databases, see objstore/src/vos/README.md). Version 4 = record
+// sidecars (format 2: checksums bound to extent and version, EC cell versions) and the intent log
 // (intents.log). Engines are created as version 4; open() upgrades a version 1-3 engine in place
 // to 4 and marks it `legacy`: its shards still have format-1 sidecars (or, for EC shards written
 // without checksums, none), which are converted shard by shard at their first verified access.

@@ -39,7 +39,7 @@ using namespace detail;  // engine_internal.hpp: the layout shared by engine*.cp
 // derived keys are in the byte order of the full keys except inside a run of equal pads (a
 // "group"), which listing sorts. Entries whose derived keys agree up to the seq form a bucket;
 // every lookup compares the full keys kept in the values, so hash collisions only lengthen the
-// scan. See objstore/README.md ("Long KV keys").
+// scan. See objstore/src/vos/README.md ("Long KV keys").
 
 namespace {
 constexpr size_t kLmdbMaxKey = 511;

@@ -6,7 +6,7 @@
 // one kept as `prev` and marked pending, then changes the data, then stores the entry again
 // without `prev`. Reads verify units against their entry; a pending entry can only be seen
 // after a kill (calls hold the engine mutex), and is resolved to whichever record the bytes
-// match. See objstore/README.md ("Record sidecar").
+// match. See objstore/src/vos/README.md ("Record sidecar").
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>

@@ -6,7 +6,7 @@
 // engine made by a build that recorded no identity, by the first server of a newer build that
 // opens it: the upgrade in place). Never changed afterwards. Kept in a file of its own, apart
 // from FORMAT and meta.mdb, so the engine format version can evolve independently.
-// Exact format: objstore/README.md, "Pool identity".
+// Exact format: objstore/src/vos/README.md, "Pool identity".
 #pragma once
 
 #include <cstdint>

@@ -11,7 +11,7 @@
 //   <pool>/engine-NNNN/    one per engine, NNNN = zero-padded engine index (see engine.hpp),
 //                          with IDENTITY naming the pool (see identity.hpp)
 //
-// The on-disk formats are documented in objstore/README.md, "On-disk format".
+// The on-disk formats are documented in objstore/src/vos/README.md.
 #pragma once
 
 #include <cstdint>

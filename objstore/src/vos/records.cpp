@@ -1,4 +1,4 @@
-// Record sidecar format 2: see records.hpp and objstore/README.md ("Record sidecar").
+// Record sidecar format 2: see records.hpp and objstore/src/vos/README.md ("Record sidecar").
 #include "vos/records.hpp"
 
 #include <cstring>

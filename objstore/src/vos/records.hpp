@@ -1,6 +1,6 @@
 // Per-unit records of a shard (the sidecar `<shard>.csum`, format 2): encoding, decoding and the
 // binding of a checksum to its extent and version. Private to the vos component; the formats
-// are documented in objstore/README.md ("Record sidecar").
+// are documented in objstore/src/vos/README.md ("Record sidecar").
 #pragma once
 
 #include <cstdint>

@@ -18,7 +18,7 @@
 
 namespace edaos::cli {
 
-// Exit statuses (documented in objstore/README.md, "The edaos tool").
+// Exit statuses (documented in objstore/tools/README.md).
 enum ExitCode : int {
   kExitOk = 0,
   kExitRuntime = 1,  // the operation failed (store error, not found, class too wide, ...)
