@@ -18,6 +18,8 @@
 
 namespace edaos::objstore::client {
 
+class ShardIo;  // client/shard_io.hpp
+
 struct Counters {
   std::atomic<uint64_t> rpcs{0}, bytes_written{0}, bytes_read{0}, full_stripe_writes{0},
       partial_stripe_writes{0}, degraded_reads{0}, csum_errors{0}, csum_retries{0}, repairs{0};
@@ -61,6 +63,10 @@ struct PoolState {
 
   std::mutex excl_mu;
   std::vector<bool> excluded;  // engines this process already had excluded
+
+  // The shard data path of this connection (client/shard_io.hpp), made by shard_io().
+  std::once_flag io_once;
+  std::shared_ptr<ShardIo> io;
 
   // Before a write that skips down engines: persist the exclusion of the lost ones (see
   // kPoolExclude). Refuses (EDAOS_DEGRADED / EDAOS_UNREACH) to skip an engine that is only
