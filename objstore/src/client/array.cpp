@@ -241,6 +241,15 @@ class ArrayImpl final : public Array {
     return st;
   }
 
+  Result<uint64_t> read_size_hint(uint64_t off, const IoVec* iov, size_t n) override {
+    SgList<IoVec> sg(iov, n);
+    uint64_t len = sg.total(), known = 0;
+    if (len == 0) return known;
+    EDAOS_RETURN_IF_ERROR(ec_ ? ec_read(off, sg, &known) : rep_read(off, sg, len, &known));
+    rt_->counters.bytes_read += len;
+    return known;
+  }
+
   Status punch(uint64_t off, uint64_t len) override;
   Result<uint64_t> get_size() override;
   Status set_size(uint64_t size) override;
@@ -344,7 +353,8 @@ class ArrayImpl final : public Array {
     return flush_if_full(b, true);
   }
 
-  Status rep_read(uint64_t off, const SgList<IoVec>& sg, uint64_t len) {
+  // *known (when non-null): raised to the largest logical end the serving shards reported.
+  Status rep_read(uint64_t off, const SgList<IoVec>& sg, uint64_t len, uint64_t* known = nullptr) {
     struct Piece {
       uint64_t rel, len, local, c;
       uint32_t g, replica;
@@ -394,7 +404,10 @@ class ArrayImpl final : public Array {
         std::vector<size_t> next;
         for (size_t q = 0; q < in_batch.size(); ++q) {
           size_t i = in_batch[q];
-          if (sts[q].ok()) continue;
+          if (sts[q].ok()) {
+            if (known) *known = std::max(*known, rb.value(q));
+            continue;
+          }
           if (!is_shard_failure(sts[q].code())) return sts[q];
           failed[i - start].push_back(pieces[i].replica);
           last_failure_ = sts[q];
@@ -803,7 +816,7 @@ class ArrayImpl final : public Array {
     return flush_if_full(b, true);
   }
 
-  Status ec_read(uint64_t off, const SgList<IoVec>& sg) {
+  Status ec_read(uint64_t off, const SgList<IoVec>& sg, uint64_t* known = nullptr) {
     uint64_t len = sg.total();
     struct Piece {
       uint64_t rel, len, local, c, s;
@@ -863,6 +876,7 @@ class ArrayImpl final : public Array {
       for (size_t q = 0; q < plans.size(); ++q) {
         if (sts[q].ok()) {
           for (size_t pi : plans[q].pieces) ok[pi] = true;
+          if (known) *known = std::max(*known, b.value(q));
         } else if (!is_shard_failure(sts[q].code())) {
           return sts[q];
         } else if (sts[q].code() != EDAOS_UNREACH) {

@@ -3,8 +3,10 @@
 // ArrayImpl says *what* to do to which object shard (write/read/punch/truncate/size/remove of
 // cells and chunks, with the record layout and version stamp of rpc::RecWire); a ShardIo
 // decides *how* it reaches the engine. RpcShardIo is the only implementation so far: it sends
-// the ops of one set to the server ranks hosting their engines (client/README.md, "Data path").
-// Nothing above this interface builds a wire body for shard data.
+// the ops of one set to each server rank hosting their engines in one kShardVec message
+// (client/README.md, "Data path"). Nothing above this interface builds a wire body for shard
+// data. A ShardIo also keeps the set of engines written through it since its last sync(), so
+// a sync makes exactly those durable.
 #pragma once
 
 #include <memory>
@@ -56,7 +58,9 @@ class ShardOps {
   virtual size_t count() const = 0;
   // OK, the engine's error, or a transport failure (EDAOS_UNREACH).
   virtual Status status(size_t i) const = 0;
-  // size(): the shard's logical end. Other ops: 0.
+  // size(): the shard's recorded logical end. read(): the same, as the engine had it when it
+  // served the read (a lower bound of the object's size: a size is the largest logical end of
+  // its shards), 0 when the read failed. Other ops: 0.
   virtual uint64_t value(size_t i) const = 0;
   // Forgets every op (all must have run) and the scratch buffers.
   virtual void clear() = 0;
@@ -83,8 +87,23 @@ class ShardOps {
 class ShardIo {
  public:
   virtual ~ShardIo() = default;
-  // A new, empty set of ops for objects of container `cont` (checksum settings `csum`).
+  // A new, empty set of ops for a container with checksum settings `csum`.
   virtual std::unique_ptr<ShardOps> ops(const rpc::CsumWire& csum) = 0;
+  // Makes durable (Engine::sync) every engine written through this ShardIo, or named by
+  // written(), since the last sync; OK at once when there is none. Engines whose sync failed
+  // stay in the set.
+  virtual Status sync() = 0;
+  // Records a write to `engine` made outside the ops (KV puts and removes). Called once the
+  // write has returned, so a sync that starts later covers it.
+  void written(uint32_t engine);
+
+ protected:
+  // The written set, emptied.
+  std::set<uint32_t> take_written();
+
+ private:
+  std::mutex written_mu_;
+  std::set<uint32_t> written_;
 };
 
 // The pool connection's ShardIo, made at first use.
