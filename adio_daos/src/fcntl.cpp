@@ -11,11 +11,11 @@ int ADIOI_EDAOS_GetSize(File* f, int64_t* size) {
 }
 
 int ADIOI_EDAOS_Flush(File* f) {
-  // Every rank's writes are acknowledged by the store before this point; one sync makes them
-  // durable for all (DAOS: dfs_sync on rank 0 after a barrier).
-  PMPI_Barrier(f->comm);
+  // A sync makes durable only the engines its process wrote since its last sync, so every rank
+  // syncs its own writes (a rank that wrote nothing sends nothing); rank 0 also records the
+  // mtime. The agreement waits for all: when it returns, every rank's writes are durable.
   Status st;
-  if (f->rank == 0 && !(f->amode & MPI_MODE_RDONLY)) st = f->obj->sync();
+  if (!(f->amode & MPI_MODE_RDONLY)) st = f->rank == 0 ? f->obj->sync() : f->cont->sync();
   return agree_error(f->comm, to_mpi_error(st, f->filename + ": sync"));
 }
 

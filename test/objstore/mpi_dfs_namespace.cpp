@@ -182,7 +182,7 @@ TEST_F(DfsTest, EachRankWritesItsFileAllReadAll) {
     EXPECT_EQ(first_mismatch(y, 1000, 100 + r), -1);
     std::vector<uint8_t> z10(z.begin(), z.begin() + 10);
     EXPECT_EQ(first_mismatch(z10, rlen - 10, 100 + r), -1);
-    EXPECT_EQ(z[10], 0);  // beyond the end: untouched
+    EXPECT_EQ(z[10], 0);  // beyond the end: zeros
                           // read_full: no size query, past the end reads zeros.
     std::vector<uint8_t> full(20, 0xab);
     IoVec fv{full.data(), full.size()};
@@ -203,6 +203,65 @@ TEST_F(DfsTest, EachRankWritesItsFileAllReadAll) {
   }
   auto names = list_all(*dfs_, "/", 2);
   EXPECT_EQ(names.size(), static_cast<size_t>(n));
+}
+
+// Issue 15 item 3: a read asks for the size only when it may have run past the end of file
+// (the engines' read replies say how far the file extends at least). Counts with the store's
+// counters: a read inside the file is one message to the one server of its chunk.
+TEST_F(DfsTest, ReadsAskTheSizeOnlyNearTheEnd) {
+  const std::string name = "/eof." + std::to_string(rank());
+  auto f = dfs_->open(name, S_IFREG | 0640, O_RDWR | O_CREAT | O_EXCL, "S1");
+  ASSERT_TRUE(f.ok()) << f.status().to_string();
+  DfsObj& o = *f.value();
+  std::vector<uint8_t> data(100000);
+  fill(data, 0, 40);
+  EDAOS_ASSERT_OK(o.write(0, data.data(), data.size()));
+  EDAOS_ASSERT_OK(o.write(300000, data.data(), 10));  // [100000, 300000) is a hole
+
+  std::vector<uint8_t> got(50000, 0xee);
+  uint64_t r0 = stats().rpcs;
+  auto n = o.read(1000, got.data(), got.size());
+  ASSERT_TRUE(n.ok()) << n.status().to_string();
+  EXPECT_EQ(n.value(), got.size());
+  EXPECT_EQ(stats().rpcs - r0, 1u) << "a read inside the file needs no size round trip";
+  std::vector<uint8_t> want(data.begin() + 1000, data.begin() + 51000);
+  EXPECT_EQ(got, want);
+
+  std::vector<uint8_t> hole(1000, 0xee);
+  r0 = stats().rpcs;
+  n = o.read(150000, hole.data(), hole.size());
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(n.value(), hole.size()) << "a hole inside the file is not its end";
+  EXPECT_EQ(stats().rpcs - r0, 1u);
+  EXPECT_EQ(std::count(hole.begin(), hole.end(), 0), 1000);
+
+  std::vector<uint8_t> tail(100, 0xee);
+  n = o.read(299950, tail.data(), tail.size());  // runs 40 bytes past the end
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(n.value(), 60u);
+  EXPECT_EQ(std::count(tail.begin(), tail.begin() + 50, 0), 50);
+  EXPECT_TRUE(std::equal(tail.begin() + 50, tail.begin() + 60, data.begin()));
+  EXPECT_EQ(std::count(tail.begin() + 60, tail.end(), 0), 40) << "past the end: zeros";
+  n = o.read(400000, tail.data(), tail.size());
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(n.value(), 0u);
+
+  // Another rank extends the file; after the barrier (and its sync) this handle sees it.
+  MPI_Barrier(MPI_COMM_WORLD);
+  const std::string peer = "/eof." + std::to_string((rank() + 1) % nranks());
+  {
+    auto g = dfs_->open(peer, S_IFREG, O_RDWR);
+    ASSERT_TRUE(g.ok()) << g.status().to_string();
+    EDAOS_ASSERT_OK(g.value()->write(500000, data.data(), 20));
+    EDAOS_ASSERT_OK(g.value()->sync());
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+  std::vector<uint8_t> ext(100, 0xee);
+  n = o.read(499990, ext.data(), ext.size());
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(n.value(), 30u) << "extended by another rank";
+  EXPECT_TRUE(std::equal(ext.begin() + 10, ext.begin() + 30, data.begin()));
+  MPI_Barrier(MPI_COMM_WORLD);
 }
 
 TEST_F(DfsTest, ExclusiveCreateHasExactlyOneWinner) {
@@ -743,7 +802,7 @@ TEST_F(DfsTest, TruncatePunchAndTrunc) {
   std::vector<uint8_t> head(r.begin(), r.begin() + 1000);
   EXPECT_EQ(first_mismatch(head, 0, 9), -1);
   EXPECT_TRUE(std::all_of(r.begin() + 1000, r.begin() + 5000, [](uint8_t x) { return x == 0; }));
-  EXPECT_EQ(r[5000], 0xee);
+  EXPECT_EQ(r[5000], 0);  // past the end: zeros (the whole range is read, no size first)
   EDAOS_ASSERT_OK(f.value()->punch(0, 10));
   got = f.value()->read(0, r.data(), 20);
   ASSERT_TRUE(got.ok());

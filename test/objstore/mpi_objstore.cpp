@@ -541,6 +541,72 @@ TEST_F(PoolTest, PunchTruncateExtend) {
   MPI_Barrier(MPI_COMM_WORLD);
 }
 
+// Issues 15 (item 3) and 17: the shard ops of one call reach each server rank in one message
+// (before: one RPC per chunk written or read, one per shard for a size or a removal). Counted
+// with the store's counters, on rank 0 alone.
+TEST_F(PoolTest, ShardOpsOfOneCallAreOneMessagePerServerRank) {
+  auto c = make_cont("vec", "ec_cell_sz:4096,chunk_size:32768");
+  ASSERT_TRUE(c);
+  ObjectId o = new_oid(*c, "SX", ObjType::kArray);
+  if (rank() == 0) {
+    const uint64_t nserv = server_ranks().size();
+    ASSERT_LT(nserv, kEngines);  // else the counts below would not tell shards from servers
+    auto a = c->open_array(o);
+    ASSERT_TRUE(a.ok());
+    std::vector<uint8_t> data(32768 * 12 + 100);  // 13 chunks over the 6 single-shard groups
+    fill(data, 0, 7);
+    uint64_t r0 = stats().rpcs;
+    EDAOS_ASSERT_OK(a.value()->write(0, data.data(), data.size()));
+    EXPECT_LE(stats().rpcs - r0, nserv) << "write of 13 chunks";
+    r0 = stats().rpcs;
+    auto sz = a.value()->get_size();
+    ASSERT_TRUE(sz.ok()) << sz.status().to_string();
+    EXPECT_EQ(sz.value(), data.size());
+    EXPECT_LE(stats().rpcs - r0, nserv) << "size of an SX object";
+    std::vector<uint8_t> got(data.size());
+    r0 = stats().rpcs;
+    EDAOS_ASSERT_OK(a.value()->read(0, got.data(), got.size()));
+    EXPECT_LE(stats().rpcs - r0, nserv) << "read of 13 chunks";
+    EXPECT_EQ(first_mismatch(got, 0, 7), -1);
+    r0 = stats().rpcs;
+    EDAOS_ASSERT_OK(a.value()->destroy());
+    EXPECT_LE(stats().rpcs - r0, nserv) << "removal of an SX object";
+    EXPECT_EQ(a.value()->get_size().value(), 0u);
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+}
+
+// Issue 15 item 3: a sync asks only the engines written since the last sync (before: every
+// engine of the pool, once per server rank, written or not).
+TEST_F(PoolTest, SyncAsksOnlyEnginesWrittenSinceTheLastSync) {
+  auto c = make_cont("sync", "");
+  ASSERT_TRUE(c);
+  ObjectId o = new_oid(*c, "S1", ObjType::kArray);
+  ObjectId k = new_oid(*c, "S1", ObjType::kFlatKV);
+  if (rank() == 0) {
+    EDAOS_ASSERT_OK(c->sync());  // whatever this process wrote before
+    uint64_t r0 = stats().rpcs;
+    EDAOS_ASSERT_OK(c->sync());
+    EXPECT_EQ(stats().rpcs - r0, 0u) << "nothing written since the last sync";
+    auto a = c->open_array(o);
+    ASSERT_TRUE(a.ok());
+    EDAOS_ASSERT_OK(a.value()->write(0, "synced", 6));
+    r0 = stats().rpcs;
+    EDAOS_ASSERT_OK(c->sync());
+    EXPECT_EQ(stats().rpcs - r0, 1u) << "one S1 object: one engine on one server";
+    auto kv = c->open_kv(k);
+    ASSERT_TRUE(kv.ok());
+    EDAOS_ASSERT_OK(kv.value()->put("d", "", "v"));
+    r0 = stats().rpcs;
+    EDAOS_ASSERT_OK(c->sync());
+    EXPECT_EQ(stats().rpcs - r0, 1u) << "a KV put is synced too";
+    r0 = stats().rpcs;
+    EDAOS_ASSERT_OK(c->sync());
+    EXPECT_EQ(stats().rpcs - r0, 0u);
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+}
+
 TEST_F(PoolTest, KvSemanticsAndExclusiveInsert) {
   auto c = make_cont("kv", "rd_fac:1");
   ASSERT_TRUE(c);

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Multi-job objstore scenarios, each a sequence of separate mpiexec runs on one pool directory.
-#   multi_job.sh <mpiexec> <objstore_job> restart|kill|in-use
+#   multi_job.sh <mpiexec> <objstore_job> restart|kill|sync-kill|in-use
 set -euo pipefail
 mpiexec=$1 prog=$2 scenario=$3
 dir=$(mktemp -d "${TMPDIR:-/tmp}/edaos-multijob-XXXXXX")
@@ -13,11 +13,14 @@ case $scenario in
     "$mpiexec" -n 2 "$prog" write "$pool"
     "$mpiexec" -n 3 "$prog" verify "$pool"
     ;;
-  kill)
-    # Job 1 acknowledges its writes, then every rank is killed with SIGKILL (no sync, no
-    # disconnect). Job 2 must find every acknowledged byte.
+  kill | sync-kill)
+    # Job 1 acknowledges its writes, then every rank is killed with SIGKILL (no disconnect;
+    # sync-kill: each rank synced the engines it wrote first, which is all a sync asks).
+    # Job 2 must find every acknowledged byte.
+    sync=""
+    [ "$scenario" = sync-kill ] && sync=--sync
     set +e
-    out=$("$mpiexec" -n 2 "$prog" write "$pool" --kill 2>&1)
+    out=$("$mpiexec" -n 2 "$prog" write "$pool" $sync --kill 2>&1)
     rc=$?
     set -e
     echo "$out" | grep -v "^$" | head -n 20

@@ -1,8 +1,9 @@
 // One MPI job of a multi-job objstore test (driven by multi_job.sh):
-//   objstore_job write  <pool> [--kill] [--hold <file>]   every rank writes its region of one
-//        object per class; prints "acknowledged" on rank 0 once all writes returned. --kill:
-//        then SIGKILL every rank (no sync, no disconnect). --hold: stay connected until <file>
-//        exists (up to 120 s), writing "<pool>.ready" first.
+//   objstore_job write  <pool> [--sync] [--kill] [--hold <file>]   every rank writes its region
+//        of one object per class; --sync: then every rank syncs its container handle (only the
+//        engines it wrote are asked); prints "acknowledged" on rank 0 once all writes (and syncs)
+//        returned. --kill: then SIGKILL every rank (no disconnect). --hold: stay connected until
+//        <file> exists (up to 120 s), writing "<pool>.ready" first.
 //   objstore_job verify <pool>    reads everything back in a new job, any rank count.
 //   objstore_job expect-busy <pool>  connect must fail with EDAOS_BUSY "pool in use by".
 // Exit status 0 means the check passed.
@@ -41,7 +42,7 @@ int fail(const char* what, const Status& st) {
   return 1;
 }
 
-int do_write(const std::string& path, bool kill_after, const std::string& hold) {
+int do_write(const std::string& path, bool sync, bool kill_after, const std::string& hold) {
   int rank = 0, size = 0;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &size);
@@ -80,6 +81,10 @@ int do_write(const std::string& path, bool kill_after, const std::string& hold) 
     for (uint64_t i = 0; i < kRegion; ++i) buf[i] = pattern(base + i, o->lo);
     st = a.value()->write(base, buf.data(), buf.size());
     if (!st.ok()) return fail("write", st);
+  }
+  if (sync) {
+    st = c.value()->sync();
+    if (!st.ok()) return fail("sync", st);
   }
   MPI_Barrier(MPI_COMM_WORLD);
   if (rank == 0) {
@@ -162,13 +167,14 @@ int main(int argc, char** argv) {
     rc = fail("init", st);
   } else if (argc >= 3) {
     std::string mode = argv[1], path = argv[2];
-    bool kill_after = false;
+    bool kill_after = false, sync = false;
     std::string hold;
     for (int i = 3; i < argc; ++i) {
       if (!std::strcmp(argv[i], "--kill")) kill_after = true;
+      if (!std::strcmp(argv[i], "--sync")) sync = true;
       if (!std::strcmp(argv[i], "--hold") && i + 1 < argc) hold = argv[++i];
     }
-    if (mode == "write") rc = do_write(path, kill_after, hold);
+    if (mode == "write") rc = do_write(path, sync, kill_after, hold);
     if (mode == "verify") rc = do_verify(path);
     if (mode == "expect-busy") rc = do_expect_busy(path);
   }

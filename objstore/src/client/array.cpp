@@ -37,6 +37,7 @@
 #include <random>
 
 #include "client/client_internal.hpp"
+#include "client/shard_io.hpp"
 #include "common/log.hpp"
 #include "ec/checksum.hpp"
 #include "ec/codec.hpp"
@@ -192,11 +193,11 @@ struct IntentPayload {
 
 // Runs a batch once it holds enough calls or bytes, so no call puts more than kBatchCalls
 // requests (and kBatchBytes of scratch) in flight.
-Status flush_if_full(Batch& b, bool force = false) {
-  if (!force && b.size() < kBatchCalls && b.scratch_bytes() < kBatchBytes) return Status::OK();
+Status flush_if_full(ShardOps& b, bool force = false) {
+  if (!force && b.count() < kBatchCalls && b.scratch_bytes() < kBatchBytes) return Status::OK();
   b.run();
   Status st;
-  for (size_t i = 0; i < b.size() && st.ok(); ++i) st = b[i].status();
+  for (size_t i = 0; i < b.count() && st.ok(); ++i) st = b.status(i);
   b.clear();
   return st;
 }
@@ -240,6 +241,15 @@ class ArrayImpl final : public Array {
     return st;
   }
 
+  Result<uint64_t> read_size_hint(uint64_t off, const IoVec* iov, size_t n) override {
+    SgList<IoVec> sg(iov, n);
+    uint64_t len = sg.total(), known = 0;
+    if (len == 0) return known;
+    EDAOS_RETURN_IF_ERROR(ec_ ? ec_read(off, sg, &known) : rep_read(off, sg, len, &known));
+    rt_->counters.bytes_read += len;
+    return known;
+  }
+
   Status punch(uint64_t off, uint64_t len) override;
   Result<uint64_t> get_size() override;
   Status set_size(uint64_t size) override;
@@ -259,21 +269,17 @@ class ArrayImpl final : public Array {
   bool readable(uint32_t g, uint32_t i) const { return c_->pool->readable(loc(g, i).engine); }
   bool writable(uint32_t g, uint32_t i) const { return c_->pool->writable(loc(g, i).engine); }
 
-  Call* add_call(Batch& b, uint32_t g, uint32_t i, Op op) {
-    const ShardLoc& l = loc(g, i);
-    Call* call = b.add(c_->pool->server_of(l.engine), op);
-    rpc::ShardAddr a;
-    a.pool = c_->pool->map.pool_uuid;
-    a.engine = l.engine;
-    a.cont = c_->uuid;
-    a.oid = oid_;
-    a.shard = g * layout_.group_size + i;
-    a.target = l.target;
-    Writer w;
-    a.encode(w);
-    call->body = w.take();
-    return call;
+  // Shard i of group g of this object.
+  ShardId sid(uint32_t g, uint32_t i) const {
+    ShardId id;
+    id.cont = c_->uuid;
+    id.oid = oid_;
+    id.engine = loc(g, i).engine;
+    id.shard = g * layout_.group_size + i;
+    id.target = loc(g, i).target;
+    return id;
   }
+  std::unique_ptr<ShardOps> ops() const { return shard_io(*c_->pool).ops(csum_); }
 
   // The record layout of shard i (and, for writes, the stamp): EC data/parity cells carry
   // versions; replicas only bind their checksums to `version`.
@@ -288,86 +294,16 @@ class ArrayImpl final : public Array {
     return w;
   }
 
-  void add_write(Batch& b, uint32_t g, uint32_t i, uint64_t local, const void* data, uint64_t len,
-                 uint64_t logical_end, const rpc::RecWire& rw) {
-    add_writev(b, g, i, local, {ConstIoVec{data, len}}, logical_end, rw);
+  void add_write(ShardOps& b, uint32_t g, uint32_t i, uint64_t local, const void* data,
+                 uint64_t len, uint64_t logical_end, const rpc::RecWire& rw) {
+    b.write(sid(g, i), local, {ConstIoVec{data, len}}, logical_end, rw);
   }
 
-  // One RPC writing `pieces` back to back at shard-local offset `local` (sent zero-copy).
-  void add_writev(Batch& b, uint32_t g, uint32_t i, uint64_t local, std::vector<ConstIoVec> pieces,
-                  uint64_t logical_end, const rpc::RecWire& rw) {
-    Call* call = add_call(b, g, i, Op::kArrayWrite);
-    Writer w;
-    csum_.encode(w);
-    bool has = csum_.type != CsumType::kOff;
-    uint64_t cs = 0;
-    if (has)
-      for (const ConstIoVec& v : pieces) cs = ec::csum_compute(csum_.type, v.base, v.len, cs);
-    w.put(local).put<uint8_t>(has).put(cs).put(logical_end);
-    rw.encode(w);
-    call->body += w.buf();
-    call->bulk_out = std::move(pieces);
-  }
-
-  // One RPC reading shard-local [local, local + sum of lengths) into `pieces`. A record read
-  // (`state` non-null: exactly one EC cell) also receives the cell's record state.
-  void add_readv(Batch& b, uint32_t g, uint32_t i, uint64_t local, std::vector<IoVec> pieces,
-                 std::vector<uint8_t>* state = nullptr) {
-    Call* call = add_call(b, g, i, Op::kArrayRead);
-    uint64_t len = 0;
-    for (const IoVec& v : pieces) len += v.len;
-    Writer w;
-    csum_.encode(w);
-    w.put(local).put(len);
-    rec(i).encode(w);
-    w.put<uint8_t>(state ? 1 : 0);
-    call->body += w.buf();
-    if (state) {
-      state->assign(rpc::StateWire::size(i < k_ ? 0 : k_), 0);
-      pieces.push_back(IoVec{state->data(), state->size()});
-    }
-    call->bulk_in = std::move(pieces);
-  }
-
-  // Status of a completed read call, including the end-to-end checksum check over its data
-  // pieces (all but a record read's state).
-  Status read_status(Call& call, bool has_state) {
-    Status st = call.status();
-    if (!st.ok() || csum_.type == CsumType::kOff) return st;
-    uint64_t cs = 0;
-    const size_t n = call.bulk_in.size() - (has_state ? 1 : 0);
-    for (size_t i = 0; i < n; ++i)
-      cs = ec::csum_compute(csum_.type, call.bulk_in[i].base, call.bulk_in[i].len, cs);
-    if (cs != call.rep.value) {
-      rt_->counters.csum_errors++;
-      return Status(EDAOS_CSUM, "checksum mismatch on transfer from engine");
-    }
-    return st;
-  }
-
-  // Runs a batch of reads; a read that fails with a checksum error is retried once.
-  void run_reads(Batch& b, std::vector<Status>* out, bool has_state = false) {
+  // Runs a set of reads; out[i] is the status of read i.
+  static void run_reads(ShardOps& b, std::vector<Status>* out) {
     b.run();
-    out->assign(b.size(), Status());
-    Batch retry(rt_);
-    std::vector<size_t> idx;
-    for (size_t i = 0; i < b.size(); ++i) {
-      (*out)[i] = read_status(b[i], has_state);
-      if ((*out)[i].code() == EDAOS_CSUM) {
-        Call* c = retry.add(b[i].server, b[i].op);
-        c->body = b[i].body;
-        c->bulk_in = b[i].bulk_in;
-        idx.push_back(i);
-      }
-    }
-    if (!idx.empty()) {
-      rt_->counters.csum_retries += idx.size();
-      retry.run();
-      for (size_t j = 0; j < idx.size(); ++j) {
-        (*out)[idx[j]] = read_status(retry[j], has_state);
-        if ((*out)[idx[j]].code() == EDAOS_CSUM) rt_->counters.csum_errors++;
-      }
-    }
+    out->assign(b.count(), Status());
+    for (size_t i = 0; i < b.count(); ++i) (*out)[i] = b.status(i);
   }
 
   Status check_group_writable(uint32_t g) const {
@@ -388,14 +324,15 @@ class ArrayImpl final : public Array {
     return Status::OK();
   }
 
-  static Status first_error(Batch& b) {
-    for (size_t i = 0; i < b.size(); ++i) EDAOS_RETURN_IF_ERROR(b[i].status());
+  static Status first_error(ShardOps& b) {
+    for (size_t i = 0; i < b.count(); ++i) EDAOS_RETURN_IF_ERROR(b.status(i));
     return Status::OK();
   }
 
   // ---- replication / single shard -----------------------------------------------------------
   Status rep_write(uint64_t off, const SgList<ConstIoVec>& sg, uint64_t len) {
-    Batch b(rt_);
+    auto b_ops = ops();
+    ShardOps& b = *b_ops;
     const rpc::RecWire rw = rec(0, new_version());
     for (uint64_t done = 0; done < len;) {
       uint64_t o = off + done, c = o / chunk_, r = o % chunk_;
@@ -416,7 +353,8 @@ class ArrayImpl final : public Array {
     return flush_if_full(b, true);
   }
 
-  Status rep_read(uint64_t off, const SgList<IoVec>& sg, uint64_t len) {
+  // *known (when non-null): raised to the largest logical end the serving shards reported.
+  Status rep_read(uint64_t off, const SgList<IoVec>& sg, uint64_t len, uint64_t* known = nullptr) {
     struct Piece {
       uint64_t rel, len, local, c;
       uint32_t g, replica;
@@ -432,7 +370,8 @@ class ArrayImpl final : public Array {
     }
     for (size_t start = 0; start < pieces.size();) {
       // One round: at most kBatchCalls pieces (one call each) and kBatchBytes of scratch.
-      Batch b(rt_);
+      auto b_ops = ops();
+      ShardOps& b = *b_ops;
       size_t end = start;
       for (; end < pieces.size() && end - start < kBatchCalls && b.scratch_bytes() < kBatchBytes;
            ++end) {
@@ -446,7 +385,8 @@ class ArrayImpl final : public Array {
       std::vector<size_t> todo;
       for (size_t i = start; i < end; ++i) todo.push_back(i);
       for (uint32_t attempt = 0; attempt < reps_ && !todo.empty(); ++attempt) {
-        Batch rb(rt_);
+        auto rb_ops = ops();
+        ShardOps& rb = *rb_ops;
         std::vector<size_t> in_batch;
         for (size_t i : todo) {
           Piece& pc = pieces[i];
@@ -464,7 +404,10 @@ class ArrayImpl final : public Array {
         std::vector<size_t> next;
         for (size_t q = 0; q < in_batch.size(); ++q) {
           size_t i = in_batch[q];
-          if (sts[q].ok()) continue;
+          if (sts[q].ok()) {
+            if (known) *known = std::max(*known, rb.value(q));
+            continue;
+          }
           if (!is_shard_failure(sts[q].code())) return sts[q];
           failed[i - start].push_back(pieces[i].replica);
           last_failure_ = sts[q];
@@ -484,7 +427,8 @@ class ArrayImpl final : public Array {
                                                               : ": " + last_failure_.message()));
       }
       // Repair replicas that failed while another one served the data.
-      Batch fix(rt_);
+      auto fix_ops = ops();
+      ShardOps& fix = *fix_ops;
       const rpc::RecWire rw = rec(0, new_version());
       for (size_t i = start; i < end; ++i) {
         Piece& pc = pieces[i];
@@ -503,8 +447,8 @@ class ArrayImpl final : public Array {
     return Status::OK();
   }
 
-  void add_read(Batch& b, uint32_t g, uint32_t i, uint64_t local, void* dst, uint64_t len) {
-    add_readv(b, g, i, local, {IoVec{dst, len}});
+  void add_read(ShardOps& b, uint32_t g, uint32_t i, uint64_t local, void* dst, uint64_t len) {
+    b.read(sid(g, i), local, {IoVec{dst, len}}, rec(i), nullptr);
   }
 
   // ---- erasure coding -----------------------------------------------------------------------
@@ -614,15 +558,16 @@ class ArrayImpl final : public Array {
     std::vector<std::vector<uint8_t>> states(n);
     Status failure;
     auto fetch = [&](uint32_t from, uint32_t to) -> Status {
-      Batch b(rt_);
+      auto b_ops = ops();
+      ShardOps& b = *b_ops;
       std::vector<uint32_t> asked;
       for (uint32_t i = from; i < to; ++i) {
         if (!readable(g, i)) continue;
-        add_readv(b, g, i, local, {IoVec{sr->cell(i), cell_}}, &states[i]);
+        b.read(sid(g, i), local, {IoVec{sr->cell(i), cell_}}, rec(i), &states[i]);
         asked.push_back(i);
       }
       std::vector<Status> sts;
-      run_reads(b, &sts, true);
+      run_reads(b, &sts);
       for (size_t q = 0; q < asked.size(); ++q) {
         const uint32_t i = asked[q];
         if (!sts[q].ok()) {
@@ -737,7 +682,8 @@ class ArrayImpl final : public Array {
     if (read_stripe(g, c, s, true, &sr).ok()) {
       encode_parity(sr);
       const uint64_t local = stripe_local(c, s);
-      Batch b(rt_);
+      auto b_ops = ops();
+      ShardOps& b = *b_ops;
       const uint64_t v = new_version();
       for (uint32_t i = 0; i < k_ + p_; ++i) {
         // A stripe a killed writer left marked gets all its parity re-encoded, as recovery does.
@@ -748,8 +694,8 @@ class ArrayImpl final : public Array {
       }
       b.run();
       consistent = first_error(b).ok();
-      for (size_t i = 0; i < b.size(); ++i)
-        if (b[i].status().ok()) rt_->counters.repairs++;
+      for (size_t i = 0; i < b.count(); ++i)
+        if (b.status(i).ok()) rt_->counters.repairs++;
     }
     (void)unlock_stripe(lk, consistent);
   }
@@ -766,7 +712,8 @@ class ArrayImpl final : public Array {
       sg.gather(rel, bnd - a, sr.cells.data() + a);
       encode_parity(sr);
       std::vector<uint64_t> vec = sr.versions;
-      Batch b(rt_);
+      auto b_ops = ops();
+      ShardOps& b = *b_ops;
       const uint64_t local = stripe_local(c, s);
       for (uint32_t i = 0; i < k_; ++i) {
         const uint64_t lo = std::max<uint64_t>(a, uint64_t{i} * cell_);
@@ -805,7 +752,8 @@ class ArrayImpl final : public Array {
 
   Status ec_write(uint64_t off, const SgList<ConstIoVec>& sg) {
     uint64_t len = sg.total();
-    Batch b(rt_);
+    auto b_ops = ops();
+    ShardOps& b = *b_ops;
     const uint64_t v = new_version();
     const std::vector<uint64_t> vvec(k_, v);
     for (uint64_t done = 0; done < len;) {
@@ -853,7 +801,7 @@ class ArrayImpl final : public Array {
       }
       uint64_t local = stripe_local(c, s);
       for (uint32_t i = 0; i < k_; ++i)
-        if (writable(g, i)) add_writev(b, g, i, local, std::move(data[i]), logical_end, rec(i, v));
+        if (writable(g, i)) b.write(sid(g, i), local, std::move(data[i]), logical_end, rec(i, v));
       if (test_fault() == Fault::kFullDataOnly) {
         b.run();
         stop_for_test("after the data cells of a full-stripe write, before its parity");
@@ -868,7 +816,7 @@ class ArrayImpl final : public Array {
     return flush_if_full(b, true);
   }
 
-  Status ec_read(uint64_t off, const SgList<IoVec>& sg) {
+  Status ec_read(uint64_t off, const SgList<IoVec>& sg, uint64_t* known = nullptr) {
     uint64_t len = sg.total();
     struct Piece {
       uint64_t rel, len, local, c, s;
@@ -877,7 +825,8 @@ class ArrayImpl final : public Array {
       bool scratch;
     };
     for (uint64_t done = 0; done < len;) {
-      Batch b(rt_);
+      auto b_ops = ops();
+      ShardOps& b = *b_ops;
       std::vector<Piece> pieces;
       // Direct reads of the data cells: one round holds at most kBatchCalls pieces (each at
       // most one call) and kBatchBytes of scratch.
@@ -919,7 +868,7 @@ class ArrayImpl final : public Array {
       for (const Plan& pl : plans) {
         std::vector<IoVec> dst;
         for (size_t q : pl.pieces) dst.push_back(IoVec{pieces[q].dst, pieces[q].len});
-        add_readv(b, pl.g, pl.cell, pl.local, std::move(dst));
+        b.read(sid(pl.g, pl.cell), pl.local, std::move(dst), rec(pl.cell), nullptr);
       }
       std::vector<Status> sts;
       run_reads(b, &sts);
@@ -927,6 +876,7 @@ class ArrayImpl final : public Array {
       for (size_t q = 0; q < plans.size(); ++q) {
         if (sts[q].ok()) {
           for (size_t pi : plans[q].pieces) ok[pi] = true;
+          if (known) *known = std::max(*known, b.value(q));
         } else if (!is_shard_failure(sts[q].code())) {
           return sts[q];
         } else if (sts[q].code() != EDAOS_UNREACH) {
@@ -985,7 +935,8 @@ Status ArrayImpl::recover_stripe(uint32_t g, uint64_t c, uint64_t s, uint32_t or
     if (st.ok()) {
       encode_parity(sr);
       const uint64_t local = stripe_local(c, s), v = new_version();
-      Batch b(rt_);
+      auto b_ops = ops();
+      ShardOps& b = *b_ops;
       for (uint32_t i = 0; i < k_ + p_; ++i) {
         if (!writable(g, i)) continue;
         if (i < k_ && !sr.bad[i]) continue;  // data cells are the truth; rewrite torn ones only
@@ -1013,7 +964,8 @@ Status ArrayImpl::recover_stripe(uint32_t g, uint64_t c, uint64_t s, uint32_t or
 
 Status ArrayImpl::punch(uint64_t off, uint64_t len) {
   if (len == 0) return Status::OK();
-  Batch b(rt_);
+  auto b_ops = ops();
+  ShardOps& b = *b_ops;
   if (ec_) {
     // Partial stripes at the edges become zero writes (parity must follow); whole stripes
     // are deallocated on every shard (their records go with them: holes).
@@ -1026,12 +978,7 @@ Status ArrayImpl::punch(uint64_t off, uint64_t len) {
       if (a == 0 && bnd == stripe_) {
         for (uint32_t i = 0; i < k_ + p_; ++i) {
           if (!writable(g, i)) continue;
-          Call* call = add_call(b, g, i, Op::kArrayPunch);
-          Writer w;
-          w.put(stripe_local(c, s)).put(cell_);
-          csum_.encode(w);
-          rec(i).encode(w);
-          call->body += w.buf();
+          b.punch(sid(g, i), stripe_local(c, s), cell_, rec(i));
         }
         EDAOS_RETURN_IF_ERROR(flush_if_full(b));
       } else {
@@ -1050,12 +997,7 @@ Status ArrayImpl::punch(uint64_t off, uint64_t len) {
     uint32_t g = group_of_chunk(c);
     for (uint32_t j = 0; j < reps_; ++j) {
       if (!writable(g, j)) continue;
-      Call* call = add_call(b, g, j, Op::kArrayPunch);
-      Writer w;
-      w.put(c * chunk_ + r).put(k);
-      csum_.encode(w);
-      rec(j).encode(w);
-      call->body += w.buf();
+      b.punch(sid(g, j), c * chunk_ + r, k, rec(j));
     }
     done += k;
     EDAOS_RETURN_IF_ERROR(flush_if_full(b));
@@ -1072,16 +1014,17 @@ Result<uint64_t> ArrayImpl::get_size() {
   const uint32_t gs = layout_.group_size;
   std::vector<uint8_t> answered(static_cast<size_t>(layout_.ngroups) * gs, 0);
   uint64_t size = 0;
-  Batch b(rt_);
+  auto b_ops = ops();
+  ShardOps& b = *b_ops;
   std::vector<std::pair<uint32_t, uint32_t>> who;
   auto collect = [&]() -> Status {
     b.run();
-    for (size_t q = 0; q < b.size(); ++q) {
-      Status st = b[q].status();
+    for (size_t q = 0; q < b.count(); ++q) {
+      Status st = b.status(q);
       if (!st.ok() && !is_shard_failure(st.code())) return st;
       if (!st.ok()) continue;
       answered[static_cast<size_t>(who[q].first) * gs + who[q].second] = 1;
-      size = std::max(size, b[q].rep.value);
+      size = std::max(size, b.value(q));
     }
     b.clear();
     who.clear();
@@ -1090,9 +1033,9 @@ Result<uint64_t> ArrayImpl::get_size() {
   for (uint32_t g = 0; g < layout_.ngroups; ++g)
     for (uint32_t i = 0; i < gs; ++i) {
       if (!readable(g, i)) continue;
-      add_call(b, g, i, Op::kArraySize);
+      b.size(sid(g, i));
       who.emplace_back(g, i);
-      if (b.size() >= kBatchCalls) EDAOS_RETURN_IF_ERROR(collect());
+      if (b.count() >= kBatchCalls) EDAOS_RETURN_IF_ERROR(collect());
     }
   EDAOS_RETURN_IF_ERROR(collect());
   for (uint32_t g = 0; g < layout_.ngroups; ++g) {
@@ -1128,16 +1071,12 @@ Status ArrayImpl::set_size(uint64_t size) {
     if (tail_end > size) EDAOS_RETURN_IF_ERROR(punch(size, tail_end - size));
     uint64_t local_keep = ec_ ? (cn + 1) * spc_ * cell_ : (cn + 1) * chunk_;
     if (size % chunk_ == 0) local_keep = ec_ ? cn * spc_ * cell_ : cn * chunk_;
-    Batch b(rt_);
+    auto b_ops = ops();
+    ShardOps& b = *b_ops;
     for (uint32_t g = 0; g < layout_.ngroups; ++g)
       for (uint32_t i = 0; i < layout_.group_size; ++i) {
         if (!writable(g, i)) continue;
-        Call* call = add_call(b, g, i, Op::kArrayTruncate);
-        Writer w;
-        w.put(local_keep).put(size);
-        csum_.encode(w);
-        rec(i).encode(w);
-        call->body += w.buf();
+        b.truncate(sid(g, i), local_keep, size, rec(i));
         EDAOS_RETURN_IF_ERROR(flush_if_full(b));
       }
     return flush_if_full(b, true);
@@ -1146,7 +1085,8 @@ Status ArrayImpl::set_size(uint64_t size) {
   // Extension: record the new end on every writable shard of the group holding it.
   uint64_t c = (size - 1) / chunk_;
   uint32_t g = group_of_chunk(c);
-  Batch b(rt_);
+  auto b_ops = ops();
+  ShardOps& b = *b_ops;
   for (uint32_t i = 0; i < layout_.group_size; ++i)
     if (writable(g, i)) add_write(b, g, i, 0, nullptr, 0, size, rec(i, new_version()));
   b.run();
@@ -1154,11 +1094,12 @@ Status ArrayImpl::set_size(uint64_t size) {
 }
 
 Status ArrayImpl::destroy() {
-  Batch b(rt_);
+  auto b_ops = ops();
+  ShardOps& b = *b_ops;
   for (uint32_t g = 0; g < layout_.ngroups; ++g)
     for (uint32_t i = 0; i < layout_.group_size; ++i) {
       if (!writable(g, i)) continue;
-      add_call(b, g, i, Op::kObjPunch);
+      b.remove(sid(g, i));
       EDAOS_RETURN_IF_ERROR(flush_if_full(b));
     }
   return flush_if_full(b, true);

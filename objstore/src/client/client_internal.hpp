@@ -18,6 +18,8 @@
 
 namespace edaos::objstore::client {
 
+class ShardIo;  // client/shard_io.hpp
+
 // Down is per job unless an operator excludes (objstore/README.md, "Faults"):
 //   kExcluded    excluded in the pool map (operator, or a write that skipped a lost engine):
 //                permanent until a rebuild; never read, never written
@@ -42,6 +44,10 @@ struct PoolState {
 
   std::mutex excl_mu;
   std::vector<bool> excluded;  // engines this process already had excluded
+
+  // The shard data path of this connection (client/shard_io.hpp), made by shard_io().
+  std::once_flag io_once;
+  std::shared_ptr<ShardIo> io;
 
   // Before a write that skips down engines: persist the exclusion of the lost ones (see
   // kPoolExclude). Refuses (EDAOS_DEGRADED / EDAOS_UNREACH) to skip an engine that is only

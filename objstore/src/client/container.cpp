@@ -4,6 +4,7 @@
 #include <set>
 
 #include "client/client_internal.hpp"
+#include "client/shard_io.hpp"
 
 namespace edaos::objstore {
 
@@ -84,17 +85,9 @@ Result<std::unique_ptr<Array>> Container::open_array(ObjectId oid, uint64_t chun
 
 Result<std::unique_ptr<KV>> Container::open_kv(ObjectId oid) { return client::open_kv(s_, oid); }
 
-Status Container::sync() {
-  client::Batch b(s_->pool->rt);
-  for (int srv : s_->pool->rt->servers) {
-    Writer w;
-    w.uuid(s_->pool->map.pool_uuid);
-    b.add(srv, Op::kSync)->body = w.take();
-  }
-  b.run();
-  for (size_t i = 0; i < b.size(); ++i) EDAOS_RETURN_IF_ERROR(b[i].status());
-  return Status::OK();
-}
+// Only the engines this process wrote (through any handle of the pool connection) since its
+// last sync: the engines nobody here wrote have nothing of ours to make durable.
+Status Container::sync() { return client::shard_io(*s_->pool).sync(); }
 
 Result<std::vector<ObjectId>> Container::list_objects() {
   client::Batch b(s_->pool->rt);

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "client/client_internal.hpp"
+#include "client/shard_io.hpp"
 #include "common/log.hpp"
 
 EDAOS_LOG_FACILITY(kv);
@@ -54,10 +55,12 @@ class KvImpl final : public KV {
     // The primary decides conditional puts; the others follow unconditionally.
     const std::string ak = akey_wire(akey);
     Status st = one(g, live[0], Op::kKvPut, dkey, ak, &value, flags, nullptr);
+    written(g, live[0]);
     if (!st.ok()) return st;
     Batch b(rt_);
     for (size_t i = 1; i < live.size(); ++i) add(b, g, live[i], Op::kKvPut, dkey, ak, &value, 0);
     b.run();
+    for (size_t i = 1; i < live.size(); ++i) written(g, live[i]);
     for (size_t i = 0; i < b.size(); ++i) EDAOS_RETURN_IF_ERROR(b[i].status());
     return Status::OK();
   }
@@ -81,11 +84,13 @@ class KvImpl final : public KV {
     auto live = live_shards(g, /*write=*/true);
     if (live.empty()) return no_replica(dkey);
     Status st = one(g, live[0], Op::kKvRemove, dkey, akey, nullptr, 0, nullptr);
+    written(g, live[0]);
     if (!st.ok()) return st;
     Batch b(rt_);
     for (size_t i = 1; i < live.size(); ++i)
       add(b, g, live[i], Op::kKvRemove, dkey, akey, nullptr, 0);
     b.run();
+    for (size_t i = 1; i < live.size(); ++i) written(g, live[i]);
     return Status::OK();  // a replica missing the key already is fine
   }
 
@@ -134,6 +139,9 @@ class KvImpl final : public KV {
       for (uint32_t i = 0; i < layout_.group_size; ++i)
         if (c_->pool->writable(layout_.at(g, i).engine)) prep(b, g, i, Op::kObjPunch);
     b.run();
+    for (uint32_t g = 0; g < layout_.ngroups; ++g)
+      for (uint32_t i = 0; i < layout_.group_size; ++i)
+        if (c_->pool->writable(layout_.at(g, i).engine)) written(g, i);
     for (size_t i = 0; i < b.size(); ++i) EDAOS_RETURN_IF_ERROR(b[i].status());
     return Status::OK();
   }
@@ -159,6 +167,10 @@ class KvImpl final : public KV {
     for (uint32_t i = 0; i < copies_; ++i)
       if (!c_->pool->writable(layout_.at(g, i).engine)) skipped.push_back(layout_.at(g, i).engine);
     return skipped.empty() ? Status::OK() : c_->pool->exclude_before_write(skipped);
+  }
+  // Copy i of group g was changed (or may have been): the next sync covers its engine.
+  void written(uint32_t g, uint32_t i) const {
+    shard_io(*c_->pool).written(layout_.at(g, i).engine);
   }
   Status no_replica(const std::string& dkey) const {
     return Status(EDAOS_DEGRADED,

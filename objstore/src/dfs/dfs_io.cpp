@@ -1,4 +1,5 @@
-// The POSIX namespace: file data. This file owns read (short at end of file), read_full,
+// The POSIX namespace: file data. This file owns read (short at end of file, the size asked
+// only when the read may have run past it), read_full,
 // write, punch and set_size on an open file handle, the access-mode checks (EDAOS_PERM on a
 // handle opened without the needed access), sync (which records a pending mtime), and stat of an
 // open handle (EDAOS_NONEXIST when its name now names another object).
@@ -34,18 +35,14 @@ Result<uint64_t> DfsObj::read(uint64_t off, const IoVec* iov, size_t n) {
   uint64_t want = 0;
   for (size_t i = 0; i < n; ++i) want += iov[i].len;
   if (want == 0) return uint64_t{0};
-  EDAOS_ASSIGN_OR_RETURN(uint64_t size, s_->arr->get_size());
-  if (off >= size) return uint64_t{0};
-  const uint64_t got = std::min(want, size - off);
-  std::vector<IoVec> v;
-  uint64_t left = got;
-  for (size_t i = 0; i < n && left; ++i) {
-    size_t l = static_cast<size_t>(std::min<uint64_t>(iov[i].len, left));
-    if (l) v.push_back(IoVec{iov[i].base, l});
-    left -= l;
+  // The whole range is read first; the replies say how far the shards that served it know the
+  // file to extend. Only a read that may have run past the end asks for the size (as DAOS's
+  // dfs_read asks only on a short array read).
+  EDAOS_ASSIGN_OR_RETURN(uint64_t size, s_->arr->read_size_hint(off, iov, n));
+  if (size < off + want) {
+    EDAOS_ASSIGN_OR_RETURN(size, s_->arr->get_size());
   }
-  EDAOS_RETURN_IF_ERROR(s_->arr->read(off, v.data(), v.size()));
-  return got;
+  return off >= size ? 0 : std::min(want, size - off);
 }
 
 Status DfsObj::read_full(uint64_t off, const IoVec* iov, size_t n) {

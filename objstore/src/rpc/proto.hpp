@@ -19,8 +19,9 @@ namespace edaos::objstore::rpc {
 inline constexpr uint32_t kMagic = 0x45444153;  // "EDAS"
 // Version 2 (pool half of issue 12): kPoolServe phases and health, kPoolSetIdentity,
 // kContDestroyBegin. Version 3 (data half): versioned array ops (RecWire, StateWire), stripe
-// intents on kLock/kUnlock, kIntentList, kIntentClear.
-inline constexpr uint16_t kProtocolVersion = 3;
+// intents on kLock/kUnlock, kIntentList, kIntentClear. Version 4 (data path, issues 15 and 17):
+// kShardVec (the shard ops of one call to one server rank in one message), kSyncEngines.
+inline constexpr uint16_t kProtocolVersion = 4;
 inline constexpr int kRequestTag = 1;
 inline constexpr int kFirstReplyTag = 64;
 
@@ -51,6 +52,11 @@ enum class Op : uint16_t {
   kArrayPunch = 32,        // shard ref, off, len, csum, RecWire
   kArrayTruncate = 33,     // shard ref, local size, logical size, csum, RecWire
   kArraySize = 34,         // reply: logical end
+  kShardVec = 35,          // u32 n | n x (u16 op, str body, u64 bulk_len) | the bulk of every op
+                           // in order. Each op is one of kArrayWrite..kArraySize or kObjPunch
+                           // with that op's body; all run in order on this server rank.
+                           // Reply: n x VecEntry | every read's bytes (+ StateWire) in order
+                           // | the failed ops' messages (at most kVecMsgMax bytes in all)
   kKvPut = 40,
   kKvGet = 41,
   kKvRemove = 42,
@@ -64,6 +70,7 @@ enum class Op : uint16_t {
   kIntentList = 52,   // pool uuid  reply: orphan intents of the pool's engines on this server
   kIntentClear = 53,  // pool uuid, engine, key
   kSync = 60,         // every engine of the pool on that server
+  kSyncEngines = 61,  // pool uuid, u32 n, n x u32 engine (hosted by this rank): sync those
 };
 
 // kPoolServe phases. Phase 1 goes to the lead alone and takes the pool lock (psvc/LOCK) first,
@@ -103,6 +110,20 @@ struct ReplyHeader {
   uint64_t reserved[2];
 };
 static_assert(sizeof(ReplyHeader) == 48);
+
+// One op's result in a kShardVec reply. value: kArrayRead the checksum of the bytes sent (as
+// ReplyHeader::value of kArrayRead), kArraySize the logical end; value2: kArrayRead the shard's
+// recorded logical end (so a reader learns the size is at least that without asking).
+// A failed read's bytes are still sent (zeros): every op's place in the reply is fixed.
+struct VecEntry {
+  int32_t status;    // edaos_status_t
+  uint32_t msg_len;  // bytes of this op's message in the message area (status != OK)
+  uint64_t value;
+  uint64_t value2;
+};
+static_assert(sizeof(VecEntry) == 24);
+inline constexpr uint32_t kVecMaxOps = 1024;  // ops per kShardVec message
+inline constexpr uint32_t kVecMsgMax = 4096;  // bytes of messages per kShardVec reply
 
 }  // namespace edaos::objstore::rpc
 

@@ -557,6 +557,10 @@ std::string Server::dispatch(rpc::Incoming& in, bool* deferred) {
     case Op::kIntentList:
     case Op::kIntentClear:
       return op_intent(op, r);
+    case Op::kShardVec:
+      return op_shard_vec(r, in, deferred);
+    case Op::kSyncEngines:
+      return op_sync_engines(r);
     case Op::kShutdown:
       stop_ = true;
       return rpc::make_reply(Status::OK());

@@ -77,6 +77,10 @@ class Server {
   std::string op_lock(rpc::Reader& r, const rpc::Incoming& in, bool* deferred);
   std::string op_unlock(rpc::Reader& r);
   std::string op_intent(rpc::Op op, rpc::Reader& r);
+  // server_shard.cpp: the shard ops of one call in one message (kShardVec, replies itself) and
+  // the sync of named engines (kSyncEngines).
+  std::string op_shard_vec(rpc::Reader& r, const rpc::Incoming& in, bool* replied);
+  std::string op_sync_engines(rpc::Reader& r);
   // A stripe lock waiter and the intent to record when it is granted.
   struct LockWaiter {
     int rank = -1, tag = 0;

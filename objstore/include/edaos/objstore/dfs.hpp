@@ -349,7 +349,9 @@ class EDAOS_CXX_API DfsObj {
   // EDAOS_NOSPACE, ...).
 
   // Reads into the iovecs (back to back) from `off`, stopping at the file size: returns the
-  // number of bytes read (short at end of file; 0 at or past it). Bytes beyond are not touched.
+  // number of bytes read (short at end of file; 0 at or past it). Bytes of the iovecs beyond
+  // the end of file read as zeros. No size round trip unless the read may have run past the
+  // end (the engines' replies tell how far the file extends at least).
   // Holes read as zeros. EDAOS_PERM if opened O_WRONLY.
   Result<uint64_t> read(uint64_t off, const IoVec* iov, size_t n);
   Result<uint64_t> read(uint64_t off, void* buf, size_t len) {

@@ -294,6 +294,15 @@ class EDAOS_CXX_API Array {
   // Up to p engines down (EC) or all but one replica (RP) are tolerated; a transfer failing its
   // checksum is retried, corrupt cells are rebuilt from redundancy and repaired.
   virtual Status read(uint64_t off, const IoVec* iov, size_t n) = 0;
+  // Reads as read() does and also returns a lower bound of the size learned from the engines'
+  // replies, without a size round trip (0 when they said nothing): the read lay entirely below
+  // the end when the bound is at least `off` plus the iovecs' length. Short reads at the end
+  // of a file use it to ask for the size only when the read may have run past it.
+  virtual Result<uint64_t> read_size_hint(uint64_t off, const IoVec* iov, size_t n) {
+    Status st = read(off, iov, n);
+    if (!st.ok()) return st;
+    return uint64_t{0};
+  }
   Status write(uint64_t off, const void* buf, size_t len) {
     ConstIoVec v{buf, len};
     return write(off, &v, 1);

@@ -1,0 +1,112 @@
+// The shard data path of a pool connection (objstore/src/rpc/README.md, seam point 1).
+//
+// ArrayImpl says *what* to do to which object shard (write/read/punch/truncate/size/remove of
+// cells and chunks, with the record layout and version stamp of rpc::RecWire); a ShardIo
+// decides *how* it reaches the engine. RpcShardIo is the only implementation so far: it sends
+// the ops of one set to each server rank hosting their engines in one kShardVec message
+// (client/README.md, "Data path"). Nothing above this interface builds a wire body for shard
+// data. A ShardIo also keeps the set of engines written through it since its last sync(), so
+// a sync makes exactly those durable.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <set>
+#include <vector>
+
+#include "client/client_internal.hpp"
+
+namespace edaos::objstore::client {
+
+// One object shard on one engine of the pool.
+struct ShardId {
+  Uuid cont;
+  ObjectId oid;
+  uint32_t engine = 0;
+  uint32_t shard = 0;   // group * group_size + index in the group
+  uint32_t target = 0;  // the engine's target directory
+};
+
+// A set of shard ops issued together. Add ops, run(), then read each op's status() and value().
+// Buffers given to write() and read() must stay valid (and, for writes, unchanged) until run()
+// returns. Not thread-safe: one set per call of the array.
+class ShardOps {
+ public:
+  virtual ~ShardOps() = default;
+  // Each adder returns the op's index in the set (0, 1, ... in order of adding).
+  // Writes `data` back to back at shard-local `local` and records logical_end (0: unchanged).
+  virtual size_t write(const ShardId& s, uint64_t local, std::vector<ConstIoVec> data,
+                       uint64_t logical_end, const rpc::RecWire& rw) = 0;
+  // Reads shard-local [local, local + sum of lengths) into `into`. With `state` (exactly one EC
+  // cell) the cell's record state (rpc::StateWire) is stored there too.
+  virtual size_t read(const ShardId& s, uint64_t local, std::vector<IoVec> into,
+                      const rpc::RecWire& rw, std::vector<uint8_t>* state) = 0;
+  // Deallocates shard-local [local, local + len).
+  virtual size_t punch(const ShardId& s, uint64_t local, uint64_t len, const rpc::RecWire& rw) = 0;
+  // Drops shard-local bytes from local_keep on and records the logical size.
+  virtual size_t truncate(const ShardId& s, uint64_t local_keep, uint64_t logical,
+                          const rpc::RecWire& rw) = 0;
+  // The shard's recorded logical end (value()).
+  virtual size_t size(const ShardId& s) = 0;
+  // Removes the object's data from the shard.
+  virtual size_t remove(const ShardId& s) = 0;
+
+  // Issues every op added since the last run() and waits for all of them. A read whose bytes
+  // fail the end-to-end checksum (the engine's checksum of what it sent) is retried once; a
+  // second failure is EDAOS_CSUM.
+  virtual void run() = 0;
+  virtual size_t count() const = 0;
+  // OK, the engine's error, or a transport failure (EDAOS_UNREACH).
+  virtual Status status(size_t i) const = 0;
+  // size(): the shard's recorded logical end. read(): the same, as the engine had it when it
+  // served the read (a lower bound of the object's size: a size is the largest logical end of
+  // its shards), 0 when the read failed. Other ops: 0.
+  virtual uint64_t value(size_t i) const = 0;
+  // Forgets every op (all must have run) and the scratch buffers.
+  virtual void clear() = 0;
+
+  // Scratch memory that lives until clear() (gathered cells, parity, bounce buffers).
+  uint8_t* scratch(size_t n) {
+    bufs_.push_back(std::unique_ptr<uint8_t[]>(new uint8_t[n]));
+    scratch_bytes_ += n;
+    return bufs_.back().get();
+  }
+  size_t scratch_bytes() const { return scratch_bytes_; }
+
+ protected:
+  void clear_scratch() {
+    bufs_.clear();
+    scratch_bytes_ = 0;
+  }
+
+ private:
+  std::vector<std::unique_ptr<uint8_t[]>> bufs_;
+  size_t scratch_bytes_ = 0;
+};
+
+class ShardIo {
+ public:
+  virtual ~ShardIo() = default;
+  // A new, empty set of ops for a container with checksum settings `csum`.
+  virtual std::unique_ptr<ShardOps> ops(const rpc::CsumWire& csum) = 0;
+  // Makes durable (Engine::sync) every engine written through this ShardIo, or named by
+  // written(), since the last sync; OK at once when there is none. Engines whose sync failed
+  // stay in the set.
+  virtual Status sync() = 0;
+  // Records a write to `engine` made outside the ops (KV puts and removes). Called once the
+  // write has returned, so a sync that starts later covers it.
+  void written(uint32_t engine);
+
+ protected:
+  // The written set, emptied.
+  std::set<uint32_t> take_written();
+
+ private:
+  std::mutex written_mu_;
+  std::set<uint32_t> written_;
+};
+
+// The pool connection's ShardIo, made at first use.
+ShardIo& shard_io(PoolState& p);
+
+}  // namespace edaos::objstore::client
