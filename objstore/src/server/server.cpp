@@ -401,6 +401,12 @@ std::string Server::route(const rpc::Incoming& in) {
       key.append(reinterpret_cast<const char*>(&a.engine), sizeof a.engine);
       return key;
     }
+    case Op::kShardVec:
+    case Op::kSyncEngines:
+      // The shard ops of one call to this rank span several engines: one queue per client rank
+      // keeps each client's calls in order, different clients run on different threads, and
+      // every engine call takes the engine's own mutex (README "Thread safety").
+      return "V" + std::to_string(in.source);
     default:  // pool service, containers, multi-engine ops (sync, purge, lists, intents)
       return kControlQueue;
   }
