@@ -23,6 +23,7 @@
 #include "common/log.hpp"
 #include "ec/checksum.hpp"
 #include "edaos/objstore/pool_map.hpp"
+#include "server/wire_specs.hpp"
 #include "vos/engine.hpp"
 #include "vos/identity.hpp"
 #include "vos/pool_store.hpp"
@@ -223,42 +224,6 @@ Result<std::unique_ptr<vos::PoolStore>> open_pool_service(const std::string& dir
     std::this_thread::sleep_for(pause);
     pause = std::min(pause * 2, std::chrono::milliseconds(250));
   }
-}
-
-vos::CsumSpec csum_spec(const rpc::CsumWire& c) {
-  vos::CsumSpec s;
-  s.type = c.type;
-  s.chunk = c.chunk ? c.chunk : 32768;
-  s.fn = &ec::csum_compute;
-  return s;
-}
-
-vos::RecordSpec record_spec(const rpc::RecWire& w) {
-  vos::RecordSpec s;
-  s.kind = static_cast<vos::RecordKind>(w.kind);
-  s.unit = w.unit;
-  s.k = w.k;
-  return s;
-}
-
-vos::WriteStamp write_stamp(const rpc::RecWire& w) {
-  return vos::WriteStamp{w.version, w.vec.empty() ? nullptr : w.vec.data()};
-}
-
-// A RecWire the engine can use: a known kind, and no vector or one of k data versions (the
-// engine requires it for parity writes of data).
-bool rec_wire_ok(const rpc::RecWire& w) {
-  if (w.kind > static_cast<uint8_t>(vos::RecordKind::kEcParity)) return false;
-  return w.vec.empty() || w.vec.size() == w.k;
-}
-
-vos::ShardRef shard_ref(const rpc::ShardAddr& a) {
-  vos::ShardRef r;
-  r.cont = a.cont;
-  r.oid = a.oid;
-  r.shard = a.shard;
-  r.target = a.target;
-  return r;
 }
 
 std::string encode_keys(const std::vector<std::string>& keys) {

@@ -11,6 +11,7 @@
 
 #include "ec/checksum.hpp"
 #include "server/server.hpp"
+#include "server/wire_specs.hpp"
 #include "vos/engine.hpp"
 
 namespace edaos::objstore::server {
@@ -23,41 +24,6 @@ namespace {
 constexpr uint64_t kMaxReadBytes = uint64_t{1} << 31;  // per vector, as per single read
 
 Status malformed() { return Status(EDAOS_PROTO, "malformed request body"); }
-
-vos::CsumSpec vec_csum_spec(const rpc::CsumWire& c) {
-  vos::CsumSpec s;
-  s.type = c.type;
-  s.chunk = c.chunk ? c.chunk : 32768;
-  s.fn = &ec::csum_compute;
-  return s;
-}
-
-vos::RecordSpec vec_record_spec(const rpc::RecWire& w) {
-  vos::RecordSpec s;
-  s.kind = static_cast<vos::RecordKind>(w.kind);
-  s.unit = w.unit;
-  s.k = w.k;
-  return s;
-}
-
-vos::WriteStamp vec_write_stamp(const rpc::RecWire& w) {
-  return vos::WriteStamp{w.version, w.vec.empty() ? nullptr : w.vec.data()};
-}
-
-// A known record kind, and no version vector or one of k data versions.
-bool vec_rec_ok(const rpc::RecWire& w) {
-  if (w.kind > static_cast<uint8_t>(vos::RecordKind::kEcParity)) return false;
-  return w.vec.empty() || w.vec.size() == w.k;
-}
-
-vos::ShardRef vec_ref(const rpc::ShardAddr& a) {
-  vos::ShardRef r;
-  r.cont = a.cont;
-  r.oid = a.oid;
-  r.shard = a.shard;
-  r.target = a.target;
-  return r;
-}
 
 // One op of a vector as received.
 struct VecOp {
@@ -94,7 +60,7 @@ bool size_read(VecOp* o) {
   o->read_len = r.get<uint64_t>();
   rpc::RecWire rw = rpc::RecWire::decode(r);
   const bool want_state = r.get<uint8_t>() != 0;
-  if (!r.ok() || o->read_len > kMaxReadBytes || !vec_rec_ok(rw)) return false;
+  if (!r.ok() || o->read_len > kMaxReadBytes || !rec_wire_ok(rw)) return false;
   o->trailer = want_state ? rpc::StateWire::size(rw.kind == 2 ? rw.k : 0) : 0;
   return true;
 }
@@ -102,7 +68,7 @@ bool size_read(VecOp* o) {
 // Runs one op on its engine. Reads put their bytes (and trailer) at `out`.
 Status run_vec_op(vos::Engine* e, const rpc::ShardAddr& a, Reader& r, const VecOp& o, char* out,
                   rpc::VecEntry* ent) {
-  const vos::ShardRef ref = vec_ref(a);
+  const vos::ShardRef ref = shard_ref(a);
   switch (o.op) {
     case Op::kArrayWrite: {
       rpc::CsumWire cw = rpc::CsumWire::decode(r);
@@ -110,10 +76,10 @@ Status run_vec_op(vos::Engine* e, const rpc::ShardAddr& a, Reader& r, const VecO
       const bool has_csum = r.get<uint8_t>() != 0;
       const uint64_t in_csum = r.get<uint64_t>(), logical_end = r.get<uint64_t>();
       rpc::RecWire rw = rpc::RecWire::decode(r);
-      if (!r.ok() || !vec_rec_ok(rw)) return malformed();
+      if (!r.ok() || !rec_wire_ok(rw)) return malformed();
       const uint64_t* pc = has_csum && cw.srv_verify ? &in_csum : nullptr;
-      return e->array_write(ref, off, o.bulk, o.bulk_len, vec_csum_spec(cw), pc, logical_end,
-                            vec_record_spec(rw), vec_write_stamp(rw));
+      return e->array_write(ref, off, o.bulk, o.bulk_len, csum_spec(cw), pc, logical_end,
+                            record_spec(rw), write_stamp(rw));
     }
     case Op::kArrayRead: {
       rpc::CsumWire cw = rpc::CsumWire::decode(r);
@@ -123,9 +89,9 @@ Status run_vec_op(vos::Engine* e, const rpc::ShardAddr& a, Reader& r, const VecO
       if (!r.ok()) return malformed();
       uint64_t out_csum = 0;
       vos::UnitState state;
-      EDAOS_RETURN_IF_ERROR(e->array_read(ref, off, len, out, vec_csum_spec(cw),
+      EDAOS_RETURN_IF_ERROR(e->array_read(ref, off, len, out, csum_spec(cw),
                                           cw.type != CsumType::kOff ? &out_csum : nullptr,
-                                          vec_record_spec(rw), want_state ? &state : nullptr));
+                                          record_spec(rw), want_state ? &state : nullptr));
       if (want_state) {
         rpc::Writer tw;
         tw.put<uint32_t>(state.flags).put<uint32_t>(static_cast<uint32_t>(state.vec.size()));
@@ -144,17 +110,16 @@ Status run_vec_op(vos::Engine* e, const rpc::ShardAddr& a, Reader& r, const VecO
       const uint64_t off = r.get<uint64_t>(), len = r.get<uint64_t>();
       rpc::CsumWire cw = rpc::CsumWire::decode(r);
       rpc::RecWire rw = rpc::RecWire::decode(r);
-      if (!r.ok() || !vec_rec_ok(rw)) return malformed();
-      return e->array_punch(ref, off, len, vec_csum_spec(cw), vec_record_spec(rw),
-                            vec_write_stamp(rw));
+      if (!r.ok() || !rec_wire_ok(rw)) return malformed();
+      return e->array_punch(ref, off, len, csum_spec(cw), record_spec(rw), write_stamp(rw));
     }
     case Op::kArrayTruncate: {
       const uint64_t local = r.get<uint64_t>(), logical = r.get<uint64_t>();
       rpc::CsumWire cw = rpc::CsumWire::decode(r);
       rpc::RecWire rw = rpc::RecWire::decode(r);
-      if (!r.ok() || !vec_rec_ok(rw)) return malformed();
-      return e->array_truncate(ref, local, logical, vec_csum_spec(cw), vec_record_spec(rw),
-                               vec_write_stamp(rw));
+      if (!r.ok() || !rec_wire_ok(rw)) return malformed();
+      return e->array_truncate(ref, local, logical, csum_spec(cw), record_spec(rw),
+                               write_stamp(rw));
     }
     case Op::kArraySize: {
       EDAOS_ASSIGN_OR_RETURN(uint64_t end, e->array_logical_end(ref));
