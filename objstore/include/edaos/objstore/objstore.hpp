@@ -47,8 +47,9 @@ struct InitOptions {
 
 // Collective over `comm` (normally MPI_COMM_WORLD: every rank of the job, servers included).
 // Gathers the processor names, picks the server ranks (opts.server_ranks over them, as ROMIO
-// picks aggregators) and starts a progress thread on each server rank, which keeps running the
-// application too. MPI must provide MPI_THREAD_MULTIPLE (EDAOS_NOTSUP otherwise); MPI not
+// picks aggregators) and starts a progress thread and its service threads on each server rank,
+// which keeps running the application too. With the MPI transport (EDAOS_TRANSPORT, see
+// src/runtime/README.md) MPI must provide MPI_THREAD_MULTIPLE (EDAOS_NOTSUP otherwise); MPI not
 // initialized is EDAOS_NOTINIT; a malformed server list or one that selects no rank is
 // EDAOS_INVAL. Calling it again while initialized is EDAOS_OK and does nothing (no
 // communication). Serialized with finalize() by a process-wide lock.
