@@ -151,26 +151,29 @@ Status copy_field(const std::string& s, char* dst, size_t cap, const char* what)
   std::memcpy(dst, s.c_str(), s.size() + 1);
   return Status::OK();
 }
+
+// The size protocol of the calls that return a variable-length value (pool_resolve,
+// cont_get_prop, kv_get): *len in = buffer size, out = bytes needed (`nul`: one more for the
+// terminating NUL). A NULL buf only sets *len (EDAOS_OK); a short buffer is EDAOS_TOOBIG naming
+// both sizes, with buf untouched.
+Status copy_sized(const std::string& v, bool nul, void* buf, size_t* len, const std::string& what) {
+  const size_t need_len = v.size() + (nul ? 1 : 0);
+  const size_t have = *len;
+  *len = need_len;
+  if (!buf) return Status::OK();
+  if (have < need_len)
+    return Status(EDAOS_TOOBIG, what + " needs " + std::to_string(need_len) +
+                                    " bytes, the buffer has " + std::to_string(have));
+  std::memcpy(buf, v.c_str(), need_len);
+  return Status::OK();
+}
 }  // namespace
 
 int edaos_os_pool_resolve(const char* spec, char* buf, size_t* len) {
   return guard(__func__, [&]() -> Status {
     EDAOS_RETURN_IF_ERROR(need(len, "len"));
     EDAOS_ASSIGN_OR_RETURN(std::string dir, resolve_pool(spec ? spec : default_pool_spec()));
-    size_t need_len = dir.size() + 1;
-    if (!buf) {  // size query, as edaos_os_kv_get and edaos_os_cont_get_prop
-      *len = need_len;
-      return Status::OK();
-    }
-    if (*len < need_len) {
-      size_t have = *len;
-      *len = need_len;
-      return Status(EDAOS_TOOBIG, "the pool directory needs " + std::to_string(need_len) +
-                                      " bytes, the buffer has " + std::to_string(have));
-    }
-    std::memcpy(buf, dir.c_str(), need_len);
-    *len = need_len;
-    return Status::OK();
+    return copy_sized(dir, true, buf, len, "the pool directory");
   });
 }
 
@@ -267,18 +270,7 @@ int edaos_os_cont_get_prop(edaos_os_cont_t* cont, const char* key, char* buf, si
           name.compare(name.size() - want.size(), want.size(), want) == 0)
         v = value;
     if (!v.ok()) return v.status();
-    size_t need_len = v->size() + 1;
-    if (!buf || *len < need_len) {
-      size_t have = *len;
-      *len = need_len;
-      return buf ? Status(EDAOS_TOOBIG, std::string("property '") + key + "' needs " +
-                                            std::to_string(need_len) + " bytes, the buffer has " +
-                                            std::to_string(have))
-                 : Status::OK();
-    }
-    std::memcpy(buf, v->c_str(), need_len);
-    *len = need_len;
-    return Status::OK();
+    return copy_sized(v.value(), true, buf, len, std::string("property '") + key + "'");
   });
 }
 
@@ -423,17 +415,7 @@ int edaos_os_kv_get(edaos_os_kv_t* kv, const char* key, void* buf, size_t* len) 
     EDAOS_RETURN_IF_ERROR(need(len, "len"));
     auto v = kv->kv->get(key, "");
     if (!v.ok()) return v.status();
-    if (!buf) {
-      *len = v->size();
-      return Status::OK();
-    }
-    if (*len < v->size()) {
-      *len = v->size();
-      return Status(EDAOS_TOOBIG, "value of " + std::to_string(v->size()) + " bytes");
-    }
-    std::memcpy(buf, v->data(), v->size());
-    *len = v->size();
-    return Status::OK();
+    return copy_sized(v.value(), false, buf, len, "value");
   });
 }
 
