@@ -63,24 +63,12 @@ class RpcShardOps final : public ShardOps {
   }
 
   size_t punch(const ShardId& s, uint64_t local, uint64_t len, const rpc::RecWire& rw) override {
-    Entry& e = add(s, rpc::Op::kArrayPunch, true);
-    Writer w;
-    w.put(local).put(len);
-    csum_.encode(w);
-    rw.encode(w);
-    e.body += w.buf();
-    return ops_.size() - 1;
+    return records_op(s, rpc::Op::kArrayPunch, local, len, rw);
   }
 
   size_t truncate(const ShardId& s, uint64_t local_keep, uint64_t logical,
                   const rpc::RecWire& rw) override {
-    Entry& e = add(s, rpc::Op::kArrayTruncate, true);
-    Writer w;
-    w.put(local_keep).put(logical);
-    csum_.encode(w);
-    rw.encode(w);
-    e.body += w.buf();
-    return ops_.size() - 1;
+    return records_op(s, rpc::Op::kArrayTruncate, local_keep, logical, rw);
   }
 
   size_t size(const ShardId& s) override {
@@ -118,6 +106,17 @@ class RpcShardOps final : public ShardOps {
     uint64_t value = 0;  // size, read: the shard's logical end
     uint64_t csum = 0;   // read: the engine's checksum of the bytes it sent
   };
+
+  // kArrayPunch / kArrayTruncate: two u64 arguments, then the checksum spec and the records.
+  size_t records_op(const ShardId& s, rpc::Op op, uint64_t a, uint64_t b, const rpc::RecWire& rw) {
+    Entry& e = add(s, op, true);
+    Writer w;
+    w.put(a).put(b);
+    csum_.encode(w);
+    rw.encode(w);
+    e.body += w.buf();
+    return ops_.size() - 1;
+  }
 
   Entry& add(const ShardId& s, rpc::Op op, bool mutates) {
     ops_.emplace_back();
