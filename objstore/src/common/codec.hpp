@@ -202,6 +202,17 @@ uint32_t crc32(const void* data, size_t len, uint32_t seed = 0);
 uint32_t crc32c(const void* data, size_t len, uint32_t seed = 0);
 uint64_t crc64(const void* data, size_t len, uint64_t seed = 0);
 
+// MurmurHash3's 64-bit finalizer. Part of persisted formats (record sidecar checksums, dkey
+// placement hashes): never change.
+constexpr uint64_t fmix64(uint64_t k) {
+  k ^= k >> 33;
+  k *= 0xff51afd7ed558ccdull;
+  k ^= k >> 33;
+  k *= 0xc4ceb9fe1a85ec53ull;
+  k ^= k >> 33;
+  return k;
+}
+
 // ---- record frame ----------------------------------------------------------------------------
 //
 // The frame of small persisted records (the pool map "EDPM", container properties "EDCP"):

@@ -21,6 +21,7 @@
 #include <algorithm>
 #include <numeric>
 
+#include "common/codec.hpp"
 #include "common/log.hpp"
 #include "placement/wire_internal.hpp"
 
@@ -172,13 +173,7 @@ uint64_t dkey_hash(const void* key, size_t len) {
     h ^= p[i];
     h *= 0x100000001b3ull;  // FNV-1a 64 prime
   }
-  // MurmurHash3 fmix64
-  h ^= h >> 33;
-  h *= 0xff51afd7ed558ccdull;
-  h ^= h >> 33;
-  h *= 0xc4ceb9fe1a85ec53ull;
-  h ^= h >> 33;
-  return h;
+  return codec::fmix64(h);
 }
 
 }  // namespace edaos::objstore

@@ -3,6 +3,7 @@
 
 #include <cstring>
 
+#include "common/codec.hpp"
 #include "vos/vos_internal.hpp"
 
 namespace edaos::objstore::vos::detail {
@@ -10,23 +11,11 @@ namespace edaos::objstore::vos::detail {
 namespace {
 
 void put_le32(std::string* s, uint32_t v) {
-  for (int i = 0; i < 4; ++i) s->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+  char b[4];
+  codec::store_le(b, v);
+  s->append(b, sizeof b);
 }
-uint32_t get_le32(const char* p) {
-  uint32_t v = 0;
-  for (int i = 3; i >= 0; --i) v = (v << 8) | static_cast<uint8_t>(p[i]);
-  return v;
-}
-
-// MurmurHash3's 64-bit finalizer (part of the format: never change).
-uint64_t fmix64(uint64_t k) {
-  k ^= k >> 33;
-  k *= 0xff51afd7ed558ccdull;
-  k ^= k >> 33;
-  k *= 0xc4ceb9fe1a85ec53ull;
-  k ^= k >> 33;
-  return k;
-}
+uint32_t get_le32(const char* p) { return codec::load_le<uint32_t>(p); }
 
 void put_vec(const RecHeader& h, const RecState& s, std::string* out) {
   for (uint32_t i = 0; i < h.nvec; ++i) put_le64(out, i < s.vec.size() ? s.vec[i] : 0);
@@ -129,7 +118,7 @@ uint64_t bind_csum(uint64_t raw, const ShardRef& ref, uint64_t unit_index, uint6
   uint64_t h = 0x45444153524543ull;  // "EDASREC"
   for (uint64_t v :
        {raw, cont_hi, cont_lo, ref.oid.hi, ref.oid.lo, uint64_t{ref.shard}, unit_index, version})
-    h = fmix64(h ^ fmix64(v + 0x9e3779b97f4a7c15ull));
+    h = codec::fmix64(h ^ codec::fmix64(v + 0x9e3779b97f4a7c15ull));
   return h;
 }
 
