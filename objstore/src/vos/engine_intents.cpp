@@ -37,18 +37,11 @@ std::string encode_intent(uint8_t op, std::string_view key, std::string_view pay
   std::string r(kIntentMagic, 4);
   r.push_back(static_cast<char>(op));
   r.append(3, '\0');
-  for (size_t n : {key.size(), payload.size()})
-    for (int i = 0; i < 4; ++i) r.push_back(static_cast<char>((n >> (8 * i)) & 0xff));
+  for (size_t n : {key.size(), payload.size()}) detail::put_le32(&r, static_cast<uint32_t>(n));
   r.append(key);
   r.append(payload);
   detail::put_le64(&r, detail::fnv1a64(r.data(), r.size()));
   return r;
-}
-
-uint32_t le32(const char* p) {
-  uint32_t v = 0;
-  for (int i = 3; i >= 0; --i) v = (v << 8) | static_cast<uint8_t>(p[i]);
-  return v;
 }
 
 }  // namespace
@@ -75,7 +68,7 @@ Status Engine::open_intent_log() {
     const char* p = buf.data() + o;
     if (std::memcmp(p, kIntentMagic, 4) != 0) break;
     const uint8_t op = static_cast<uint8_t>(p[4]);
-    const size_t k = le32(p + 8), n = le32(p + 12);
+    const size_t k = detail::get_le32(p + 8), n = detail::get_le32(p + 12);
     if (k > kMaxIntentPart || n > kMaxIntentPart || o + kIntentHead + k + n + 8 > got) break;
     const size_t body = kIntentHead + k + n;
     if (detail::get_le64(p + body) != detail::fnv1a64(p, body)) break;

@@ -124,13 +124,7 @@ struct LongAkeyVal {
 };
 bool parse_long_akey(std::string_view v, LongAkeyVal* out) {
   if (v.size() < 8) return false;
-  auto u32 = [&](size_t at) {
-    uint32_t x = 0;
-    for (int i = 3; i >= 0; --i)
-      x = (x << 8) | static_cast<uint8_t>(v[at + static_cast<size_t>(i)]);
-    return x;
-  };
-  const size_t dn = u32(0), an = u32(4);
+  const size_t dn = detail::get_le32(v.data()), an = detail::get_le32(v.data() + 4);
   if (v.size() - 8 < dn || v.size() - 8 - dn < an) return false;
   out->dkey = v.substr(8, dn);
   out->akey = v.substr(8 + dn, an);
@@ -139,8 +133,7 @@ bool parse_long_akey(std::string_view v, LongAkeyVal* out) {
 }
 std::string encode_long_akey(std::string_view dkey, std::string_view akey, std::string_view rec) {
   std::string v;
-  for (size_t n : {dkey.size(), akey.size()})
-    for (int i = 0; i < 4; ++i) v.push_back(static_cast<char>((n >> (8 * i)) & 0xff));
+  for (size_t n : {dkey.size(), akey.size()}) detail::put_le32(&v, static_cast<uint32_t>(n));
   v.append(dkey).append(akey).append(rec);
   return v;
 }

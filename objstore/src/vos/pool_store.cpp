@@ -60,16 +60,14 @@ Status check_label(const std::string& label, const char* what) {
 // Container record value: u32 LE label length, label bytes, opaque record.
 std::string encode_cont(const std::string& label, const std::string& record) {
   std::string v;
-  uint32_t n = static_cast<uint32_t>(label.size());
-  for (int i = 0; i < 4; ++i) v.push_back(static_cast<char>((n >> (8 * i)) & 0xff));
+  detail::put_le32(&v, static_cast<uint32_t>(label.size()));
   v += label;
   v += record;
   return v;
 }
 bool decode_cont(std::string_view v, std::string* label, std::string* record) {
   if (v.size() < 4) return false;
-  uint32_t n = 0;
-  for (int i = 3; i >= 0; --i) n = (n << 8) | static_cast<uint8_t>(v[static_cast<size_t>(i)]);
+  const uint32_t n = detail::get_le32(v.data());
   if (v.size() < 4 + size_t{n}) return false;
   if (label) label->assign(v.substr(4, n));
   if (record) record->assign(v.substr(4 + n));

@@ -10,13 +10,6 @@ namespace edaos::objstore::vos::detail {
 
 namespace {
 
-void put_le32(std::string* s, uint32_t v) {
-  char b[4];
-  codec::store_le(b, v);
-  s->append(b, sizeof b);
-}
-uint32_t get_le32(const char* p) { return codec::load_le<uint32_t>(p); }
-
 void put_vec(const RecHeader& h, const RecState& s, std::string* out) {
   for (uint32_t i = 0; i < h.nvec; ++i) put_le64(out, i < s.vec.size() ? s.vec[i] : 0);
 }
@@ -38,8 +31,7 @@ std::string encode_rec_header(const RecHeader& h) {
   put_le32(&s, h.unit);
   s.push_back(static_cast<char>(h.type));
   s.push_back(static_cast<char>(h.kind));
-  s.push_back(static_cast<char>(h.nvec & 0xff));
-  s.push_back(static_cast<char>((h.nvec >> 8) & 0xff));
+  put_le<uint16_t>(&s, static_cast<uint16_t>(h.nvec));
   s.resize(kRecHdr, '\0');
   return s;
 }
@@ -66,8 +58,7 @@ Status decode_rec_header(const char* buf, size_t got, const std::string& path, R
     if (kind > static_cast<uint8_t>(RecordKind::kEcParity))
       return Status(EDAOS_FORMAT, path + ": unknown record kind " + std::to_string(kind));
     h->kind = static_cast<RecordKind>(kind);
-    h->nvec =
-        static_cast<uint8_t>(buf[18]) | (static_cast<uint32_t>(static_cast<uint8_t>(buf[19])) << 8);
+    h->nvec = get_le16(buf + 18);
     if ((h->kind == RecordKind::kEcParity) != (h->nvec > 0))
       return Status(EDAOS_FORMAT, path + ": bad record vector length");
   }

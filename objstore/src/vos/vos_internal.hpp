@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/codec.hpp"
 #include "edaos/objstore/status.hpp"
 
 // EDAOS_RETURN_IF_ERROR for calls whose argument is a lambda that itself uses
@@ -67,14 +68,19 @@ inline uint64_t get_be(const char* p, int bytes) {
   for (int i = 0; i < bytes; ++i) v = (v << 8) | static_cast<uint8_t>(p[i]);
   return v;
 }
-inline void put_le64(std::string* s, uint64_t v) {
-  for (int i = 0; i < 8; ++i) s->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+// Little-endian fixed-width integers of the on-disk formats: the base layer's codec
+// (common/codec.hpp) is the one implementation, these only append to / read from strings.
+template <typename T>
+inline void put_le(std::string* s, T v) {
+  char b[sizeof(T)];
+  codec::store_le(b, v);
+  s->append(b, sizeof b);
 }
-inline uint64_t get_le64(const char* p) {
-  uint64_t v = 0;
-  for (int i = 7; i >= 0; --i) v = (v << 8) | static_cast<uint8_t>(p[i]);
-  return v;
-}
+inline void put_le64(std::string* s, uint64_t v) { put_le<uint64_t>(s, v); }
+inline void put_le32(std::string* s, uint32_t v) { put_le<uint32_t>(s, v); }
+inline uint64_t get_le64(const char* p) { return codec::load_le<uint64_t>(p); }
+inline uint32_t get_le32(const char* p) { return codec::load_le<uint32_t>(p); }
+inline uint16_t get_le16(const char* p) { return codec::load_le<uint16_t>(p); }
 
 // Exclusive ownership of a directory through flock(2) on a LOCK file that names the owner.
 class DirLock {
