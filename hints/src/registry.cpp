@@ -74,23 +74,7 @@ const std::vector<HintSpec>& table() {
   return kTable;
 }
 
-bool all_digits(std::string_view s) {
-  if (s.empty()) return false;
-  for (char c : s)
-    if (c < '0' || c > '9') return false;
-  return true;
-}
-
-// Reads digits into `out`, saturating at INT64_MAX/10-ish; returns false on overflow.
-bool read_u64(std::string_view digits, uint64_t& out) {
-  out = 0;
-  for (char c : digits) {
-    auto d = static_cast<uint64_t>(c - '0');
-    if (out > (UINT64_MAX - d) / 10) return false;
-    out = out * 10 + d;
-  }
-  return true;
-}
+using text::all_digits;
 
 Result<ParsedValue> parse_int(const HintSpec& spec, std::string_view v) {
   bool neg = false;
@@ -102,7 +86,7 @@ Result<ParsedValue> parse_int(const HintSpec& spec, std::string_view v) {
   if (!all_digits(digits)) return Status(EDAOS_INVAL, "not an integer");
   uint64_t mag = 0;
   const uint64_t limit = static_cast<uint64_t>(INT64_MAX);
-  if (!read_u64(digits, mag) || mag > limit)
+  if (!text::parse_u64(digits, &mag) || mag > limit)
     return Status(EDAOS_INVAL, "must be <= " + std::to_string(spec.max));
   int64_t n = neg ? -static_cast<int64_t>(mag) : static_cast<int64_t>(mag);
   if (n < spec.min) return Status(EDAOS_INVAL, "must be >= " + std::to_string(spec.min));

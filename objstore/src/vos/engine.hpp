@@ -20,8 +20,9 @@
 //     in LMDB's own words, may be corrupted: the server treats an engine that fails to open as
 //     down and rebuilds it from redundancy).
 //
-// Thread-safety: the server drives an Engine from one thread, but every public call takes the
-// engine's mutex, so concurrent callers are safe (they are serialised).
+// Thread-safety: the server's service threads call an Engine concurrently (one engine's
+// queue is served by one thread at a time, server/README.md), and every public call takes the
+// engine's mutex, so any concurrent callers are safe (they are serialised).
 #pragma once
 
 #include <array>
