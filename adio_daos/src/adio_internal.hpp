@@ -7,7 +7,7 @@
 //                  table and error handlers; the one access preparation and the blocking
 //                  access; requests, I/O pool, collective worker, split collectives
 //   fns.cpp        the operations table (AdioFns): every data access goes through it
-//   open/close/io_contig/io_strided/hints/fcntl/resize/shared_fp.cpp   the operations
+//   open/close/io/hints/fcntl/resize/shared_fp.cpp   the operations
 //   coll/          two-phase collective buffering (file domains, requests, exchange)
 //   flatten.cpp    datatype -> (offset, length) lists, cached per type
 //   errors.cpp     Status -> MPI error code (class + message), error handler dispatch

@@ -1,14 +1,19 @@
-// Noncontiguous independent I/O (ROMIO's ADIOI_GEN_ReadStrided / WriteStrided, DAOS style).
+// Independent I/O: the operations table's contiguous and strided reads and writes (ROMIO's
+// ADIOI_DAOS_ReadContig/WriteContig and ADIOI_GEN_ReadStrided/WriteStrided, DAOS style).
 //
-// The memory type and the file view are flattened into pieces (file offset, memory address,
-// length). Writes: one store call per contiguous file run, the memory side as an iovec list
-// (zero copies in the driver). No data sieving for writes: it needs a read-modify-write under a
-// lock and the store takes scattered iovecs anyway (ROMIO's DAOS driver does the same; the
-// hints module reports romio_ds_write=disable).
-// Reads: data sieving (ROMIO's ADIOI_GEN_ReadStrided) when the runs are many and dense: the
-// whole span is read in windows of ind_rd_buffer_size and the pieces copied out (one extra
-// copy, far fewer round trips). romio_ds_read=enable forces it, disable turns it off, automatic
-// uses it when the span is at most twice the bytes wanted.
+// Contiguous: one store call, the buffer passed as one iovec (zero copies in the driver). In
+// atomic mode the file lock is held. The two-phase aggregators move the runs of their collective
+// buffer through these; reads are exact (read_full: holes and bytes past the end read as zeros,
+// no size round trip), since the aggregator's callers count their bytes themselves.
+//
+// Strided: the memory type and the file view are flattened into pieces (file offset, memory
+// address, length). Writes: one store call per contiguous file run, the memory side as an iovec
+// list (zero copies in the driver). No data sieving for writes: it needs a read-modify-write under
+// a lock and the store takes scattered iovecs anyway (ROMIO's DAOS driver does the same; the hints
+// module reports romio_ds_write=disable). Reads: data sieving (ROMIO's ADIOI_GEN_ReadStrided) when
+// the runs are many and dense: the whole span is read in windows of ind_rd_buffer_size and the
+// pieces copied out (one extra copy, far fewer round trips). romio_ds_read=enable forces it,
+// disable turns it off, automatic uses it when the span is at most twice the bytes wanted.
 #include <algorithm>
 #include <cstring>
 
@@ -20,6 +25,35 @@ namespace {
 void* addr(int64_t a) { return reinterpret_cast<void*>(static_cast<intptr_t>(a)); }
 
 }  // namespace
+
+int ADIOI_EDAOS_ReadContig(File* f, int64_t off, void* buf, int64_t len, int64_t* bytes) {
+  *bytes = 0;
+  if (len == 0) return MPI_SUCCESS;
+  if (f->atomic) {
+    Status ls = file_lock(f);
+    if (!ls.ok()) return to_mpi_error(ls, f->filename);
+  }
+  objstore::IoVec v{buf, static_cast<size_t>(len)};
+  Status st = f->obj->read_full(static_cast<uint64_t>(off), &v, 1);
+  if (f->atomic) file_unlock(f);
+  if (!st.ok()) return to_mpi_error(st, f->filename + ": read");
+  *bytes = len;
+  return MPI_SUCCESS;
+}
+
+int ADIOI_EDAOS_WriteContig(File* f, int64_t off, const void* buf, int64_t len, int64_t* bytes) {
+  *bytes = 0;
+  if (len == 0) return MPI_SUCCESS;
+  if (f->atomic) {
+    Status ls = file_lock(f);
+    if (!ls.ok()) return to_mpi_error(ls, f->filename);
+  }
+  Status st = f->obj->write(static_cast<uint64_t>(off), buf, static_cast<size_t>(len));
+  if (f->atomic) file_unlock(f);
+  if (!st.ok()) return to_mpi_error(st, f->filename + ": write");
+  *bytes = len;
+  return MPI_SUCCESS;
+}
 
 int pieces_write(File* f, const std::vector<Piece>& pieces, int64_t* bytes) {
   *bytes = 0;
