@@ -95,9 +95,15 @@ int pieces_read(File* f, const std::vector<Piece>& pieces, int64_t* bytes) {
     *bytes = static_cast<int64_t>(r.value());
     return MPI_SUCCESS;
   }
-  auto sz = f->obj->get_size();
-  if (!sz.ok()) return to_mpi_error(sz.status(), f->filename + ": read");
-  int64_t size = static_cast<int64_t>(sz.value());
+  // The engines' replies say how far the file extends at least (`known`); the size is asked
+  // only when that falls short of the last piece, to count the bytes below the end.
+  uint64_t known = 0;
+  auto read_run = [&](int64_t off, const objstore::IoVec* v, size_t n) {
+    uint64_t k = 0;
+    Status st = f->obj->read_full(static_cast<uint64_t>(off), v, n, &k);
+    known = std::max(known, k);
+    return st;
+  };
   hints::Tristate ds = f->hints.ds_read;
   bool sieve =
       ds == hints::Tristate::kEnable || (ds == hints::Tristate::kAutomatic && hi - lo <= 2 * total);
@@ -113,7 +119,7 @@ int pieces_read(File* f, const std::vector<Piece>& pieces, int64_t* bytes) {
       w0 = std::max(w0, pieces[k].foff);
       int64_t w1 = std::min(hi, w0 + static_cast<int64_t>(tmp.size()));
       objstore::IoVec v{tmp.data(), static_cast<size_t>(w1 - w0)};
-      Status st = f->obj->read_full(static_cast<uint64_t>(w0), &v, 1);
+      Status st = read_run(w0, &v, 1);
       if (!st.ok()) return to_mpi_error(st, f->filename + ": read");
       // Copy out every piece part inside [w0, w1).
       size_t kk = k;
@@ -142,10 +148,16 @@ int pieces_read(File* f, const std::vector<Piece>& pieces, int64_t* bytes) {
         end += pieces[j].len;
         ++j;
       }
-      Status st = f->obj->read_full(static_cast<uint64_t>(off), iov.data(), iov.size());
+      Status st = read_run(off, iov.data(), iov.size());
       if (!st.ok()) return to_mpi_error(st, f->filename + ": read");
       i = j;
     }
+  }
+  int64_t size = hi;
+  if (known < static_cast<uint64_t>(hi)) {
+    auto sz = f->obj->get_size();
+    if (!sz.ok()) return to_mpi_error(sz.status(), f->filename + ": read");
+    size = static_cast<int64_t>(sz.value());
   }
   for (const Piece& p : pieces)
     *bytes += std::max<int64_t>(0, std::min(p.foff + p.len, size) - p.foff);

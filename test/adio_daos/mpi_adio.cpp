@@ -435,6 +435,79 @@ TEST(Mpio, HintsFileInfoPrecedenceAndAggregators) {
 // Run under mpiexec-hosts.sh (ranks in groups with different processor names) with
 // EDAOS_TEST_EXPECT_AGGREGATORS: cb_config_list "*:1" picks one aggregator per host, and only
 // those ranks do store I/O in a two-phase write.
+// Issue 15 item 3: a strided independent read asks for the size only when the engines' read
+// replies leave the end of its last piece in doubt, with and without data sieving; past the
+// end the count is still the bytes below it. RPCs counted with the store's counters.
+TEST(Mpio, StridedReadsAskTheSizeOnlyPastTheData) {
+  setenv("DAOS_CONT", "stridedeof", 1);
+  MPI_File fh;
+  ASSERT_EQ(open_rw("daos:/seof", &fh), MPI_SUCCESS);
+  constexpr int kBlk = 128, kBlocks = 16;
+  const int64_t stride = int64_t{kBlk} * nranks(), data = 64 * stride;
+  auto w = pattern(static_cast<size_t>(data), 0, 5);
+  MPI_Status st;
+  if (rank() == 0) {
+    ASSERT_EQ(MPI_File_write_at(fh, 0, w.data(), static_cast<int>(data), MPI_BYTE, &st),
+              MPI_SUCCESS);
+  }
+  ASSERT_EQ(MPI_File_sync(fh), MPI_SUCCESS);
+  MPI_Barrier(MPI_COMM_WORLD);
+  ASSERT_EQ(MPI_File_sync(fh), MPI_SUCCESS);
+
+  // Baselines through the contiguous path (no size round trip inside the file): the span the
+  // sieving window reads, and one block.
+  const int64_t lo = rank() * kBlk, span = (kBlocks - 1) * stride + kBlk;
+  std::vector<uint8_t> r(static_cast<size_t>(span));
+  uint64_t r0 = edaos::objstore::stats().rpcs;
+  ASSERT_EQ(MPI_File_read_at(fh, lo, r.data(), static_cast<int>(span), MPI_BYTE, &st), MPI_SUCCESS);
+  const uint64_t span_rpcs = edaos::objstore::stats().rpcs - r0;
+  r0 = edaos::objstore::stats().rpcs;
+  ASSERT_EQ(MPI_File_read_at(fh, lo, r.data(), kBlk, MPI_BYTE, &st), MPI_SUCCESS);
+  const uint64_t block_rpcs = edaos::objstore::stats().rpcs - r0;
+
+  MPI_Datatype blk, ft;
+  MPI_Type_contiguous(kBlk, MPI_BYTE, &blk);
+  MPI_Type_create_resized(blk, 0, stride, &ft);
+  MPI_Type_commit(&ft);
+  ASSERT_EQ(MPI_File_set_view(fh, lo, MPI_BYTE, ft, "native", MPI_INFO_NULL), MPI_SUCCESS);
+  auto mine = [&](int blocks) {
+    std::vector<uint8_t> m;
+    for (int i = 0; i < blocks; ++i) {
+      const auto at = w.begin() + lo + i * stride;
+      m.insert(m.end(), at, at + kBlk);
+    }
+    return m;
+  };
+  MPI_Info info;
+  MPI_Info_create(&info);
+  for (const char* ds : {"enable", "disable"}) {
+    SCOPED_TRACE(std::string("romio_ds_read=") + ds);
+    MPI_Info_set(info, "romio_ds_read", ds);
+    ASSERT_EQ(MPI_File_set_info(fh, info), MPI_SUCCESS);
+    std::vector<uint8_t> got(kBlocks * kBlk, 0xee);
+    r0 = edaos::objstore::stats().rpcs;
+    ASSERT_EQ(MPI_File_read_at(fh, 0, got.data(), static_cast<int>(got.size()), MPI_BYTE, &st),
+              MPI_SUCCESS);
+    const uint64_t rpcs = edaos::objstore::stats().rpcs - r0;
+    EXPECT_EQ(count_of(st), static_cast<int64_t>(got.size()));
+    EXPECT_EQ(got, mine(kBlocks));
+    // Sieving reads the span in one window; without it every block is its own read.
+    EXPECT_EQ(rpcs, std::string(ds) == "enable" ? span_rpcs : kBlocks * block_rpcs)
+        << "a strided read inside the file needs no size round trip";
+
+    // 80 blocks of view run past the 64 written: the count is the bytes below the end.
+    std::vector<uint8_t> past(80 * kBlk, 0xee);
+    ASSERT_EQ(MPI_File_read_at(fh, 0, past.data(), static_cast<int>(past.size()), MPI_BYTE, &st),
+              MPI_SUCCESS);
+    EXPECT_EQ(count_of(st), 64 * kBlk);
+    EXPECT_TRUE(std::equal(past.begin(), past.begin() + 64 * kBlk, mine(64).begin()));
+  }
+  MPI_Info_free(&info);
+  MPI_Type_free(&ft);
+  MPI_Type_free(&blk);
+  EXPECT_EQ(MPI_File_close(&fh), MPI_SUCCESS);
+}
+
 TEST(Mpio, HostAggregators) {
   const char* expect = getenv("EDAOS_TEST_EXPECT_AGGREGATORS");
   if (!expect) GTEST_SKIP() << "needs EDAOS_TEST_EXPECT_AGGREGATORS (multi-host registration)";

@@ -46,10 +46,17 @@ Result<uint64_t> DfsObj::read(uint64_t off, const IoVec* iov, size_t n) {
 }
 
 Status DfsObj::read_full(uint64_t off, const IoVec* iov, size_t n) {
+  uint64_t known = 0;
+  return read_full(off, iov, n, &known);
+}
+
+Status DfsObj::read_full(uint64_t off, const IoVec* iov, size_t n, uint64_t* known_end) {
+  *known_end = 0;
   EDAOS_RETURN_IF_ERROR(need_file(*s_));
   if (s_->flags == O_WRONLY) return Status(EDAOS_PERM, q(s_->name) + " is open write-only");
   if (n && !iov) return Status(EDAOS_INVAL, "read: iov is null");
-  return s_->arr->read(off, iov, n);
+  EDAOS_ASSIGN_OR_RETURN(*known_end, s_->arr->read_size_hint(off, iov, n));
+  return Status::OK();
 }
 
 Status DfsObj::write(uint64_t off, const ConstIoVec* iov, size_t n) {

@@ -362,6 +362,10 @@ class EDAOS_CXX_API DfsObj {
   // than read()): holes and bytes past the end read as zeros. For callers that track the size
   // themselves (MPI-IO after a collective get_size). EDAOS_PERM if opened O_WRONLY.
   Status read_full(uint64_t off, const IoVec* iov, size_t n);
+  // As read_full, and *known_end gets a lower bound of the size that the engines' replies
+  // carried (0 when they said nothing), so a caller that must count bytes below the end asks
+  // get_size() only when *known_end falls short of what it read (strided MPI-IO reads).
+  Status read_full(uint64_t off, const IoVec* iov, size_t n, uint64_t* known_end);
   // Writes all the iovecs' bytes, back to back, at `off` (extending the file). Returns OK only
   // when every byte is stored. The entry's mtime is updated when the handle is released or
   // sync()ed, not on every write. EDAOS_PERM if opened O_RDONLY.
