@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cinttypes>
 #include <climits>
 #include <cstdio>
@@ -205,7 +206,8 @@ uint64_t fnv1a64(const void* p, size_t n, uint64_t h) {
 
 // ---- DirLock ----
 
-Result<std::unique_ptr<DirLock>> DirLock::acquire(const std::string& lock_path) {
+Result<std::unique_ptr<DirLock>> DirLock::acquire(const std::string& lock_path,
+                                                  std::string* previous) {
   int fd = open_retry(lock_path.c_str(), O_RDWR | O_CREAT, 0644);
   if (fd < 0) return errno_status(errno, "open lock file " + lock_path);
   int rc;
@@ -220,11 +222,17 @@ Result<std::unique_ptr<DirLock>> DirLock::acquire(const std::string& lock_path) 
       ::close(fd);
       std::string owner = n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
       while (!owner.empty() && (owner.back() == '\n' || owner.back() == '\0')) owner.pop_back();
-      if (owner.empty()) owner = "another process (owner not yet recorded)";
+      if (owner.empty() || owner.compare(0, 5, "seal ") == 0)  // the last owner's seal
+        owner = "another process (owner not yet recorded)";
       return Status(EDAOS_BUSY, "pool in use by " + owner + " (lock " + lock_path + ")");
     }
     ::close(fd);
     return errno_status(err, "flock " + lock_path);
+  }
+  if (previous) {
+    char buf[128];
+    ssize_t n = ::pread(fd, buf, sizeof buf, 0);
+    previous->assign(buf, n > 0 ? static_cast<size_t>(n) : 0);
   }
   std::string me = owner_id() + "\n";
   if (::ftruncate(fd, 0) != 0 || !pwrite_full(fd, me.data(), me.size(), 0, lock_path).ok()) {
@@ -238,6 +246,9 @@ Result<std::unique_ptr<DirLock>> DirLock::acquire(const std::string& lock_path) 
 DirLock::~DirLock() {
   if (::ftruncate(fd_, 0) != 0) {
     // Harmless: the next owner overwrites the contents.
+  }
+  if (!seal_.empty() && ::pwrite(fd_, seal_.data(), seal_.size(), 0) < 0) {
+    // Harmless: an owner that finds no seal recounts.
   }
   ::close(fd_);
 }
@@ -298,6 +309,53 @@ Status LmdbEnv::write(const std::function<Status(MDB_txn*)>& fn) {
       st = mdb_status(mdb_txn_commit(t), "mdb_txn_commit");
     } else {
       mdb_txn_abort(t);
+    }
+    if (st.ok() || !map_full_ || attempt >= 8 || mapsize_ >= kMaxMapSize) {
+      if (map_full_ && !st.ok()) return Status(EDAOS_NOSPACE, st.message());
+      return st;
+    }
+    size_t next = mapsize_ * 2;
+    EDAOS_LOG(info, "growing LMDB map of %s to %zu bytes", path_.c_str(), next);
+    EDAOS_RETURN_IF_ERROR(mdb_status(mdb_env_set_mapsize(env_, next), "mdb_env_set_mapsize"));
+    mapsize_ = next;
+  }
+}
+
+namespace {
+std::atomic<int> g_fail_group_commits{0};
+}  // namespace
+
+void LmdbEnv::fail_group_commits_for_testing(int n) { g_fail_group_commits.store(n); }
+
+Status LmdbEnv::write_group(const std::vector<std::function<Status(MDB_txn*)>>& fns,
+                            std::vector<Status>* results) {
+  for (int attempt = 0;; ++attempt) {
+    map_full_ = false;
+    results->assign(fns.size(), Status::OK());
+    MDB_txn* t = nullptr;
+    EDAOS_RETURN_IF_ERROR(mdb_status(mdb_txn_begin(env_, nullptr, 0, &t), "mdb_txn_begin"));
+    Status st;
+    for (size_t i = 0; i < fns.size() && st.ok() && !map_full_; ++i) {
+      MDB_txn* c = nullptr;
+      st = mdb_status(mdb_txn_begin(env_, t, 0, &c), "mdb_txn_begin (nested)");
+      if (!st.ok()) break;
+      Status fs = fns[i](c);
+      if (fs.ok()) {
+        fs = mdb_status(mdb_txn_commit(c), "mdb_txn_commit (nested)");
+      } else {
+        mdb_txn_abort(c);
+      }
+      (*results)[i] = fs;
+    }
+    if (st.ok() && !map_full_ && g_fail_group_commits.load() > 0) {
+      g_fail_group_commits.fetch_sub(1);
+      st = Status(EDAOS_IO, "mdb_txn_commit: injected failure (test)");
+    }
+    if (st.ok() && !map_full_) {
+      st = mdb_status(mdb_txn_commit(t), "mdb_txn_commit");
+    } else {
+      mdb_txn_abort(t);
+      if (st.ok()) st = Status(EDAOS_NOSPACE, "LMDB map full");
     }
     if (st.ok() || !map_full_ || attempt >= 8 || mapsize_ >= kMaxMapSize) {
       if (map_full_ && !st.ok()) return Status(EDAOS_NOSPACE, st.message());
