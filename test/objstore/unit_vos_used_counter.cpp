@@ -56,19 +56,44 @@ class UsedCounterTest : public ::testing::Test {
     ASSERT_EQ(::fsync(fd), 0);
     ::close(fd);
   }
+  // Opens the engine, writes `n` bytes at 0, syncs, closes (a clean close); the used bytes.
+  uint64_t write_synced_and_close(size_t n) {
+    auto e = open();
+    EXPECT_TRUE(e);
+    if (!e) return 0;
+    EXPECT_TRUE(write(*e, ref_, 0, n).ok());
+    EXPECT_TRUE(e->sync().ok());
+    return e->space().used;
+  }
+  // A child process opens the engine, writes a MiB at 1 MiB (and syncs when asked) and dies
+  // without closing, like kill -9.
+  void child_writes_and_dies(bool sync) {
+    pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      Engine::Options o;
+      o.dir = dir_;
+      o.ntargets = 2;
+      auto e = Engine::open(o);
+      if (!e.ok()) ::_exit(2);
+      std::string d(kMiB, 'y');
+      if (!e.value()
+               ->array_write(ref_, kMiB, d.data(), d.size(), CsumSpec{}, nullptr, 2 * kMiB)
+               .ok())
+        ::_exit(3);
+      if (sync && !e.value()->sync().ok()) ::_exit(4);
+      ::_exit(0);  // no destructor: like kill -9
+    }
+    int ws = 0;
+    ASSERT_EQ(::waitpid(pid, &ws, 0), pid);
+    ASSERT_TRUE(WIFEXITED(ws) && WEXITSTATUS(ws) == 0) << ws;
+  }
   std::string root_, dir_;
   ShardRef ref_;
 };
 
 TEST_F(UsedCounterTest, CleanCloseIsTrustedWithoutAWalk) {
-  uint64_t used = 0;
-  {
-    auto e = open();
-    ASSERT_TRUE(e);
-    ASSERT_TRUE(write(*e, ref_, 0, 2 * kMiB).ok());
-    ASSERT_TRUE(e->sync().ok());
-    used = e->space().used;
-  }
+  const uint64_t used = write_synced_and_close(2 * kMiB);
   plant_foreign_file();
   auto e = open();
   ASSERT_TRUE(e);
@@ -81,33 +106,10 @@ TEST_F(UsedCounterTest, CleanCloseIsTrustedWithoutAWalk) {
 }
 
 TEST_F(UsedCounterTest, KillAfterOpenMakesTheNextOpenRecount) {
-  uint64_t used = 0;
-  {
-    auto e = open();
-    ASSERT_TRUE(e);
-    ASSERT_TRUE(write(*e, ref_, 0, kMiB).ok());
-    ASSERT_TRUE(e->sync().ok());
-    used = e->space().used;
-  }
+  const uint64_t used = write_synced_and_close(kMiB);
   // A process opens the engine (using the clean counter), writes and syncs, and dies without
   // closing: the counter it found must not be trusted again.
-  pid_t pid = ::fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    Engine::Options o;
-    o.dir = dir_;
-    o.ntargets = 2;
-    auto e = Engine::open(o);
-    if (!e.ok()) ::_exit(2);
-    std::string d(kMiB, 'y');
-    if (!e.value()->array_write(ref_, kMiB, d.data(), d.size(), CsumSpec{}, nullptr, 2 * kMiB).ok())
-      ::_exit(3);
-    if (!e.value()->sync().ok()) ::_exit(4);
-    ::_exit(0);  // no destructor: like kill -9
-  }
-  int ws = 0;
-  ASSERT_EQ(::waitpid(pid, &ws, 0), pid);
-  ASSERT_TRUE(WIFEXITED(ws) && WEXITSTATUS(ws) == 0) << ws;
+  child_writes_and_dies(true);
   plant_foreign_file();
   auto e = open();
   ASSERT_TRUE(e);
@@ -116,13 +118,7 @@ TEST_F(UsedCounterTest, KillAfterOpenMakesTheNextOpenRecount) {
 }
 
 TEST_F(UsedCounterTest, CloseWithUnsyncedChangesMakesTheNextOpenRecount) {
-  uint64_t used = 0;
-  {
-    auto e = open();
-    ASSERT_TRUE(e);
-    ASSERT_TRUE(write(*e, ref_, 0, kMiB).ok());
-    ASSERT_TRUE(e->sync().ok());
-  }
+  uint64_t used = write_synced_and_close(kMiB);
   {
     auto e = open();
     ASSERT_TRUE(e);
@@ -138,14 +134,7 @@ TEST_F(UsedCounterTest, CloseWithUnsyncedChangesMakesTheNextOpenRecount) {
 // A build that keeps no counter releases LOCK empty: the seal is gone, the counter (clean as it
 // may be) is not trusted.
 TEST_F(UsedCounterTest, ReleaseWithoutSealMakesTheNextOpenRecount) {
-  uint64_t used = 0;
-  {
-    auto e = open();
-    ASSERT_TRUE(e);
-    ASSERT_TRUE(write(*e, ref_, 0, kMiB).ok());
-    ASSERT_TRUE(e->sync().ok());
-    used = e->space().used;
-  }
+  const uint64_t used = write_synced_and_close(kMiB);
   ASSERT_EQ(::truncate((dir_ + "/LOCK").c_str(), 0), 0);
   plant_foreign_file();
   auto e = open();
@@ -161,14 +150,7 @@ std::string slurp(const std::string& path) {
 // Opening, reading and closing an engine whose counter was trusted writes nothing into
 // meta.mdb (pool fingerprints stay the same across reads), and the counter stays trusted.
 TEST_F(UsedCounterTest, ReadOnlyUseLeavesMetaUntouchedAndTheCounterTrusted) {
-  uint64_t used = 0;
-  {
-    auto e = open();
-    ASSERT_TRUE(e);
-    ASSERT_TRUE(write(*e, ref_, 0, kMiB).ok());
-    ASSERT_TRUE(e->sync().ok());
-    used = e->space().used;
-  }
+  const uint64_t used = write_synced_and_close(kMiB);
   const std::string meta = slurp(dir_ + "/meta.mdb");
   for (int i = 0; i < 2; ++i) {
     auto e = open();
@@ -188,32 +170,10 @@ TEST_F(UsedCounterTest, ReadOnlyUseLeavesMetaUntouchedAndTheCounterTrusted) {
 // our name in LOCK (never synced) and leave the last seal there, and the mark must still force
 // the recount. Simulated: a process writes and dies, then LOCK is given back the old seal.
 TEST_F(UsedCounterTest, FirstChangeMarksTheCounterDirtyEvenIfLockKeepsTheSeal) {
-  uint64_t used = 0;
-  {
-    auto e = open();
-    ASSERT_TRUE(e);
-    ASSERT_TRUE(write(*e, ref_, 0, kMiB).ok());
-    ASSERT_TRUE(e->sync().ok());
-    used = e->space().used;
-  }
+  const uint64_t used = write_synced_and_close(kMiB);
   const std::string seal = slurp(dir_ + "/LOCK");
   ASSERT_EQ(seal.compare(0, 5, "seal "), 0) << seal;
-  pid_t pid = ::fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    Engine::Options o;
-    o.dir = dir_;
-    o.ntargets = 2;
-    auto e = Engine::open(o);
-    if (!e.ok()) ::_exit(2);
-    std::string d(kMiB, 'y');
-    if (!e.value()->array_write(ref_, kMiB, d.data(), d.size(), CsumSpec{}, nullptr, 2 * kMiB).ok())
-      ::_exit(3);
-    ::_exit(0);  // no destructor: like kill -9
-  }
-  int ws = 0;
-  ASSERT_EQ(::waitpid(pid, &ws, 0), pid);
-  ASSERT_TRUE(WIFEXITED(ws) && WEXITSTATUS(ws) == 0) << ws;
+  child_writes_and_dies(false);
   {
     std::ofstream f(dir_ + "/LOCK", std::ios::binary | std::ios::trunc);
     f << seal;

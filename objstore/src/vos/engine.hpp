@@ -356,6 +356,7 @@ class Engine {
   Status open_size_log();  // at open: replay leftover records into LMDB, then empty the log
   // kv_apply's parts: the checks of one change outside any transaction, and the change itself.
   struct KvPrepared;
+  Status kv_one(const KvChange& c);  // kv_put / kv_remove: kv_apply of one change
   Status kv_prepare(const KvChange& c, KvPrepared* p);
   Status kv_put_txn(MDB_txn* t, const KvChange& c, const KvPrepared& p);
   Status kv_remove_txn(MDB_txn* t, const KvChange& c, const KvPrepared& p);

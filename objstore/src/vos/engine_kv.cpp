@@ -259,6 +259,10 @@ Status Engine::kv_put(const ShardRef& ref, std::string_view dkey, std::string_vi
   c.value = value;
   c.flags = flags;
   c.cs = cs;
+  return kv_one(c);
+}
+
+Status Engine::kv_one(const KvChange& c) {
   std::vector<Status> r;
   Status st = kv_apply({c}, &r);
   return st.ok() ? r[0] : st;
@@ -405,9 +409,7 @@ Status Engine::kv_remove(const ShardRef& ref, std::string_view dkey, std::string
   c.ref = ref;
   c.dkey = dkey;
   c.akey = akey;
-  std::vector<Status> r;
-  Status st = kv_apply({c}, &r);
-  return st.ok() ? r[0] : st;
+  return kv_one(c);
 }
 
 Status Engine::kv_remove_txn(MDB_txn* t, const KvChange& c, const KvPrepared& p) {

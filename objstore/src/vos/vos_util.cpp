@@ -329,43 +329,28 @@ void LmdbEnv::fail_group_commits_for_testing(int n) { g_fail_group_commits.store
 
 Status LmdbEnv::write_group(const std::vector<std::function<Status(MDB_txn*)>>& fns,
                             std::vector<Status>* results) {
-  for (int attempt = 0;; ++attempt) {
-    map_full_ = false;
+  // The outer transaction is write()'s (commit, map growth and retry); each function runs in
+  // a nested one. A full map fails the whole attempt, so write() grows the map and retries.
+  return write([&](MDB_txn* t) -> Status {
     results->assign(fns.size(), Status::OK());
-    MDB_txn* t = nullptr;
-    EDAOS_RETURN_IF_ERROR(mdb_status(mdb_txn_begin(env_, nullptr, 0, &t), "mdb_txn_begin"));
-    Status st;
-    for (size_t i = 0; i < fns.size() && st.ok() && !map_full_; ++i) {
+    for (size_t i = 0; i < fns.size(); ++i) {
       MDB_txn* c = nullptr;
-      st = mdb_status(mdb_txn_begin(env_, t, 0, &c), "mdb_txn_begin (nested)");
-      if (!st.ok()) break;
+      EDAOS_RETURN_IF_ERROR(mdb_status(mdb_txn_begin(env_, t, 0, &c), "mdb_txn_begin (nested)"));
       Status fs = fns[i](c);
       if (fs.ok()) {
         fs = mdb_status(mdb_txn_commit(c), "mdb_txn_commit (nested)");
       } else {
         mdb_txn_abort(c);
       }
+      if (map_full_) return Status(EDAOS_NOSPACE, "LMDB map full: " + fs.message());
       (*results)[i] = fs;
     }
-    if (st.ok() && !map_full_ && g_fail_group_commits.load() > 0) {
+    if (g_fail_group_commits.load() > 0) {
       g_fail_group_commits.fetch_sub(1);
-      st = Status(EDAOS_IO, "mdb_txn_commit: injected failure (test)");
+      return Status(EDAOS_IO, "mdb_txn_commit: injected failure (test)");
     }
-    if (st.ok() && !map_full_) {
-      st = mdb_status(mdb_txn_commit(t), "mdb_txn_commit");
-    } else {
-      mdb_txn_abort(t);
-      if (st.ok()) st = Status(EDAOS_NOSPACE, "LMDB map full");
-    }
-    if (st.ok() || !map_full_ || attempt >= 8 || mapsize_ >= kMaxMapSize) {
-      if (map_full_ && !st.ok()) return Status(EDAOS_NOSPACE, st.message());
-      return st;
-    }
-    size_t next = mapsize_ * 2;
-    EDAOS_LOG(info, "growing LMDB map of %s to %zu bytes", path_.c_str(), next);
-    EDAOS_RETURN_IF_ERROR(mdb_status(mdb_env_set_mapsize(env_, next), "mdb_env_set_mapsize"));
-    mapsize_ = next;
-  }
+    return Status::OK();
+  });
 }
 
 Status LmdbEnv::read(const std::function<Status(MDB_txn*)>& fn) {
