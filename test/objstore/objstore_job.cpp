@@ -2,7 +2,10 @@
 //   objstore_job write  <pool> [--sync] [--kill] [--hold <file>]   every rank writes its region
 //        of one object per class; --sync: then every rank syncs its container handle (only the
 //        engines it wrote are asked); prints "acknowledged" on rank 0 once all writes (and syncs)
-//        returned. --kill: then SIGKILL every rank (no disconnect). --hold: stay connected until
+//        returned. Every rank also puts kKvPerRank entries into one shared KV object per KV
+//        class, all ranks at once (a burst the servers serve in group commits), and removes
+//        every third one again. --kill: then SIGKILL every rank (no disconnect). --hold: stay
+//        connected until
 //        <file> exists (up to 120 s), writing "<pool>.ready" first.
 //   objstore_job verify <pool>    reads everything back in a new job, any rank count.
 //   objstore_job expect-busy <pool>  connect must fail with EDAOS_BUSY "pool in use by".
@@ -28,6 +31,17 @@ namespace {
 
 const char* kClasses[] = {"S1", "RP_2G1", "EC_2P1G1", "EC_4P2GX"};
 constexpr uint64_t kRegion = 200000 + 7;
+// KV burst: classes, entries per rank, and what each entry holds.
+const char* kKvClasses[] = {"S1", "RP_2G1"};
+constexpr int kKvPerRank = 300;
+std::string kv_dkey(int rank, int i) {
+  return "d" + std::to_string(rank) + "." + std::to_string(i);
+}
+std::string kv_value(int rank, int i) {
+  return "value of rank " + std::to_string(rank) + " entry " + std::to_string(i) +
+         std::string(static_cast<size_t>(i % 97), 'v');
+}
+bool kv_removed(int i) { return i % 3 == 2; }
 
 uint8_t pattern(uint64_t x, uint64_t seed) {
   uint64_t v = (x + 1) * 0x9E3779B97F4A7C15ull ^ (seed * 0xC2B2AE3D27D4EB4Full);
@@ -68,6 +82,13 @@ int do_write(const std::string& path, bool sync, bool kill_after, const std::str
       st = c.value()->attr_set(std::string("oid.") + cls, oid->to_string());
       if (!st.ok()) return fail("attr", st);
     }
+    for (const char* cls : kKvClasses) {
+      auto oc = ObjClass::parse(cls);
+      auto oid = c.value()->alloc_oid(oc.value(), ObjType::kMultiLevel);
+      if (!oid.ok()) return fail("alloc", oid.status());
+      st = c.value()->attr_set(std::string("kv.") + cls, oid->to_string());
+      if (!st.ok()) return fail("attr", st);
+    }
   }
   MPI_Barrier(MPI_COMM_WORLD);
   auto c = pool.value()->cont_open("jobs");
@@ -81,6 +102,19 @@ int do_write(const std::string& path, bool sync, bool kill_after, const std::str
     for (uint64_t i = 0; i < kRegion; ++i) buf[i] = pattern(base + i, o->lo);
     st = a.value()->write(base, buf.data(), buf.size());
     if (!st.ok()) return fail("write", st);
+  }
+  for (const char* cls : kKvClasses) {
+    auto o = ObjectId::parse(c.value()->attr_get(std::string("kv.") + cls).value());
+    auto kv = c.value()->open_kv(o.value());
+    if (!kv.ok()) return fail("open kv", kv.status());
+    for (int i = 0; i < kKvPerRank; ++i) {
+      st = kv.value()->put(kv_dkey(rank, i), "a", kv_value(rank, i));
+      if (!st.ok()) return fail("kv put", st);
+      if (i >= 2 && kv_removed(i - 2)) {
+        st = kv.value()->remove(kv_dkey(rank, i - 2), "a");
+        if (!st.ok()) return fail("kv remove", st);
+      }
+    }
   }
   if (sync) {
     st = c.value()->sync();
@@ -134,6 +168,24 @@ int do_verify(const std::string& path) {
         std::fprintf(stderr, "%s: byte %llu differs\n", cls, static_cast<unsigned long long>(i));
         bad = 1;
         break;
+      }
+  }
+  for (const char* cls : kKvClasses) {
+    auto o = ObjectId::parse(c.value()->attr_get(std::string("kv.") + cls).value());
+    auto kv = c.value()->open_kv(o.value());
+    if (!kv.ok()) return fail("open kv", kv.status());
+    for (int w = 0; w < writers && !bad; ++w)
+      for (int i = 0; i < kKvPerRank; ++i) {
+        auto v = kv.value()->get(kv_dkey(w, i), "a");
+        // The last two puts of a rank were never followed by their remove.
+        const bool gone = kv_removed(i) && i + 2 < kKvPerRank;
+        if (gone ? v.status().code() != EDAOS_NONEXIST : !v.ok() || v.value() != kv_value(w, i)) {
+          std::fprintf(stderr, "%s: KV entry %s: %s\n", cls, kv_dkey(w, i).c_str(),
+                       v.ok() ? (gone ? "present after its acknowledged remove" : "wrong value")
+                              : v.status().to_string().c_str());
+          bad = 1;
+          break;
+        }
       }
   }
   int any = 0;

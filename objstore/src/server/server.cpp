@@ -435,11 +435,28 @@ void Server::serve() {
   }
 }
 
+bool Server::is_kv_change(const rpc::Incoming& in) {
+  const Op op = static_cast<Op>(in.hdr.op);
+  return op == Op::kKvPut || op == Op::kKvRemove;
+}
+
 void Server::serve_batch(const std::string& key, std::deque<rpc::Incoming>& batch) {
   if (key != kControlQueue) {
     // Engine and lock queues only look pools up: a pool closes between batches.
     std::shared_lock<std::shared_mutex> g(pools_mu_);
-    for (auto& in : batch) handle(in);
+    // Group commit (README "Group commit"): on an engine queue, each run of consecutive KV
+    // puts/removes is one LMDB transaction, answered after its commit. Runs are cut at every
+    // other request, so each request still sees exactly the changes received before it.
+    for (size_t i = 0; i < batch.size();) {
+      size_t j = i;
+      while (j < batch.size() && is_kv_change(batch[j])) ++j;
+      if (j == i) {
+        handle(batch[i++]);
+        continue;
+      }
+      serve_kv_changes(batch, i, j);
+      i = j;
+    }
     return;
   }
   for (auto& in : batch) {
@@ -454,19 +471,86 @@ void Server::serve_batch(const std::string& key, std::deque<rpc::Incoming>& batc
   }
 }
 
-void Server::handle(rpc::Incoming& in) {
+bool Server::header_ok(rpc::Incoming& in) {
   const rpc::RequestHeader& h = in.hdr;
   if (h.magic != rpc::kMagic || in.buf.size() < sizeof h + h.body_len) {
     EDAOS_LOG(error, "dropping malformed request from rank %d", in.source);
-    return;
+    return false;
   }
   if (h.version != rpc::kProtocolVersion) {
     send(in.source, h.reply_tag,
          rpc::make_reply(Status(EDAOS_PROTO, "protocol version " + std::to_string(h.version) +
                                                  " not supported (server speaks " +
                                                  std::to_string(rpc::kProtocolVersion) + ")")));
-    return;
+    return false;
   }
+  return true;
+}
+
+void Server::serve_kv_changes(std::deque<rpc::Incoming>& batch, size_t first, size_t last) {
+  struct Change {
+    rpc::Incoming* in = nullptr;
+    Status st;  // a request that cannot join the group (bad body, engine down): its answer
+    std::string dkey, akey, value;
+  };
+  std::vector<Change> reqs;
+  reqs.reserve(last - first);
+  std::vector<vos::Engine::KvChange> changes;
+  std::vector<size_t> which;  // request index of each change
+  vos::Engine* e = nullptr;
+  for (size_t i = first; i < last; ++i) {
+    rpc::Incoming& in = batch[i];
+    if (!header_ok(in)) continue;
+    reqs.emplace_back();
+    Change& c = reqs.back();
+    c.in = &in;
+    const bool put = static_cast<Op>(in.hdr.op) == Op::kKvPut;
+    Reader r(in.body(), in.body_len());
+    const rpc::ShardAddr a = rpc::ShardAddr::decode(r);
+    const rpc::CsumWire cw = put ? rpc::CsumWire::decode(r) : rpc::CsumWire{};
+    const uint32_t flags = put ? r.get<uint32_t>() : 0;
+    c.dkey = r.str();
+    c.akey = r.str();
+    if (put) c.value = r.str();
+    if (!r.ok()) {
+      c.st = bad_body();
+      continue;
+    }
+    vos::Engine* ce = engine(a.pool, a.engine, &c.st);
+    if (!ce) continue;
+    if (e && ce != e) {  // one queue is one engine; never group across engines
+      c.st = Status(EDAOS_PROTO, "KV change for another engine in an engine queue");
+      continue;
+    }
+    e = ce;
+    vos::Engine::KvChange k;
+    k.remove = !put;
+    k.ref = shard_ref(a);
+    k.flags = flags;
+    k.cs = csum_spec(cw);
+    changes.push_back(k);
+    which.push_back(reqs.size() - 1);
+  }
+  for (size_t k = 0; k < changes.size(); ++k) {  // views into reqs (no longer resized)
+    Change& c = reqs[which[k]];
+    changes[k].dkey = c.dkey;
+    changes[k].akey = c.akey;
+    changes[k].value = c.value;
+  }
+  if (e) {
+    std::vector<Status> results;
+    const Status commit = e->kv_apply(changes, &results);
+    // Replies only now: nothing is acknowledged before its transaction is committed, and a
+    // failed commit fails every change of the group.
+    for (size_t k = 0; k < changes.size(); ++k)
+      reqs[which[k]].st = commit.ok() ? results[k] : commit;
+  }
+  for (Change& c : reqs) send(c.in->source, c.in->hdr.reply_tag, rpc::make_reply(c.st));
+}
+
+void Server::handle(rpc::Incoming& in) {
+  if (!header_ok(in)) return;
+  const rpc::RequestHeader& h = in.hdr;
   bool deferred = false;
   std::string rep = dispatch(in, &deferred);
   if (!deferred) send(in.source, h.reply_tag, std::move(rep));
@@ -937,13 +1021,6 @@ std::string Server::op_io(Op op, Reader& r, const rpc::Incoming& in, bool* repli
       if (!v.ok()) return rpc::make_reply(v.status());
       return rpc::make_reply(Status::OK(), v.value());
     }
-    case Op::kKvPut: {
-      rpc::CsumWire cw = rpc::CsumWire::decode(r);
-      uint32_t flags = r.get<uint32_t>();
-      std::string dkey = r.str(), akey = r.str(), value = r.str();
-      if (!r.ok()) return rpc::make_reply(bad_body());
-      return rpc::make_reply(e->kv_put(ref, dkey, akey, value, flags, csum_spec(cw)));
-    }
     case Op::kKvGet: {
       rpc::CsumWire cw = rpc::CsumWire::decode(r);
       std::string dkey = r.str(), akey = r.str();
@@ -951,11 +1028,6 @@ std::string Server::op_io(Op op, Reader& r, const rpc::Incoming& in, bool* repli
       auto v = e->kv_get(ref, dkey, akey, csum_spec(cw));
       if (!v.ok()) return rpc::make_reply(v.status());
       return rpc::make_reply(Status::OK(), 0, 0, v.value());
-    }
-    case Op::kKvRemove: {
-      std::string dkey = r.str(), akey = r.str();
-      if (!r.ok()) return rpc::make_reply(bad_body());
-      return rpc::make_reply(e->kv_remove(ref, dkey, akey));
     }
     case Op::kKvListDkeys:
     case Op::kKvListAkeys: {

@@ -57,6 +57,13 @@ class Server {
   static std::string route(const rpc::Incoming& in);
   void serve();  // a service thread
   void serve_batch(const std::string& key, std::deque<rpc::Incoming>& batch);
+  // kKvPut / kKvRemove: served by serve_kv_changes, never by dispatch.
+  static bool is_kv_change(const rpc::Incoming& in);
+  // batch[first, last), all KV changes of one engine queue: one kv_apply (one LMDB commit),
+  // then every reply (README "Group commit").
+  void serve_kv_changes(std::deque<rpc::Incoming>& batch, size_t first, size_t last);
+  // Magic, length and protocol version; false when the request was dropped or answered.
+  bool header_ok(rpc::Incoming& in);
   // Transport calls that service threads make: serialised by tx_mu_ (the transport's reply
   // side is single-threaded). poll_request stays on the progress thread, outside tx_mu_.
   void send(int dest, int tag, std::string rep);

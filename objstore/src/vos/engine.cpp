@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -33,6 +34,31 @@ using namespace detail;  // engine_internal.hpp: the layout shared by engine*.cp
 namespace {
 
 const std::vector<std::string> kDbNames = {"meta", "arrays", "dkeys", "akeys", "ldkeys", "lakeys"};
+
+// meta.mdb key of the persisted used-bytes counter (README "Used-bytes counter"): u64 LE
+// allocated bytes of the target directories, u8 kUsedClean or kUsedDirty, u64 LE seal. Clean is
+// written only at a close with every change synced, and the same close leaves "seal <16 hex>"
+// in LOCK; open trusts the counter only when it is clean AND LOCK still holds its seal (a build
+// that does not keep the counter empties LOCK at its release, a killed process leaves its
+// host:pid there) and writes nothing; the first change turns it dirty (durably).
+constexpr char kUsedKey[] = "used";
+constexpr char kUsedDirty = 0, kUsedClean = 1;
+constexpr size_t kUsedLen = 17;
+std::string encode_used(uint64_t bytes, char state, uint64_t seal) {
+  std::string v;
+  detail::put_le64(&v, bytes);
+  v.push_back(state);
+  detail::put_le64(&v, seal);
+  return v;
+}
+std::string lock_seal(uint64_t seal) { return "seal " + detail::hex64(seal) + "\n"; }
+// A seal that differs at every close (time and address bits; uniqueness is what matters).
+uint64_t new_seal(const void* self) {
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  uint64_t v = static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
+  return detail::fnv1a64(&self, sizeof self, v ^ (static_cast<uint64_t>(::getpid()) << 32)) | 1;
+}
 
 uint64_t file_blocks_bytes(int fd) {
   struct stat st;
@@ -82,7 +108,8 @@ Result<std::unique_ptr<Engine>> Engine::open(const Options& o) {
 
   std::unique_ptr<Engine> e(new Engine());
   e->opts_ = o;
-  auto lock = detail::DirLock::acquire(o.dir + "/LOCK");
+  std::string last_release;  // what the last owner left in LOCK (a seal, or nothing)
+  auto lock = detail::DirLock::acquire(o.dir + "/LOCK", &last_release);
   if (!lock.ok()) {
     if (lock.status().code() == EDAOS_BUSY) return lock.status();
     return Status(EDAOS_IO, lock.status().message());
@@ -127,17 +154,23 @@ Result<std::unique_ptr<Engine>> Engine::open(const Options& o) {
       e->db_,
       LmdbEnv::open(o.dir + "/meta.mdb", MDB_NOSUBDIR | MDB_NOSYNC | MDB_NOMETASYNC, kDbNames));
   LmdbEnv* db = e->db_.get();
-  EDAOS_VOS_TRY(db->write([&](MDB_txn* t) -> Status {
+  // The used-bytes counter: trusted when it is clean and LOCK still holds its seal. Nothing is
+  // written here: a read-only use of the engine leaves meta.mdb as it found it; the first
+  // change marks the counter dirty (mark_changed), the close writes it clean again.
+  std::string used;
+  Status us = db->read([&](MDB_txn* t) {
     std::string_view v;
-    std::string want = std::to_string(kEngineMetaFormat);
-    Status s = db->get(t, db->dbi(kDbMeta), "format", &v);
-    if (s.code() == EDAOS_NONEXIST) return db->put(t, db->dbi(kDbMeta), "format", want);
-    EDAOS_RETURN_IF_ERROR(s);
-    if (v != want)
-      return Status(EDAOS_FORMAT,
-                    o.dir + "/meta.mdb: format '" + std::string(v) + "' is not supported");
+    EDAOS_RETURN_IF_ERROR(db->get(t, db->dbi(kDbMeta), kUsedKey, &v));
+    used.assign(v);
     return Status::OK();
-  }));
+  });
+  if (us.code() != EDAOS_NONEXIST) EDAOS_VOS_TRY(us);
+  e->used_clean_ = us.ok() && used.size() == kUsedLen && used[8] == kUsedClean &&
+                   last_release == lock_seal(detail::get_le64(used.data() + 9));
+  if (e->used_clean_) {
+    e->used_bytes_ = detail::get_le64(used.data());
+    e->used_seal_ = detail::get_le64(used.data() + 9);
+  }
   if (o.create) EDAOS_RETURN_IF_ERROR(db->sync());
   if (upgrade) {
     // Version 1 -> 2: the stamp changes before the first size record can be written.
@@ -146,8 +179,9 @@ Result<std::unique_ptr<Engine>> Engine::open(const Options& o) {
   }
   EDAOS_RETURN_IF_ERROR(e->open_size_log());
   EDAOS_RETURN_IF_ERROR(e->open_intent_log());
-  for (uint32_t t = 0; t < e->opts_.ntargets; ++t)
-    e->used_bytes_ += tree_bytes(o.dir + "/tgt-" + std::to_string(t));
+  if (!e->used_clean_)  // absent (new engine, older build) or dirty (not closed cleanly): recount
+    for (uint32_t t = 0; t < e->opts_.ntargets; ++t)
+      e->used_bytes_ += tree_bytes(o.dir + "/tgt-" + std::to_string(t));
   return e;
 }
 
@@ -175,6 +209,26 @@ Engine::~Engine() {
     if (!st.ok())  // the records stay in the log; the next open replays them
       EDAOS_LOG(warn, "engine %s: size log not folded at close: %s", opts_.dir.c_str(),
                 st.to_string().c_str());
+  }
+  if (db_ && dirty_files_.empty() && dirty_dirs_.empty()) {
+    if (used_clean_) {
+      // Unchanged since a trusted open: meta.mdb still holds the clean counter; only LOCK
+      // needs its seal back (acquire replaced it with our name).
+      if (lock_) lock_->seal_at_release(lock_seal(used_seal_));
+    } else {
+      // Changed (or recounted at open) and every change synced: save the counter for the next
+      // open. Otherwise it stays dirty (or absent) and the next open recounts.
+      settle_all();
+      const uint64_t seal = new_seal(this);
+      Status st = db_->write([&](MDB_txn* t) {
+        return db_->put(t, db_->dbi(kDbMeta), kUsedKey, encode_used(used_bytes_, kUsedClean, seal));
+      });
+      if (st.ok()) st = db_->sync();
+      if (st.ok() && lock_) lock_->seal_at_release(lock_seal(seal));
+      if (!st.ok())
+        EDAOS_LOG(warn, "engine %s: used-bytes counter not saved (the next open recounts): %s",
+                  opts_.dir.c_str(), st.to_string().c_str());
+    }
   }
   if (log_fd_ >= 0) ::close(log_fd_);
   if (intent_fd_ >= 0) {
@@ -296,7 +350,25 @@ Result<int> Engine::data_fd(const ShardRef& ref, bool create) {
   return open_cached(shard_data_path(ref), create);
 }
 
+Status Engine::mark_changed() {
+  if (!used_clean_) return Status::OK();
+  // Durably dirty before the change can reach the disk: after a power loss LOCK may still hold
+  // the seal (our name in it was never synced), and only this mark then forces the recount.
+  EDAOS_RETURN_IF_ERROR(db_->write([&](MDB_txn* t) {
+    return db_->put(t, db_->dbi(kDbMeta), kUsedKey, encode_used(used_bytes_, kUsedDirty, 0));
+  }));
+  EDAOS_RETURN_IF_ERROR(db_->sync());
+  used_clean_ = false;
+  return Status::OK();
+}
+
 void Engine::note_growth(const std::string& path) {
+  if (used_clean_) {  // a change path that did not call mark_changed first (none should)
+    Status st = mark_changed();
+    if (!st.ok())
+      EDAOS_LOG(warn, "engine %s: used-bytes counter not marked dirty: %s", opts_.dir.c_str(),
+                st.to_string().c_str());
+  }
   auto it = fds_.find(path);
   if (it != fds_.end()) it->second.blocks_stale = true;
   dirty_files_.insert(path);

@@ -1,7 +1,8 @@
 // Engine storage: the persistent state of one engine (fault domain) of a pool, local I/O only.
 //
 //   <pool>/engine-NNNN/FORMAT        "EDAOS-ENGINE <version>" + ntargets (atomically written once)
-//   <pool>/engine-NNNN/LOCK          flock owner file ("host:pid")
+//   <pool>/engine-NNNN/LOCK          flock owner file ("host:pid"; after a clean close the
+//                                    seal of the used-bytes counter, see Engine::open)
 //   <pool>/engine-NNNN/meta.mdb      LMDB: KV values, byte-array logical sizes
 //   <pool>/engine-NNNN/sizes.log     array sizes not yet folded into meta.mdb
 //   <pool>/engine-NNNN/intents.log   stripe intents (partial-stripe writes in flight)
@@ -20,9 +21,9 @@
 //     in LMDB's own words, may be corrupted: the server treats an engine that fails to open as
 //     down and rebuilds it from redundancy).
 //
-// Thread-safety: the server's service threads call an Engine concurrently (one engine's
-// queue is served by one thread at a time, server/README.md), and every public call takes the
-// engine's mutex, so any concurrent callers are safe (they are serialised).
+// Thread-safety: every public call takes the engine's mutex, so concurrent callers are safe
+// (they are serialised). The server calls an Engine from its engine queue's service thread and,
+// for sync, purge, listing, space and intents, from the control and lock queues.
 #pragma once
 
 #include <array>
@@ -41,6 +42,8 @@
 
 #include "edaos/objstore/status.hpp"
 #include "edaos/objstore/types.hpp"
+
+struct MDB_txn;  // lmdb.h
 
 namespace edaos::objstore::vos {
 
@@ -75,6 +78,9 @@ constexpr size_t kShortKvKeyBytes = 473;
 // found only under the same one, so never change it while an engine holds long keys.
 using KvKeyHashFn = uint64_t (*)(std::string_view);
 void set_kv_key_hash_for_testing(KvKeyHashFn fn);
+// Tests: the next `n` group commits (Engine::kv_apply of two or more changes) fail with
+// EDAOS_IO after every change ran, as a failing disk would make them. Process-wide.
+void fail_kv_group_commits_for_testing(int n);
 
 // Test-only fault injection: a hook called at named points of a change, so a test can stop the
 // process (e.g. _exit) in a crash window. Points: "array_write:records" (new records stored
@@ -155,6 +161,8 @@ class Engine {
     bool create = false;       // format a missing/empty directory
   };
 
+  // Used bytes come from the counter a clean close persisted (meta.mdb `used` + the seal it left
+  // in LOCK), else from a walk of the target directories (README "Used-bytes counter").
   // Takes an exclusive flock on <dir>/LOCK and writes "host:pid" into it; a second opener (other
   // process or job) gets EDAOS_BUSY "pool in use by <host>:<pid>". Missing directory (or no
   // FORMAT without create) -> EDAOS_NONEXIST; unreadable -> EDAOS_IO; unknown FORMAT ->
@@ -207,6 +215,22 @@ class Engine {
   // checksum is stored next to it.
   Status kv_put(const ShardRef& ref, std::string_view dkey, std::string_view akey,
                 std::string_view value, uint32_t flags, const CsumSpec& cs);
+  // One KV change of kv_apply: a put (as kv_put) or, with `remove`, a removal (as kv_remove).
+  // The views must stay valid for the call.
+  struct KvChange {
+    bool remove = false;
+    ShardRef ref;
+    std::string_view dkey, akey, value;
+    uint32_t flags = 0;
+    CsumSpec cs;
+  };
+  // Group commit: applies `changes` in order in ONE LMDB transaction (one commit instead of one
+  // per change). (*results)[i] is what kv_put / kv_remove would have returned for change i; a
+  // change that fails is rolled back alone (nested transaction), the others still apply. The
+  // returned status is the commit's: when it is not OK, NONE of the changes took effect and
+  // every caller waiting on one must get that error (results are then meaningless). Durable as
+  // kv_put: in the file (survives kill -9) when it returns, on disk after sync().
+  Status kv_apply(const std::vector<KvChange>& changes, std::vector<Status>* results);
   // EDAOS_NONEXIST; EDAOS_CSUM if a stored checksum mismatches (verified when cs.fn is set).
   Result<std::string> kv_get(const ShardRef& ref, std::string_view dkey, std::string_view akey,
                              const CsumSpec& cs);
@@ -273,6 +297,9 @@ class Engine {
   Result<int> data_fd(const ShardRef& ref, bool create);
   Result<int> open_cached(const std::string& path, bool create);
   void forget_fd(const std::string& path);
+  // Before any change to the target directories: a trusted (clean) used-bytes counter is
+  // marked dirty in meta.mdb and synced, once per open (README "Used-bytes counter").
+  Status mark_changed();
   // The file changed: its allocation is recounted lazily (settle), it is dirty for sync().
   void note_growth(const std::string& path);
   // Brings used_bytes_ up to date for one open file / every open file (one fstat per changed
@@ -327,6 +354,12 @@ class Engine {
   Status set_logical_end_exact(const ShardRef& ref, uint64_t v);
   Status flush_sizes();
   Status open_size_log();  // at open: replay leftover records into LMDB, then empty the log
+  // kv_apply's parts: the checks of one change outside any transaction, and the change itself.
+  struct KvPrepared;
+  Status kv_one(const KvChange& c);  // kv_put / kv_remove: kv_apply of one change
+  Status kv_prepare(const KvChange& c, KvPrepared* p);
+  Status kv_put_txn(MDB_txn* t, const KvChange& c, const KvPrepared& p);
+  Status kv_remove_txn(MDB_txn* t, const KvChange& c, const KvPrepared& p);
   Status write_format(uint32_t version);  // atomic rewrite of <dir>/FORMAT
   Status ensure_records_format();         // stamps version 4 (legacy) before the first record
   Result<SizeEntry*> size_entry(const std::string& key);
@@ -353,6 +386,10 @@ class Engine {
   static constexpr size_t kMaxAbsent = 4096;
   std::unordered_set<std::string> absent_;
   std::set<std::string> dirty_files_, dirty_dirs_;
+  // The persisted counter was found clean (LOCK held its seal, used_seal_) and nothing has
+  // changed since: used_bytes_ came from it, and meta.mdb still says clean.
+  bool used_clean_ = false;
+  uint64_t used_seal_ = 0;
   mutable uint64_t used_bytes_ =
       0;  // allocated bytes of data/sidecar files (LMDB file added on demand)
   std::array<CsumFn, 4> fns_{};  // last function seen per CsumType (for punch/truncate)

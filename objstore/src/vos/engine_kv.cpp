@@ -241,50 +241,123 @@ void set_kv_key_hash_for_testing(KvKeyHashFn fn) {
   g_key_hash.store(fn, std::memory_order_relaxed);
 }
 
+void fail_kv_group_commits_for_testing(int n) { LmdbEnv::fail_group_commits_for_testing(n); }
+
 Status Engine::kv_put(const ShardRef& ref, std::string_view dkey, std::string_view akey,
                       std::string_view value, uint32_t flags, const CsumSpec& cs) {
-  EDAOS_RETURN_IF_ERROR(check_ref(ref));
-  EDAOS_RETURN_IF_ERROR(detail::check_csum_spec(cs));
-  EDAOS_RETURN_IF_ERROR(check_keys(dkey, akey, true));
-  if ((flags & kInsertOnly) && (flags & kUpdateOnly))
+  KvChange c;
+  c.ref = ref;
+  c.dkey = dkey;
+  c.akey = akey;
+  c.value = value;
+  c.flags = flags;
+  c.cs = cs;
+  return kv_one(c);
+}
+
+Status Engine::kv_one(const KvChange& c) {
+  std::vector<Status> r;
+  Status st = kv_apply({c}, &r);
+  return st.ok() ? r[0] : st;
+}
+
+// One change of kv_apply: the checks that need no transaction (into *st), and the function
+// that makes the change inside one.
+struct Engine::KvPrepared {
+  Status st;
+  bool is_long = false;
+  std::string sk, rec;
+};
+
+Status Engine::kv_prepare(const KvChange& c, KvPrepared* p) {
+  EDAOS_RETURN_IF_ERROR(check_ref(c.ref));
+  if (c.remove) return check_keys(c.dkey, c.akey, false);
+  EDAOS_RETURN_IF_ERROR(detail::check_csum_spec(c.cs));
+  EDAOS_RETURN_IF_ERROR(check_keys(c.dkey, c.akey, true));
+  if ((c.flags & kInsertOnly) && (c.flags & kUpdateOnly))
     return Status(EDAOS_INVAL, "kv_put: insert-only and update-only together");
-  std::string rec;
-  rec.push_back(static_cast<char>(cs.type));
-  detail::put_le64(&rec,
-                   cs.type == CsumType::kOff ? 0 : cs.fn(cs.type, value.data(), value.size(), 0));
-  rec.append(value);
-  std::lock_guard<std::mutex> g(mu_);
-  if (cs.type != CsumType::kOff) fns_[static_cast<unsigned>(cs.type)] = cs.fn;
-  if (opts_.quota_bytes > 0) {
-    uint64_t used = used_bytes_ + db_->allocated_bytes();
-    if (used + rec.size() + 2 * (dkey.size() + akey.size()) > opts_.quota_bytes)
-      return Status(EDAOS_NOSPACE, "engine " + opts_.dir + " quota of " +
-                                       std::to_string(opts_.quota_bytes) +
-                                       " bytes would be exceeded");
+  p->rec.push_back(static_cast<char>(c.cs.type));
+  detail::put_le64(&p->rec, c.cs.type == CsumType::kOff
+                                ? 0
+                                : c.cs.fn(c.cs.type, c.value.data(), c.value.size(), 0));
+  p->rec.append(c.value);
+  p->is_long = is_long_entry(c.dkey, c.akey);
+  return Status::OK();
+}
+
+Status Engine::kv_put_txn(MDB_txn* t, const KvChange& c, const KvPrepared& p) {
+  std::string_view dkey = c.dkey, akey = c.akey;
+  KeyLoc a;
+  EDAOS_RETURN_IF_ERROR(find_akey(db_.get(), t, p.sk, dkey, akey, &a));
+  if (a.exists && (c.flags & kInsertOnly))
+    return Status(EDAOS_EXIST,
+                  "akey '" + show(akey) + "' of dkey '" + show(dkey) + "' already exists");
+  if (!a.exists && (c.flags & kUpdateOnly))
+    return Status(EDAOS_NONEXIST,
+                  "akey '" + show(akey) + "' of dkey '" + show(dkey) + "' does not exist");
+  EDAOS_RETURN_IF_ERROR(
+      db_->put(t, a.dbi, a.key, p.is_long ? encode_long_akey(dkey, akey, p.rec) : p.rec));
+  if (a.exists) return Status::OK();
+  KeyLoc d;
+  EDAOS_RETURN_IF_ERROR(find_dkey(db_.get(), t, p.sk, dkey, &d));
+  return put_dkey_count(db_.get(), t, d, dkey, dkey_count(d) + 1);
+}
+
+Status Engine::kv_apply(const std::vector<KvChange>& changes, std::vector<Status>* results) {
+  results->assign(changes.size(), Status::OK());
+  std::vector<KvPrepared> prep(changes.size());
+  for (size_t i = 0; i < changes.size(); ++i) {
+    prep[i].st = kv_prepare(changes[i], &prep[i]);
+    if (prep[i].st.ok()) prep[i].sk = shard_key(changes[i].ref);
   }
-  const bool is_long = is_long_entry(dkey, akey);
-  if (is_long && format_ < kEngineFormatLongKeys) {  // (format 4 includes long keys)
+  std::lock_guard<std::mutex> g(mu_);
+  uint64_t added = 0;  // bytes the batch's puts may add (quota)
+  bool has_long = false;
+  for (size_t i = 0; i < changes.size(); ++i) {
+    const KvChange& c = changes[i];
+    KvPrepared& p = prep[i];
+    if (!p.st.ok() || c.remove) continue;
+    if (c.cs.type != CsumType::kOff) fns_[static_cast<unsigned>(c.cs.type)] = c.cs.fn;
+    if (opts_.quota_bytes > 0) {
+      const uint64_t need = p.rec.size() + 2 * (c.dkey.size() + c.akey.size());
+      if (used_bytes_ + db_->allocated_bytes() + added + need > opts_.quota_bytes) {
+        p.st = Status(EDAOS_NOSPACE, "engine " + opts_.dir + " quota of " +
+                                         std::to_string(opts_.quota_bytes) +
+                                         " bytes would be exceeded");
+        continue;
+      }
+      added += need;
+    }
+    has_long = has_long || p.is_long;
+  }
+  if (has_long && format_ < kEngineFormatLongKeys) {  // (format 4 includes long keys)
     // Stamp first: a build that reads only version 2 must never open an engine with long keys.
     EDAOS_RETURN_IF_ERROR(write_format(kEngineFormatLongKeys));
     EDAOS_LOG(info, "engine %s holds long KV keys: format %u", opts_.dir.c_str(), format_);
   }
-  const std::string sk = shard_key(ref);
-  return db_->write([&](MDB_txn* t) -> Status {
-    KeyLoc a;
-    EDAOS_RETURN_IF_ERROR(find_akey(db_.get(), t, sk, dkey, akey, &a));
-    if (a.exists && (flags & kInsertOnly))
-      return Status(EDAOS_EXIST,
-                    "akey '" + show(akey) + "' of dkey '" + show(dkey) + "' already exists");
-    if (!a.exists && (flags & kUpdateOnly))
-      return Status(EDAOS_NONEXIST,
-                    "akey '" + show(akey) + "' of dkey '" + show(dkey) + "' does not exist");
-    EDAOS_RETURN_IF_ERROR(
-        db_->put(t, a.dbi, a.key, is_long ? encode_long_akey(dkey, akey, rec) : rec));
-    if (a.exists) return Status::OK();
-    KeyLoc d;
-    EDAOS_RETURN_IF_ERROR(find_dkey(db_.get(), t, sk, dkey, &d));
-    return put_dkey_count(db_.get(), t, d, dkey, dkey_count(d) + 1);
-  });
+  std::vector<std::function<Status(MDB_txn*)>> fns;
+  std::vector<size_t> which;  // index of the change each function makes
+  for (size_t i = 0; i < changes.size(); ++i) {
+    if (!prep[i].st.ok()) {
+      (*results)[i] = prep[i].st;
+      continue;
+    }
+    const KvChange& c = changes[i];
+    const KvPrepared& p = prep[i];
+    fns.push_back([this, &c, &p](MDB_txn* t) {
+      return c.remove ? kv_remove_txn(t, c, p) : kv_put_txn(t, c, p);
+    });
+    which.push_back(i);
+  }
+  if (fns.empty()) return Status::OK();
+  if (fns.size() == 1) {  // alone: no nested transaction
+    (*results)[which[0]] = db_->write(fns[0]);
+    return Status::OK();
+  }
+  std::vector<Status> r;
+  EDAOS_RETURN_IF_ERROR(db_->write_group(fns, &r));
+  for (size_t k = 0; k < which.size(); ++k) (*results)[which[k]] = r[k];
+  return Status::OK();
 }
 
 Result<std::string> Engine::kv_get(const ShardRef& ref, std::string_view dkey,
@@ -324,38 +397,43 @@ Result<std::string> Engine::kv_get(const ShardRef& ref, std::string_view dkey,
 }
 
 Status Engine::kv_remove(const ShardRef& ref, std::string_view dkey, std::string_view akey) {
-  EDAOS_RETURN_IF_ERROR(check_ref(ref));
-  EDAOS_RETURN_IF_ERROR(check_keys(dkey, akey, false));
-  std::lock_guard<std::mutex> g(mu_);
-  const std::string sk = shard_key(ref);
-  return db_->write([&](MDB_txn* t) -> Status {
-    KeyLoc d;
-    EDAOS_RETURN_IF_ERROR(find_dkey(db_.get(), t, sk, dkey, &d));
-    if (!d.exists) return Status(EDAOS_NONEXIST, "no dkey '" + show(dkey) + "'");
-    const uint64_t n = dkey_count(d);
-    if (akey.empty()) {
-      // Short entries need dkey + a 1-byte akey to fit; long ones are filtered by their dkey.
-      if (dkey.size() < kShortKvKeyBytes)
-        EDAOS_RETURN_IF_ERROR(db_->del_prefix(t, db_->dbi(kDbAkeys), short_akey_prefix(sk, dkey)));
-      std::vector<std::string> keys;
-      EDAOS_RETURN_IF_ERROR(db_->scan(t, db_->dbi(kDbLongAkeys), long_akey_scope(sk, dkey), {},
-                                      [&](std::string_view k, std::string_view v) {
-                                        LongAkeyVal lv;
-                                        if (parse_long_akey(v, &lv) && lv.dkey == dkey)
-                                          keys.emplace_back(k);
-                                        return true;
-                                      }));
-      for (const auto& k : keys) EDAOS_RETURN_IF_ERROR(db_->del(t, db_->dbi(kDbLongAkeys), k));
-      return db_->del(t, d.dbi, d.key);
-    }
-    KeyLoc a;
-    EDAOS_RETURN_IF_ERROR(find_akey(db_.get(), t, sk, dkey, akey, &a));
-    if (!a.exists)
-      return Status(EDAOS_NONEXIST, "no akey '" + show(akey) + "' under dkey '" + show(dkey) + "'");
-    EDAOS_RETURN_IF_ERROR(db_->del(t, a.dbi, a.key));
-    if (n <= 1) return db_->del(t, d.dbi, d.key);
-    return put_dkey_count(db_.get(), t, d, dkey, n - 1);
-  });
+  KvChange c;
+  c.remove = true;
+  c.ref = ref;
+  c.dkey = dkey;
+  c.akey = akey;
+  return kv_one(c);
+}
+
+Status Engine::kv_remove_txn(MDB_txn* t, const KvChange& c, const KvPrepared& p) {
+  const std::string& sk = p.sk;
+  std::string_view dkey = c.dkey, akey = c.akey;
+  KeyLoc d;
+  EDAOS_RETURN_IF_ERROR(find_dkey(db_.get(), t, sk, dkey, &d));
+  if (!d.exists) return Status(EDAOS_NONEXIST, "no dkey '" + show(dkey) + "'");
+  const uint64_t n = dkey_count(d);
+  if (akey.empty()) {
+    // Short entries need dkey + a 1-byte akey to fit; long ones are filtered by their dkey.
+    if (dkey.size() < kShortKvKeyBytes)
+      EDAOS_RETURN_IF_ERROR(db_->del_prefix(t, db_->dbi(kDbAkeys), short_akey_prefix(sk, dkey)));
+    std::vector<std::string> keys;
+    EDAOS_RETURN_IF_ERROR(db_->scan(t, db_->dbi(kDbLongAkeys), long_akey_scope(sk, dkey), {},
+                                    [&](std::string_view k, std::string_view v) {
+                                      LongAkeyVal lv;
+                                      if (parse_long_akey(v, &lv) && lv.dkey == dkey)
+                                        keys.emplace_back(k);
+                                      return true;
+                                    }));
+    for (const auto& k : keys) EDAOS_RETURN_IF_ERROR(db_->del(t, db_->dbi(kDbLongAkeys), k));
+    return db_->del(t, d.dbi, d.key);
+  }
+  KeyLoc a;
+  EDAOS_RETURN_IF_ERROR(find_akey(db_.get(), t, sk, dkey, akey, &a));
+  if (!a.exists)
+    return Status(EDAOS_NONEXIST, "no akey '" + show(akey) + "' under dkey '" + show(dkey) + "'");
+  EDAOS_RETURN_IF_ERROR(db_->del(t, a.dbi, a.key));
+  if (n <= 1) return db_->del(t, d.dbi, d.key);
+  return put_dkey_count(db_.get(), t, d, dkey, n - 1);
 }
 
 namespace {

@@ -32,6 +32,7 @@ using namespace detail;  // engine_internal.hpp: the layout shared by engine*.cp
 Status Engine::obj_punch(const ShardRef& ref) {
   if (ref.cont.is_nil()) return Status(EDAOS_INVAL, "nil container uuid");
   std::lock_guard<std::mutex> g(mu_);
+  EDAOS_RETURN_IF_ERROR(mark_changed());  // before the target files change
   // A size record replayed after the removal would bring the size back: fold the log first.
   EDAOS_RETURN_IF_ERROR(flush_sizes());
   ends_.erase(shard_key(ref));
@@ -64,7 +65,8 @@ Status Engine::obj_punch(const ShardRef& ref) {
 Status Engine::cont_destroy(const Uuid& cont) {
   if (cont.is_nil()) return Status(EDAOS_INVAL, "nil container uuid");
   std::lock_guard<std::mutex> g(mu_);
-  EDAOS_RETURN_IF_ERROR(flush_sizes());  // as in obj_punch
+  EDAOS_RETURN_IF_ERROR(mark_changed());  // before the target files change
+  EDAOS_RETURN_IF_ERROR(flush_sizes());   // as in obj_punch
   ends_.clear();
   const std::string tag = "/" + cont.to_string() + "/";
   for (auto it = lru_.begin(); it != lru_.end();) {

@@ -250,6 +250,7 @@ Status Engine::rec_verify(const ShardRef& ref, RecFile& rf, uint64_t first, uint
       }
       std::string enc;
       detail::append_rec_entry(rf.h, e, &enc);
+      EDAOS_RETURN_IF_ERROR(mark_changed());
       EDAOS_RETURN_IF_ERROR(
           detail::pwrite_full(rf.fd, enc.data(), enc.size(), kRecHdr + u * esz, rf.path));
       note_growth(rf.path);
@@ -355,7 +356,8 @@ Status Engine::rec_commit(RecFile& rf, uint64_t first, const std::string& commit
 
 Status Engine::rec_convert_legacy(const ShardRef& ref, OpenFile* data, const RecHeader& target,
                                   const CsumSpec& cs, RecFile* rf) {
-  const bool old_sidecar = rf->have;  // a format-1 header was decoded into rf->h
+  EDAOS_RETURN_IF_ERROR(mark_changed());  // before the target files change
+  const bool old_sidecar = rf->have;      // a format-1 header was decoded into rf->h
   const RecHeader old = rf->h;
   const uint64_t size = data ? data->size : 0;
   const int dfd = data ? data->fd : -1;
@@ -451,6 +453,7 @@ Status Engine::array_write(const ShardRef& ref, uint64_t off, const void* data, 
   if (csum_on) fns_[static_cast<unsigned>(cs.type)] = cs.fn;
   if (is_ec(rs.kind)) fns_[static_cast<unsigned>(CsumType::kCrc32c)] = cs.fn;
   if (len == 0) return raise_logical_end(ref, logical_end);
+  EDAOS_RETURN_IF_ERROR(mark_changed());  // before the target files change
 
   const std::string path = shard_data_path(ref);
   EDAOS_ASSIGN_OR_RETURN(OpenFile * f, open_file(path, true));
@@ -626,6 +629,7 @@ Status Engine::array_punch(const ShardRef& ref, uint64_t off, uint64_t len, cons
   const std::string path = shard_data_path(ref);
   EDAOS_ASSIGN_OR_RETURN(OpenFile * f, open_file(path, false));
   if (!f) return Status::OK();
+  EDAOS_RETURN_IF_ERROR(mark_changed());  // before the target files change
   const int fd = f->fd;
   const uint64_t size = f->size;
   if (off >= size) return Status::OK();  // nothing stored there: already a hole
@@ -676,6 +680,7 @@ Status Engine::array_truncate(const ShardRef& ref, uint64_t local_size, uint64_t
   EDAOS_RETURN_IF_ERROR(check_ref(ref));
   EDAOS_RETURN_IF_ERROR(check_records(rs, cs, nullptr));
   std::lock_guard<std::mutex> g(mu_);
+  EDAOS_RETURN_IF_ERROR(mark_changed());  // before the target files change
   const std::string path = shard_data_path(ref);
   EDAOS_ASSIGN_OR_RETURN(OpenFile * f, open_file(path, local_size > 0));
   if (f) {

@@ -87,14 +87,21 @@ class DirLock {
  public:
   // Creates/opens `lock_path`, takes LOCK_EX|LOCK_NB and writes "host:pid\n" into it. If another
   // open file description holds the lock: EDAOS_BUSY "pool in use by <contents of the file>".
-  static Result<std::unique_ptr<DirLock>> acquire(const std::string& lock_path);
-  ~DirLock();  // empties the file, then closes it (which drops the lock)
+  // *previous (when non-null): what the file held before this owner wrote its name (what the
+  // last owner left at release: empty, or its seal).
+  static Result<std::unique_ptr<DirLock>> acquire(const std::string& lock_path,
+                                                  std::string* previous = nullptr);
+  // Leaves `seal` in the file at release instead of emptying it (so the next owner can tell
+  // that this owner, and no build that does not seal, was the last one).
+  void seal_at_release(std::string seal) { seal_ = std::move(seal); }
+  ~DirLock();  // empties the file (or writes the seal), then closes it (dropping the lock)
   DirLock(const DirLock&) = delete;
   DirLock& operator=(const DirLock&) = delete;
 
  private:
   explicit DirLock(int fd) : fd_(fd) {}
   int fd_;
+  std::string seal_;
 };
 
 inline MDB_val mval(std::string_view s) {
@@ -124,6 +131,15 @@ class LmdbEnv {
   // Runs `fn` in a write transaction and commits when it returns OK (aborts otherwise). When the
   // map fills up the transaction is retried after doubling the map size.
   Status write(const std::function<Status(MDB_txn*)>& fn);
+  // Group commit: each of `fns` runs in a nested transaction of one write transaction (a function
+  // that fails is rolled back alone; its status goes to (*results)[i]); the outer transaction
+  // commits once. Returns the commit's status: not OK means none of the changes took effect.
+  // When the map fills up the whole group is retried after doubling the map size.
+  Status write_group(const std::vector<std::function<Status(MDB_txn*)>>& fns,
+                     std::vector<Status>* results);
+  // Tests: the next `n` group commits fail with EDAOS_IO (after every function ran), as a
+  // failing disk would make them.
+  static void fail_group_commits_for_testing(int n);
   Status read(const std::function<Status(MDB_txn*)>& fn);
   Status sync();
   // Size of the data file in bytes (allocated, for space accounting).

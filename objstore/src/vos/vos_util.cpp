@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cinttypes>
 #include <climits>
 #include <cstdio>
@@ -205,7 +206,8 @@ uint64_t fnv1a64(const void* p, size_t n, uint64_t h) {
 
 // ---- DirLock ----
 
-Result<std::unique_ptr<DirLock>> DirLock::acquire(const std::string& lock_path) {
+Result<std::unique_ptr<DirLock>> DirLock::acquire(const std::string& lock_path,
+                                                  std::string* previous) {
   int fd = open_retry(lock_path.c_str(), O_RDWR | O_CREAT, 0644);
   if (fd < 0) return errno_status(errno, "open lock file " + lock_path);
   int rc;
@@ -220,11 +222,17 @@ Result<std::unique_ptr<DirLock>> DirLock::acquire(const std::string& lock_path) 
       ::close(fd);
       std::string owner = n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
       while (!owner.empty() && (owner.back() == '\n' || owner.back() == '\0')) owner.pop_back();
-      if (owner.empty()) owner = "another process (owner not yet recorded)";
+      if (owner.empty() || owner.compare(0, 5, "seal ") == 0)  // the last owner's seal
+        owner = "another process (owner not yet recorded)";
       return Status(EDAOS_BUSY, "pool in use by " + owner + " (lock " + lock_path + ")");
     }
     ::close(fd);
     return errno_status(err, "flock " + lock_path);
+  }
+  if (previous) {
+    char buf[128];
+    ssize_t n = ::pread(fd, buf, sizeof buf, 0);
+    previous->assign(buf, n > 0 ? static_cast<size_t>(n) : 0);
   }
   std::string me = owner_id() + "\n";
   if (::ftruncate(fd, 0) != 0 || !pwrite_full(fd, me.data(), me.size(), 0, lock_path).ok()) {
@@ -238,6 +246,9 @@ Result<std::unique_ptr<DirLock>> DirLock::acquire(const std::string& lock_path) 
 DirLock::~DirLock() {
   if (::ftruncate(fd_, 0) != 0) {
     // Harmless: the next owner overwrites the contents.
+  }
+  if (!seal_.empty() && ::pwrite(fd_, seal_.data(), seal_.size(), 0) < 0) {
+    // Harmless: an owner that finds no seal recounts.
   }
   ::close(fd_);
 }
@@ -308,6 +319,38 @@ Status LmdbEnv::write(const std::function<Status(MDB_txn*)>& fn) {
     EDAOS_RETURN_IF_ERROR(mdb_status(mdb_env_set_mapsize(env_, next), "mdb_env_set_mapsize"));
     mapsize_ = next;
   }
+}
+
+namespace {
+std::atomic<int> g_fail_group_commits{0};
+}  // namespace
+
+void LmdbEnv::fail_group_commits_for_testing(int n) { g_fail_group_commits.store(n); }
+
+Status LmdbEnv::write_group(const std::vector<std::function<Status(MDB_txn*)>>& fns,
+                            std::vector<Status>* results) {
+  // The outer transaction is write()'s (commit, map growth and retry); each function runs in
+  // a nested one. A full map fails the whole attempt, so write() grows the map and retries.
+  return write([&](MDB_txn* t) -> Status {
+    results->assign(fns.size(), Status::OK());
+    for (size_t i = 0; i < fns.size(); ++i) {
+      MDB_txn* c = nullptr;
+      EDAOS_RETURN_IF_ERROR(mdb_status(mdb_txn_begin(env_, t, 0, &c), "mdb_txn_begin (nested)"));
+      Status fs = fns[i](c);
+      if (fs.ok()) {
+        fs = mdb_status(mdb_txn_commit(c), "mdb_txn_commit (nested)");
+      } else {
+        mdb_txn_abort(c);
+      }
+      if (map_full_) return Status(EDAOS_NOSPACE, "LMDB map full: " + fs.message());
+      (*results)[i] = fs;
+    }
+    if (g_fail_group_commits.load() > 0) {
+      g_fail_group_commits.fetch_sub(1);
+      return Status(EDAOS_IO, "mdb_txn_commit: injected failure (test)");
+    }
+    return Status::OK();
+  });
 }
 
 Status LmdbEnv::read(const std::function<Status(MDB_txn*)>& fn) {
