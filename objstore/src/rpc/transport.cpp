@@ -83,6 +83,51 @@ void Call::take_reply(const char* buf, size_t n) {
     payload.assign(rest, len);
 }
 
+void Call::take_reply_scattered(const char* buf, size_t n) {
+  reply_received = true;
+  if (bulk_in.empty() || n < sizeof(ReplyHeader)) {
+    take_reply(buf, n);
+    return;
+  }
+  std::memcpy(&rep, buf, sizeof rep);
+  const char* p = buf + sizeof rep;
+  size_t left = n - sizeof rep;
+  if (rep.status != EDAOS_OK) {
+    err_msg.assign(p, std::min<size_t>(left, rep.msg_len));
+    return;
+  }
+  for (const IoVec& v : bulk_in) {
+    if (!left) break;
+    const size_t k = std::min(left, v.len);
+    std::memcpy(v.base, p, k);
+    p += k;
+    left -= k;
+  }
+  if (left) local_error = Status(EDAOS_PROTO, "reply larger than the call's buffers");
+}
+
+void Call::take_bulk_reply(size_t bytes) {
+  reply_received = true;
+  if (bytes < sizeof(ReplyHeader)) {
+    local_error = Status(EDAOS_PROTO, "short reply");
+    return;
+  }
+  if (rep.status == EDAOS_OK || rep.msg_len == 0) return;
+  size_t want = std::min<size_t>(rep.msg_len, bytes - sizeof(ReplyHeader));
+  for (const IoVec& v : bulk_in) {
+    if (want == 0) break;
+    const size_t k = std::min(want, v.len);
+    err_msg.append(static_cast<const char*>(v.base), k);
+    want -= k;
+  }
+}
+
+void Call::finish() {
+  done = true;
+  ts.reset();
+  if (rep.status != EDAOS_OK && err_msg.empty()) err_msg = edaos_status_describe(rep.status);
+}
+
 Status Call::status() const {
   if (!local_error.ok()) return local_error;
   if (rep.status == EDAOS_OK) return Status::OK();

@@ -74,6 +74,14 @@ struct Call {
   void time_out();
   // Takes a whole reply message (header + message or payload) that did not go to bulk_in.
   void take_reply(const char* buf, size_t n);
+  // Takes a whole reply message into rep and, for a call with bulk_in, its payload scattered
+  // into bulk_in (a payload larger than bulk_in fails with EDAOS_PROTO); marks it received.
+  void take_reply_scattered(const char* buf, size_t n);
+  // The reply was received over [rep][bulk_in...] (`bytes` in all): checks its length and
+  // takes an error reply's message from bulk_in, where it landed.
+  void take_bulk_reply(size_t bytes);
+  // Marks the call complete (reply in, send finished): gives a bare error status its text.
+  void finish();
 };
 
 // A byte buffer that grows without zero-filling (std::string::resize writes every new byte,
@@ -94,6 +102,12 @@ class Buffer {
   const char* data() const { return p_.get(); }
   size_t size() const { return size_; }
   size_t capacity() const { return cap_; }
+  // Gives the memory up without freeing it (a transport that cannot take an operation back
+  // leaves it to that operation); the buffer is empty afterwards.
+  void leak() {
+    (void)p_.release();
+    size_ = cap_ = 0;
+  }
   // New bytes are uninitialised; existing bytes up to min(size(), n) are kept.
   void resize(size_t n) {
     if (n > cap_) {

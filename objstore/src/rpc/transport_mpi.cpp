@@ -165,20 +165,7 @@ bool MpiTransport::test_call(Call* c) {
       free_type(&m->rtype);
       int bytes = 0;
       MPI_Get_count(&st, MPI_BYTE, &bytes);
-      if (bytes < static_cast<int>(sizeof(ReplyHeader))) {
-        c->local_error = Status(EDAOS_PROTO, "short reply");
-      } else if (c->rep.status != EDAOS_OK && c->rep.msg_len > 0) {
-        // An error reply's message landed in the bulk buffers: take it from there.
-        size_t want =
-            std::min<size_t>(c->rep.msg_len, static_cast<size_t>(bytes) - sizeof(ReplyHeader));
-        for (const IoVec& v : c->bulk_in) {
-          if (want == 0) break;
-          const size_t k = std::min(want, v.len);
-          c->err_msg.append(static_cast<const char*>(v.base), k);
-          want -= k;
-        }
-      }
-      c->reply_received = true;
+      c->take_bulk_reply(static_cast<size_t>(bytes));
     }
   } else if (!c->reply_received) {
     MPI_Message msg;
@@ -194,10 +181,7 @@ bool MpiTransport::test_call(Call* c) {
     }
   }
   if (c->reply_received && m->sreq == MPI_REQUEST_NULL) {
-    c->done = true;
-    c->ts.reset();
-    if (c->rep.status != EDAOS_OK && c->err_msg.empty())
-      c->err_msg = edaos_status_describe(c->rep.status);
+    c->finish();
     return true;
   }
   if (!c->local_error.ok() || (!c->reply_received && Clock::now() >= c->deadline)) {
