@@ -25,6 +25,32 @@ if(EDAOS_WITH_ISAL)
   endif()
 endif()
 
+# Native RPC transports (objstore/src/runtime/README.md): UCX (UCP) and libfabric. Optional: a
+# build without them has the MPI and loopback transports only, and EDAOS_TRANSPORT=ucx or ofi
+# then fails init with a clear error.
+option(EDAOS_WITH_UCX "Build the UCX transport when UCX is found" ON)
+option(EDAOS_WITH_OFI "Build the libfabric transport when libfabric is found" ON)
+set(EDAOS_HAVE_UCX OFF)
+if(EDAOS_WITH_UCX)
+  pkg_check_modules(UCX IMPORTED_TARGET ucx)
+  if(UCX_FOUND)
+    set(EDAOS_HAVE_UCX ON)
+    message(STATUS "UCX ${UCX_VERSION} found: UCX transport built")
+  else()
+    message(STATUS "UCX not found: no UCX transport (install libucx-dev)")
+  endif()
+endif()
+set(EDAOS_HAVE_OFI OFF)
+if(EDAOS_WITH_OFI)
+  pkg_check_modules(OFI IMPORTED_TARGET libfabric)
+  if(OFI_FOUND)
+    set(EDAOS_HAVE_OFI ON)
+    message(STATUS "libfabric ${OFI_VERSION} found: libfabric transport built")
+  else()
+    message(STATUS "libfabric not found: no libfabric transport (install libfabric-dev)")
+  endif()
+endif()
+
 # LMDB: crash-safe metadata store of each engine.
 find_path(LMDB_INCLUDE_DIR lmdb.h REQUIRED)
 find_library(LMDB_LIBRARY lmdb REQUIRED)
