@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "common/backoff.hpp"
 #include "common/log.hpp"
 
 EDAOS_LOG_FACILITY(rpc);
@@ -54,9 +55,58 @@ void Call::prepare(int t, uint64_t seq) {
                       static_cast<uint32_t>(body.size()),
                       seq,
                       0};
-  const Clock::duration to = rpc_timeout();
+  deadline = deadline_after(rpc_timeout());
+}
+
+Clock::time_point deadline_after(Clock::duration d) {
   const Clock::time_point now = Clock::now();
-  deadline = to >= Clock::time_point::max() - now ? Clock::time_point::max() : now + to;
+  return d >= Clock::time_point::max() - now ? Clock::time_point::max() : now + d;
+}
+
+void wait_rounds(const std::function<bool(bool*)>& round) {
+  Backoff bo;
+  for (;;) {
+    bool progressed = false;
+    if (round(&progressed)) return;
+    if (progressed)
+      bo.reset();
+    else
+      bo.pause();
+  }
+}
+
+bool test_calls(Call* const* calls, size_t n, const std::function<bool(Call*)>& test,
+                bool* progressed) {
+  bool all = true;
+  for (size_t i = 0; i < n; ++i) {
+    if (calls[i]->done) continue;
+    if (test(calls[i]))
+      *progressed = true;
+    else
+      all = false;
+  }
+  return all;
+}
+
+bool settle_call(Call* c, bool sends_in_flight, const std::function<void(Call*)>& abandon) {
+  if (c->local_error.ok() && c->reply_received && !sends_in_flight) {
+    c->finish();
+    return true;
+  }
+  if (!c->local_error.ok() || (!c->reply_received && Clock::now() >= c->deadline)) {
+    if (c->local_error.ok()) c->time_out();
+    abandon(c);
+    return true;
+  }
+  return false;
+}
+
+int sleep_ms(Clock::time_point deadline, Clock::time_point now, bool sending) {
+  long ms = 1000;
+  if (deadline != Clock::time_point::max())
+    ms = std::min<long>(ms, std::chrono::ceil<std::chrono::milliseconds>(deadline - now).count());
+  if (sending) ms = std::min<long>(ms, 1);
+  return static_cast<int>(std::max<long>(ms, 0));
 }
 
 void Call::time_out() {

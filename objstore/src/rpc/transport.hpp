@@ -19,6 +19,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -184,6 +185,25 @@ class Transport {
   // Advances pending replies; returns true while some are still in flight.
   virtual bool progress_replies() = 0;
 };
+
+// now + d, saturated (a duration of max() means never).
+Clock::time_point deadline_after(Clock::duration d);
+
+// The client wait loop every polling transport shares: round(&progressed) takes one pass over
+// the calls (under the transport's lock) and returns true once all are done; between passes
+// that completed nothing the thread backs off (yield, then short sleeps).
+void wait_rounds(const std::function<bool(bool* progressed)>& round);
+// One pass over `calls`: test(c) for each one not done (true: it completed now). Returns true
+// when all are done; sets *progressed when one completed.
+bool test_calls(Call* const* calls, size_t n, const std::function<bool(Call*)>& test,
+                bool* progressed);
+// The end of a call's test: true (done) once the reply is in and no send is in flight
+// (finish()); or when it failed or its deadline passed without a reply (time_out(), then
+// abandon(c) gives the call's operations back). False while it is still under way.
+bool settle_call(Call* c, bool sends_in_flight, const std::function<void(Call*)>& abandon);
+// How long a server thread may sleep on its wait fd: until `deadline` (at most 1 s), or 1 ms
+// while replies are in flight (their progress may come with no event).
+int sleep_ms(Clock::time_point deadline, Clock::time_point now, bool sending);
 
 // Builds a reply buffer: header (+ error message or payload).
 std::string make_reply(const Status& st, uint64_t value = 0, uint64_t value2 = 0,

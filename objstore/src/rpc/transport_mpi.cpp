@@ -180,35 +180,14 @@ bool MpiTransport::test_call(Call* c) {
       c->reply_received = true;
     }
   }
-  if (c->reply_received && m->sreq == MPI_REQUEST_NULL) {
-    c->finish();
-    return true;
-  }
-  if (!c->local_error.ok() || (!c->reply_received && Clock::now() >= c->deadline)) {
-    if (c->local_error.ok()) c->time_out();
-    abandon(c);
-    return true;
-  }
-  return false;
+  return settle_call(c, m->sreq != MPI_REQUEST_NULL, [this](Call* x) { abandon(x); });
 }
 
 void MpiTransport::wait(Call* const* calls, size_t n) {
-  Backoff bo;
-  for (;;) {
-    bool all = true, progressed = false;
-    for (size_t i = 0; i < n; ++i) {
-      if (calls[i]->done) continue;
-      if (test_call(calls[i]))
-        progressed = true;
-      else
-        all = false;
-    }
-    if (all) break;
-    if (progressed)
-      bo.reset();
-    else
-      bo.pause();
-  }
+  wait_rounds([&](bool* progressed) {
+    return test_calls(
+        calls, n, [this](Call* c) { return test_call(c); }, progressed);
+  });
   if (!abandoned_.empty()) test_abandoned();
 }
 

@@ -455,39 +455,17 @@ bool OfiTransport::test_call_locked(Call* c) {
     else
       c->take_reply_scattered(u->rest.data(), u->recv_rest.len);
   }
-  if (c->local_error.ok() && c->reply_received && !u->send_env.busy() && !u->send_rest.busy()) {
-    c->finish();
-    return true;
-  }
-  if (!c->local_error.ok() || (!c->reply_received && Clock::now() >= c->deadline)) {
-    if (c->local_error.ok()) c->time_out();
-    abandon_locked(c);
-    return true;
-  }
-  return false;
+  return settle_call(c, u->send_env.busy() || u->send_rest.busy(),
+                     [this](Call* x) { abandon_locked(x); });
 }
 
 void OfiTransport::wait(Call* const* calls, size_t n) {
-  Backoff bo;
-  for (;;) {
-    bool all = true, progressed = false;
-    {
-      std::lock_guard<std::mutex> lk(mu_);
-      drain_cq_locked();
-      for (size_t i = 0; i < n; ++i) {
-        if (calls[i]->done) continue;
-        if (test_call_locked(calls[i]))
-          progressed = true;
-        else
-          all = false;
-      }
-    }
-    if (all) return;
-    if (progressed)
-      bo.reset();
-    else
-      bo.pause();
-  }
+  wait_rounds([&](bool* progressed) {
+    std::lock_guard<std::mutex> lk(mu_);
+    drain_cq_locked();
+    return test_calls(
+        calls, n, [this](Call* c) { return test_call_locked(c); }, progressed);
+  });
 }
 
 void OfiTransport::post_slots_locked() {
@@ -541,10 +519,7 @@ bool OfiTransport::wait_request(Incoming* in, Clock::time_point deadline) {
                     fi_text(ret).c_str());
           continue;
         }
-        const Clock::duration to = rpc_timeout();
-        const Clock::time_point now = Clock::now();
-        const Clock::time_point limit =
-            to >= Clock::time_point::max() - now ? Clock::time_point::max() : now + to;
+        const Clock::time_point limit = deadline_after(rpc_timeout());
         while (rop->busy() && Clock::now() < limit) {
           lk.unlock();
           sched_yield();
@@ -579,12 +554,8 @@ bool OfiTransport::wait_request(Incoming* in, Clock::time_point deadline) {
     // Replies in flight may need progress no completion announces: wake every millisecond.
     const bool sending = !pending_.empty();
     lk.unlock();
-    long ms = 1000;
-    if (deadline != Clock::time_point::max())
-      ms = std::min<long>(ms, std::chrono::ceil<std::chrono::milliseconds>(deadline - now).count());
-    if (sending) ms = std::min<long>(ms, 1);
     pollfd pfd[2] = {{wait_fd_, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
-    if (poll(pfd, 2, static_cast<int>(ms)) > 0 && (pfd[1].revents & POLLIN)) {
+    if (poll(pfd, 2, sleep_ms(deadline, now, sending)) > 0 && (pfd[1].revents & POLLIN)) {
       uint64_t v;
       (void)!read(wake_fd_, &v, sizeof v);
     }
