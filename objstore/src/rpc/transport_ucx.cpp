@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <cstdlib>
 #include <cstring>
 
 #include "common/backoff.hpp"
@@ -16,41 +17,55 @@ namespace edaos::objstore::rpc {
 
 namespace {
 
-// Tag layout: the two top bits say request or reply, the low 32 bits carry the sender's job
-// rank (requests) or the call's reply tag (replies).
-constexpr uint64_t kUcxRequest = uint64_t{1} << 62;
-constexpr uint64_t kUcxReply = uint64_t{1} << 63;
-constexpr uint64_t kKindMask = ~uint64_t{0xffffffff};
+// Tag layout: kind (3 bits) | sender's job rank (29 bits, requests) | id (32 bits: a split
+// request's id, or the call's reply tag). A message of more than kUcxSplit payload bytes is
+// split: its head (headers, body) and its payload travel as two messages, so the payload is
+// one contiguous buffer on both sides and UCX can move it by zero-copy rendezvous (CMA on one
+// node) instead of packing an iovec through bounce buffers.
+enum : uint64_t { kReqRest = 1, kReq = 2, kReqSplit = 3, kRep = 4, kRepSplit = 5, kRepRest = 6 };
+constexpr int kKindShift = 61;
+uint64_t make_tag(uint64_t kind, int rank, uint32_t id) {
+  return kind << kKindShift | uint64_t{static_cast<uint32_t>(rank) & 0x1fffffffu} << 32 | id;
+}
+uint64_t kind_of(uint64_t tag) { return tag >> kKindShift; }
+int rank_of(uint64_t tag) { return static_cast<int>((tag >> 32) & 0x1fffffffu); }
+uint32_t id_of(uint64_t tag) { return static_cast<uint32_t>(tag); }
+constexpr uint64_t kRequestMask = uint64_t{3} << 62;               // kReq or kReqSplit
+constexpr uint64_t kReplyHeadMask = ~(uint64_t{1} << kKindShift);  // kRep or kRepSplit
 constexpr uint64_t kExact = ~uint64_t{0};
-uint64_t request_tag(int source) { return kUcxRequest | static_cast<uint32_t>(source); }
-uint64_t reply_tag(int tag) { return kUcxReply | static_cast<uint32_t>(tag); }
+constexpr size_t kUcxSplit = size_t{16} << 10;
+// A reply head receive holds any unsplit reply.
+constexpr size_t kReplyHeadMax = sizeof(ReplyHeader) + kUcxSplit;
 
 // How long an ended call waits for UCX to give its buffers back (cancel, forced close).
 constexpr Clock::duration kCancelWait = std::chrono::seconds(2);
 
 // The UCX side of one call.
 struct UcxCall final : CallState {
-  std::vector<ucp_dt_iov_t> siov, riov;  // described to UCX: live until the operations end
-  void* sreq = nullptr;                  // the request send, while in flight
-  void* rreq = nullptr;                  // the reply receive: into [rep, bulk_in] or into rbuf
-  bool probed = false;                   // rreq receives a probed reply into rbuf
-  std::string rbuf;
+  std::vector<ucp_dt_iov_t> siov, siov2, riov;  // described to UCX: live until the ops end
+  void* sreq = nullptr;                         // the request (or its head) send, while in flight
+  void* sreq2 = nullptr;                        // a split request's payload send
+  void* rreq = nullptr;                         // the reply receive in progress (head, then rest)
+  bool rest = false;                            // rreq receives a split reply's payload
+  Buffer head;                                  // the reply head (an unsplit reply whole)
+  std::string rbuf;  // a split reply's payload when the call has no bulk_in
 };
 
 UcxCall* state(Call* c) { return static_cast<UcxCall*>(c->ts.get()); }
 
-ucp_request_param_t iov_param() {
+ucp_request_param_t dt_param(size_t pieces, bool always_request) {
   ucp_request_param_t p{};
-  p.op_attr_mask = UCP_OP_ATTR_FIELD_DATATYPE;
-  p.datatype = ucp_dt_make_iov();
+  p.op_attr_mask = UCP_OP_ATTR_FIELD_DATATYPE | (always_request ? UCP_OP_ATTR_FLAG_NO_IMM_CMPL : 0);
+  p.datatype = pieces == 1 ? ucp_dt_make_contig(1) : ucp_dt_make_iov();
   return p;
 }
 
-ucp_request_param_t contig_param(bool always_request) {
-  ucp_request_param_t p{};
-  p.op_attr_mask = UCP_OP_ATTR_FIELD_DATATYPE | (always_request ? UCP_OP_ATTR_FLAG_NO_IMM_CMPL : 0);
-  p.datatype = ucp_dt_make_contig(1);
-  return p;
+// Buffer and count for a UCX call over `iov`: the one piece itself, else the iovec.
+const void* dt_buffer(const std::vector<ucp_dt_iov_t>& iov) {
+  return iov.size() == 1 ? iov[0].buffer : static_cast<const void*>(iov.data());
+}
+size_t dt_count(const std::vector<ucp_dt_iov_t>& iov) {
+  return iov.size() == 1 ? iov[0].length : iov.size();
 }
 
 Status ucx_error(edaos_status_t code, const std::string& what, ucs_status_t st) {
@@ -61,13 +76,18 @@ Status ucx_error(edaos_status_t code, const std::string& what, ucs_status_t st) 
 
 struct UcxTransport::Pending {
   void* req = nullptr;
-  std::string buf;  // the reply's bytes (or bulk): owned until the send ends
+  void* req2 = nullptr;  // a split reply's payload send
+  std::string buf;       // the reply's bytes (or bulk): owned until the sends end
   Buffer bulk;
 };
 
 std::unique_ptr<UcxTransport> UcxTransport::open(int rank, Status* err) {
   std::unique_ptr<UcxTransport> t(new UcxTransport());
   t->rank_ = rank;
+  // UCX 1.13 leaves its shared-memory transports (sysv, posix, cma) out of endpoints with
+  // peer error handling: opt-in only, for jobs that want a killed peer detected (tcp/verbs).
+  const char* pe = std::getenv("EDAOS_UCX_PEER_ERRORS");
+  t->peer_errors_ = pe && std::strcmp(pe, "1") == 0;
   ucp_config_t* cfg = nullptr;
   ucs_status_t st = ucp_config_read(nullptr, nullptr, &cfg);
   if (st != UCS_OK) {
@@ -124,8 +144,15 @@ UcxTransport::~UcxTransport() {
     for (size_t r = 0; r < eps_.size(); ++r) drop_ep_locked(static_cast<int>(r));
     progress_locked();
     for (auto& p : pending_)
-      if (p->req) ucp_request_free(p->req);
+      for (void* r : {p->req, p->req2})
+        if (r) ucp_request_free(r);
     pending_.clear();
+    for (auto& st : stuck_) {
+      auto* u = static_cast<UcxCall*>(st.get());
+      for (void* r : {u->sreq, u->sreq2, u->rreq})
+        if (r) ucp_request_free(r);
+    }
+    stuck_.clear();
     ucp_worker_destroy(worker_);
   }
   if (ctx_) ucp_cleanup(ctx_);
@@ -154,12 +181,14 @@ ucp_ep_h UcxTransport::ep_locked(int rank) {
   ucp_ep_h& ep = eps_[static_cast<size_t>(rank)];
   if (!ep) {
     ucp_ep_params_t p{};
-    p.field_mask = UCP_EP_PARAM_FIELD_REMOTE_ADDRESS | UCP_EP_PARAM_FIELD_ERR_HANDLING_MODE |
-                   UCP_EP_PARAM_FIELD_ERR_HANDLER;
+    p.field_mask = UCP_EP_PARAM_FIELD_REMOTE_ADDRESS;
     p.address = reinterpret_cast<const ucp_address_t*>(peers_[static_cast<size_t>(rank)].data());
-    p.err_mode = UCP_ERR_HANDLING_MODE_PEER;
-    p.err_handler.cb = &UcxTransport::on_ep_error;
-    p.err_handler.arg = this;
+    if (peer_errors_) {
+      p.field_mask |= UCP_EP_PARAM_FIELD_ERR_HANDLING_MODE | UCP_EP_PARAM_FIELD_ERR_HANDLER;
+      p.err_mode = UCP_ERR_HANDLING_MODE_PEER;
+      p.err_handler.cb = &UcxTransport::on_ep_error;
+      p.err_handler.arg = this;
+    }
     ucs_status_t st = ucp_ep_create(worker_, &p, &ep);
     if (st != UCS_OK) {
       EDAOS_LOG(warn, "UCX: cannot connect to rank %d: %s", rank, ucs_status_string(st));
@@ -169,14 +198,16 @@ ucp_ep_h UcxTransport::ep_locked(int rank) {
   return ep;
 }
 
-// Closes rank's endpoint at once: its operations still in flight end as cancelled.
+// Closes rank's endpoint. With peer error handling the close is forced: its operations still
+// in flight end as cancelled at once. Without it a forced close is undefined for the peer, so
+// the endpoint is flushed (bounded by kCancelWait).
 void UcxTransport::drop_ep_locked(int rank) {
   ucp_ep_h& ep = eps_[static_cast<size_t>(rank)];
   ep_failed_[static_cast<size_t>(rank)] = 0;
   if (!ep) return;
   ucp_request_param_t p{};
   p.op_attr_mask = UCP_OP_ATTR_FIELD_FLAGS;
-  p.flags = UCP_EP_CLOSE_FLAG_FORCE;
+  p.flags = peer_errors_ ? UCP_EP_CLOSE_FLAG_FORCE : 0;
   void* r = ucp_ep_close_nbx(ep, &p);
   ep = nullptr;
   if (UCS_PTR_IS_PTR(r)) end_request_locked(&r, nullptr, nullptr, Clock::now() + kCancelWait);
@@ -188,15 +219,15 @@ void UcxTransport::progress_locked() {
 }
 
 // Progresses until request *req ends or `limit` passes. Ended: frees it, sets *req to null,
-// stores its status (and a receive's length when `len`), returns true.
-bool UcxTransport::end_request_locked(void** req, ucs_status_t* st, size_t* len,
+// stores its status (and a receive's info when `info`), returns true.
+bool UcxTransport::end_request_locked(void** req, ucs_status_t* st, ucp_tag_recv_info_t* info,
                                       Clock::time_point limit) {
   for (;;) {
     ucs_status_t s;
-    if (len) {
-      ucp_tag_recv_info_t info{};
-      s = ucp_tag_recv_request_test(*req, &info);
-      if (s != UCS_INPROGRESS) *len = info.length;
+    if (info) {
+      ucp_tag_recv_info_t i{};
+      s = ucp_tag_recv_request_test(*req, &i);
+      if (s != UCS_INPROGRESS) *info = i;
     } else {
       s = ucp_request_check_status(*req);
     }
@@ -211,6 +242,28 @@ bool UcxTransport::end_request_locked(void** req, ucs_status_t* st, size_t* len,
   }
 }
 
+// Sends `iov` (one piece: contiguous) on `tag`; *req gets the request while in flight.
+Status UcxTransport::send_locked(ucp_ep_h ep, const std::vector<ucp_dt_iov_t>& iov, uint64_t tag,
+                                 void** req) {
+  ucp_request_param_t p = dt_param(iov.size(), false);
+  void* s = ucp_tag_send_nbx(ep, dt_buffer(iov), dt_count(iov), tag, &p);
+  if (UCS_PTR_IS_ERR(s)) return ucx_error(EDAOS_UNREACH, "send failed", UCS_PTR_STATUS(s));
+  *req = s;  // null: already sent
+  return Status::OK();
+}
+
+// Posts a receive of `tag` (under `mask`) into `iov`; *req gets the request.
+Status UcxTransport::recv_locked(const std::vector<ucp_dt_iov_t>& iov, uint64_t tag, uint64_t mask,
+                                 void** req) {
+  ucp_request_param_t p = dt_param(iov.size(), true);
+  void* r =
+      ucp_tag_recv_nbx(worker_, const_cast<void*>(dt_buffer(iov)), dt_count(iov), tag, mask, &p);
+  if (UCS_PTR_IS_ERR(r))
+    return ucx_error(EDAOS_UNREACH, "cannot post a receive", UCS_PTR_STATUS(r));
+  *req = r;
+  return Status::OK();
+}
+
 void UcxTransport::start(Call* c) {
   std::lock_guard<std::mutex> lk(mu_);
   c->prepare(kFirstReplyTag + static_cast<int>(tag_seq_++ % (INT_MAX - kFirstReplyTag)), seq_++);
@@ -222,135 +275,157 @@ void UcxTransport::start(Call* c) {
         Status(EDAOS_UNREACH, "UCX: no endpoint for rank " + std::to_string(c->server));
     return;
   }
-  // Reply first, so the server's answer always finds a posted receive.
-  if (!c->bulk_in.empty()) {
-    u->riov.push_back({&c->rep, sizeof c->rep});
-    for (auto& v : c->bulk_in)
-      if (v.len) u->riov.push_back({v.base, v.len});
-    ucp_request_param_t p = iov_param();
-    p.op_attr_mask |= UCP_OP_ATTR_FLAG_NO_IMM_CMPL;
-    void* r =
-        ucp_tag_recv_nbx(worker_, u->riov.data(), u->riov.size(), reply_tag(c->tag), kExact, &p);
-    if (UCS_PTR_IS_ERR(r)) {
-      c->local_error = ucx_error(EDAOS_UNREACH, "cannot post the reply receive", UCS_PTR_STATUS(r));
-      return;
-    }
-    u->rreq = r;
-  }
+  // Reply head first, so the server's answer always finds a posted receive.
+  u->head.resize(kReplyHeadMax);
+  u->riov.assign(1, {u->head.data(), kReplyHeadMax});
+  c->local_error = recv_locked(u->riov, make_tag(kRep, 0, static_cast<uint32_t>(c->tag)),
+                               kReplyHeadMask, &u->rreq);
+  if (!c->local_error.ok()) return;
   u->siov.push_back({&c->hdr, sizeof c->hdr});
   if (!c->body.empty()) u->siov.push_back({c->body.data(), c->body.size()});
+  std::vector<ucp_dt_iov_t> bulk;
+  size_t bulk_bytes = 0;
   for (auto& v : c->bulk_out)
-    if (v.len) u->siov.push_back({const_cast<void*>(v.base), v.len});
-  ucp_request_param_t p = iov_param();
-  void* s = ucp_tag_send_nbx(ep, u->siov.data(), u->siov.size(), request_tag(rank_), &p);
-  if (UCS_PTR_IS_ERR(s))
-    c->local_error =
-        ucx_error(EDAOS_UNREACH, "cannot send the request to rank " + std::to_string(c->server),
-                  UCS_PTR_STATUS(s));
-  else
-    u->sreq = s;  // null: already sent
+    if (v.len) {
+      bulk.push_back({const_cast<void*>(v.base), v.len});
+      bulk_bytes += v.len;
+    }
+  if (bulk_bytes <= kUcxSplit) {
+    u->siov.insert(u->siov.end(), bulk.begin(), bulk.end());
+    c->local_error = send_locked(ep, u->siov, make_tag(kReq, rank_, 0), &u->sreq);
+  } else {
+    const uint32_t id = id_seq_++;
+    c->local_error = send_locked(ep, u->siov, make_tag(kReqSplit, rank_, id), &u->sreq);
+    u->siov2 = std::move(bulk);
+    if (c->local_error.ok())
+      c->local_error = send_locked(ep, u->siov2, make_tag(kReqRest, rank_, id), &u->sreq2);
+  }
+  if (!c->local_error.ok())
+    c->local_error = Status(c->local_error.code(), "request to rank " + std::to_string(c->server) +
+                                                       ": " + c->local_error.message());
 }
 
-// Ends a failed or timed-out call: its receive is cancelled; a send still in flight is ended by
-// closing the endpoint (forced), which cancels it. Then the caller's buffers are free.
+// Ends a failed or timed-out call: its receive is cancelled. Sends still in flight: with peer
+// error handling the endpoint is closed (forced), which cancels them; without it they stay
+// owned by the transport (stuck_) until UCX completes them, like the other transports' (the
+// caller's bulk_out may still be read if the peer resumes).
 void UcxTransport::abandon_locked(Call* c) {
   UcxCall* u = state(c);
   const Clock::time_point limit = Clock::now() + kCancelWait;
   if (u->rreq) {
     ucp_request_cancel(worker_, u->rreq);
-    if (!end_request_locked(&u->rreq, nullptr, nullptr, limit)) {
+    if (!end_request_locked(&u->rreq, nullptr, nullptr, limit) && peer_errors_) {
       // Matched and still receiving from a silent peer: closing the connection ends it.
       drop_ep_locked(c->server);
       end_request_locked(&u->rreq, nullptr, nullptr, limit + kCancelWait);
     }
+    if (u->rreq)
+      EDAOS_LOG(error, "UCX: a reply receive from rank %d did not end after cancel", c->server);
   }
-  if (u->sreq) {
-    if (ucp_request_check_status(u->sreq) == UCS_INPROGRESS) drop_ep_locked(c->server);
-    end_request_locked(&u->sreq, nullptr, nullptr, limit + kCancelWait);
-  }
-  if (u->rreq || u->sreq) {
-    // UCX kept an operation: its memory must outlive it. Never seen; logged, state leaked.
-    EDAOS_LOG(error, "UCX: an operation to rank %d did not end after cancel and close", c->server);
-    (void)c->ts.release();
-  }
+  for (void** s : {&u->sreq, &u->sreq2})
+    if (*s && peer_errors_) {
+      if (ucp_request_check_status(*s) == UCS_INPROGRESS) drop_ep_locked(c->server);
+      end_request_locked(s, nullptr, nullptr, limit + kCancelWait);
+    }
+  if (u->rreq || u->sreq || u->sreq2) stuck_.push_back(std::move(c->ts));
   c->ts.reset();
   c->done = true;
 }
 
-// Returns true when the call has completed (reply received and send finished, or failed).
+// Returns true when the call has completed (reply received and sends finished, or failed).
 bool UcxTransport::test_call_locked(Call* c) {
   if (c->done) return true;
   UcxCall* u = state(c);
-  if (c->local_error.ok() && u->sreq) {
+  for (void** s : {&u->sreq, &u->sreq2}) {
     ucs_status_t st = UCS_OK;
-    if (end_request_locked(&u->sreq, &st, nullptr, Clock::time_point::min()) && st != UCS_OK)
+    if (c->local_error.ok() && *s &&
+        end_request_locked(s, &st, nullptr, Clock::time_point::min()) && st != UCS_OK)
       c->local_error =
           ucx_error(EDAOS_UNREACH, "request to rank " + std::to_string(c->server) + " failed", st);
   }
-  if (c->local_error.ok() && !c->reply_received && !u->rreq && c->bulk_in.empty()) {
-    ucp_tag_recv_info_t info{};
-    ucp_tag_message_h msg = ucp_tag_probe_nb(worker_, reply_tag(c->tag), kExact, 1, &info);
-    if (msg) {
-      u->rbuf.resize(info.length);
-      u->probed = true;
-      ucp_request_param_t p = contig_param(true);
-      void* r = ucp_tag_msg_recv_nbx(worker_, u->rbuf.data(), info.length, msg, &p);
+  ucp_tag_recv_info_t info{};
+  ucs_status_t st = UCS_OK;
+  if (c->local_error.ok() && !c->reply_received && u->rreq &&
+      end_request_locked(&u->rreq, &st, &info, Clock::time_point::min())) {
+    if (st == UCS_ERR_MESSAGE_TRUNCATED) {
+      c->local_error = Status(EDAOS_PROTO, "reply larger than the call's buffers");
+    } else if (st != UCS_OK) {
+      c->local_error =
+          ucx_error(EDAOS_UNREACH, "reply from rank " + std::to_string(c->server) + " failed", st);
+    } else if (u->rest) {
+      // A split reply's payload, after its head (rep) came.
+      if (c->bulk_in.empty())
+        c->payload.assign(u->rbuf.data(), info.length);
+      else
+        c->take_bulk_reply(sizeof(ReplyHeader) + info.length);
+      c->reply_received = true;
+    } else if (kind_of(info.sender_tag) != kRepSplit) {
+      c->take_reply_scattered(u->head.data(), info.length);
+    } else if (info.length != sizeof(ReplyHeader)) {
+      c->local_error = Status(EDAOS_PROTO, "bad split reply head");
+    } else {
+      // The payload follows: straight into bulk_in (one piece: contiguous, zero-copy
+      // rendezvous), or, without bulk_in, into the payload once its length is known.
+      std::memcpy(&c->rep, u->head.data(), sizeof c->rep);
+      u->rest = true;
+      const uint64_t tag = make_tag(kRepRest, 0, static_cast<uint32_t>(c->tag));
+      if (!c->bulk_in.empty()) {
+        u->riov.clear();
+        for (auto& v : c->bulk_in)
+          if (v.len) u->riov.push_back({v.base, v.len});
+        if (u->riov.empty()) u->riov.push_back({u->head.data(), 0});
+        c->local_error = recv_locked(u->riov, tag, kExact, &u->rreq);
+      }
+    }
+  }
+  if (c->local_error.ok() && u->rest && !u->rreq && !c->reply_received && c->bulk_in.empty()) {
+    ucp_tag_recv_info_t pi{};
+    const uint64_t tag = make_tag(kRepRest, 0, static_cast<uint32_t>(c->tag));
+    if (ucp_tag_message_h msg = ucp_tag_probe_nb(worker_, tag, kExact, 1, &pi)) {
+      u->rbuf.resize(pi.length);
+      ucp_request_param_t p = dt_param(1, true);
+      void* r = ucp_tag_msg_recv_nbx(worker_, u->rbuf.data(), pi.length, msg, &p);
       if (UCS_PTR_IS_ERR(r))
         c->local_error = ucx_error(EDAOS_UNREACH, "cannot receive the reply", UCS_PTR_STATUS(r));
       else
         u->rreq = r;
     }
   }
-  if (c->local_error.ok() && !c->reply_received && u->rreq) {
-    ucs_status_t st = UCS_OK;
-    size_t len = 0;
-    if (end_request_locked(&u->rreq, &st, &len, Clock::time_point::min())) {
-      if (st == UCS_ERR_MESSAGE_TRUNCATED)
-        c->local_error = Status(EDAOS_PROTO, "reply larger than the call's buffers");
-      else if (st != UCS_OK)
-        c->local_error = ucx_error(EDAOS_UNREACH,
-                                   "reply from rank " + std::to_string(c->server) + " failed", st);
-      else if (u->probed) {
-        c->take_reply(u->rbuf.data(), u->rbuf.size());
-        c->reply_received = true;
-      } else {
-        c->take_bulk_reply(len);
-      }
-    }
-  }
-  if (c->local_error.ok() && c->reply_received && !u->sreq) {
-    c->finish();
-    return true;
-  }
-  if (!c->local_error.ok() || (!c->reply_received && Clock::now() >= c->deadline)) {
-    if (c->local_error.ok()) c->time_out();
-    abandon_locked(c);
-    return true;
-  }
-  return false;
+  return settle_call(c, u->sreq || u->sreq2, [this](Call* x) { abandon_locked(x); });
 }
 
 void UcxTransport::wait(Call* const* calls, size_t n) {
-  Backoff bo;
-  for (;;) {
-    bool all = true, progressed = false;
-    {
-      std::lock_guard<std::mutex> lk(mu_);
-      progress_locked();
-      for (size_t i = 0; i < n; ++i) {
-        if (calls[i]->done) continue;
-        if (test_call_locked(calls[i]))
-          progressed = true;
-        else
-          all = false;
-      }
+  wait_rounds([&](bool* progressed) {
+    std::lock_guard<std::mutex> lk(mu_);
+    progress_locked();
+    return test_calls(
+        calls, n, [this](Call* c) { return test_call_locked(c); }, progressed);
+  });
+}
+
+// Receives probed message `msg` (`len` bytes) into `dst`, letting other threads use the worker
+// meanwhile; gives up after `limit` (the sender stopped). Returns the receive's status.
+ucs_status_t UcxTransport::recv_probed(std::unique_lock<std::mutex>& lk, ucp_tag_message_h msg,
+                                       char* dst, size_t len, int source, Buffer* owner,
+                                       Clock::time_point limit) {
+  ucp_request_param_t p = dt_param(1, true);
+  void* r = ucp_tag_msg_recv_nbx(worker_, dst, len, msg, &p);
+  if (UCS_PTR_IS_ERR(r)) return UCS_PTR_STATUS(r);
+  ucs_status_t st = UCS_OK;
+  while (!end_request_locked(&r, &st, nullptr, Clock::time_point::min())) {
+    if (Clock::now() >= limit) {
+      ucp_request_cancel(worker_, r);
+      if (peer_errors_) drop_ep_locked(source);
+      end_request_locked(&r, &st, nullptr, Clock::now() + kCancelWait);
+      if (r) owner->leak();  // UCX still owns the memory
+      return st == UCS_OK ? UCS_ERR_TIMED_OUT : st;
     }
-    if (all) return;
-    if (progressed)
-      bo.reset();
-    else
-      bo.pause();
+    lk.unlock();
+    sched_yield();
+    lk.lock();
+    progress_locked();
   }
+  return st;
 }
 
 bool UcxTransport::wait_request(Incoming* in, Clock::time_point deadline) {
@@ -359,35 +434,33 @@ bool UcxTransport::wait_request(Incoming* in, Clock::time_point deadline) {
     progress_locked();
     reap_locked();
     ucp_tag_recv_info_t info{};
-    ucp_tag_message_h msg = ucp_tag_probe_nb(worker_, kUcxRequest, kKindMask, 1, &info);
+    ucp_tag_message_h msg = ucp_tag_probe_nb(worker_, make_tag(kReq, 0, 0), kRequestMask, 1, &info);
     if (msg) {
+      const uint64_t tag = info.sender_tag;
+      in->source = rank_of(tag);
       in->buf.resize(info.length);
-      in->source = static_cast<int>(static_cast<uint32_t>(info.sender_tag));
-      ucp_request_param_t p = contig_param(true);
-      void* r = ucp_tag_msg_recv_nbx(worker_, in->buf.data(), info.length, msg, &p);
-      ucs_status_t st = UCS_OK;
-      if (UCS_PTR_IS_ERR(r)) {
-        st = UCS_PTR_STATUS(r);
-      } else {
-        // A large request is still moving (rendezvous): let other threads use the worker
-        // meanwhile; a sender that stops answering is given up after the RPC timeout.
-        const Clock::duration to = rpc_timeout();
-        const Clock::time_point now = Clock::now();
-        const Clock::time_point limit =
-            to >= Clock::time_point::max() - now ? Clock::time_point::max() : now + to;
-        while (!end_request_locked(&r, &st, nullptr, Clock::time_point::min())) {
-          if (Clock::now() >= limit) {
-            ucp_request_cancel(worker_, r);
-            drop_ep_locked(in->source);
-            end_request_locked(&r, &st, nullptr, Clock::now() + kCancelWait);
-            if (r) in->buf.leak();  // UCX still owns the memory
-            if (st == UCS_OK) st = UCS_ERR_TIMED_OUT;
-            break;
-          }
+      // A large request is still moving (rendezvous); a sender that stops sending is given
+      // up after the RPC timeout.
+      const Clock::time_point limit = deadline_after(rpc_timeout());
+      ucs_status_t st =
+          recv_probed(lk, msg, in->buf.data(), info.length, in->source, &in->buf, limit);
+      if (st == UCS_OK && kind_of(tag) == kReqSplit) {
+        // The payload follows as its own message: into the request buffer after the head.
+        const uint64_t rest = make_tag(kReqRest, in->source, id_of(tag));
+        ucp_tag_recv_info_t ri{};
+        ucp_tag_message_h rm = nullptr;
+        while (!(rm = ucp_tag_probe_nb(worker_, rest, kExact, 1, &ri)) && Clock::now() < limit) {
           lk.unlock();
           sched_yield();
           lk.lock();
           progress_locked();
+        }
+        if (!rm) {
+          st = UCS_ERR_TIMED_OUT;
+        } else {
+          const size_t at = in->buf.size();
+          in->buf.resize(at + ri.length);
+          st = recv_probed(lk, rm, in->buf.data() + at, ri.length, in->source, &in->buf, limit);
         }
       }
       if (st != UCS_OK) {
@@ -407,31 +480,51 @@ bool UcxTransport::wait_request(Incoming* in, Clock::time_point deadline) {
     // announce (a socket that drains): then wake every millisecond until they are sent.
     const bool sending = !pending_.empty();
     lk.unlock();
-    long ms = 1000;
-    if (deadline != Clock::time_point::max())
-      ms = std::min<long>(ms, std::chrono::ceil<std::chrono::milliseconds>(deadline - now).count());
-    if (sending) ms = std::min<long>(ms, 1);
     pollfd pfd{efd_, POLLIN, 0};
-    poll(&pfd, 1, static_cast<int>(ms));
+    poll(&pfd, 1, sleep_ms(deadline, now, sending));
   }
 }
 
 bool UcxTransport::reap_locked() {
   for (size_t i = 0; i < pending_.size();) {
-    ucs_status_t st = ucp_request_check_status(pending_[i]->req);
+    Pending& p = *pending_[i];
+    ucs_status_t st = UCS_OK;
+    for (void** r : {&p.req, &p.req2})
+      if (*r) {
+        ucs_status_t s = ucp_request_check_status(*r);
+        if (s == UCS_INPROGRESS) {
+          st = s;
+          continue;
+        }
+        if (s != UCS_OK)
+          EDAOS_LOG(warn, "UCX: a reply was not delivered: %s", ucs_status_string(s));
+        ucp_request_free(*r);
+        *r = nullptr;
+      }
     if (st == UCS_INPROGRESS) {
       ++i;
       continue;
     }
-    if (st != UCS_OK) EDAOS_LOG(warn, "UCX: a reply was not delivered: %s", ucs_status_string(st));
-    ucp_request_free(pending_[i]->req);
-    if (pending_[i]->bulk.capacity() > 0) spare_.give(std::move(pending_[i]->bulk));
+    if (p.bulk.capacity() > 0) spare_.give(std::move(p.bulk));
     pending_[i] = std::move(pending_.back());
     pending_.pop_back();
+  }
+  for (size_t i = 0; i < stuck_.size();) {
+    auto* u = static_cast<UcxCall*>(stuck_[i].get());
+    for (void** r : {&u->sreq, &u->sreq2, &u->rreq})
+      if (*r) end_request_locked(r, nullptr, nullptr, Clock::time_point::min());
+    if (u->sreq || u->sreq2 || u->rreq) {
+      ++i;
+      continue;
+    }
+    stuck_[i] = std::move(stuck_.back());
+    stuck_.pop_back();
   }
   return !pending_.empty();
 }
 
+// A reply of more than kReplyHeadMax bytes goes as its ReplyHeader (kRepSplit) and then its
+// payload (kRepRest, contiguous: zero-copy rendezvous into the caller's buffer).
 void UcxTransport::send_reply(int dest, int tag, std::unique_ptr<Pending> p, const void* data,
                               size_t n) {
   std::lock_guard<std::mutex> lk(mu_);
@@ -440,12 +533,20 @@ void UcxTransport::send_reply(int dest, int tag, std::unique_ptr<Pending> p, con
     EDAOS_LOG(warn, "UCX: reply to rank %d dropped: no endpoint", dest);
     return;
   }
-  ucp_request_param_t prm = contig_param(false);
-  void* r = ucp_tag_send_nbx(ep, data, n, reply_tag(tag), &prm);
-  if (UCS_PTR_IS_ERR(r)) {
-    EDAOS_LOG(warn, "UCX: reply to rank %d failed: %s", dest, ucs_status_string(UCS_PTR_STATUS(r)));
-  } else if (r) {
-    p->req = r;
+  const char* d = static_cast<const char*>(data);
+  const uint32_t id = static_cast<uint32_t>(tag);
+  Status st;
+  if (n <= kReplyHeadMax) {
+    st = send_locked(ep, {{const_cast<char*>(d), n}}, make_tag(kRep, 0, id), &p->req);
+  } else {
+    st = send_locked(ep, {{const_cast<char*>(d), sizeof(ReplyHeader)}}, make_tag(kRepSplit, 0, id),
+                     &p->req);
+    if (st.ok())
+      st = send_locked(ep, {{const_cast<char*>(d) + sizeof(ReplyHeader), n - sizeof(ReplyHeader)}},
+                       make_tag(kRepRest, 0, id), &p->req2);
+  }
+  if (!st.ok()) EDAOS_LOG(warn, "UCX: reply to rank %d: %s", dest, st.message().c_str());
+  if (p->req || p->req2) {
     pending_.push_back(std::move(p));
     ucp_worker_signal(worker_);  // a sleeping wait_request re-checks with a short timeout
     return;
