@@ -126,10 +126,13 @@ std::unique_ptr<OfiTransport> OfiTransport::open(int rank, Status* err) {
     t->info_ = fi_dupinfo(fi);
     t->prov_ = fi->fabric_attr->prov_name ? fi->fabric_attr->prov_name : "?";
     const char* step = "fi_fabric";
+    // A step that fails leaves its object null, so the destructor closes only what opened.
     ret = fi_fabric(fi->fabric_attr, &t->fabric_, nullptr);
+    if (ret != 0) t->fabric_ = nullptr;
     if (ret == 0) {
       step = "fi_domain";
       ret = fi_domain(t->fabric_, fi, &t->domain_, nullptr);
+      if (ret != 0) t->domain_ = nullptr;
     }
     if (ret == 0) {
       fi_cq_attr cq{};
@@ -137,6 +140,7 @@ std::unique_ptr<OfiTransport> OfiTransport::open(int rank, Status* err) {
       cq.wait_obj = FI_WAIT_FD;
       step = "fi_cq_open (FI_WAIT_FD)";
       ret = fi_cq_open(t->domain_, &cq, &t->cq_, nullptr);
+      if (ret != 0) t->cq_ = nullptr;
     }
     if (ret == 0) {
       step = "FI_GETWAIT";
@@ -147,10 +151,12 @@ std::unique_ptr<OfiTransport> OfiTransport::open(int rank, Status* err) {
       av.type = FI_AV_TABLE;
       step = "fi_av_open";
       ret = fi_av_open(t->domain_, &av, &t->av_, nullptr);
+      if (ret != 0) t->av_ = nullptr;
     }
     if (ret == 0) {
       step = "fi_endpoint";
       ret = fi_endpoint(t->domain_, fi, &t->ep_, nullptr);
+      if (ret != 0) t->ep_ = nullptr;
     }
     if (ret == 0) ret = fi_ep_bind(t->ep_, &t->cq_->fid, FI_TRANSMIT | FI_RECV);
     if (ret == 0) ret = fi_ep_bind(t->ep_, &t->av_->fid, 0);

@@ -33,7 +33,7 @@ Runtime* g_rt = nullptr;
 constexpr int kDefaultLoopbackServers = 2;
 
 // $EDAOS_TRANSPORT: a transport's name asks for that one (init fails when it cannot start);
-// auto (the default) takes the first of kAutoOrder that starts on every rank.
+// auto (the default) takes UCX, else libfabric, else MPI: the first that starts on every rank.
 enum class Want { kAuto, kMpi, kLoopback, kUcx, kOfi };
 
 Status pick_transport(Want* out) {
