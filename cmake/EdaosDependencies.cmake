@@ -25,6 +25,28 @@ if(EDAOS_WITH_ISAL)
   endif()
 endif()
 
+# Native RPC transports (objstore/src/runtime/README.md): UCX (UCP) and libfabric. Optional: a
+# build without them has the MPI and loopback transports only, and EDAOS_TRANSPORT=ucx or ofi
+# then fails init with a clear error.
+option(EDAOS_WITH_UCX "Build the UCX transport when UCX is found" ON)
+option(EDAOS_WITH_OFI "Build the libfabric transport when libfabric is found" ON)
+# edaos_find_transport(X module what package): EDAOS_HAVE_X and target PkgConfig::X when
+# EDAOS_WITH_X is on and pkg-config finds `module`.
+macro(edaos_find_transport x module what package)
+  set(EDAOS_HAVE_${x} OFF)
+  if(EDAOS_WITH_${x})
+    pkg_check_modules(${x} IMPORTED_TARGET ${module})
+    if(${x}_FOUND)
+      set(EDAOS_HAVE_${x} ON)
+      message(STATUS "${what} ${${x}_VERSION} found: ${what} transport built")
+    else()
+      message(STATUS "${what} not found: no ${what} transport (install ${package})")
+    endif()
+  endif()
+endmacro()
+edaos_find_transport(UCX ucx UCX libucx-dev)
+edaos_find_transport(OFI libfabric libfabric libfabric-dev)
+
 # LMDB: crash-safe metadata store of each engine.
 find_path(LMDB_INCLUDE_DIR lmdb.h REQUIRED)
 find_library(LMDB_LIBRARY lmdb REQUIRED)

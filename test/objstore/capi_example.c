@@ -40,12 +40,22 @@ static int remove_entry(const char *p, const struct stat *sb, int flag, struct F
 }
 
 int main(int argc, char **argv) {
-  MPI_Init(&argc, &argv);
+  /* EDAOS_TEST_INIT_THREAD=single: start with MPI_Init_thread(MPI_THREAD_SINGLE) instead of
+   * MPI_Init. EDAOS_TEST_EXPECT_THREAD=single: the wrapper must keep that level (a transport
+   * other than MPI); else it must give MPI_THREAD_MULTIPLE (the MPI transport needs it). */
+  const char *init = getenv("EDAOS_TEST_INIT_THREAD");
+  const char *expect = getenv("EDAOS_TEST_EXPECT_THREAD");
   int rank = 0, size = 1, provided = 0;
+  if (init && strcmp(init, "single") == 0)
+    MPI_Init_thread(&argc, &argv, MPI_THREAD_SINGLE, &provided);
+  else
+    MPI_Init(&argc, &argv);
+  const int want =
+      expect && strcmp(expect, "single") == 0 ? MPI_THREAD_SINGLE : MPI_THREAD_MULTIPLE;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &size);
   MPI_Query_thread(&provided);
-  if (!edaos_initialized() || provided != MPI_THREAD_MULTIPLE) {
+  if (!edaos_initialized() || provided != want) {
     fprintf(stderr, "MPI_Init wrapper did not start edaos (initialized=%d, thread level %d)\n",
             edaos_initialized(), provided);
     MPI_Abort(MPI_COMM_WORLD, 1);

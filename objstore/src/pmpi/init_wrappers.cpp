@@ -1,10 +1,14 @@
 // libedaos_init: PMPI wrappers of MPI_Init, MPI_Init_thread and MPI_Finalize.
 //
 // Linked before libmpi (or put in LD_PRELOAD), they make an unmodified MPI program start the
-// edaos runtime: MPI is always initialized with MPI_THREAD_MULTIPLE (the server progress thread
-// needs it), the application is told the level it asked for if that is lower, and edaos_init
-// runs over MPI_COMM_WORLD. MPI_Finalize stops the servers before the MPI library goes away.
-// EDAOS_AUTOSTART=0 turns the start-up off (the program may call edaos_init itself).
+// edaos runtime: edaos_init runs over MPI_COMM_WORLD right after MPI starts. The thread level
+// depends on the transport ($EDAOS_TRANSPORT, objstore/src/runtime/README.md): the MPI
+// transport's server thread calls MPI next to the application, so when RPCs may go over MPI
+// (mpi, auto, unset) MPI is initialized with MPI_THREAD_MULTIPLE and the application is told
+// the level the library really provides. With ucx, ofi or loopback the store makes no MPI call
+// off the calling thread, so MPI is initialized with the level the application asked for.
+// MPI_Finalize stops the servers before the MPI library goes away. EDAOS_AUTOSTART=0 turns the
+// start-up off (the program may call edaos_init itself).
 //
 // Each wrapper is also defined under its profiling name (PMPI_Init, PMPI_Init_thread,
 // PMPI_Finalize): a tool preloaded in front of edaos (Darshan) wraps MPI_Init and calls the
@@ -49,22 +53,29 @@ int start() {
   return MPI_SUCCESS;
 }
 
+// The level to initialize MPI with when the application asks for `required`.
+int thread_level(int required) {
+  const char* t = std::getenv("EDAOS_TRANSPORT");
+  if (t &&
+      (std::strcmp(t, "ucx") == 0 || std::strcmp(t, "ofi") == 0 || std::strcmp(t, "loopback") == 0))
+    return required;
+  return MPI_THREAD_MULTIPLE;  // RPCs may run over MPI (auto falls back to it)
+}
+
 }  // namespace
 
 EDAOS_PMPI_API int MPI_Init(int* argc, char*** argv) {
   int provided = 0;
-  int rc = EDAOS_REAL(PMPI_Init_thread)(argc, argv, MPI_THREAD_MULTIPLE, &provided);
+  int rc = EDAOS_REAL(PMPI_Init_thread)(argc, argv, thread_level(MPI_THREAD_SINGLE), &provided);
   if (rc != MPI_SUCCESS) return rc;
   return start();
 }
 
 EDAOS_PMPI_API int MPI_Init_thread(int* argc, char*** argv, int required, int* provided) {
   int got = 0;
-  int rc = EDAOS_REAL(PMPI_Init_thread)(argc, argv, MPI_THREAD_MULTIPLE, &got);
+  int rc = EDAOS_REAL(PMPI_Init_thread)(argc, argv, thread_level(required), &got);
   if (rc != MPI_SUCCESS) return rc;
-  // Report what the library really provides: it is at least what was asked for, since
-  // MPI_THREAD_MULTIPLE is the highest level.
-  (void)required;
+  // Report what the library really provides.
   if (provided) *provided = got;
   return start();
 }

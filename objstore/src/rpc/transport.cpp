@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "common/backoff.hpp"
 #include "common/log.hpp"
 
 EDAOS_LOG_FACILITY(rpc);
@@ -54,9 +55,58 @@ void Call::prepare(int t, uint64_t seq) {
                       static_cast<uint32_t>(body.size()),
                       seq,
                       0};
-  const Clock::duration to = rpc_timeout();
+  deadline = deadline_after(rpc_timeout());
+}
+
+Clock::time_point deadline_after(Clock::duration d) {
   const Clock::time_point now = Clock::now();
-  deadline = to >= Clock::time_point::max() - now ? Clock::time_point::max() : now + to;
+  return d >= Clock::time_point::max() - now ? Clock::time_point::max() : now + d;
+}
+
+void wait_rounds(const std::function<bool(bool*)>& round) {
+  Backoff bo;
+  for (;;) {
+    bool progressed = false;
+    if (round(&progressed)) return;
+    if (progressed)
+      bo.reset();
+    else
+      bo.pause();
+  }
+}
+
+bool test_calls(Call* const* calls, size_t n, const std::function<bool(Call*)>& test,
+                bool* progressed) {
+  bool all = true;
+  for (size_t i = 0; i < n; ++i) {
+    if (calls[i]->done) continue;
+    if (test(calls[i]))
+      *progressed = true;
+    else
+      all = false;
+  }
+  return all;
+}
+
+bool settle_call(Call* c, bool sends_in_flight, const std::function<void(Call*)>& abandon) {
+  if (c->local_error.ok() && c->reply_received && !sends_in_flight) {
+    c->finish();
+    return true;
+  }
+  if (!c->local_error.ok() || (!c->reply_received && Clock::now() >= c->deadline)) {
+    if (c->local_error.ok()) c->time_out();
+    abandon(c);
+    return true;
+  }
+  return false;
+}
+
+int sleep_ms(Clock::time_point deadline, Clock::time_point now, bool sending) {
+  long ms = 1000;
+  if (deadline != Clock::time_point::max())
+    ms = std::min<long>(ms, std::chrono::ceil<std::chrono::milliseconds>(deadline - now).count());
+  if (sending) ms = std::min<long>(ms, 1);
+  return static_cast<int>(std::max<long>(ms, 0));
 }
 
 void Call::time_out() {
@@ -81,6 +131,51 @@ void Call::take_reply(const char* buf, size_t n) {
     err_msg.assign(rest, std::min<size_t>(len, rep.msg_len));
   else
     payload.assign(rest, len);
+}
+
+void Call::take_reply_scattered(const char* buf, size_t n) {
+  reply_received = true;
+  if (bulk_in.empty() || n < sizeof(ReplyHeader)) {
+    take_reply(buf, n);
+    return;
+  }
+  std::memcpy(&rep, buf, sizeof rep);
+  const char* p = buf + sizeof rep;
+  size_t left = n - sizeof rep;
+  if (rep.status != EDAOS_OK) {
+    err_msg.assign(p, std::min<size_t>(left, rep.msg_len));
+    return;
+  }
+  for (const IoVec& v : bulk_in) {
+    if (!left) break;
+    const size_t k = std::min(left, v.len);
+    std::memcpy(v.base, p, k);
+    p += k;
+    left -= k;
+  }
+  if (left) local_error = Status(EDAOS_PROTO, "reply larger than the call's buffers");
+}
+
+void Call::take_bulk_reply(size_t bytes) {
+  reply_received = true;
+  if (bytes < sizeof(ReplyHeader)) {
+    local_error = Status(EDAOS_PROTO, "short reply");
+    return;
+  }
+  if (rep.status == EDAOS_OK || rep.msg_len == 0) return;
+  size_t want = std::min<size_t>(rep.msg_len, bytes - sizeof(ReplyHeader));
+  for (const IoVec& v : bulk_in) {
+    if (want == 0) break;
+    const size_t k = std::min(want, v.len);
+    err_msg.append(static_cast<const char*>(v.base), k);
+    want -= k;
+  }
+}
+
+void Call::finish() {
+  done = true;
+  ts.reset();
+  if (rep.status != EDAOS_OK && err_msg.empty()) err_msg = edaos_status_describe(rep.status);
 }
 
 Status Call::status() const {

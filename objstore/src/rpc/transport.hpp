@@ -19,6 +19,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -74,6 +75,14 @@ struct Call {
   void time_out();
   // Takes a whole reply message (header + message or payload) that did not go to bulk_in.
   void take_reply(const char* buf, size_t n);
+  // Takes a whole reply message into rep and, for a call with bulk_in, its payload scattered
+  // into bulk_in (a payload larger than bulk_in fails with EDAOS_PROTO); marks it received.
+  void take_reply_scattered(const char* buf, size_t n);
+  // The reply was received over [rep][bulk_in...] (`bytes` in all): checks its length and
+  // takes an error reply's message from bulk_in, where it landed.
+  void take_bulk_reply(size_t bytes);
+  // Marks the call complete (reply in, send finished): gives a bare error status its text.
+  void finish();
 };
 
 // A byte buffer that grows without zero-filling (std::string::resize writes every new byte,
@@ -94,6 +103,12 @@ class Buffer {
   const char* data() const { return p_.get(); }
   size_t size() const { return size_; }
   size_t capacity() const { return cap_; }
+  // Gives the memory up without freeing it (a transport that cannot take an operation back
+  // leaves it to that operation); the buffer is empty afterwards.
+  void leak() {
+    (void)p_.release();
+    size_ = cap_ = 0;
+  }
   // New bytes are uninitialised; existing bytes up to min(size(), n) are kept.
   void resize(size_t n) {
     if (n > cap_) {
@@ -170,6 +185,25 @@ class Transport {
   // Advances pending replies; returns true while some are still in flight.
   virtual bool progress_replies() = 0;
 };
+
+// now + d, saturated (a duration of max() means never).
+Clock::time_point deadline_after(Clock::duration d);
+
+// The client wait loop every polling transport shares: round(&progressed) takes one pass over
+// the calls (under the transport's lock) and returns true once all are done; between passes
+// that completed nothing the thread backs off (yield, then short sleeps).
+void wait_rounds(const std::function<bool(bool* progressed)>& round);
+// One pass over `calls`: test(c) for each one not done (true: it completed now). Returns true
+// when all are done; sets *progressed when one completed.
+bool test_calls(Call* const* calls, size_t n, const std::function<bool(Call*)>& test,
+                bool* progressed);
+// The end of a call's test: true (done) once the reply is in and no send is in flight
+// (finish()); or when it failed or its deadline passed without a reply (time_out(), then
+// abandon(c) gives the call's operations back). False while it is still under way.
+bool settle_call(Call* c, bool sends_in_flight, const std::function<void(Call*)>& abandon);
+// How long a server thread may sleep on its wait fd: until `deadline` (at most 1 s), or 1 ms
+// while replies are in flight (their progress may come with no event).
+int sleep_ms(Clock::time_point deadline, Clock::time_point now, bool sending);
 
 // Builds a reply buffer: header (+ error message or payload).
 std::string make_reply(const Status& st, uint64_t value = 0, uint64_t value2 = 0,

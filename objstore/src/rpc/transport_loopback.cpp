@@ -135,30 +135,8 @@ void LoopbackFabric::deliver(int tag, const char* buf, size_t n) {
     if (it == calls_.end()) return;  // its caller gave up (timeout)
     Call* c = it->second;
     calls_.erase(it);
-    if (c->bulk_in.empty() || n < sizeof(ReplyHeader)) {
-      c->take_reply(buf, n);
-    } else {
-      // Like a receive posted over [rep][bulk_in...]: the rest is scattered into bulk_in.
-      std::memcpy(&c->rep, buf, sizeof c->rep);
-      const char* p = buf + sizeof c->rep;
-      size_t left = n - sizeof c->rep;
-      if (c->rep.status != EDAOS_OK) {
-        c->err_msg.assign(p, std::min<size_t>(left, c->rep.msg_len));
-      } else {
-        for (const IoVec& v : c->bulk_in) {
-          if (!left) break;
-          const size_t k = std::min(left, v.len);
-          std::memcpy(v.base, p, k);
-          p += k;
-          left -= k;
-        }
-        if (left) c->local_error = Status(EDAOS_PROTO, "reply larger than the call's buffers");
-      }
-    }
-    if (c->rep.status != EDAOS_OK && c->err_msg.empty())
-      c->err_msg = edaos_status_describe(c->rep.status);
-    c->reply_received = true;
-    c->done = true;
+    c->take_reply_scattered(buf, n);
+    c->finish();
   }
   cv_.notify_all();
 }

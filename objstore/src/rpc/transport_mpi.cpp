@@ -165,20 +165,7 @@ bool MpiTransport::test_call(Call* c) {
       free_type(&m->rtype);
       int bytes = 0;
       MPI_Get_count(&st, MPI_BYTE, &bytes);
-      if (bytes < static_cast<int>(sizeof(ReplyHeader))) {
-        c->local_error = Status(EDAOS_PROTO, "short reply");
-      } else if (c->rep.status != EDAOS_OK && c->rep.msg_len > 0) {
-        // An error reply's message landed in the bulk buffers: take it from there.
-        size_t want =
-            std::min<size_t>(c->rep.msg_len, static_cast<size_t>(bytes) - sizeof(ReplyHeader));
-        for (const IoVec& v : c->bulk_in) {
-          if (want == 0) break;
-          const size_t k = std::min(want, v.len);
-          c->err_msg.append(static_cast<const char*>(v.base), k);
-          want -= k;
-        }
-      }
-      c->reply_received = true;
+      c->take_bulk_reply(static_cast<size_t>(bytes));
     }
   } else if (!c->reply_received) {
     MPI_Message msg;
@@ -193,38 +180,14 @@ bool MpiTransport::test_call(Call* c) {
       c->reply_received = true;
     }
   }
-  if (c->reply_received && m->sreq == MPI_REQUEST_NULL) {
-    c->done = true;
-    c->ts.reset();
-    if (c->rep.status != EDAOS_OK && c->err_msg.empty())
-      c->err_msg = edaos_status_describe(c->rep.status);
-    return true;
-  }
-  if (!c->local_error.ok() || (!c->reply_received && Clock::now() >= c->deadline)) {
-    if (c->local_error.ok()) c->time_out();
-    abandon(c);
-    return true;
-  }
-  return false;
+  return settle_call(c, m->sreq != MPI_REQUEST_NULL, [this](Call* x) { abandon(x); });
 }
 
 void MpiTransport::wait(Call* const* calls, size_t n) {
-  Backoff bo;
-  for (;;) {
-    bool all = true, progressed = false;
-    for (size_t i = 0; i < n; ++i) {
-      if (calls[i]->done) continue;
-      if (test_call(calls[i]))
-        progressed = true;
-      else
-        all = false;
-    }
-    if (all) break;
-    if (progressed)
-      bo.reset();
-    else
-      bo.pause();
-  }
+  wait_rounds([&](bool* progressed) {
+    return test_calls(
+        calls, n, [this](Call* c) { return test_call(c); }, progressed);
+  });
   if (!abandoned_.empty()) test_abandoned();
 }
 

@@ -13,6 +13,12 @@
 #include "edaos/objstore/objstore.hpp"
 #include "rpc/transport_loopback.hpp"
 #include "rpc/transport_mpi.hpp"
+#if EDAOS_HAVE_UCX
+#include "rpc/transport_ucx.hpp"
+#endif
+#if EDAOS_HAVE_OFI
+#include "rpc/transport_ofi.hpp"
+#endif
 #include "server/server.hpp"
 
 EDAOS_LOG_FACILITY(runtime);
@@ -26,21 +32,25 @@ Runtime* g_rt = nullptr;
 
 constexpr int kDefaultLoopbackServers = 2;
 
-// $EDAOS_TRANSPORT: auto (the default) picks the best transport this build has; a name asks
-// for that one and fails init when it cannot start.
-Status pick_transport(TransportKind* out) {
+// $EDAOS_TRANSPORT: a transport's name asks for that one (init fails when it cannot start);
+// auto (the default) takes UCX, else libfabric, else MPI: the first that starts on every rank.
+enum class Want { kAuto, kMpi, kLoopback, kUcx, kOfi };
+
+Status pick_transport(Want* out) {
   const char* e = std::getenv("EDAOS_TRANSPORT");
-  std::string want = e && *e ? e : "auto";
-  if (want == "auto" || want == "mpi") {
-    *out = TransportKind::kMpi;
-    return Status::OK();
-  }
-  if (want == "loopback") {
-    *out = TransportKind::kLoopback;
-    return Status::OK();
-  }
-  return Status(EDAOS_INVAL, "EDAOS_TRANSPORT='" + want +
-                                 "': expected auto, mpi or loopback (this build has no other)");
+  const std::string want = e && *e ? e : "auto";
+  static const std::pair<const char*, Want> names[] = {{"auto", Want::kAuto},
+                                                       {"mpi", Want::kMpi},
+                                                       {"loopback", Want::kLoopback},
+                                                       {"ucx", Want::kUcx},
+                                                       {"ofi", Want::kOfi}};
+  for (auto& [n, w] : names)
+    if (want == n) {
+      *out = w;
+      return Status::OK();
+    }
+  return Status(EDAOS_INVAL,
+                "EDAOS_TRANSPORT='" + want + "': expected auto, ucx, ofi, mpi or loopback");
 }
 
 // $EDAOS_LOOPBACK_SERVERS: how many in-process servers the loopback transport runs.
@@ -57,14 +67,8 @@ Status loopback_servers(int* n) {
   return Status::OK();
 }
 
-// The MPI transport: server ranks chosen by the cb_config_list spec over the processor names.
-Status start_mpi(Runtime* rt, const std::string& spec) {
-  int provided = 0;
-  MPI_Query_thread(&provided);
-  if (provided < MPI_THREAD_MULTIPLE)
-    return Status(EDAOS_NOTSUP,
-                  "edaos's MPI transport needs MPI_THREAD_MULTIPLE (initialize MPI with "
-                  "MPI_Init_thread, or link libedaos_init so the MPI_Init wrapper asks for it)");
+// Server ranks: the cb_config_list spec over the processor names.
+Status select_servers(Runtime* rt, const std::string& spec) {
   auto parsed = parse_cb_config_list(spec);
   if (!parsed.ok()) return Status(EDAOS_INVAL, "EDAOS_SERVER_RANKS: " + parsed.status().message());
   rt->servers = select_cb_ranks(parsed.value(), rt->hosts, rt->size);
@@ -72,7 +76,97 @@ Status start_mpi(Runtime* rt, const std::string& spec) {
     return Status(EDAOS_INVAL, "server rank list '" + spec + "' selects no rank");
   auto it = std::find(rt->servers.begin(), rt->servers.end(), rt->rank);
   if (it != rt->servers.end()) rt->my_server_index = static_cast<int>(it - rt->servers.begin());
+  return Status::OK();
+}
+
+// The MPI transport: RPCs over a duplicate of the job's communicator.
+Status open_mpi(Runtime* rt) {
+  int provided = 0;
+  MPI_Query_thread(&provided);
+  if (provided < MPI_THREAD_MULTIPLE)
+    return Status(EDAOS_NOTSUP,
+                  "edaos's MPI transport needs MPI_THREAD_MULTIPLE (initialize MPI with "
+                  "MPI_Init_thread, or link libedaos_init so the MPI_Init wrapper asks for it; "
+                  "or pick EDAOS_TRANSPORT=ucx or ofi)");
   rt->rpc_owner = std::make_unique<rpc::MpiTransport>(rt->comm);
+  return Status::OK();
+}
+
+// Every rank's endpoint address, exchanged once over the job's communicator.
+[[maybe_unused]] std::vector<std::string> exchange_addresses(MPI_Comm comm, int size,
+                                                             const std::string& mine) {
+  const int len = static_cast<int>(mine.size());
+  std::vector<int> lens(static_cast<size_t>(size)), displs(static_cast<size_t>(size));
+  MPI_Allgather(&len, 1, MPI_INT, lens.data(), 1, MPI_INT, comm);
+  int total = 0;
+  for (int r = 0; r < size; ++r) {
+    displs[static_cast<size_t>(r)] = total;
+    total += lens[static_cast<size_t>(r)];
+  }
+  std::string all(static_cast<size_t>(total), '\0');
+  MPI_Allgatherv(mine.data(), len, MPI_BYTE, all.data(), lens.data(), displs.data(), MPI_BYTE,
+                 comm);
+  std::vector<std::string> out;
+  for (int r = 0; r < size; ++r)
+    out.push_back(all.substr(static_cast<size_t>(displs[static_cast<size_t>(r)]),
+                             static_cast<size_t>(lens[static_cast<size_t>(r)])));
+  return out;
+}
+
+// A native transport (UCX, libfabric): opened on every rank, then the addresses are exchanged.
+// Collective: when it cannot start on some rank, no rank uses it (*started false, *why says
+// why on the ranks where it failed).
+template <typename T>
+void open_native(Runtime* rt, bool* started, Status* why) {
+  std::unique_ptr<T> t = T::open(rt->rank, why);
+  int ok = t ? 1 : 0, all = 0;
+  MPI_Allreduce(&ok, &all, 1, MPI_INT, MPI_MIN, rt->comm);
+  *started = all == 1;
+  if (!*started) {
+    if (ok) *why = Status(EDAOS_NOTSUP, "it could not start on another rank (see its log)");
+    return;
+  }
+  t->set_peers(exchange_addresses(rt->comm, rt->size, t->address()));
+  rt->rpc_owner = std::move(t);
+}
+
+Status open_transport(Runtime* rt, Want want) {
+  Status why;
+  bool started = false;
+  if (want == Want::kUcx || want == Want::kAuto) {
+#if EDAOS_HAVE_UCX
+    open_native<rpc::UcxTransport>(rt, &started, &why);
+    if (started) rt->kind = TransportKind::kUcx;
+#else
+    why = Status(EDAOS_NOTSUP, "this build has no UCX transport (libucx-dev was not found)");
+#endif
+    if (!started && want == Want::kUcx)
+      return Status(why.code(), "EDAOS_TRANSPORT=ucx: " + why.message());
+    if (!started) EDAOS_LOG(info, "auto transport: UCX not used: %s", why.message().c_str());
+  }
+  if (!started && (want == Want::kOfi || want == Want::kAuto)) {
+#if EDAOS_HAVE_OFI
+    open_native<rpc::OfiTransport>(rt, &started, &why);
+    if (started) rt->kind = TransportKind::kOfi;
+#else
+    why =
+        Status(EDAOS_NOTSUP, "this build has no libfabric transport (libfabric-dev was not found)");
+#endif
+    if (!started && want == Want::kOfi)
+      return Status(why.code(), "EDAOS_TRANSPORT=ofi: " + why.message());
+    if (!started) EDAOS_LOG(info, "auto transport: libfabric not used: %s", why.message().c_str());
+  }
+  if (started) return Status::OK();
+  rt->kind = TransportKind::kMpi;
+  return open_mpi(rt);
+}
+
+// A network transport (MPI, UCX, libfabric) between the job's ranks; the listed ranks serve.
+Status start_networked(Runtime* rt, Want want, const std::string& spec) {
+  Status st = select_servers(rt, spec);
+  if (!st.ok()) return st;
+  st = open_transport(rt, want);
+  if (!st.ok()) return st;
   rt->rpc = rt->rpc_owner.get();
   if (rt->my_server_index >= 0) {
     rt->srv.push_back(std::make_unique<server::Server>(rt->rpc, rt->my_server_index,
@@ -127,6 +221,10 @@ const char* transport_name(TransportKind k) {
       return "mpi";
     case TransportKind::kLoopback:
       return "loopback";
+    case TransportKind::kUcx:
+      return "ucx";
+    case TransportKind::kOfi:
+      return "ofi";
   }
   return "?";
 }
@@ -149,7 +247,8 @@ Status init(MPI_Comm comm, const InitOptions& opts) {
   MPI_Initialized(&inited);
   if (!inited) return Status(EDAOS_NOTINIT, "MPI is not initialized");
   auto rt = std::make_unique<Runtime>();
-  Status st = client::pick_transport(&rt->kind);
+  client::Want want = client::Want::kAuto;
+  Status st = client::pick_transport(&want);
   // Every rank decides alike (the environment is the job's); a bad value fails everywhere.
   if (!st.ok()) return st;
   MPI_Comm_dup(comm, &rt->comm);
@@ -172,8 +271,12 @@ Status init(MPI_Comm comm, const InitOptions& opts) {
   for (int r = 0; r < rt->size; ++r)
     rt->hosts.emplace_back(&all[static_cast<size_t>(r) * MPI_MAX_PROCESSOR_NAME]);
 
-  st = rt->kind == client::TransportKind::kLoopback ? client::start_loopback(rt.get())
-                                                    : client::start_mpi(rt.get(), spec);
+  if (want == client::Want::kLoopback) {
+    rt->kind = client::TransportKind::kLoopback;
+    st = client::start_loopback(rt.get());
+  } else {
+    st = client::start_networked(rt.get(), want, spec);
+  }
   if (!st.ok()) return st;
   EDAOS_LOG(info, "initialized: %d ranks, %zu servers (%s), transport %s%s", rt->size,
             rt->servers.size(), spec.c_str(), client::transport_name(rt->kind),

@@ -28,7 +28,7 @@ struct Counters {
 };
 
 // Transports the runtime can pick ($EDAOS_TRANSPORT).
-enum class TransportKind { kMpi, kLoopback };
+enum class TransportKind { kMpi, kLoopback, kUcx, kOfi };
 const char* transport_name(TransportKind k);
 
 struct Runtime {
@@ -36,7 +36,7 @@ struct Runtime {
   ~Runtime();
   MPI_Comm comm = MPI_COMM_NULL;  // private duplicate for client collectives
   TransportKind kind = TransportKind::kMpi;
-  std::unique_ptr<rpc::Transport> rpc_owner;  // the MPI transport (else null)
+  std::unique_ptr<rpc::Transport> rpc_owner;  // the MPI, UCX or libfabric transport
   std::unique_ptr<rpc::LoopbackFabric> loopback;
   rpc::Transport* rpc = nullptr;   // the client's endpoint
   std::vector<int> servers;        // server index -> the rank that serves it

@@ -1,0 +1,581 @@
+#include "rpc/transport_ucx.hpp"
+
+#include <poll.h>
+#include <sched.h>
+
+#include <algorithm>
+#include <climits>
+#include <cstdlib>
+#include <cstring>
+
+#include "common/backoff.hpp"
+#include "common/log.hpp"
+
+EDAOS_LOG_FACILITY(rpc);
+
+namespace edaos::objstore::rpc {
+
+namespace {
+
+// Tag layout: kind (3 bits) | sender's job rank (29 bits, requests) | id (32 bits: a split
+// request's id, or the call's reply tag). A message of more than kUcxSplit payload bytes is
+// split: its head (headers, body) and its payload travel as two messages, so the payload is
+// one contiguous buffer on both sides and UCX can move it by zero-copy rendezvous (CMA on one
+// node) instead of packing an iovec through bounce buffers.
+enum : uint64_t { kReqRest = 1, kReq = 2, kReqSplit = 3, kRep = 4, kRepSplit = 5, kRepRest = 6 };
+constexpr int kKindShift = 61;
+uint64_t make_tag(uint64_t kind, int rank, uint32_t id) {
+  return kind << kKindShift | uint64_t{static_cast<uint32_t>(rank) & 0x1fffffffu} << 32 | id;
+}
+uint64_t kind_of(uint64_t tag) { return tag >> kKindShift; }
+int rank_of(uint64_t tag) { return static_cast<int>((tag >> 32) & 0x1fffffffu); }
+uint32_t id_of(uint64_t tag) { return static_cast<uint32_t>(tag); }
+constexpr uint64_t kRequestMask = uint64_t{3} << 62;               // kReq or kReqSplit
+constexpr uint64_t kReplyHeadMask = ~(uint64_t{1} << kKindShift);  // kRep or kRepSplit
+constexpr uint64_t kExact = ~uint64_t{0};
+constexpr size_t kUcxSplit = size_t{16} << 10;
+// A reply head receive holds any unsplit reply.
+constexpr size_t kReplyHeadMax = sizeof(ReplyHeader) + kUcxSplit;
+
+// How long an ended call waits for UCX to give its buffers back (cancel, forced close).
+constexpr Clock::duration kCancelWait = std::chrono::seconds(2);
+
+// The UCX side of one call.
+struct UcxCall final : CallState {
+  std::vector<ucp_dt_iov_t> siov, siov2, riov;  // described to UCX: live until the ops end
+  void* sreq = nullptr;                         // the request (or its head) send, while in flight
+  void* sreq2 = nullptr;                        // a split request's payload send
+  void* rreq = nullptr;                         // the reply receive in progress (head, then rest)
+  bool rest = false;                            // rreq receives a split reply's payload
+  Buffer head;                                  // the reply head (an unsplit reply whole)
+  std::string rbuf;  // a split reply's payload when the call has no bulk_in
+};
+
+UcxCall* state(Call* c) { return static_cast<UcxCall*>(c->ts.get()); }
+
+ucp_request_param_t dt_param(size_t pieces, bool always_request) {
+  ucp_request_param_t p{};
+  p.op_attr_mask = UCP_OP_ATTR_FIELD_DATATYPE | (always_request ? UCP_OP_ATTR_FLAG_NO_IMM_CMPL : 0);
+  p.datatype = pieces == 1 ? ucp_dt_make_contig(1) : ucp_dt_make_iov();
+  return p;
+}
+
+// Buffer and count for a UCX call over `iov`: the one piece itself, else the iovec.
+const void* dt_buffer(const std::vector<ucp_dt_iov_t>& iov) {
+  return iov.size() == 1 ? iov[0].buffer : static_cast<const void*>(iov.data());
+}
+size_t dt_count(const std::vector<ucp_dt_iov_t>& iov) {
+  return iov.size() == 1 ? iov[0].length : iov.size();
+}
+
+Status ucx_error(edaos_status_t code, const std::string& what, ucs_status_t st) {
+  return Status(code, "UCX: " + what + ": " + ucs_status_string(st));
+}
+
+}  // namespace
+
+struct UcxTransport::Pending {
+  void* req = nullptr;
+  void* req2 = nullptr;  // a split reply's payload send
+  std::string buf;       // the reply's bytes (or bulk): owned until the sends end
+  Buffer bulk;
+};
+
+std::unique_ptr<UcxTransport> UcxTransport::open(int rank, Status* err) {
+  std::unique_ptr<UcxTransport> t(new UcxTransport());
+  t->rank_ = rank;
+  // UCX 1.13 leaves its shared-memory transports (sysv, posix, cma) out of endpoints with
+  // peer error handling: opt-in only, for jobs that want a killed peer detected (tcp/verbs).
+  const char* pe = std::getenv("EDAOS_UCX_PEER_ERRORS");
+  t->peer_errors_ = pe && std::strcmp(pe, "1") == 0;
+  ucp_config_t* cfg = nullptr;
+  ucs_status_t st = ucp_config_read(nullptr, nullptr, &cfg);
+  if (st != UCS_OK) {
+    *err = ucx_error(EDAOS_NOTSUP, "cannot read the configuration (UCX_* variables)", st);
+    return nullptr;
+  }
+  ucp_params_t p{};
+  p.field_mask = UCP_PARAM_FIELD_FEATURES;
+  p.features = UCP_FEATURE_TAG | UCP_FEATURE_WAKEUP;
+  st = ucp_init(&p, cfg, &t->ctx_);
+  ucp_config_release(cfg);
+  if (st != UCS_OK) {
+    t->ctx_ = nullptr;
+    *err = ucx_error(EDAOS_NOTSUP, "cannot initialise", st);
+    return nullptr;
+  }
+  ucp_worker_params_t wp{};
+  wp.field_mask = UCP_WORKER_PARAM_FIELD_THREAD_MODE;
+  wp.thread_mode = UCS_THREAD_MODE_SERIALIZED;  // every call is under mu_
+  st = ucp_worker_create(t->ctx_, &wp, &t->worker_);
+  if (st != UCS_OK) {
+    t->worker_ = nullptr;
+    *err = ucx_error(EDAOS_NOTSUP, "cannot create a worker", st);
+    return nullptr;
+  }
+  st = ucp_worker_get_efd(t->worker_, &t->efd_);
+  if (st != UCS_OK) {
+    *err = ucx_error(EDAOS_NOTSUP, "the worker has no event fd", st);
+    return nullptr;
+  }
+  ucp_address_t* a = nullptr;
+  size_t n = 0;
+  st = ucp_worker_get_address(t->worker_, &a, &n);
+  if (st != UCS_OK) {
+    *err = ucx_error(EDAOS_NOTSUP, "cannot get the worker address", st);
+    return nullptr;
+  }
+  t->addr_.assign(reinterpret_cast<const char*>(a), n);
+  ucp_worker_release_address(t->worker_, a);
+  return t;
+}
+
+UcxTransport::~UcxTransport() {
+  if (worker_) {
+    std::lock_guard<std::mutex> lk(mu_);
+    // Replies still in flight get a bounded time, then every endpoint is closed; a forced
+    // close completes what is left (cancelled) before the worker goes.
+    const Clock::time_point limit = Clock::now() + kCancelWait;
+    while (!pending_.empty() && Clock::now() < limit) {
+      progress_locked();
+      reap_locked();
+      if (!pending_.empty()) sched_yield();
+    }
+    for (size_t r = 0; r < eps_.size(); ++r) drop_ep_locked(static_cast<int>(r));
+    progress_locked();
+    for (auto& p : pending_)
+      for (void* r : {p->req, p->req2})
+        if (r) ucp_request_free(r);
+    pending_.clear();
+    for (auto& st : stuck_) {
+      auto* u = static_cast<UcxCall*>(st.get());
+      for (void* r : {u->sreq, u->sreq2, u->rreq})
+        if (r) ucp_request_free(r);
+    }
+    stuck_.clear();
+    ucp_worker_destroy(worker_);
+  }
+  if (ctx_) ucp_cleanup(ctx_);
+}
+
+void UcxTransport::set_peers(std::vector<std::string> addrs) {
+  std::lock_guard<std::mutex> lk(mu_);
+  peers_ = std::move(addrs);
+  eps_.assign(peers_.size(), nullptr);
+  ep_failed_.assign(peers_.size(), 0);
+}
+
+void UcxTransport::on_ep_error(void* arg, ucp_ep_h ep, ucs_status_t status) {
+  // Runs inside ucp_worker_progress, so under mu_. The endpoint is replaced on its next use.
+  auto* t = static_cast<UcxTransport*>(arg);
+  for (size_t r = 0; r < t->eps_.size(); ++r)
+    if (t->eps_[r] == ep) {
+      t->ep_failed_[r] = 1;
+      EDAOS_LOG(warn, "UCX: connection to rank %zu failed: %s", r, ucs_status_string(status));
+    }
+}
+
+ucp_ep_h UcxTransport::ep_locked(int rank) {
+  if (rank < 0 || static_cast<size_t>(rank) >= peers_.size()) return nullptr;
+  if (ep_failed_[static_cast<size_t>(rank)]) drop_ep_locked(rank);
+  ucp_ep_h& ep = eps_[static_cast<size_t>(rank)];
+  if (!ep) {
+    ucp_ep_params_t p{};
+    p.field_mask = UCP_EP_PARAM_FIELD_REMOTE_ADDRESS;
+    p.address = reinterpret_cast<const ucp_address_t*>(peers_[static_cast<size_t>(rank)].data());
+    if (peer_errors_) {
+      p.field_mask |= UCP_EP_PARAM_FIELD_ERR_HANDLING_MODE | UCP_EP_PARAM_FIELD_ERR_HANDLER;
+      p.err_mode = UCP_ERR_HANDLING_MODE_PEER;
+      p.err_handler.cb = &UcxTransport::on_ep_error;
+      p.err_handler.arg = this;
+    }
+    ucs_status_t st = ucp_ep_create(worker_, &p, &ep);
+    if (st != UCS_OK) {
+      EDAOS_LOG(warn, "UCX: cannot connect to rank %d: %s", rank, ucs_status_string(st));
+      ep = nullptr;
+    }
+  }
+  return ep;
+}
+
+// Closes rank's endpoint. With peer error handling the close is forced: its operations still
+// in flight end as cancelled at once. Without it a forced close is undefined for the peer, so
+// the endpoint is flushed (bounded by kCancelWait).
+void UcxTransport::drop_ep_locked(int rank) {
+  ucp_ep_h& ep = eps_[static_cast<size_t>(rank)];
+  ep_failed_[static_cast<size_t>(rank)] = 0;
+  if (!ep) return;
+  ucp_request_param_t p{};
+  p.op_attr_mask = UCP_OP_ATTR_FIELD_FLAGS;
+  p.flags = peer_errors_ ? UCP_EP_CLOSE_FLAG_FORCE : 0;
+  void* r = ucp_ep_close_nbx(ep, &p);
+  ep = nullptr;
+  if (UCS_PTR_IS_PTR(r)) end_request_locked(&r, nullptr, nullptr, Clock::now() + kCancelWait);
+}
+
+void UcxTransport::progress_locked() {
+  while (ucp_worker_progress(worker_) != 0) {
+  }
+}
+
+// Progresses until request *req ends or `limit` passes. Ended: frees it, sets *req to null,
+// stores its status (and a receive's info when `info`), returns true.
+bool UcxTransport::end_request_locked(void** req, ucs_status_t* st, ucp_tag_recv_info_t* info,
+                                      Clock::time_point limit) {
+  for (;;) {
+    ucs_status_t s;
+    if (info) {
+      ucp_tag_recv_info_t i{};
+      s = ucp_tag_recv_request_test(*req, &i);
+      if (s != UCS_INPROGRESS) *info = i;
+    } else {
+      s = ucp_request_check_status(*req);
+    }
+    if (s != UCS_INPROGRESS) {
+      ucp_request_free(*req);
+      *req = nullptr;
+      if (st) *st = s;
+      return true;
+    }
+    if (Clock::now() >= limit) return false;
+    progress_locked();
+  }
+}
+
+// Sends `iov` (one piece: contiguous) on `tag`; *req gets the request while in flight.
+Status UcxTransport::send_locked(ucp_ep_h ep, const std::vector<ucp_dt_iov_t>& iov, uint64_t tag,
+                                 void** req) {
+  ucp_request_param_t p = dt_param(iov.size(), false);
+  void* s = ucp_tag_send_nbx(ep, dt_buffer(iov), dt_count(iov), tag, &p);
+  if (UCS_PTR_IS_ERR(s)) return ucx_error(EDAOS_UNREACH, "send failed", UCS_PTR_STATUS(s));
+  *req = s;  // null: already sent
+  return Status::OK();
+}
+
+// Posts a receive of `tag` (under `mask`) into `iov`; *req gets the request.
+Status UcxTransport::recv_locked(const std::vector<ucp_dt_iov_t>& iov, uint64_t tag, uint64_t mask,
+                                 void** req) {
+  ucp_request_param_t p = dt_param(iov.size(), true);
+  void* r =
+      ucp_tag_recv_nbx(worker_, const_cast<void*>(dt_buffer(iov)), dt_count(iov), tag, mask, &p);
+  if (UCS_PTR_IS_ERR(r))
+    return ucx_error(EDAOS_UNREACH, "cannot post a receive", UCS_PTR_STATUS(r));
+  *req = r;
+  return Status::OK();
+}
+
+void UcxTransport::start(Call* c) {
+  std::lock_guard<std::mutex> lk(mu_);
+  c->prepare(kFirstReplyTag + static_cast<int>(tag_seq_++ % (INT_MAX - kFirstReplyTag)), seq_++);
+  c->ts = std::make_unique<UcxCall>();
+  UcxCall* u = state(c);
+  ucp_ep_h ep = ep_locked(c->server);
+  if (!ep) {
+    c->local_error =
+        Status(EDAOS_UNREACH, "UCX: no endpoint for rank " + std::to_string(c->server));
+    return;
+  }
+  // Reply head first, so the server's answer always finds a posted receive.
+  u->head.resize(kReplyHeadMax);
+  u->riov.assign(1, {u->head.data(), kReplyHeadMax});
+  c->local_error = recv_locked(u->riov, make_tag(kRep, 0, static_cast<uint32_t>(c->tag)),
+                               kReplyHeadMask, &u->rreq);
+  if (!c->local_error.ok()) return;
+  u->siov.push_back({&c->hdr, sizeof c->hdr});
+  if (!c->body.empty()) u->siov.push_back({c->body.data(), c->body.size()});
+  std::vector<ucp_dt_iov_t> bulk;
+  size_t bulk_bytes = 0;
+  for (auto& v : c->bulk_out)
+    if (v.len) {
+      bulk.push_back({const_cast<void*>(v.base), v.len});
+      bulk_bytes += v.len;
+    }
+  if (bulk_bytes <= kUcxSplit) {
+    u->siov.insert(u->siov.end(), bulk.begin(), bulk.end());
+    c->local_error = send_locked(ep, u->siov, make_tag(kReq, rank_, 0), &u->sreq);
+  } else {
+    const uint32_t id = id_seq_++;
+    c->local_error = send_locked(ep, u->siov, make_tag(kReqSplit, rank_, id), &u->sreq);
+    u->siov2 = std::move(bulk);
+    if (c->local_error.ok())
+      c->local_error = send_locked(ep, u->siov2, make_tag(kReqRest, rank_, id), &u->sreq2);
+  }
+  if (!c->local_error.ok())
+    c->local_error = Status(c->local_error.code(), "request to rank " + std::to_string(c->server) +
+                                                       ": " + c->local_error.message());
+}
+
+// Ends a failed or timed-out call: its receive is cancelled. Sends still in flight: with peer
+// error handling the endpoint is closed (forced), which cancels them; without it they stay
+// owned by the transport (stuck_) until UCX completes them, like the other transports' (the
+// caller's bulk_out may still be read if the peer resumes).
+void UcxTransport::abandon_locked(Call* c) {
+  UcxCall* u = state(c);
+  const Clock::time_point limit = Clock::now() + kCancelWait;
+  if (u->rreq) {
+    ucp_request_cancel(worker_, u->rreq);
+    if (!end_request_locked(&u->rreq, nullptr, nullptr, limit) && peer_errors_) {
+      // Matched and still receiving from a silent peer: closing the connection ends it.
+      drop_ep_locked(c->server);
+      end_request_locked(&u->rreq, nullptr, nullptr, limit + kCancelWait);
+    }
+    if (u->rreq)
+      EDAOS_LOG(error, "UCX: a reply receive from rank %d did not end after cancel", c->server);
+  }
+  for (void** s : {&u->sreq, &u->sreq2})
+    if (*s && peer_errors_) {
+      if (ucp_request_check_status(*s) == UCS_INPROGRESS) drop_ep_locked(c->server);
+      end_request_locked(s, nullptr, nullptr, limit + kCancelWait);
+    }
+  if (u->rreq || u->sreq || u->sreq2) stuck_.push_back(std::move(c->ts));
+  c->ts.reset();
+  c->done = true;
+}
+
+// Returns true when the call has completed (reply received and sends finished, or failed).
+bool UcxTransport::test_call_locked(Call* c) {
+  if (c->done) return true;
+  UcxCall* u = state(c);
+  for (void** s : {&u->sreq, &u->sreq2}) {
+    ucs_status_t st = UCS_OK;
+    if (c->local_error.ok() && *s &&
+        end_request_locked(s, &st, nullptr, Clock::time_point::min()) && st != UCS_OK)
+      c->local_error =
+          ucx_error(EDAOS_UNREACH, "request to rank " + std::to_string(c->server) + " failed", st);
+  }
+  ucp_tag_recv_info_t info{};
+  ucs_status_t st = UCS_OK;
+  if (c->local_error.ok() && !c->reply_received && u->rreq &&
+      end_request_locked(&u->rreq, &st, &info, Clock::time_point::min())) {
+    if (st == UCS_ERR_MESSAGE_TRUNCATED) {
+      c->local_error = Status(EDAOS_PROTO, "reply larger than the call's buffers");
+    } else if (st != UCS_OK) {
+      c->local_error =
+          ucx_error(EDAOS_UNREACH, "reply from rank " + std::to_string(c->server) + " failed", st);
+    } else if (u->rest) {
+      // A split reply's payload, after its head (rep) came.
+      if (c->bulk_in.empty())
+        c->payload.assign(u->rbuf.data(), info.length);
+      else
+        c->take_bulk_reply(sizeof(ReplyHeader) + info.length);
+      c->reply_received = true;
+    } else if (kind_of(info.sender_tag) != kRepSplit) {
+      c->take_reply_scattered(u->head.data(), info.length);
+    } else if (info.length != sizeof(ReplyHeader)) {
+      c->local_error = Status(EDAOS_PROTO, "bad split reply head");
+    } else {
+      // The payload follows: straight into bulk_in (one piece: contiguous, zero-copy
+      // rendezvous), or, without bulk_in, into the payload once its length is known.
+      std::memcpy(&c->rep, u->head.data(), sizeof c->rep);
+      u->rest = true;
+      const uint64_t tag = make_tag(kRepRest, 0, static_cast<uint32_t>(c->tag));
+      if (!c->bulk_in.empty()) {
+        u->riov.clear();
+        for (auto& v : c->bulk_in)
+          if (v.len) u->riov.push_back({v.base, v.len});
+        if (u->riov.empty()) u->riov.push_back({u->head.data(), 0});
+        c->local_error = recv_locked(u->riov, tag, kExact, &u->rreq);
+      }
+    }
+  }
+  if (c->local_error.ok() && u->rest && !u->rreq && !c->reply_received && c->bulk_in.empty()) {
+    ucp_tag_recv_info_t pi{};
+    const uint64_t tag = make_tag(kRepRest, 0, static_cast<uint32_t>(c->tag));
+    if (ucp_tag_message_h msg = ucp_tag_probe_nb(worker_, tag, kExact, 1, &pi)) {
+      u->rbuf.resize(pi.length);
+      ucp_request_param_t p = dt_param(1, true);
+      void* r = ucp_tag_msg_recv_nbx(worker_, u->rbuf.data(), pi.length, msg, &p);
+      if (UCS_PTR_IS_ERR(r))
+        c->local_error = ucx_error(EDAOS_UNREACH, "cannot receive the reply", UCS_PTR_STATUS(r));
+      else
+        u->rreq = r;
+    }
+  }
+  return settle_call(c, u->sreq || u->sreq2, [this](Call* x) { abandon_locked(x); });
+}
+
+void UcxTransport::wait(Call* const* calls, size_t n) {
+  wait_rounds([&](bool* progressed) {
+    std::lock_guard<std::mutex> lk(mu_);
+    progress_locked();
+    return test_calls(
+        calls, n, [this](Call* c) { return test_call_locked(c); }, progressed);
+  });
+}
+
+// Receives probed message `msg` (`len` bytes) into `dst`, letting other threads use the worker
+// meanwhile; gives up after `limit` (the sender stopped). Returns the receive's status.
+ucs_status_t UcxTransport::recv_probed(std::unique_lock<std::mutex>& lk, ucp_tag_message_h msg,
+                                       char* dst, size_t len, int source, Buffer* owner,
+                                       Clock::time_point limit) {
+  ucp_request_param_t p = dt_param(1, true);
+  void* r = ucp_tag_msg_recv_nbx(worker_, dst, len, msg, &p);
+  if (UCS_PTR_IS_ERR(r)) return UCS_PTR_STATUS(r);
+  ucs_status_t st = UCS_OK;
+  while (!end_request_locked(&r, &st, nullptr, Clock::time_point::min())) {
+    if (Clock::now() >= limit) {
+      ucp_request_cancel(worker_, r);
+      if (peer_errors_) drop_ep_locked(source);
+      end_request_locked(&r, &st, nullptr, Clock::now() + kCancelWait);
+      if (r) owner->leak();  // UCX still owns the memory
+      return st == UCS_OK ? UCS_ERR_TIMED_OUT : st;
+    }
+    lk.unlock();
+    sched_yield();
+    lk.lock();
+    progress_locked();
+  }
+  return st;
+}
+
+bool UcxTransport::wait_request(Incoming* in, Clock::time_point deadline) {
+  for (;;) {
+    std::unique_lock<std::mutex> lk(mu_);
+    progress_locked();
+    reap_locked();
+    ucp_tag_recv_info_t info{};
+    ucp_tag_message_h msg = ucp_tag_probe_nb(worker_, make_tag(kReq, 0, 0), kRequestMask, 1, &info);
+    if (msg) {
+      const uint64_t tag = info.sender_tag;
+      in->source = rank_of(tag);
+      in->buf.resize(info.length);
+      // A large request is still moving (rendezvous); a sender that stops sending is given
+      // up after the RPC timeout.
+      const Clock::time_point limit = deadline_after(rpc_timeout());
+      ucs_status_t st =
+          recv_probed(lk, msg, in->buf.data(), info.length, in->source, &in->buf, limit);
+      if (st == UCS_OK && kind_of(tag) == kReqSplit) {
+        // The payload follows as its own message: into the request buffer after the head.
+        const uint64_t rest = make_tag(kReqRest, in->source, id_of(tag));
+        ucp_tag_recv_info_t ri{};
+        ucp_tag_message_h rm = nullptr;
+        while (!(rm = ucp_tag_probe_nb(worker_, rest, kExact, 1, &ri)) && Clock::now() < limit) {
+          lk.unlock();
+          sched_yield();
+          lk.lock();
+          progress_locked();
+        }
+        if (!rm) {
+          st = UCS_ERR_TIMED_OUT;
+        } else {
+          const size_t at = in->buf.size();
+          in->buf.resize(at + ri.length);
+          st = recv_probed(lk, rm, in->buf.data() + at, ri.length, in->source, &in->buf, limit);
+        }
+      }
+      if (st != UCS_OK) {
+        EDAOS_LOG(warn, "UCX: request from rank %d lost: %s", in->source, ucs_status_string(st));
+        continue;
+      }
+      if (in->buf.size() < sizeof(RequestHeader))
+        in->hdr = RequestHeader{};
+      else
+        std::memcpy(&in->hdr, in->buf.data(), sizeof in->hdr);
+      return true;
+    }
+    const Clock::time_point now = Clock::now();
+    if (now >= deadline) return false;
+    if (ucp_worker_arm(worker_) == UCS_ERR_BUSY) continue;  // events came in: progress again
+    // Sleep on the event fd. Replies in flight need progress that no incoming event may
+    // announce (a socket that drains): then wake every millisecond until they are sent.
+    const bool sending = !pending_.empty();
+    lk.unlock();
+    pollfd pfd{efd_, POLLIN, 0};
+    poll(&pfd, 1, sleep_ms(deadline, now, sending));
+  }
+}
+
+bool UcxTransport::reap_locked() {
+  for (size_t i = 0; i < pending_.size();) {
+    Pending& p = *pending_[i];
+    ucs_status_t st = UCS_OK;
+    for (void** r : {&p.req, &p.req2})
+      if (*r) {
+        ucs_status_t s = ucp_request_check_status(*r);
+        if (s == UCS_INPROGRESS) {
+          st = s;
+          continue;
+        }
+        if (s != UCS_OK)
+          EDAOS_LOG(warn, "UCX: a reply was not delivered: %s", ucs_status_string(s));
+        ucp_request_free(*r);
+        *r = nullptr;
+      }
+    if (st == UCS_INPROGRESS) {
+      ++i;
+      continue;
+    }
+    if (p.bulk.capacity() > 0) spare_.give(std::move(p.bulk));
+    pending_[i] = std::move(pending_.back());
+    pending_.pop_back();
+  }
+  for (size_t i = 0; i < stuck_.size();) {
+    auto* u = static_cast<UcxCall*>(stuck_[i].get());
+    for (void** r : {&u->sreq, &u->sreq2, &u->rreq})
+      if (*r) end_request_locked(r, nullptr, nullptr, Clock::time_point::min());
+    if (u->sreq || u->sreq2 || u->rreq) {
+      ++i;
+      continue;
+    }
+    stuck_[i] = std::move(stuck_.back());
+    stuck_.pop_back();
+  }
+  return !pending_.empty();
+}
+
+// A reply of more than kReplyHeadMax bytes goes as its ReplyHeader (kRepSplit) and then its
+// payload (kRepRest, contiguous: zero-copy rendezvous into the caller's buffer).
+void UcxTransport::send_reply(int dest, int tag, std::unique_ptr<Pending> p, const void* data,
+                              size_t n) {
+  std::lock_guard<std::mutex> lk(mu_);
+  ucp_ep_h ep = ep_locked(dest);
+  if (!ep) {
+    EDAOS_LOG(warn, "UCX: reply to rank %d dropped: no endpoint", dest);
+    return;
+  }
+  const char* d = static_cast<const char*>(data);
+  const uint32_t id = static_cast<uint32_t>(tag);
+  Status st;
+  if (n <= kReplyHeadMax) {
+    st = send_locked(ep, {{const_cast<char*>(d), n}}, make_tag(kRep, 0, id), &p->req);
+  } else {
+    st = send_locked(ep, {{const_cast<char*>(d), sizeof(ReplyHeader)}}, make_tag(kRepSplit, 0, id),
+                     &p->req);
+    if (st.ok())
+      st = send_locked(ep, {{const_cast<char*>(d) + sizeof(ReplyHeader), n - sizeof(ReplyHeader)}},
+                       make_tag(kRepRest, 0, id), &p->req2);
+  }
+  if (!st.ok()) EDAOS_LOG(warn, "UCX: reply to rank %d: %s", dest, st.message().c_str());
+  if (p->req || p->req2) {
+    pending_.push_back(std::move(p));
+    ucp_worker_signal(worker_);  // a sleeping wait_request re-checks with a short timeout
+    return;
+  }
+  if (p->bulk.capacity() > 0) spare_.give(std::move(p->bulk));
+}
+
+void UcxTransport::reply(int dest, int tag, std::string buf) {
+  auto p = std::make_unique<Pending>();
+  p->buf = std::move(buf);
+  const void* d = p->buf.data();
+  const size_t n = p->buf.size();
+  send_reply(dest, tag, std::move(p), d, n);
+}
+
+Buffer UcxTransport::reply_buffer(size_t n) { return spare_.take(n); }
+
+void UcxTransport::reply(int dest, int tag, Buffer buf) {
+  auto p = std::make_unique<Pending>();
+  p->bulk = std::move(buf);
+  const void* d = p->bulk.data();
+  const size_t n = p->bulk.size();
+  send_reply(dest, tag, std::move(p), d, n);
+}
+
+bool UcxTransport::progress_replies() {
+  std::lock_guard<std::mutex> lk(mu_);
+  progress_locked();
+  return reap_locked();
+}
+
+}  // namespace edaos::objstore::rpc
