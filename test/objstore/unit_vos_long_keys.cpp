@@ -1,6 +1,6 @@
 // Engine KV entries whose dkey + akey exceed LMDB's key limit (format 3, "Long KV keys" in
-// objstore/src/vos/README.md): every KV operation on them, paging that merges them with short keys
-// in byte order, forced hash collisions, the size limit, persistence and the FORMAT stamp.
+// objstore/src/vos/README.md): every KV operation on them, paging that merges them with short keys in
+// byte order, forced hash collisions, the size limit, persistence and the FORMAT stamp.
 #include <gtest/gtest.h>
 
 #include <algorithm>
