@@ -112,6 +112,21 @@ class DirectTest : public ::testing::Test {
   std::shared_ptr<Container> dc_, rc_;
 };
 
+// The simulated two-node run (test/CMakeLists.txt HOSTS): ranks see different processor names
+// (as the runtime does), so some engines are remote. Collective.
+bool two_nodes() {
+  char name[MPI_MAX_PROCESSOR_NAME] = {};
+  int len = 0;
+  MPI_Get_processor_name(name, &len);
+  std::vector<char> all(static_cast<size_t>(MPI_MAX_PROCESSOR_NAME) * nranks());
+  MPI_Allgather(name, MPI_MAX_PROCESSOR_NAME, MPI_CHAR, all.data(), MPI_MAX_PROCESSOR_NAME,
+                MPI_CHAR, MPI_COMM_WORLD);
+  for (int r = 1; r < nranks(); ++r)
+    if (std::strncmp(all.data(), all.data() + r * MPI_MAX_PROCESSOR_NAME, MPI_MAX_PROCESSOR_NAME))
+      return true;
+  return false;
+}
+
 uint64_t all_ranks_sum(uint64_t v) {
   uint64_t s = 0;
   MPI_Allreduce(&v, &s, 1, MPI_UINT64_T, MPI_SUM, MPI_COMM_WORLD);
@@ -153,11 +168,21 @@ TEST_F(DirectTest, WritesAndReadsGoDirectAndTheEngineAgrees) {
     MPI_Barrier(MPI_COMM_WORLD);
   }
   const DirectStats after = direct_stats();
+  const bool mixed = two_nodes();
   // Some engine's server shares a node with every rank (one node, or one server per node).
   EXPECT_GT(all_ranks_sum(after.writes - before.writes), 0u);
   EXPECT_GT(all_ranks_sum(after.reads - before.reads), 0u);
-  EXPECT_EQ(after.read_fallbacks - before.read_fallbacks, 0u);
-  EXPECT_EQ(after.stale - before.stale, 0u);
+  if (!mixed) {
+    // One node: every writer is direct, nobody recalls, nothing falls back.
+    EXPECT_EQ(after.read_fallbacks - before.read_fallbacks, 0u);
+    EXPECT_EQ(after.stale - before.stale, 0u);
+  } else if (rank() == 0) {
+    // Two nodes: remote writers of a shard recall the direct writers' leases (redone through
+    // the engine); the bytes above are checked either way.
+    std::printf("[two nodes] recalled writes %llu, direct reads that fell back %llu (rank 0)\n",
+                static_cast<unsigned long long>(after.stale - before.stale),
+                static_cast<unsigned long long>(after.read_fallbacks - before.read_fallbacks));
+  }
 }
 
 // What a direct call costs: the first write of an SX object takes the leases (one message per
@@ -166,8 +191,8 @@ TEST_F(DirectTest, WritesAndReadsGoDirectAndTheEngineAgrees) {
 TEST_F(DirectTest, DirectCallsCostOneCommitPerServer) {
   make_cont("cost", "cksum:crc32,cksum_size:32768,chunk_size:65536");
   ObjectId o = new_oid("SX");
-  const char* hosts = std::getenv("EDAOS_EXPECT_HOSTS");
-  if (rank() == 0 && !(hosts && std::strchr(hosts, ','))) {
+  const bool mixed = two_nodes();
+  if (rank() == 0 && !mixed) {
     const uint64_t nserv = server_ranks().size();
     auto a = dc_->open_array(o);
     ASSERT_TRUE(a.ok());
@@ -200,6 +225,7 @@ TEST_F(DirectTest, UncommittedBytesFailVerification) {
     ASSERT_TRUE(a.ok());
     std::vector<uint8_t> buf(3 * 32768);
     fill(buf, 0, 11);
+    const uint64_t w0 = direct_stats().writes;
     EDAOS_ASSERT_OK(a.value()->write(0, buf.data(), buf.size()));
     const std::string f = shard_file(o, 0);
     ASSERT_FALSE(f.empty());
@@ -209,6 +235,7 @@ TEST_F(DirectTest, UncommittedBytesFailVerification) {
     ASSERT_EQ(::pwrite(fd, junk, sizeof junk, 32768 + 5), static_cast<ssize_t>(sizeof junk));
     ::close(fd);
     const DirectStats before = direct_stats();
+    const bool direct = before.writes > w0;  // the object's engine is on this node
     for (auto* c : {dc_.get(), rc_.get()}) {
       auto r = c->open_array(o);
       std::vector<uint8_t> got(buf.size());
@@ -219,7 +246,9 @@ TEST_F(DirectTest, UncommittedBytesFailVerification) {
       EDAOS_EXPECT_OK(r.value()->read(0, first.data(), first.size()));
       EXPECT_EQ(first_mismatch(first, 0, 11), -1);
     }
-    EXPECT_GT(direct_stats().read_fallbacks, before.read_fallbacks);
+    if (direct) {
+      EXPECT_GT(direct_stats().read_fallbacks, before.read_fallbacks);
+    }
   }
   MPI_Barrier(MPI_COMM_WORLD);
 }
@@ -246,8 +275,10 @@ TEST_F(DirectTest, RemoteWriteRecallsTheLease) {
     ASSERT_TRUE(a.ok() && b.ok());
     std::vector<uint8_t> x(100000), y(60000), z(100000);
     fill(x, 0, 21);
+    const uint64_t w0 = direct_stats().writes;
     EDAOS_ASSERT_OK(a.value()->write(0, x.data(), x.size()));  // lease taken
     const DirectStats before = direct_stats();
+    const bool direct = before.writes > w0;  // else (two nodes) only the bytes are checked
     fill(y, 20000, 22);
     fill(z, 0, 23);
     g_remote_arr = b.value().get();
@@ -259,17 +290,21 @@ TEST_F(DirectTest, RemoteWriteRecallsTheLease) {
     EDAOS_ASSERT_OK(a.value()->write(0, z.data(), z.size()));
     set_direct_hook_for_testing(nullptr);
     g_remote_arr = nullptr;
-    EXPECT_EQ(g_hook_calls, 1);
-    EXPECT_GT(direct_stats().stale, before.stale);
+    if (direct) {
+      EXPECT_EQ(g_hook_calls, 1);
+      EXPECT_GT(direct_stats().stale, before.stale);
+    }
     for (auto* arr : {a.value().get(), b.value().get()}) {
       std::vector<uint8_t> got(z.size());
       EDAOS_ASSERT_OK(arr->read(0, got.data(), got.size()));
       EXPECT_EQ(first_mismatch(got, 0, 23), -1);
     }
     // The next direct write takes a new lease and goes direct again.
-    const uint64_t w0 = direct_stats().writes;
+    const uint64_t w1 = direct_stats().writes;
     EDAOS_ASSERT_OK(a.value()->write(0, x.data(), x.size()));
-    EXPECT_GT(direct_stats().writes, w0);
+    if (direct) {
+      EXPECT_GT(direct_stats().writes, w1);
+    }
     std::vector<uint8_t> got(x.size());
     EDAOS_ASSERT_OK(b.value()->read(0, got.data(), got.size()));
     EXPECT_EQ(first_mismatch(got, 0, 21), -1);
