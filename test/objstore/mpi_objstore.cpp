@@ -545,6 +545,13 @@ TEST_F(PoolTest, PunchTruncateExtend) {
 // (before: one RPC per chunk written or read, one per shard for a size or a removal). Counted
 // with the store's counters, on rank 0 alone.
 TEST_F(PoolTest, ShardOpsOfOneCallAreOneMessagePerServerRank) {
+  // The remote path (the direct path's counts: DirectTest.DirectCallsCostOneCommitPerServer).
+  EDAOS_ASSERT_OK(pool_->disconnect());
+  setenv("EDAOS_DIRECT", "0", 1);
+  auto remote = Pool::connect(path_, MPI_COMM_WORLD);
+  unsetenv("EDAOS_DIRECT");
+  ASSERT_TRUE(remote.ok()) << remote.status().to_string();
+  pool_ = remote.value();
   auto c = make_cont("vec", "ec_cell_sz:4096,chunk_size:32768");
   ASSERT_TRUE(c);
   ObjectId o = new_oid(*c, "SX", ObjType::kArray);

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Multi-job objstore scenarios, each a sequence of separate mpiexec runs on one pool directory.
-#   multi_job.sh <mpiexec> <objstore_job> restart|kill|sync-kill|in-use
+#   multi_job.sh <mpiexec> <objstore_job> restart|kill|sync-kill|in-use|direct-kill
 set -euo pipefail
 mpiexec=$1 prog=$2 scenario=$3
 dir=$(mktemp -d "${TMPDIR:-/tmp}/edaos-multijob-XXXXXX")
@@ -27,6 +27,21 @@ case $scenario in
     echo "$out" | grep -q "^acknowledged" || { echo "writer did not acknowledge (rc $rc)"; exit 1; }
     [ "$rc" -ne 0 ] || { echo "writer was expected to die"; exit 1; }
     "$mpiexec" -n 2 "$prog" verify "$pool"
+    ;;
+  direct-kill)
+    # Job 1 writes (directly into the shard files: one node), syncs, then overwrites the middle
+    # of its regions and is killed with SIGKILL between that data and its commit. Job 2: every
+    # synced byte reads back exactly; a unit of the unsynced overwrite reads as the old data or
+    # fails with a checksum error, never as other bytes.
+    set +e
+    out=$(EDAOS_DIRECT=1 "$mpiexec" -n 2 "$prog" write "$pool" --sync --kill-uncommitted 2>&1)
+    rc=$?
+    set -e
+    echo "$out" | grep -v "^$" | head -n 20
+    echo "$out" | grep -q "^acknowledged" || { echo "writer did not acknowledge (rc $rc)"; exit 1; }
+    [ "$rc" -ne 0 ] || { echo "writer was expected to die"; exit 1; }
+    EDAOS_DIRECT=1 "$mpiexec" -n 2 "$prog" verify "$pool" --uncommitted
+    EDAOS_DIRECT=0 "$mpiexec" -n 2 "$prog" verify "$pool" --uncommitted
     ;;
   in-use)
     # Job 1 holds the pool; job 2 must get "pool in use by <host>:<pid>"; after job 1 ends,

@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "client/client_internal.hpp"
+#include "client/shard_io.hpp"
 #include "common/log.hpp"
 #include "vos/pool_store.hpp"
 
@@ -339,6 +340,7 @@ Result<std::shared_ptr<Pool>> Pool::connect(const std::string& path, MPI_Comm co
   }
   MPI_Comm_dup(comm, &ps->comm);
   ps->connected = true;
+  client::shard_io(*ps);  // direct or not is decided per engine at connect
   return std::make_shared<Pool>(ps);
 }
 
@@ -346,6 +348,7 @@ Pool::Pool(std::shared_ptr<PoolState> s) : s_(std::move(s)) {}
 
 Pool::~Pool() {
   if (s_ && s_->connected && client::runtime()) {
+    client::shard_io_close(*s_);
     // Not collective here: only the connect root closes, which is what disconnect does too.
     int me = 0;
     MPI_Comm_rank(s_->comm, &me);
@@ -365,6 +368,7 @@ Pool::~Pool() {
 
 Status Pool::disconnect() {
   if (!s_->connected) return Status::OK();
+  client::shard_io_close(*s_);
   MPI_Barrier(s_->comm);
   int me = 0;
   MPI_Comm_rank(s_->comm, &me);

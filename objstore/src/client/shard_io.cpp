@@ -313,8 +313,17 @@ std::set<uint32_t> ShardIo::take_written() {
   return out;
 }
 
+std::shared_ptr<ShardIo> make_rpc_shard_io(PoolState* p) { return std::make_shared<RpcShardIo>(p); }
+
+void shard_io_close(PoolState& p) {
+  if (p.io) p.io->close();
+}
+
 ShardIo& shard_io(PoolState& p) {
-  std::call_once(p.io_once, [&p] { p.io = std::make_shared<RpcShardIo>(&p); });
+  std::call_once(p.io_once, [&p] {
+    auto rpc = make_rpc_shard_io(&p);
+    p.io = direct_enabled() ? make_direct_shard_io(&p, std::move(rpc)) : std::move(rpc);
+  });
   return *p.io;
 }
 

@@ -9,6 +9,7 @@
 // a sync makes exactly those durable.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -93,6 +94,8 @@ class ShardIo {
   // written(), since the last sync; OK at once when there is none. Engines whose sync failed
   // stay in the set.
   virtual Status sync() = 0;
+  // Ends whatever the ShardIo holds at the servers (direct-path leases); before pool close.
+  virtual void close() {}
   // Records a write to `engine` made outside the ops (KV puts and removes). Called once the
   // write has returned, so a sync that starts later covers it.
   void written(uint32_t engine);
@@ -106,7 +109,25 @@ class ShardIo {
   std::set<uint32_t> written_;
 };
 
-// The pool connection's ShardIo, made at first use.
+// The pool connection's ShardIo, made at first use: a DirectShardIo over an RpcShardIo unless
+// $EDAOS_DIRECT is 0 (direct_shard_io.cpp), else the RpcShardIo alone.
 ShardIo& shard_io(PoolState& p);
+// Gives back this process's direct-path leases of the pool (before its servers close it).
+void shard_io_close(PoolState& p);
+
+// The implementations (shard_io.cpp, direct_shard_io.cpp).
+std::shared_ptr<ShardIo> make_rpc_shard_io(PoolState* p);
+// Direct for engines whose server rank runs on this node (same processor name), `rpc` for the
+// others and for what the direct path does not do (client/README.md, "Direct path").
+std::shared_ptr<ShardIo> make_direct_shard_io(PoolState* p, std::shared_ptr<ShardIo> rpc);
+// $EDAOS_DIRECT: "0" off, "1" or "auto" (default) on for co-located engines.
+bool direct_enabled();
+
+// The counters behind objstore::direct_stats() (objstore.hpp).
+struct DirectCounters {
+  std::atomic<uint64_t> writes{0}, reads{0}, leases{0}, commits{0}, stale{0}, read_fallbacks{0},
+      refused{0};
+};
+DirectCounters& direct_counters();
 
 }  // namespace edaos::objstore::client

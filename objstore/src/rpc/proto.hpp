@@ -21,7 +21,9 @@ inline constexpr uint32_t kMagic = 0x45444153;  // "EDAS"
 // kContDestroyBegin. Version 3 (data half): versioned array ops (RecWire, StateWire), stripe
 // intents on kLock/kUnlock, kIntentList, kIntentClear. Version 4 (data path, issues 15 and 17):
 // kShardVec (the shard ops of one call to one server rank in one message), kSyncEngines.
-inline constexpr uint16_t kProtocolVersion = 4;
+// Version 5 (issue 15 item 1, the direct path): kShardLease, kShardCommit, kShardRelease; the
+// single-op kArray*, kObjPunch and kSync requests are gone (kShardVec / kSyncEngines).
+inline constexpr uint16_t kProtocolVersion = 5;
 inline constexpr int kRequestTag = 1;
 inline constexpr int kFirstReplyTag = 64;
 
@@ -57,6 +59,14 @@ enum class Op : uint16_t {
                            // with that op's body; all run in order on this server rank.
                            // Reply: n x VecEntry | every read's bytes (+ StateWire) in order
                            // | the failed ops' messages (at most kVecMsgMax bytes in all)
+  kShardLease = 36,        // u32 n | n x (ShardAddr, CsumWire, u8 write, u64 pool-map version)
+                           // reply payload: n x (i32 status, str message, and when OK: str data
+                           // file, str sidecar, u8 records, u64 logical end, u64 lease id (0
+                           // for a read))
+  kShardCommit = 37,       // u32 n | n x (u64 lease, u64 pool-map version, ShardAddr, CsumWire,
+                           // u64 data end, u64 logical end, u32 m, m x DirectRecWire)
+                           // reply payload: n x i32 status (EDAOS_STALE: lease recalled)
+  kShardRelease = 38,      // u32 n | n x u64 lease
   kKvPut = 40,
   kKvGet = 41,
   kKvRemove = 42,
@@ -124,6 +134,14 @@ struct VecEntry {
 static_assert(sizeof(VecEntry) == 24);
 inline constexpr uint32_t kVecMaxOps = 1024;  // ops per kShardVec message
 inline constexpr uint32_t kVecMsgMax = 4096;  // bytes of messages per kShardVec reply
+
+// kShardCommit: one unit record of a direct write, u64 unit | u64 version | u64 bound checksum
+// (vos::bind_unit_csum over the unit's cksum_size bytes). Per-lease result of a commit that was
+// not applied because a remote write, punch, truncate or removal of the shard recalled the
+// lease, or the pool-map version changed: the holder re-acquires (and redoes its writes
+// through the engine). A wire value only, never returned to a caller.
+inline constexpr int32_t kCommitStale = 1;
+inline constexpr uint32_t kCommitMaxRecords = 1u << 20;  // unit records per lease per commit
 
 }  // namespace edaos::objstore::rpc
 

@@ -347,11 +347,6 @@ std::string Server::route(const rpc::Incoming& in) {
     case Op::kLock:
     case Op::kUnlock:
       return kLockQueue;
-    case Op::kArrayWrite:
-    case Op::kArrayRead:
-    case Op::kArrayPunch:
-    case Op::kArrayTruncate:
-    case Op::kArraySize:
     case Op::kKvPut:
     case Op::kKvGet:
     case Op::kKvRemove:
@@ -368,6 +363,9 @@ std::string Server::route(const rpc::Incoming& in) {
     }
     case Op::kShardVec:
     case Op::kSyncEngines:
+    case Op::kShardLease:
+    case Op::kShardCommit:
+    case Op::kShardRelease:
       // The shard ops of one call to this rank span several engines: one queue per client rank
       // keeps each client's calls in order, different clients run on different threads, and
       // every engine call takes the engine's own mutex (README "Thread safety").
@@ -616,6 +614,12 @@ std::string Server::dispatch(rpc::Incoming& in, bool* deferred) {
       return op_shard_vec(r, in, deferred);
     case Op::kSyncEngines:
       return op_sync_engines(r);
+    case Op::kShardLease:
+      return op_shard_lease(r, in);
+    case Op::kShardCommit:
+      return op_shard_commit(r, in);
+    case Op::kShardRelease:
+      return op_shard_release(r, in);
     case Op::kShutdown:
       stop_ = true;
       return rpc::make_reply(Status::OK());
@@ -907,9 +911,23 @@ std::string Server::op_cont(Op op, Reader& r) {
 }
 
 std::string Server::op_io(Op op, Reader& r, const rpc::Incoming& in, bool* replied) {
-  if (op == Op::kSync || op == Op::kContPurge || op == Op::kListObjects) {
+  switch (op) {
+    case Op::kArrayWrite:
+    case Op::kArrayRead:
+    case Op::kArrayPunch:
+    case Op::kArrayTruncate:
+    case Op::kArraySize:
+    case Op::kSync:
+      // Protocol 5: array shard ops come only inside kShardVec, syncs as kSyncEngines.
+      return rpc::make_reply(Status(EDAOS_NOTSUP, "op " + std::to_string(in.hdr.op) +
+                                                      " is served only inside kShardVec / as "
+                                                      "kSyncEngines (protocol 5)"));
+    default:
+      break;
+  }
+  if (op == Op::kContPurge || op == Op::kListObjects) {
     Uuid pu = r.uuid();
-    Uuid cu = op == Op::kSync ? Uuid{} : r.uuid();
+    Uuid cu = r.uuid();
     PoolServe* ps = pool(pu);
     if (!ps) return rpc::make_reply(Status(EDAOS_NONEXIST, "pool not served"));
     if (op == Op::kListObjects) {
@@ -925,7 +943,7 @@ std::string Server::op_io(Op op, Reader& r, const rpc::Incoming& in, bool* repli
       return rpc::make_reply(Status::OK(), 0, 0, w.buf());
     }
     for (auto& [id, e] : ps->engines) {
-      Status st = op == Op::kSync ? e->sync() : e->cont_destroy(cu);
+      Status st = e->cont_destroy(cu);
       if (!st.ok()) return rpc::make_reply(st.with_context("engine " + std::to_string(id)));
     }
     if (op == Op::kContPurge) {
@@ -952,75 +970,6 @@ std::string Server::op_io(Op op, Reader& r, const rpc::Incoming& in, bool* repli
   vos::ShardRef ref = shard_ref(a);
 
   switch (op) {
-    case Op::kArrayWrite: {
-      rpc::CsumWire cw = rpc::CsumWire::decode(r);
-      uint64_t off = r.get<uint64_t>();
-      bool has_csum = r.get<uint8_t>() != 0;
-      uint64_t in_csum = r.get<uint64_t>();
-      uint64_t logical_end = r.get<uint64_t>();
-      rpc::RecWire rw = rpc::RecWire::decode(r);
-      if (!r.ok() || !rec_wire_ok(rw)) return rpc::make_reply(bad_body());
-      const uint64_t* pc = has_csum && cw.srv_verify ? &in_csum : nullptr;
-      return rpc::make_reply(e->array_write(ref, off, in.bulk(), in.bulk_len(), csum_spec(cw), pc,
-                                            logical_end, record_spec(rw), write_stamp(rw)));
-    }
-    case Op::kArrayRead: {
-      rpc::CsumWire cw = rpc::CsumWire::decode(r);
-      uint64_t off = r.get<uint64_t>(), len = r.get<uint64_t>();
-      rpc::RecWire rw = rpc::RecWire::decode(r);
-      const bool want_state = r.get<uint8_t>() != 0;
-      if (!r.ok() || len > (uint64_t{1} << 31) || !rec_wire_ok(rw))
-        return rpc::make_reply(bad_body());
-      // The bytes are read straight into a recycled reply buffer (no zero-fill, no fresh
-      // allocation per read) that the transport sends and takes back. A record read appends
-      // the cell's record state (StateWire) after the bytes.
-      const size_t trailer = want_state ? rpc::StateWire::size(rw.kind == 2 ? rw.k : 0) : 0;
-      rpc::Buffer buf = reply_buffer(sizeof(rpc::ReplyHeader) + len + trailer);
-      uint64_t out_csum = 0;
-      vos::UnitState state;
-      Status rs = e->array_read(ref, off, len, buf.data() + sizeof(rpc::ReplyHeader), csum_spec(cw),
-                                cw.type != CsumType::kOff ? &out_csum : nullptr, record_spec(rw),
-                                want_state ? &state : nullptr);
-      if (!rs.ok()) return rpc::make_reply(rs);
-      if (want_state) {
-        Writer tw;
-        tw.put<uint32_t>(state.flags).put<uint32_t>(static_cast<uint32_t>(state.vec.size()));
-        tw.put(state.version).put(state.csum);
-        for (uint64_t v : state.vec) tw.put(v);
-        std::string t = tw.take();
-        t.resize(trailer, '\0');
-        std::memcpy(buf.data() + sizeof(rpc::ReplyHeader) + len, t.data(), trailer);
-      }
-      rpc::ReplyHeader h{};
-      h.status = EDAOS_OK;
-      h.value = out_csum;
-      h.payload_len = len + trailer;
-      std::memcpy(buf.data(), &h, sizeof h);
-      send(in.source, in.hdr.reply_tag, std::move(buf));
-      *replied = true;
-      return {};
-    }
-    case Op::kArrayPunch: {
-      uint64_t off = r.get<uint64_t>(), len = r.get<uint64_t>();
-      rpc::CsumWire cw = rpc::CsumWire::decode(r);
-      rpc::RecWire rw = rpc::RecWire::decode(r);
-      if (!r.ok() || !rec_wire_ok(rw)) return rpc::make_reply(bad_body());
-      return rpc::make_reply(
-          e->array_punch(ref, off, len, csum_spec(cw), record_spec(rw), write_stamp(rw)));
-    }
-    case Op::kArrayTruncate: {
-      uint64_t local = r.get<uint64_t>(), logical = r.get<uint64_t>();
-      rpc::CsumWire cw = rpc::CsumWire::decode(r);
-      rpc::RecWire rw = rpc::RecWire::decode(r);
-      if (!r.ok() || !rec_wire_ok(rw)) return rpc::make_reply(bad_body());
-      return rpc::make_reply(
-          e->array_truncate(ref, local, logical, csum_spec(cw), record_spec(rw), write_stamp(rw)));
-    }
-    case Op::kArraySize: {
-      auto v = e->array_logical_end(ref);
-      if (!v.ok()) return rpc::make_reply(v.status());
-      return rpc::make_reply(Status::OK(), v.value());
-    }
     case Op::kKvGet: {
       rpc::CsumWire cw = rpc::CsumWire::decode(r);
       std::string dkey = r.str(), akey = r.str();

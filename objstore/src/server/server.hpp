@@ -88,6 +88,13 @@ class Server {
   // the sync of named engines (kSyncEngines).
   std::string op_shard_vec(rpc::Reader& r, const rpc::Incoming& in, bool* replied);
   std::string op_sync_engines(rpc::Reader& r);
+  // server_shard.cpp, the direct path (issue 15 item 1): leases on shards for clients on this
+  // node, their commits and releases; recall() marks the write leases of a shard a remote
+  // mutation is about to change (their next commit is answered kCommitStale).
+  std::string op_shard_lease(rpc::Reader& r, const rpc::Incoming& in);
+  std::string op_shard_commit(rpc::Reader& r, const rpc::Incoming& in);
+  std::string op_shard_release(rpc::Reader& r, const rpc::Incoming& in);
+  void recall(const rpc::ShardAddr& a);
   // A stripe lock waiter and the intent to record when it is granted.
   struct LockWaiter {
     int rank = -1, tag = 0;
@@ -121,6 +128,18 @@ class Server {
   bool quit_ = false;
   std::vector<std::thread> workers_;
   std::mutex tx_mu_;
+  // Direct-path write leases (server_shard.cpp). lease_mu_ is held across a commit's check and
+  // its engine call and across a recall, so a remote change and a commit never interleave.
+  struct Lease {
+    std::string shard;  // pool, engine, cont, oid, shard
+    int client = -1;
+    uint64_t map_version = 0;
+    bool recalled = false;
+  };
+  std::mutex lease_mu_;
+  uint64_t next_lease_ = 1;
+  std::map<uint64_t, Lease> leases_;
+  std::map<std::string, std::vector<uint64_t>> shard_leases_;  // live write leases per shard
 };
 
 }  // namespace edaos::objstore::server

@@ -25,6 +25,13 @@ constexpr uint64_t kMaxReadBytes = uint64_t{1} << 31;  // per vector, as per sin
 
 Status malformed() { return Status(EDAOS_PROTO, "malformed request body"); }
 
+// The lease table's name of a shard.
+std::string lease_key(const rpc::ShardAddr& a) {
+  rpc::Writer w;
+  w.uuid(a.pool).put(a.engine).uuid(a.cont).oid(a.oid).put(a.shard);
+  return w.take();
+}
+
 // One op of a vector as received.
 struct VecOp {
   Op op = Op::kArraySize;
@@ -169,6 +176,7 @@ std::string Server::op_shard_vec(Reader& r, const rpc::Incoming& in, bool* repli
     rpc::ShardAddr a = rpc::ShardAddr::decode(br);
     Status st = br.ok() ? Status::OK() : malformed();
     vos::Engine* e = st.ok() ? engine(a.pool, a.engine, &st) : nullptr;
+    if (e && o.op != Op::kArrayRead && o.op != Op::kArraySize) recall(a);
     if (e) st = run_vec_op(e, a, br, o, out + o.data_off, &ent);
     if (!st.ok()) {
       if (o.op == Op::kArrayRead) std::memset(out + o.data_off, 0, o.read_len + o.trailer);
@@ -202,6 +210,108 @@ std::string Server::op_sync_engines(Reader& r) {
     vos::Engine* e = engine(pu, id, &st);
     if (e) st = e->sync();
     if (!st.ok()) return rpc::make_reply(st.with_context("sync of engine " + std::to_string(id)));
+  }
+  return rpc::make_reply(Status::OK());
+}
+
+// ---------------------------------------------------------------- direct path (leases)
+
+void Server::recall(const rpc::ShardAddr& a) {
+  std::lock_guard<std::mutex> g(lease_mu_);
+  if (shard_leases_.empty()) return;
+  auto it = shard_leases_.find(lease_key(a));
+  if (it == shard_leases_.end()) return;
+  for (uint64_t id : it->second) {
+    auto l = leases_.find(id);
+    if (l != leases_.end()) l->second.recalled = true;
+  }
+  shard_leases_.erase(it);
+}
+
+std::string Server::op_shard_lease(Reader& r, const rpc::Incoming& in) {
+  const uint32_t n = r.get<uint32_t>();
+  if (!r.ok() || n == 0 || n > rpc::kVecMaxOps) return rpc::make_reply(malformed());
+  rpc::Writer out;
+  for (uint32_t i = 0; i < n; ++i) {
+    const rpc::ShardAddr a = rpc::ShardAddr::decode(r);
+    const rpc::CsumWire cw = rpc::CsumWire::decode(r);
+    const bool write = r.get<uint8_t>() != 0;
+    const uint64_t map_version = r.get<uint64_t>();
+    if (!r.ok()) return rpc::make_reply(malformed());
+    Status st;
+    vos::Engine* e = engine(a.pool, a.engine, &st);
+    vos::Engine::DirectGrant g;
+    if (e) st = e->direct_grant(shard_ref(a), csum_spec(cw), write, &g);
+    out.put<int32_t>(static_cast<int32_t>(st.code())).str(st.ok() ? std::string() : st.message());
+    if (!st.ok()) continue;
+    uint64_t id = 0;
+    if (write) {
+      std::lock_guard<std::mutex> lk(lease_mu_);
+      id = next_lease_++;
+      Lease& l = leases_[id];
+      l.shard = lease_key(a);
+      l.client = in.source;
+      l.map_version = map_version;
+      shard_leases_[l.shard].push_back(id);
+    }
+    out.str(g.path).str(g.sidecar).put<uint8_t>(g.records ? 1 : 0).put(g.logical_end).put(id);
+  }
+  return rpc::make_reply(Status::OK(), 0, 0, out.buf());
+}
+
+std::string Server::op_shard_commit(Reader& r, const rpc::Incoming& in) {
+  const uint32_t n = r.get<uint32_t>();
+  if (!r.ok() || n == 0 || n > rpc::kVecMaxOps) return rpc::make_reply(malformed());
+  rpc::Writer out;
+  for (uint32_t i = 0; i < n; ++i) {
+    const uint64_t id = r.get<uint64_t>(), map_version = r.get<uint64_t>();
+    const rpc::ShardAddr a = rpc::ShardAddr::decode(r);
+    const rpc::CsumWire cw = rpc::CsumWire::decode(r);
+    const uint64_t logical_end = r.get<uint64_t>();
+    const uint32_t m = r.get<uint32_t>();
+    if (!r.ok() || m > rpc::kCommitMaxRecords) return rpc::make_reply(malformed());
+    std::vector<vos::Engine::DirectRecord> recs(m);
+    for (auto& x : recs) {
+      x.unit = r.get<uint64_t>();
+      x.version = r.get<uint64_t>();
+      x.csum = r.get<uint64_t>();
+    }
+    if (!r.ok()) return rpc::make_reply(malformed());
+    Status st;
+    bool stale = false;
+    vos::Engine* e = engine(a.pool, a.engine, &st);
+    if (e) {
+      // Held across the check and the engine call: a recall (a remote change of this shard)
+      // is either wholly before this commit (stale) or after it.
+      std::lock_guard<std::mutex> lk(lease_mu_);
+      auto l = leases_.find(id);
+      stale = l == leases_.end() || l->second.recalled || l->second.client != in.source ||
+              l->second.shard != lease_key(a) || l->second.map_version != map_version;
+      if (stale && l != leases_.end() && l->second.recalled) leases_.erase(l);
+      if (!stale) st = e->direct_commit(shard_ref(a), csum_spec(cw), std::move(recs), logical_end);
+    }
+    out.put<int32_t>(stale ? rpc::kCommitStale : static_cast<int32_t>(st.code()));
+    out.str(stale || st.ok() ? std::string() : st.message());
+  }
+  return rpc::make_reply(Status::OK(), 0, 0, out.buf());
+}
+
+std::string Server::op_shard_release(Reader& r, const rpc::Incoming& in) {
+  const uint32_t n = r.get<uint32_t>();
+  if (!r.ok() || n > (1u << 20)) return rpc::make_reply(malformed());
+  std::lock_guard<std::mutex> lk(lease_mu_);
+  for (uint32_t i = 0; i < n; ++i) {
+    const uint64_t id = r.get<uint64_t>();
+    if (!r.ok()) return rpc::make_reply(malformed());
+    auto l = leases_.find(id);
+    if (l == leases_.end() || l->second.client != in.source) continue;
+    auto s = shard_leases_.find(l->second.shard);
+    if (s != shard_leases_.end()) {
+      auto& v = s->second;
+      v.erase(std::remove(v.begin(), v.end(), id), v.end());
+      if (v.empty()) shard_leases_.erase(s);
+    }
+    leases_.erase(l);
   }
   return rpc::make_reply(Status::OK());
 }

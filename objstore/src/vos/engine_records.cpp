@@ -34,14 +34,6 @@ using detail::RecEntry;
 using detail::RecHeader;
 using detail::RecState;
 
-struct Engine::RecFile {
-  std::string path;     // <data file>.csum
-  int fd = -1;          // -1: there is no sidecar file
-  bool have = false;    // a valid (format-2) header
-  RecHeader h;          // when have
-  CsumFn fn = nullptr;  // computes raw checksums of type h.type
-};
-
 namespace {
 
 std::atomic<FaultHook> g_fault_hook{nullptr};

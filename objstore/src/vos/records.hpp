@@ -68,3 +68,17 @@ RecEntry decode_rec_entry(const RecHeader& h, const char* p);
 uint64_t bind_csum(uint64_t raw, const ShardRef& ref, uint64_t unit_index, uint64_t version);
 
 }  // namespace edaos::objstore::vos::detail
+
+namespace edaos::objstore::vos {
+
+// What a call finds about a shard's sidecar (Engine::rec_open; engine_records.cpp and
+// engine_direct.cpp).
+struct Engine::RecFile {
+  std::string path;     // <data file>.csum
+  int fd = -1;          // -1: there is no sidecar file
+  bool have = false;    // a valid (format-2) header
+  detail::RecHeader h;  // when have
+  CsumFn fn = nullptr;  // computes raw checksums of type h.type
+};
+
+}  // namespace edaos::objstore::vos

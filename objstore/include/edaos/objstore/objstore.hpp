@@ -121,6 +121,17 @@ struct Stats {
 // Counters of this process since init() (relaxed atomic reads: a snapshot, not a transaction);
 // all zero when not initialized.
 EDAOS_CXX_API Stats stats();
+// What the direct path (one-copy I/O on the engine's node, $EDAOS_DIRECT) did in this process:
+// ops served directly, leases asked, commits sent, writes redone through the engine after a
+// recall, direct reads that failed verification (then served by the engine), refused leases.
+struct DirectStats {
+  uint64_t writes, reads, leases, commits, stale, read_fallbacks, refused;
+};
+EDAOS_CXX_API DirectStats direct_stats();
+// Testing only: called by the direct path at named points ("direct:before-commit": the data of
+// a set of direct writes is in the shard files, their records are not committed yet). nullptr
+// (the default) disables it. Process-wide.
+EDAOS_CXX_API void set_direct_hook_for_testing(void (*hook)(const char* point));
 
 // Drops this process's shared pool connections (Pool::shared); not collective. Handles still
 // held elsewhere keep their connection until released. finalize() calls it first.

@@ -1,0 +1,179 @@
+// Direct writers and readers (issue 15 item 1): a client on the engine's node moves shard bytes
+// with pwrite/pread on the data file itself; the engine keeps the records and sizes. See
+// objstore/src/vos/README.md ("Direct writers") and objstore/src/client/README.md.
+//
+// A unit written directly has no record until direct_commit stores the writer's bound
+// checksum, so bytes written but never committed (a writer killed before its commit) fail
+// verification like any unit whose bytes do not match its record: they never read as data.
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "vos/engine.hpp"
+#include "vos/engine_internal.hpp"
+#include "vos/records.hpp"
+#include "vos/vos_internal.hpp"
+
+namespace edaos::objstore::vos {
+
+using detail::kRecCur;
+using detail::kRecHdr;
+using detail::kRecUnprot;
+using detail::RecEntry;
+using detail::RecHeader;
+
+namespace {
+
+// The records a kAuto shard keeps while checksums are on.
+RecHeader auto_header(const CsumSpec& cs) {
+  RecHeader h;
+  h.unit = cs.chunk;
+  h.type = cs.type;
+  h.kind = RecordKind::kAuto;
+  h.nvec = 0;
+  return h;
+}
+
+bool all_zero(const char* p, size_t n) {
+  for (size_t i = 0; i < n; ++i)
+    if (p[i]) return false;
+  return true;
+}
+
+Status not_direct(const std::string& path, const std::string& why) {
+  return Status(EDAOS_NOTSUP, "no direct access to " + path + ": " + why);
+}
+
+}  // namespace
+
+Status Engine::direct_grant(const ShardRef& ref, const CsumSpec& cs, bool write, DirectGrant* g) {
+  EDAOS_RETURN_IF_ERROR(check_ref(ref));
+  EDAOS_RETURN_IF_ERROR(detail::check_csum_spec(cs));
+  // Before the engine mutex: array_logical_end takes it.
+  EDAOS_ASSIGN_OR_RETURN(uint64_t end, array_logical_end(ref));
+  std::lock_guard<std::mutex> lk(mu_);
+  g->path = shard_data_path(ref);
+  g->sidecar = g->path + ".csum";
+  if (legacy_) return not_direct(g->path, "the engine holds legacy records");
+  if (write && opts_.quota_bytes > 0) return not_direct(g->path, "the engine has a quota");
+  // A writer changes the target files behind the engine: the used-bytes counter is marked
+  // dirty first (vos/README.md "Used-bytes counter"), as every engine write path does.
+  if (write) EDAOS_RETURN_IF_ERROR(mark_changed());
+  const bool csum_on = cs.type != CsumType::kOff;
+  if (csum_on) fns_[static_cast<unsigned>(cs.type)] = cs.fn;
+  EDAOS_ASSIGN_OR_RETURN(OpenFile * f, open_file(g->path, write));
+  RecHeader want = auto_header(cs);
+  RecFile rf;
+  EDAOS_RETURN_IF_ERROR(rec_open(ref, f, csum_on ? &want : nullptr, cs, write && csum_on, &rf));
+  if (rf.have && rf.h.kind != RecordKind::kAuto)
+    return not_direct(g->path, "the shard keeps EC records");
+  if (rf.have && !csum_on) return not_direct(g->path, "the shard keeps records, checksums are off");
+  g->records = csum_on;
+  g->logical_end = end;
+  return Status::OK();
+}
+
+Status Engine::direct_commit(const ShardRef& ref, const CsumSpec& cs,
+                             std::vector<DirectRecord> recs, uint64_t logical_end) {
+  EDAOS_RETURN_IF_ERROR(check_ref(ref));
+  EDAOS_RETURN_IF_ERROR(detail::check_csum_spec(cs));
+  const bool csum_on = cs.type != CsumType::kOff;
+  if (!recs.empty() && !csum_on)
+    return Status(EDAOS_INVAL, "direct commit: records without checksums");
+  std::lock_guard<std::mutex> lk(mu_);
+  if (csum_on) fns_[static_cast<unsigned>(cs.type)] = cs.fn;
+  const std::string path = shard_data_path(ref);
+  EDAOS_ASSIGN_OR_RETURN(OpenFile * f, open_file(path, false));
+  if (!f) return Status(EDAOS_NONEXIST, "direct commit: " + path + " does not exist");
+  // The writer changed the file behind the engine's cached state: its size (reads, punch and
+  // truncate use it), its allocation (recounted lazily) and its dirtiness (sync()).
+  f->size = detail::file_size_or(f->fd, f->size);
+  note_growth(path);
+  if (!recs.empty()) {
+    const RecHeader want = auto_header(cs);
+    RecFile rf;
+    EDAOS_RETURN_IF_ERROR(rec_open(ref, f, &want, cs, true, &rf));
+    const uint64_t esz = rf.h.entry_size();
+    std::sort(recs.begin(), recs.end(),
+              [](const DirectRecord& a, const DirectRecord& b) { return a.unit < b.unit; });
+    for (size_t i = 1; i < recs.size(); ++i)
+      if (recs[i].unit == recs[i - 1].unit)
+        return Status(EDAOS_INVAL, "direct commit: two records for one unit of " + path);
+    // Runs of consecutive units: one pending write (old state kept as prev), one commit.
+    for (size_t i = 0; i < recs.size();) {
+      size_t j = i;
+      while (j + 1 < recs.size() && recs[j + 1].unit == recs[j].unit + 1) ++j;
+      const uint64_t first = recs[i].unit, last = recs[j].unit;
+      std::string raw, pend, commit;
+      EDAOS_RETURN_IF_ERROR(rec_load(rf, first, last, &raw));
+      for (size_t k = i; k <= j; ++k) {
+        const uint64_t u = recs[k].unit;
+        RecEntry old = detail::decode_rec_entry(rf.h, raw.data() + (u - first) * esz);
+        RecEntry pe;
+        pe.cur.flags = kRecCur;
+        pe.cur.version = recs[k].version;
+        pe.cur.csum = recs[k].csum;
+        pe.pending = true;
+        pe.prev = old.cur;
+        detail::append_rec_entry(rf.h, pe, &pend);
+        RecEntry ce;
+        ce.cur = pe.cur;
+        detail::append_rec_entry(rf.h, ce, &commit);
+      }
+      EDAOS_RETURN_IF_ERROR(
+          detail::pwrite_full(rf.fd, pend.data(), pend.size(), kRecHdr + first * esz, rf.path));
+      EDAOS_RETURN_IF_ERROR(rec_commit(rf, first, commit));
+      note_growth(rf.path);
+      i = j + 1;
+    }
+  }
+  return raise_logical_end(ref, logical_end);
+}
+
+Status direct_verify(int sidecar_fd, const std::string& sidecar, const ShardRef& ref,
+                     const CsumSpec& cs, uint64_t first, uint64_t last, const char* buf) {
+  const uint64_t U = cs.chunk;
+  if (cs.type == CsumType::kOff || !cs.fn || U == 0)
+    return Status(EDAOS_INVAL, "direct_verify: no checksums");
+  auto mismatch = [&](uint64_t u, const char* why) {
+    return Status(EDAOS_CSUM, "direct read of " + sidecar.substr(0, sidecar.size() - 5) +
+                                  ": unit at offset " + std::to_string(u * U) + " " + why);
+  };
+  std::string raw;
+  const RecHeader want = auto_header(cs);
+  if (sidecar_fd >= 0) {
+    char hb[kRecHdr];
+    EDAOS_ASSIGN_OR_RETURN(size_t got, detail::pread_full(sidecar_fd, hb, kRecHdr, 0, sidecar));
+    RecHeader h;
+    bool have = false, legacy = false;
+    EDAOS_RETURN_IF_ERROR(detail::decode_rec_header(hb, got, sidecar, &h, &have, &legacy));
+    if (have && (legacy || h.kind != want.kind || h.unit != want.unit || h.type != want.type))
+      return mismatch(first, "has records the reader does not check itself");
+    raw.assign((last - first + 1) * want.entry_size(), '\0');
+    if (have) {
+      EDAOS_ASSIGN_OR_RETURN(size_t n,
+                             detail::pread_full(sidecar_fd, raw.data(), raw.size(),
+                                                kRecHdr + first * want.entry_size(), sidecar));
+      (void)n;  // zero-filled past the end: empty entries
+    }
+  } else {
+    raw.assign((last - first + 1) * want.entry_size(), '\0');
+  }
+  for (uint64_t u = first; u <= last; ++u) {
+    const RecEntry e = detail::decode_rec_entry(want, raw.data() + (u - first) * want.entry_size());
+    const char* p = buf + (u - first) * U;
+    if (e.pending) return mismatch(u, "is being changed");
+    if (e.cur.flags & kRecCur) {
+      if (detail::bind_csum(cs.fn(cs.type, p, U, 0), ref, u, e.cur.version) != e.cur.csum)
+        return mismatch(u, "does not match its record");
+    } else if (!(e.cur.flags & kRecUnprot) && !all_zero(p, U)) {
+      return mismatch(u, "holds data but has no record");
+    }
+  }
+  return Status::OK();
+}
+
+}  // namespace edaos::objstore::vos
