@@ -24,6 +24,27 @@ namespace {
 
 void* addr(int64_t a) { return reinterpret_cast<void*>(static_cast<intptr_t>(a)); }
 
+// Calls fn(off, end, iov) for each contiguous file run [off, end) of `pieces`, the memory side
+// gathered into `iov`; stops at the first result that is not MPI_SUCCESS.
+template <typename Vec, typename Fn>
+int for_each_run(const std::vector<Piece>& pieces, std::vector<Vec>& iov, Fn fn) {
+  size_t i = 0;
+  while (i < pieces.size()) {
+    int64_t off = pieces[i].foff, end = off;
+    iov.clear();
+    size_t j = i;
+    while (j < pieces.size() && pieces[j].foff == end) {
+      iov.push_back({addr(pieces[j].maddr), static_cast<size_t>(pieces[j].len)});
+      end += pieces[j].len;
+      ++j;
+    }
+    const int rc = fn(off, end, iov);
+    if (rc != MPI_SUCCESS) return rc;
+    i = j;
+  }
+  return MPI_SUCCESS;
+}
+
 }  // namespace
 
 int ADIOI_EDAOS_ReadContig(File* f, int64_t off, void* buf, int64_t len, int64_t* bytes) {
@@ -58,22 +79,12 @@ int ADIOI_EDAOS_WriteContig(File* f, int64_t off, const void* buf, int64_t len, 
 int pieces_write(File* f, const std::vector<Piece>& pieces, int64_t* bytes) {
   *bytes = 0;
   std::vector<objstore::ConstIoVec> iov;
-  size_t i = 0;
-  while (i < pieces.size()) {
-    int64_t off = pieces[i].foff, end = off;
-    iov.clear();
-    size_t j = i;
-    while (j < pieces.size() && pieces[j].foff == end) {
-      iov.push_back({addr(pieces[j].maddr), static_cast<size_t>(pieces[j].len)});
-      end += pieces[j].len;
-      ++j;
-    }
-    Status st = f->obj->write(static_cast<uint64_t>(off), iov.data(), iov.size());
+  return for_each_run(pieces, iov, [&](int64_t off, int64_t end, const auto& v) {
+    Status st = f->obj->write(static_cast<uint64_t>(off), v.data(), v.size());
     if (!st.ok()) return to_mpi_error(st, f->filename + ": write");
     *bytes += end - off;
-    i = j;
-  }
-  return MPI_SUCCESS;
+    return MPI_SUCCESS;
+  });
 }
 
 int pieces_read(File* f, const std::vector<Piece>& pieces, int64_t* bytes) {
@@ -138,20 +149,11 @@ int pieces_read(File* f, const std::vector<Piece>& pieces, int64_t* bytes) {
       w0 = w1;
     }
   } else {
-    size_t i = 0;
-    while (i < pieces.size()) {
-      int64_t off = pieces[i].foff, end = off;
-      iov.clear();
-      size_t j = i;
-      while (j < pieces.size() && pieces[j].foff == end) {
-        iov.push_back({addr(pieces[j].maddr), static_cast<size_t>(pieces[j].len)});
-        end += pieces[j].len;
-        ++j;
-      }
-      Status st = read_run(off, iov.data(), iov.size());
-      if (!st.ok()) return to_mpi_error(st, f->filename + ": read");
-      i = j;
-    }
+    int rc = for_each_run(pieces, iov, [&](int64_t off, int64_t, const auto& v) {
+      Status st = read_run(off, v.data(), v.size());
+      return st.ok() ? MPI_SUCCESS : to_mpi_error(st, f->filename + ": read");
+    });
+    if (rc != MPI_SUCCESS) return rc;
   }
   int64_t size = hi;
   if (known < static_cast<uint64_t>(hi)) {
