@@ -72,17 +72,6 @@ struct Lease {
   }
 };
 
-rpc::ShardAddr shard_addr(const PoolState* p, const ShardId& s) {
-  rpc::ShardAddr a;
-  a.pool = p->map.pool_uuid;
-  a.engine = s.engine;
-  a.cont = s.cont;
-  a.oid = s.oid;
-  a.shard = s.shard;
-  a.target = s.target;
-  return a;
-}
-
 Status errno_status(int err, const std::string& what) {
   return Status(err == ENOSPC || err == EDQUOT ? EDAOS_NOSPACE : EDAOS_IO,
                 what + ": " + std::strerror(err));

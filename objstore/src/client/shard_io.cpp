@@ -125,15 +125,8 @@ class RpcShardOps final : public ShardOps {
     e.engine = s.engine;
     e.op = op;
     e.mutates = mutates;
-    rpc::ShardAddr a;
-    a.pool = p_->map.pool_uuid;
-    a.engine = s.engine;
-    a.cont = s.cont;
-    a.oid = s.oid;
-    a.shard = s.shard;
-    a.target = s.target;
     Writer w;
-    a.encode(w);
+    shard_addr(p_, s).encode(w);
     e.body = w.take();
     return e;
   }
@@ -311,6 +304,17 @@ std::set<uint32_t> ShardIo::take_written() {
   std::set<uint32_t> out;
   out.swap(written_);
   return out;
+}
+
+rpc::ShardAddr shard_addr(const PoolState* p, const ShardId& s) {
+  rpc::ShardAddr a;
+  a.pool = p->map.pool_uuid;
+  a.engine = s.engine;
+  a.cont = s.cont;
+  a.oid = s.oid;
+  a.shard = s.shard;
+  a.target = s.target;
+  return a;
 }
 
 std::shared_ptr<ShardIo> make_rpc_shard_io(PoolState* p) { return std::make_shared<RpcShardIo>(p); }

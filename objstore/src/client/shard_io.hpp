@@ -123,6 +123,9 @@ std::shared_ptr<ShardIo> make_direct_shard_io(PoolState* p, std::shared_ptr<Shar
 // $EDAOS_DIRECT: "0" off, "1" or "auto" (default) on for co-located engines.
 bool direct_enabled();
 
+// The wire address of shard `s` of pool `p` (every shard op's body starts with it).
+rpc::ShardAddr shard_addr(const PoolState* p, const ShardId& s);
+
 // The counters behind objstore::direct_stats() (objstore.hpp).
 struct DirectCounters {
   std::atomic<uint64_t> writes{0}, reads{0}, leases{0}, commits{0}, stale{0}, read_fallbacks{0},
