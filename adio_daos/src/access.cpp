@@ -1,8 +1,9 @@
-// The one access preparation of the MPI_File_* layer, used by blocking, nonblocking and
-// collective accesses alike: argument checks (ROMIO's order and classes), the external32
-// conversion of the data, the data offset through the view from the explicit offset or a file
-// pointer. Also the blocking access (do_io) and the run of a prepared collective (coll_run):
-// both reach the store through the operations table only.
+// The data-access entry points (MPI_File_read*/write*, nonblocking, split and shared-pointer
+// forms, with their PMPI_ aliases) and the one access preparation of the MPI_File_* layer,
+// used by blocking, nonblocking and collective accesses alike: argument checks (ROMIO's order and
+// classes), the external32 conversion of the data, the data offset through the view from the
+// explicit offset or a file pointer. Also the blocking access (do_io) and the run of a prepared
+// collective (coll_run): both reach the store through the operations table only.
 #include <algorithm>
 #include <cstring>
 
@@ -267,3 +268,206 @@ int do_io(File* f, Ptr ptr, MPI_Offset off, const void* buf, int64_t count, MPI_
 }
 
 }  // namespace edaos::adio
+
+// The data-access entry points: MPI_File_read*/write* and their nonblocking and split forms.
+// Here rather than in wrappers.cpp so that the path from the entry point to the operations
+// table reads in one file.
+
+using namespace edaos::adio;
+
+// ============================================================================================
+// Data access. Families are generated from one body each; the int and MPI_Count (_c) variants
+// share it.
+// ============================================================================================
+
+#define EDAOS_AT(NAME, BUFT, WRITE, KIND, CT)                                                    \
+  EDAOS_PMPI int NAME(MPI_File fh, MPI_Offset offset, BUFT buf, CT count, MPI_Datatype datatype, \
+                      MPI_Status* status) {                                                      \
+    File* f = lookup(fh);                                                                        \
+    if (!f) return EDAOS_REAL(P##NAME)(fh, offset, buf, count, datatype, status);                \
+    return do_io(f, Ptr::kExplicit, offset, buf, count, datatype, status, WRITE, KIND, #NAME);   \
+  }
+#define EDAOS_FP(NAME, BUFT, WRITE, PTR, KIND, CT)                             \
+  EDAOS_PMPI int NAME(MPI_File fh, BUFT buf, CT count, MPI_Datatype datatype,  \
+                      MPI_Status* status) {                                    \
+    File* f = lookup(fh);                                                      \
+    if (!f) return EDAOS_REAL(P##NAME)(fh, buf, count, datatype, status);      \
+    return do_io(f, PTR, 0, buf, count, datatype, status, WRITE, KIND, #NAME); \
+  }
+#define EDAOS_IAT(NAME, BUFT, WRITE, KIND, CT)                                                   \
+  EDAOS_PMPI int NAME(MPI_File fh, MPI_Offset offset, BUFT buf, CT count, MPI_Datatype datatype, \
+                      MPI_Request* request) {                                                    \
+    File* f = lookup(fh);                                                                        \
+    if (!f) return EDAOS_REAL(P##NAME)(fh, offset, buf, count, datatype, request);               \
+    return nonblocking(f, Ptr::kExplicit, offset, buf, count, datatype, WRITE, KIND, #NAME,      \
+                       request);                                                                 \
+  }
+#define EDAOS_IFP(NAME, BUFT, WRITE, PTR, KIND, CT)                                   \
+  EDAOS_PMPI int NAME(MPI_File fh, BUFT buf, CT count, MPI_Datatype datatype,         \
+                      MPI_Request* request) {                                         \
+    File* f = lookup(fh);                                                             \
+    if (!f) return EDAOS_REAL(P##NAME)(fh, buf, count, datatype, request);            \
+    return nonblocking(f, PTR, 0, buf, count, datatype, WRITE, KIND, #NAME, request); \
+  }
+
+// Explicit offsets
+EDAOS_AT(MPI_File_read_at, void*, false, Kind::kIndep, int)
+EDAOS_AT(MPI_File_read_at_all, void*, false, Kind::kColl, int)
+EDAOS_AT(MPI_File_write_at, const void*, true, Kind::kIndep, int)
+EDAOS_AT(MPI_File_write_at_all, const void*, true, Kind::kColl, int)
+EDAOS_AT(MPI_File_read_at_c, void*, false, Kind::kIndep, MPI_Count)
+EDAOS_AT(MPI_File_read_at_all_c, void*, false, Kind::kColl, MPI_Count)
+EDAOS_AT(MPI_File_write_at_c, const void*, true, Kind::kIndep, MPI_Count)
+EDAOS_AT(MPI_File_write_at_all_c, const void*, true, Kind::kColl, MPI_Count)
+EDAOS_IAT(MPI_File_iread_at, void*, false, Kind::kIndep, int)
+EDAOS_IAT(MPI_File_iwrite_at, const void*, true, Kind::kIndep, int)
+EDAOS_IAT(MPI_File_iread_at_all, void*, false, Kind::kColl, int)
+EDAOS_IAT(MPI_File_iwrite_at_all, const void*, true, Kind::kColl, int)
+EDAOS_IAT(MPI_File_iread_at_c, void*, false, Kind::kIndep, MPI_Count)
+EDAOS_IAT(MPI_File_iwrite_at_c, const void*, true, Kind::kIndep, MPI_Count)
+EDAOS_IAT(MPI_File_iread_at_all_c, void*, false, Kind::kColl, MPI_Count)
+EDAOS_IAT(MPI_File_iwrite_at_all_c, const void*, true, Kind::kColl, MPI_Count)
+
+// Individual file pointers
+EDAOS_FP(MPI_File_read, void*, false, Ptr::kIndividual, Kind::kIndep, int)
+EDAOS_FP(MPI_File_read_all, void*, false, Ptr::kIndividual, Kind::kColl, int)
+EDAOS_FP(MPI_File_write, const void*, true, Ptr::kIndividual, Kind::kIndep, int)
+EDAOS_FP(MPI_File_write_all, const void*, true, Ptr::kIndividual, Kind::kColl, int)
+EDAOS_FP(MPI_File_read_c, void*, false, Ptr::kIndividual, Kind::kIndep, MPI_Count)
+EDAOS_FP(MPI_File_read_all_c, void*, false, Ptr::kIndividual, Kind::kColl, MPI_Count)
+EDAOS_FP(MPI_File_write_c, const void*, true, Ptr::kIndividual, Kind::kIndep, MPI_Count)
+EDAOS_FP(MPI_File_write_all_c, const void*, true, Ptr::kIndividual, Kind::kColl, MPI_Count)
+EDAOS_IFP(MPI_File_iread, void*, false, Ptr::kIndividual, Kind::kIndep, int)
+EDAOS_IFP(MPI_File_iwrite, const void*, true, Ptr::kIndividual, Kind::kIndep, int)
+EDAOS_IFP(MPI_File_iread_all, void*, false, Ptr::kIndividual, Kind::kColl, int)
+EDAOS_IFP(MPI_File_iwrite_all, const void*, true, Ptr::kIndividual, Kind::kColl, int)
+EDAOS_IFP(MPI_File_iread_c, void*, false, Ptr::kIndividual, Kind::kIndep, MPI_Count)
+EDAOS_IFP(MPI_File_iwrite_c, const void*, true, Ptr::kIndividual, Kind::kIndep, MPI_Count)
+EDAOS_IFP(MPI_File_iread_all_c, void*, false, Ptr::kIndividual, Kind::kColl, MPI_Count)
+EDAOS_IFP(MPI_File_iwrite_all_c, const void*, true, Ptr::kIndividual, Kind::kColl, MPI_Count)
+
+// Shared file pointer
+EDAOS_FP(MPI_File_read_shared, void*, false, Ptr::kShared, Kind::kIndep, int)
+EDAOS_FP(MPI_File_write_shared, const void*, true, Ptr::kShared, Kind::kIndep, int)
+EDAOS_FP(MPI_File_read_shared_c, void*, false, Ptr::kShared, Kind::kIndep, MPI_Count)
+EDAOS_FP(MPI_File_write_shared_c, const void*, true, Ptr::kShared, Kind::kIndep, MPI_Count)
+EDAOS_IFP(MPI_File_iread_shared, void*, false, Ptr::kShared, Kind::kIndep, int)
+EDAOS_IFP(MPI_File_iwrite_shared, const void*, true, Ptr::kShared, Kind::kIndep, int)
+EDAOS_IFP(MPI_File_iread_shared_c, void*, false, Ptr::kShared, Kind::kIndep, MPI_Count)
+EDAOS_IFP(MPI_File_iwrite_shared_c, const void*, true, Ptr::kShared, Kind::kIndep, MPI_Count)
+EDAOS_FP(MPI_File_read_ordered, void*, false, Ptr::kShared, Kind::kOrdered, int)
+EDAOS_FP(MPI_File_write_ordered, const void*, true, Ptr::kShared, Kind::kOrdered, int)
+EDAOS_FP(MPI_File_read_ordered_c, void*, false, Ptr::kShared, Kind::kOrdered, MPI_Count)
+EDAOS_FP(MPI_File_write_ordered_c, const void*, true, Ptr::kShared, Kind::kOrdered, MPI_Count)
+
+// Split collectives
+#define EDAOS_SPLIT_AT(NAME, BUFT, WRITE, CT)                                                      \
+  EDAOS_PMPI int NAME(MPI_File fh, MPI_Offset offset, BUFT buf, CT count, MPI_Datatype datatype) { \
+    File* f = lookup(fh);                                                                          \
+    if (!f) return EDAOS_REAL(P##NAME)(fh, offset, buf, count, datatype);                          \
+    return split_begin(f, Ptr::kExplicit, offset, buf, count, datatype, WRITE, Kind::kColl,        \
+                       #NAME);                                                                     \
+  }
+#define EDAOS_SPLIT_FP(NAME, BUFT, WRITE, PTR, CT)                                  \
+  EDAOS_PMPI int NAME(MPI_File fh, BUFT buf, CT count, MPI_Datatype datatype) {     \
+    File* f = lookup(fh);                                                           \
+    if (!f) return EDAOS_REAL(P##NAME)(fh, buf, count, datatype);                   \
+    return split_begin(f, PTR, 0, buf, count, datatype, WRITE, Kind::kColl, #NAME); \
+  }
+#define EDAOS_SPLIT_END(NAME, BUFT, WRITE)                         \
+  EDAOS_PMPI int NAME(MPI_File fh, BUFT buf, MPI_Status* status) { \
+    File* f = lookup(fh);                                          \
+    if (!f) return EDAOS_REAL(P##NAME)(fh, buf, status);           \
+    return split_end(f, status, WRITE, #NAME);                     \
+  }
+
+EDAOS_SPLIT_AT(MPI_File_read_at_all_begin, void*, false, int)
+EDAOS_SPLIT_AT(MPI_File_write_at_all_begin, const void*, true, int)
+EDAOS_SPLIT_AT(MPI_File_read_at_all_begin_c, void*, false, MPI_Count)
+EDAOS_SPLIT_AT(MPI_File_write_at_all_begin_c, const void*, true, MPI_Count)
+EDAOS_SPLIT_FP(MPI_File_read_all_begin, void*, false, Ptr::kIndividual, int)
+EDAOS_SPLIT_FP(MPI_File_write_all_begin, const void*, true, Ptr::kIndividual, int)
+EDAOS_SPLIT_FP(MPI_File_read_all_begin_c, void*, false, Ptr::kIndividual, MPI_Count)
+EDAOS_SPLIT_FP(MPI_File_write_all_begin_c, const void*, true, Ptr::kIndividual, MPI_Count)
+EDAOS_SPLIT_END(MPI_File_read_at_all_end, void*, false)
+EDAOS_SPLIT_END(MPI_File_write_at_all_end, const void*, true)
+EDAOS_SPLIT_END(MPI_File_read_all_end, void*, false)
+EDAOS_SPLIT_END(MPI_File_write_all_end, const void*, true)
+EDAOS_SPLIT_END(MPI_File_read_ordered_end, void*, false)
+EDAOS_SPLIT_END(MPI_File_write_ordered_end, const void*, true)
+
+#define EDAOS_SPLIT_ORD(NAME, BUFT, WRITE, CT)                                                  \
+  EDAOS_PMPI int NAME(MPI_File fh, BUFT buf, CT count, MPI_Datatype datatype) {                 \
+    File* f = lookup(fh);                                                                       \
+    if (!f) return EDAOS_REAL(P##NAME)(fh, buf, count, datatype);                               \
+    return split_begin(f, Ptr::kShared, 0, buf, count, datatype, WRITE, Kind::kOrdered, #NAME); \
+  }
+EDAOS_SPLIT_ORD(MPI_File_read_ordered_begin, void*, false, int)
+EDAOS_SPLIT_ORD(MPI_File_write_ordered_begin, const void*, true, int)
+EDAOS_SPLIT_ORD(MPI_File_read_ordered_begin_c, void*, false, MPI_Count)
+EDAOS_SPLIT_ORD(MPI_File_write_ordered_begin_c, const void*, true, MPI_Count)
+
+// Profiling names of the data-access entry points (see wrappers.cpp): in this file because an
+// alias must be defined in the translation unit of its target.
+EDAOS_PROFILING_ALIAS(MPI_File_iread)
+EDAOS_PROFILING_ALIAS(MPI_File_iread_all)
+EDAOS_PROFILING_ALIAS(MPI_File_iread_all_c)
+EDAOS_PROFILING_ALIAS(MPI_File_iread_at)
+EDAOS_PROFILING_ALIAS(MPI_File_iread_at_all)
+EDAOS_PROFILING_ALIAS(MPI_File_iread_at_all_c)
+EDAOS_PROFILING_ALIAS(MPI_File_iread_at_c)
+EDAOS_PROFILING_ALIAS(MPI_File_iread_c)
+EDAOS_PROFILING_ALIAS(MPI_File_iread_shared)
+EDAOS_PROFILING_ALIAS(MPI_File_iread_shared_c)
+EDAOS_PROFILING_ALIAS(MPI_File_iwrite)
+EDAOS_PROFILING_ALIAS(MPI_File_iwrite_all)
+EDAOS_PROFILING_ALIAS(MPI_File_iwrite_all_c)
+EDAOS_PROFILING_ALIAS(MPI_File_iwrite_at)
+EDAOS_PROFILING_ALIAS(MPI_File_iwrite_at_all)
+EDAOS_PROFILING_ALIAS(MPI_File_iwrite_at_all_c)
+EDAOS_PROFILING_ALIAS(MPI_File_iwrite_at_c)
+EDAOS_PROFILING_ALIAS(MPI_File_iwrite_c)
+EDAOS_PROFILING_ALIAS(MPI_File_iwrite_shared)
+EDAOS_PROFILING_ALIAS(MPI_File_iwrite_shared_c)
+EDAOS_PROFILING_ALIAS(MPI_File_read)
+EDAOS_PROFILING_ALIAS(MPI_File_read_all)
+EDAOS_PROFILING_ALIAS(MPI_File_read_all_begin)
+EDAOS_PROFILING_ALIAS(MPI_File_read_all_begin_c)
+EDAOS_PROFILING_ALIAS(MPI_File_read_all_c)
+EDAOS_PROFILING_ALIAS(MPI_File_read_all_end)
+EDAOS_PROFILING_ALIAS(MPI_File_read_at)
+EDAOS_PROFILING_ALIAS(MPI_File_read_at_all)
+EDAOS_PROFILING_ALIAS(MPI_File_read_at_all_begin)
+EDAOS_PROFILING_ALIAS(MPI_File_read_at_all_begin_c)
+EDAOS_PROFILING_ALIAS(MPI_File_read_at_all_c)
+EDAOS_PROFILING_ALIAS(MPI_File_read_at_all_end)
+EDAOS_PROFILING_ALIAS(MPI_File_read_at_c)
+EDAOS_PROFILING_ALIAS(MPI_File_read_c)
+EDAOS_PROFILING_ALIAS(MPI_File_read_ordered)
+EDAOS_PROFILING_ALIAS(MPI_File_read_ordered_begin)
+EDAOS_PROFILING_ALIAS(MPI_File_read_ordered_begin_c)
+EDAOS_PROFILING_ALIAS(MPI_File_read_ordered_c)
+EDAOS_PROFILING_ALIAS(MPI_File_read_ordered_end)
+EDAOS_PROFILING_ALIAS(MPI_File_read_shared)
+EDAOS_PROFILING_ALIAS(MPI_File_read_shared_c)
+EDAOS_PROFILING_ALIAS(MPI_File_write)
+EDAOS_PROFILING_ALIAS(MPI_File_write_all)
+EDAOS_PROFILING_ALIAS(MPI_File_write_all_begin)
+EDAOS_PROFILING_ALIAS(MPI_File_write_all_begin_c)
+EDAOS_PROFILING_ALIAS(MPI_File_write_all_c)
+EDAOS_PROFILING_ALIAS(MPI_File_write_all_end)
+EDAOS_PROFILING_ALIAS(MPI_File_write_at)
+EDAOS_PROFILING_ALIAS(MPI_File_write_at_all)
+EDAOS_PROFILING_ALIAS(MPI_File_write_at_all_begin)
+EDAOS_PROFILING_ALIAS(MPI_File_write_at_all_begin_c)
+EDAOS_PROFILING_ALIAS(MPI_File_write_at_all_c)
+EDAOS_PROFILING_ALIAS(MPI_File_write_at_all_end)
+EDAOS_PROFILING_ALIAS(MPI_File_write_at_c)
+EDAOS_PROFILING_ALIAS(MPI_File_write_c)
+EDAOS_PROFILING_ALIAS(MPI_File_write_ordered)
+EDAOS_PROFILING_ALIAS(MPI_File_write_ordered_begin)
+EDAOS_PROFILING_ALIAS(MPI_File_write_ordered_begin_c)
+EDAOS_PROFILING_ALIAS(MPI_File_write_ordered_c)
+EDAOS_PROFILING_ALIAS(MPI_File_write_ordered_end)
+EDAOS_PROFILING_ALIAS(MPI_File_write_shared)
+EDAOS_PROFILING_ALIAS(MPI_File_write_shared_c)

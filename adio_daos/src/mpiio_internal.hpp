@@ -11,6 +11,9 @@
 
 #include "adio_internal.hpp"
 
+// An MPI_File_* entry point: a C symbol the shared library exports (wrappers.cpp, access.cpp).
+#define EDAOS_PMPI extern "C" __attribute__((visibility("default")))
+
 namespace edaos::adio {
 
 // ---- handles and errors (handles.cpp) -------------------------------------------------------

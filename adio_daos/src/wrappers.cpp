@@ -1,6 +1,7 @@
 // The MPI_File_* entry points (PMPI profiling interface), each also defined as PMPI_File_*,
-// and nothing else: the handle table is handles.cpp, the access preparation and blocking
-// accesses access.cpp, requests and collective workers async.cpp, the operations fns.cpp.
+// and nothing else, except the data-access ones (read/write in all their forms), which live
+// with the access preparation and blocking accesses in access.cpp; the handle table is
+// handles.cpp, requests and collective workers async.cpp, the operations fns.cpp.
 //
 // A call on a handle that is not a daos file (MPI_FILE_NULL included) goes to the MPI
 // library's PMPI_File_* function of the same name (EDAOS_REAL, see
@@ -22,11 +23,7 @@
 #include "edaos/adio_daos/adio_daos.h"
 #include "mpiio_internal.hpp"
 
-#define EDAOS_PMPI extern "C" __attribute__((visibility("default")))
-
 using namespace edaos;
-using namespace edaos::adio;
-
 using namespace edaos::adio;
 
 // ============================================================================================
@@ -291,138 +288,6 @@ EDAOS_PMPI int MPI_File_get_view(MPI_File fh, MPI_Offset* disp, MPI_Datatype* et
 }
 
 // ============================================================================================
-// Data access. Families are generated from one body each; the int and MPI_Count (_c) variants
-// share it.
-// ============================================================================================
-
-#define EDAOS_AT(NAME, BUFT, WRITE, KIND, CT)                                                    \
-  EDAOS_PMPI int NAME(MPI_File fh, MPI_Offset offset, BUFT buf, CT count, MPI_Datatype datatype, \
-                      MPI_Status* status) {                                                      \
-    File* f = lookup(fh);                                                                        \
-    if (!f) return EDAOS_REAL(P##NAME)(fh, offset, buf, count, datatype, status);                \
-    return do_io(f, Ptr::kExplicit, offset, buf, count, datatype, status, WRITE, KIND, #NAME);   \
-  }
-#define EDAOS_FP(NAME, BUFT, WRITE, PTR, KIND, CT)                             \
-  EDAOS_PMPI int NAME(MPI_File fh, BUFT buf, CT count, MPI_Datatype datatype,  \
-                      MPI_Status* status) {                                    \
-    File* f = lookup(fh);                                                      \
-    if (!f) return EDAOS_REAL(P##NAME)(fh, buf, count, datatype, status);      \
-    return do_io(f, PTR, 0, buf, count, datatype, status, WRITE, KIND, #NAME); \
-  }
-#define EDAOS_IAT(NAME, BUFT, WRITE, KIND, CT)                                                   \
-  EDAOS_PMPI int NAME(MPI_File fh, MPI_Offset offset, BUFT buf, CT count, MPI_Datatype datatype, \
-                      MPI_Request* request) {                                                    \
-    File* f = lookup(fh);                                                                        \
-    if (!f) return EDAOS_REAL(P##NAME)(fh, offset, buf, count, datatype, request);               \
-    return nonblocking(f, Ptr::kExplicit, offset, buf, count, datatype, WRITE, KIND, #NAME,      \
-                       request);                                                                 \
-  }
-#define EDAOS_IFP(NAME, BUFT, WRITE, PTR, KIND, CT)                                   \
-  EDAOS_PMPI int NAME(MPI_File fh, BUFT buf, CT count, MPI_Datatype datatype,         \
-                      MPI_Request* request) {                                         \
-    File* f = lookup(fh);                                                             \
-    if (!f) return EDAOS_REAL(P##NAME)(fh, buf, count, datatype, request);            \
-    return nonblocking(f, PTR, 0, buf, count, datatype, WRITE, KIND, #NAME, request); \
-  }
-
-// Explicit offsets
-EDAOS_AT(MPI_File_read_at, void*, false, Kind::kIndep, int)
-EDAOS_AT(MPI_File_read_at_all, void*, false, Kind::kColl, int)
-EDAOS_AT(MPI_File_write_at, const void*, true, Kind::kIndep, int)
-EDAOS_AT(MPI_File_write_at_all, const void*, true, Kind::kColl, int)
-EDAOS_AT(MPI_File_read_at_c, void*, false, Kind::kIndep, MPI_Count)
-EDAOS_AT(MPI_File_read_at_all_c, void*, false, Kind::kColl, MPI_Count)
-EDAOS_AT(MPI_File_write_at_c, const void*, true, Kind::kIndep, MPI_Count)
-EDAOS_AT(MPI_File_write_at_all_c, const void*, true, Kind::kColl, MPI_Count)
-EDAOS_IAT(MPI_File_iread_at, void*, false, Kind::kIndep, int)
-EDAOS_IAT(MPI_File_iwrite_at, const void*, true, Kind::kIndep, int)
-EDAOS_IAT(MPI_File_iread_at_all, void*, false, Kind::kColl, int)
-EDAOS_IAT(MPI_File_iwrite_at_all, const void*, true, Kind::kColl, int)
-EDAOS_IAT(MPI_File_iread_at_c, void*, false, Kind::kIndep, MPI_Count)
-EDAOS_IAT(MPI_File_iwrite_at_c, const void*, true, Kind::kIndep, MPI_Count)
-EDAOS_IAT(MPI_File_iread_at_all_c, void*, false, Kind::kColl, MPI_Count)
-EDAOS_IAT(MPI_File_iwrite_at_all_c, const void*, true, Kind::kColl, MPI_Count)
-
-// Individual file pointers
-EDAOS_FP(MPI_File_read, void*, false, Ptr::kIndividual, Kind::kIndep, int)
-EDAOS_FP(MPI_File_read_all, void*, false, Ptr::kIndividual, Kind::kColl, int)
-EDAOS_FP(MPI_File_write, const void*, true, Ptr::kIndividual, Kind::kIndep, int)
-EDAOS_FP(MPI_File_write_all, const void*, true, Ptr::kIndividual, Kind::kColl, int)
-EDAOS_FP(MPI_File_read_c, void*, false, Ptr::kIndividual, Kind::kIndep, MPI_Count)
-EDAOS_FP(MPI_File_read_all_c, void*, false, Ptr::kIndividual, Kind::kColl, MPI_Count)
-EDAOS_FP(MPI_File_write_c, const void*, true, Ptr::kIndividual, Kind::kIndep, MPI_Count)
-EDAOS_FP(MPI_File_write_all_c, const void*, true, Ptr::kIndividual, Kind::kColl, MPI_Count)
-EDAOS_IFP(MPI_File_iread, void*, false, Ptr::kIndividual, Kind::kIndep, int)
-EDAOS_IFP(MPI_File_iwrite, const void*, true, Ptr::kIndividual, Kind::kIndep, int)
-EDAOS_IFP(MPI_File_iread_all, void*, false, Ptr::kIndividual, Kind::kColl, int)
-EDAOS_IFP(MPI_File_iwrite_all, const void*, true, Ptr::kIndividual, Kind::kColl, int)
-EDAOS_IFP(MPI_File_iread_c, void*, false, Ptr::kIndividual, Kind::kIndep, MPI_Count)
-EDAOS_IFP(MPI_File_iwrite_c, const void*, true, Ptr::kIndividual, Kind::kIndep, MPI_Count)
-EDAOS_IFP(MPI_File_iread_all_c, void*, false, Ptr::kIndividual, Kind::kColl, MPI_Count)
-EDAOS_IFP(MPI_File_iwrite_all_c, const void*, true, Ptr::kIndividual, Kind::kColl, MPI_Count)
-
-// Shared file pointer
-EDAOS_FP(MPI_File_read_shared, void*, false, Ptr::kShared, Kind::kIndep, int)
-EDAOS_FP(MPI_File_write_shared, const void*, true, Ptr::kShared, Kind::kIndep, int)
-EDAOS_FP(MPI_File_read_shared_c, void*, false, Ptr::kShared, Kind::kIndep, MPI_Count)
-EDAOS_FP(MPI_File_write_shared_c, const void*, true, Ptr::kShared, Kind::kIndep, MPI_Count)
-EDAOS_IFP(MPI_File_iread_shared, void*, false, Ptr::kShared, Kind::kIndep, int)
-EDAOS_IFP(MPI_File_iwrite_shared, const void*, true, Ptr::kShared, Kind::kIndep, int)
-EDAOS_IFP(MPI_File_iread_shared_c, void*, false, Ptr::kShared, Kind::kIndep, MPI_Count)
-EDAOS_IFP(MPI_File_iwrite_shared_c, const void*, true, Ptr::kShared, Kind::kIndep, MPI_Count)
-EDAOS_FP(MPI_File_read_ordered, void*, false, Ptr::kShared, Kind::kOrdered, int)
-EDAOS_FP(MPI_File_write_ordered, const void*, true, Ptr::kShared, Kind::kOrdered, int)
-EDAOS_FP(MPI_File_read_ordered_c, void*, false, Ptr::kShared, Kind::kOrdered, MPI_Count)
-EDAOS_FP(MPI_File_write_ordered_c, const void*, true, Ptr::kShared, Kind::kOrdered, MPI_Count)
-
-// Split collectives
-#define EDAOS_SPLIT_AT(NAME, BUFT, WRITE, CT)                                                      \
-  EDAOS_PMPI int NAME(MPI_File fh, MPI_Offset offset, BUFT buf, CT count, MPI_Datatype datatype) { \
-    File* f = lookup(fh);                                                                          \
-    if (!f) return EDAOS_REAL(P##NAME)(fh, offset, buf, count, datatype);                          \
-    return split_begin(f, Ptr::kExplicit, offset, buf, count, datatype, WRITE, Kind::kColl,        \
-                       #NAME);                                                                     \
-  }
-#define EDAOS_SPLIT_FP(NAME, BUFT, WRITE, PTR, CT)                                  \
-  EDAOS_PMPI int NAME(MPI_File fh, BUFT buf, CT count, MPI_Datatype datatype) {     \
-    File* f = lookup(fh);                                                           \
-    if (!f) return EDAOS_REAL(P##NAME)(fh, buf, count, datatype);                   \
-    return split_begin(f, PTR, 0, buf, count, datatype, WRITE, Kind::kColl, #NAME); \
-  }
-#define EDAOS_SPLIT_END(NAME, BUFT, WRITE)                         \
-  EDAOS_PMPI int NAME(MPI_File fh, BUFT buf, MPI_Status* status) { \
-    File* f = lookup(fh);                                          \
-    if (!f) return EDAOS_REAL(P##NAME)(fh, buf, status);           \
-    return split_end(f, status, WRITE, #NAME);                     \
-  }
-
-EDAOS_SPLIT_AT(MPI_File_read_at_all_begin, void*, false, int)
-EDAOS_SPLIT_AT(MPI_File_write_at_all_begin, const void*, true, int)
-EDAOS_SPLIT_AT(MPI_File_read_at_all_begin_c, void*, false, MPI_Count)
-EDAOS_SPLIT_AT(MPI_File_write_at_all_begin_c, const void*, true, MPI_Count)
-EDAOS_SPLIT_FP(MPI_File_read_all_begin, void*, false, Ptr::kIndividual, int)
-EDAOS_SPLIT_FP(MPI_File_write_all_begin, const void*, true, Ptr::kIndividual, int)
-EDAOS_SPLIT_FP(MPI_File_read_all_begin_c, void*, false, Ptr::kIndividual, MPI_Count)
-EDAOS_SPLIT_FP(MPI_File_write_all_begin_c, const void*, true, Ptr::kIndividual, MPI_Count)
-EDAOS_SPLIT_END(MPI_File_read_at_all_end, void*, false)
-EDAOS_SPLIT_END(MPI_File_write_at_all_end, const void*, true)
-EDAOS_SPLIT_END(MPI_File_read_all_end, void*, false)
-EDAOS_SPLIT_END(MPI_File_write_all_end, const void*, true)
-EDAOS_SPLIT_END(MPI_File_read_ordered_end, void*, false)
-EDAOS_SPLIT_END(MPI_File_write_ordered_end, const void*, true)
-
-#define EDAOS_SPLIT_ORD(NAME, BUFT, WRITE, CT)                                                  \
-  EDAOS_PMPI int NAME(MPI_File fh, BUFT buf, CT count, MPI_Datatype datatype) {                 \
-    File* f = lookup(fh);                                                                       \
-    if (!f) return EDAOS_REAL(P##NAME)(fh, buf, count, datatype);                               \
-    return split_begin(f, Ptr::kShared, 0, buf, count, datatype, WRITE, Kind::kOrdered, #NAME); \
-  }
-EDAOS_SPLIT_ORD(MPI_File_read_ordered_begin, void*, false, int)
-EDAOS_SPLIT_ORD(MPI_File_write_ordered_begin, const void*, true, int)
-EDAOS_SPLIT_ORD(MPI_File_read_ordered_begin_c, void*, false, MPI_Count)
-EDAOS_SPLIT_ORD(MPI_File_write_ordered_begin_c, const void*, true, MPI_Count)
-
-// ============================================================================================
 // Positions
 // ============================================================================================
 
@@ -650,49 +515,8 @@ EDAOS_PROFILING_ALIAS(MPI_File_get_size)
 EDAOS_PROFILING_ALIAS(MPI_File_get_type_extent)
 EDAOS_PROFILING_ALIAS(MPI_File_get_type_extent_c)
 EDAOS_PROFILING_ALIAS(MPI_File_get_view)
-EDAOS_PROFILING_ALIAS(MPI_File_iread)
-EDAOS_PROFILING_ALIAS(MPI_File_iread_all)
-EDAOS_PROFILING_ALIAS(MPI_File_iread_all_c)
-EDAOS_PROFILING_ALIAS(MPI_File_iread_at)
-EDAOS_PROFILING_ALIAS(MPI_File_iread_at_all)
-EDAOS_PROFILING_ALIAS(MPI_File_iread_at_all_c)
-EDAOS_PROFILING_ALIAS(MPI_File_iread_at_c)
-EDAOS_PROFILING_ALIAS(MPI_File_iread_c)
-EDAOS_PROFILING_ALIAS(MPI_File_iread_shared)
-EDAOS_PROFILING_ALIAS(MPI_File_iread_shared_c)
-EDAOS_PROFILING_ALIAS(MPI_File_iwrite)
-EDAOS_PROFILING_ALIAS(MPI_File_iwrite_all)
-EDAOS_PROFILING_ALIAS(MPI_File_iwrite_all_c)
-EDAOS_PROFILING_ALIAS(MPI_File_iwrite_at)
-EDAOS_PROFILING_ALIAS(MPI_File_iwrite_at_all)
-EDAOS_PROFILING_ALIAS(MPI_File_iwrite_at_all_c)
-EDAOS_PROFILING_ALIAS(MPI_File_iwrite_at_c)
-EDAOS_PROFILING_ALIAS(MPI_File_iwrite_c)
-EDAOS_PROFILING_ALIAS(MPI_File_iwrite_shared)
-EDAOS_PROFILING_ALIAS(MPI_File_iwrite_shared_c)
 EDAOS_PROFILING_ALIAS(MPI_File_open)
 EDAOS_PROFILING_ALIAS(MPI_File_preallocate)
-EDAOS_PROFILING_ALIAS(MPI_File_read)
-EDAOS_PROFILING_ALIAS(MPI_File_read_all)
-EDAOS_PROFILING_ALIAS(MPI_File_read_all_begin)
-EDAOS_PROFILING_ALIAS(MPI_File_read_all_begin_c)
-EDAOS_PROFILING_ALIAS(MPI_File_read_all_c)
-EDAOS_PROFILING_ALIAS(MPI_File_read_all_end)
-EDAOS_PROFILING_ALIAS(MPI_File_read_at)
-EDAOS_PROFILING_ALIAS(MPI_File_read_at_all)
-EDAOS_PROFILING_ALIAS(MPI_File_read_at_all_begin)
-EDAOS_PROFILING_ALIAS(MPI_File_read_at_all_begin_c)
-EDAOS_PROFILING_ALIAS(MPI_File_read_at_all_c)
-EDAOS_PROFILING_ALIAS(MPI_File_read_at_all_end)
-EDAOS_PROFILING_ALIAS(MPI_File_read_at_c)
-EDAOS_PROFILING_ALIAS(MPI_File_read_c)
-EDAOS_PROFILING_ALIAS(MPI_File_read_ordered)
-EDAOS_PROFILING_ALIAS(MPI_File_read_ordered_begin)
-EDAOS_PROFILING_ALIAS(MPI_File_read_ordered_begin_c)
-EDAOS_PROFILING_ALIAS(MPI_File_read_ordered_c)
-EDAOS_PROFILING_ALIAS(MPI_File_read_ordered_end)
-EDAOS_PROFILING_ALIAS(MPI_File_read_shared)
-EDAOS_PROFILING_ALIAS(MPI_File_read_shared_c)
 EDAOS_PROFILING_ALIAS(MPI_File_seek)
 EDAOS_PROFILING_ALIAS(MPI_File_seek_shared)
 EDAOS_PROFILING_ALIAS(MPI_File_set_atomicity)
@@ -701,27 +525,6 @@ EDAOS_PROFILING_ALIAS(MPI_File_set_info)
 EDAOS_PROFILING_ALIAS(MPI_File_set_size)
 EDAOS_PROFILING_ALIAS(MPI_File_set_view)
 EDAOS_PROFILING_ALIAS(MPI_File_sync)
-EDAOS_PROFILING_ALIAS(MPI_File_write)
-EDAOS_PROFILING_ALIAS(MPI_File_write_all)
-EDAOS_PROFILING_ALIAS(MPI_File_write_all_begin)
-EDAOS_PROFILING_ALIAS(MPI_File_write_all_begin_c)
-EDAOS_PROFILING_ALIAS(MPI_File_write_all_c)
-EDAOS_PROFILING_ALIAS(MPI_File_write_all_end)
-EDAOS_PROFILING_ALIAS(MPI_File_write_at)
-EDAOS_PROFILING_ALIAS(MPI_File_write_at_all)
-EDAOS_PROFILING_ALIAS(MPI_File_write_at_all_begin)
-EDAOS_PROFILING_ALIAS(MPI_File_write_at_all_begin_c)
-EDAOS_PROFILING_ALIAS(MPI_File_write_at_all_c)
-EDAOS_PROFILING_ALIAS(MPI_File_write_at_all_end)
-EDAOS_PROFILING_ALIAS(MPI_File_write_at_c)
-EDAOS_PROFILING_ALIAS(MPI_File_write_c)
-EDAOS_PROFILING_ALIAS(MPI_File_write_ordered)
-EDAOS_PROFILING_ALIAS(MPI_File_write_ordered_begin)
-EDAOS_PROFILING_ALIAS(MPI_File_write_ordered_begin_c)
-EDAOS_PROFILING_ALIAS(MPI_File_write_ordered_c)
-EDAOS_PROFILING_ALIAS(MPI_File_write_ordered_end)
-EDAOS_PROFILING_ALIAS(MPI_File_write_shared)
-EDAOS_PROFILING_ALIAS(MPI_File_write_shared_c)
 
 // ============================================================================================
 // The driver's own C surface (adio_daos.h)
