@@ -1071,4 +1071,333 @@ TEST_F(DfsTest, CApi) {
   EXPECT_EQ(edaos_os_pool_disconnect(pool), EDAOS_OK);
 }
 
+// ---- metadata, session 5 (issue 17) ---------------------------------------------------------
+
+bool later_or_equal(const struct timespec& a, const struct timespec& b) {
+  return a.tv_sec != b.tv_sec ? a.tv_sec > b.tv_sec : a.tv_nsec >= b.tv_nsec;
+}
+
+// A handle's release records mtime/ctime with one blind merge that keeps the later time: every
+// rank writes the same file through its own handle and releases it, over and over; no rank ever
+// sees mtime go back from what it saw before or below the time its own release started. With
+// the former get-then-put, a release that read the entry before another's put and wrote after
+// it put an older time back.
+TEST_F(DfsTest, MtimeNeverGoesBackUnderConcurrentReleases) {
+  on_root([&] {
+    auto f = dfs_->open("/times", S_IFREG | 0644, O_RDWR | O_CREAT | O_EXCL);
+    ASSERT_TRUE(f.ok()) << f.status().to_string();
+  });
+  struct timespec seen = {0, 0};
+  int back = 0;
+  for (int round = 0; round < 60; ++round) {
+    struct timespec before = {};
+    {
+      auto f = dfs_->open("/times", S_IFREG, O_RDWR);
+      ASSERT_TRUE(f.ok()) << f.status().to_string();
+      char c = static_cast<char>(round);
+      EDAOS_ASSERT_OK(f.value()->write(static_cast<uint64_t>(rank()), &c, 1));
+      clock_gettime(CLOCK_REALTIME, &before);
+    }  // release: the merge
+    auto st = dfs_->stat("/times");
+    ASSERT_TRUE(st.ok()) << st.status().to_string();
+    if (!later_or_equal(st->mtime, seen) || !later_or_equal(st->mtime, before) ||
+        !later_or_equal(st->ctime, before))
+      ++back;
+    if (later_or_equal(st->mtime, seen)) seen = st->mtime;
+  }
+  int all = 0;
+  MPI_Allreduce(&back, &all, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
+  EXPECT_EQ(all, 0) << "stats that saw mtime or ctime go back";
+
+  // The same race made deterministic: two releases land in the opposite order of their times.
+  // The last rank's "release" stores the later time first (as its merge would: a time 1000 s
+  // ahead, through utimens), then rank 0 releases a handle written before, whose time is
+  // earlier. A plain put (the former get-then-put) would move mtime back to rank 0's time.
+  std::unique_ptr<DfsObj> h;
+  if (rank() == 0) {
+    auto f = dfs_->open("/times", S_IFREG, O_RDWR);
+    ASSERT_TRUE(f.ok());
+    h = std::move(f).value();
+    EDAOS_ASSERT_OK(h->write(0, "z", 1));
+  }
+  struct timespec later = {};
+  clock_gettime(CLOCK_REALTIME, &later);
+  later.tv_sec += 1000;
+  MPI_Bcast(&later, sizeof later, MPI_BYTE, 0, MPI_COMM_WORLD);
+  if (rank() == nranks() - 1) EDAOS_ASSERT_OK(dfs_->utimens("/times", nullptr, &later));
+  MPI_Barrier(MPI_COMM_WORLD);
+  h.reset();  // rank 0's release, with its earlier time
+  MPI_Barrier(MPI_COMM_WORLD);
+  auto st = dfs_->stat("/times");
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(st->mtime.tv_sec, later.tv_sec) << "mtime went back to an earlier release's time";
+  MPI_Barrier(MPI_COMM_WORLD);
+}
+
+// The release's merge is guarded by the object: a handle whose name now belongs to another
+// object (renamed over) or to nothing (unlinked) changes no entry and recreates none, so a
+// readdir never lists a removed file again.
+TEST_F(DfsTest, ReleaseAfterRenameOrUnlinkTouchesNoOtherEntry) {
+  const std::string me = "/rel" + std::to_string(rank());
+  EDAOS_ASSERT_OK(dfs_->mkdir(me, 0755));
+  auto f = dfs_->open(me + "/a", S_IFREG | 0644, O_RDWR | O_CREAT | O_EXCL);
+  ASSERT_TRUE(f.ok()) << f.status().to_string();
+  EDAOS_ASSERT_OK(f.value()->write(0, "x", 1));
+  {
+    auto g = dfs_->open(me + "/b", S_IFREG | 0644, O_RDWR | O_CREAT | O_EXCL);
+    ASSERT_TRUE(g.ok());
+  }
+  struct timespec old = {1000, 1};
+  EDAOS_ASSERT_OK(dfs_->utimens(me + "/b", nullptr, &old));
+  EDAOS_ASSERT_OK(dfs_->rename(me + "/b", me + "/a"));  // "a" now names b's object
+  f.value().reset();                                    // release of the written handle
+  auto st = dfs_->stat(me + "/a");
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(st->mtime.tv_sec, 1000) << "the merge must not move another object's times";
+
+  auto h = dfs_->open(me + "/c", S_IFREG | 0644, O_RDWR | O_CREAT | O_EXCL);
+  ASSERT_TRUE(h.ok());
+  EDAOS_ASSERT_OK(h.value()->write(0, "y", 1));
+  EDAOS_ASSERT_OK(dfs_->remove(me + "/c"));
+  h.value().reset();
+  EXPECT_CODE(dfs_->stat(me + "/c"), EDAOS_NONEXIST);
+  EXPECT_EQ(list_all(*dfs_, me, 10), std::vector<std::string>{"a"});
+}
+
+// What a create costs (store counters): the entry insert (plus an OID-range refill now and
+// then, the range doubling per refill); the release of a written handle one merge message
+// where it was a get and a put.
+TEST_F(DfsTest, CreateAndReleaseCostOneMessageEach) {
+  const std::string me = "/cost" + std::to_string(rank());
+  EDAOS_ASSERT_OK(dfs_->mkdir(me, 0755));
+  auto d = dfs_->lookup(me, O_RDWR);
+  ASSERT_TRUE(d.ok());
+  for (int i = 0; i < 70; ++i) {  // warm up: the handle's directory record, the OID range
+    auto f = dfs_->open(d.value().get(), "w" + std::to_string(i), S_IFREG | 0644,
+                        O_RDWR | O_CREAT | O_EXCL);
+    ASSERT_TRUE(f.ok()) << f.status().to_string();
+  }
+  constexpr int kFiles = 20;
+  uint64_t create = 0, release = 0;
+  for (int i = 0; i < kFiles; ++i) {
+    uint64_t r0 = stats().rpcs;
+    auto f = dfs_->open(d.value().get(), "f" + std::to_string(i), S_IFREG | 0644,
+                        O_RDWR | O_CREAT | O_EXCL);
+    ASSERT_TRUE(f.ok()) << f.status().to_string();
+    create += stats().rpcs - r0;
+    EDAOS_ASSERT_OK(f.value()->write(0, "0123456789", 10));
+    r0 = stats().rpcs;
+    f.value().reset();
+    release += stats().rpcs - r0;
+  }
+  EXPECT_LE(create, uint64_t{kFiles} + 1);
+  EXPECT_EQ(release, uint64_t{kFiles});
+}
+
+// KV::run, the vector call: puts, gets and removes mixed, each with its own outcome, ops on one
+// key in vector order, on a single-copy and a replicated object; and the C form.
+TEST_F(DfsTest, KvRunGivesEveryOpItsOwnOutcome) {
+  for (const char* cls : {"S1", "RP_2G1"}) {
+    auto oc = ObjClass::parse(cls);
+    ASSERT_TRUE(oc.ok());
+    auto oid = cont_->alloc_oid(oc.value(), ObjType::kMultiLevel);
+    ASSERT_TRUE(oid.ok());
+    auto k = cont_->open_kv(oid.value());
+    ASSERT_TRUE(k.ok());
+    KV& kv = *k.value();
+    EDAOS_ASSERT_OK(kv.put("old", "a", "was here"));
+    auto op = [](KvOp::Kind kind, const std::string& d, const std::string& v = "",
+                 uint32_t flags = 0) {
+      KvOp o;
+      o.kind = kind;
+      o.dkey = d;
+      o.akey = "a";
+      o.value = v;
+      o.flags = flags;
+      return o;
+    };
+    std::vector<KvOp> ops;
+    for (int i = 0; i < 300; ++i)
+      ops.push_back(op(KvOp::kPut, "k" + std::to_string(i), "v" + std::to_string(i)));
+    ops.push_back(op(KvOp::kPut, "old", "x", KV::kInsertOnly));  // 300: EXIST
+    ops.push_back(op(KvOp::kGet, "missing"));                    // 301: NONEXIST
+    ops.push_back(op(KvOp::kPut, "", "x"));                      // 302: INVAL
+    ops.push_back(op(KvOp::kPut, "seq", "1"));                   // 303..306: in order
+    ops.push_back(op(KvOp::kGet, "seq"));                        // "1"
+    ops.push_back(op(KvOp::kRemove, "seq"));                     // OK
+    ops.push_back(op(KvOp::kGet, "seq"));                        // NONEXIST
+    ops.push_back(op(KvOp::kRemove, "never"));                   // 307: NONEXIST
+    ops.push_back(op(KvOp::kPut, "new", "y", KV::kUpdateOnly));  // 308: NONEXIST
+    Status st = kv.run(&ops);
+    EXPECT_EQ(st.code(), EDAOS_EXIST) << "the first failure: " << st.to_string();
+    for (int i = 0; i < 300; ++i) EXPECT_TRUE(ops[i].status.ok()) << i << ops[i].status.to_string();
+    EXPECT_EQ(ops[300].status.code(), EDAOS_EXIST);
+    EXPECT_EQ(ops[301].status.code(), EDAOS_NONEXIST);
+    EXPECT_EQ(ops[302].status.code(), EDAOS_INVAL);
+    EXPECT_TRUE(ops[303].status.ok());
+    EXPECT_TRUE(ops[304].status.ok());
+    EXPECT_EQ(ops[304].value, "1");
+    EXPECT_TRUE(ops[305].status.ok());
+    EXPECT_EQ(ops[306].status.code(), EDAOS_NONEXIST);
+    EXPECT_EQ(ops[307].status.code(), EDAOS_NONEXIST);
+    EXPECT_EQ(ops[308].status.code(), EDAOS_NONEXIST);
+    // What the single calls see, and gets through run().
+    EXPECT_EQ(kv.get("old", "a").value(), "was here");
+    std::vector<KvOp> gets;
+    for (int i = 0; i < 300; ++i) gets.push_back(op(KvOp::kGet, "k" + std::to_string(i)));
+    EDAOS_EXPECT_OK(kv.run(&gets));
+    for (int i = 0; i < 300; ++i) EXPECT_EQ(gets[i].value, "v" + std::to_string(i));
+    EXPECT_CODE(kv.get("seq", "a"), EDAOS_NONEXIST);
+    std::vector<KvOp> none;
+    EDAOS_EXPECT_OK(kv.run(&none));
+  }
+  // The C form: one bad key, one short buffer, the others done.
+  edaos_os_pool_t* pool = nullptr;
+  ASSERT_EQ(edaos_os_pool_connect(path_.c_str(), MPI_COMM_WORLD, &pool), EDAOS_OK);
+  edaos_os_cont_t* cont = nullptr;
+  ASSERT_EQ(edaos_os_cont_open(pool, "posix", &cont), EDAOS_OK);
+  edaos_oid_t oid;
+  ASSERT_EQ(edaos_os_oid_alloc(cont, "S1", EDAOS_OTYPE_KV, &oid), EDAOS_OK);
+  edaos_os_kv_t* kv = nullptr;
+  ASSERT_EQ(edaos_os_kv_open(cont, oid, &kv), EDAOS_OK);
+  char v1[] = "one", v2[] = "two", out[8] = {}, small[2] = {};
+  edaos_os_kv_op_t ops[6];
+  std::memset(ops, 0, sizeof ops);
+  ops[0] = {EDAOS_KV_OP_PUT, "a", v1, 3, 0, -1};
+  ops[1] = {EDAOS_KV_OP_PUT, nullptr, v2, 3, 0, -1};  // no key
+  ops[2] = {EDAOS_KV_OP_PUT, "b", v2, 3, 1, -1};
+  ops[3] = {EDAOS_KV_OP_GET, "a", out, sizeof out, 0, -1};
+  ops[4] = {EDAOS_KV_OP_GET, "b", small, sizeof small, 0, -1};  // short buffer
+  ops[5] = {EDAOS_KV_OP_REMOVE, "zz", nullptr, 0, 0, -1};
+  EXPECT_EQ(edaos_os_kv_run(kv, ops, 6), EDAOS_INVAL);
+  EXPECT_EQ(ops[0].status, EDAOS_OK);
+  EXPECT_EQ(ops[1].status, EDAOS_INVAL);
+  EXPECT_EQ(ops[2].status, EDAOS_OK);
+  EXPECT_EQ(ops[3].status, EDAOS_OK);
+  EXPECT_EQ(ops[3].len, 3u);
+  EXPECT_EQ(std::string(out, 3), "one");
+  EXPECT_EQ(ops[4].status, EDAOS_TOOBIG);
+  EXPECT_EQ(ops[4].len, 3u);
+  EXPECT_EQ(ops[5].status, EDAOS_NONEXIST);
+  EXPECT_EQ(edaos_os_kv_run(nullptr, ops, 6), EDAOS_INVAL);
+  EXPECT_EQ(edaos_os_kv_run(kv, nullptr, 0), EDAOS_OK);
+  EXPECT_EQ(edaos_os_kv_close(kv), EDAOS_OK);
+  EXPECT_EQ(edaos_os_cont_close(cont), EDAOS_OK);
+  EXPECT_EQ(edaos_os_pool_disconnect(pool), EDAOS_OK);
+}
+
+// Dfs::create_files: per-file errors (a bad name fails that file alone), exclusive creation
+// across ranks (every name has exactly one winner, whose contents it holds; the losers' data
+// is removed again), readdir and stat_names from another rank right after, the given times.
+TEST_F(DfsTest, CreateFilesKeepsPosixSemanticsAndReportsPerFileErrors) {
+  const int me = rank(), n = nranks();
+  // Per-file errors, in a directory of this rank.
+  const std::string mine = "/cf" + std::to_string(me);
+  EDAOS_ASSERT_OK(dfs_->mkdir(mine, 0755));
+  auto d = dfs_->lookup(mine, O_RDWR);
+  ASSERT_TRUE(d.ok());
+  {
+    auto f = dfs_->open(d.value().get(), "taken", S_IFREG | 0644, O_RDWR | O_CREAT | O_EXCL);
+    ASSERT_TRUE(f.ok());
+  }
+  const std::string body = "contents";
+  std::vector<DfsNewFile> files(6);
+  const char* names[] = {"ok1", "a/b", "taken", "ok2", "", "dup"};
+  for (size_t i = 0; i < files.size(); ++i) {
+    files[i].name = names[i];
+    files[i].data = body.data();
+    files[i].len = body.size();
+  }
+  files.push_back(files[5]);  // "dup" twice: the second loses
+  files.push_back(files[0]);
+  files.back().name = std::string(300, 'x');
+  files[3].mode = 0600;
+  files[3].set_times = true;
+  files[3].mtime = {12345, 678};
+  files[3].atime = {1111, 2};
+  Status st = dfs_->create_files(d.value().get(), &files);
+  EXPECT_FALSE(st.ok());
+  EXPECT_TRUE(files[0].status.ok()) << files[0].status.to_string();
+  EXPECT_EQ(files[1].status.code(), EDAOS_INVAL);
+  EXPECT_EQ(files[2].status.code(), EDAOS_EXIST);
+  EXPECT_TRUE(files[3].status.ok()) << files[3].status.to_string();
+  EXPECT_EQ(files[4].status.code(), EDAOS_INVAL);
+  EXPECT_EQ(files[5].status.ok() + files[6].status.ok(), 1);
+  EXPECT_EQ(files[7].status.code(), EDAOS_NAMETOOLONG);
+  EXPECT_EQ(list_all(*dfs_, mine, 3), (std::vector<std::string>{"dup", "ok1", "ok2", "taken"}));
+  std::vector<DfsStat> sts;
+  std::vector<Status> stss;
+  EXPECT_CODE(
+      dfs_->stat_names(d.value().get(), {"ok1", "ok2", "taken", "nope", "a/b"}, &sts, &stss),
+      EDAOS_NONEXIST);
+  ASSERT_EQ(stss.size(), 5u);
+  EXPECT_TRUE(stss[0].ok() && stss[1].ok() && stss[2].ok());
+  EXPECT_EQ(stss[3].code(), EDAOS_NONEXIST);
+  EXPECT_EQ(stss[4].code(), EDAOS_INVAL);
+  EXPECT_EQ(sts[0].size, body.size());
+  EXPECT_EQ(sts[0].mode, static_cast<mode_t>(S_IFREG | 0644));
+  EXPECT_EQ(sts[1].mode, static_cast<mode_t>(S_IFREG | 0600));
+  EXPECT_EQ(sts[1].mtime.tv_sec, 12345);
+  EXPECT_EQ(sts[1].mtime.tv_nsec, 678);
+  EXPECT_EQ(sts[1].atime.tv_sec, 1111);
+  EXPECT_EQ(sts[2].size, 0u);
+  EXPECT_EQ(sts[0].oid, dfs_->stat(mine + "/ok1")->oid);
+
+  // Every rank creates the same 40 names in one shared directory at once.
+  on_root([&] { EDAOS_ASSERT_OK(dfs_->mkdir("/shared", 0755)); });
+  auto sh = dfs_->lookup("/shared", O_RDWR);
+  ASSERT_TRUE(sh.ok());
+  const std::string data = "written by rank " + std::to_string(me);
+  std::vector<DfsNewFile> race(40);
+  for (size_t i = 0; i < race.size(); ++i) {
+    race[i].name = "f" + std::to_string(i);
+    race[i].data = data.data();
+    race[i].len = data.size();
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+  (void)dfs_->create_files(sh.value().get(), &race);
+  std::vector<int> won(race.size()), wins(race.size());
+  for (size_t i = 0; i < race.size(); ++i) {
+    won[i] = race[i].status.ok() ? me + 1 : 0;
+    if (!race[i].status.ok()) {
+      EXPECT_EQ(race[i].status.code(), EDAOS_EXIST);
+    }
+  }
+  std::vector<int> count(race.size()), total(race.size());
+  for (size_t i = 0; i < race.size(); ++i) count[i] = won[i] ? 1 : 0;
+  MPI_Allreduce(count.data(), total.data(), static_cast<int>(race.size()), MPI_INT, MPI_SUM,
+                MPI_COMM_WORLD);
+  MPI_Allreduce(won.data(), wins.data(), static_cast<int>(race.size()), MPI_INT, MPI_SUM,
+                MPI_COMM_WORLD);
+  // Another rank's view: every name listed, each holding its winner's bytes.
+  std::vector<std::string> all;
+  for (size_t i = 0; i < race.size(); ++i) all.push_back(race[i].name);
+  std::sort(all.begin(), all.end());
+  EXPECT_EQ(list_all(*dfs_, "/shared", 7), all);
+  std::vector<std::string> want(race.size());
+  for (size_t i = 0; i < race.size(); ++i) {
+    EXPECT_EQ(total[i], 1) << race[i].name << ": exactly one winner";
+    auto f = dfs_->open(sh.value().get(), race[i].name, S_IFREG, O_RDONLY);
+    ASSERT_TRUE(f.ok());
+    std::string got(64, '\0');
+    auto r = f.value()->read(0, got.data(), got.size());
+    ASSERT_TRUE(r.ok());
+    got.resize(r.value());
+    EXPECT_EQ(got, "written by rank " + std::to_string(wins[i] - 1)) << race[i].name;
+  }
+  // The losers' arrays were destroyed: the objects are the namespace's and no more.
+  MPI_Barrier(MPI_COMM_WORLD);
+  auto objs = cont_->list_objects();
+  ASSERT_TRUE(objs.ok());
+  // superblock, root, /shared + 40 files, per rank: its directory + ok1, ok2, dup (taken: empty)
+  EXPECT_EQ(objs->size(), 3u + race.size() + 4u * static_cast<size_t>(n));
+  // Read-only mount: refused before anything happens.
+  auto ro = Dfs::mount(cont_, MPI_COMM_NULL, O_RDONLY);
+  ASSERT_TRUE(ro.ok());
+  std::vector<DfsNewFile> one(1);
+  one[0].name = "x";
+  EXPECT_CODE(ro.value()->create_files(nullptr, &one), EDAOS_RDONLY);
+  MPI_Barrier(MPI_COMM_WORLD);
+}
+
 }  // namespace

@@ -184,5 +184,46 @@ TEST_F(UsedCounterTest, FirstChangeMarksTheCounterDirtyEvenIfLockKeepsTheSeal) {
   EXPECT_GE(e->space().used, used + 2 * kMiB);
 }
 
+// LOCK is rewritten in place at a fixed size (no truncation to 0, which ext4 journals: half of
+// a 20-engine pool connection): its size never changes across opens and closes, its text up to
+// the first NUL is the owner or the seal, and the unpadded seal an older build left is trusted.
+TEST_F(UsedCounterTest, LockIsRewrittenInPlaceAndReadsAsText) {
+  const uint64_t used = write_synced_and_close(kMiB);
+  const std::string lock = dir_ + "/LOCK";
+  auto text = [&] {
+    std::string s = slurp(lock);
+    return s.substr(0, s.find('\0'));
+  };
+  const std::string seal = text();
+  ASSERT_EQ(seal.compare(0, 5, "seal "), 0) << seal;
+  const auto size = fs::file_size(lock);
+  EXPECT_GE(size, seal.size());
+  {
+    auto e = open();
+    ASSERT_TRUE(e);
+    EXPECT_EQ(fs::file_size(lock), size);
+    char host[256] = {};
+    ASSERT_EQ(::gethostname(host, sizeof host - 1), 0);
+    EXPECT_EQ(text(), std::string(host) + ":" + std::to_string(::getpid()) + "\n");
+    // A second opener is told who holds it (the padding is not part of the message).
+    Engine::Options o;
+    o.dir = dir_;
+    auto busy = Engine::open(o);
+    ASSERT_EQ(busy.status().code(), EDAOS_BUSY);
+    EXPECT_NE(busy.status().message().find(std::string(host) + ":"), std::string::npos);
+    EXPECT_EQ(busy.status().message().find('\0'), std::string::npos);
+  }
+  EXPECT_EQ(fs::file_size(lock), size);
+  EXPECT_EQ(text(), seal) << "unchanged since a trusted open: the same seal comes back";
+  {  // The seal as an older build leaves it: unpadded.
+    std::ofstream f(lock, std::ios::binary | std::ios::trunc);
+    f << seal;
+  }
+  plant_foreign_file();
+  auto e = open();
+  ASSERT_TRUE(e);
+  EXPECT_LT(e->space().used, used + kMiB / 2) << "an unpadded seal must be trusted";
+}
+
 }  // namespace
 }  // namespace edaos::objstore::vos

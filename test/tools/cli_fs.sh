@@ -44,6 +44,18 @@ diff -r --no-dereference tree/a existing/a || bad "copy into existing directory"
 run_ok "$EDAOS" fs copy --src tree/odd-size --dst $U/single
 run_ok "$EDAOS" fs copy --src $U/single --dst single.out
 cmp tree/odd-size single.out || bad "single file round trip"
+note "a tree copied again over its first copy: the small files (batched) are replaced"
+run_ok "$EDAOS" container create --type=POSIX "$T/p" again
+mkdir -p again/d
+printf one >again/d/x
+printf keep >again/y
+run_ok "$EDAOS" fs copy --src again --dst daos://p/again
+printf two >again/d/x
+run_ok "$EDAOS" fs copy --src again --dst daos://p/again
+run_ok "$EDAOS" fs cat daos://p/again/again/d/x
+[ "$(cat "$T/out")" = two ] || bad "the second copy did not replace the file"
+run_ok "$EDAOS" fs cat daos://p/again/again/y
+[ "$(cat "$T/out")" = keep ] || bad "an unchanged file after the second copy"
 
 note "ls, cat, stat"
 run_ok "$EDAOS" fs ls $U/tree

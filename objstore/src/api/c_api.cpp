@@ -3,6 +3,7 @@
 #include <cstring>
 #include <new>
 #include <string>
+#include <vector>
 
 #include "api/c_api_internal.hpp"
 #include "common/log.hpp"
@@ -424,6 +425,50 @@ int edaos_os_kv_remove(edaos_os_kv_t* kv, const char* key) {
     EDAOS_RETURN_IF_ERROR(need(kv, "kv"));
     EDAOS_RETURN_IF_ERROR(need(key, "key"));
     return kv->kv->remove(key, "");
+  });
+}
+
+int edaos_os_kv_run(edaos_os_kv_t* kv, edaos_os_kv_op_t* ops, size_t n) {
+  return guard(__func__, [&]() -> Status {
+    EDAOS_RETURN_IF_ERROR(need(kv, "kv"));
+    if (n) EDAOS_RETURN_IF_ERROR(need(ops, "ops"));
+    std::vector<Status> out(n);  // each C operation's outcome
+    std::vector<KvOp> sent;
+    std::vector<size_t> which;  // the C operation of each KvOp sent
+    for (size_t i = 0; i < n; ++i) {
+      const edaos_os_kv_op_t& c = ops[i];
+      if (c.op != EDAOS_KV_OP_PUT && c.op != EDAOS_KV_OP_GET && c.op != EDAOS_KV_OP_REMOVE) {
+        out[i] = Status(EDAOS_INVAL,
+                        "operation " + std::to_string(i) + ": unknown op " + std::to_string(c.op));
+      } else if (!c.key || !*c.key) {
+        out[i] = Status(EDAOS_INVAL, "operation " + std::to_string(i) + ": no key");
+      } else if (c.op == EDAOS_KV_OP_PUT && c.len && !c.buf) {
+        out[i] = Status(EDAOS_INVAL, "operation " + std::to_string(i) + ": no value buffer");
+      } else {
+        KvOp k;
+        k.kind = static_cast<KvOp::Kind>(c.op);
+        k.dkey = c.key;
+        if (c.op == EDAOS_KV_OP_PUT) {
+          k.value.assign(static_cast<const char*>(c.buf), c.len);
+          k.flags = c.flags;
+        }
+        sent.push_back(std::move(k));
+        which.push_back(i);
+      }
+    }
+    (void)kv->kv->run(&sent);
+    for (size_t j = 0; j < sent.size(); ++j) {
+      edaos_os_kv_op_t& c = ops[which[j]];
+      out[which[j]] = sent[j].status.ok() && c.op == EDAOS_KV_OP_GET
+                          ? copy_sized(sent[j].value, false, c.buf, &c.len, "value")
+                          : sent[j].status;
+    }
+    Status first;
+    for (size_t i = 0; i < n; ++i) {
+      ops[i].status = out[i].code();
+      if (first.ok() && !out[i].ok()) first = out[i];
+    }
+    return first;
   });
 }
 

@@ -9,6 +9,7 @@
 #include "client/client_internal.hpp"
 #include "client/shard_io.hpp"
 #include "common/log.hpp"
+#include "vos/engine.hpp"
 
 EDAOS_LOG_FACILITY(kv);
 
@@ -48,6 +49,32 @@ class KvImpl final : public KV {
 
   Status put(const std::string& dkey, const std::string& akey, const std::string& value,
              uint32_t flags) override {
+    return put_flagged(dkey, akey, value, flags);
+  }
+
+  Status merge_times(const std::string& dkey, const std::string& akey, uint32_t guard_off,
+                     const std::string& guard, uint32_t time_off,
+                     const std::vector<struct timespec>& times) override {
+    vos::TimeMerge m;
+    m.guard_off = guard_off;
+    m.guard = guard;
+    m.time_off = time_off;
+    if (times.size() > 64) return Status(EDAOS_INVAL, "merge_times: more than 64 times");
+    for (const struct timespec& t : times) {
+      if (t.tv_sec < 0 || t.tv_nsec < 0 || t.tv_nsec >= 1000000000L)
+        return Status(EDAOS_INVAL, "merge_times: time out of range");
+      m.times.emplace_back(static_cast<uint64_t>(t.tv_sec), static_cast<uint32_t>(t.tv_nsec));
+    }
+    return put_flagged(dkey, akey, vos::encode_time_merge(m), vos::kMergeTimes);
+  }
+
+ private:
+  // put and merge_times: the first live copy decides (insert-only, update-only, the guard of a
+  // merge), then the others follow: a put unconditionally, a merge with the same spec (its
+  // result is the same wherever it applies: the maximum of each time).
+  Status put_flagged(const std::string& dkey, const std::string& akey, const std::string& value,
+                     uint32_t flags) {
+    static_assert(KV::kInsertOnly == vos::kInsertOnly && KV::kUpdateOnly == vos::kUpdateOnly);
     uint32_t g = group(dkey);
     EDAOS_RETURN_IF_ERROR(prepare_write(g));
     auto live = live_shards(g, /*write=*/true);
@@ -57,14 +84,21 @@ class KvImpl final : public KV {
     Status st = one(g, live[0], Op::kKvPut, dkey, ak, &value, flags, nullptr);
     written(g, live[0]);
     if (!st.ok()) return st;
+    const uint32_t follow = flags & vos::kMergeTimes;
     Batch b(rt_);
-    for (size_t i = 1; i < live.size(); ++i) add(b, g, live[i], Op::kKvPut, dkey, ak, &value, 0);
+    for (size_t i = 1; i < live.size(); ++i)
+      add(b, g, live[i], Op::kKvPut, dkey, ak, &value, follow);
     b.run();
     for (size_t i = 1; i < live.size(); ++i) written(g, live[i]);
-    for (size_t i = 0; i < b.size(); ++i) EDAOS_RETURN_IF_ERROR(b[i].status());
+    for (size_t i = 0; i < b.size(); ++i) {
+      // A follower missing what the first copy merged into (a race with a removal) is fine.
+      if (follow && b[i].status().code() == EDAOS_NONEXIST) continue;
+      EDAOS_RETURN_IF_ERROR(b[i].status());
+    }
     return Status::OK();
   }
 
+ public:
   Result<std::string> get(const std::string& dkey, const std::string& akey) override {
     uint32_t g = group(dkey);
     Status last = no_replica(dkey);
@@ -92,6 +126,14 @@ class KvImpl final : public KV {
     b.run();
     for (size_t i = 1; i < live.size(); ++i) written(g, live[i]);
     return Status::OK();  // a replica missing the key already is fine
+  }
+
+  Status run(std::vector<KvOp>* ops) override {
+    for (size_t first = 0; first < ops->size(); first += kRunChunk)
+      run_chunk(ops, first, std::min(ops->size(), first + kRunChunk));
+    for (const KvOp& op : *ops)
+      if (!op.status.ok()) return op.status;
+    return Status::OK();
   }
 
   Result<std::vector<std::string>> list_dkeys(const std::string& anchor, uint32_t max,
@@ -220,6 +262,125 @@ class KvImpl final : public KV {
     out->rep = b[0].rep;
     out->payload = std::move(b[0].payload);
     return b[0].status();
+  }
+
+  // run(): ops per round of messages (bounds the requests one client queues on a server).
+  static constexpr size_t kRunChunk = 512;
+
+  static Op wire_op(const KvOp& op) {
+    return op.kind == KvOp::kPut ? Op::kKvPut : op.kind == KvOp::kGet ? Op::kKvGet : Op::kKvRemove;
+  }
+
+  // ops [first, last) of run(): each op as its single call would do it, all in flight at once.
+  void run_chunk(std::vector<KvOp>* ops, size_t first, size_t last) {
+    struct Pending {
+      size_t op;   // index in *ops
+      uint32_t g;  // its dkey's group
+      std::vector<uint32_t> live;
+      size_t next = 0;   // gets: the copy to ask next
+      std::string akey;  // the wire akey of a put
+    };
+    std::vector<Pending> todo;
+    std::set<uint32_t> prepared, failed_prep;
+    for (size_t i = first; i < last; ++i) {
+      KvOp& op = (*ops)[i];
+      op.status = Status::OK();
+      if (op.kind != KvOp::kPut && op.kind != KvOp::kGet && op.kind != KvOp::kRemove) {
+        op.status = Status(EDAOS_INVAL, "KV::run: unknown op kind " + std::to_string(op.kind));
+        continue;
+      }
+      if (op.dkey.empty()) {
+        op.status = Status(EDAOS_INVAL, "empty dkey");
+        continue;
+      }
+      const bool write = op.kind != KvOp::kGet;
+      Pending p;
+      p.op = i;
+      p.g = group(op.dkey);
+      if (write && !prepared.count(p.g)) {
+        Status st = prepare_write(p.g);
+        if (!st.ok()) {
+          op.status = st;
+          continue;
+        }
+        prepared.insert(p.g);
+      }
+      p.live = live_shards(p.g, write);
+      if (p.live.empty()) {
+        op.status = no_replica(op.dkey);
+        continue;
+      }
+      // As the single calls: puts and gets name the flat-KV akey "" by its wire form, a
+      // remove with an empty akey removes the whole dkey.
+      p.akey = op.kind == KvOp::kRemove ? op.akey : akey_wire(op.akey);
+      todo.push_back(std::move(p));
+    }
+    // Round 1: the first copy of every op (it decides conditional puts, like put() and
+    // remove()); gets that meet a failed copy ask the next one in further rounds.
+    std::vector<Pending*> round;
+    for (Pending& p : todo) round.push_back(&p);
+    std::vector<Pending*> follow;  // changes that succeeded on their first copy
+    bool first_round = true;
+    while (!round.empty()) {
+      Batch b(rt_);
+      for (Pending* p : round) {
+        KvOp& op = (*ops)[p->op];
+        const uint32_t copy = p->live[op.kind == KvOp::kGet ? p->next : 0];
+        add(b, p->g, copy, wire_op(op), op.dkey, p->akey,
+            op.kind == KvOp::kPut ? &op.value : nullptr, op.kind == KvOp::kPut ? op.flags : 0);
+      }
+      b.run();
+      std::vector<Pending*> again;
+      for (size_t k = 0; k < round.size(); ++k) {
+        Pending* p = round[k];
+        KvOp& op = (*ops)[p->op];
+        Status st = b[k].status();
+        if (op.kind == KvOp::kGet) {
+          if (st.ok()) {
+            op.value = std::move(b[k].payload);
+          } else if (shard_failure(st.code()) && ++p->next < p->live.size()) {
+            again.push_back(p);
+            continue;
+          }
+          op.status = st;
+          continue;
+        }
+        if (first_round) written(p->g, p->live[0]);
+        op.status = st;
+        if (st.ok() && p->live.size() > 1) follow.push_back(p);
+      }
+      round = std::move(again);
+      first_round = false;
+    }
+    // Round 2: the other copies of every change that succeeded on its first one, in op order
+    // (so changes of one key reach each copy in the order the first copy applied them).
+    if (follow.empty()) return;
+    Batch b(rt_);
+    struct Sent {
+      Pending* p;
+      size_t call;
+    };
+    std::vector<Sent> sent;
+    for (Pending* p : follow) {
+      KvOp& op = (*ops)[p->op];
+      const uint32_t flags = op.kind == KvOp::kPut ? op.flags & vos::kMergeTimes : 0;
+      for (size_t i = 1; i < p->live.size(); ++i) {
+        sent.push_back({p, b.size()});
+        add(b, p->g, p->live[i], wire_op(op), op.dkey, p->akey,
+            op.kind == KvOp::kPut ? &op.value : nullptr, flags);
+      }
+    }
+    b.run();
+    for (const Sent& s : sent) {
+      KvOp& op = (*ops)[s.p->op];
+      for (size_t i = 1; i < s.p->live.size(); ++i) written(s.p->g, s.p->live[i]);
+      // As the single calls: a put's follower error fails the put (a merge's follower missing
+      // the value is fine); a remove's follower missing the key already is fine.
+      const Status st = b[s.call].status();
+      if (op.kind == KvOp::kRemove || st.ok()) continue;
+      if ((op.flags & vos::kMergeTimes) && st.code() == EDAOS_NONEXIST) continue;
+      if (op.status.ok()) op.status = st;
+    }
   }
 
   std::shared_ptr<ContState> c_;

@@ -104,11 +104,11 @@ Result<std::unique_ptr<DfsObj>> make_obj(const std::shared_ptr<MountState>& m, c
 
 Status ObjState::flush_times() {
   dirty = false;
-  auto st = update_entry(*m, parent, name, [&](Entry& e) {
-    if (e.oid != oid) return false;  // replaced meanwhile
-    e.mtime = e.ctime = now();
-    return true;
-  });
+  EDAOS_ASSIGN_OR_RETURN(auto d, kv(*m, parent));
+  const struct timespec t = now();
+  // Absent, or naming another object (replaced meanwhile): nothing to record.
+  Status st =
+      d->merge_times(name, kEntryAkey, kEntryOidOff, encode_oid(oid), kEntryMtimeOff, {t, t});
   return st.code() == EDAOS_NONEXIST ? Status::OK() : st;
 }
 

@@ -114,6 +114,12 @@ std::string encode_entry(const Entry& e) {
   return w.take();
 }
 
+std::string encode_oid(ObjectId oid) {
+  Enc w;
+  w.oid(oid);
+  return w.take();
+}
+
 Result<Entry> decode_entry(const std::string& v) {
   Dec r(v);
   Entry e;

@@ -36,6 +36,11 @@ struct Entry {
   std::string symlink;      // symlinks: target
 };
 std::string encode_entry(const Entry& e);
+// Where version 1 puts the OID and the times (KV::merge_times of mtime and ctime, guarded by
+// the OID: the record keeps the later times, and only while it still names the object).
+inline constexpr uint32_t kEntryOidOff = 5;     // u8 version, u32 mode
+inline constexpr uint32_t kEntryMtimeOff = 41;  // + oid, uid, gid, atime; ctime follows
+std::string encode_oid(ObjectId oid);           // the 16 bytes of an OID in a record
 Result<Entry> decode_entry(const std::string& v);
 
 // A directory's own record (dkey "..", akey "p" in the directory's KV).
@@ -108,7 +113,8 @@ struct ObjState {
   uint64_t dr_gen = 0;
   DirRecord dr;
   ~ObjState();
-  // Records mtime/ctime = now in the entry if it still names this object.
+  // Records mtime/ctime = now in the entry if it still names this object and they are earlier
+  // (one blind KV::merge_times: no read first, a time never goes back).
   Status flush_times();
 };
 
@@ -171,5 +177,8 @@ Result<std::unique_ptr<DfsObj>> make_obj(const std::shared_ptr<MountState>& m, c
 Result<std::vector<std::string>> list_names(const MountState& m, ObjectId dir,
                                             const std::string& anchor, uint32_t max, bool* eof);
 Result<DfsStat> stat_of(const MountState& m, const Entry& e);
+
+// dfs_vector.cpp: fn(0) .. fn(n - 1) on up to `threads` threads (the caller's included).
+void parallel_for(size_t n, size_t threads, const std::function<void(size_t)>& fn);
 
 }  // namespace edaos::objstore::dfs

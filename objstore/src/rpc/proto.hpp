@@ -23,7 +23,8 @@ inline constexpr uint32_t kMagic = 0x45444153;  // "EDAS"
 // kShardVec (the shard ops of one call to one server rank in one message), kSyncEngines.
 // Version 5 (issue 15 item 1, the direct path): kShardLease, kShardCommit, kShardRelease; the
 // single-op kArray*, kObjPunch and kSync requests are gone (kShardVec / kSyncEngines).
-inline constexpr uint16_t kProtocolVersion = 5;
+// Version 6 (issue 17, metadata): kKvPut flag vos::kMergeTimes (its value is a time merge).
+inline constexpr uint16_t kProtocolVersion = 6;
 inline constexpr int kRequestTag = 1;
 inline constexpr int kFirstReplyTag = 64;
 
@@ -81,6 +82,8 @@ enum class Op : uint16_t {
   kIntentClear = 53,  // pool uuid, engine, key
   kSync = 60,         // every engine of the pool on that server
   kSyncEngines = 61,  // pool uuid, u32 n, n x u32 engine (hosted by this rank): sync those
+  // metadata, session 5: kKvPut's u32 flags may carry vos::kMergeTimes (1 << 2); the value is
+  // then a vos::encode_time_merge spec, applied by the engine inside its transaction.
 };
 
 // kPoolServe phases. Phase 1 goes to the lead alone and takes the pool lock (psvc/LOCK) first,

@@ -232,7 +232,8 @@ Engine::~Engine() {
   }
   if (log_fd_ >= 0) ::close(log_fd_);
   if (intent_fd_ >= 0) {
-    if (intents_.empty() && ::ftruncate(intent_fd_, 0) != 0) {
+    // An empty log is left alone (no truncation to journal at every close).
+    if (intents_.empty() && intent_end_ > 0 && ::ftruncate(intent_fd_, 0) != 0) {
       // Harmless: the next open replays the log and finds nothing set.
     }
     ::close(intent_fd_);

@@ -38,6 +38,7 @@
 #include <string_view>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include "edaos/objstore/status.hpp"
@@ -158,6 +159,29 @@ constexpr uint64_t kLegacyVersion = 1;
 // KV put flags.
 constexpr uint32_t kInsertOnly = 1u << 0;  // EDAOS_EXIST if the akey exists (atomic check-and-put)
 constexpr uint32_t kUpdateOnly = 1u << 1;  // EDAOS_NONEXIST if the akey is missing
+// The value is a TimeMerge (encode_time_merge), not the value to store: the stored value keeps
+// the later of each time, changed in place inside the transaction (issue 17: a blind mtime /
+// ctime update, no read first). Update-only; not with kInsertOnly.
+constexpr uint32_t kMergeTimes = 1u << 2;
+
+// What a kMergeTimes put changes in the stored value v: only when v holds `guard` at
+// `guard_off` (else EDAOS_NONEXIST, as for an absent akey: "the value names something else
+// now"), each times[i] replaces the time at v[time_off + 12 i] (u64 LE seconds, u32 LE
+// nanoseconds) when it is later; a time that is not later leaves v's. Every time must lie
+// inside v (else EDAOS_FORMAT, nothing changed). Applying it twice, or in any order with other
+// merges, ends at the same value (the maximum of each time).
+struct TimeMerge {
+  uint32_t guard_off = 0;
+  std::string guard;
+  uint32_t time_off = 0;
+  std::vector<std::pair<uint64_t, uint32_t>> times;  // (seconds, nanoseconds < 1e9)
+};
+// Wire form: u32 guard_off | u32 n | n guard bytes | u32 time_off | u32 m | m x (u64, u32), LE.
+std::string encode_time_merge(const TimeMerge& m);
+// EDAOS_INVAL for a malformed spec (short, trailing bytes, nanoseconds >= 1e9, over 64 times).
+Result<TimeMerge> decode_time_merge(std::string_view v);
+// Applies m to *v (see TimeMerge); *changed: some time moved forward.
+Status apply_time_merge(const TimeMerge& m, std::string* v, bool* changed);
 
 class Engine {
  public:
@@ -218,8 +242,10 @@ class Engine {
   // ---- KV (multi-level) shards: dkey -> akey -> single value, in LMDB ----
   // dkey and akey must be non-empty, dkey.size() + akey.size() <= kMaxKvKeyBytes (else
   // EDAOS_NAMETOOLONG). Long keys (over kShortKvKeyBytes) behave exactly like short ones.
-  // flags: kInsertOnly / kUpdateOnly (above). With cs.type != kOff (and cs.fn) the value's
-  // checksum is stored next to it.
+  // flags: kInsertOnly / kUpdateOnly / kMergeTimes (above). With cs.type != kOff (and cs.fn)
+  // the value's checksum is stored next to it (kMergeTimes: the stored value is verified with
+  // its checksum first, EDAOS_CSUM if it does not match, and the merged value is stored with
+  // cs's).
   Status kv_put(const ShardRef& ref, std::string_view dkey, std::string_view akey,
                 std::string_view value, uint32_t flags, const CsumSpec& cs);
   // One KV change of kv_apply: a put (as kv_put) or, with `remove`, a removal (as kv_remove).
@@ -382,6 +408,11 @@ class Engine {
   Status raise_logical_end(const ShardRef& ref, uint64_t v);
   Status set_logical_end_exact(const ShardRef& ref, uint64_t v);
   Status flush_sizes();
+  // Before a change that lowers or removes the size of `key`: folds the log only when it holds
+  // a record of that key (a record of another key replayed later is harmless: it only raises
+  // its own size). Saves the fold's LMDB commit and log truncation on every other engine of a
+  // removed object (issue 17).
+  Status fold_sizes_of(const std::string& key);
   Status open_size_log();  // at open: replay leftover records into LMDB, then empty the log
   // kv_apply's parts: the checks of one change outside any transaction, and the change itself.
   struct KvPrepared;

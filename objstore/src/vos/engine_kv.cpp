@@ -237,11 +237,100 @@ Status find_akey(LmdbEnv* db, MDB_txn* t, const std::string& sk, std::string_vie
 }
 }  // namespace
 
+std::string encode_time_merge(const TimeMerge& m) {
+  std::string v;
+  detail::put_le32(&v, m.guard_off);
+  detail::put_le32(&v, static_cast<uint32_t>(m.guard.size()));
+  v += m.guard;
+  detail::put_le32(&v, m.time_off);
+  detail::put_le32(&v, static_cast<uint32_t>(m.times.size()));
+  for (const auto& t : m.times) {
+    detail::put_le64(&v, t.first);
+    detail::put_le32(&v, t.second);
+  }
+  return v;
+}
+
+Result<TimeMerge> decode_time_merge(std::string_view v) {
+  const Status bad(EDAOS_INVAL, "malformed time merge");
+  constexpr size_t kMaxTimes = 64;
+  TimeMerge m;
+  size_t pos = 0;
+  auto u32 = [&](uint32_t* out) {
+    if (v.size() - pos < 4) return false;
+    *out = detail::get_le32(v.data() + pos);
+    pos += 4;
+    return true;
+  };
+  uint32_t n = 0;
+  if (!u32(&m.guard_off) || !u32(&n) || v.size() - pos < n) return bad;
+  m.guard.assign(v.substr(pos, n));
+  pos += n;
+  if (!u32(&m.time_off) || !u32(&n) || n > kMaxTimes || v.size() - pos != size_t{n} * 12)
+    return bad;
+  for (uint32_t i = 0; i < n; ++i, pos += 12) {
+    const uint32_t ns = detail::get_le32(v.data() + pos + 8);
+    if (ns >= 1000000000u) return bad;
+    m.times.emplace_back(detail::get_le64(v.data() + pos), ns);
+  }
+  return m;
+}
+
+Status apply_time_merge(const TimeMerge& m, std::string* v, bool* changed) {
+  *changed = false;
+  const uint64_t gend = uint64_t{m.guard_off} + m.guard.size();
+  if (gend > v->size() || v->compare(m.guard_off, m.guard.size(), m.guard) != 0)
+    return Status(EDAOS_NONEXIST, "the value no longer holds the guard of the time merge");
+  if (uint64_t{m.time_off} + 12 * m.times.size() > v->size())
+    return Status(EDAOS_FORMAT,
+                  "time merge past the end of a " + std::to_string(v->size()) + "-byte value");
+  for (size_t i = 0; i < m.times.size(); ++i) {
+    char* p = v->data() + m.time_off + 12 * i;
+    const std::pair<uint64_t, uint32_t> cur{detail::get_le64(p), detail::get_le32(p + 8)};
+    if (m.times[i] <= cur) continue;
+    std::string t;
+    detail::put_le64(&t, m.times[i].first);
+    detail::put_le32(&t, m.times[i].second);
+    std::memcpy(p, t.data(), 12);
+    *changed = true;
+  }
+  return Status::OK();
+}
+
 void set_kv_key_hash_for_testing(KvKeyHashFn fn) {
   g_key_hash.store(fn, std::memory_order_relaxed);
 }
 
 void fail_kv_group_commits_for_testing(int n) { LmdbEnv::fail_group_commits_for_testing(n); }
+
+namespace {
+// A stored record (u8 CsumType, u64 LE checksum, value): its value, verified when the checksum
+// function of its type is known (cs.fn when cs is of that type, else the last one seen).
+Status record_value(std::string_view rec, std::string_view dkey, std::string_view akey,
+                    const CsumSpec& cs, const std::array<CsumFn, 4>& fns, std::string_view* val) {
+  if (rec.size() < 9) return Status(EDAOS_FORMAT, "corrupt KV record");
+  const auto stype = static_cast<CsumType>(static_cast<uint8_t>(rec[0]));
+  *val = rec.substr(9);
+  if (stype == CsumType::kOff || static_cast<unsigned>(stype) >= fns.size()) return Status::OK();
+  CsumFn fn = stype == cs.type ? cs.fn : fns[static_cast<unsigned>(stype)];
+  if (!fn) return Status::OK();
+  const uint64_t want = detail::get_le64(rec.data() + 1),
+                 have = fn(stype, val->data(), val->size(), 0);
+  if (want == have) return Status::OK();
+  return Status(EDAOS_CSUM, "stored value of dkey '" + show(dkey) + "' akey '" + show(akey) +
+                                "' is corrupt (checksum " + detail::hex64(have) + ", stored " +
+                                detail::hex64(want) + ")");
+}
+
+// The record of `value` under cs: u8 CsumType, u64 LE checksum, value.
+std::string make_record(std::string_view value, const CsumSpec& cs) {
+  std::string rec(1, static_cast<char>(cs.type));
+  detail::put_le64(&rec,
+                   cs.type == CsumType::kOff ? 0 : cs.fn(cs.type, value.data(), value.size(), 0));
+  rec.append(value);
+  return rec;
+}
+}  // namespace
 
 Status Engine::kv_put(const ShardRef& ref, std::string_view dkey, std::string_view akey,
                       std::string_view value, uint32_t flags, const CsumSpec& cs) {
@@ -267,6 +356,7 @@ struct Engine::KvPrepared {
   Status st;
   bool is_long = false;
   std::string sk, rec;
+  TimeMerge merge;  // kMergeTimes: the spec (rec is made in the transaction)
 };
 
 Status Engine::kv_prepare(const KvChange& c, KvPrepared* p) {
@@ -276,12 +366,13 @@ Status Engine::kv_prepare(const KvChange& c, KvPrepared* p) {
   EDAOS_RETURN_IF_ERROR(check_keys(c.dkey, c.akey, true));
   if ((c.flags & kInsertOnly) && (c.flags & kUpdateOnly))
     return Status(EDAOS_INVAL, "kv_put: insert-only and update-only together");
-  p->rec.push_back(static_cast<char>(c.cs.type));
-  detail::put_le64(&p->rec, c.cs.type == CsumType::kOff
-                                ? 0
-                                : c.cs.fn(c.cs.type, c.value.data(), c.value.size(), 0));
-  p->rec.append(c.value);
   p->is_long = is_long_entry(c.dkey, c.akey);
+  if (c.flags & kMergeTimes) {
+    if (c.flags & kInsertOnly) return Status(EDAOS_INVAL, "kv_put: insert-only time merge");
+    EDAOS_ASSIGN_OR_RETURN(p->merge, decode_time_merge(c.value));
+    return Status::OK();
+  }
+  p->rec = make_record(c.value, c.cs);
   return Status::OK();
 }
 
@@ -289,6 +380,19 @@ Status Engine::kv_put_txn(MDB_txn* t, const KvChange& c, const KvPrepared& p) {
   std::string_view dkey = c.dkey, akey = c.akey;
   KeyLoc a;
   EDAOS_RETURN_IF_ERROR(find_akey(db_.get(), t, p.sk, dkey, akey, &a));
+  if (c.flags & kMergeTimes) {  // read, merge, write back only when a time moved
+    if (!a.exists)
+      return Status(EDAOS_NONEXIST,
+                    "akey '" + show(akey) + "' of dkey '" + show(dkey) + "' does not exist");
+    std::string_view cur;
+    EDAOS_RETURN_IF_ERROR(record_value(a.val, dkey, akey, c.cs, fns_, &cur));
+    std::string v(cur);
+    bool changed = false;
+    EDAOS_RETURN_IF_ERROR(apply_time_merge(p.merge, &v, &changed));
+    if (!changed) return Status::OK();
+    const std::string rec = make_record(v, c.cs);
+    return db_->put(t, a.dbi, a.key, p.is_long ? encode_long_akey(dkey, akey, rec) : rec);
+  }
   if (a.exists && (c.flags & kInsertOnly))
     return Status(EDAOS_EXIST,
                   "akey '" + show(akey) + "' of dkey '" + show(dkey) + "' already exists");
@@ -374,22 +478,8 @@ Result<std::string> Engine::kv_get(const ShardRef& ref, std::string_view dkey,
     EDAOS_RETURN_IF_ERROR(find_akey(db_.get(), t, sk, dkey, akey, &a));
     if (!a.exists)
       return Status(EDAOS_NONEXIST, "no akey '" + show(akey) + "' under dkey '" + show(dkey) + "'");
-    std::string_view cur = a.val;
-    if (cur.size() < 9) return Status(EDAOS_FORMAT, "corrupt KV record");
-    const auto stype = static_cast<CsumType>(static_cast<uint8_t>(cur[0]));
-    std::string_view val = cur.substr(9);
-    if (stype != CsumType::kOff && static_cast<unsigned>(stype) < fns_.size()) {
-      CsumFn fn = stype == cs.type ? cs.fn : fns_[static_cast<unsigned>(stype)];
-      if (fn) {
-        uint64_t want = detail::get_le64(cur.data() + 1),
-                 have = fn(stype, val.data(), val.size(), 0);
-        if (want != have)
-          return Status(EDAOS_CSUM, "stored value of dkey '" + show(dkey) + "' akey '" +
-                                        show(akey) + "' is corrupt (checksum " +
-                                        detail::hex64(have) + ", stored " + detail::hex64(want) +
-                                        ")");
-      }
-    }
+    std::string_view val;
+    EDAOS_RETURN_IF_ERROR(record_value(a.val, dkey, akey, cs, fns_, &val));
     out.assign(val);
     return Status::OK();
   }));

@@ -167,10 +167,15 @@ Status Engine::flush_sizes() {
   return Status::OK();
 }
 
+Status Engine::fold_sizes_of(const std::string& key) {
+  auto it = ends_.find(key);
+  return it != ends_.end() && it->second.pending ? flush_sizes() : Status::OK();
+}
+
 Status Engine::set_logical_end_exact(const ShardRef& ref, uint64_t v) {
-  // A pending (larger) record replayed after this change would undo it: fold the log first.
-  EDAOS_RETURN_IF_ERROR(flush_sizes());
   const std::string key = shard_key(ref);
+  // A pending (larger) record replayed after this change would undo it: fold the log first.
+  EDAOS_RETURN_IF_ERROR(fold_sizes_of(key));
   EDAOS_ASSIGN_OR_RETURN(SizeEntry * e, size_entry(key));
   if (e->exists && e->end == v) return Status::OK();
   EDAOS_RETURN_IF_ERROR(db_->write([&](MDB_txn* t) -> Status {

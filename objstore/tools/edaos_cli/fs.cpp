@@ -122,6 +122,12 @@ struct CopyStats {
   uint64_t dirs = 0, files = 0, links = 0, bytes = 0, skipped = 0;
 };
 
+// Files up to kBatchFileMax bytes are copied in by Dfs::create_files, up to kBatchFiles files
+// or kBatchBytes bytes per call.
+constexpr uint64_t kBatchFileMax = 1 << 20;
+constexpr size_t kBatchFiles = 256;
+constexpr uint64_t kBatchBytes = 64 << 20;
+
 class Copier {
  public:
   Copier(Dfs* dfs, Progress* prog) : dfs_(dfs), prog_(prog) {}
@@ -131,48 +137,154 @@ class Copier {
   Outcome in(const std::string& src, const std::string& dst) {
     struct stat sb;
     if (::lstat(src.c_str(), &sb) != 0) return runtime_error(errno_msg("cannot read", src));
-    if (S_ISDIR(sb.st_mode)) {
-      Status st = dfs_->mkdir(dst, sb.st_mode & 07777);
-      if (!st.ok() && st.code() == EDAOS_EXIST) {
-        auto ds = dfs_->stat(dst, false);
-        if (!ds.ok() || !S_ISDIR(ds->mode)) return from_status(st);
-      } else if (!st.ok()) {
-        return from_status(st);
-      }
-      stats.dirs++;
-      std::vector<std::string> names;
-      DIR* d = opendir(src.c_str());
-      if (!d) return runtime_error(errno_msg("cannot list", src));
-      while (dirent* e = readdir(d))
-        if (std::strcmp(e->d_name, ".") && std::strcmp(e->d_name, "..")) names.push_back(e->d_name);
-      closedir(d);
-      std::sort(names.begin(), names.end());
-      for (auto& n : names) {
-        Outcome o = in(src + "/" + n, join_path(dst, n));
-        if (!o.ok()) return o;
-      }
-      return ok();
-    }
-    if (S_ISLNK(sb.st_mode)) {
-      std::string target(static_cast<size_t>(sb.st_size) + 256, '\0');
-      ssize_t n = ::readlink(src.c_str(), target.data(), target.size());
-      if (n < 0) return runtime_error(errno_msg("cannot read link", src));
-      target.resize(static_cast<size_t>(n));
-      Status st = dfs_->symlink(dst, target);
-      if (st.code() == EDAOS_EXIST) {
-        Status rm = dfs_->remove(dst, false);
-        if (!rm.ok()) return from_status(rm);
-        st = dfs_->symlink(dst, target);
-      }
-      if (!st.ok()) return from_status(st);
-      stats.links++;
-      prog_->add(0, 1);
-      return ok();
-    }
+    if (S_ISDIR(sb.st_mode)) return in_dir(src, dst, sb);
+    if (S_ISLNK(sb.st_mode)) return in_link(src, dst, sb);
     if (!S_ISREG(sb.st_mode)) {
       stats.skipped++;
       return ok();
     }
+    return in_file(src, dst, sb);
+  }
+
+ private:
+  // A directory: small regular files go in batches through Dfs::create_files (their data and
+  // entries in flight together, the source's times set at creation), everything else one by
+  // one; names that exist already (copying over an earlier copy) go the one-by-one way, which
+  // replaces them.
+  Outcome in_dir(const std::string& src, const std::string& dst, const struct stat& sb) {
+    Status st = dfs_->mkdir(dst, sb.st_mode & 07777);
+    if (!st.ok() && st.code() == EDAOS_EXIST) {
+      auto ds = dfs_->stat(dst, false);
+      if (!ds.ok() || !S_ISDIR(ds->mode)) return from_status(st);
+    } else if (!st.ok()) {
+      return from_status(st);
+    }
+    stats.dirs++;
+    auto dir = dfs_->lookup(dst, O_RDWR | O_NOFOLLOW);
+    if (!dir.ok()) return from_status(dir.status());
+    std::vector<std::string> names;
+    DIR* d = opendir(src.c_str());
+    if (!d) return runtime_error(errno_msg("cannot list", src));
+    while (dirent* e = readdir(d))
+      if (std::strcmp(e->d_name, ".") && std::strcmp(e->d_name, "..")) names.push_back(e->d_name);
+    closedir(d);
+    std::sort(names.begin(), names.end());
+    Batch batch;
+    std::vector<std::string> rest;  // directories, links, large files: after the batches
+    for (auto& n : names) {
+      const std::string path = src + "/" + n;
+      struct stat fb;
+      if (::lstat(path.c_str(), &fb) != 0) return runtime_error(errno_msg("cannot read", path));
+      if (!S_ISREG(fb.st_mode) || static_cast<uint64_t>(fb.st_size) > kBatchFileMax) {
+        rest.push_back(n);
+        continue;
+      }
+      Outcome o = batch.add(path, n, fb);
+      if (!o.ok()) return o;
+      if (batch.files.size() >= kBatchFiles || batch.bytes >= kBatchBytes) {
+        o = flush(dir.value().get(), dst, &batch);
+        if (!o.ok()) return o;
+      }
+    }
+    Outcome o = flush(dir.value().get(), dst, &batch);
+    if (!o.ok()) return o;
+    for (auto& n : rest) {
+      o = in(src + "/" + n, join_path(dst, n));
+      if (!o.ok()) return o;
+    }
+    return ok();
+  }
+
+  // Small files read into memory, waiting for one create_files call.
+  struct Batch {
+    std::vector<objstore::DfsNewFile> files;
+    std::vector<std::string> src;
+    std::vector<struct stat> sb;
+    std::vector<std::vector<char>> data;
+    uint64_t bytes = 0;
+    Outcome add(const std::string& path, const std::string& name, const struct stat& fb) {
+      std::vector<char> buf(static_cast<size_t>(fb.st_size));
+      int fd = ::open(path.c_str(), O_RDONLY);
+      if (fd < 0) return runtime_error(errno_msg("cannot open", path));
+      size_t got = 0;
+      bool failed = false;
+      while (got < buf.size()) {
+        ssize_t n = ::pread(fd, buf.data() + got, buf.size() - got, static_cast<off_t>(got));
+        if (n < 0 && errno == EINTR) continue;
+        failed = n < 0;
+        if (n <= 0) break;  // an error, or the file shrank meanwhile: what is there
+        got += static_cast<size_t>(n);
+      }
+      const int err = errno;
+      ::close(fd);
+      if (failed) {
+        errno = err;
+        return runtime_error(errno_msg("cannot read", path));
+      }
+      buf.resize(got);
+      objstore::DfsNewFile f;
+      f.name = name;
+      f.mode = fb.st_mode & 07777;
+      f.set_times = true;
+      f.atime = fb.st_atim;
+      f.mtime = fb.st_mtim;
+      files.push_back(std::move(f));
+      src.push_back(path);
+      sb.push_back(fb);
+      data.push_back(std::move(buf));
+      bytes += got;
+      return ok();
+    }
+    void clear() {
+      files.clear();
+      src.clear();
+      sb.clear();
+      data.clear();
+      bytes = 0;
+    }
+  };
+
+  Outcome flush(const DfsObj* dir, const std::string& dst, Batch* b) {
+    if (b->files.empty()) return ok();
+    for (size_t i = 0; i < b->files.size(); ++i) {  // (data() moves with the vectors: set now)
+      b->files[i].data = b->data[i].data();
+      b->files[i].len = b->data[i].size();
+    }
+    (void)dfs_->create_files(dir, &b->files);
+    for (size_t i = 0; i < b->files.size(); ++i) {
+      const objstore::DfsNewFile& f = b->files[i];
+      if (f.status.code() == EDAOS_EXIST) {  // there already: replace it the one-by-one way
+        Outcome o = in_file(b->src[i], join_path(dst, f.name), b->sb[i]);
+        if (!o.ok()) return o;
+        continue;
+      }
+      if (!f.status.ok()) return from_status(f.status.with_context(join_path(dst, f.name)));
+      stats.files++;
+      stats.bytes += f.len;
+      prog_->add(f.len, 1);
+    }
+    b->clear();
+    return ok();
+  }
+
+  Outcome in_link(const std::string& src, const std::string& dst, const struct stat& sb) {
+    std::string target(static_cast<size_t>(sb.st_size) + 256, '\0');
+    ssize_t n = ::readlink(src.c_str(), target.data(), target.size());
+    if (n < 0) return runtime_error(errno_msg("cannot read link", src));
+    target.resize(static_cast<size_t>(n));
+    Status st = dfs_->symlink(dst, target);
+    if (st.code() == EDAOS_EXIST) {
+      Status rm = dfs_->remove(dst, false);
+      if (!rm.ok()) return from_status(rm);
+      st = dfs_->symlink(dst, target);
+    }
+    if (!st.ok()) return from_status(st);
+    stats.links++;
+    prog_->add(0, 1);
+    return ok();
+  }
+
+  Outcome in_file(const std::string& src, const std::string& dst, const struct stat& sb) {
     int fd = ::open(src.c_str(), O_RDONLY);
     if (fd < 0) return runtime_error(errno_msg("cannot open", src));
     auto f = dfs_->open(dst, S_IFREG | (sb.st_mode & 07777), O_RDWR | O_CREAT | O_TRUNC);
@@ -212,6 +324,7 @@ class Copier {
     return ok();
   }
 
+ public:
   // Namespace path `src` to local path `dst`.
   Outcome out(const std::string& src, const std::string& dst) {
     auto st = dfs_->stat(src, false);

@@ -111,6 +111,20 @@ struct DfsAnchor {
   bool eof = false;
 };
 
+// One file of Dfs::create_files: what to create, and after the call its own outcome.
+struct DfsNewFile {
+  std::string name;
+  mode_t mode = 0644;          // permission bits (the type is S_IFREG)
+  const void* data = nullptr;  // the contents (len bytes; read during the call only)
+  size_t len = 0;
+  bool set_times = false;  // true: atime / mtime below (as utimens), false: the creation time
+  struct timespec atime = {}, mtime = {};
+  Status status;  // out: EDAOS_OK, or why this file was not created
+};
+
+// Files in flight at once in the vector calls of Dfs (create_files, stat_names).
+inline constexpr size_t kDfsVecInFlight = 8;
+
 class DfsObj;
 
 // A mounted namespace. Handles (DfsObj) keep the mount's state alive; using them after
@@ -265,6 +279,29 @@ class EDAOS_CXX_API Dfs {
   Result<DfsStat> stat(std::nullptr_t, const char* name) {
     return stat(static_cast<const DfsObj*>(nullptr), name);
   }
+
+  // ---- vector calls (issue 17): many names of one directory per call ----------------------
+  //
+  // create_files: for every file, what open(parent, name, S_IFREG | mode, O_RDWR | O_CREAT |
+  // O_EXCL, oclass, chunk_size) + write(0, data, len) + release would do (plus utimens when
+  // set_times), but (1) each file's data is written before its entry exists, so a reader that
+  // sees the name sees the whole contents and no mtime update is needed afterwards; (2) the
+  // writes of up to kDfsVecInFlight files are in flight at once; (3) the entries are inserted
+  // with one vector KV call (KV::run: n exclusive inserts in about one round trip). Per-file
+  // outcome in files[i].status: a name that exists (from any rank, also one created
+  // concurrently) fails with EDAOS_EXIST and its data is removed again (exactly one of
+  // concurrent exclusive creators wins, as with open); a bad name with EDAOS_INVAL /
+  // EDAOS_NAMETOOLONG; the other files are created. Returns OK when every file was created,
+  // else the first failure. EDAOS_NOTDIR / EDAOS_RDONLY / class errors fail the whole call.
+  // A crash leaves, for a file whose entry was not yet inserted, a leaked array (`fs check`).
+  Status create_files(const DfsObj* parent, std::vector<DfsNewFile>* files,
+                      const std::string& oclass = "", uint64_t chunk_size = 0);
+  // stat(parent, names[i]) for every name (lstat semantics): the entries with one vector KV
+  // call, the sizes of up to kDfsVecInFlight files at once. (*st)[i] / (*status)[i] per name
+  // (a missing name: EDAOS_NONEXIST for that name alone). Returns OK when every stat
+  // succeeded, else the first failure.
+  Status stat_names(const DfsObj* parent, const std::vector<std::string>& names,
+                    std::vector<DfsStat>* st, std::vector<Status>* status);
 
   // Attribute changes on an entry (a final symlink is followed by the path forms only if
   // follow is true). chmod keeps the type bits and replaces the permission bits (07777).

@@ -253,6 +253,31 @@ EDAOS_API int edaos_os_kv_get(edaos_os_kv_t *kv, const char *key, void *buf, siz
 /** Removes `key`. EDAOS_NONEXIST if absent; EDAOS_DEGRADED when every copy is down. */
 EDAOS_API int edaos_os_kv_remove(edaos_os_kv_t *kv, const char *key);
 
+/** Operations of edaos_os_kv_run. */
+typedef enum {
+  EDAOS_KV_OP_PUT = 0,
+  EDAOS_KV_OP_GET = 1,
+  EDAOS_KV_OP_REMOVE = 2
+} edaos_kv_op_kind_t;
+/** One operation of edaos_os_kv_run. */
+typedef struct {
+  int op;          /**< edaos_kv_op_kind_t */
+  const char *key; /**< NUL-terminated; NULL or empty fails this operation (EDAOS_INVAL) */
+  void *buf;       /**< put: the value (may be NULL when len is 0); get: where the value goes */
+  size_t len;      /**< put: value size; get: in = buffer size, out = value size */
+  uint32_t flags;  /**< put: as edaos_os_kv_put */
+  int status;      /**< out: what edaos_os_kv_put / _get / _remove would have returned */
+} edaos_os_kv_op_t;
+/** The vector call (KV::run in objstore.hpp): the `n` operations of `ops` (puts, gets and
+ *  removes of any keys, mixed), each with the semantics of its single call and its own
+ *  `status` (one bad or missing key fails that operation alone). Their messages are all in
+ *  flight at once: n operations cost about two round trips, not n. Operations on one key apply
+ *  in array order; on different keys in no particular order. A get whose buffer is short gets
+ *  EDAOS_TOOBIG with `len` set (nothing copied); buf NULL just queries the size. Returns
+ *  EDAOS_OK when every operation succeeded, else the status of the first one that failed;
+ *  EDAOS_INVAL (nothing done) for a NULL kv, or NULL ops with n > 0. */
+EDAOS_API int edaos_os_kv_run(edaos_os_kv_t *kv, edaos_os_kv_op_t *ops, size_t n);
+
 #ifdef __cplusplus
 }
 #endif

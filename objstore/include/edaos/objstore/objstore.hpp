@@ -21,6 +21,7 @@
 #include <mpi.h>
 
 #include <cstdint>
+#include <ctime>
 #include <memory>
 #include <string>
 #include <utility>
@@ -343,6 +344,17 @@ class EDAOS_CXX_API Array {
 // not erasure-coded). Keys and values are arbitrary bytes; the dkey must be non-empty
 // (EDAOS_INVAL) and dkey + akey at most 1 MiB (EDAOS_NAMETOOLONG). Every call that needs a
 // copy gives EDAOS_DEGRADED when every copy of the dkey is down.
+// One operation of KV::run, the vector call (issue 17): what it does, and after the call its
+// own outcome.
+struct KvOp {
+  enum Kind : uint8_t { kPut = 0, kGet = 1, kRemove = 2 };
+  Kind kind = kGet;
+  std::string dkey, akey;
+  std::string value;   // kPut: the value to store; kGet: the value read (out)
+  uint32_t flags = 0;  // kPut: KV::PutFlags
+  Status status;       // out: exactly what put / get / remove alone would have returned
+};
+
 class EDAOS_CXX_API KV {
  public:
   enum PutFlags : uint32_t { kInsertOnly = 1, kUpdateOnly = 2 };
@@ -359,6 +371,17 @@ class EDAOS_CXX_API KV {
   virtual Result<std::string> get(const std::string& dkey, const std::string& akey) = 0;
   // akey empty: the whole dkey. EDAOS_NONEXIST if absent.
   virtual Status remove(const std::string& dkey, const std::string& akey) = 0;
+  // Keeps the later time, without reading first (one message per copy; the engine changes the
+  // stored value inside its transaction): in the value under (dkey, akey), times[i] replaces
+  // the time at byte time_off + 12 i (u64 LE seconds, u32 LE nanoseconds) when it is later,
+  // and only while the value holds `guard` at byte guard_off; the other bytes stay as stored.
+  // EDAOS_NONEXIST when the value is absent or no longer holds the guard (nothing changed),
+  // EDAOS_FORMAT when a time lies past the value's end, EDAOS_INVAL for more than 64 times or
+  // a time out of range (negative seconds, nanoseconds >= 1e9). Concurrent merges of one value
+  // from many callers, in any order, end at the latest of each time: a time never goes back.
+  virtual Status merge_times(const std::string& dkey, const std::string& akey, uint32_t guard_off,
+                             const std::string& guard, uint32_t time_off,
+                             const std::vector<struct timespec>& times) = 0;
   // Dkeys strictly after `anchor` ("" = from the start) in byte order, at most `max` (0 counts
   // as 1); *eof (when not null) is set when there are no more.
   virtual Result<std::vector<std::string>> list_dkeys(const std::string& anchor, uint32_t max,
@@ -370,6 +393,16 @@ class EDAOS_CXX_API KV {
                                                       bool* eof) = 0;
   // Removes the object's data on every engine that takes writes.
   virtual Status destroy() = 0;
+  // The vector call: every op of `ops` (puts, gets and removes of any keys, mixed) with the
+  // semantics of its single call, and ops[i].status its own outcome (a bad key or a missing
+  // one fails that op alone, the others still happen). The ops' messages are all in flight at
+  // once (the first copy of every op's dkey together, then the other copies of the changes
+  // that succeeded there), so n ops cost about two round trips instead of n, and the engines
+  // commit the changes that arrive together in one transaction (server README "Group
+  // commit"). Order: ops on the same dkey and akey apply in vector order; ops on different
+  // keys have no order between them (as n single calls issued from n threads). Returns OK when
+  // every op succeeded, else the status of the first op that failed.
+  virtual Status run(std::vector<KvOp>* ops) = 0;
 };
 
 }  // namespace edaos::objstore

@@ -1,0 +1,106 @@
+// What a removal costs an engine and what a kill leaves (issue 17): obj_punch and
+// array_truncate fold the size log only when it holds a record of that shard (a record of any
+// other shard replayed after the change only raises that shard's own size), so the other
+// engines of a removed object skip the fold's LMDB commit and log truncation; a removed shard
+// never comes back after a kill, whatever was in the log.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+#include "vos/engine.hpp"
+
+namespace edaos::objstore::vos {
+namespace {
+
+namespace fs = std::filesystem;
+
+class RemoveTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const char* t = std::getenv("TMPDIR");
+    std::string tmpl = std::string(t && *t ? t : "/tmp") + "/edaos-vos-rm-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
+    root_ = tmpl;
+    const Uuid cont = Uuid::generate();
+    for (int i = 0; i < 3; ++i) ref_[i] = ShardRef{cont, ObjectId{0x300000000000ull, 1u + i}, 0, 0};
+  }
+  void TearDown() override { fs::remove_all(root_); }
+  Engine::Options opts() const {
+    Engine::Options o;
+    o.dir = root_ + "/engine-0000";
+    o.create = true;
+    return o;
+  }
+  static Status write(Engine& e, const ShardRef& r, size_t n) {
+    std::string d(n, 'x');
+    return e.array_write(r, 0, d.data(), d.size(), CsumSpec{}, nullptr, n);
+  }
+  uint64_t log_size() const {
+    struct stat st;
+    return ::stat((root_ + "/engine-0000/sizes.log").c_str(), &st) == 0
+               ? static_cast<uint64_t>(st.st_size)
+               : 0;
+  }
+  std::string root_;
+  ShardRef ref_[3];
+};
+
+TEST_F(RemoveTest, PunchOfAShardWithoutALogRecordLeavesTheLogAlone) {
+  auto e = Engine::open(opts());
+  ASSERT_TRUE(e.ok()) << e.status().to_string();
+  ASSERT_TRUE(write(*e.value(), ref_[1], 100).ok());
+  ASSERT_TRUE(e.value()->sync().ok());  // folded: no record of shard 1 left in the log
+  ASSERT_TRUE(write(*e.value(), ref_[0], 200).ok());
+  const uint64_t before = log_size();
+  ASSERT_GT(before, 0u);
+  ASSERT_TRUE(e.value()->obj_punch(ref_[1]).ok());
+  EXPECT_EQ(log_size(), before) << "the log was folded for a shard it held no record of";
+  ASSERT_TRUE(e.value()->array_truncate(ref_[2], 0, 0).ok());
+  EXPECT_EQ(log_size(), before);
+  EXPECT_EQ(e.value()->array_logical_end(ref_[1]).value(), 0u);
+  EXPECT_EQ(e.value()->array_logical_end(ref_[0]).value(), 200u);
+  // A shard whose record is in the log: folded first, as before.
+  ASSERT_TRUE(e.value()->obj_punch(ref_[0]).ok());
+  EXPECT_EQ(log_size(), 0u);
+  EXPECT_EQ(e.value()->array_logical_end(ref_[0]).value(), 0u);
+}
+
+// A child writes and removes shards in every order around the log and is killed (_exit, no
+// close): the next open replays the log, and no removed shard comes back.
+TEST_F(RemoveTest, RemovedShardsNeverComeBackAfterAKill) {
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    auto e = Engine::open(opts());
+    if (!e.ok()) ::_exit(2);
+    Engine& eng = *e.value();
+    bool ok = write(eng, ref_[1], 100).ok() && eng.sync().ok();  // shard 1: folded
+    ok = ok && write(eng, ref_[0], 300).ok();                    // shard 0: in the log
+    ok = ok && eng.obj_punch(ref_[1]).ok();                      // no fold needed
+    ok = ok && write(eng, ref_[2], 500).ok();                    // shard 2: in the log
+    ok = ok && eng.obj_punch(ref_[2]).ok();                      // folds (its record)
+    ok = ok && write(eng, ref_[2], 50).ok();                     // recreated, smaller
+    ::_exit(ok ? 0 : 3);  // like kill -9: nothing closed, the log not folded
+  }
+  int ws = 0;
+  ASSERT_EQ(::waitpid(pid, &ws, 0), pid);
+  ASSERT_TRUE(WIFEXITED(ws) && WEXITSTATUS(ws) == 0) << ws;
+  auto e = Engine::open(opts());
+  ASSERT_TRUE(e.ok()) << e.status().to_string();
+  EXPECT_EQ(e.value()->array_logical_end(ref_[0]).value(), 300u);
+  EXPECT_EQ(e.value()->array_logical_end(ref_[1]).value(), 0u) << "a removed shard came back";
+  EXPECT_EQ(e.value()->array_logical_end(ref_[2]).value(), 50u) << "the old size came back";
+  auto objs = e.value()->list_objects(ref_[0].cont);
+  ASSERT_TRUE(objs.ok());
+  EXPECT_EQ(std::count(objs->begin(), objs->end(), ref_[1].oid), 0);
+  EXPECT_EQ(std::count(objs->begin(), objs->end(), ref_[0].oid), 1);
+}
+
+}  // namespace
+}  // namespace edaos::objstore::vos
