@@ -1,6 +1,7 @@
 // edaos-rpc-bench: the store's RPC path next to MPI point-to-point in the same run.
 //
 //   mpiexec -n <2 or more> edaos-rpc-bench [--iters N] [--sizes 8,47008,1048576] [--idle S]
+//                                          [--class S1|EC_2P1G1|...]
 //
 // Rank 0 serves (EDAOS_SERVER_RANKS default: the first rank of the node); every other rank is
 // a client, all at once. For every size it times, per client
@@ -9,6 +10,8 @@
 //   read   the client reads `size` bytes of its own S1 array whose one shard rank 0 serves
 //          (one RPC);
 //   write  the client writes `size` bytes there (one RPC).
+// --class: the arrays' object class instead of S1 (the pool then has 6 engines, all served by
+// rank 0; an EC write sends its data and parity cells to rank 0 as one message of many pieces).
 // While the store is timed, rank 0's application thread sleeps (it does not spin in MPI), so
 // its server thread has the core. Prints the clients' mean microseconds per operation, MB/s
 // per client, and read/mpi. Then every rank sleeps --idle seconds (default 2) and rank 0's
@@ -104,19 +107,23 @@ int main(int argc, char** argv) {
   int iters = 200;
   double idle = 2;
   std::vector<size_t> sizes = {8, 47008, size_t{1} << 20};
+  std::string oclass = "S1";
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--iters" && i + 1 < argc) {
       iters = std::max(1, std::atoi(argv[++i]));
     } else if (a == "--idle" && i + 1 < argc) {
       idle = std::max(0.0, std::atof(argv[++i]));
+    } else if (a == "--class" && i + 1 < argc) {
+      oclass = argv[++i];
     } else if (a == "--sizes" && i + 1 < argc) {
       sizes.clear();
       std::stringstream ss(argv[++i]);
       for (std::string t; std::getline(ss, t, ',');) sizes.push_back(std::stoull(t));
     } else {
       if (g_rank == 0)
-        std::fprintf(stderr, "usage: edaos-rpc-bench [--iters N] [--sizes a,b] [--idle S]\n");
+        std::fprintf(stderr,
+                     "usage: edaos-rpc-bench [--iters N] [--sizes a,b] [--idle S] [--class C]\n");
       MPI_Finalize();
       return 2;
     }
@@ -139,7 +146,7 @@ int main(int argc, char** argv) {
   MPI_Bcast(tmpl, sizeof tmpl, MPI_CHAR, 0, MPI_COMM_WORLD);
   const std::string path = std::string(tmpl) + "/pool";
   PoolCreateOptions po;
-  po.engines = 1;
+  po.engines = oclass == "S1" ? 1 : 6;
   po.targets = 1;
   if (!(st = Pool::create(path, po, MPI_COMM_WORLD)).ok()) die("pool create", st);
   auto pool = Pool::connect(path, MPI_COMM_WORLD);
@@ -154,7 +161,8 @@ int main(int argc, char** argv) {
     auto c = pool.value()->cont_create("bench" + std::to_string(g_rank), ContainerProps{});
     if (!c.ok()) die("cont create", c.status());
     cont = c.value();
-    auto oc = ObjClass::parse("S1");
+    auto oc = ObjClass::parse(oclass);
+    if (!oc.ok()) die("object class", oc.status());
     auto o = cont->alloc_oid(oc.value(), ObjType::kArray);
     if (!o.ok()) die("alloc oid", o.status());
     oid = o.value();
@@ -166,10 +174,10 @@ int main(int argc, char** argv) {
   const char* tr = getenv("EDAOS_TRANSPORT");
   if (g_rank == 1)
     std::printf(
-        "transport %s, %d clients, %d iterations per size\n%10s %10s %10s %10s %10s %10s "
+        "transport %s, class %s, %d clients, %d iterations per size\n%10s %10s %10s %10s %10s %10s "
         "%10s %9s\n",
-        tr && *tr ? tr : "auto", size - 1, iters, "bytes", "mpi_us", "read_us", "write_us",
-        "mpi_MB/s", "read_MB/s", "write_MB/s", "read/mpi");
+        tr && *tr ? tr : "auto", oclass.c_str(), size - 1, iters, "bytes", "mpi_us", "read_us",
+        "write_us", "mpi_MB/s", "read_MB/s", "write_MB/s", "read/mpi");
   for (size_t sz : sizes) {
     const double tm = mpi_pingpong(sz, iters, size);
     double tr_us = 0, tw_us = 0;

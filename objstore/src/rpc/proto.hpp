@@ -80,6 +80,8 @@ enum class Op : uint16_t {
   kUnlock = 51,       // key, IntentWire (clears the intent)
   kIntentList = 52,   // pool uuid  reply: orphan intents of the pool's engines on this server
   kIntentClear = 53,  // pool uuid, engine, key
+  kLockCancel = 54,   // key, i32 reply tag of a kLock call its caller gave up on (time-out):
+                      // drops that waiter, or releases the lock when it was granted to it
   kSync = 60,         // every engine of the pool on that server
   kSyncEngines = 61,  // pool uuid, u32 n, n x u32 engine (hosted by this rank): sync those
   // metadata, session 5: kKvPut's u32 flags may carry vos::kMergeTimes (1 << 2); the value is

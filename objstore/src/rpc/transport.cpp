@@ -14,6 +14,11 @@ EDAOS_LOG_FACILITY(rpc);
 
 namespace edaos::objstore::rpc {
 
+namespace {
+// How long Transport::call waits for the answer to the kLockCancel of a lock it gave up on.
+constexpr auto kLockCancelWait = std::chrono::seconds(5);
+}  // namespace
+
 bool parse_rpc_timeout(const char* text, Clock::duration* out) {
   if (!text || !*text) return false;
   char* end = nullptr;
@@ -61,6 +66,29 @@ void Call::prepare(int t, uint64_t seq) {
 Clock::time_point deadline_after(Clock::duration d) {
   const Clock::time_point now = Clock::now();
   return d >= Clock::time_point::max() - now ? Clock::time_point::max() : now + d;
+}
+
+Status Transport::call(Call* c) {
+  start(c);
+  wait(&c, 1);
+  if (c->op == Op::kLock && !c->reply_received && c->tag != 0) {
+    Reader r(c->body.data(), c->body.size());
+    const std::string key = r.str();
+    if (r.ok()) {
+      Call cancel;
+      cancel.server = c->server;
+      cancel.op = Op::kLockCancel;
+      Writer w;
+      w.str(key).put<int32_t>(c->tag);
+      cancel.body = w.take();
+      start(&cancel);
+      // Best effort, bounded: a server that did not answer the lock may not answer this.
+      cancel.deadline = std::min(cancel.deadline, deadline_after(kLockCancelWait));
+      Call* cp = &cancel;
+      wait(&cp, 1);
+    }
+  }
+  return c->status();
 }
 
 void wait_rounds(const std::function<bool(bool*)>& round) {

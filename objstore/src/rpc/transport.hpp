@@ -162,12 +162,10 @@ class Transport {
   // Waits until every call completes (reply, transport error, or deadline passed: then
   // EDAOS_UNREACH). Never spins without yielding.
   virtual void wait(Call* const* calls, size_t n) = 0;
-  // start + wait for one call; returns its status.
-  Status call(Call* c) {
-    start(c);
-    wait(&c, 1);
-    return c->status();
-  }
+  // start + wait for one call; returns its status. A kLock call that ends without its reply
+  // (time-out, transport error) is withdrawn at the server with a kLockCancel, so a grant that
+  // comes too late never leaves the stripe locked by a caller that is not waiting for it.
+  Status call(Call* c);
 
   // Server side (one receiving thread). Returns true and fills `in` when a request arrives
   // before `deadline`, false once the deadline has passed (a deadline in the past: a poll).

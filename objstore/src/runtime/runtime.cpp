@@ -4,8 +4,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <functional>
 #include <mutex>
+#include <sstream>
 
 #include "common/cb_config.hpp"
 #include "common/log.hpp"
@@ -161,6 +165,61 @@ Status open_transport(Runtime* rt, Want want) {
   return open_mpi(rt);
 }
 
+// A process: its pid and its start time (field 22 of /proc/<pid>/stat, clock ticks since
+// boot), which tells a process from a later one that got the same pid.
+struct ProcId {
+  uint64_t pid = 0, start = 0;
+};
+
+// Reads /proc/<pid>/stat: false when the process does not exist (anymore); *state its state
+// letter (Z: exited, not yet reaped), *start its start time.
+bool read_proc_stat(uint64_t pid, char* state, uint64_t* start) {
+  const std::string path = "/proc/" + std::to_string(pid) + "/stat";
+  FILE* f = std::fopen(path.c_str(), "r");
+  if (!f) return false;
+  char buf[1024];
+  const size_t n = std::fread(buf, 1, sizeof buf - 1, f);
+  std::fclose(f);
+  buf[n] = '\0';
+  // "pid (comm) S ppid ...": comm may hold spaces and parentheses, the last ')' ends it.
+  const char* p = std::strrchr(buf, ')');
+  if (!p) return false;
+  std::istringstream is(p + 1);
+  std::string field;
+  if (!(is >> field) || field.empty()) return false;
+  *state = field[0];
+  for (int i = 4; i <= 22; ++i)  // fields 4..22; starttime is field 22
+    if (!(is >> field)) return false;
+  *start = std::strtoull(field.c_str(), nullptr, 10);
+  return true;
+}
+
+// Every rank's ProcId, exchanged once. Gone(rank) for the Server: true only for a rank on this
+// node whose process has exited (no such pid, a zombie, or another process with its pid). A
+// rank on another node is never reported gone (no check reaches it; runtime/README.md).
+std::function<bool(int)> peer_gone_check(Runtime* rt) {
+  ProcId me;
+  me.pid = static_cast<uint64_t>(::getpid());
+  char state = 0;
+  if (!read_proc_stat(me.pid, &state, &me.start)) me.start = 0;
+  std::vector<ProcId> all(static_cast<size_t>(rt->size));
+  MPI_Allgather(&me, 2, MPI_UINT64_T, all.data(), 2, MPI_UINT64_T, rt->comm);
+  std::vector<char> local(static_cast<size_t>(rt->size), 0);
+  for (int r = 0; r < rt->size; ++r)
+    local[static_cast<size_t>(r)] = r != rt->rank && rt->hosts[static_cast<size_t>(r)] ==
+                                                         rt->hosts[static_cast<size_t>(rt->rank)];
+  return [all = std::move(all), local = std::move(local)](int rank) {
+    if (rank < 0 || static_cast<size_t>(rank) >= all.size() || !local[static_cast<size_t>(rank)])
+      return false;
+    const ProcId& p = all[static_cast<size_t>(rank)];
+    if (p.start == 0) return false;  // its start time was unknown: never guess
+    char st = 0;
+    uint64_t start = 0;
+    if (!read_proc_stat(p.pid, &st, &start)) return true;
+    return st == 'Z' || st == 'X' || start != p.start;
+  };
+}
+
 // A network transport (MPI, UCX, libfabric) between the job's ranks; the listed ranks serve.
 Status start_networked(Runtime* rt, Want want, const std::string& spec) {
   Status st = select_servers(rt, spec);
@@ -168,9 +227,11 @@ Status start_networked(Runtime* rt, Want want, const std::string& spec) {
   st = open_transport(rt, want);
   if (!st.ok()) return st;
   rt->rpc = rt->rpc_owner.get();
+  auto gone = peer_gone_check(rt);  // collective
   if (rt->my_server_index >= 0) {
     rt->srv.push_back(std::make_unique<server::Server>(rt->rpc, rt->my_server_index,
                                                        static_cast<int>(rt->servers.size())));
+    rt->srv.back()->set_peer_gone(std::move(gone));
     rt->srv.back()->start();
   }
   return Status::OK();

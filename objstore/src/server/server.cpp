@@ -239,23 +239,47 @@ Status bad_body() { return Status(EDAOS_PROTO, "malformed request body"); }
 
 namespace {
 
+// A boolean switch from the environment: "0" off, "1" on, anything else the default.
+bool env_flag(const char* name, bool dflt) {
+  const char* v = std::getenv(name);
+  if (!v || !*v) return dflt;
+  if (std::strcmp(v, "0") == 0) return false;
+  if (std::strcmp(v, "1") == 0) return true;
+  EDAOS_LOG(warn, "%s=%s is not 0 or 1: using the default", name, v);
+  return dflt;
+}
+
+// A count from the environment in [lo, hi], else the default.
+long env_count(const char* name, long dflt, long lo, long hi) {
+  const char* v = std::getenv(name);
+  if (!v || !*v) return dflt;
+  char* end = nullptr;
+  long n = std::strtol(v, &end, 10);
+  if (end && *end == '\0' && n >= lo && n <= hi) return n;
+  EDAOS_LOG(warn, "%s=%s is not a number in %ld..%ld: using the default", name, v, lo, hi);
+  return dflt;
+}
+
 // Service threads: EDAOS_SERVER_THREADS when it is a number in 1..64, else one per core up to 4
 // (the server shares its node with the job's ranks; storage calls mostly wait on the disk).
 size_t service_thread_count() {
-  constexpr size_t kMax = 64;
-  if (const char* v = std::getenv("EDAOS_SERVER_THREADS"); v && *v) {
-    char* end = nullptr;
-    unsigned long n = std::strtoul(v, &end, 10);
-    if (end && *end == '\0' && n >= 1 && n <= kMax) return n;
-    EDAOS_LOG(warn, "EDAOS_SERVER_THREADS=%s is not a number in 1..%zu: using the default", v,
-              kMax);
-  }
   unsigned hw = std::thread::hardware_concurrency();
-  return std::clamp<size_t>(hw ? hw : 1, 1, 4);
+  return static_cast<size_t>(
+      env_count("EDAOS_SERVER_THREADS", std::clamp<long>(hw ? hw : 1, 1, 4), 1, 64));
 }
 
 // Requests a service thread takes from one queue in one pass (fairness between engines).
 constexpr size_t kMaxBatch = 64;
+
+// Inline service (Server::serve_inline): at most this many read ops and bytes in the request,
+// so the progress thread is never away from the transport for more than one short read.
+constexpr uint32_t kInlineMaxOps = 16;
+constexpr uint64_t kInlineMaxBytes = uint64_t{1} << 20;
+
+// Stripe-lock sweeps (Server::sweep_locks): how often, and the source that marks one in the
+// lock queue (no client has a negative rank).
+constexpr auto kSweepPeriod = std::chrono::milliseconds(500);
+constexpr int kSweepSource = -1;
 
 const std::string kControlQueue = "C";
 const std::string kLockQueue = "L";
@@ -270,6 +294,7 @@ Server::~Server() { stop(); }
 void Server::start() {
   stop_ = false;
   quit_ = false;
+  inline_ok_ = env_flag("EDAOS_SERVER_INLINE", true);
   size_t n = service_thread_count();
   for (size_t i = 0; i < n; ++i) {
     try {
@@ -319,6 +344,7 @@ rpc::Buffer Server::reply_buffer(size_t n) {
 void Server::loop() {
   Backoff bo(1000);
   rpc::Incoming in;
+  rpc::Clock::time_point last_sweep = rpc::Clock::now();
   for (;;) {
     bool busy = false;
     while (t_->wait_request(
@@ -335,6 +361,12 @@ void Server::loop() {
       std::lock_guard<std::mutex> g(q_mu_);
       if (queued_ == 0) break;
     }
+    // Stripe locks whose holder has exited (README "Stripe locks"): looked for while someone
+    // waits for a lock, at most once per kSweepPeriod.
+    if (peer_gone_ && lock_waiters_.load() > 0 && rpc::Clock::now() - last_sweep >= kSweepPeriod) {
+      queue_lock_sweep();
+      last_sweep = rpc::Clock::now();
+    }
     if (busy)
       bo.reset();
     else
@@ -346,6 +378,7 @@ std::string Server::route(const rpc::Incoming& in) {
   switch (static_cast<Op>(in.hdr.op)) {
     case Op::kLock:
     case Op::kUnlock:
+    case Op::kLockCancel:
       return kLockQueue;
     case Op::kKvPut:
     case Op::kKvGet:
@@ -383,6 +416,11 @@ void Server::accept(rpc::Incoming& in) {
     return;
   }
   std::string key = route(in);
+  if (serve_inline(in, key)) return;
+  enqueue(std::move(key), in);
+}
+
+void Server::enqueue(std::string key, rpc::Incoming& in) {
   std::lock_guard<std::mutex> g(q_mu_);
   Queue& q = queues_[key];
   q.q.push_back(std::move(in));
@@ -393,6 +431,59 @@ void Server::accept(rpc::Incoming& in) {
     ready_.push_back(std::move(key));
     q_cv_.notify_one();
   }
+}
+
+void Server::queue_lock_sweep() {
+  rpc::Incoming sweep;
+  sweep.source = kSweepSource;
+  enqueue(kLockQueue, sweep);
+}
+
+// Inline service (README "Execution model"): a request that only reads a little, arriving at
+// a server with nothing queued and no service thread at work, is served by the progress thread
+// itself; handing it to a service thread would cost a second thread wake-up per round trip.
+bool Server::inline_op(const rpc::Incoming& in) {
+  if (static_cast<Op>(in.hdr.op) != Op::kShardVec) return false;
+  Reader r(in.body(), in.body_len());
+  const uint32_t n = r.get<uint32_t>();
+  if (!r.ok() || n == 0 || n > kInlineMaxOps) return false;
+  uint64_t bytes = 0;
+  for (uint32_t i = 0; i < n; ++i) {
+    const Op op = static_cast<Op>(r.get<uint16_t>());
+    const std::string body = r.str();
+    (void)r.get<uint64_t>();  // bulk length: reads and sizes carry none
+    if (!r.ok() || (op != Op::kArrayRead && op != Op::kArraySize)) return false;
+    if (op == Op::kArrayRead) {
+      Reader br(body);
+      (void)rpc::ShardAddr::decode(br);
+      (void)rpc::CsumWire::decode(br);
+      (void)br.get<uint64_t>();  // offset
+      const uint64_t len = br.get<uint64_t>();
+      if (!br.ok() || len > kInlineMaxBytes - bytes) return false;
+      bytes += len;
+    }
+  }
+  return true;
+}
+
+bool Server::serve_inline(rpc::Incoming& in, const std::string& key) {
+  if (!inline_ok_ || !inline_op(in)) return false;
+  {
+    // Only the progress thread queues requests, so an idle queue stays idle while it serves
+    // this one: the request keeps its place in its queue's order. No service thread at work
+    // means no engine mutex is held by a long write or sync that could stall this thread.
+    std::lock_guard<std::mutex> g(q_mu_);
+    if (busy_queues_ != 0 || !ready_.empty()) return false;
+    auto it = queues_.find(key);
+    if (it != queues_.end() && (!it->second.q.empty() || it->second.busy || it->second.ready))
+      return false;
+  }
+  // A pool being opened or closed holds pools_mu_ for long: queue rather than wait for it.
+  std::shared_lock<std::shared_mutex> g(pools_mu_, std::try_to_lock);
+  if (!g.owns_lock()) return false;
+  ++inline_served_;  // before the reply goes: a caller that has its answer sees the count
+  handle(in);
+  return true;
 }
 
 // A service thread: takes the oldest ready queue, drains up to kMaxBatch of its requests in
@@ -407,6 +498,7 @@ void Server::serve() {
     Queue& q = queues_[key];
     q.ready = false;
     q.busy = true;
+    ++busy_queues_;
     std::deque<rpc::Incoming> batch;
     if (q.q.size() <= kMaxBatch) {
       batch.swap(q.q);
@@ -423,6 +515,7 @@ void Server::serve() {
     lk.lock();
     queued_ -= n;
     q.busy = false;
+    --busy_queues_;
     if (!q.q.empty()) {
       q.ready = true;
       ready_.push_back(key);
@@ -446,6 +539,11 @@ void Server::serve_batch(const std::string& key, std::deque<rpc::Incoming>& batc
     // puts/removes is one LMDB transaction, answered after its commit. Runs are cut at every
     // other request, so each request still sees exactly the changes received before it.
     for (size_t i = 0; i < batch.size();) {
+      if (batch[i].source == kSweepSource) {  // queued by the progress thread, no reply
+        sweep_locks();
+        ++i;
+        continue;
+      }
       size_t j = i;
       while (j < batch.size() && is_kv_change(batch[j])) ++j;
       if (j == i) {
@@ -606,7 +704,9 @@ std::string Server::dispatch(rpc::Incoming& in, bool* deferred) {
     case Op::kLock:
       return op_lock(r, in, deferred);
     case Op::kUnlock:
-      return op_unlock(r);
+      return op_unlock(r, in);
+    case Op::kLockCancel:
+      return op_lock_cancel(r, in);
     case Op::kIntentList:
     case Op::kIntentClear:
       return op_intent(op, r);
@@ -995,65 +1095,6 @@ std::string Server::op_io(Op op, Reader& r, const rpc::Incoming& in, bool* repli
     default:
       return rpc::make_reply(Status(EDAOS_NOTSUP, "unknown op " + std::to_string(in.hdr.op)));
   }
-}
-
-Status Server::set_intent(const std::string& key, const rpc::IntentWire& w, bool* orphan) {
-  *orphan = false;
-  if (!w.has) return Status::OK();
-  Status st;
-  vos::Engine* e = engine(w.pool, w.engine, &st);
-  if (!e) return st;
-  return e->intent_set(key, w.payload, orphan);
-}
-
-// A stripe lock, with the intent of the partial write it protects recorded at the group
-// leader's engine before the grant (so a write killed half-way leaves the stripe marked).
-std::string Server::op_lock(Reader& r, const rpc::Incoming& in, bool* deferred) {
-  std::string key = r.str();
-  LockWaiter w;
-  w.rank = in.source;
-  w.tag = in.hdr.reply_tag;
-  w.intent = rpc::IntentWire::decode(r, true);
-  if (!r.ok()) return rpc::make_reply(bad_body());
-  auto it = locks_.find(key);
-  if (it == locks_.end()) {
-    bool orphan = false;
-    Status st = set_intent(key, w.intent, &orphan);
-    if (!st.ok()) return rpc::make_reply(st.with_context("stripe intent"));
-    locks_.emplace(std::move(key), std::deque<LockWaiter>{});
-    return rpc::make_reply(Status::OK(), orphan ? 1 : 0);
-  }
-  it->second.push_back(std::move(w));
-  *deferred = true;
-  return {};
-}
-
-std::string Server::op_unlock(Reader& r) {
-  std::string key = r.str();
-  rpc::IntentWire iw = rpc::IntentWire::decode(r, false);
-  if (!r.ok()) return rpc::make_reply(bad_body());
-  auto it = locks_.find(key);
-  if (it == locks_.end()) return rpc::make_reply(Status(EDAOS_INVAL, "unlock of a free lock"));
-  Status cleared;
-  if (iw.has) {
-    vos::Engine* e = engine(iw.pool, iw.engine, &cleared);
-    if (e) cleared = e->intent_clear(key);
-    if (!cleared.ok())  // the mark stays: recovery re-encodes a consistent stripe, harmless
-      EDAOS_LOG(warn, "stripe intent not cleared: %s", cleared.to_string().c_str());
-  }
-  // Grant to the next waiter whose intent can be recorded.
-  while (!it->second.empty()) {
-    LockWaiter w = std::move(it->second.front());
-    it->second.pop_front();
-    bool orphan = false;
-    Status st = set_intent(key, w.intent, &orphan);
-    send(w.rank, w.tag,
-         st.ok() ? rpc::make_reply(Status::OK(), orphan ? 1 : 0)
-                 : rpc::make_reply(st.with_context("stripe intent")));
-    if (st.ok()) return rpc::make_reply(Status::OK());
-  }
-  locks_.erase(it);
-  return rpc::make_reply(Status::OK());
 }
 
 // Intents left by a killed process (orphans) of every engine of a pool this rank hosts, and

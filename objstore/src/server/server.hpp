@@ -16,6 +16,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -44,6 +45,12 @@ class Server {
   void stop();
   // Service threads started by start(): EDAOS_SERVER_THREADS (1..64), else min(cores, 4).
   size_t service_threads() const { return workers_.size(); }
+  // How the server learns that a client process has ended (a stripe lock it holds is then
+  // released, see README "Stripe locks"): gone(rank) is true only when that rank's process is
+  // known to have exited. Set before start(); without it no holder is ever considered gone.
+  void set_peer_gone(std::function<bool(int rank)> gone) { peer_gone_ = std::move(gone); }
+  // Requests the progress thread served itself (serve_inline), for tests and benchmarks.
+  uint64_t inline_served() const { return inline_served_.load(); }
 
  private:
   struct PoolServe;
@@ -51,8 +58,14 @@ class Server {
   // The progress thread's share of a request: checks the header, answers what needs no storage
   // (malformed, wrong version, kShutdown) and queues the rest on the queue route() names.
   void accept(rpc::Incoming& in);
+  // Appends `in` (moved out) to queue `key`, marking the queue ready when it was idle.
+  void enqueue(std::string key, rpc::Incoming& in);
   // Runs one request on a service thread (or inline for the few the progress thread answers).
   void handle(rpc::Incoming& in);
+  // Serves `in` on the progress thread when it is a short read (inline_op) and the server has
+  // nothing else to do; false: queue it as usual.
+  bool serve_inline(rpc::Incoming& in, const std::string& key);
+  static bool inline_op(const rpc::Incoming& in);
   // Queue of a request: "C" control, "L" stripe locks, else pool uuid + engine id.
   static std::string route(const rpc::Incoming& in);
   void serve();  // a service thread
@@ -81,8 +94,10 @@ class Server {
   std::string op_cont(rpc::Op op, rpc::Reader& r);
   // *replied = true when the op sent its reply itself (bulk reads).
   std::string op_io(rpc::Op op, rpc::Reader& r, const rpc::Incoming& in, bool* replied);
+  // server_locks.cpp: stripe locks (README "Stripe locks").
   std::string op_lock(rpc::Reader& r, const rpc::Incoming& in, bool* deferred);
-  std::string op_unlock(rpc::Reader& r);
+  std::string op_unlock(rpc::Reader& r, const rpc::Incoming& in);
+  std::string op_lock_cancel(rpc::Reader& r, const rpc::Incoming& in);
   std::string op_intent(rpc::Op op, rpc::Reader& r);
   // server_shard.cpp: the shard ops of one call in one message (kShardVec, replies itself) and
   // the sync of named engines (kSyncEngines).
@@ -95,13 +110,29 @@ class Server {
   std::string op_shard_commit(rpc::Reader& r, const rpc::Incoming& in);
   std::string op_shard_release(rpc::Reader& r, const rpc::Incoming& in);
   void recall(const rpc::ShardAddr& a);
-  // A stripe lock waiter and the intent to record when it is granted.
+  // A stripe lock's holder or waiter (the kLock call: rank and reply tag) and the intent to
+  // record when it is granted.
   struct LockWaiter {
     int rank = -1, tag = 0;
     rpc::IntentWire intent;
   };
+  struct StripeLock {
+    LockWaiter holder;
+    std::deque<LockWaiter> waiters;
+  };
+  using LockMap = std::map<std::string, StripeLock>;
   // Records `w`'s intent under `key` at its engine; *orphan = a killed process left one there.
   Status set_intent(const std::string& key, const rpc::IntentWire& w, bool* orphan);
+  // The holder of `it` is done (unlock, cancel) or gone: grants the lock to the next waiter
+  // that is alive and whose intent can be recorded (`holder_gone`: its reply says a killed
+  // process left the stripe marked), else frees it.
+  void pass_lock(LockMap::iterator it, bool holder_gone);
+  // Lock queue, every kSweepPeriod while waiters exist: frees the locks whose holder is gone
+  // and drops waiters that are gone.
+  void sweep_locks();
+  // The progress thread's side of sweep_locks(): queues a sweep on the lock queue.
+  void queue_lock_sweep();
+  bool peer_gone(int rank) const { return peer_gone_ && peer_gone_(rank); }
 
   rpc::Transport* t_;
   int index_, nservers_;
@@ -111,8 +142,10 @@ class Server {
   // a shared one (engine batches hold it for the batch, so a pool closes between batches).
   std::shared_mutex pools_mu_;
   std::map<Uuid, std::unique_ptr<PoolServe>> pools_;
-  // Stripe locks: key -> queue of waiters; present = held. Only the lock queue touches it.
-  std::map<std::string, std::deque<LockWaiter>> locks_;
+  // Stripe locks: key -> holder and waiters; present = held. Only the lock queue touches it.
+  LockMap locks_;
+  std::atomic<size_t> lock_waiters_{0};  // waiters in locks_ (read by the progress thread)
+  std::function<bool(int)> peer_gone_;   // set_peer_gone()
   // Queues (see route()). A queue is `ready` while listed in ready_, `busy` while a service
   // thread drains it; never both, so one engine is served by one thread at a time, in order.
   struct Queue {
@@ -124,7 +157,10 @@ class Server {
   std::condition_variable idle_cv_;  // a batch finished (stop() waits for queued_ == 0)
   std::map<std::string, Queue> queues_;
   std::deque<std::string> ready_;
-  size_t queued_ = 0;  // requests accepted and not yet answered (or deferred)
+  size_t queued_ = 0;       // requests accepted and not yet answered (or deferred)
+  size_t busy_queues_ = 0;  // queues a service thread is draining
+  bool inline_ok_ = true;   // $EDAOS_SERVER_INLINE != 0
+  std::atomic<uint64_t> inline_served_{0};
   bool quit_ = false;
   std::vector<std::thread> workers_;
   std::mutex tx_mu_;
