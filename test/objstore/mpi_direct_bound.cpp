@@ -185,9 +185,14 @@ TEST_F(DirectBoundTest, EcCellsGoDirect) {
       std::vector<uint8_t> buf(total);
       fill(buf, 0, o.lo);
       const DirectStats d0 = direct_stats();
+      // One rank at a time: concurrent partial-stripe writes of the neighbours (through the
+      // engines) would recall the direct writers' leases, and a recalled write is redone
+      // through the engine (correct, but then nothing here would count as direct).
       const uint64_t off = region * static_cast<uint64_t>(rank());
-      EDAOS_ASSERT_OK(a.value()->write(off, buf.data() + off, region));
-      MPI_Barrier(MPI_COMM_WORLD);
+      for (int w = 0; w < nranks(); ++w) {
+        if (w == rank()) EDAOS_EXPECT_OK(a.value()->write(off, buf.data() + off, region));
+        MPI_Barrier(MPI_COMM_WORLD);
+      }
       for (auto* c : {dc_.get(), rc_.get()}) {
         auto r = c->open_array(o);
         ASSERT_TRUE(r.ok());
