@@ -112,27 +112,6 @@ class DirectTest : public ::testing::Test {
   std::shared_ptr<Container> dc_, rc_;
 };
 
-// The simulated two-node run (test/CMakeLists.txt HOSTS): ranks see different processor names
-// (as the runtime does), so some engines are remote. Collective.
-bool two_nodes() {
-  char name[MPI_MAX_PROCESSOR_NAME] = {};
-  int len = 0;
-  MPI_Get_processor_name(name, &len);
-  std::vector<char> all(static_cast<size_t>(MPI_MAX_PROCESSOR_NAME) * nranks());
-  MPI_Allgather(name, MPI_MAX_PROCESSOR_NAME, MPI_CHAR, all.data(), MPI_MAX_PROCESSOR_NAME,
-                MPI_CHAR, MPI_COMM_WORLD);
-  for (int r = 1; r < nranks(); ++r)
-    if (std::strncmp(all.data(), all.data() + r * MPI_MAX_PROCESSOR_NAME, MPI_MAX_PROCESSOR_NAME))
-      return true;
-  return false;
-}
-
-uint64_t all_ranks_sum(uint64_t v) {
-  uint64_t s = 0;
-  MPI_Allreduce(&v, &s, 1, MPI_UINT64_T, MPI_SUM, MPI_COMM_WORLD);
-  return s;
-}
-
 // Every rank writes IOR-hard-like pieces (47008 bytes, so units are shared by two ranks and
 // written partially) of replicated, single-shard and striped objects, directly where it can;
 // then every rank reads everything through both paths. The engine's read verifies the records

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cstdint>
+#include <cstring>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -103,6 +104,28 @@ inline bool all_true(bool b) {
   int in = b ? 1 : 0, out = 0;
   MPI_Allreduce(&in, &out, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
   return out != 0;
+}
+
+// The simulated two-node run (test/CMakeLists.txt HOSTS): ranks see different processor names
+// (as the runtime does), so some engines are remote to the direct path. Collective.
+inline bool two_nodes() {
+  char name[MPI_MAX_PROCESSOR_NAME] = {};
+  int len = 0;
+  MPI_Get_processor_name(name, &len);
+  std::vector<char> all(static_cast<size_t>(MPI_MAX_PROCESSOR_NAME) * nranks());
+  MPI_Allgather(name, MPI_MAX_PROCESSOR_NAME, MPI_CHAR, all.data(), MPI_MAX_PROCESSOR_NAME,
+                MPI_CHAR, MPI_COMM_WORLD);
+  for (int r = 1; r < nranks(); ++r)
+    if (std::strncmp(all.data(), all.data() + r * MPI_MAX_PROCESSOR_NAME, MPI_MAX_PROCESSOR_NAME))
+      return true;
+  return false;
+}
+
+// The sum of v over every rank. Collective.
+inline uint64_t all_ranks_sum(uint64_t v) {
+  uint64_t s = 0;
+  MPI_Allreduce(&v, &s, 1, MPI_UINT64_T, MPI_SUM, MPI_COMM_WORLD);
+  return s;
 }
 
 }  // namespace edaos::test

@@ -7,10 +7,12 @@
 //        every third one again. --kill: then SIGKILL every rank (no disconnect). --hold: stay
 //        connected until
 //        <file> exists (up to 120 s), writing "<pool>.ready" first.
-//        --kill-uncommitted: after the sync, overwrite the middle of each region of the
-//        direct-path classes and SIGKILL every rank between that data and its commit.
+//        --kill-uncommitted: after the sync, each rank overwrites the middle of its region of
+//        one direct-path class (rank 0: EC_2P1G1, whole stripes; then S1, RP_2G1) and every
+//        rank is killed with SIGKILL once all have their data in the files, before any commit.
 //   objstore_job verify <pool> [--uncommitted]   reads everything back in a new job, any rank
-//        count; --uncommitted: the middles may read as old data or fail EDAOS_CSUM, unit by unit.
+//        count; --uncommitted: the middles may read as old data or fail EDAOS_CSUM (EC:
+//        EDAOS_DEGRADED too, a stripe with no consistent version left), unit by unit.
 //   objstore_job expect-busy <pool>  connect must fail with EDAOS_BUSY "pool in use by".
 // Exit status 0 means the check passed.
 #include <mpi.h>
@@ -64,9 +66,19 @@ int fail(const char* what, const Status& st) {
 constexpr uint64_t kMidBegin = kRegion / 4, kMidEnd = 3 * kRegion / 4;
 constexpr uint64_t kUnit = 32768;  // the container's cksum_size
 
+// Every rank's overwrite is in the shard files, none is committed: then all die at once.
 void kill_before_commit(const char* point) {
-  if (std::strcmp(point, "direct:before-commit") == 0) raise(SIGKILL);
+  if (std::strcmp(point, "direct:before-commit") != 0) return;
+  MPI_Barrier(MPI_COMM_WORLD);
+  raise(SIGKILL);
 }
+// The class a rank overwrites in --kill-uncommitted: rank 0 an EC object (full stripes only,
+// written directly: data and parity cells), the others replicas and single shards.
+const char* uncommitted_class(int rank) {
+  static const char* kCls[] = {"EC_2P1G1", "S1", "RP_2G1"};
+  return kCls[rank % 3];
+}
+constexpr uint64_t kEcStripe = 2 * 8192;  // EC_2P1G1 with ec_cell_sz 8192
 
 int do_write(const std::string& path, bool sync, bool kill_after, bool kill_uncommitted,
              const std::string& hold) {
@@ -141,16 +153,21 @@ int do_write(const std::string& path, bool sync, bool kill_after, bool kill_unco
   }
   if (kill_uncommitted) {
     set_direct_hook_for_testing(kill_before_commit);
-    for (const char* cls : {"S1", "RP_2G1"}) {
-      auto o = ObjectId::parse(c.value()->attr_get(std::string("oid.") + cls).value());
-      auto a = c.value()->open_array(o.value());
-      uint64_t base = static_cast<uint64_t>(rank) * kRegion;
-      std::vector<uint8_t> mid(kMidEnd - kMidBegin);
-      for (uint64_t i = 0; i < mid.size(); ++i) mid[i] = pattern(base + kMidBegin + i, o->lo + 1);
-      st = a.value()->write(base + kMidBegin, mid.data(), mid.size());
-      std::fprintf(stderr, "[rank %d] the uncommitted write returned: %s\n", rank,
-                   st.to_string().c_str());
+    const char* cls = uncommitted_class(rank);
+    const bool ec = std::strncmp(cls, "EC", 2) == 0;
+    auto o = ObjectId::parse(c.value()->attr_get(std::string("oid.") + cls).value());
+    auto a = c.value()->open_array(o.value());
+    const uint64_t base = static_cast<uint64_t>(rank) * kRegion;
+    uint64_t b = base + kMidBegin, e = base + kMidEnd;
+    if (ec) {  // whole stripes: no partial stripe goes through the engine first
+      b = (b + kEcStripe - 1) / kEcStripe * kEcStripe;
+      e = e / kEcStripe * kEcStripe;
     }
+    std::vector<uint8_t> mid(e - b);
+    for (uint64_t i = 0; i < mid.size(); ++i) mid[i] = pattern(b + i, o->lo + 1);
+    st = a.value()->write(b, mid.data(), mid.size());
+    std::fprintf(stderr, "[rank %d] the uncommitted write of %s returned: %s\n", rank, cls,
+                 st.to_string().c_str());
     return 1;  // not reached when the direct path served the write
   }
   if (kill_after) {
@@ -165,6 +182,8 @@ int do_write(const std::string& path, bool sync, bool kill_after, bool kill_unco
   st = pool.value()->disconnect();
   return st.ok() ? 0 : fail("disconnect", st);
 }
+
+bool is_ec(const char* cls) { return std::strncmp(cls, "EC", 2) == 0; }
 
 int do_verify(const std::string& path, bool uncommitted) {
   int rank = 0;
@@ -197,7 +216,11 @@ int do_verify(const std::string& path, bool uncommitted) {
         Status st = a.value()->read(off, all.data() + off, len);
         const uint64_t in_region = off % kRegion, end_in = in_region + len;
         const bool may_fail = end_in > kMidBegin && in_region < kMidEnd;
-        if (st.code() == EDAOS_CSUM && may_fail) {
+        // A stripe whose cells all hold uncommitted bytes has no consistent version left: a
+        // clear EDAOS_DEGRADED (its cells each fail verification), never other bytes.
+        const bool clear_error =
+            st.code() == EDAOS_CSUM || (st.code() == EDAOS_DEGRADED && is_ec(cls));
+        if (clear_error && may_fail) {
           for (uint64_t i = off; i < off + len; ++i) all[i] = pattern(i, o->lo);  // allowed
           ++csum_units;
           continue;

@@ -754,6 +754,9 @@ class ArrayImpl final : public Array {
     uint64_t len = sg.total();
     auto b_ops = ops();
     ShardOps& b = *b_ops;
+    // Only full stripes go into b (partial ones run under their stripe lock, partial_write):
+    // their cells may be written directly on this node's engines.
+    b.allow_direct_cells();
     const uint64_t v = new_version();
     const std::vector<uint64_t> vvec(k_, v);
     for (uint64_t done = 0; done < len;) {

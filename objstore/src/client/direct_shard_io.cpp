@@ -5,6 +5,7 @@
 // kShardRelease. Everything else goes to the RpcShardIo underneath. See client/README.md
 // ("Direct path").
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -16,8 +17,11 @@
 #include <tuple>
 
 #include "client/shard_io.hpp"
+#include "common/log.hpp"
 #include "ec/checksum.hpp"
 #include "vos/engine.hpp"
+
+EDAOS_LOG_FACILITY(direct);
 
 namespace edaos::objstore::client {
 
@@ -30,18 +34,77 @@ namespace {
 using ShardKey = std::tuple<Uuid, uint64_t, uint64_t, uint32_t, uint32_t>;
 ShardKey key_of(const ShardId& s) { return {s.cont, s.oid.hi, s.oid.lo, s.shard, s.engine}; }
 
+// A server's size-change page, mapped read-only (rpc/README.md "Size bound").
+struct SizePage {
+  const uint64_t* map = nullptr;
+  ~SizePage() {
+    if (map) ::munmap(const_cast<uint64_t*>(map), rpc::kLeasePageBytes);
+  }
+  uint64_t gen(uint32_t slot) const {
+    return __atomic_load_n(map + (slot % rpc::kLeasePageSlots), __ATOMIC_SEQ_CST);
+  }
+  // nullptr when it cannot be mapped (reads then carry no bound, as before).
+  static std::shared_ptr<SizePage> open(const std::string& path) {
+    if (path.empty()) return nullptr;
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return nullptr;
+    struct stat st {};
+    void* m = MAP_FAILED;
+    if (::fstat(fd, &st) == 0 && static_cast<uint64_t>(st.st_size) >= rpc::kLeasePageBytes)
+      m = ::mmap(nullptr, rpc::kLeasePageBytes, PROT_READ, MAP_SHARED, fd, 0);
+    ::close(fd);
+    if (m == MAP_FAILED) return nullptr;
+    auto p = std::make_shared<SizePage>();
+    p->map = static_cast<const uint64_t*>(m);
+    return p;
+  }
+};
+
 // A lease as this process holds it. A write lease also serves reads.
 struct Lease {
   ShardId shard;
   uint64_t id = 0;  // write lease id at the server; 0: read lease
   bool write = false;
   bool usable = false;   // false: the engine refused; ops go through it
-  bool records = false;  // units need records (checksums on)
+  bool records = false;  // units need records (kAuto: checksums on; EC cells: always)
+  rpc::RecWire spec;     // the shard's record kind, unit (EC: the cell) and k
   uint64_t map_version = 0;
   std::string path, sidecar;
   std::mutex mu;  // one direct write (data + commit) of this process on the shard at a time
   std::mutex fd_mu;
   int fd = -1, sfd = -1;
+  // The size bound (client/README.md "Size bound"): the shard's logical end as granted, raised
+  // by this process's commits, valid while the server's page still shows generation `gen` at
+  // `slot` (no truncate or removal of the shard since the engine read the end).
+  std::mutex end_mu;
+  std::shared_ptr<SizePage> page;
+  uint32_t slot = 0;
+  uint64_t gen = 0, end = 0;
+  bool end_ok = false;
+  void set_end(std::shared_ptr<SizePage> p, uint32_t s, uint64_t g, uint64_t e, bool ok) {
+    std::lock_guard<std::mutex> lk(end_mu);
+    page = std::move(p);
+    slot = s;
+    gen = g;
+    end = e;
+    end_ok = ok && page;
+  }
+  // The bound, read after the bytes it goes with; 0 when it may be stale.
+  uint64_t bound() {
+    std::lock_guard<std::mutex> lk(end_mu);
+    if (end_ok && page->gen(slot) != gen) end_ok = false;
+    return end_ok ? end : 0;
+  }
+  // A reader renews the end (kShardLease for a read) once the page shows a change.
+  bool renew_end() {
+    std::lock_guard<std::mutex> lk(end_mu);
+    return page && (!end_ok || page->gen(slot) != gen);
+  }
+  // This process's commit raised the shard's logical end to at least e.
+  void raise_end(uint64_t e) {
+    std::lock_guard<std::mutex> lk(end_mu);
+    end = std::max(end, e);
+  }
   ~Lease() {
     if (fd >= 0) ::close(fd);
     if (sfd >= 0) ::close(sfd);
@@ -149,7 +212,9 @@ class DirectShardOps final : public ShardOps {
   Status status(size_t i) const override {
     return ops_[i].direct ? ops_[i].st : rpc_->status(ops_[i].rpc);
   }
-  uint64_t value(size_t i) const override { return ops_[i].direct ? 0 : rpc_->value(ops_[i].rpc); }
+  uint64_t value(size_t i) const override {
+    return ops_[i].direct ? ops_[i].bound : rpc_->value(ops_[i].rpc);
+  }
   void clear() override {
     ops_.clear();
     ran_ = 0;
@@ -169,6 +234,7 @@ class DirectShardOps final : public ShardOps {
     std::vector<IoVec> in;
     std::shared_ptr<Lease> lease;
     Status st;
+    uint64_t bound = 0;  // a direct read: the lease's size bound when the bytes were read
   };
   size_t forward(size_t rpc_index) {
     ops_.emplace_back();
@@ -181,13 +247,36 @@ class DirectShardOps final : public ShardOps {
     o.rpc = o.is_write ? rpc_->write(o.s, o.local, o.out, o.logical_end, o.rw)
                        : rpc_->read(o.s, o.local, o.in, o.rw, nullptr);
   }
-  uint32_t unit() const { return csum_.chunk ? csum_.chunk : 32768; }
+  // A lease's record unit and checksum type: the container's for replicas and single shards,
+  // the cell in crc32c for EC cells (vos/README.md "Record sidecar").
+  uint64_t unit(const Lease& l) const {
+    if (l.spec.kind != 0) return l.spec.unit;
+    return csum_.chunk ? csum_.chunk : 32768;
+  }
+  CsumType type(const Lease& l) const { return l.spec.kind != 0 ? CsumType::kCrc32c : csum_.type; }
   vos::CsumSpec spec() const {
     vos::CsumSpec c;
     c.type = csum_.type;
-    c.chunk = unit();
+    c.chunk = csum_.chunk ? csum_.chunk : 32768;
     c.fn = &ec::csum_compute;
     return c;
+  }
+  static vos::RecordSpec record_spec(const rpc::RecWire& w) {
+    vos::RecordSpec r;
+    r.kind = static_cast<vos::RecordKind>(w.kind);
+    r.unit = w.unit;
+    r.k = w.k;
+    return r;
+  }
+  // An EC cell write that may go direct: the set holds full stripes (allow_direct_cells), and
+  // the write covers whole cells with a version (parity: and its k data versions).
+  bool direct_cell_write(uint64_t local, const std::vector<ConstIoVec>& data,
+                         const rpc::RecWire& rw) const {
+    if (!direct_cells() || rw.kind > 2 || rw.unit == 0 || rw.version == 0) return false;
+    if (rw.kind == 2 && (rw.k == 0 || rw.vec.size() != rw.k)) return false;
+    uint64_t len = 0;
+    for (const ConstIoVec& v : data) len += v.len;
+    return len > 0 && local % rw.unit == 0 && len % rw.unit == 0;
   }
   void run_writes(const std::vector<size_t>& idx);
   Status read_direct(Op& o);
@@ -229,7 +318,12 @@ class DirectShardIo final : public ShardIo {
 
   // The leases of `shards` (write: write leases), acquired where missing, stale or of another
   // pool-map version: one kShardLease per shard, all at once.
-  void leases(const std::vector<std::pair<ShardId, bool>>& want, const rpc::CsumWire& csum,
+  struct Want {
+    ShardId s;
+    bool write = false;
+    rpc::RecWire spec;  // the op's record kind, unit and k (version and vector unused)
+  };
+  void leases(const std::vector<Want>& want, const rpc::CsumWire& csum,
               std::map<ShardKey, std::shared_ptr<Lease>>* out);
   // Forgets a lease the engine recalled.
   void drop(const std::shared_ptr<Lease>& l) {
@@ -244,15 +338,25 @@ class DirectShardIo final : public ShardIo {
   std::vector<bool> local_;
   std::mutex mu_;
   std::map<ShardKey, std::shared_ptr<Lease>> leases_;
+  std::map<int, std::shared_ptr<SizePage>> pages_;  // server rank -> its size-change page
 };
 
-void DirectShardIo::leases(const std::vector<std::pair<ShardId, bool>>& want,
-                           const rpc::CsumWire& csum,
+void DirectShardIo::leases(const std::vector<Want>& want, const rpc::CsumWire& csum,
                            std::map<ShardKey, std::shared_ptr<Lease>>* out) {
-  std::vector<std::pair<ShardId, bool>> missing;
+  // Asked of the servers: new leases, and (renew != nullptr) the logical end of a lease held
+  // whose size bound a truncate or removal ended (asked as a read lease: no new lease id).
+  struct Ask {
+    ShardId s;
+    bool write = false;
+    rpc::RecWire spec;
+    std::shared_ptr<Lease> renew;
+  };
+  std::vector<Ask> missing;
   {
     std::lock_guard<std::mutex> g(mu_);
-    for (const auto& [s, write] : want) {
+    for (const Want& wa : want) {
+      const ShardId& s = wa.s;
+      const bool write = wa.write;
       const ShardKey k = key_of(s);
       auto have = out->find(k);
       if (have != out->end() && (have->second->write || !write)) continue;
@@ -260,59 +364,88 @@ void DirectShardIo::leases(const std::vector<std::pair<ShardId, bool>>& want,
       if (it != leases_.end() && it->second->map_version == p_->map.version &&
           (it->second->write || !write || !it->second->usable)) {
         (*out)[k] = it->second;
+        if (!write && it->second->usable && it->second->renew_end()) {
+          bool dup = false;
+          for (auto& m : missing) dup = dup || key_of(m.s) == k;
+          if (!dup) missing.push_back(Ask{s, false, it->second->spec, it->second});
+        }
         continue;
       }
       bool dup = false;
       for (auto& m : missing)
-        if (key_of(m.first) == k) {
-          m.second = m.second || write;
+        if (key_of(m.s) == k && !m.renew) {
+          m.write = m.write || write;
           dup = true;
         }
-      if (!dup) missing.emplace_back(s, write);
+      if (!dup) missing.push_back(Ask{s, write, wa.spec, nullptr});
     }
   }
   if (missing.empty()) return;
   // One kShardLease per server rank.
   std::map<int, std::vector<size_t>> by_server;
   for (size_t i = 0; i < missing.size(); ++i)
-    by_server[p_->server_of(missing[i].first.engine)].push_back(i);
+    by_server[p_->server_of(missing[i].s.engine)].push_back(i);
   Batch b(p_->rt);
-  std::vector<const std::vector<size_t>*> who;
+  std::vector<std::pair<int, const std::vector<size_t>*>> who;
   for (auto& [srv, idx] : by_server) {
     Writer w;
     w.put<uint32_t>(static_cast<uint32_t>(idx.size()));
     for (size_t i : idx) {
-      shard_addr(p_, missing[i].first).encode(w);
+      shard_addr(p_, missing[i].s).encode(w);
       csum.encode(w);
-      w.put<uint8_t>(missing[i].second ? 1 : 0).put<uint64_t>(p_->map.version);
+      w.put<uint8_t>(missing[i].write ? 1 : 0).put<uint64_t>(p_->map.version);
+      rpc::RecWire spec;
+      spec.kind = missing[i].spec.kind;
+      spec.unit = missing[i].spec.unit;
+      spec.k = missing[i].spec.k;
+      spec.encode(w);
     }
     b.add(srv, rpc::Op::kShardLease)->body = w.take();
-    who.push_back(&idx);
+    who.emplace_back(srv, &idx);
   }
   b.run();
   direct_counters().leases += b.size();
   std::lock_guard<std::mutex> g(mu_);
   for (size_t q = 0; q < b.size(); ++q) {
     rpc::Reader r(b[q].payload);
-    for (size_t i : *who[q]) {
+    const bool whole = b[q].status().ok();
+    std::shared_ptr<SizePage> page;
+    if (whole) {
+      const std::string path = r.str();
+      auto pg = pages_.find(who[q].first);
+      if (pg == pages_.end()) pg = pages_.emplace(who[q].first, SizePage::open(path)).first;
+      page = pg->second;
+    }
+    for (size_t i : *who[q].second) {
+      const Ask& a = missing[i];
       auto l = std::make_shared<Lease>();
-      l->shard = missing[i].first;
-      l->write = missing[i].second;
+      l->shard = a.s;
+      l->write = a.write;
+      l->spec.kind = a.spec.kind;
+      l->spec.unit = a.spec.unit;
+      l->spec.k = a.spec.k;
       l->map_version = p_->map.version;
-      if (b[q].status().ok()) {
+      bool granted = false;
+      if (whole) {
         const int32_t code = r.get<int32_t>();
         (void)r.str();  // why the engine refused: the op goes through it and gets the answer
         if (r.ok() && code == EDAOS_OK) {
           l->path = r.str();
           l->sidecar = r.str();
           l->records = r.get<uint8_t>() != 0;
-          (void)r.get<uint64_t>();  // logical end: reads report no bound (README "Direct path")
+          const uint64_t end = r.get<uint64_t>();
           l->id = r.get<uint64_t>();
-          l->usable = r.ok() && (!l->write || l->id != 0);
+          const uint32_t slot = r.get<uint32_t>();
+          const uint64_t gen = r.get<uint64_t>();
+          const bool bound = r.get<uint8_t>() != 0;
+          granted = r.ok();
+          if (granted) (a.renew ? a.renew : l)->set_end(page, slot, gen, end, bound);
+          l->usable = granted && (!l->write || l->id != 0);
           // A writer needs the file the engine made for it.
           if (l->usable && l->write && (!l->data_fd().ok() || l->fd < 0)) l->usable = false;
         }
       }
+      if (a.renew) continue;  // the lease held stays; only its end was renewed (or not)
       if (!l->usable) direct_counters().refused++;
       // Refusals are remembered too (the engine has a quota, or EC/legacy records): those ops
       // go through the engine until the pool-map version changes.
@@ -330,7 +463,10 @@ void DirectShardIo::close() {
       if (l->usable && l->id) by_server[p_->server_of(l->shard.engine)].push_back(l->id);
     leases_.clear();
   }
-  if (by_server.empty()) return;
+  // Test only: a holder that never gives its leases back (the servers drop them when the
+  // pool closes, server_shard.cpp op_pool_close_leases).
+  const char* fault = std::getenv("EDAOS_TEST_FAULT");
+  if (by_server.empty() || (fault && std::strcmp(fault, "direct-no-release") == 0)) return;
   Batch b(p_->rt);
   for (auto& [srv, ids] : by_server) {
     Writer w;
@@ -343,7 +479,7 @@ void DirectShardIo::close() {
 
 size_t DirectShardOps::write(const ShardId& s, uint64_t local, std::vector<ConstIoVec> data,
                              uint64_t logical_end, const rpc::RecWire& rw) {
-  if (rw.kind != 0 || !io_->local(s.engine))
+  if (!io_->local(s.engine) || !(rw.kind == 0 || direct_cell_write(local, data, rw)))
     return forward(rpc_->write(s, local, std::move(data), logical_end, rw));
   ops_.emplace_back();
   Op& o = ops_.back();
@@ -358,7 +494,9 @@ size_t DirectShardOps::write(const ShardId& s, uint64_t local, std::vector<Const
 
 size_t DirectShardOps::read(const ShardId& s, uint64_t local, std::vector<IoVec> into,
                             const rpc::RecWire& rw, std::vector<uint8_t>* state) {
-  if (rw.kind != 0 || state || !io_->local(s.engine))
+  // EC data cells read directly too (verified against their records); parity cells and record
+  // reads (stripe reads under a lock, rebuilds) go through the engine.
+  if ((rw.kind != 0 && !(rw.kind == 1 && rw.unit > 0)) || state || !io_->local(s.engine))
     return forward(rpc_->read(s, local, std::move(into), rw, state));
   ops_.emplace_back();
   Op& o = ops_.back();
@@ -376,15 +514,17 @@ void DirectShardOps::run() {
     if (ops_[i].direct) idx.push_back(i);
   ran_ = ops_.size();
   if (!idx.empty()) {
-    std::vector<std::pair<ShardId, bool>> want;
-    for (size_t i : idx) want.emplace_back(ops_[i].s, ops_[i].is_write);
+    std::vector<DirectShardIo::Want> want;
+    for (size_t i : idx) want.push_back({ops_[i].s, ops_[i].is_write, ops_[i].rw});
     std::map<ShardKey, std::shared_ptr<Lease>> got;
     io_->leases(want, csum_, &got);
     std::vector<size_t> writes;
     for (size_t i : idx) {
       Op& o = ops_[i];
       o.lease = got.at(key_of(o.s));
-      if (!o.lease->usable || (o.is_write && !o.lease->write)) {
+      const rpc::RecWire& ls = o.lease->spec;
+      if (!o.lease->usable || (o.is_write && !o.lease->write) || ls.kind != o.rw.kind ||
+          ls.unit != o.rw.unit || ls.k != o.rw.k) {
         fall_back(o);
       } else if (o.is_write) {
         writes.push_back(i);
@@ -396,11 +536,13 @@ void DirectShardOps::run() {
       if (!o.direct || o.is_write) continue;
       o.st = read_direct(o);
       if (o.st.ok()) {
+        o.bound = o.lease->bound();  // after the bytes: a truncate since then voids it
         direct_counters().reads++;
       } else if (o.st.code() == EDAOS_CSUM) {
         // A unit being changed, or torn, or corrupt: the engine decides (it resolves what a
         // killed process left and reports real corruption).
         direct_counters().read_fallbacks++;
+        EDAOS_LOG(debug, "read falls back to the engine: %s", o.st.message().c_str());
         fall_back(o);
       }
     }
@@ -423,15 +565,15 @@ Status DirectShardOps::read_direct(Op& o) {
     return Status::OK();
   }
   // Whole units, verified against the engine's records (read-only).
-  const uint64_t U = unit(), first = o.local / U, last = (o.local + len - 1) / U;
+  const uint64_t U = unit(*o.lease), first = o.local / U, last = (o.local + len - 1) / U;
   const uint64_t xoff = first * U, xlen = (last - first + 1) * U;
   char* buf = (o.in.size() == 1 && xoff == o.local && xlen == len)
                   ? static_cast<char*>(o.in[0].base)
                   : reinterpret_cast<char*>(scratch(xlen));
   EDAOS_RETURN_IF_ERROR(pread_all(fd, buf, xlen, xoff, path));
   vos::ShardRef ref{o.s.cont, o.s.oid, o.s.shard, o.s.target};
-  EDAOS_RETURN_IF_ERROR(
-      vos::direct_verify(o.lease->sidecar_fd(), o.lease->sidecar, ref, spec(), first, last, buf));
+  EDAOS_RETURN_IF_ERROR(vos::direct_verify(o.lease->sidecar_fd(), o.lease->sidecar, ref, spec(),
+                                           record_spec(o.lease->spec), first, last, buf));
   if (buf != o.in[0].base || o.in.size() != 1) {
     uint64_t at = o.local - xoff;
     for (const IoVec& v : o.in) {
@@ -451,9 +593,13 @@ void DirectShardOps::run_writes(const std::vector<size_t>& idx) {
     std::shared_ptr<Lease> lease;
     std::vector<size_t> ops;
     uint64_t logical_end = 0;
-    std::map<uint64_t, std::pair<uint64_t, uint64_t>> recs;  // unit -> (version, bound csum)
-    std::vector<std::pair<uint64_t, uint64_t>> locked;       // ranges held
-    bool any = false;                                        // some data was written
+    struct Rec {
+      uint64_t version = 0, csum = 0;              // bound checksum
+      const std::vector<uint64_t>* vec = nullptr;  // EC parity: the data versions it encodes
+    };
+    std::map<uint64_t, Rec> recs;                       // unit -> record
+    std::vector<std::pair<uint64_t, uint64_t>> locked;  // ranges held
+    bool any = false;                                   // some data was written
   };
   std::map<ShardKey, Group> groups;
   for (size_t i : idx) {
@@ -461,13 +607,13 @@ void DirectShardOps::run_writes(const std::vector<size_t>& idx) {
     g.lease = ops_[i].lease;
     g.ops.push_back(i);
   }
-  const uint64_t U = unit();
   // Locks first, in one order for every process of the node: shards in key order, each
   // shard's unit ranges (merged) in ascending order. Two direct writers of one unit must not
   // interleave their data and records.
   std::vector<std::unique_lock<std::mutex>> held;
   for (auto& [k, g] : groups) {
     Lease& l = *g.lease;
+    const uint64_t U = unit(l);
     held.emplace_back(l.mu);
     if (!l.records) continue;
     std::vector<std::pair<uint64_t, uint64_t>> ranges;
@@ -495,6 +641,8 @@ void DirectShardOps::run_writes(const std::vector<size_t>& idx) {
   }
   for (auto& [k, g] : groups) {
     Lease& l = *g.lease;
+    const uint64_t U = unit(l);
+    const CsumType ct = type(l);
     for (size_t i : g.ops) {
       Op& o = ops_[i];
       uint64_t len = 0;
@@ -537,8 +685,7 @@ void DirectShardOps::run_writes(const std::vector<size_t>& idx) {
           uint64_t need = U;
           while (need > 0) {
             const uint64_t n = std::min<uint64_t>(need, o.out[vi].len - vpos);
-            raw = ec::csum_compute(csum_.type, static_cast<const char*>(o.out[vi].base) + vpos, n,
-                                   raw);
+            raw = ec::csum_compute(ct, static_cast<const char*>(o.out[vi].base) + vpos, n, raw);
             vpos += n;
             need -= n;
             if (vpos == o.out[vi].len) ++vi, vpos = 0;
@@ -548,9 +695,10 @@ void DirectShardOps::run_writes(const std::vector<size_t>& idx) {
           char* tmp = reinterpret_cast<char*>(scratch(U));
           o.st = pread_all(l.fd, tmp, U, ub, l.path);
           if (!o.st.ok()) break;
-          raw = ec::csum_compute(csum_.type, tmp, U, 0);
+          raw = ec::csum_compute(ct, tmp, U, 0);
         }
-        g.recs[u] = {o.rw.version, vos::bind_unit_csum(raw, ref, u, o.rw.version)};
+        g.recs[u] = {o.rw.version, vos::bind_unit_csum(raw, ref, u, o.rw.version),
+                     l.spec.kind == 2 ? &o.rw.vec : nullptr};
       }
     }
   }
@@ -571,8 +719,13 @@ void DirectShardOps::run_writes(const std::vector<size_t>& idx) {
       w.put(g->lease->id).put(g->lease->map_version);
       shard_addr(p_, g->lease->shard).encode(w);
       csum_.encode(w);
+      g->lease->spec.encode(w);
       w.put(g->logical_end).put<uint32_t>(static_cast<uint32_t>(g->recs.size()));
-      for (auto& [u, vc] : g->recs) w.put(u).put(vc.first).put(vc.second);
+      for (auto& [u, rc] : g->recs) {
+        w.put(u).put(rc.version).put(rc.csum);
+        if (rc.vec)
+          for (uint64_t v : *rc.vec) w.put(v);
+      }
     }
     b.add(srv, rpc::Op::kShardCommit)->body = w.take();
     who.push_back(&gs);
@@ -594,6 +747,8 @@ void DirectShardOps::run_writes(const std::vector<size_t>& idx) {
           stale.push_back(g);
         else if (code != EDAOS_OK)
           st = Status(static_cast<edaos_status_t>(code), msg);
+        else
+          g->lease->raise_end(g->logical_end);
       }
       for (size_t i : g->ops) {
         if (ops_[i].st.ok()) ops_[i].st = st;

@@ -74,6 +74,12 @@ class ShardOps {
   }
   size_t scratch_bytes() const { return scratch_bytes_; }
 
+  // EC cell writes added to this set from now on are whole cells of full stripes, written
+  // without the stripe lock: a ShardIo may write them directly (DirectShardIo). Partial-stripe
+  // writes (under the lock) never call it and keep going through the engines.
+  void allow_direct_cells() { direct_cells_ = true; }
+  bool direct_cells() const { return direct_cells_; }
+
  protected:
   void clear_scratch() {
     bufs_.clear();
@@ -83,6 +89,7 @@ class ShardOps {
  private:
   std::vector<std::unique_ptr<uint8_t[]>> bufs_;
   size_t scratch_bytes_ = 0;
+  bool direct_cells_ = false;
 };
 
 class ShardIo {

@@ -23,7 +23,9 @@ inline constexpr uint32_t kMagic = 0x45444153;  // "EDAS"
 // kShardVec (the shard ops of one call to one server rank in one message), kSyncEngines.
 // Version 5 (issue 15 item 1, the direct path): kShardLease, kShardCommit, kShardRelease; the
 // single-op kArray*, kObjPunch and kSync requests are gone (kShardVec / kSyncEngines).
-// Version 6 (issue 17, metadata): kKvPut flag vos::kMergeTimes (its value is a time merge).
+// Version 6 (second wave, session 5): kKvPut flag vos::kMergeTimes (its value is a time merge,
+// issue 17); kLockCancel (issue 16); the kShardLease reply's size-change page slot and record
+// kind, kShardCommit's record kind (issue 15, direct path).
 inline constexpr uint16_t kProtocolVersion = 6;
 inline constexpr int kRequestTag = 1;
 inline constexpr int kFirstReplyTag = 64;
@@ -60,13 +62,16 @@ enum class Op : uint16_t {
                            // with that op's body; all run in order on this server rank.
                            // Reply: n x VecEntry | every read's bytes (+ StateWire) in order
                            // | the failed ops' messages (at most kVecMsgMax bytes in all)
-  kShardLease = 36,        // u32 n | n x (ShardAddr, CsumWire, u8 write, u64 pool-map version)
-                           // reply payload: n x (i32 status, str message, and when OK: str data
-                           // file, str sidecar, u8 records, u64 logical end, u64 lease id (0
-                           // for a read))
+  kShardLease = 36,        // u32 n | n x (ShardAddr, CsumWire, u8 write, u64 pool-map version,
+                           // RecWire: the shard's record kind, unit and k)
+                           // reply payload: str size-change page ("" = none) | n x (i32
+                           // status, str message, and when OK: str data file, str sidecar, u8
+                           // records, u64 logical end, u64 lease id (0 for a read), u32 page
+                           // slot, u64 generation, u8 1 = the logical end is a bound)
   kShardCommit = 37,       // u32 n | n x (u64 lease, u64 pool-map version, ShardAddr, CsumWire,
-                           // u64 data end, u64 logical end, u32 m, m x DirectRecWire)
-                           // reply payload: n x i32 status (EDAOS_STALE: lease recalled)
+                           // RecWire (kind, unit, k), u64 logical end, u32 m, m x unit record
+                           // (+ k x u64 data versions for EC parity))
+                           // reply payload: n x (i32 status or kCommitStale, str message)
   kShardRelease = 38,      // u32 n | n x u64 lease
   kKvPut = 40,
   kKvGet = 41,
@@ -141,12 +146,21 @@ inline constexpr uint32_t kVecMaxOps = 1024;  // ops per kShardVec message
 inline constexpr uint32_t kVecMsgMax = 4096;  // bytes of messages per kShardVec reply
 
 // kShardCommit: one unit record of a direct write, u64 unit | u64 version | u64 bound checksum
-// (vos::bind_unit_csum over the unit's cksum_size bytes). Per-lease result of a commit that was
+// (vos::bind_unit_csum over the unit's bytes: cksum_size of the container's type, or an EC cell
+// in crc32c) | for EC parity, k x u64 data versions. Per-lease result of a commit that was
 // not applied because a remote write, punch, truncate or removal of the shard recalled the
 // lease, or the pool-map version changed: the holder re-acquires (and redoes its writes
 // through the engine). A wire value only, never returned to a caller.
 inline constexpr int32_t kCommitStale = 1;
 inline constexpr uint32_t kCommitMaxRecords = 1u << 20;  // unit records per lease per commit
+
+// direct path, session 5 (protocol version 6): the size-change page a server shares with the
+// direct readers of its node (rpc/README.md "Size bound"): kLeasePageSlots u64 generations,
+// then kLeasePageSlots u64 counts of changes in progress. The kShardLease reply names it
+// (/proc/<pid>/fd/<n>) and gives each granted shard its slot and the generation its logical
+// end was read at.
+inline constexpr uint32_t kLeasePageSlots = 65536;
+inline constexpr size_t kLeasePageBytes = size_t{2} * kLeasePageSlots * sizeof(uint64_t);
 
 }  // namespace edaos::objstore::rpc
 

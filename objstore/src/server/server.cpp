@@ -682,7 +682,7 @@ std::string Server::dispatch(rpc::Incoming& in, bool* deferred) {
     case Op::kPoolServe:
       return op_pool_serve(r);
     case Op::kPoolClose:
-      return op_pool_close(r);
+      return op_pool_close_leases(r);
     case Op::kPoolQuery:
       return op_pool_query(r);
     case Op::kPoolExclude:

@@ -51,6 +51,8 @@ class Server {
   void set_peer_gone(std::function<bool(int rank)> gone) { peer_gone_ = std::move(gone); }
   // Requests the progress thread served itself (serve_inline), for tests and benchmarks.
   uint64_t inline_served() const { return inline_served_.load(); }
+  // Direct-path write leases held (granted, not released, recalled or closed); for tests.
+  size_t lease_count();
 
  private:
   struct PoolServe;
@@ -110,6 +112,9 @@ class Server {
   std::string op_shard_commit(rpc::Reader& r, const rpc::Incoming& in);
   std::string op_shard_release(rpc::Reader& r, const rpc::Incoming& in);
   void recall(const rpc::ShardAddr& a);
+  // kPoolClose (op_pool_close); when that closed the pool on this server, every write lease
+  // on its shards goes too (holders that never released them: killed, or a lost release).
+  std::string op_pool_close_leases(rpc::Reader& r);
   // A stripe lock's holder or waiter (the kLock call: rank and reply tag) and the intent to
   // record when it is granted.
   struct LockWaiter {
@@ -170,8 +175,18 @@ class Server {
     std::string shard;  // pool, engine, cont, oid, shard
     int client = -1;
     uint64_t map_version = 0;
-    bool recalled = false;
   };
+  // Removes lease l from both tables (lease_mu_ held).
+  void forget_lease(std::map<uint64_t, Lease>::iterator l);
+  // The size-change page (server_shard.cpp, client/README.md "Size bound"): shared memory a
+  // direct reader on this node maps read-only; per slot (a hash of the shard) a generation
+  // bumped around every change that may lower a shard's logical end (truncate, removal), and a
+  // count of such changes in progress. Made at the first lease; nullptr when it cannot be.
+  struct LeasePage;
+  std::shared_ptr<LeasePage> page_;
+  bool page_tried_ = false;
+  // Around a change that may lower the logical end of shard `a` (begin, then end).
+  void size_change(const rpc::ShardAddr& a, bool begin);
   std::mutex lease_mu_;
   uint64_t next_lease_ = 1;
   std::map<uint64_t, Lease> leases_;

@@ -5,11 +5,16 @@
 // Each op of a vector has exactly the body of its single-op form (kArrayWrite, kArrayRead,
 // kArrayPunch, kArrayTruncate, kArraySize, kObjPunch) and runs as that op would, in order. One
 // failing op fails alone: its entry carries the status and message, the others go on.
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstring>
 #include <vector>
 
 #include "ec/checksum.hpp"
+#include "edaos/objstore/objstore.hpp"
+#include "runtime/runtime.hpp"
 #include "server/server.hpp"
 #include "server/wire_specs.hpp"
 #include "vos/engine.hpp"
@@ -177,7 +182,11 @@ std::string Server::op_shard_vec(Reader& r, const rpc::Incoming& in, bool* repli
     Status st = br.ok() ? Status::OK() : malformed();
     vos::Engine* e = st.ok() ? engine(a.pool, a.engine, &st) : nullptr;
     if (e && o.op != Op::kArrayRead && o.op != Op::kArraySize) recall(a);
+    // Changes that may lower the shard's logical end end the direct readers' size bounds.
+    const bool lowers = e && (o.op == Op::kArrayTruncate || o.op == Op::kObjPunch);
+    if (lowers) size_change(a, true);
     if (e) st = run_vec_op(e, a, br, o, out + o.data_off, &ent);
+    if (lowers) size_change(a, false);
     if (!st.ok()) {
       if (o.op == Op::kArrayRead) std::memset(out + o.data_off, 0, o.read_len + o.trailer);
       ent = rpc::VecEntry{};
@@ -216,32 +225,144 @@ std::string Server::op_sync_engines(Reader& r) {
 
 // ---------------------------------------------------------------- direct path (leases)
 
+// The size-change page: kLeasePageSlots u64 generations, then as many u64 counts of changes in
+// progress, in a memfd that processes of this node open through /proc (rpc/README.md "Size
+// bound"). Only this server writes it, with atomic adds.
+struct Server::LeasePage {
+  int fd = -1;
+  uint64_t* map = nullptr;
+  std::string path;
+  ~LeasePage() {
+    if (map) ::munmap(map, rpc::kLeasePageBytes);
+    if (fd >= 0) ::close(fd);
+  }
+  uint64_t* gen(uint32_t slot) { return map + slot; }
+  uint64_t* busy(uint32_t slot) { return map + rpc::kLeasePageSlots + slot; }
+  // A new page; nullptr when the system cannot make one (direct reads then carry no bound).
+  static std::shared_ptr<LeasePage> create() {
+    auto pg = std::make_shared<LeasePage>();
+    pg->fd = ::memfd_create("edaos-size-changes", MFD_CLOEXEC);
+    if (pg->fd < 0 || ::ftruncate(pg->fd, static_cast<off_t>(rpc::kLeasePageBytes)) != 0)
+      return nullptr;
+    void* m = ::mmap(nullptr, rpc::kLeasePageBytes, PROT_READ | PROT_WRITE, MAP_SHARED, pg->fd, 0);
+    if (m == MAP_FAILED) return nullptr;
+    pg->map = static_cast<uint64_t*>(m);
+    pg->path = "/proc/" + std::to_string(::getpid()) + "/fd/" + std::to_string(pg->fd);
+    return pg;
+  }
+};
+
+namespace {
+
+uint32_t page_slot(const std::string& key) {
+  uint64_t h = 1469598103934665603ull;  // FNV-1a
+  for (unsigned char c : key) h = (h ^ c) * 1099511628211ull;
+  return static_cast<uint32_t>(h % rpc::kLeasePageSlots);
+}
+
+uint64_t load(const uint64_t* p) { return __atomic_load_n(p, __ATOMIC_SEQ_CST); }
+void add(uint64_t* p, uint64_t v) { (void)__atomic_fetch_add(p, v, __ATOMIC_SEQ_CST); }
+
+}  // namespace
+
+void Server::size_change(const rpc::ShardAddr& a, bool begin) {
+  std::lock_guard<std::mutex> g(lease_mu_);
+  if (!page_tried_) {
+    page_tried_ = true;
+    page_ = LeasePage::create();
+  }
+  if (!page_) return;
+  const uint32_t slot = page_slot(lease_key(a));
+  // begin: counted in progress, then a new generation; end: a new generation, then done. A
+  // reader that saw neither change of the generation read before the change began.
+  if (begin) {
+    add(page_->busy(slot), 1);
+    add(page_->gen(slot), 1);
+  } else {
+    add(page_->gen(slot), 1);
+    add(page_->busy(slot), ~uint64_t{0});
+  }
+}
+
+// A recalled lease is forgotten at once: its holder's next commit names an id the table no
+// longer has, which is answered kCommitStale like a recall, so nothing waits for a holder that
+// may never come back (a killed client).
 void Server::recall(const rpc::ShardAddr& a) {
   std::lock_guard<std::mutex> g(lease_mu_);
   if (shard_leases_.empty()) return;
   auto it = shard_leases_.find(lease_key(a));
   if (it == shard_leases_.end()) return;
-  for (uint64_t id : it->second) {
-    auto l = leases_.find(id);
-    if (l != leases_.end()) l->second.recalled = true;
-  }
+  for (uint64_t id : it->second) leases_.erase(id);
   shard_leases_.erase(it);
+}
+
+void Server::forget_lease(std::map<uint64_t, Lease>::iterator l) {
+  auto s = shard_leases_.find(l->second.shard);
+  if (s != shard_leases_.end()) {
+    auto& v = s->second;
+    v.erase(std::remove(v.begin(), v.end(), l->first), v.end());
+    if (v.empty()) shard_leases_.erase(s);
+  }
+  leases_.erase(l);
+}
+
+std::string Server::op_pool_close_leases(Reader& r) {
+  Reader peek = r;
+  const Uuid pool = peek.uuid();
+  std::string reply = op_pool_close(r);
+  // The last connection closed the pool here (pools_mu_ is held): no holder can commit under
+  // its leases any more, including one that never released them (killed, or its release was
+  // lost). Leases of a pool still served by other connections stay.
+  if (peek.ok() && pools_.find(pool) == pools_.end()) {
+    rpc::Writer w;
+    w.uuid(pool);
+    const std::string prefix = w.take();  // lease_key starts with the pool
+    std::lock_guard<std::mutex> lk(lease_mu_);
+    for (auto l = leases_.begin(); l != leases_.end();) {
+      auto next = std::next(l);
+      if (l->second.shard.compare(0, prefix.size(), prefix) == 0) forget_lease(l);
+      l = next;
+    }
+  }
+  return reply;
+}
+
+size_t Server::lease_count() {
+  std::lock_guard<std::mutex> lk(lease_mu_);
+  return leases_.size();
 }
 
 std::string Server::op_shard_lease(Reader& r, const rpc::Incoming& in) {
   const uint32_t n = r.get<uint32_t>();
   if (!r.ok() || n == 0 || n > rpc::kVecMaxOps) return rpc::make_reply(malformed());
+  std::shared_ptr<LeasePage> page;
+  {
+    std::lock_guard<std::mutex> lk(lease_mu_);
+    if (!page_tried_) {
+      page_tried_ = true;
+      page_ = LeasePage::create();
+    }
+    page = page_;
+  }
   rpc::Writer out;
+  out.str(page ? page->path : std::string());
   for (uint32_t i = 0; i < n; ++i) {
     const rpc::ShardAddr a = rpc::ShardAddr::decode(r);
     const rpc::CsumWire cw = rpc::CsumWire::decode(r);
     const bool write = r.get<uint8_t>() != 0;
     const uint64_t map_version = r.get<uint64_t>();
-    if (!r.ok()) return rpc::make_reply(malformed());
+    const rpc::RecWire rw = rpc::RecWire::decode(r);
+    if (!r.ok() || !rec_wire_ok(rw)) return rpc::make_reply(malformed());
     Status st;
     vos::Engine* e = engine(a.pool, a.engine, &st);
     vos::Engine::DirectGrant g;
-    if (e) st = e->direct_grant(shard_ref(a), csum_spec(cw), write, &g);
+    // The logical end is a bound for the reader only if no change that may lower it was in
+    // progress or happened while the engine read it (generation unchanged across the grant).
+    const uint32_t slot = page_slot(lease_key(a));
+    const uint64_t busy0 = page ? load(page->busy(slot)) : 1;
+    const uint64_t gen0 = page ? load(page->gen(slot)) : 0;
+    if (e) st = e->direct_grant(shard_ref(a), csum_spec(cw), record_spec(rw), write, &g);
+    const bool bound = page && busy0 == 0 && load(page->gen(slot)) == gen0;
     out.put<int32_t>(static_cast<int32_t>(st.code())).str(st.ok() ? std::string() : st.message());
     if (!st.ok()) continue;
     uint64_t id = 0;
@@ -255,6 +376,7 @@ std::string Server::op_shard_lease(Reader& r, const rpc::Incoming& in) {
       shard_leases_[l.shard].push_back(id);
     }
     out.str(g.path).str(g.sidecar).put<uint8_t>(g.records ? 1 : 0).put(g.logical_end).put(id);
+    out.put(slot).put(gen0).put<uint8_t>(bound ? 1 : 0);
   }
   return rpc::make_reply(Status::OK(), 0, 0, out.buf());
 }
@@ -267,14 +389,19 @@ std::string Server::op_shard_commit(Reader& r, const rpc::Incoming& in) {
     const uint64_t id = r.get<uint64_t>(), map_version = r.get<uint64_t>();
     const rpc::ShardAddr a = rpc::ShardAddr::decode(r);
     const rpc::CsumWire cw = rpc::CsumWire::decode(r);
+    const rpc::RecWire rw = rpc::RecWire::decode(r);
     const uint64_t logical_end = r.get<uint64_t>();
     const uint32_t m = r.get<uint32_t>();
-    if (!r.ok() || m > rpc::kCommitMaxRecords) return rpc::make_reply(malformed());
+    if (!r.ok() || !rec_wire_ok(rw) || m > rpc::kCommitMaxRecords)
+      return rpc::make_reply(malformed());
+    // Parity records carry the k data versions they encode.
+    const uint32_t nvec = rw.kind == 2 ? rw.k : 0;
     std::vector<vos::Engine::DirectRecord> recs(m);
     for (auto& x : recs) {
       x.unit = r.get<uint64_t>();
       x.version = r.get<uint64_t>();
       x.csum = r.get<uint64_t>();
+      for (uint32_t j = 0; j < nvec && r.ok(); ++j) x.vec.push_back(r.get<uint64_t>());
     }
     if (!r.ok()) return rpc::make_reply(malformed());
     Status st;
@@ -285,10 +412,11 @@ std::string Server::op_shard_commit(Reader& r, const rpc::Incoming& in) {
       // is either wholly before this commit (stale) or after it.
       std::lock_guard<std::mutex> lk(lease_mu_);
       auto l = leases_.find(id);
-      stale = l == leases_.end() || l->second.recalled || l->second.client != in.source ||
+      stale = l == leases_.end() || l->second.client != in.source ||
               l->second.shard != lease_key(a) || l->second.map_version != map_version;
-      if (stale && l != leases_.end() && l->second.recalled) leases_.erase(l);
-      if (!stale) st = e->direct_commit(shard_ref(a), csum_spec(cw), std::move(recs), logical_end);
+      if (!stale)
+        st = e->direct_commit(shard_ref(a), csum_spec(cw), record_spec(rw), std::move(recs),
+                              logical_end);
     }
     out.put<int32_t>(stale ? rpc::kCommitStale : static_cast<int32_t>(st.code()));
     out.str(stale || st.ok() ? std::string() : st.message());
@@ -304,16 +432,21 @@ std::string Server::op_shard_release(Reader& r, const rpc::Incoming& in) {
     const uint64_t id = r.get<uint64_t>();
     if (!r.ok()) return rpc::make_reply(malformed());
     auto l = leases_.find(id);
-    if (l == leases_.end() || l->second.client != in.source) continue;
-    auto s = shard_leases_.find(l->second.shard);
-    if (s != shard_leases_.end()) {
-      auto& v = s->second;
-      v.erase(std::remove(v.begin(), v.end(), id), v.end());
-      if (v.empty()) shard_leases_.erase(s);
-    }
-    leases_.erase(l);
+    if (l != leases_.end() && l->second.client == in.source) forget_lease(l);
   }
   return rpc::make_reply(Status::OK());
 }
 
 }  // namespace edaos::objstore::server
+
+namespace edaos::objstore {
+
+uint64_t server_leases_for_testing() {
+  client::Runtime* rt = client::runtime();
+  uint64_t n = 0;
+  if (rt)
+    for (auto& s : rt->srv) n += s->lease_count();
+  return n;
+}
+
+}  // namespace edaos::objstore

@@ -146,13 +146,14 @@ struct UnitState {
 // The bound checksum a unit's record holds: `raw` (the checksum of its unit bytes, crc32c for
 // EC cells) mixed with (cont, oid, shard, unit index, version). Part of the record format.
 uint64_t bind_unit_csum(uint64_t raw, const ShardRef& ref, uint64_t unit_index, uint64_t version);
-// Direct readers (engine_direct.cpp): checks units [first, last] of a kAuto shard, whose bytes
-// are in `buf` (unit-aligned, cs.chunk each), against the sidecar open at `sidecar_fd` (-1: none,
-// every unit must be zeros), read-only. EDAOS_CSUM when a unit does not match, its record is
-// being changed (pending) or the sidecar is not the one `cs` implies: the caller then asks the
-// engine, which resolves or reports it.
+// Direct readers (engine_direct.cpp): checks units [first, last] of a shard, whose bytes are in
+// `buf` (unit-aligned; a unit is cs.chunk for kAuto, the cell rs.unit for EC data), against the
+// sidecar open at `sidecar_fd` (-1: none, every unit must be zeros), read-only. EDAOS_CSUM when
+// a unit does not match, its record is being changed (pending) or the sidecar is not the one
+// `cs`/`rs` imply: the caller then asks the engine, which resolves or reports it.
 Status direct_verify(int sidecar_fd, const std::string& sidecar, const ShardRef& ref,
-                     const CsumSpec& cs, uint64_t first, uint64_t last, const char* buf);
+                     const CsumSpec& cs, const RecordSpec& rs, uint64_t first, uint64_t last,
+                     const char* buf);
 // Version of units of a legacy shard (written before format 4) when converted.
 constexpr uint64_t kLegacyVersion = 1;
 
@@ -304,25 +305,30 @@ class Engine {
 
   // ---- direct writers (engine_direct.cpp; README "Direct writers", issue 15 item 1) ----
   // A client on this node may pwrite/pread a shard's data file itself; the engine stays the
-  // owner of the records and sizes. Only replica/single shards (RecordKind::kAuto).
+  // owner of the records and sizes. Replica/single shards (RecordKind::kAuto) and EC cells
+  // (kEcData, kEcParity: always recorded, crc32c over whole cells, with versions).
   struct DirectGrant {
     std::string path;          // the shard's data file (created for a writer)
     std::string sidecar;       // its record sidecar (absent until the first record)
-    bool records = false;      // checksums on: units need records (unit = cs.chunk, cs.type)
+    bool records = false;      // units need records (kAuto: checksums on; EC: always)
     uint64_t logical_end = 0;  // the shard's recorded logical end
   };
   struct DirectRecord {
     uint64_t unit = 0, version = 0, csum = 0;  // csum: bound (bind_unit_csum) by the writer
+    std::vector<uint64_t> vec;  // kEcParity: the k data versions the parity cell encodes
   };
-  // What a direct reader or writer needs. Refused with EDAOS_NOTSUP where the engine must do
-  // the work itself: a quota (writes), a legacy engine, a shard with EC records, or one that
-  // keeps records while `cs` has checksums off.
-  Status direct_grant(const ShardRef& ref, const CsumSpec& cs, bool write, DirectGrant* g);
+  // What a direct reader or writer of a shard keeping records of kind `rs` needs. Refused with
+  // EDAOS_NOTSUP where the engine must do the work itself: a quota (writes), a legacy engine, a
+  // shard whose records are of another kind (or unit, type, k), or a kAuto shard that keeps
+  // records while `cs` has checksums off.
+  Status direct_grant(const ShardRef& ref, const CsumSpec& cs, const RecordSpec& rs, bool write,
+                      DirectGrant* g);
   // Records what a direct writer wrote: the unit records (same pending / drop-prev ordering
   // as array_write; the data is already in the file), the file's new state (size, dirty for
-  // sync()) and logical_end = max(stored, logical_end).
-  Status direct_commit(const ShardRef& ref, const CsumSpec& cs, std::vector<DirectRecord> recs,
-                       uint64_t logical_end);
+  // sync()) and logical_end = max(stored, logical_end). EC parity records carry their k data
+  // versions.
+  Status direct_commit(const ShardRef& ref, const CsumSpec& cs, const RecordSpec& rs,
+                       std::vector<DirectRecord> recs, uint64_t logical_end);
 
  private:
   Engine() = default;

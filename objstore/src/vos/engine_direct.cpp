@@ -27,14 +27,32 @@ using detail::RecHeader;
 
 namespace {
 
-// The records a kAuto shard keeps while checksums are on.
-RecHeader auto_header(const CsumSpec& cs) {
+// The records a direct reader or writer expects: a kAuto shard's while checksums are on (type
+// and unit of `cs`), an EC cell's always (crc32c over the cell; parity with k data versions).
+RecHeader direct_header(const CsumSpec& cs, const RecordSpec& rs) {
   RecHeader h;
-  h.unit = cs.chunk;
-  h.type = cs.type;
-  h.kind = RecordKind::kAuto;
-  h.nvec = 0;
+  if (rs.kind == RecordKind::kAuto) {
+    h.unit = cs.chunk;
+    h.type = cs.type;
+    h.kind = RecordKind::kAuto;
+    h.nvec = 0;
+  } else {
+    h.unit = rs.unit;
+    h.type = CsumType::kCrc32c;
+    h.kind = rs.kind;
+    h.nvec = rs.kind == RecordKind::kEcParity ? rs.k : 0;
+  }
   return h;
+}
+
+Status check_direct_spec(const CsumSpec& cs, const RecordSpec& rs) {
+  if (rs.kind == RecordKind::kAuto) return Status::OK();
+  if (rs.kind != RecordKind::kEcData && rs.kind != RecordKind::kEcParity)
+    return Status(EDAOS_INVAL, "direct access: unknown record kind");
+  if (rs.unit == 0 || !cs.fn) return Status(EDAOS_INVAL, "direct access: EC cell size 0");
+  if (rs.kind == RecordKind::kEcParity && (rs.k == 0 || rs.k > 255))
+    return Status(EDAOS_INVAL, "direct access: EC parity with k = " + std::to_string(rs.k));
+  return Status::OK();
 }
 
 bool all_zero(const char* p, size_t n) {
@@ -49,9 +67,11 @@ Status not_direct(const std::string& path, const std::string& why) {
 
 }  // namespace
 
-Status Engine::direct_grant(const ShardRef& ref, const CsumSpec& cs, bool write, DirectGrant* g) {
+Status Engine::direct_grant(const ShardRef& ref, const CsumSpec& cs, const RecordSpec& rs,
+                            bool write, DirectGrant* g) {
   EDAOS_RETURN_IF_ERROR(check_ref(ref));
   EDAOS_RETURN_IF_ERROR(detail::check_csum_spec(cs));
+  EDAOS_RETURN_IF_ERROR(check_direct_spec(cs, rs));
   // Before the engine mutex: array_logical_end takes it.
   EDAOS_ASSIGN_OR_RETURN(uint64_t end, array_logical_end(ref));
   std::lock_guard<std::mutex> lk(mu_);
@@ -63,25 +83,32 @@ Status Engine::direct_grant(const ShardRef& ref, const CsumSpec& cs, bool write,
   // dirty first (vos/README.md "Used-bytes counter"), as every engine write path does.
   if (write) EDAOS_RETURN_IF_ERROR(mark_changed());
   const bool csum_on = cs.type != CsumType::kOff;
+  const bool ec = rs.kind != RecordKind::kAuto;
   if (csum_on) fns_[static_cast<unsigned>(cs.type)] = cs.fn;
   EDAOS_ASSIGN_OR_RETURN(OpenFile * f, open_file(g->path, write));
-  RecHeader want = auto_header(cs);
+  const RecHeader want = direct_header(cs, rs);
+  const bool records = ec || csum_on;
+  // Opened without `want` (a mismatch is a refusal here, not an error); the header is written
+  // for a writer whose shard has none yet.
   RecFile rf;
-  EDAOS_RETURN_IF_ERROR(rec_open(ref, f, csum_on ? &want : nullptr, cs, write && csum_on, &rf));
-  if (rf.have && rf.h.kind != RecordKind::kAuto)
-    return not_direct(g->path, "the shard keeps EC records");
-  if (rf.have && !csum_on) return not_direct(g->path, "the shard keeps records, checksums are off");
-  g->records = csum_on;
+  EDAOS_RETURN_IF_ERROR(rec_open(ref, f, nullptr, cs, false, &rf));
+  if (rf.have && !records) return not_direct(g->path, "the shard keeps records, checksums are off");
+  if (rf.have && (rf.h.kind != want.kind || rf.h.unit != want.unit || rf.h.type != want.type ||
+                  rf.h.nvec != want.nvec))
+    return not_direct(g->path, "the shard keeps other records than the request");
+  if (write && records && !rf.have) EDAOS_RETURN_IF_ERROR(rec_open(ref, f, &want, cs, true, &rf));
+  g->records = records;
   g->logical_end = end;
   return Status::OK();
 }
 
-Status Engine::direct_commit(const ShardRef& ref, const CsumSpec& cs,
+Status Engine::direct_commit(const ShardRef& ref, const CsumSpec& cs, const RecordSpec& rs,
                              std::vector<DirectRecord> recs, uint64_t logical_end) {
   EDAOS_RETURN_IF_ERROR(check_ref(ref));
   EDAOS_RETURN_IF_ERROR(detail::check_csum_spec(cs));
+  EDAOS_RETURN_IF_ERROR(check_direct_spec(cs, rs));
   const bool csum_on = cs.type != CsumType::kOff;
-  if (!recs.empty() && !csum_on)
+  if (!recs.empty() && !csum_on && rs.kind == RecordKind::kAuto)
     return Status(EDAOS_INVAL, "direct commit: records without checksums");
   std::lock_guard<std::mutex> lk(mu_);
   if (csum_on) fns_[static_cast<unsigned>(cs.type)] = cs.fn;
@@ -93,15 +120,22 @@ Status Engine::direct_commit(const ShardRef& ref, const CsumSpec& cs,
   f->size = detail::file_size_or(f->fd, f->size);
   note_growth(path);
   if (!recs.empty()) {
-    const RecHeader want = auto_header(cs);
+    const RecHeader want = direct_header(cs, rs);
     RecFile rf;
     EDAOS_RETURN_IF_ERROR(rec_open(ref, f, &want, cs, true, &rf));
     const uint64_t esz = rf.h.entry_size();
     std::sort(recs.begin(), recs.end(),
               [](const DirectRecord& a, const DirectRecord& b) { return a.unit < b.unit; });
-    for (size_t i = 1; i < recs.size(); ++i)
-      if (recs[i].unit == recs[i - 1].unit)
+    for (size_t i = 0; i < recs.size(); ++i) {
+      if (i > 0 && recs[i].unit == recs[i - 1].unit)
         return Status(EDAOS_INVAL, "direct commit: two records for one unit of " + path);
+      if (recs[i].vec.size() != want.nvec)
+        return Status(EDAOS_INVAL, "direct commit: a record of " + path + " has " +
+                                       std::to_string(recs[i].vec.size()) + " data versions, " +
+                                       std::to_string(want.nvec) + " expected");
+      if (rs.kind != RecordKind::kAuto && recs[i].version == 0)
+        return Status(EDAOS_INVAL, "direct commit: an EC cell of " + path + " without a version");
+    }
     // Runs of consecutive units: one pending write (old state kept as prev), one commit.
     for (size_t i = 0; i < recs.size();) {
       size_t j = i;
@@ -116,6 +150,7 @@ Status Engine::direct_commit(const ShardRef& ref, const CsumSpec& cs,
         pe.cur.flags = kRecCur;
         pe.cur.version = recs[k].version;
         pe.cur.csum = recs[k].csum;
+        pe.cur.vec = recs[k].vec;
         pe.pending = true;
         pe.prev = old.cur;
         detail::append_rec_entry(rf.h, pe, &pend);
@@ -134,16 +169,17 @@ Status Engine::direct_commit(const ShardRef& ref, const CsumSpec& cs,
 }
 
 Status direct_verify(int sidecar_fd, const std::string& sidecar, const ShardRef& ref,
-                     const CsumSpec& cs, uint64_t first, uint64_t last, const char* buf) {
-  const uint64_t U = cs.chunk;
-  if (cs.type == CsumType::kOff || !cs.fn || U == 0)
+                     const CsumSpec& cs, const RecordSpec& rs, uint64_t first, uint64_t last,
+                     const char* buf) {
+  const RecHeader want = direct_header(cs, rs);
+  const uint64_t U = want.unit;
+  if (want.type == CsumType::kOff || !cs.fn || U == 0)
     return Status(EDAOS_INVAL, "direct_verify: no checksums");
   auto mismatch = [&](uint64_t u, const char* why) {
     return Status(EDAOS_CSUM, "direct read of " + sidecar.substr(0, sidecar.size() - 5) +
                                   ": unit at offset " + std::to_string(u * U) + " " + why);
   };
   std::string raw;
-  const RecHeader want = auto_header(cs);
   if (sidecar_fd >= 0) {
     char hb[kRecHdr];
     EDAOS_ASSIGN_OR_RETURN(size_t got, detail::pread_full(sidecar_fd, hb, kRecHdr, 0, sidecar));
@@ -167,7 +203,7 @@ Status direct_verify(int sidecar_fd, const std::string& sidecar, const ShardRef&
     const char* p = buf + (u - first) * U;
     if (e.pending) return mismatch(u, "is being changed");
     if (e.cur.flags & kRecCur) {
-      if (detail::bind_csum(cs.fn(cs.type, p, U, 0), ref, u, e.cur.version) != e.cur.csum)
+      if (detail::bind_csum(cs.fn(want.type, p, U, 0), ref, u, e.cur.version) != e.cur.csum)
         return mismatch(u, "does not match its record");
     } else if (!(e.cur.flags & kRecUnprot) && !all_zero(p, U)) {
       return mismatch(u, "holds data but has no record");

@@ -133,6 +133,9 @@ EDAOS_CXX_API DirectStats direct_stats();
 // a set of direct writes is in the shard files, their records are not committed yet). nullptr
 // (the default) disables it. Process-wide.
 EDAOS_CXX_API void set_direct_hook_for_testing(void (*hook)(const char* point));
+// Testing only: the direct-path write leases the servers running in this process hold
+// (granted and not yet released, recalled or dropped at the holder's pool close).
+EDAOS_CXX_API uint64_t server_leases_for_testing();
 
 // Drops this process's shared pool connections (Pool::shared); not collective. Handles still
 // held elsewhere keep their connection until released. finalize() calls it first.
