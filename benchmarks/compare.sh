@@ -5,6 +5,7 @@
 #                         [--classes "S1 RP_2G1 ..."] [--dfs-classes "S1 ..."]
 #                         [--patterns "easy-ssf easy-fpp hard coll-hard"] [--iters N]
 #                         [--deg-classes "RP_2G1 EC_2P1G1 EC_4P2G1 EC_16P3G1"] [--no-drop-caches]
+#                         [--transports "ucx mpi ofi"]
 #
 # Same edaos-ior patterns, same run, same machine, against
 #   (a) baseline: MPI_File_* on a ufs: file (MPICH's ROMIO; the object store not started),
@@ -20,6 +21,10 @@
 #              (benchmarks/hints/romio-hints-aurora.txt)
 # and, to tell the MPI-IO driver's cost from the store's, the non-collective patterns through
 # the native namespace (-a DFS) for --dfs-classes (targets "dfs-<class>").
+# --transports: the edaos rows run once per transport named (EDAOS_TRANSPORT=<t>; targets
+# "<class>@<t>", "dfs-<class>@<t>": one column per class and transport in the tables; the
+# baseline once), and the idle-CPU check once per transport. Without it: EDAOS_TRANSPORT as set
+# (default auto), targets named by class alone.
 # Each pattern is written N times in one job (-w -e -i N: synced, so the write figure includes
 # the disk; the figure is the mean of the N iterations, IOR's "Mean"; the first iteration also
 # pays the job's first pool connection; N = 3 in --full, 1 in --quick), caches are dropped
@@ -45,6 +50,7 @@ deg_classes="-"
 patterns="easy-ssf easy-fpp hard coll-hard"
 drop=yes
 iters=""
+transports=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) mode=quick ;;
@@ -58,7 +64,8 @@ while [ $# -gt 0 ]; do
     --patterns) patterns=$2; shift ;;
     --iters) iters=$2; shift ;;
     --no-drop-caches) drop=no ;;
-    -h|--help) sed -n '2,34p' "$0"; exit 0 ;;
+    --transports) transports=$2; shift ;;
+    -h|--help) sed -n '2,39p' "$0"; exit 0 ;;
     *) echo "compare.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -167,21 +174,29 @@ for c in $classes; do
 done
 
 # ---- the comparison -------------------------------------------------------------------------
+# One pass of the edaos rows per transport ("": EDAOS_TRANSPORT as the caller set it).
+read -r -a tr_list <<<"$transports"
+[ "${#tr_list[@]}" -gt 0 ] || tr_list=("")
 for np in $ranks; do
   for pat in $patterns; do
     log "np $np, $pat: baseline"
     rm -f "$out"/ufs/*
     write_read baseline "$pat" "$np" "ufs:$out/ufs/ior.$pat" MPIIO EDAOS_AUTOSTART=0
     rm -f "$out"/ufs/*
-    for c in "${usable[@]}"; do
-      log "np $np, $pat: edaos $c"
-      write_read "$c" "$pat" "$np" "daos:/ior.$pat.np$np" MPIIO EDAOS_POOL="$pool" DAOS_CONT="c_$c"
-    done
-    [ "$pat" = coll-hard ] && continue
-    for c in $dfs_classes; do
-      [[ " ${usable[*]} " == *" $c "* ]] || continue
-      log "np $np, $pat: edaos $c through DFS"
-      write_read "dfs-$c" "$pat" "$np" "daos:/dfs.$pat.np$np" DFS EDAOS_POOL="$pool" DAOS_CONT="c_$c"
+    for tr in "${tr_list[@]}"; do
+      sfx=${tr:+@$tr}
+      for c in "${usable[@]}"; do
+        log "np $np, $pat: edaos $c$sfx"
+        write_read "$c$sfx" "$pat" "$np" "daos:/ior.$pat.np$np$tr" MPIIO EDAOS_POOL="$pool" \
+          DAOS_CONT="c_$c" ${tr:+EDAOS_TRANSPORT=$tr}
+      done
+      [ "$pat" = coll-hard ] && continue
+      for c in $dfs_classes; do
+        [[ " ${usable[*]} " == *" $c "* ]] || continue
+        log "np $np, $pat: edaos $c$sfx through DFS"
+        write_read "dfs-$c$sfx" "$pat" "$np" "daos:/dfs.$pat.np$np$tr" DFS EDAOS_POOL="$pool" \
+          DAOS_CONT="c_$c" ${tr:+EDAOS_TRANSPORT=$tr}
+      done
     done
   done
 done
@@ -248,9 +263,11 @@ fi
 log "idle CPU: ${idle_s} s with and without the object store"
 {
   echo "# edaos-ior --idle $idle_s at 2 ranks: CPU per rank while the application sleeps"
-  echo "## object store running, pool of 20 engines connected (-a DFS):"
-  EDAOS_POOL=$pool DAOS_CONT=c_idle "$mpiexec" -n 2 "$ior" -a DFS -o daos:/idle --idle "$idle_s" \
-    -J "$out/json/idle.store.json" 2>&1
+  for tr in "${tr_list[@]}"; do
+    echo "## object store running${tr:+ (EDAOS_TRANSPORT=$tr)}, pool of 20 engines connected (-a DFS):"
+    env ${tr:+EDAOS_TRANSPORT=$tr} EDAOS_POOL="$pool" DAOS_CONT=c_idle "$mpiexec" -n 2 "$ior" -a DFS \
+      -o "daos:/idle$tr" --idle "$idle_s" -J "$out/json/idle.store$tr.json" 2>&1
+  done
   echo "## object store not started (EDAOS_AUTOSTART=0, -a POSIX):"
   EDAOS_AUTOSTART=0 "$mpiexec" -n 2 "$ior" -a POSIX -o "$out/ufs/idle" --idle "$idle_s" \
     -J "$out/json/idle.none.json" 2>&1
@@ -262,6 +279,7 @@ log "idle CPU: ${idle_s} s with and without the object store"
   echo "machine: $(nproc) cores, $(uname -sr), $(mpichversion 2>/dev/null | head -n 1 | tr -s ' ')"
   echo "load after: $(uptime)"
   echo "$cache_note"
+  [ -n "$transports" ] && echo "transports: $transports (edaos targets <class>@<transport>)"
   echo "sizes: easy block $easy_block per rank (1 MiB transfers); hard $hard_segs segments of 47008 bytes per rank; writes: mean of $iters iterations, reads: one cold pass"
   for s in "${skipped[@]}"; do echo "skipped: $s"; done
   echo "runs failed: $failures; elapsed $(( $(date +%s) - t_start )) s"

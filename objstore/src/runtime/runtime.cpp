@@ -388,4 +388,13 @@ Stats stats() {
   return s;
 }
 
+// Direct-path write leases held by this process's servers (objstore.hpp, tests only).
+uint64_t server_leases_for_testing() {
+  client::Runtime* rt = client::runtime();
+  uint64_t n = 0;
+  if (rt)
+    for (auto& s : rt->srv) n += s->lease_count();
+  return n;
+}
+
 }  // namespace edaos::objstore

@@ -13,8 +13,6 @@
 #include <vector>
 
 #include "ec/checksum.hpp"
-#include "edaos/objstore/objstore.hpp"
-#include "runtime/runtime.hpp"
 #include "server/server.hpp"
 #include "server/wire_specs.hpp"
 #include "vos/engine.hpp"
@@ -438,15 +436,3 @@ std::string Server::op_shard_release(Reader& r, const rpc::Incoming& in) {
 }
 
 }  // namespace edaos::objstore::server
-
-namespace edaos::objstore {
-
-uint64_t server_leases_for_testing() {
-  client::Runtime* rt = client::runtime();
-  uint64_t n = 0;
-  if (rt)
-    for (auto& s : rt->srv) n += s->lease_count();
-  return n;
-}
-
-}  // namespace edaos::objstore
