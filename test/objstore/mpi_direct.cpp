@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "mpi_support.hpp"
+#include "direct_pair.hpp"
 
 using namespace edaos;
 using namespace edaos::objstore;
@@ -21,69 +21,10 @@ using namespace edaos::test;
 
 namespace {
 
-class DirectTest : public ::testing::Test {
+class DirectTest : public DirectPairTest {
  protected:
-  void SetUp() override {
-    dir_ = std::make_unique<SharedTmpDir>("direct");
-    ASSERT_FALSE(dir_->path().empty());
-    path_ = dir_->path() + "/pool";
-    PoolCreateOptions o;
-    o.engines = 6;
-    o.targets = 2;
-    EDAOS_ASSERT_OK(Pool::create(path_, o, MPI_COMM_WORLD));
-    direct_ = connect("1");
-    remote_ = connect("0");
-    ASSERT_TRUE(direct_ && remote_);
-  }
-  void TearDown() override {
-    set_direct_hook_for_testing(nullptr);
-    if (direct_) EDAOS_EXPECT_OK(direct_->disconnect());
-    if (remote_) EDAOS_EXPECT_OK(remote_->disconnect());
-    direct_.reset();
-    remote_.reset();
-    dir_.reset();
-  }
-  // A connection whose shard path is chosen with $EDAOS_DIRECT = `mode` (read at connect).
-  std::shared_ptr<Pool> connect(const char* mode) {
-    const char* old = std::getenv("EDAOS_DIRECT");
-    const std::string keep = old ? old : "";
-    setenv("EDAOS_DIRECT", mode, 1);
-    auto p = Pool::connect(path_, MPI_COMM_WORLD);
-    if (old)
-      setenv("EDAOS_DIRECT", keep.c_str(), 1);
-    else
-      unsetenv("EDAOS_DIRECT");
-    EXPECT_TRUE(p.ok()) << p.status().to_string();
-    if (!p.ok()) return nullptr;
-    // The shard path is chosen at connect (client/README.md, "Direct path").
-    return p.value();
-  }
-  // Rank 0 creates the container; every rank opens it through both connections.
-  void make_cont(const std::string& label, const std::string& props) {
-    Status st;
-    if (rank() == 0) {
-      ContainerProps p;
-      st = apply_properties(&p, props);
-      if (st.ok()) st = direct_->cont_create(label, p).status();
-    }
-    int code = st.code();
-    MPI_Bcast(&code, 1, MPI_INT, 0, MPI_COMM_WORLD);
-    ASSERT_EQ(code, EDAOS_OK) << st.to_string();
-    auto a = direct_->cont_open(label);
-    auto b = remote_->cont_open(label);
-    ASSERT_TRUE(a.ok() && b.ok());
-    dc_ = a.value();
-    rc_ = b.value();
-  }
-  ObjectId new_oid(const std::string& cls) {
-    ObjectId o;
-    if (rank() == 0) {
-      auto r = dc_->alloc_oid(ObjClass::parse(cls).value(), ObjType::kArray);
-      EXPECT_TRUE(r.ok()) << r.status().to_string();
-      if (r.ok()) o = r.value();
-    }
-    return bcast_oid(o);
-  }
+  void SetUp() override { open_pools("direct", 6, 2); }
+
   // The data file of shard `shard` of `o` (found by name under the pool directory).
   std::string shard_file(const ObjectId& o, uint32_t shard) {
     const std::string name = o.to_string() + "." + std::to_string(shard);
@@ -105,11 +46,6 @@ class DirectTest : public ::testing::Test {
       }
     return {};
   }
-
-  std::unique_ptr<SharedTmpDir> dir_;
-  std::string path_;
-  std::shared_ptr<Pool> direct_, remote_;
-  std::shared_ptr<Container> dc_, rc_;
 };
 
 // Every rank writes IOR-hard-like pieces (47008 bytes, so units are shared by two ranks and
