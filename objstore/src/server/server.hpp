@@ -185,6 +185,8 @@ class Server {
   struct LeasePage;
   std::shared_ptr<LeasePage> page_;
   bool page_tried_ = false;
+  // page_, made on first use (nullptr when the system cannot make one); lease_mu_ held.
+  const std::shared_ptr<LeasePage>& lease_page_locked();
   // Around a change that may lower the logical end of shard `a` (begin, then end).
   void size_change(const rpc::ShardAddr& a, bool begin);
   std::mutex lease_mu_;

@@ -252,10 +252,9 @@ struct Server::LeasePage {
 
 namespace {
 
+// The page slot of a shard: only this server computes it (the lease reply carries it).
 uint32_t page_slot(const std::string& key) {
-  uint64_t h = 1469598103934665603ull;  // FNV-1a
-  for (unsigned char c : key) h = (h ^ c) * 1099511628211ull;
-  return static_cast<uint32_t>(h % rpc::kLeasePageSlots);
+  return static_cast<uint32_t>(std::hash<std::string>{}(key) % rpc::kLeasePageSlots);
 }
 
 uint64_t load(const uint64_t* p) { return __atomic_load_n(p, __ATOMIC_SEQ_CST); }
@@ -263,13 +262,17 @@ void add(uint64_t* p, uint64_t v) { (void)__atomic_fetch_add(p, v, __ATOMIC_SEQ_
 
 }  // namespace
 
-void Server::size_change(const rpc::ShardAddr& a, bool begin) {
-  std::lock_guard<std::mutex> g(lease_mu_);
+const std::shared_ptr<Server::LeasePage>& Server::lease_page_locked() {
   if (!page_tried_) {
     page_tried_ = true;
     page_ = LeasePage::create();
   }
-  if (!page_) return;
+  return page_;
+}
+
+void Server::size_change(const rpc::ShardAddr& a, bool begin) {
+  std::lock_guard<std::mutex> g(lease_mu_);
+  if (!lease_page_locked()) return;
   const uint32_t slot = page_slot(lease_key(a));
   // begin: counted in progress, then a new generation; end: a new generation, then done. A
   // reader that saw neither change of the generation read before the change began.
@@ -336,11 +339,7 @@ std::string Server::op_shard_lease(Reader& r, const rpc::Incoming& in) {
   std::shared_ptr<LeasePage> page;
   {
     std::lock_guard<std::mutex> lk(lease_mu_);
-    if (!page_tried_) {
-      page_tried_ = true;
-      page_ = LeasePage::create();
-    }
-    page = page_;
+    page = lease_page_locked();
   }
   rpc::Writer out;
   out.str(page ? page->path : std::string());
