@@ -19,8 +19,8 @@
 //    libraries and LMDB (dladdr of the caller: the store's own probes of its pool directory see
 //    the real file system only). Lookups (stat family, access family, open and fopen read-only
 //    without O_TRUNC) are taken from any other code; truncate, unlink and remove only from
-//    PnetCDF's library (from_pnetcdf), so no other code changes a container file by a name
-//    that never said daos:.
+//    PnetCDF's library or a program linked against it (from_pnetcdf), so no other code
+//    changes a container file by a name that never said daos:.
 //
 // A descriptor of a daos: file is a descriptor of /dev/null opened read-only, registered here:
 // read, write, pread(64), pwrite(64), lseek(64), fstat(64), ftruncate(64), fsync, fdatasync
@@ -35,6 +35,7 @@
 #include <errno.h>
 #include <execinfo.h>
 #include <fcntl.h>
+#include <link.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <sys/stat.h>
@@ -199,21 +200,48 @@ bool is_preloaded(const char* base) {
 
 bool is_pnetcdf_object(const char* base) { return std::strncmp(base, "libpnetcdf", 10) == 0; }
 
-// True when the call was made by PnetCDF's library, the one caller that removes "daos:" from a
-// name and then changes the file by the stripped name (NC_CLOBBER's truncate). The immediate
-// caller decides; when it is a preloaded tool (a wrapper of truncate), the first frame of the
-// stack outside libedaos_mpio and the preloaded objects decides. A statically linked PnetCDF
-// is not recognised (its frames are the executable's).
+// Whether the object holding `addr` was linked against PnetCDF (a DT_NEEDED entry naming
+// libpnetcdf): a PnetCDF program, which strips "daos:" itself as PnetCDF's own tests and
+// examples do ("remove the file system type prefix" before access/unlink).
+bool links_pnetcdf(void* addr) {
+  Dl_info di;
+  struct link_map* lm = nullptr;
+  if (!dladdr1(addr, &di, reinterpret_cast<void**>(&lm), RTLD_DL_LINKMAP) || !lm || !lm->l_ld)
+    return false;
+  ElfW(Addr) strtab = 0;
+  for (const ElfW(Dyn)* d = lm->l_ld; d->d_tag != DT_NULL; ++d)
+    if (d->d_tag == DT_STRTAB) strtab = d->d_un.d_ptr;
+  if (strtab == 0) return false;
+  // glibc relocates DT_STRTAB in the loaded dynamic section; an unrelocated one is below the
+  // load bias.
+  if (strtab < lm->l_addr) strtab += lm->l_addr;
+  for (const ElfW(Dyn)* d = lm->l_ld; d->d_tag != DT_NULL; ++d)
+    if (d->d_tag == DT_NEEDED &&
+        is_pnetcdf_object(reinterpret_cast<const char*>(strtab + d->d_un.d_val)))
+      return true;
+  return false;
+}
+
+// PnetCDF's library, or code linked against it.
+bool pnetcdf_code(void* addr) {
+  return is_pnetcdf_object(object_name(addr)) || links_pnetcdf(addr);
+}
+
+// True when the call was made by PnetCDF: its library (NC_CLOBBER's truncate of the stripped
+// name) or a program linked against it (PnetCDF's test utilities and examples remove "daos:"
+// and unlink the rest). The immediate caller decides; when it is a preloaded tool (a wrapper
+// of truncate), the first frame of the stack outside libedaos_mpio and the preloaded objects
+// decides. A statically linked PnetCDF is not recognised (its frames are the executable's and
+// the executable needs no libpnetcdf).
 bool from_pnetcdf(void* caller) {
-  const char* base = object_name(caller);
-  if (is_pnetcdf_object(base)) return true;
-  if (!is_preloaded(base)) return false;
+  if (pnetcdf_code(caller)) return true;
+  if (!is_preloaded(object_name(caller))) return false;
   void* frames[32];
   int n = backtrace(frames, 32);
   for (int i = 1; i < n; ++i) {
     const char* b = object_name(frames[i]);
     if (std::strncmp(b, "libedaos_mpio", 13) == 0 || is_preloaded(b)) continue;
-    return is_pnetcdf_object(b);
+    return pnetcdf_code(frames[i]);
   }
   return false;
 }

@@ -14,11 +14,13 @@
  * signature with open()/read(), ncmpi_create calls access() (NC_NOCLOBBER: does it exist?) and
  * truncate() (NC_CLOBBER); for a daos: file libedaos_mpio's POSIX view serves them
  * (adio_daos/src/posix.cpp). Exit 0 on success. */
+#include <errno.h>
 #include <mpi.h>
 #include <pnetcdf.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define ROWS 6
 #define COLS 30
@@ -72,6 +74,38 @@ int main(int argc, char** argv) {
       fprintf(stderr, "ncmpi_open(%s): %s, expected NC_ENOENT\n", argv[1], ncmpi_strerror(e));
     MPI_Allreduce(&wrong, &any, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
     if (rank == 0) printf("pnetcdf missing %s: %s\n", argv[1], any ? "FAILED" : "ok");
+    MPI_Finalize();
+    return any;
+  }
+  if (strcmp(mode, "strip-unlink") == 0) {
+    /* PnetCDF's own tests (testutils, modes.c) remove the file system prefix and unlink the
+     * rest from the program itself: that must remove the daos: file (this program links
+     * PnetCDF), after which access() says ENOENT and ncmpi_open says NC_ENOENT. */
+    const char* path = strchr(argv[1], ':');
+    path = path ? path + 1 : argv[1];
+    int wrong = 0, any = 0;
+    if (rank == 0) {
+      if (access(path, F_OK) != 0) {
+        fprintf(stderr, "access(%s) before unlink: %s\n", path, strerror(errno));
+        wrong = 1;
+      } else if (unlink(path) != 0) {
+        fprintf(stderr, "unlink(%s): %s\n", path, strerror(errno));
+        wrong = 1;
+      } else if (access(path, F_OK) == 0 || errno != ENOENT) {
+        fprintf(stderr, "access(%s) after unlink: still there\n", path);
+        wrong = 1;
+      }
+    }
+    MPI_Barrier(MPI_COMM_WORLD);
+    int e = ncmpi_open(MPI_COMM_WORLD, argv[1], NC_NOWRITE, MPI_INFO_NULL, &ncid);
+    if (e != NC_ENOENT) {
+      fprintf(stderr, "ncmpi_open(%s) after unlink: %s, expected NC_ENOENT\n", argv[1],
+              ncmpi_strerror(e));
+      wrong = 1;
+      if (e == NC_NOERR) ncmpi_close(ncid);
+    }
+    MPI_Allreduce(&wrong, &any, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+    if (rank == 0) printf("pnetcdf strip-unlink %s: %s\n", argv[1], any ? "FAILED" : "ok");
     MPI_Finalize();
     return any;
   }

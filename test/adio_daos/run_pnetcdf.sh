@@ -5,6 +5,8 @@
 # byte for byte through MPI-IO, and opening a missing daos: file says NC_ENOENT. Then PnetCDF's
 # create modes on the existing files: NC_NOCLOBBER says NC_EEXIST and leaves them alone,
 # NC_CLOBBER with a smaller dataset leaves exactly the new dataset (same bytes on both).
+# Last, the program removes each file by the name with its prefix stripped (as PnetCDF's own
+# tests do): the daos: files go, the next ncmpi_open says NC_ENOENT.
 set -e
 mpiexec=$1; np=$2; app=$3
 dir=$(mktemp -d "${TMPDIR:-/tmp}/edaos-pnc-XXXXXX")
@@ -27,3 +29,6 @@ done
 "$mpiexec" -n "$np" $env "$app" readsmall daos:/out.nc
 "$mpiexec" -n "$np" $env "$app" readsmall "$dir/plain.nc"
 "$mpiexec" -n "$np" $env "$app" cmp daos:/out.nc "$dir/plain.nc"
+for f in daos:/out.nc "$dir/plain.nc" daos://pool/pnc2/sub.nc; do
+  "$mpiexec" -n "$np" $env "$app" strip-unlink "$f"
+done
