@@ -7,10 +7,12 @@
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <cstdlib>
 #include <cstring>
 #include <map>
@@ -166,6 +168,32 @@ Status pread_all(int fd, void* p, size_t n, uint64_t off, const std::string& pat
     off += static_cast<uint64_t>(r);
   }
   std::memset(c, 0, n);
+  return Status::OK();
+}
+
+// Reads the iovecs' bytes from off on, back to back (bytes past the end of the file are 0).
+Status preadv_all(int fd, const std::vector<IoVec>& into, uint64_t off, const std::string& path) {
+  std::vector<struct iovec> iov;
+  iov.reserve(into.size());
+  for (const IoVec& v : into)
+    if (v.len) iov.push_back({v.base, v.len});
+  size_t i = 0;
+  while (i < iov.size() && fd >= 0) {
+    const int n = static_cast<int>(std::min<size_t>(iov.size() - i, IOV_MAX));
+    ssize_t r = ::preadv(fd, iov.data() + i, n, static_cast<off_t>(off));
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) return errno_status(errno, "direct read of " + path);
+    if (r == 0) break;
+    off += static_cast<uint64_t>(r);
+    for (size_t got = static_cast<size_t>(r); got > 0;) {
+      const size_t n1 = std::min(got, iov[i].iov_len);
+      iov[i].iov_base = static_cast<char*>(iov[i].iov_base) + n1;
+      iov[i].iov_len -= n1;
+      got -= n1;
+      if (iov[i].iov_len == 0) ++i;
+    }
+  }
+  for (; i < iov.size(); ++i) std::memset(iov[i].iov_base, 0, iov[i].iov_len);
   return Status::OK();
 }
 
@@ -556,25 +584,33 @@ Status DirectShardOps::read_direct(Op& o) {
   for (const IoVec& v : o.in) len += v.len;
   if (len == 0) return Status::OK();
   const std::string& path = o.lease->path;
-  if (!o.lease->records) {
-    uint64_t off = o.local;
-    for (const IoVec& v : o.in) {
-      EDAOS_RETURN_IF_ERROR(pread_all(fd, v.base, v.len, off, path));
-      off += v.len;
-    }
-    return Status::OK();
-  }
-  // Whole units, verified against the engine's records (read-only).
+  if (!o.lease->records) return preadv_all(fd, o.in, o.local, path);
+  // Whole units, verified against the engine's records (read-only). Straight into the caller's
+  // buffers when the read is whole units and each unit lies in one of them (EC cells: every
+  // cell of a stripe read is its own buffer); through a bounce buffer otherwise.
   const uint64_t U = unit(*o.lease), first = o.local / U, last = (o.local + len - 1) / U;
   const uint64_t xoff = first * U, xlen = (last - first + 1) * U;
-  char* buf = (o.in.size() == 1 && xoff == o.local && xlen == len)
-                  ? static_cast<char*>(o.in[0].base)
-                  : reinterpret_cast<char*>(scratch(xlen));
-  EDAOS_RETURN_IF_ERROR(pread_all(fd, buf, xlen, xoff, path));
+  std::vector<const char*> units;
+  units.reserve(last - first + 1);
+  bool in_place = xoff == o.local && xlen == len;
+  for (size_t v = 0; in_place && v < o.in.size(); ++v) {
+    in_place = o.in[v].len % U == 0;
+    for (uint64_t at = 0; in_place && at < o.in[v].len; at += U)
+      units.push_back(static_cast<const char*>(o.in[v].base) + at);
+  }
+  char* buf = nullptr;
+  if (in_place) {
+    EDAOS_RETURN_IF_ERROR(preadv_all(fd, o.in, o.local, path));
+  } else {
+    buf = reinterpret_cast<char*>(scratch(xlen));
+    EDAOS_RETURN_IF_ERROR(pread_all(fd, buf, xlen, xoff, path));
+    units.clear();
+    for (uint64_t u = first; u <= last; ++u) units.push_back(buf + (u - first) * U);
+  }
   vos::ShardRef ref{o.s.cont, o.s.oid, o.s.shard, o.s.target};
   EDAOS_RETURN_IF_ERROR(vos::direct_verify(o.lease->sidecar_fd(), o.lease->sidecar, ref, spec(),
-                                           record_spec(o.lease->spec), first, last, buf));
-  if (buf != o.in[0].base || o.in.size() != 1) {
+                                           record_spec(o.lease->spec), first, last, units.data()));
+  if (buf) {
     uint64_t at = o.local - xoff;
     for (const IoVec& v : o.in) {
       std::memcpy(v.base, buf + at, v.len);

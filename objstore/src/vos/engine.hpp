@@ -146,14 +146,14 @@ struct UnitState {
 // The bound checksum a unit's record holds: `raw` (the checksum of its unit bytes, crc32c for
 // EC cells) mixed with (cont, oid, shard, unit index, version). Part of the record format.
 uint64_t bind_unit_csum(uint64_t raw, const ShardRef& ref, uint64_t unit_index, uint64_t version);
-// Direct readers (engine_direct.cpp): checks units [first, last] of a shard, whose bytes are in
-// `buf` (unit-aligned; a unit is cs.chunk for kAuto, the cell rs.unit for EC data), against the
+// Direct readers (engine_direct.cpp): checks units [first, last] of a shard, unit u's bytes at
+// units[u - first] (a unit is cs.chunk for kAuto, the cell rs.unit for EC data), against the
 // sidecar open at `sidecar_fd` (-1: none, every unit must be zeros), read-only. EDAOS_CSUM when
 // a unit does not match, its record is being changed (pending) or the sidecar is not the one
 // `cs`/`rs` imply: the caller then asks the engine, which resolves or reports it.
 Status direct_verify(int sidecar_fd, const std::string& sidecar, const ShardRef& ref,
                      const CsumSpec& cs, const RecordSpec& rs, uint64_t first, uint64_t last,
-                     const char* buf);
+                     const char* const* units);
 // Version of units of a legacy shard (written before format 4) when converted.
 constexpr uint64_t kLegacyVersion = 1;
 

@@ -170,7 +170,7 @@ Status Engine::direct_commit(const ShardRef& ref, const CsumSpec& cs, const Reco
 
 Status direct_verify(int sidecar_fd, const std::string& sidecar, const ShardRef& ref,
                      const CsumSpec& cs, const RecordSpec& rs, uint64_t first, uint64_t last,
-                     const char* buf) {
+                     const char* const* units) {
   const RecHeader want = direct_header(cs, rs);
   const uint64_t U = want.unit;
   if (want.type == CsumType::kOff || !cs.fn || U == 0)
@@ -200,7 +200,7 @@ Status direct_verify(int sidecar_fd, const std::string& sidecar, const ShardRef&
   }
   for (uint64_t u = first; u <= last; ++u) {
     const RecEntry e = detail::decode_rec_entry(want, raw.data() + (u - first) * want.entry_size());
-    const char* p = buf + (u - first) * U;
+    const char* p = units[u - first];
     if (e.pending) return mismatch(u, "is being changed");
     if (e.cur.flags & kRecCur) {
       if (detail::bind_csum(cs.fn(want.type, p, U, 0), ref, u, e.cur.version) != e.cur.csum)
