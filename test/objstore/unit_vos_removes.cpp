@@ -47,6 +47,20 @@ class RemoveTest : public ::testing::Test {
                ? static_cast<uint64_t>(st.st_size)
                : 0;
   }
+  // Runs `steps` on the engine in a child that then exits without closing it (like kill -9:
+  // the log not folded); true when every step succeeded.
+  template <typename F>
+  bool in_killed_child(F&& steps) {
+    pid_t pid = ::fork();
+    if (pid < 0) return false;
+    if (pid == 0) {
+      auto e = Engine::open(opts());
+      if (!e.ok()) ::_exit(2);
+      ::_exit(steps(*e.value()) ? 0 : 3);
+    }
+    int ws = 0;
+    return ::waitpid(pid, &ws, 0) == pid && WIFEXITED(ws) && WEXITSTATUS(ws) == 0;
+  }
   std::string root_;
   ShardRef ref_[3];
 };
@@ -83,12 +97,7 @@ TEST_F(RemoveTest, PunchOfAShardWithoutALogRecordLeavesTheLogAlone) {
 // removed and written again smaller replays its new size exactly; one removed twice, with a
 // write between, likewise; an untouched shard keeps its size.
 TEST_F(RemoveTest, RemovalRecordsReplayAfterAKill) {
-  pid_t pid = ::fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    auto e = Engine::open(opts());
-    if (!e.ok()) ::_exit(2);
-    Engine& eng = *e.value();
+  ASSERT_TRUE(in_killed_child([&](Engine& eng) {
     bool ok = write(eng, ref_[0], 100).ok() && eng.sync().ok();  // shard 0: folded, 100
     ok = ok && write(eng, ref_[0], 400).ok();                    // raised in the log
     ok = ok && write(eng, ref_[1], 900).ok();                    // shard 1: in the log
@@ -98,11 +107,8 @@ TEST_F(RemoveTest, RemovalRecordsReplayAfterAKill) {
     ok = ok && write(eng, ref_[1], 20).ok();                     // recreated, smaller
     ok = ok && eng.obj_punch(ref_[1]).ok();                      // removed again
     ok = ok && write(eng, ref_[1], 10).ok();                     // and recreated
-    ::_exit(ok ? 0 : 3);  // like kill -9: nothing closed, the log not folded
-  }
-  int ws = 0;
-  ASSERT_EQ(::waitpid(pid, &ws, 0), pid);
-  ASSERT_TRUE(WIFEXITED(ws) && WEXITSTATUS(ws) == 0) << ws;
+    return ok;
+  }));
   auto e = Engine::open(opts());
   ASSERT_TRUE(e.ok()) << e.status().to_string();
   EXPECT_EQ(e.value()->array_logical_end(ref_[0]).value(), 0u) << "a removed shard came back";
@@ -118,23 +124,15 @@ TEST_F(RemoveTest, RemovalRecordsReplayAfterAKill) {
 // A child writes and removes shards in every order around the log and is killed (_exit, no
 // close): the next open replays the log, and no removed shard comes back.
 TEST_F(RemoveTest, RemovedShardsNeverComeBackAfterAKill) {
-  pid_t pid = ::fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    auto e = Engine::open(opts());
-    if (!e.ok()) ::_exit(2);
-    Engine& eng = *e.value();
+  ASSERT_TRUE(in_killed_child([&](Engine& eng) {
     bool ok = write(eng, ref_[1], 100).ok() && eng.sync().ok();  // shard 1: folded
     ok = ok && write(eng, ref_[0], 300).ok();                    // shard 0: in the log
     ok = ok && eng.obj_punch(ref_[1]).ok();                      // no fold needed
     ok = ok && write(eng, ref_[2], 500).ok();                    // shard 2: in the log
     ok = ok && eng.obj_punch(ref_[2]).ok();                      // folds (its record)
     ok = ok && write(eng, ref_[2], 50).ok();                     // recreated, smaller
-    ::_exit(ok ? 0 : 3);  // like kill -9: nothing closed, the log not folded
-  }
-  int ws = 0;
-  ASSERT_EQ(::waitpid(pid, &ws, 0), pid);
-  ASSERT_TRUE(WIFEXITED(ws) && WEXITSTATUS(ws) == 0) << ws;
+    return ok;
+  }));
   auto e = Engine::open(opts());
   ASSERT_TRUE(e.ok()) << e.status().to_string();
   EXPECT_EQ(e.value()->array_logical_end(ref_[0]).value(), 300u);
