@@ -16,6 +16,7 @@ Result<std::vector<std::pair<std::string, AttrRec>>> list_attrs(File* f, const O
   std::vector<std::pair<std::string, AttrRec>> out;
   std::string anchor(1, kAttrPrefix);
   bool eof = false;
+  size_t done = 0;
   while (!eof) {
     EDAOS_ASSIGN_OR_RETURN(auto keys, kv->list_dkeys(anchor, 256, &eof));
     for (auto& k : keys) {
@@ -23,11 +24,11 @@ Result<std::vector<std::pair<std::string, AttrRec>>> list_attrs(File* f, const O
         eof = true;
         break;
       }
-      EDAOS_ASSIGN_OR_RETURN(auto v, kv->get(k, ""));
-      EDAOS_ASSIGN_OR_RETURN(AttrRec rec, AttrRec::decode(v));
-      out.emplace_back(k.substr(1), std::move(rec));
+      out.emplace_back(k.substr(1), AttrRec{});
     }
     if (!keys.empty()) anchor = keys.back();
+    EDAOS_RETURN_IF_ERROR(fetch_records(kv.get(), kAttrPrefix, &out, done));
+    done = out.size();
   }
   if (idx == H5_INDEX_CRT_ORDER)
     std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) {

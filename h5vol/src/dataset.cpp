@@ -373,17 +373,20 @@ Dataset* dataset_load(File* f, const ObjectId& oid, hid_t dapl) {
   auto kv = open_kv(f, oid);
   Status st = kv.status();
   if (st.ok()) {
-    auto t = kv.value()->get(kMeta, akey::kDtype);
-    auto s = kv.value()->get(kMeta, akey::kSpace);
-    auto c = kv.value()->get(kMeta, akey::kCpl);
-    auto o = kv.value()->get(kMeta, akey::kData);
-    for (const auto* r : {&t, &s, &c, &o})
-      if (!r->ok()) st = r->status();
+    // The four metadata values with one vector call.
+    std::vector<objstore::KvOp> ops(4);
+    const char* const keys[] = {akey::kDtype, akey::kSpace, akey::kCpl, akey::kData};
+    for (size_t i = 0; i < ops.size(); ++i) {
+      ops[i].kind = objstore::KvOp::kGet;
+      ops[i].dkey = kMeta;
+      ops[i].akey = keys[i];
+    }
+    st = kv.value()->run(&ops);
     if (st.ok()) {
-      d->ftype = t.value();
-      d->space = decode_space(s.value());
-      d->dcpl = decode_plist(c.value());
-      d->data_oid = oid_from_bytes(o.value());
+      d->ftype = ops[0].value;
+      d->space = decode_space(ops[1].value);
+      d->dcpl = decode_plist(ops[2].value);
+      d->data_oid = oid_from_bytes(ops[3].value);
     }
   }
   if (st.ok()) {

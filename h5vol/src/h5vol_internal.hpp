@@ -238,6 +238,26 @@ std::string loc_path(const Obj* o, const H5VL_loc_params_t* lp);
 // Splits "a/b/c" into the parent path "a/b" and the last name "c".
 void split_path(const std::string& path, std::string* parent, std::string* name);
 // Links of a group in the order asked for (name or creation order).
+// The records of (*out)[from..] (names without their dkey prefix) with one vector get
+// (KV::run: one message per server rank instead of one round trip per name), decoded.
+template <typename Rec>
+Status fetch_records(objstore::KV* kv, char prefix, std::vector<std::pair<std::string, Rec>>* out,
+                     size_t from) {
+  if (from >= out->size()) return Status::OK();
+  std::vector<objstore::KvOp> ops(out->size() - from);
+  for (size_t i = 0; i < ops.size(); ++i) {
+    ops[i].kind = objstore::KvOp::kGet;
+    ops[i].dkey = std::string(1, prefix) + (*out)[from + i].first;
+  }
+  EDAOS_RETURN_IF_ERROR(kv->run(&ops));
+  for (size_t i = 0; i < ops.size(); ++i) {
+    auto rec = Rec::decode(ops[i].value);
+    if (!rec.ok()) return rec.status();
+    (*out)[from + i].second = std::move(rec).value();
+  }
+  return Status::OK();
+}
+
 Result<std::vector<std::pair<std::string, LinkRec>>> list_links(File* f, const ObjectId& group,
                                                                 H5_index_t idx,
                                                                 H5_iter_order_t order);

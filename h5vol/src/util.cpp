@@ -345,6 +345,7 @@ Result<std::vector<std::pair<std::string, LinkRec>>> list_links(File* f, const O
   std::vector<std::pair<std::string, LinkRec>> out;
   std::string anchor(1, kLinkPrefix);
   bool eof = false;
+  size_t done = 0;
   while (!eof) {
     EDAOS_ASSIGN_OR_RETURN(auto keys, kv->list_dkeys(anchor, 256, &eof));
     for (auto& k : keys) {
@@ -352,11 +353,11 @@ Result<std::vector<std::pair<std::string, LinkRec>>> list_links(File* f, const O
         eof = true;
         break;
       }
-      EDAOS_ASSIGN_OR_RETURN(auto v, kv->get(k, ""));
-      EDAOS_ASSIGN_OR_RETURN(LinkRec rec, LinkRec::decode(v));
-      out.emplace_back(k.substr(1), std::move(rec));
+      out.emplace_back(k.substr(1), LinkRec{});
     }
     if (!keys.empty()) anchor = keys.back();
+    EDAOS_RETURN_IF_ERROR(fetch_records(kv.get(), kLinkPrefix, &out, done));
+    done = out.size();
   }
   if (idx == H5_INDEX_CRT_ORDER) {
     std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
@@ -464,8 +465,15 @@ Result<ObjectId> create_object(File* f, char k,
   }
   EDAOS_ASSIGN_OR_RETURN(ObjectId oid, f->cont->alloc_oid(oc, objstore::ObjType::kMultiLevel));
   EDAOS_ASSIGN_OR_RETURN(auto kv, open_kv(f, oid));
-  EDAOS_RETURN_IF_ERROR(kv->put(kMeta, akey::kType, std::string(1, k)));
-  for (const auto& [ak, v] : meta) EDAOS_RETURN_IF_ERROR(kv->put(kMeta, ak, v));
+  // Every metadata akey with one vector call (one message per server rank, one commit).
+  std::vector<objstore::KvOp> ops(1 + meta.size());
+  for (size_t i = 0; i < ops.size(); ++i) {
+    ops[i].kind = objstore::KvOp::kPut;
+    ops[i].dkey = kMeta;
+    ops[i].akey = i == 0 ? std::string(akey::kType) : meta[i - 1].first;
+    ops[i].value = i == 0 ? std::string(1, k) : meta[i - 1].second;
+  }
+  EDAOS_RETURN_IF_ERROR(kv->run(&ops));
   return oid;
 }
 

@@ -1,6 +1,7 @@
 // Multi-rank tests of the edaos VOL connector through HDF5's public API (H5Pset_fapl_edaos).
 #include <hdf5.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -504,6 +505,76 @@ TEST(H5vol, ObjectCountsAndFileIds) {
   H5Tclose(t);
   H5Sclose(sp);
   EXPECT_EQ(H5Fget_obj_count(static_cast<hid_t>(H5F_OBJ_ALL), H5F_OBJ_ALL), 0);
+}
+
+// metadata, session 6 (issue 17): iterating links and attributes reads the records of a page
+// of names with one vector get (one message per server rank), not one round trip per name, and
+// opening a dataset reads its four metadata values with one. Store counters of this rank.
+TEST(H5vol, IterationAndOpenReadMetadataWithVectors) {
+  constexpr int kN = 60;
+  hid_t f = create("vectors.h5");
+  ASSERT_GE(f, 0);
+  hid_t g = H5Gcreate2(f, "many", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  ASSERT_GE(g, 0);
+  hsize_t one = 1;
+  hid_t sp = H5Screate_simple(1, &one, nullptr);
+  for (int i = 0; i < kN; ++i) {
+    const std::string n = "g" + std::to_string(100 + i);
+    hid_t c = H5Gcreate2(g, n.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    ASSERT_GE(c, 0);
+    H5Gclose(c);
+    hid_t a = H5Acreate2(g, ("a" + std::to_string(100 + i)).c_str(), H5T_STD_I32LE, sp, H5P_DEFAULT,
+                         H5P_DEFAULT);
+    ASSERT_GE(a, 0);
+    H5Aclose(a);
+  }
+  hid_t d = H5Dcreate2(g, "data", H5T_STD_I32LE, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  ASSERT_GE(d, 0);
+  H5Dclose(d);
+  MPI_Barrier(MPI_COMM_WORLD);
+  const uint64_t nservers = edaos::objstore::server_ranks().size();
+  auto rpcs = [] { return edaos::objstore::stats().rpcs; };
+
+  std::vector<std::string> names;
+  hsize_t idx = 0;
+  uint64_t before = rpcs();
+  ASSERT_GE(H5Literate2(g, H5_INDEX_NAME, H5_ITER_INC, &idx, collect, &names), 0);
+  const uint64_t links = rpcs() - before;
+  ASSERT_EQ(names.size(), static_cast<size_t>(kN + 1));
+  EXPECT_EQ(names.front(), "data");
+  EXPECT_EQ(names[1], "g100");
+  // A listing and a vector get per page of 256 names (one message per server rank each), plus
+  // a few reads of the group itself; one per name before (61 and more).
+  EXPECT_LE(links, 8 + 2 * nservers) << "RPCs of H5Literate2 over " << kN + 1 << " links";
+
+  std::vector<std::string> attrs;
+  idx = 0;
+  before = rpcs();
+  ASSERT_GE(H5Aiterate2(g, H5_INDEX_NAME, H5_ITER_INC, &idx, attr_names, &attrs), 0);
+  const uint64_t attr_rpcs = rpcs() - before;
+  ASSERT_EQ(attrs.size(), static_cast<size_t>(kN));
+  EXPECT_EQ(attrs.front(), "a100");
+  EXPECT_LE(attr_rpcs, 8 + 2 * nservers) << "RPCs of H5Aiterate2 over " << kN << " attributes";
+
+  before = rpcs();
+  d = H5Dopen2(g, "data", H5P_DEFAULT);
+  ASSERT_GE(d, 0);
+  const uint64_t open_rpcs = rpcs() - before;
+  EXPECT_LE(open_rpcs, 4u) << "RPCs of H5Dopen2";  // 6 with one get per metadata value
+  int v = 7;
+  ASSERT_GE(H5Dwrite(d, H5T_NATIVE_INT, H5S_ALL, H5S_ALL, H5P_DEFAULT, &v), 0);
+  v = 0;
+  ASSERT_GE(H5Dread(d, H5T_NATIVE_INT, H5S_ALL, H5S_ALL, H5P_DEFAULT, &v), 0);
+  EXPECT_EQ(v, 7);
+  H5Dclose(d);
+  std::printf(
+      "[rank %d] RPCs: H5Literate2 over %d links %llu, H5Aiterate2 over %d attributes "
+      "%llu, H5Dopen2 %llu\n",
+      rank(), kN + 1, static_cast<unsigned long long>(links), kN,
+      static_cast<unsigned long long>(attr_rpcs), static_cast<unsigned long long>(open_rpcs));
+  H5Sclose(sp);
+  H5Gclose(g);
+  H5Fclose(f);
 }
 
 }  // namespace

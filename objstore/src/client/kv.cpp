@@ -4,6 +4,7 @@
 // shard of the group is the primary: it decides insert-only puts, so concurrent exclusive
 // creates of one key have exactly one winner.
 #include <algorithm>
+#include <deque>
 #include <set>
 
 #include "client/client_internal.hpp"
@@ -136,21 +137,25 @@ class KvImpl final : public KV {
     return Status::OK();
   }
 
+  // Every group's first live copy, one kKvVec message per server rank, merged in byte order.
   Result<std::vector<std::string>> list_dkeys(const std::string& anchor, uint32_t max,
                                               bool* eof) override {
     if (max == 0) max = 1;
-    std::set<std::string> merged;
-    bool all_eof = true;
+    VecRound v(this);
     for (uint32_t g = 0; g < layout_.ngroups; ++g) {
       auto live = live_shards(g);
       if (live.empty()) return no_replica("(listing)");
-      Call call;
-      Writer w;
-      w.str(anchor).put(max);
-      Status st = call_body(g, live[0], Op::kKvListDkeys, w.take(), &call);
-      if (!st.ok()) return st;
-      if (call.rep.value == 0) all_eof = false;
-      for (auto& k : decode_keys(call.payload)) merged.insert(std::move(k));
+      v.add(g, live[0], Op::kKvListDkeys, anchor, std::string(), nullptr, max);
+    }
+    v.run();
+    std::set<std::string> merged;
+    bool all_eof = true;
+    for (uint32_t g = 0; g < layout_.ngroups; ++g) {
+      EDAOS_RETURN_IF_ERROR(v.status(g));
+      const std::string& data = v.value(g);
+      if (data.empty()) return Status(EDAOS_PROTO, "kKvVec: listing without its eof flag");
+      if (data[0] == 0) all_eof = false;
+      for (auto& k : decode_keys(data.substr(1))) merged.insert(std::move(k));
     }
     std::vector<std::string> out(merged.begin(), merged.end());
     bool truncated = out.size() > max;
@@ -175,16 +180,24 @@ class KvImpl final : public KV {
     return keys;
   }
 
+  // The punch of every shard on a live engine, one kShardVec message per server rank (the
+  // shard data path groups them), instead of one kObjPunch message per shard.
   Status destroy() override {
-    Batch b(rt_);
+    auto io = shard_io(*c_->pool).ops(c_->csum());
     for (uint32_t g = 0; g < layout_.ngroups; ++g)
-      for (uint32_t i = 0; i < layout_.group_size; ++i)
-        if (c_->pool->writable(layout_.at(g, i).engine)) prep(b, g, i, Op::kObjPunch);
-    b.run();
-    for (uint32_t g = 0; g < layout_.ngroups; ++g)
-      for (uint32_t i = 0; i < layout_.group_size; ++i)
-        if (c_->pool->writable(layout_.at(g, i).engine)) written(g, i);
-    for (size_t i = 0; i < b.size(); ++i) EDAOS_RETURN_IF_ERROR(b[i].status());
+      for (uint32_t i = 0; i < layout_.group_size; ++i) {
+        const ShardLoc& l = layout_.at(g, i);
+        if (!c_->pool->writable(l.engine)) continue;
+        ShardId s;
+        s.cont = c_->uuid;
+        s.oid = oid_;
+        s.engine = l.engine;
+        s.shard = g * layout_.group_size + i;
+        s.target = l.target;
+        io->remove(s);
+      }
+    io->run();
+    for (size_t i = 0; i < io->count(); ++i) EDAOS_RETURN_IF_ERROR(io->status(i));
     return Status::OK();
   }
 
@@ -219,17 +232,9 @@ class KvImpl final : public KV {
                   "every engine holding key '" + dkey + "' of " + oid_.to_string() + " is down");
   }
   Call* prep(Batch& b, uint32_t g, uint32_t i, Op op) {
-    const ShardLoc& l = layout_.at(g, i);
-    Call* call = b.add(c_->pool->server_of(l.engine), op);
-    rpc::ShardAddr a;
-    a.pool = c_->pool->map.pool_uuid;
-    a.engine = l.engine;
-    a.cont = c_->uuid;
-    a.oid = oid_;
-    a.shard = g * layout_.group_size + i;
-    a.target = l.target;
+    Call* call = b.add(c_->pool->server_of(layout_.at(g, i).engine), op);
     Writer w;
-    a.encode(w);
+    shard_addr(g, i).encode(w);
     call->body = w.take();
     return call;
   }
@@ -271,7 +276,111 @@ class KvImpl final : public KV {
     return op.kind == KvOp::kPut ? Op::kKvPut : op.kind == KvOp::kGet ? Op::kKvGet : Op::kKvRemove;
   }
 
-  // ops [first, last) of run(): each op as its single call would do it, all in flight at once.
+  // One kKvVec message per server rank (protocol 7): the ops of one round of run() that go to
+  // engines of that rank, in op order, each with exactly its single call's body. The server
+  // applies each engine's consecutive changes in one LMDB transaction and answers after the
+  // commit; every op gets its own status back.
+  class VecRound {
+   public:
+    explicit VecRound(KvImpl* kv) : kv_(kv), b_(kv->rt_) {}
+    // Queues an op for copy i of group g; returns its slot (for status / value).
+    size_t add(uint32_t g, uint32_t i, Op op, const std::string& dkey, const std::string& akey,
+               const std::string* value, uint32_t flags) {
+      const int server = kv_->c_->pool->server_of(kv_->layout_.at(g, i).engine);
+      Msg* m = nullptr;
+      for (Msg& x : msgs_)
+        if (x.server == server && x.slots.size() < rpc::kVecMaxOps && x.body.size() < kVecBytes)
+          m = &x;
+      if (!m) {
+        msgs_.push_back(Msg{server, {}, {}});
+        m = &msgs_.back();
+      }
+      Writer w;
+      kv_->shard_addr(g, i).encode(w);
+      if (op == Op::kKvListDkeys) {
+        w.str(dkey).put(flags);  // anchor, at most `flags` keys
+      } else {
+        if (op == Op::kKvPut || op == Op::kKvGet) kv_->c_->csum().encode(w);
+        if (op == Op::kKvPut) w.put(flags);
+        w.str(dkey).str(akey);
+        if (value) w.str(*value);
+      }
+      Writer e;
+      e.put(static_cast<uint16_t>(op)).str(w.buf());
+      m->body += e.buf();
+      m->slots.push_back(out_.size());
+      out_.emplace_back();
+      return out_.size() - 1;
+    }
+    // Sends every message (all in flight at once) and waits for all; decodes every op's result.
+    void run() {
+      std::vector<rpc::Call*> calls;
+      for (Msg& m : msgs_) {
+        rpc::Call* c = b_.add(m.server, Op::kKvVec);
+        Writer w;
+        w.put(static_cast<uint32_t>(m.slots.size()));
+        c->body = w.take() + m.body;
+        calls.push_back(c);
+      }
+      b_.run();
+      for (size_t k = 0; k < msgs_.size(); ++k) {
+        const Msg& m = msgs_[k];
+        Status st = calls[k]->status();
+        Reader r(calls[k]->payload);
+        for (size_t slot : m.slots) {
+          Result& o = out_[slot];
+          if (!st.ok()) {
+            o.st = st;
+            continue;
+          }
+          const auto code = static_cast<edaos_status_t>(r.get<int32_t>());
+          std::string data = r.str();
+          if (!r.ok()) {
+            o.st = Status(EDAOS_PROTO,
+                          "kKvVec: short reply from server rank " + std::to_string(m.server));
+          } else if (code == EDAOS_OK) {
+            o.value = std::move(data);
+          } else {
+            o.st = Status(code, std::move(data));
+          }
+        }
+      }
+    }
+    const Status& status(size_t slot) const { return out_[slot].st; }
+    std::string& value(size_t slot) { return out_[slot].value; }
+    size_t messages() const { return msgs_.size(); }
+
+   private:
+    static constexpr size_t kVecBytes = size_t{16} << 20;  // body bytes per message
+    struct Msg {
+      int server;
+      std::string body;
+      std::vector<size_t> slots;
+    };
+    struct Result {
+      Status st;
+      std::string value;
+    };
+    KvImpl* kv_;
+    Batch b_;
+    std::deque<Msg> msgs_;
+    std::vector<Result> out_;
+  };
+
+  rpc::ShardAddr shard_addr(uint32_t g, uint32_t i) const {
+    const ShardLoc& l = layout_.at(g, i);
+    rpc::ShardAddr a;
+    a.pool = c_->pool->map.pool_uuid;
+    a.engine = l.engine;
+    a.cont = c_->uuid;
+    a.oid = oid_;
+    a.shard = g * layout_.group_size + i;
+    a.target = l.target;
+    return a;
+  }
+
+  // ops [first, last) of run(): each op as its single call would do it, all in flight at once,
+  // one message per server rank and round.
   void run_chunk(std::vector<KvOp>* ops, size_t first, size_t last) {
     struct Pending {
       size_t op;   // index in *ops
@@ -322,22 +431,24 @@ class KvImpl final : public KV {
     std::vector<Pending*> follow;  // changes that succeeded on their first copy
     bool first_round = true;
     while (!round.empty()) {
-      Batch b(rt_);
+      VecRound v(this);
+      std::vector<size_t> slot;
       for (Pending* p : round) {
         KvOp& op = (*ops)[p->op];
         const uint32_t copy = p->live[op.kind == KvOp::kGet ? p->next : 0];
-        add(b, p->g, copy, wire_op(op), op.dkey, p->akey,
-            op.kind == KvOp::kPut ? &op.value : nullptr, op.kind == KvOp::kPut ? op.flags : 0);
+        slot.push_back(v.add(p->g, copy, wire_op(op), op.dkey, p->akey,
+                             op.kind == KvOp::kPut ? &op.value : nullptr,
+                             op.kind == KvOp::kPut ? op.flags : 0));
       }
-      b.run();
+      v.run();
       std::vector<Pending*> again;
       for (size_t k = 0; k < round.size(); ++k) {
         Pending* p = round[k];
         KvOp& op = (*ops)[p->op];
-        Status st = b[k].status();
+        Status st = v.status(slot[k]);
         if (op.kind == KvOp::kGet) {
           if (st.ok()) {
-            op.value = std::move(b[k].payload);
+            op.value = std::move(v.value(slot[k]));
           } else if (shard_failure(st.code()) && ++p->next < p->live.size()) {
             again.push_back(p);
             continue;
@@ -355,31 +466,33 @@ class KvImpl final : public KV {
     // Round 2: the other copies of every change that succeeded on its first one, in op order
     // (so changes of one key reach each copy in the order the first copy applied them).
     if (follow.empty()) return;
-    Batch b(rt_);
+    VecRound v(this);
     struct Sent {
       Pending* p;
-      size_t call;
+      std::vector<size_t> slots;
     };
     std::vector<Sent> sent;
     for (Pending* p : follow) {
       KvOp& op = (*ops)[p->op];
       const uint32_t flags = op.kind == KvOp::kPut ? op.flags & vos::kMergeTimes : 0;
-      for (size_t i = 1; i < p->live.size(); ++i) {
-        sent.push_back({p, b.size()});
-        add(b, p->g, p->live[i], wire_op(op), op.dkey, p->akey,
-            op.kind == KvOp::kPut ? &op.value : nullptr, flags);
-      }
+      sent.push_back({p, {}});
+      for (size_t i = 1; i < p->live.size(); ++i)
+        sent.back().slots.push_back(v.add(p->g, p->live[i], wire_op(op), op.dkey, p->akey,
+                                          op.kind == KvOp::kPut ? &op.value : nullptr, flags));
     }
-    b.run();
+    v.run();
     for (const Sent& s : sent) {
       KvOp& op = (*ops)[s.p->op];
       for (size_t i = 1; i < s.p->live.size(); ++i) written(s.p->g, s.p->live[i]);
       // As the single calls: a put's follower error fails the put (a merge's follower missing
       // the value is fine); a remove's follower missing the key already is fine.
-      const Status st = b[s.call].status();
-      if (op.kind == KvOp::kRemove || st.ok()) continue;
-      if ((op.flags & vos::kMergeTimes) && st.code() == EDAOS_NONEXIST) continue;
-      if (op.status.ok()) op.status = st;
+      if (op.kind == KvOp::kRemove) continue;
+      for (size_t slot : s.slots) {
+        const Status& st = v.status(slot);
+        if (st.ok()) continue;
+        if ((op.flags & vos::kMergeTimes) && st.code() == EDAOS_NONEXIST) continue;
+        if (op.status.ok()) op.status = st;
+      }
     }
   }
 
@@ -401,3 +514,7 @@ Result<std::unique_ptr<KV>> open_kv(std::shared_ptr<ContState> c, ObjectId oid) 
 }
 
 }  // namespace edaos::objstore::client
+
+namespace edaos::objstore {
+void fail_kv_group_commits_for_testing(int n) { vos::fail_kv_group_commits_for_testing(n); }
+}  // namespace edaos::objstore

@@ -26,7 +26,8 @@ inline constexpr uint32_t kMagic = 0x45444153;  // "EDAS"
 // Version 6 (second wave, session 5): kKvPut flag vos::kMergeTimes (its value is a time merge,
 // issue 17); kLockCancel (issue 16); the kShardLease reply's size-change page slot and record
 // kind, kShardCommit's record kind (issue 15, direct path).
-inline constexpr uint16_t kProtocolVersion = 6;
+// Version 7 (metadata, session 6): kKvVec (the KV ops of one KV::run to one server rank).
+inline constexpr uint16_t kProtocolVersion = 7;
 inline constexpr int kRequestTag = 1;
 inline constexpr int kFirstReplyTag = 64;
 
@@ -91,6 +92,13 @@ enum class Op : uint16_t {
   kSyncEngines = 61,  // pool uuid, u32 n, n x u32 engine (hosted by this rank): sync those
   // metadata, session 5: kKvPut's u32 flags may carry vos::kMergeTimes (1 << 2); the value is
   // then a vos::encode_time_merge spec, applied by the engine inside its transaction.
+  // metadata, session 6
+  kKvVec = 70,  // u32 n (1..kVecMaxOps) | n x (u16 op, str body): op is kKvPut, kKvGet,
+                // kKvRemove or kKvListDkeys with exactly that op's single-call body (ShardAddr
+                // first). Run in order per engine; each engine's consecutive changes are one
+                // LMDB transaction (group commit), answered after its commit. Reply payload:
+                // n x (i32 status, str data): data = a get's value, a listing's u8 eof + u32
+                // count + keys (str each); a failed op's message; else empty.
 };
 
 // kPoolServe phases. Phase 1 goes to the lead alone and takes the pool lock (psvc/LOCK) first,

@@ -395,6 +395,7 @@ std::string Server::route(const rpc::Incoming& in) {
       return key;
     }
     case Op::kShardVec:
+    case Op::kKvVec:
     case Op::kSyncEngines:
     case Op::kShardLease:
     case Op::kShardCommit:
@@ -644,6 +645,113 @@ void Server::serve_kv_changes(std::deque<rpc::Incoming>& batch, size_t first, si
   for (Change& c : reqs) send(c.in->source, c.in->hdr.reply_tag, rpc::make_reply(c.st));
 }
 
+std::string Server::op_kv_vec(Reader& r) {
+  struct VecOp {
+    Op op = Op::kKvGet;
+    Status st;                     // its outcome (a get's value in `value`)
+    vos::Engine* e = nullptr;      // null: failed before reaching an engine
+    vos::Engine::KvChange change;  // puts and removes (views into the fields below)
+    rpc::CsumWire cw;
+    std::string dkey, akey, value;
+  };
+  const uint32_t n = r.get<uint32_t>();
+  if (!r.ok() || n == 0 || n > rpc::kVecMaxOps)
+    return rpc::make_reply(Status(EDAOS_PROTO, "kKvVec: bad op count " + std::to_string(n)));
+  std::vector<VecOp> ops(n);
+  for (VecOp& o : ops) {
+    o.op = static_cast<Op>(r.get<uint16_t>());
+    const std::string body = r.str();
+    if (!r.ok()) return rpc::make_reply(bad_body());
+    if (o.op != Op::kKvPut && o.op != Op::kKvGet && o.op != Op::kKvRemove &&
+        o.op != Op::kKvListDkeys) {
+      o.st = Status(EDAOS_PROTO, "kKvVec: op " + std::to_string(static_cast<int>(o.op)) +
+                                     " is not a KV put, get, remove or dkey listing");
+      continue;
+    }
+    Reader br(body);
+    const rpc::ShardAddr a = rpc::ShardAddr::decode(br);
+    uint32_t flags = 0;
+    if (o.op == Op::kKvListDkeys) {
+      o.dkey = br.str();           // the anchor
+      flags = br.get<uint32_t>();  // at most this many keys
+    } else {
+      if (o.op != Op::kKvRemove) o.cw = rpc::CsumWire::decode(br);
+      if (o.op == Op::kKvPut) flags = br.get<uint32_t>();
+      o.dkey = br.str();
+      o.akey = br.str();
+      if (o.op == Op::kKvPut) o.value = br.str();
+    }
+    if (!br.ok()) {
+      o.st = bad_body();
+      continue;
+    }
+    o.e = engine(a.pool, a.engine, &o.st);
+    o.change.remove = o.op == Op::kKvRemove;
+    o.change.ref = shard_ref(a);
+    o.change.flags = flags;
+    o.change.cs = csum_spec(o.cw);
+  }
+  // Per engine, in the order of the vector: each run of consecutive changes is one kv_apply
+  // (one LMDB transaction, nested per change), a get sees every change before it. Engines are
+  // independent of each other, as separate messages to them would be.
+  std::vector<vos::Engine*> engines;
+  for (const VecOp& o : ops)
+    if (o.e && std::find(engines.begin(), engines.end(), o.e) == engines.end())
+      engines.push_back(o.e);
+  for (vos::Engine* e : engines) {
+    std::vector<VecOp*> run;
+    auto apply = [&] {
+      if (run.empty()) return;
+      std::vector<vos::Engine::KvChange> changes;
+      changes.reserve(run.size());
+      for (VecOp* o : run) {
+        o->change.dkey = o->dkey;
+        o->change.akey = o->akey;
+        o->change.value = o->value;
+        changes.push_back(o->change);
+      }
+      std::vector<Status> results;
+      const Status commit = e->kv_apply(changes, &results);
+      // A failed commit fails every change of the run: none took effect.
+      for (size_t k = 0; k < run.size(); ++k) run[k]->st = commit.ok() ? results[k] : commit;
+      run.clear();
+    };
+    for (VecOp& o : ops) {
+      if (o.e != e) continue;
+      if (o.op == Op::kKvPut || o.op == Op::kKvRemove) {
+        run.push_back(&o);
+        continue;
+      }
+      apply();
+      if (o.op == Op::kKvListDkeys) {
+        bool eof = false;
+        auto keys = e->kv_list_dkeys(o.change.ref, o.dkey, std::max(o.change.flags, 1u), &eof);
+        if (keys.ok()) {
+          o.value = std::string(1, eof ? '\1' : '\0') + encode_keys(keys.value());
+        } else {
+          o.st = keys.status();
+        }
+        continue;
+      }
+      auto v = e->kv_get(o.change.ref, o.dkey, o.akey, o.change.cs);
+      if (v.ok()) {
+        o.value = std::move(v).value();
+      } else {
+        o.st = v.status();
+      }
+    }
+    apply();
+  }
+  // Replies only now, after every commit: nothing is acknowledged before it is in its engine.
+  Writer w;
+  for (const VecOp& o : ops) {
+    w.put<int32_t>(static_cast<int32_t>(o.st.code()));
+    const bool data = o.op == Op::kKvGet || o.op == Op::kKvListDkeys;
+    w.str(o.st.ok() ? (data ? o.value : std::string()) : o.st.message());
+  }
+  return rpc::make_reply(Status::OK(), 0, 0, w.buf());
+}
+
 void Server::handle(rpc::Incoming& in) {
   if (!header_ok(in)) return;
   const rpc::RequestHeader& h = in.hdr;
@@ -712,6 +820,8 @@ std::string Server::dispatch(rpc::Incoming& in, bool* deferred) {
       return op_intent(op, r);
     case Op::kShardVec:
       return op_shard_vec(r, in, deferred);
+    case Op::kKvVec:
+      return op_kv_vec(r);
     case Op::kSyncEngines:
       return op_sync_engines(r);
     case Op::kShardLease:

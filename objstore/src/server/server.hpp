@@ -77,6 +77,9 @@ class Server {
   // batch[first, last), all KV changes of one engine queue: one kv_apply (one LMDB commit),
   // then every reply (README "Group commit").
   void serve_kv_changes(std::deque<rpc::Incoming>& batch, size_t first, size_t last);
+  // kKvVec (metadata, session 6): the KV ops of one client call to this rank, in order per
+  // engine, each engine's consecutive changes in one kv_apply; one reply after every commit.
+  std::string op_kv_vec(rpc::Reader& r);
   // Magic, length and protocol version; false when the request was dropped or answered.
   bool header_ok(rpc::Incoming& in);
   // Transport calls that service threads make: serialised by tx_mu_ (the transport's reply

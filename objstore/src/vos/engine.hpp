@@ -419,6 +419,10 @@ class Engine {
   // its own size). Saves the fold's LMDB commit and log truncation on every other engine of a
   // removed object (issue 17).
   Status fold_sizes_of(const std::string& key);
+  // obj_punch of `key` (metadata, session 6): when the log holds a record of it, appends a
+  // removal record (a tombstone: replay drops the key's earlier records and its `arrays`
+  // record) instead of folding the log (an LMDB commit and a journaled truncation per removal).
+  Status log_removal(const std::string& key);
   Status open_size_log();  // at open: replay leftover records into LMDB, then empty the log
   // kv_apply's parts: the checks of one change outside any transaction, and the change itself.
   struct KvPrepared;

@@ -33,9 +33,9 @@ Status Engine::obj_punch(const ShardRef& ref) {
   if (ref.cont.is_nil()) return Status(EDAOS_INVAL, "nil container uuid");
   std::lock_guard<std::mutex> g(mu_);
   EDAOS_RETURN_IF_ERROR(mark_changed());  // before the target files change
-  // A size record of this shard replayed after the removal would bring its size back: fold
-  // the log first when it holds one.
-  EDAOS_RETURN_IF_ERROR(fold_sizes_of(shard_key(ref)));
+  // A size record of this shard replayed after the removal would bring its size back: when
+  // the log holds one, a removal record follows it (no fold: no LMDB commit, no truncation).
+  EDAOS_RETURN_IF_ERROR(log_removal(shard_key(ref)));
   ends_.erase(shard_key(ref));
   for (uint32_t t = 0; t < opts_.ntargets; ++t) {
     ShardRef r = ref;

@@ -30,22 +30,28 @@ using namespace detail;  // engine_internal.hpp: the layout shared by engine*.cp
 // ---------------------------------------------------------------- arrays
 
 namespace {
-std::string encode_size_rec(const std::string& key, uint64_t end) {
+// Byte 48 of a record: 0 = a size, kSizeRemoved = the shard was removed (a tombstone).
+constexpr char kSizeRemoved = 1;
+
+std::string encode_size_rec(const std::string& key, uint64_t end, bool removed = false) {
   std::string r(kSizeMagic, sizeof kSizeMagic);
   r += key;
   detail::put_le64(&r, end);
   r.resize(56, '\0');
+  r[48] = removed ? kSizeRemoved : '\0';
   detail::put_le64(&r, detail::fnv1a64(r.data(), r.size()));
   return r;
 }
-// Valid record: *key and *end set.
-bool decode_size_rec(const char* p, std::string* key, uint64_t* end) {
+// Valid record: *key, *end and *removed set.
+bool decode_size_rec(const char* p, std::string* key, uint64_t* end, bool* removed) {
   if (std::memcmp(p, kSizeMagic, sizeof kSizeMagic) != 0) return false;
   if (detail::get_le64(p + 56) != detail::fnv1a64(p, 56)) return false;
-  for (int i = 48; i < 56; ++i)
+  if (p[48] != 0 && p[48] != kSizeRemoved) return false;
+  for (int i = 49; i < 56; ++i)
     if (p[i] != 0) return false;
   key->assign(p + 4, kShardKeyLen);
   *end = detail::get_le64(p + 40);
+  *removed = p[48] == kSizeRemoved;
   return true;
 }
 }  // namespace
@@ -69,28 +75,47 @@ Status Engine::open_size_log() {
   if (st.st_size == 0) return Status::OK();
   std::string buf(static_cast<size_t>(st.st_size), '\0');
   EDAOS_ASSIGN_OR_RETURN(size_t got, detail::pread_full(fd, buf.data(), buf.size(), 0, path));
-  std::map<std::string, uint64_t> ends;
+  // Per key, in log order: a size raises `end`; a removal forgets everything before it (the
+  // `arrays` record included: the removal deleted it, or was killed before it could).
+  struct Replay {
+    uint64_t end = 0;
+    bool has_end = false;  // a size record after the last removal
+    bool removed = false;  // a removal record: the sizes after it are exact, not raises
+  };
+  std::map<std::string, Replay> ends;
   size_t bad = 0;
   for (size_t o = 0; o + kSizeRec <= got; o += kSizeRec) {
     std::string key;
     uint64_t end = 0;
-    if (!decode_size_rec(buf.data() + o, &key, &end)) {
+    bool removed = false;
+    if (!decode_size_rec(buf.data() + o, &key, &end, &removed)) {
       ++bad;
       continue;
     }
-    uint64_t& v = ends[key];
-    v = std::max(v, end);
+    Replay& v = ends[key];
+    if (removed) {
+      v = Replay{};
+      v.removed = true;
+      continue;
+    }
+    v.end = std::max(v.end, end);
+    v.has_end = true;
   }
   if (bad || got % kSizeRec)
     EDAOS_LOG(warn, "%s: %zu invalid size records skipped (torn tail)", path.c_str(), bad);
   EDAOS_VOS_TRY(db_->write([&](MDB_txn* t) -> Status {
-    for (auto& [key, end] : ends) {
+    for (auto& [key, r] : ends) {
+      if (r.removed) {
+        Status ds = db_->del(t, db_->dbi(kDbArrays), key);
+        if (!ds.ok() && ds.code() != EDAOS_NONEXIST) return ds;
+      }
+      if (!r.has_end) continue;
       std::string_view cur;
       Status gs = db_->get(t, db_->dbi(kDbArrays), key, &cur);
-      if (gs.ok() && cur.size() == 8 && detail::get_le64(cur.data()) >= end) continue;
+      if (gs.ok() && cur.size() == 8 && detail::get_le64(cur.data()) >= r.end) continue;
       if (!gs.ok() && gs.code() != EDAOS_NONEXIST) return gs;
       std::string val;
-      detail::put_le64(&val, end);
+      detail::put_le64(&val, r.end);
       EDAOS_RETURN_IF_ERROR(db_->put(t, db_->dbi(kDbArrays), key, val));
     }
     return Status::OK();
@@ -170,6 +195,21 @@ Status Engine::flush_sizes() {
 Status Engine::fold_sizes_of(const std::string& key) {
   auto it = ends_.find(key);
   return it != ends_.end() && it->second.pending ? flush_sizes() : Status::OK();
+}
+
+Status Engine::log_removal(const std::string& key) {
+  auto it = ends_.find(key);
+  if (it == ends_.end() || !it->second.pending) return Status::OK();  // nothing to undo
+  // After the records it follows (page cache, like them): a replay drops the key's earlier
+  // records and its `arrays` record, so the removed size never comes back after a kill.
+  const std::string rec = encode_size_rec(key, 0, /*removed=*/true);
+  EDAOS_RETURN_IF_ERROR(detail::pwrite_full(log_fd_, rec.data(), rec.size(), log_end_,
+                                            opts_.dir + "/" + kSizeLogName));
+  log_end_ += rec.size();
+  --npending_;
+  ends_.erase(it);
+  if (log_end_ >= kMaxSizeLogBytes) return flush_sizes();
+  return Status::OK();
 }
 
 Status Engine::set_logical_end_exact(const ShardRef& ref, uint64_t v) {

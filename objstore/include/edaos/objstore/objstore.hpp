@@ -136,6 +136,10 @@ EDAOS_CXX_API void set_direct_hook_for_testing(void (*hook)(const char* point));
 // Testing only: the direct-path write leases the servers running in this process hold
 // (granted and not yet released, recalled or dropped at the holder's pool close).
 EDAOS_CXX_API uint64_t server_leases_for_testing();
+// Testing only (metadata, session 6): the next `n` group commits (one LMDB transaction of two
+// or more KV changes) of the engines served in this process fail with EDAOS_IO after every
+// change ran, as a failing disk would make them; 0 ends it. Process-wide.
+EDAOS_CXX_API void fail_kv_group_commits_for_testing(int n);
 
 // Drops this process's shared pool connections (Pool::shared); not collective. Handles still
 // held elsewhere keep their connection until released. finalize() calls it first.
