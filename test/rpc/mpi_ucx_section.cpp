@@ -64,6 +64,12 @@ Job* job() {
   return j;
 }
 
+// The transport goes before MPI_Finalize (its UCX worker and context are freed).
+struct Env : ::testing::Environment {
+  void TearDown() override { job()->t.reset(); }
+};
+[[maybe_unused]] auto* const g_env = ::testing::AddGlobalTestEnvironment(new Env);
+
 // Rank 1: serves `n` requests; each body is the section length (u64). Replies [table, section,
 // messages] with the section marked.
 void serve(size_t n) {

@@ -115,8 +115,8 @@ TEST_F(ServerS6, VectorOverTwoEnginesRunsAsPartsAtOnceAndJoinsInOpOrder) {
 
 TEST_F(ServerS6, VectorOfOneEngineIsNotSplit) {
   const Uuid p = Uuid::generate();
-  rpc::Call c = vec({{rpc::Op::kArrayRead, p, 3, 100}, {rpc::Op::kArrayWrite, p, 3, 10}},
-                    std::string(10, 'x'));
+  const std::string bulk(10, 'x');  // outlives the call: bulk_out points into it
+  rpc::Call c = vec({{rpc::Op::kArrayRead, p, 3, 100}, {rpc::Op::kArrayWrite, p, 3, 10}}, bulk);
   ASSERT_TRUE(fabric_->client()->call(&c).ok()) << c.status().to_string();
   EXPECT_EQ(server_->vec_splits(), 0u);
 }
