@@ -130,6 +130,10 @@ struct Incoming {
   int source = -1;  // the client's rank in the job
   RequestHeader hdr{};
   Buffer buf;  // whole message; body at sizeof(RequestHeader), bulk after the body
+  // Server use only, never set by a transport: this request is part `part` of one the server
+  // split (a kShardVec per engine); its reply goes to `whole`, not to the client.
+  std::shared_ptr<void> whole;
+  uint32_t part = 0;
   const char* body() const { return buf.data() + sizeof(RequestHeader); }
   size_t body_len() const { return hdr.body_len; }
   const char* bulk() const { return body() + hdr.body_len; }
@@ -180,6 +184,17 @@ class Transport {
   // from replies already sent, to fill and pass to reply(Buffer) (which owns it until sent).
   virtual Buffer reply_buffer(size_t n) = 0;
   virtual void reply(int dest, int tag, Buffer buf) = 0;
+  // A bulk reply whose payload holds one data section: payload bytes [data_off, data_off +
+  // data_len) (offsets after the ReplyHeader), typically the bytes of reads, with small parts
+  // (a table, messages) around it. The caller's bulk_in gets the same payload bytes in the same
+  // places on every transport. A transport that can move the section by itself (UCX: as its
+  // own contiguous message, received straight into the caller's bulk_in, so rendezvous moves
+  // it with one copy) does so; the default sends `buf` whole.
+  virtual void reply(int dest, int tag, Buffer buf, size_t data_off, size_t data_len) {
+    (void)data_off;
+    (void)data_len;
+    reply(dest, tag, std::move(buf));
+  }
   // Advances pending replies; returns true while some are still in flight.
   virtual bool progress_replies() = 0;
 };

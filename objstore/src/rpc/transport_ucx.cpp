@@ -2,6 +2,7 @@
 
 #include <poll.h>
 #include <sched.h>
+#include <signal.h>
 
 #include <algorithm>
 #include <climits>
@@ -36,6 +37,11 @@ constexpr uint64_t kExact = ~uint64_t{0};
 constexpr size_t kUcxSplit = size_t{16} << 10;
 // A reply head receive holds any unsplit reply.
 constexpr size_t kReplyHeadMax = sizeof(ReplyHeader) + kUcxSplit;
+// A split reply's head is its ReplyHeader alone (the whole payload follows), or, for a reply
+// with a data section (Transport::reply with data_off/data_len), [ReplyHeader, u64 data_off,
+// u64 data_len, the payload before the section, the payload after it]: only the section
+// follows, received straight into the caller's bytes at data_off.
+constexpr size_t kSectionHead = sizeof(ReplyHeader) + 2 * sizeof(uint64_t);
 
 // How long an ended call waits for UCX to give its buffers back (cancel, forced close).
 constexpr Clock::duration kCancelWait = std::chrono::seconds(2);
@@ -47,7 +53,9 @@ struct UcxCall final : CallState {
   void* sreq2 = nullptr;                        // a split request's payload send
   void* rreq = nullptr;                         // the reply receive in progress (head, then rest)
   bool rest = false;                            // rreq receives a split reply's payload
-  Buffer head;                                  // the reply head (an unsplit reply whole)
+  bool section = false;                         // ... or only its data section
+  size_t section_len = 0;
+  Buffer head;       // the reply head (an unsplit reply whole)
   std::string rbuf;  // a split reply's payload when the call has no bulk_in
 };
 
@@ -68,8 +76,56 @@ size_t dt_count(const std::vector<ucp_dt_iov_t>& iov) {
   return iov.size() == 1 ? iov[0].length : iov.size();
 }
 
+// EDAOS_TEST_FAULT=ucx-stop-after-head (tests only, objstore/README.md "Faults"): a split reply
+// stops its process (SIGSTOP) once its head is sent, before its payload.
+bool stop_after_head() {
+  const char* f = std::getenv("EDAOS_TEST_FAULT");
+  return f && std::strcmp(f, "ucx-stop-after-head") == 0;
+}
+
 Status ucx_error(edaos_status_t code, const std::string& what, ucs_status_t st) {
   return Status(code, "UCX: " + what + ": " + ucs_status_string(st));
+}
+
+// Copies `n` bytes into the byte stream `into` describes, starting at stream offset `off`.
+// False when the stream is shorter than off + n.
+bool scatter_at(const std::vector<IoVec>& into, size_t off, const char* src, size_t n) {
+  for (const IoVec& v : into) {
+    if (n == 0) return true;
+    if (off >= v.len) {
+      off -= v.len;
+      continue;
+    }
+    const size_t k = std::min(n, v.len - off);
+    std::memcpy(static_cast<char*>(v.base) + off, src, k);
+    src += k;
+    n -= k;
+    off = 0;
+  }
+  return n == 0;
+}
+
+// The pieces of stream `into` that hold bytes [off, off + n), adjacent pieces joined (one piece:
+// a contiguous receive). Empty when the stream is shorter.
+std::vector<ucp_dt_iov_t> pieces_at(const std::vector<IoVec>& into, size_t off, size_t n) {
+  std::vector<ucp_dt_iov_t> out;
+  for (const IoVec& v : into) {
+    if (n == 0) break;
+    if (off >= v.len) {
+      off -= v.len;
+      continue;
+    }
+    char* b = static_cast<char*>(v.base) + off;
+    const size_t k = std::min(n, v.len - off);
+    if (!out.empty() && static_cast<char*>(out.back().buffer) + out.back().length == b)
+      out.back().length += k;
+    else
+      out.push_back({b, k});
+    n -= k;
+    off = 0;
+  }
+  if (n != 0) out.clear();
+  return out;
 }
 
 }  // namespace
@@ -352,6 +408,15 @@ bool UcxTransport::test_call_locked(Call* c) {
     } else if (st != UCS_OK) {
       c->local_error =
           ucx_error(EDAOS_UNREACH, "reply from rank " + std::to_string(c->server) + " failed", st);
+    } else if (u->section) {
+      // A reply's data section, after its head (rep and the other payload bytes) came.
+      if (info.length != u->section_len)
+        c->local_error = Status(EDAOS_PROTO, "reply data section of the wrong length");
+      else if (c->bulk_in.empty())
+        c->payload = std::move(u->rbuf);
+      else
+        c->take_bulk_reply(sizeof(ReplyHeader) + c->rep.payload_len);
+      c->reply_received = true;
     } else if (u->rest) {
       // A split reply's payload, after its head (rep) came.
       if (c->bulk_in.empty())
@@ -361,6 +426,8 @@ bool UcxTransport::test_call_locked(Call* c) {
       c->reply_received = true;
     } else if (kind_of(info.sender_tag) != kRepSplit) {
       c->take_reply_scattered(u->head.data(), info.length);
+    } else if (info.length >= kSectionHead) {
+      start_section_locked(c, info.length);
     } else if (info.length != sizeof(ReplyHeader)) {
       c->local_error = Status(EDAOS_PROTO, "bad split reply head");
     } else {
@@ -392,6 +459,40 @@ bool UcxTransport::test_call_locked(Call* c) {
     }
   }
   return settle_call(c, u->sreq || u->sreq2, [this](Call* x) { abandon_locked(x); });
+}
+
+// A split reply's head with a data section came (`n` bytes in u->head): takes rep and the
+// payload bytes around the section into bulk_in (or the payload), then receives the section
+// in place: one contiguous receive when its bytes are one piece of the caller's memory.
+void UcxTransport::start_section_locked(Call* c, size_t n) {
+  UcxCall* u = state(c);
+  const char* h = u->head.data();
+  std::memcpy(&c->rep, h, sizeof c->rep);
+  uint64_t off = 0, len = 0;
+  std::memcpy(&off, h + sizeof(ReplyHeader), sizeof off);
+  std::memcpy(&len, h + sizeof(ReplyHeader) + sizeof off, sizeof len);
+  const uint64_t total = c->rep.payload_len, around = n - kSectionHead;
+  if (c->rep.status != EDAOS_OK || off > total || len > total - off || around != total - len) {
+    c->local_error = Status(EDAOS_PROTO, "bad split reply head");
+    return;
+  }
+  std::vector<IoVec> one;
+  if (c->bulk_in.empty()) {
+    u->rbuf.resize(total);
+    one.push_back(IoVec{u->rbuf.data(), total});
+  }
+  const std::vector<IoVec>& into = c->bulk_in.empty() ? one : c->bulk_in;
+  const char* p = h + kSectionHead;
+  u->riov = pieces_at(into, off, len);
+  if (u->riov.empty() || !scatter_at(into, 0, p, off) ||
+      !scatter_at(into, off + len, p + off, total - off - len)) {
+    c->local_error = Status(EDAOS_PROTO, "reply larger than the call's buffers");
+    return;
+  }
+  u->rest = u->section = true;
+  u->section_len = len;
+  c->local_error =
+      recv_locked(u->riov, make_tag(kRepRest, 0, static_cast<uint32_t>(c->tag)), kExact, &u->rreq);
 }
 
 void UcxTransport::wait(Call* const* calls, size_t n) {
@@ -527,23 +628,39 @@ bool UcxTransport::reap_locked() {
 // payload (kRepRest, contiguous: zero-copy rendezvous into the caller's buffer).
 void UcxTransport::send_reply(int dest, int tag, std::unique_ptr<Pending> p, const void* data,
                               size_t n) {
+  const char* d = static_cast<const char*>(data);
+  if (n <= kReplyHeadMax)
+    send_parts(dest, tag, std::move(p), d, n, nullptr, 0);
+  else
+    send_parts(dest, tag, std::move(p), d, sizeof(ReplyHeader), d + sizeof(ReplyHeader),
+               n - sizeof(ReplyHeader));
+}
+
+// Sends a reply as `head` alone (kRep), or as `head` (kRepSplit) then `rest` (kRepRest) when
+// rest_n > 0. Both stay owned by `p` until the sends end.
+void UcxTransport::send_parts(int dest, int tag, std::unique_ptr<Pending> p, const char* head,
+                              size_t head_n, const char* rest, size_t rest_n) {
   std::lock_guard<std::mutex> lk(mu_);
   ucp_ep_h ep = ep_locked(dest);
   if (!ep) {
     EDAOS_LOG(warn, "UCX: reply to rank %d dropped: no endpoint", dest);
     return;
   }
-  const char* d = static_cast<const char*>(data);
   const uint32_t id = static_cast<uint32_t>(tag);
   Status st;
-  if (n <= kReplyHeadMax) {
-    st = send_locked(ep, {{const_cast<char*>(d), n}}, make_tag(kRep, 0, id), &p->req);
+  if (rest_n == 0) {
+    st = send_locked(ep, {{const_cast<char*>(head), head_n}}, make_tag(kRep, 0, id), &p->req);
   } else {
-    st = send_locked(ep, {{const_cast<char*>(d), sizeof(ReplyHeader)}}, make_tag(kRepSplit, 0, id),
-                     &p->req);
+    st = send_locked(ep, {{const_cast<char*>(head), head_n}}, make_tag(kRepSplit, 0, id), &p->req);
+    if (st.ok() && stop_after_head()) {
+      // Test only: a server that stops between the head and the payload (the caller must
+      // report it as unreachable after the RPC timeout).
+      if (p->req) end_request_locked(&p->req, nullptr, nullptr, Clock::now() + kCancelWait);
+      raise(SIGSTOP);
+    }
     if (st.ok())
-      st = send_locked(ep, {{const_cast<char*>(d) + sizeof(ReplyHeader), n - sizeof(ReplyHeader)}},
-                       make_tag(kRepRest, 0, id), &p->req2);
+      st =
+          send_locked(ep, {{const_cast<char*>(rest), rest_n}}, make_tag(kRepRest, 0, id), &p->req2);
   }
   if (!st.ok()) EDAOS_LOG(warn, "UCX: reply to rank %d: %s", dest, st.message().c_str());
   if (p->req || p->req2) {
@@ -570,6 +687,31 @@ void UcxTransport::reply(int dest, int tag, Buffer buf) {
   const void* d = p->bulk.data();
   const size_t n = p->bulk.size();
   send_reply(dest, tag, std::move(p), d, n);
+}
+
+void UcxTransport::reply(int dest, int tag, Buffer buf, size_t data_off, size_t data_len) {
+  const size_t payload = buf.size() >= sizeof(ReplyHeader) ? buf.size() - sizeof(ReplyHeader) : 0;
+  // Worth its own message only past the split size, and only when the bytes around it fit a
+  // reply head receive; else the reply goes whole (split or not) as any other.
+  if (data_off > payload || data_len > payload - data_off || data_len <= kUcxSplit ||
+      kSectionHead + (payload - data_len) > kReplyHeadMax) {
+    reply(dest, tag, std::move(buf));
+    return;
+  }
+  auto p = std::make_unique<Pending>();
+  const char* pay = buf.data() + sizeof(ReplyHeader);
+  const uint64_t off = data_off, len = data_len;
+  p->buf.reserve(kSectionHead + payload - data_len);
+  p->buf.append(buf.data(), sizeof(ReplyHeader));
+  p->buf.append(reinterpret_cast<const char*>(&off), sizeof off);
+  p->buf.append(reinterpret_cast<const char*>(&len), sizeof len);
+  p->buf.append(pay, data_off);
+  p->buf.append(pay + data_off + data_len, payload - data_off - data_len);
+  p->bulk = std::move(buf);
+  const char* head = p->buf.data();
+  const size_t head_n = p->buf.size();
+  const char* section = p->bulk.data() + sizeof(ReplyHeader) + data_off;
+  send_parts(dest, tag, std::move(p), head, head_n, section, data_len);
 }
 
 bool UcxTransport::progress_replies() {

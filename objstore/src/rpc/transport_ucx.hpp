@@ -12,7 +12,9 @@
 // head (kReqSplit/kReqRest, kRepSplit/kRepRest): received straight into the server's request
 // buffer or the caller's bulk_in, so UCX's rendezvous moves it with one copy (CMA,
 // process_vm_readv, on one node when ptrace is allowed); an iovec payload would go through
-// bounce buffers.
+// bounce buffers. A reply with a data section (a kShardVec read: table, bytes, messages) sends
+// only the section after the head (which carries the table and messages), so the bytes of a
+// read into one contiguous buffer are one contiguous receive into the application's memory.
 //
 // Progress: the server thread sleeps in poll() on the worker's event fd after ucp_worker_arm
 // (no spinning when idle). Client waits progress the worker and pause with Backoff between
@@ -49,6 +51,7 @@ class UcxTransport final : public Transport {
   void reply(int dest, int tag, std::string buf) override;
   Buffer reply_buffer(size_t n) override;
   void reply(int dest, int tag, Buffer buf) override;
+  void reply(int dest, int tag, Buffer buf, size_t data_off, size_t data_len) override;
   bool progress_replies() override;
 
  private:
@@ -65,7 +68,10 @@ class UcxTransport final : public Transport {
   Status recv_locked(const std::vector<ucp_dt_iov_t>& iov, uint64_t tag, uint64_t mask, void** req);
   ucs_status_t recv_probed(std::unique_lock<std::mutex>& lk, ucp_tag_message_h msg, char* dst,
                            size_t len, int source, Buffer* owner, Clock::time_point limit);
+  void start_section_locked(Call* c, size_t n);
   void send_reply(int dest, int tag, std::unique_ptr<Pending> p, const void* data, size_t n);
+  void send_parts(int dest, int tag, std::unique_ptr<Pending> p, const char* head, size_t head_n,
+                  const char* rest, size_t rest_n);
   bool reap_locked();
   static void on_ep_error(void* arg, ucp_ep_h ep, ucs_status_t status);
 

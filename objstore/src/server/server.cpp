@@ -295,6 +295,8 @@ void Server::start() {
   stop_ = false;
   quit_ = false;
   inline_ok_ = env_flag("EDAOS_SERVER_INLINE", true);
+  const char* fault = std::getenv("EDAOS_TEST_FAULT");
+  meet_parts_ = fault && std::string(fault) == "vec-parts-meet";
   size_t n = service_thread_count();
   for (size_t i = 0; i < n; ++i) {
     try {
@@ -332,6 +334,11 @@ void Server::send(int dest, int tag, std::string rep) {
 void Server::send(int dest, int tag, rpc::Buffer buf) {
   std::lock_guard<std::mutex> g(tx_mu_);
   t_->reply(dest, tag, std::move(buf));
+}
+
+void Server::send(int dest, int tag, rpc::Buffer buf, size_t data_off, size_t data_len) {
+  std::lock_guard<std::mutex> g(tx_mu_);
+  t_->reply(dest, tag, std::move(buf), data_off, data_len);
 }
 
 rpc::Buffer Server::reply_buffer(size_t n) {
@@ -395,14 +402,17 @@ std::string Server::route(const rpc::Incoming& in) {
       return key;
     }
     case Op::kShardVec:
+      // Per engine: a vector of one engine to its queue, one of several split per engine
+      // (server_split.cpp), so one engine's requests keep their arrival order.
+      return route_vec(in);
     case Op::kKvVec:
     case Op::kSyncEngines:
     case Op::kShardLease:
     case Op::kShardCommit:
     case Op::kShardRelease:
-      // The shard ops of one call to this rank span several engines: one queue per client rank
-      // keeps each client's calls in order, different clients run on different threads, and
-      // every engine call takes the engine's own mutex (README "Thread safety").
+      // These span the engines of this rank: one queue per client rank keeps each client's
+      // calls in order, different clients run on different threads, and every engine call
+      // takes the engine's own mutex (README "Thread safety").
       return "V" + std::to_string(in.source);
     default:  // pool service, containers, multi-engine ops (sync, purge, lists, intents)
       return kControlQueue;
@@ -418,7 +428,10 @@ void Server::accept(rpc::Incoming& in) {
   }
   std::string key = route(in);
   if (serve_inline(in, key)) return;
-  enqueue(std::move(key), in);
+  if (key == kSplitQueue)
+    split_vec(in);
+  else
+    enqueue(std::move(key), in);
 }
 
 void Server::enqueue(std::string key, rpc::Incoming& in) {
@@ -754,10 +767,10 @@ std::string Server::op_kv_vec(Reader& r) {
 
 void Server::handle(rpc::Incoming& in) {
   if (!header_ok(in)) return;
-  const rpc::RequestHeader& h = in.hdr;
   bool deferred = false;
+  if (in.whole) part_started(in);
   std::string rep = dispatch(in, &deferred);
-  if (!deferred) send(in.source, h.reply_tag, std::move(rep));
+  if (!deferred) reply_to(in, std::move(rep));
 }
 
 Server::PoolServe* Server::pool(const Uuid& u) {

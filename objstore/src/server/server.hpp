@@ -51,6 +51,10 @@ class Server {
   void set_peer_gone(std::function<bool(int rank)> gone) { peer_gone_ = std::move(gone); }
   // Requests the progress thread served itself (serve_inline), for tests and benchmarks.
   uint64_t inline_served() const { return inline_served_.load(); }
+  // kShardVec requests split per engine (server_split.cpp); parts of one vector that were all
+  // being served at once (counted only under EDAOS_TEST_FAULT=vec-parts-meet). For tests.
+  uint64_t vec_splits() const { return vec_splits_.load(); }
+  uint64_t vec_parts_met() const { return vec_parts_met_.load(); }
   // Direct-path write leases held (granted, not released, recalled or closed); for tests.
   size_t lease_count();
 
@@ -68,8 +72,28 @@ class Server {
   // nothing else to do; false: queue it as usual.
   bool serve_inline(rpc::Incoming& in, const std::string& key);
   static bool inline_op(const rpc::Incoming& in);
-  // Queue of a request: "C" control, "L" stripe locks, else pool uuid + engine id.
+  // Queue of a request: "C" control, "L" stripe locks, "V" + client rank (leases, commits,
+  // syncs of named engines, malformed vectors), else pool uuid + engine id; kSplitQueue for a
+  // kShardVec that spans several engines (split_vec).
   static std::string route(const rpc::Incoming& in);
+  // server_split.cpp: per-engine queues for kShardVec (README "Execution model").
+  struct VecPiece;
+  struct VecJoin;
+  static std::string engine_key(const rpc::ShardAddr& a);
+  // Each op of vector `in` with its engine's queue; false when the vector is malformed.
+  static bool parse_vec(const rpc::Incoming& in, std::vector<VecPiece>* out);
+  static std::string route_vec(const rpc::Incoming& in);
+  // Queues one part per engine of `in` (moved out); the last part served answers the client.
+  void split_vec(rpc::Incoming& in);
+  // A part about to be served (the vec-parts-meet test fault waits here).
+  void part_started(const rpc::Incoming& in);
+  // The reply to `in`: to its client, or, for a part, into its vector's join.
+  void reply_to(const rpc::Incoming& in, std::string rep);
+  void reply_to(const rpc::Incoming& in, rpc::Buffer buf, size_t data_off, size_t data_len);
+  void join_part(const rpc::Incoming& in, rpc::Buffer buf);
+  // Bytes a kArrayRead op of a vector puts in the reply (server_shard.cpp); false: malformed.
+  static bool vec_read_bytes(const std::string& body, uint64_t* bytes);
+  static inline const std::string kSplitQueue = "S";
   void serve();  // a service thread
   void serve_batch(const std::string& key, std::deque<rpc::Incoming>& batch);
   // kKvPut / kKvRemove: served by serve_kv_changes, never by dispatch.
@@ -86,6 +110,9 @@ class Server {
   // side is single-threaded). poll_request stays on the progress thread, outside tx_mu_.
   void send(int dest, int tag, std::string rep);
   void send(int dest, int tag, rpc::Buffer buf);
+  // A bulk reply with a data section (rpc::Transport::reply: payload bytes [data_off,
+  // data_off + data_len) are read data the transport may move by themselves).
+  void send(int dest, int tag, rpc::Buffer buf, size_t data_off, size_t data_len);
   rpc::Buffer reply_buffer(size_t n);
   std::string dispatch(rpc::Incoming& in, bool* deferred);
   PoolServe* pool(const Uuid& u);
@@ -169,6 +196,8 @@ class Server {
   size_t busy_queues_ = 0;  // queues a service thread is draining
   bool inline_ok_ = true;   // $EDAOS_SERVER_INLINE != 0
   std::atomic<uint64_t> inline_served_{0};
+  std::atomic<uint64_t> vec_splits_{0}, vec_parts_met_{0};
+  bool meet_parts_ = false;  // EDAOS_TEST_FAULT=vec-parts-meet
   bool quit_ = false;
   std::vector<std::thread> workers_;
   std::mutex tx_mu_;

@@ -146,6 +146,14 @@ Status run_vec_op(vos::Engine* e, const rpc::ShardAddr& a, Reader& r, const VecO
 
 }  // namespace
 
+bool Server::vec_read_bytes(const std::string& body, uint64_t* bytes) {
+  VecOp o;
+  o.body = body;
+  if (!size_read(&o)) return false;
+  *bytes = o.read_len + o.trailer;
+  return true;
+}
+
 std::string Server::op_shard_vec(Reader& r, const rpc::Incoming& in, bool* replied) {
   const uint32_t n = r.get<uint32_t>();
   if (!r.ok() || n == 0 || n > rpc::kVecMaxOps) return rpc::make_reply(malformed());
@@ -169,7 +177,7 @@ std::string Server::op_shard_vec(Reader& r, const rpc::Incoming& in, bool* repli
   if (bulk != in.bulk_len()) return rpc::make_reply(malformed());
 
   const size_t head = sizeof(rpc::ReplyHeader), table = sizeof(rpc::VecEntry) * n;
-  rpc::Buffer buf = t_->reply_buffer(head + table + data);
+  rpc::Buffer buf = reply_buffer(head + table + data);
   char* const out = buf.data() + head + table;
   std::string msgs;
   for (uint32_t i = 0; i < n; ++i) {
@@ -201,7 +209,7 @@ std::string Server::op_shard_vec(Reader& r, const rpc::Incoming& in, bool* repli
   h.status = EDAOS_OK;
   h.payload_len = table + data + msgs.size();
   std::memcpy(buf.data(), &h, sizeof h);
-  t_->reply(in.source, in.hdr.reply_tag, std::move(buf));
+  reply_to(in, std::move(buf), table, data);  // the reads' bytes: the reply's data section
   *replied = true;
   return {};
 }
