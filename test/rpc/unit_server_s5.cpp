@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "loopback_server.hpp"
 #include "rpc/transport.hpp"
 #include "rpc/transport_loopback.hpp"
 #include "server/server.hpp"
@@ -24,18 +25,8 @@ using edaos::objstore::server::Server;
 
 namespace {
 
-class ServerS5 : public ::testing::Test {
+class ServerS5 : public LoopbackServerTest {
  protected:
-  void SetUp() override {
-    fabric_ = std::make_unique<rpc::LoopbackFabric>(1);
-    server_ = std::make_unique<Server>(fabric_->server(0), 0, 1);
-    server_->start();
-  }
-  void TearDown() override {
-    server_->stop();
-    server_.reset();
-    fabric_.reset();
-  }
   rpc::Transport* client() { return fabric_->client(); }
 
   // A kShardVec of one op (`op`) on a pool this server does not serve: every op fails on the
@@ -76,9 +67,6 @@ class ServerS5 : public ::testing::Test {
     c.body = w.take();
     return client()->call(&c);
   }
-
-  std::unique_ptr<rpc::LoopbackFabric> fabric_;
-  std::unique_ptr<Server> server_;
 };
 
 TEST_F(ServerS5, ShortReadAtAnIdleServerIsServedInline) {

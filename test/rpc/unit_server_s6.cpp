@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "loopback_server.hpp"
 #include "rpc/transport.hpp"
 #include "rpc/transport_loopback.hpp"
 #include "server/server.hpp"
@@ -35,19 +36,8 @@ struct VecOp {
   uint64_t len;  // read: bytes asked; write: bytes sent
 };
 
-class ServerS6 : public ::testing::Test {
+class ServerS6 : public LoopbackServerTest {
  protected:
-  void SetUp() override {
-    fabric_ = std::make_unique<rpc::LoopbackFabric>(1);
-    server_ = std::make_unique<Server>(fabric_->server(0), 0, 1);
-    server_->start();
-  }
-  void TearDown() override {
-    server_->stop();
-    server_.reset();
-    fabric_.reset();
-  }
-
   // A kShardVec call of `ops`; write payload from `bulk` (kept alive by the caller).
   rpc::Call vec(const std::vector<VecOp>& ops, const std::string& bulk) {
     rpc::Writer w;
@@ -81,9 +71,6 @@ class ServerS6 : public ::testing::Test {
     c.body = w.take();
     return c;
   }
-
-  std::unique_ptr<rpc::LoopbackFabric> fabric_;
-  std::unique_ptr<Server> server_;
 };
 
 TEST_F(ServerS6, VectorOverTwoEnginesRunsAsPartsAtOnceAndJoinsInOpOrder) {
