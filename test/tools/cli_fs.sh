@@ -130,6 +130,26 @@ run_ok "$EDAOS" fs check "$T/p" c
 grep -q "Number of leaked OIDs in namespace = 0$" "$T/out" || bad "leak left after dir remove"
 run_fail 2 "exclude each other" "$EDAOS" fs check --remove --relink "$T/p" c
 
+note "rm: files, symbolic links, directories only with -r, never the root"
+mkdir -p rmtree/d/e
+printf keep >rmtree/keep
+printf gone >rmtree/gone
+printf deep >rmtree/d/e/f
+ln -s keep rmtree/link
+run_ok "$EDAOS" fs copy --src rmtree --dst $U/rmt
+run_ok "$EDAOS" fs rm $U/rmt/gone
+run_fail 1 "fs rm: .*gone" "$EDAOS" fs rm $U/rmt/gone
+run_fail 1 "is a directory \(use -r\)" "$EDAOS" fs rm $U/rmt/d
+run_ok "$EDAOS" fs rm $U/rmt/link
+run_ok "$EDAOS" fs cat $U/rmt/keep
+[ "$(cat "$T/out")" = keep ] || bad "rm of a symbolic link touched its target"
+run_ok "$EDAOS" fs rm -r "$T/p" c --dfs-path=/rmt/d
+run_ok "$EDAOS" fs ls $U/rmt
+[ "$(cat "$T/out")" = keep ] || { bad "entries left after rm"; cat "$T/out"; }
+run_fail 2 "refusing to remove the root" "$EDAOS" fs rm -r $U/
+run_ok "$EDAOS" fs remove -r $U/rmt
+run_fail 1 "fs stat: .*rmt" "$EDAOS" fs stat $U/rmt
+
 note "progress bar on a terminal"
 if command -v script >/dev/null; then
   script -qec "$EDAOS fs copy --src $T/tree --dst $U/tty" /dev/null >"$T/tty.out" 2>&1 || bad "tty copy"

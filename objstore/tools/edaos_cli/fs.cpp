@@ -581,6 +581,25 @@ Outcome fs_cat(const Args& a) {
   return ok();
 }
 
+// rm: the shell has no other way to remove a file of a container (the POSIX view of daos:
+// names lives inside MPI jobs). A directory needs -r (then its whole subtree goes, depth
+// first); the root is never removed; a final symbolic link is removed, not followed.
+Outcome fs_rm(const Args& a) {
+  Mounted m;
+  Outcome o = fs_target(a, O_RDWR, &m);
+  if (!o.ok()) return o;
+  if (m.path.find_first_not_of('/') == std::string::npos)
+    return usage_error("refusing to remove the root of a container");
+  auto st = m.dfs->stat(m.path, false);
+  if (!st.ok()) return from_status(st.status());
+  const bool recursive = a.has("recursive");
+  if (S_ISDIR(st.value().mode) && !recursive)
+    return runtime_error(m.path + ": is a directory (use -r)");
+  Status rs = m.dfs->remove(m.path, recursive);
+  if (!rs.ok()) return from_status(rs);
+  return ok();
+}
+
 Outcome fs_stat(const Args& a) {
   Mounted m;
   Outcome o = fs_target(a, O_RDONLY, &m);
@@ -866,6 +885,17 @@ std::vector<Command> fs_commands() {
         kContOpt},
        fs_stat,
        {}},
+      {"fs",
+       "rm",
+       "[-r] daos://<pool>/<cont>/path | [<pool> <cont> --dfs-path=P]",
+       "remove a file, symbolic link or (with -r) directory tree of a container",
+       {{"recursive", false, "remove a directory and everything under it", 'r'},
+        kPathOpt,
+        kDfsPathOpt,
+        kPoolOpt,
+        kContOpt},
+       fs_rm,
+       {"remove"}},
       {"fs",
        "set-attr",
        "--path=daos://<pool>/<cont>/dir --oclass=C [--chunk-size=S]",
