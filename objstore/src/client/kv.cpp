@@ -238,14 +238,19 @@ class KvImpl final : public KV {
     call->body = w.take();
     return call;
   }
-  void add(Batch& b, uint32_t g, uint32_t i, Op op, const std::string& dkey,
-           const std::string& akey, const std::string* value, uint32_t flags) {
-    Call* call = prep(b, g, i, op);
-    Writer w;
+  // The body of a kKvPut/kKvGet/kKvRemove after its ShardAddr (the same in a kKvVec entry).
+  void encode_kv(Writer& w, Op op, const std::string& dkey, const std::string& akey,
+                 const std::string* value, uint32_t flags) const {
     if (op == Op::kKvPut || op == Op::kKvGet) c_->csum().encode(w);
     if (op == Op::kKvPut) w.put(flags);
     w.str(dkey).str(akey);
     if (value) w.str(*value);
+  }
+  void add(Batch& b, uint32_t g, uint32_t i, Op op, const std::string& dkey,
+           const std::string& akey, const std::string* value, uint32_t flags) {
+    Call* call = prep(b, g, i, op);
+    Writer w;
+    encode_kv(w, op, dkey, akey, value, flags);
     call->body += w.buf();
   }
   Status one(uint32_t g, uint32_t i, Op op, const std::string& dkey, const std::string& akey,
@@ -297,14 +302,10 @@ class KvImpl final : public KV {
       }
       Writer w;
       kv_->shard_addr(g, i).encode(w);
-      if (op == Op::kKvListDkeys) {
+      if (op == Op::kKvListDkeys)
         w.str(dkey).put(flags);  // anchor, at most `flags` keys
-      } else {
-        if (op == Op::kKvPut || op == Op::kKvGet) kv_->c_->csum().encode(w);
-        if (op == Op::kKvPut) w.put(flags);
-        w.str(dkey).str(akey);
-        if (value) w.str(*value);
-      }
+      else
+        kv_->encode_kv(w, op, dkey, akey, value, flags);
       Writer e;
       e.put(static_cast<uint16_t>(op)).str(w.buf());
       m->body += e.buf();

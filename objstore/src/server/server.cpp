@@ -235,6 +235,22 @@ std::string encode_keys(const std::vector<std::string>& keys) {
 
 Status bad_body() { return Status(EDAOS_PROTO, "malformed request body"); }
 
+// The body of a kKvPut / kKvGet / kKvRemove after its ShardAddr, alone or as a kKvVec entry
+// (client/kv.cpp encode_kv): checksum spec (put, get), flags (put), dkey, akey, value (put).
+struct KvBody {
+  rpc::CsumWire cw;
+  uint32_t flags = 0;
+  std::string dkey, akey, value;
+};
+bool decode_kv(rpc::Reader& r, rpc::Op op, KvBody* b) {
+  if (op != rpc::Op::kKvRemove) b->cw = rpc::CsumWire::decode(r);
+  if (op == rpc::Op::kKvPut) b->flags = r.get<uint32_t>();
+  b->dkey = r.str();
+  b->akey = r.str();
+  if (op == rpc::Op::kKvPut) b->value = r.str();
+  return r.ok();
+}
+
 }  // namespace
 
 namespace {
@@ -601,7 +617,7 @@ void Server::serve_kv_changes(std::deque<rpc::Incoming>& batch, size_t first, si
   struct Change {
     rpc::Incoming* in = nullptr;
     Status st;  // a request that cannot join the group (bad body, engine down): its answer
-    std::string dkey, akey, value;
+    KvBody kv;
   };
   std::vector<Change> reqs;
   reqs.reserve(last - first);
@@ -614,15 +630,10 @@ void Server::serve_kv_changes(std::deque<rpc::Incoming>& batch, size_t first, si
     reqs.emplace_back();
     Change& c = reqs.back();
     c.in = &in;
-    const bool put = static_cast<Op>(in.hdr.op) == Op::kKvPut;
+    const Op op = static_cast<Op>(in.hdr.op);
     Reader r(in.body(), in.body_len());
     const rpc::ShardAddr a = rpc::ShardAddr::decode(r);
-    const rpc::CsumWire cw = put ? rpc::CsumWire::decode(r) : rpc::CsumWire{};
-    const uint32_t flags = put ? r.get<uint32_t>() : 0;
-    c.dkey = r.str();
-    c.akey = r.str();
-    if (put) c.value = r.str();
-    if (!r.ok()) {
+    if (!decode_kv(r, op, &c.kv)) {
       c.st = bad_body();
       continue;
     }
@@ -634,18 +645,18 @@ void Server::serve_kv_changes(std::deque<rpc::Incoming>& batch, size_t first, si
     }
     e = ce;
     vos::Engine::KvChange k;
-    k.remove = !put;
+    k.remove = op == Op::kKvRemove;
     k.ref = shard_ref(a);
-    k.flags = flags;
-    k.cs = csum_spec(cw);
+    k.flags = c.kv.flags;
+    k.cs = csum_spec(c.kv.cw);
     changes.push_back(k);
     which.push_back(reqs.size() - 1);
   }
   for (size_t k = 0; k < changes.size(); ++k) {  // views into reqs (no longer resized)
-    Change& c = reqs[which[k]];
-    changes[k].dkey = c.dkey;
-    changes[k].akey = c.akey;
-    changes[k].value = c.value;
+    const KvBody& b = reqs[which[k]].kv;
+    changes[k].dkey = b.dkey;
+    changes[k].akey = b.akey;
+    changes[k].value = b.value;
   }
   if (e) {
     std::vector<Status> results;
@@ -663,9 +674,8 @@ std::string Server::op_kv_vec(Reader& r) {
     Op op = Op::kKvGet;
     Status st;                     // its outcome (a get's value in `value`)
     vos::Engine* e = nullptr;      // null: failed before reaching an engine
-    vos::Engine::KvChange change;  // puts and removes (views into the fields below)
-    rpc::CsumWire cw;
-    std::string dkey, akey, value;
+    vos::Engine::KvChange change;  // puts and removes (views into `kv`)
+    KvBody kv;                     // a listing: dkey = anchor; value: a get's or listing's
   };
   const uint32_t n = r.get<uint32_t>();
   if (!r.ok() || n == 0 || n > rpc::kVecMaxOps)
@@ -683,26 +693,23 @@ std::string Server::op_kv_vec(Reader& r) {
     }
     Reader br(body);
     const rpc::ShardAddr a = rpc::ShardAddr::decode(br);
-    uint32_t flags = 0;
+    bool ok;
     if (o.op == Op::kKvListDkeys) {
-      o.dkey = br.str();           // the anchor
-      flags = br.get<uint32_t>();  // at most this many keys
+      o.kv.dkey = br.str();             // the anchor
+      o.kv.flags = br.get<uint32_t>();  // at most this many keys
+      ok = br.ok();
     } else {
-      if (o.op != Op::kKvRemove) o.cw = rpc::CsumWire::decode(br);
-      if (o.op == Op::kKvPut) flags = br.get<uint32_t>();
-      o.dkey = br.str();
-      o.akey = br.str();
-      if (o.op == Op::kKvPut) o.value = br.str();
+      ok = decode_kv(br, o.op, &o.kv);
     }
-    if (!br.ok()) {
+    if (!ok) {
       o.st = bad_body();
       continue;
     }
     o.e = engine(a.pool, a.engine, &o.st);
     o.change.remove = o.op == Op::kKvRemove;
     o.change.ref = shard_ref(a);
-    o.change.flags = flags;
-    o.change.cs = csum_spec(o.cw);
+    o.change.flags = o.kv.flags;
+    o.change.cs = csum_spec(o.kv.cw);
   }
   // Per engine, in the order of the vector: each run of consecutive changes is one kv_apply
   // (one LMDB transaction, nested per change), a get sees every change before it. Engines are
@@ -718,9 +725,9 @@ std::string Server::op_kv_vec(Reader& r) {
       std::vector<vos::Engine::KvChange> changes;
       changes.reserve(run.size());
       for (VecOp* o : run) {
-        o->change.dkey = o->dkey;
-        o->change.akey = o->akey;
-        o->change.value = o->value;
+        o->change.dkey = o->kv.dkey;
+        o->change.akey = o->kv.akey;
+        o->change.value = o->kv.value;
         changes.push_back(o->change);
       }
       std::vector<Status> results;
@@ -738,17 +745,17 @@ std::string Server::op_kv_vec(Reader& r) {
       apply();
       if (o.op == Op::kKvListDkeys) {
         bool eof = false;
-        auto keys = e->kv_list_dkeys(o.change.ref, o.dkey, std::max(o.change.flags, 1u), &eof);
+        auto keys = e->kv_list_dkeys(o.change.ref, o.kv.dkey, std::max(o.change.flags, 1u), &eof);
         if (keys.ok()) {
-          o.value = std::string(1, eof ? '\1' : '\0') + encode_keys(keys.value());
+          o.kv.value = std::string(1, eof ? '\1' : '\0') + encode_keys(keys.value());
         } else {
           o.st = keys.status();
         }
         continue;
       }
-      auto v = e->kv_get(o.change.ref, o.dkey, o.akey, o.change.cs);
+      auto v = e->kv_get(o.change.ref, o.kv.dkey, o.kv.akey, o.change.cs);
       if (v.ok()) {
-        o.value = std::move(v).value();
+        o.kv.value = std::move(v).value();
       } else {
         o.st = v.status();
       }
@@ -760,7 +767,7 @@ std::string Server::op_kv_vec(Reader& r) {
   for (const VecOp& o : ops) {
     w.put<int32_t>(static_cast<int32_t>(o.st.code()));
     const bool data = o.op == Op::kKvGet || o.op == Op::kKvListDkeys;
-    w.str(o.st.ok() ? (data ? o.value : std::string()) : o.st.message());
+    w.str(o.st.ok() ? (data ? o.kv.value : std::string()) : o.st.message());
   }
   return rpc::make_reply(Status::OK(), 0, 0, w.buf());
 }
@@ -1194,10 +1201,9 @@ std::string Server::op_io(Op op, Reader& r, const rpc::Incoming& in, bool* repli
 
   switch (op) {
     case Op::kKvGet: {
-      rpc::CsumWire cw = rpc::CsumWire::decode(r);
-      std::string dkey = r.str(), akey = r.str();
-      if (!r.ok()) return rpc::make_reply(bad_body());
-      auto v = e->kv_get(ref, dkey, akey, csum_spec(cw));
+      KvBody b;
+      if (!decode_kv(r, op, &b)) return rpc::make_reply(bad_body());
+      auto v = e->kv_get(ref, b.dkey, b.akey, csum_spec(b.cw));
       if (!v.ok()) return rpc::make_reply(v.status());
       return rpc::make_reply(Status::OK(), 0, 0, v.value());
     }

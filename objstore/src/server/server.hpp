@@ -106,8 +106,9 @@ class Server {
   std::string op_kv_vec(rpc::Reader& r);
   // Magic, length and protocol version; false when the request was dropped or answered.
   bool header_ok(rpc::Incoming& in);
-  // Transport calls that service threads make: serialised by tx_mu_ (the transport's reply
-  // side is single-threaded). poll_request stays on the progress thread, outside tx_mu_.
+  // Transport calls that service threads make: serialised by tx_mu_ (every transport's reply
+  // side is thread-safe today; the lock keeps one rule for all replies, README "Execution
+  // model"). poll_request stays on the progress thread, outside tx_mu_.
   void send(int dest, int tag, std::string rep);
   void send(int dest, int tag, rpc::Buffer buf);
   // A bulk reply with a data section (rpc::Transport::reply: payload bytes [data_off,
