@@ -155,32 +155,13 @@ Status pwrite_all(int fd, const void* p, size_t n, uint64_t off, const std::stri
   return Status::OK();
 }
 
-// Reads n bytes at off; bytes past the end of the file (or of a missing file, fd < 0) are 0.
-Status pread_all(int fd, void* p, size_t n, uint64_t off, const std::string& path) {
-  char* c = static_cast<char*>(p);
-  while (n > 0 && fd >= 0) {
-    ssize_t r = ::pread(fd, c, n, static_cast<off_t>(off));
-    if (r < 0 && errno == EINTR) continue;
-    if (r < 0) return errno_status(errno, "direct read of " + path);
-    if (r == 0) break;
-    c += r;
-    n -= static_cast<size_t>(r);
-    off += static_cast<uint64_t>(r);
-  }
-  std::memset(c, 0, n);
-  return Status::OK();
-}
-
-// Reads the iovecs' bytes from off on, back to back (bytes past the end of the file are 0).
-Status preadv_all(int fd, const std::vector<IoVec>& into, uint64_t off, const std::string& path) {
-  std::vector<struct iovec> iov;
-  iov.reserve(into.size());
-  for (const IoVec& v : into)
-    if (v.len) iov.push_back({v.base, v.len});
+// Fills iov[0..n) from off on, back to back (consumes the iovecs); bytes past the end of the
+// file (or of a missing file, fd < 0) are 0.
+Status preadv_full(int fd, struct iovec* iov, size_t n, uint64_t off, const std::string& path) {
   size_t i = 0;
-  while (i < iov.size() && fd >= 0) {
-    const int n = static_cast<int>(std::min<size_t>(iov.size() - i, IOV_MAX));
-    ssize_t r = ::preadv(fd, iov.data() + i, n, static_cast<off_t>(off));
+  while (i < n && fd >= 0) {
+    const int k = static_cast<int>(std::min<size_t>(n - i, IOV_MAX));
+    ssize_t r = ::preadv(fd, iov + i, k, static_cast<off_t>(off));
     if (r < 0 && errno == EINTR) continue;
     if (r < 0) return errno_status(errno, "direct read of " + path);
     if (r == 0) break;
@@ -193,8 +174,23 @@ Status preadv_all(int fd, const std::vector<IoVec>& into, uint64_t off, const st
       if (iov[i].iov_len == 0) ++i;
     }
   }
-  for (; i < iov.size(); ++i) std::memset(iov[i].iov_base, 0, iov[i].iov_len);
+  for (; i < n; ++i) std::memset(iov[i].iov_base, 0, iov[i].iov_len);
   return Status::OK();
+}
+
+// Reads n bytes at off (zeros past the end, as preadv_full).
+Status pread_all(int fd, void* p, size_t n, uint64_t off, const std::string& path) {
+  struct iovec v = {p, n};
+  return preadv_full(fd, &v, n ? 1 : 0, off, path);
+}
+
+// Reads the iovecs' bytes from off on, back to back (as preadv_full).
+Status preadv_all(int fd, const std::vector<IoVec>& into, uint64_t off, const std::string& path) {
+  std::vector<struct iovec> iov;
+  iov.reserve(into.size());
+  for (const IoVec& v : into)
+    if (v.len) iov.push_back({v.base, v.len});
+  return preadv_full(fd, iov.data(), iov.size(), off, path);
 }
 
 // Exclusive lock of [off, off + len) of the data file against the other processes of this
