@@ -404,8 +404,9 @@ class Engine {
   // the page cache when the call returns, so it survives a kill like an LMDB commit with
   // MDB_NOSYNC) instead of committing an LMDB transaction per write; the log is folded into
   // LMDB (flush_sizes) when it grows large, before any exact size change or removal, by sync()
-  // and on close, and replayed at open. Records only ever raise a size (max), so replaying one
-  // twice is harmless. ends_ caches sizes read or written (authoritative for pending ones).
+  // and on close, and replayed at open. Size records only ever raise a size (max), so replaying
+  // one twice is harmless; a removal record drops the key's earlier ones (log_removal). ends_
+  // caches sizes read or written (authoritative for pending ones).
   struct SizeEntry {
     uint64_t end = 0;
     bool exists = false;   // an `arrays` record exists (or is pending)
@@ -423,6 +424,8 @@ class Engine {
   // removal record (a tombstone: replay drops the key's earlier records and its `arrays`
   // record) instead of folding the log (an LMDB commit and a journaled truncation per removal).
   Status log_removal(const std::string& key);
+  // Appends one encoded record at the log's end (after the data it covers, page cache).
+  Status append_size_rec(const std::string& rec);
   Status open_size_log();  // at open: replay leftover records into LMDB, then empty the log
   // kv_apply's parts: the checks of one change outside any transaction, and the change itself.
   struct KvPrepared;

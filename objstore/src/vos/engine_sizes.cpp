@@ -154,10 +154,7 @@ Status Engine::raise_logical_end(const ShardRef& ref, uint64_t v) {
   if (e->exists && e->end >= v) return Status::OK();
   // The data is already written (page cache): the record follows it, so after a kill a size
   // never covers bytes that were not written.
-  const std::string rec = encode_size_rec(key, v);
-  EDAOS_RETURN_IF_ERROR(detail::pwrite_full(log_fd_, rec.data(), rec.size(), log_end_,
-                                            opts_.dir + "/" + kSizeLogName));
-  log_end_ += rec.size();
+  EDAOS_RETURN_IF_ERROR(append_size_rec(encode_size_rec(key, v)));
   e->end = std::max(e->end, v);
   e->exists = true;
   if (!e->pending) ++npending_;
@@ -197,15 +194,19 @@ Status Engine::fold_sizes_of(const std::string& key) {
   return it != ends_.end() && it->second.pending ? flush_sizes() : Status::OK();
 }
 
+Status Engine::append_size_rec(const std::string& rec) {
+  EDAOS_RETURN_IF_ERROR(detail::pwrite_full(log_fd_, rec.data(), rec.size(), log_end_,
+                                            opts_.dir + "/" + kSizeLogName));
+  log_end_ += rec.size();
+  return Status::OK();
+}
+
 Status Engine::log_removal(const std::string& key) {
   auto it = ends_.find(key);
   if (it == ends_.end() || !it->second.pending) return Status::OK();  // nothing to undo
   // After the records it follows (page cache, like them): a replay drops the key's earlier
   // records and its `arrays` record, so the removed size never comes back after a kill.
-  const std::string rec = encode_size_rec(key, 0, /*removed=*/true);
-  EDAOS_RETURN_IF_ERROR(detail::pwrite_full(log_fd_, rec.data(), rec.size(), log_end_,
-                                            opts_.dir + "/" + kSizeLogName));
-  log_end_ += rec.size();
+  EDAOS_RETURN_IF_ERROR(append_size_rec(encode_size_rec(key, 0, /*removed=*/true)));
   --npending_;
   ends_.erase(it);
   if (log_end_ >= kMaxSizeLogBytes) return flush_sizes();
