@@ -339,6 +339,8 @@ class DirectShardIo final : public ShardIo {
   void close() override;
 
   bool local(uint32_t engine) const { return engine < local_.size() && local_[engine]; }
+  // The path through the engines (ops the direct path does not serve, redone writes).
+  ShardIo& rpc_io() { return *rpc_; }
 
   // The leases of `shards` (write: write leases), acquired where missing, stale or of another
   // pool-map version: one kShardLease per shard, all at once.
@@ -788,25 +790,34 @@ void DirectShardOps::run_writes(const std::vector<size_t>& idx) {
       }
     }
   }
+  if (!stale.empty()) {
+    // Recalled: another writer changed the shard through its engine after the grant. The
+    // data goes again, through the engine, after that change, and before the range locks go:
+    // until then the file holds these bytes without their records, and a reader that finds a
+    // unit failing with no lock on it reports corruption. Only these writes run here (a set
+    // of their own): a forwarded read of another shard could wait for a writer that waits for
+    // these locks. The next call re-acquires the lease.
+    auto redo = io_->rpc_io().ops(csum_);
+    std::vector<std::pair<size_t, size_t>> sent;  // op -> index in `redo`
+    for (Group* g : stale) {
+      io_->drop(g->lease);
+      for (size_t i : g->ops) {
+        const Op& o = ops_[i];
+        sent.emplace_back(i, redo->write(o.s, o.local, o.out, o.logical_end, o.rw));
+      }
+      direct_counters().stale += g->ops.size();
+    }
+    redo->run();
+    for (auto [i, j] : sent) ops_[i].st = redo->status(j);
+  }
   for (auto& [k, g] : groups)
     for (auto& r : g.locked)
       (void)ofd_lock(g.lease->fd, r.first, r.second - r.first, false, g.lease->path);
   held.clear();
   for (auto& [k, g] : groups) {
-    bool is_stale = std::find(stale.begin(), stale.end(), &g) != stale.end();
-    if (is_stale) {
-      // Recalled: another writer changed the shard through its engine after the grant. The
-      // data goes again, through the engine, after that change; the next call re-acquires.
-      io_->drop(g.lease);
-      for (size_t i : g.ops) {
-        ops_[i].st = Status::OK();
-        fall_back(ops_[i]);
-      }
-      direct_counters().stale += g.ops.size();
-    } else {
-      for (size_t i : g.ops)
-        if (ops_[i].st.ok()) direct_counters().writes++;
-    }
+    if (std::find(stale.begin(), stale.end(), &g) != stale.end()) continue;
+    for (size_t i : g.ops)
+      if (ops_[i].st.ok()) direct_counters().writes++;
   }
 }
 
