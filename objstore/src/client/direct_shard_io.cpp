@@ -210,6 +210,26 @@ Status ofd_lock(int fd, uint64_t off, uint64_t len, bool lock, const std::string
 
 std::atomic<void (*)(const char*)> g_hook{nullptr};
 
+// Bounce memory of direct reads of partial units and of the partial units a direct write
+// checksums: one buffer per thread, kept across calls, so a read of a piece inside a cell
+// (IOR-hard: 47008 bytes in 128 KiB cells) neither maps nor faults in fresh pages each time
+// (a fresh 128 KiB buffer per call is a fresh mapping of 32 pages above malloc's mmap
+// threshold). Larger needs (a read of many partial units at once) are not kept: nullptr, and
+// the caller takes the set's scratch for them.
+constexpr size_t kKeptBounceBytes = size_t{4} << 20;
+char* thread_bounce(size_t n) {
+  thread_local std::unique_ptr<char[]> buf;
+  thread_local size_t have = 0;
+  if (n > kKeptBounceBytes) return nullptr;
+  if (n > have) {
+    const size_t want = std::max(n, std::min(kKeptBounceBytes, have * 2));
+    buf.reset();
+    buf.reset(new char[want]);
+    have = want;
+  }
+  return buf.get();
+}
+
 class DirectShardIo;
 
 class DirectShardOps final : public ShardOps {
@@ -600,7 +620,8 @@ Status DirectShardOps::read_direct(Op& o) {
   if (in_place) {
     EDAOS_RETURN_IF_ERROR(preadv_all(fd, o.in, o.local, path));
   } else {
-    buf = reinterpret_cast<char*>(scratch(xlen));
+    buf = thread_bounce(xlen);
+    if (!buf) buf = reinterpret_cast<char*>(scratch(xlen));
     EDAOS_RETURN_IF_ERROR(pread_all(fd, buf, xlen, xoff, path));
     units.clear();
     for (uint64_t u = first; u <= last; ++u) units.push_back(buf + (u - first) * U);
@@ -726,7 +747,8 @@ void DirectShardOps::run_writes(const std::vector<size_t>& idx) {
           }
           at = ue;
         } else {
-          char* tmp = reinterpret_cast<char*>(scratch(U));
+          char* tmp = thread_bounce(U);
+          if (!tmp) tmp = reinterpret_cast<char*>(scratch(U));
           o.st = pread_all(l.fd, tmp, U, ub, l.path);
           if (!o.st.ok()) break;
           raw = ec::csum_compute(ct, tmp, U, 0);
