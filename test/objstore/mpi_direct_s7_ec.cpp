@@ -113,7 +113,10 @@ class InFlightTest : public DirectPairTest {
     MPI_Barrier(MPI_COMM_WORLD);
     return o;
   }
-  void reader_races_held_writer(const Case& c, const std::string& label);
+  // hold: seconds the writer stays between data and commit; give_up: the reader's wait is
+  // expected to end first (EDAOS_RPC_TIMEOUT below the hold).
+  void reader_races_held_writer(const Case& c, const std::string& label, double hold = 1.5,
+                                bool give_up = false);
   void killed_writer(const Case& c, const std::string& label);
 };
 
@@ -121,7 +124,7 @@ class InFlightTest : public DirectPairTest {
 
 MPI_Comm g_side = MPI_COMM_NULL;
 int g_held = 0;
-constexpr double kHoldSeconds = 1.5;
+double g_hold_seconds = 1.5;
 constexpr int kTagInHook = 1, kTagDone = 2;
 
 // Rank 1's hook: tell rank 0 the data is in the file, then hold the commit back.
@@ -129,11 +132,13 @@ void hold_commit(const char* point) {
   if (std::strcmp(point, "direct:before-commit") != 0 || g_held++ > 0) return;
   int x = 0;
   MPI_Send(&x, 1, MPI_INT, 0, kTagInHook, g_side);
-  std::this_thread::sleep_for(std::chrono::duration<double>(kHoldSeconds));
+  std::this_thread::sleep_for(std::chrono::duration<double>(g_hold_seconds));
 }
 
-void InFlightTest::reader_races_held_writer(const Case& c, const std::string& label) {
+void InFlightTest::reader_races_held_writer(const Case& c, const std::string& label, double hold,
+                                            bool give_up) {
   if (nranks() < 2) GTEST_SKIP() << "needs a writer and a reader rank";
+  g_hold_seconds = hold;
   ObjectId o = make_object(c, label, 1);
   MPI_Comm_dup(MPI_COMM_WORLD, &g_side);
   const bool records = std::strcmp(c.props, "cksum:off") != 0;
@@ -160,13 +165,24 @@ void InFlightTest::reader_races_held_writer(const Case& c, const std::string& la
       const Clock::time_point t0 = Clock::now();
       Status st = r.value()->read(0, got.data(), got.size());
       const double waited = seconds_since(t0);
-      EXPECT_TRUE(st.ok()) << "read while a direct commit is in flight: " << st.to_string();
-      if (st.ok()) {
-        EXPECT_EQ(mixed_unit(c, got, !records), -1) << "a unit that is neither old nor new";
-      }
-      if (records) {
-        // Some unit failed verification until the commit: the read waited for it.
-        EXPECT_GT(waited, kHoldSeconds / 3) << "the read did not wait for the commit";
+      if (give_up) {
+        // The writer stays stopped past EDAOS_RPC_TIMEOUT: the reader stops waiting then and
+        // fails with a checksum error that names the shard range and says why.
+        const double limit = std::atof(std::getenv("EDAOS_RPC_TIMEOUT"));
+        EXPECT_EQ(st.code(), EDAOS_CSUM) << st.to_string();
+        EXPECT_NE(st.message().find("uncommitted after"), std::string::npos) << st.to_string();
+        EXPECT_NE(st.message().find("of a shard on engine"), std::string::npos);
+        EXPECT_GT(waited, limit * 0.9);
+        EXPECT_LT(waited, hold) << "the reader waited for the commit";
+      } else {
+        EXPECT_TRUE(st.ok()) << "read while a direct commit is in flight: " << st.to_string();
+        if (st.ok()) {
+          EXPECT_EQ(mixed_unit(c, got, !records), -1) << "a unit that is neither old nor new";
+        }
+        if (records) {
+          // Some unit failed verification until the commit: the read waited for it.
+          EXPECT_GT(waited, hold / 3) << "the read did not wait for the commit";
+        }
       }
       std::printf("[%s %s] read during the held commit took %.3f s\n", c.cls, c.props, waited);
       MPI_Recv(&x, 1, MPI_INT, 1, kTagDone, g_side, MPI_STATUS_IGNORE);
@@ -192,6 +208,13 @@ TEST_F(InFlightTest, ReaderWaitsForAHeldDirectCommitS1) { reader_races_held_writ
 TEST_F(InFlightTest, ReaderWaitsForAHeldDirectCommitEc) { reader_races_held_writer(kEc, "hec"); }
 TEST_F(InFlightTest, ReaderOfAShardWithoutRecordsSeesOldOrNewBytes) {
   reader_races_held_writer(kS1Off, "hoff");
+}
+// Run with a short EDAOS_RPC_TIMEOUT (test_objstore_s7_ec_inflight_timeout.np2).
+TEST_F(InFlightTest, ReaderGivesUpOnAStoppedWriterAfterTheRpcTimeout) {
+  const char* t = std::getenv("EDAOS_RPC_TIMEOUT");
+  const double limit = t ? std::atof(t) : 0;
+  if (limit <= 0 || limit > 10) GTEST_SKIP() << "needs EDAOS_RPC_TIMEOUT of at most 10 s";
+  reader_races_held_writer(kS1, "hto", limit * 2 + 1, true);
 }
 
 // ---- a writer killed between its data and its commit (a child of rank 0), a reader (rank 0)
