@@ -210,6 +210,26 @@ Status ofd_lock(int fd, uint64_t off, uint64_t len, bool lock, const std::string
 
 std::atomic<void (*)(const char*)> g_hook{nullptr};
 
+// Bounce memory of direct reads of partial units and of the partial units a direct write
+// checksums: one buffer per thread, kept across calls, so a read of a piece inside a cell
+// (IOR-hard: 47008 bytes in 128 KiB cells) neither maps nor faults in fresh pages each time
+// (a fresh 128 KiB buffer per call is a fresh mapping of 32 pages above malloc's mmap
+// threshold). Larger needs (a read of many partial units at once) are not kept: nullptr, and
+// the caller takes the set's scratch for them.
+constexpr size_t kKeptBounceBytes = size_t{4} << 20;
+char* thread_bounce(size_t n) {
+  thread_local std::unique_ptr<char[]> buf;
+  thread_local size_t have = 0;
+  if (n > kKeptBounceBytes) return nullptr;
+  if (n > have) {
+    const size_t want = std::max(n, std::min(kKeptBounceBytes, have * 2));
+    buf.reset();
+    buf.reset(new char[want]);
+    have = want;
+  }
+  return buf.get();
+}
+
 class DirectShardIo;
 
 class DirectShardOps final : public ShardOps {
@@ -339,6 +359,8 @@ class DirectShardIo final : public ShardIo {
   void close() override;
 
   bool local(uint32_t engine) const { return engine < local_.size() && local_[engine]; }
+  // The path through the engines (ops the direct path does not serve, redone writes).
+  ShardIo& rpc_io() { return *rpc_; }
 
   // The leases of `shards` (write: write leases), acquired where missing, stale or of another
   // pool-map version: one kShardLease per shard, all at once.
@@ -598,7 +620,8 @@ Status DirectShardOps::read_direct(Op& o) {
   if (in_place) {
     EDAOS_RETURN_IF_ERROR(preadv_all(fd, o.in, o.local, path));
   } else {
-    buf = reinterpret_cast<char*>(scratch(xlen));
+    buf = thread_bounce(xlen);
+    if (!buf) buf = reinterpret_cast<char*>(scratch(xlen));
     EDAOS_RETURN_IF_ERROR(pread_all(fd, buf, xlen, xoff, path));
     units.clear();
     for (uint64_t u = first; u <= last; ++u) units.push_back(buf + (u - first) * U);
@@ -724,7 +747,8 @@ void DirectShardOps::run_writes(const std::vector<size_t>& idx) {
           }
           at = ue;
         } else {
-          char* tmp = reinterpret_cast<char*>(scratch(U));
+          char* tmp = thread_bounce(U);
+          if (!tmp) tmp = reinterpret_cast<char*>(scratch(U));
           o.st = pread_all(l.fd, tmp, U, ub, l.path);
           if (!o.st.ok()) break;
           raw = ec::csum_compute(ct, tmp, U, 0);
@@ -788,25 +812,34 @@ void DirectShardOps::run_writes(const std::vector<size_t>& idx) {
       }
     }
   }
+  if (!stale.empty()) {
+    // Recalled: another writer changed the shard through its engine after the grant. The
+    // data goes again, through the engine, after that change, and before the range locks go:
+    // until then the file holds these bytes without their records, and a reader that finds a
+    // unit failing with no lock on it reports corruption. Only these writes run here (a set
+    // of their own): a forwarded read of another shard could wait for a writer that waits for
+    // these locks. The next call re-acquires the lease.
+    auto redo = io_->rpc_io().ops(csum_);
+    std::vector<std::pair<size_t, size_t>> sent;  // op -> index in `redo`
+    for (Group* g : stale) {
+      io_->drop(g->lease);
+      for (size_t i : g->ops) {
+        const Op& o = ops_[i];
+        sent.emplace_back(i, redo->write(o.s, o.local, o.out, o.logical_end, o.rw));
+      }
+      direct_counters().stale += g->ops.size();
+    }
+    redo->run();
+    for (auto [i, j] : sent) ops_[i].st = redo->status(j);
+  }
   for (auto& [k, g] : groups)
     for (auto& r : g.locked)
       (void)ofd_lock(g.lease->fd, r.first, r.second - r.first, false, g.lease->path);
   held.clear();
   for (auto& [k, g] : groups) {
-    bool is_stale = std::find(stale.begin(), stale.end(), &g) != stale.end();
-    if (is_stale) {
-      // Recalled: another writer changed the shard through its engine after the grant. The
-      // data goes again, through the engine, after that change; the next call re-acquires.
-      io_->drop(g.lease);
-      for (size_t i : g.ops) {
-        ops_[i].st = Status::OK();
-        fall_back(ops_[i]);
-      }
-      direct_counters().stale += g.ops.size();
-    } else {
-      for (size_t i : g.ops)
-        if (ops_[i].st.ok()) direct_counters().writes++;
-    }
+    if (std::find(stale.begin(), stale.end(), &g) != stale.end()) continue;
+    for (size_t i : g.ops)
+      if (ops_[i].st.ok()) direct_counters().writes++;
   }
 }
 

@@ -2,9 +2,13 @@
 // kShardVec message per server rank (split only past kVecMaxOps ops or kVecBytes of data).
 #include "client/shard_io.hpp"
 
+#include <algorithm>
+#include <chrono>
 #include <map>
+#include <thread>
 
 #include "ec/checksum.hpp"
+#include "rpc/transport.hpp"
 
 namespace edaos::objstore::client {
 
@@ -58,6 +62,8 @@ class RpcShardOps final : public ShardOps {
       e.has_state = true;
     }
     e.bytes = len + (state ? state->size() : 0);
+    e.local = local;
+    e.len = len;
     e.in = std::move(into);
     return ops_.size() - 1;
   }
@@ -103,8 +109,12 @@ class RpcShardOps final : public ShardOps {
     std::vector<IoVec> in;        // read: where the bytes (and the record state) go
     uint64_t bytes = 0;           // data written or read
     Status st;
-    uint64_t value = 0;  // size, read: the shard's logical end
-    uint64_t csum = 0;   // read: the engine's checksum of the bytes it sent
+    uint64_t value = 0;           // size, read: the shard's logical end
+    uint64_t csum = 0;            // read: the engine's checksum of the bytes it sent
+    uint64_t local = 0, len = 0;  // read: the shard range
+    // read: answered rpc::kCommitInFlight (st is EDAOS_CSUM with the engine's message) / no
+    // longer retried (still in flight when EDAOS_RPC_TIMEOUT ran out)
+    bool in_flight = false, gave_up = false;
   };
 
   // kArrayPunch / kArrayTruncate: two u64 arguments, then the checksum spec and the records.
@@ -132,6 +142,7 @@ class RpcShardOps final : public ShardOps {
   }
 
   void send(const std::vector<size_t>& idx);
+  void wait_in_flight(const std::vector<size_t>& idx);
 
   // A read's status after the end-to-end check of its bytes (all but the record state).
   Status verify(const Entry& e) {
@@ -203,19 +214,60 @@ void RpcShardOps::run() {
   // sync that starts after this call returns covers it.
   for (size_t i : idx)
     if (ops_[i].mutates) io_->written(ops_[i].engine);
+  wait_in_flight(idx);
   std::vector<size_t> retry;
   for (size_t i : idx) {
     if (ops_[i].op != rpc::Op::kArrayRead) continue;
     ops_[i].st = verify(ops_[i]);
-    if (ops_[i].st.code() == EDAOS_CSUM) retry.push_back(i);
+    if (ops_[i].st.code() == EDAOS_CSUM && !ops_[i].gave_up) retry.push_back(i);
   }
   if (retry.empty()) return;
   // The bytes were damaged on the way (or read while a writer changed them): once more.
   rt_->counters.csum_retries += retry.size();
   send(retry);
+  wait_in_flight(retry);
   for (size_t i : retry) {
     ops_[i].st = verify(ops_[i]);
     if (ops_[i].st.code() == EDAOS_CSUM) rt_->counters.csum_errors++;
+  }
+}
+
+// Reads answered "commit in flight" (a direct writer of the engine's node wrote their units
+// and holds its range lock until its commit is answered): read again after a pause (1 ms,
+// doubling up to 50 ms: the writer is waiting for one round trip, never spin) until the engine
+// answers otherwise, at most EDAOS_RPC_TIMEOUT; then EDAOS_CSUM naming the shard and range.
+// A writer that was killed left no lock (its locks died with its file descriptions): its units
+// are reported at once.
+void RpcShardOps::wait_in_flight(const std::vector<size_t>& idx) {
+  std::vector<size_t> again;
+  for (size_t i : idx)
+    if (ops_[i].in_flight) again.push_back(i);
+  if (again.empty()) return;
+  using Clock = rpc::Clock;
+  const Clock::duration limit = rpc::rpc_timeout();
+  const Clock::time_point start = Clock::now();
+  std::chrono::milliseconds pause(1);
+  while (!again.empty()) {
+    const Clock::duration spent = Clock::now() - start;
+    if (spent >= limit) break;
+    std::this_thread::sleep_for(std::min<Clock::duration>(pause, limit - spent));
+    pause = std::min(pause * 2, std::chrono::milliseconds(50));
+    send(again);
+    again.erase(
+        std::remove_if(again.begin(), again.end(), [this](size_t i) { return !ops_[i].in_flight; }),
+        again.end());
+  }
+  const double secs = std::chrono::duration<double>(Clock::now() - start).count();
+  for (size_t i : again) {
+    Entry& e = ops_[i];
+    e.in_flight = false;
+    e.gave_up = true;
+    rt_->counters.csum_errors++;
+    e.st = Status(EDAOS_CSUM, "read of bytes [" + std::to_string(e.local) + ", " +
+                                  std::to_string(e.local + e.len) + ") of a shard on engine " +
+                                  std::to_string(e.engine) + ": a direct write was still " +
+                                  "uncommitted after " + std::to_string(secs) +
+                                  " s (EDAOS_RPC_TIMEOUT): " + e.st.message());
   }
 }
 
@@ -270,6 +322,7 @@ void RpcShardOps::send(const std::vector<size_t>& idx) {
     for (size_t j = 0; j < m.ops.size(); ++j) {
       Entry& e = ops_[m.ops[j]];
       e.value = e.csum = 0;
+      e.in_flight = false;
       if (!whole.ok()) {
         e.st = whole;
         continue;
@@ -277,7 +330,9 @@ void RpcShardOps::send(const std::vector<size_t>& idx) {
       const rpc::VecEntry& ve = m.table[j];
       if (ve.status != EDAOS_OK) {
         const size_t k = std::min<size_t>(ve.msg_len, m.msgs.size() - moff);
-        e.st = Status(static_cast<edaos_status_t>(ve.status), std::string(&m.msgs[moff], k));
+        e.in_flight = ve.status == rpc::kCommitInFlight && e.op == rpc::Op::kArrayRead;
+        e.st = Status(e.in_flight ? EDAOS_CSUM : static_cast<edaos_status_t>(ve.status),
+                      std::string(&m.msgs[moff], k));
         moff += k;
         continue;
       }

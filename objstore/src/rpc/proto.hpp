@@ -170,6 +170,15 @@ inline constexpr uint32_t kCommitMaxRecords = 1u << 20;  // unit records per lea
 inline constexpr uint32_t kLeasePageSlots = 65536;
 inline constexpr size_t kLeasePageBytes = size_t{2} * kLeasePageSlots * sizeof(uint64_t);
 
+// --- session 7 ec4 (issue 15, direct path): readers while a commit is in flight ---
+// VecEntry::status of a kArrayRead whose units failed verification while a direct writer of
+// the engine's node held an OFD write lock on them (it wrote them, its kShardCommit is not
+// applied yet): not corruption. The message says which unit. The client reads again with a
+// backoff until the lock is gone, bounded by EDAOS_RPC_TIMEOUT, then reports EDAOS_CSUM
+// (client/README.md "Readers while a commit is in flight"). A wire value only (positive, like
+// kCommitStale), never returned to a caller.
+inline constexpr int32_t kCommitInFlight = 2;
+
 }  // namespace edaos::objstore::rpc
 
 #include <vector>

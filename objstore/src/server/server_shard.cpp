@@ -76,8 +76,9 @@ bool size_read(VecOp* o) {
 }
 
 // Runs one op on its engine. Reads put their bytes (and trailer) at `out`.
+// A read that failed on units a direct writer is still committing sets *in_flight.
 Status run_vec_op(vos::Engine* e, const rpc::ShardAddr& a, Reader& r, const VecOp& o, char* out,
-                  rpc::VecEntry* ent) {
+                  rpc::VecEntry* ent, bool* in_flight) {
   const vos::ShardRef ref = shard_ref(a);
   switch (o.op) {
     case Op::kArrayWrite: {
@@ -99,9 +100,9 @@ Status run_vec_op(vos::Engine* e, const rpc::ShardAddr& a, Reader& r, const VecO
       if (!r.ok()) return malformed();
       uint64_t out_csum = 0;
       vos::UnitState state;
-      EDAOS_RETURN_IF_ERROR(e->array_read(ref, off, len, out, csum_spec(cw),
-                                          cw.type != CsumType::kOff ? &out_csum : nullptr,
-                                          record_spec(rw), want_state ? &state : nullptr));
+      EDAOS_RETURN_IF_ERROR(e->array_read(
+          ref, off, len, out, csum_spec(cw), cw.type != CsumType::kOff ? &out_csum : nullptr,
+          record_spec(rw), want_state ? &state : nullptr, in_flight));
       if (want_state) {
         rpc::Writer tw;
         tw.put<uint32_t>(state.flags).put<uint32_t>(static_cast<uint32_t>(state.vec.size()));
@@ -191,12 +192,13 @@ std::string Server::op_shard_vec(Reader& r, const rpc::Incoming& in, bool* repli
     // Changes that may lower the shard's logical end end the direct readers' size bounds.
     const bool lowers = e && (o.op == Op::kArrayTruncate || o.op == Op::kObjPunch);
     if (lowers) size_change(a, true);
-    if (e) st = run_vec_op(e, a, br, o, out + o.data_off, &ent);
+    bool in_flight = false;
+    if (e) st = run_vec_op(e, a, br, o, out + o.data_off, &ent, &in_flight);
     if (lowers) size_change(a, false);
     if (!st.ok()) {
       if (o.op == Op::kArrayRead) std::memset(out + o.data_off, 0, o.read_len + o.trailer);
       ent = rpc::VecEntry{};
-      ent.status = st.code();
+      ent.status = in_flight ? rpc::kCommitInFlight : st.code();
       const size_t room = rpc::kVecMsgMax - msgs.size();
       ent.msg_len = static_cast<uint32_t>(std::min(room, st.message().size()));
       msgs.append(st.message(), 0, ent.msg_len);

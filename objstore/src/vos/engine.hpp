@@ -154,6 +154,11 @@ uint64_t bind_unit_csum(uint64_t raw, const ShardRef& ref, uint64_t unit_index, 
 Status direct_verify(int sidecar_fd, const std::string& sidecar, const ShardRef& ref,
                      const CsumSpec& cs, const RecordSpec& rs, uint64_t first, uint64_t last,
                      const char* const* units);
+// Does another open file description hold a write lock on [off, off + len) of the data file
+// open at `fd` (F_OFD_GETLK)? Direct writers lock the units they write from their pwrite until
+// their commit is answered (client/README.md "Direct path"), so a unit that fails verification
+// under such a lock is a commit in flight, not corruption. One fcntl; false when it fails.
+bool direct_write_in_flight(int fd, uint64_t off, uint64_t len);
 // Version of units of a legacy shard (written before format 4) when converted.
 constexpr uint64_t kLegacyVersion = 1;
 
@@ -225,8 +230,14 @@ class Engine {
   // unit left with a change in flight by a killed process is resolved (to the record its bytes
   // match) and the resolution stored. *out_csum (when non-null and cs.type != kOff) = checksum
   // of exactly the returned bytes (seed 0); *state = the unit's record.
+  // A unit that fails while another open file description holds a write lock (F_OFD_SETLKW)
+  // on it is being written by a direct writer whose commit has not been applied yet (the
+  // writer holds its range locks from its pwrite until its commit is answered): still
+  // EDAOS_CSUM, but *in_flight (when non-null) is set and nothing is logged as corruption
+  // (client/README.md "Readers while a commit is in flight").
   Status array_read(const ShardRef& ref, uint64_t off, size_t len, void* out, const CsumSpec& cs,
-                    uint64_t* out_csum, const RecordSpec& rs = {}, UnitState* state = nullptr);
+                    uint64_t* out_csum, const RecordSpec& rs = {}, UnitState* state = nullptr,
+                    bool* in_flight = nullptr);
   // Zeroes and deallocates the range (fallocate PUNCH_HOLE; zero-fill where unsupported).
   // Records: units entirely inside the range lose theirs (a hole needs none); partially punched
   // units are recomputed with st.version (0: the unit's current version), with `cs.fn` or, when
@@ -382,8 +393,11 @@ class Engine {
   // against their entries (all of them with check_bytes, else only pending ones), resolving
   // entries a killed process left pending (and storing the resolution); `state` gets the record
   // of `first` when non-null.
+  // A unit that fails while a direct writer holds a lock on it in `data_fd` (>= 0) sets
+  // *in_flight and is not logged (array_read).
   Status rec_verify(const ShardRef& ref, RecFile& rf, uint64_t first, uint64_t last,
-                    const char* buf, UnitState* state, bool check_bytes);
+                    const char* buf, UnitState* state, bool check_bytes, int data_fd,
+                    bool* in_flight);
   // A change of units [first, last]: `edit` produces each unit's new bytes from its old ones
   // (read only when needed: a non-null `full(u)` is the whole new unit, so the old bytes are
   // not needed, except to resolve a pending entry). kWrite: the units get st.version's record;

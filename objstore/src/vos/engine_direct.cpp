@@ -168,6 +168,17 @@ Status Engine::direct_commit(const ShardRef& ref, const CsumSpec& cs, const Reco
   return raise_logical_end(ref, logical_end);
 }
 
+bool direct_write_in_flight(int fd, uint64_t off, uint64_t len) {
+  if (fd < 0 || len == 0) return false;
+  struct flock fl {};
+  fl.l_type = F_RDLCK;  // conflicts with write locks only: the ones direct writers take
+  fl.l_whence = SEEK_SET;
+  fl.l_start = static_cast<off_t>(off);
+  fl.l_len = static_cast<off_t>(len);
+  if (::fcntl(fd, F_OFD_GETLK, &fl) != 0) return false;
+  return fl.l_type == F_WRLCK;
+}
+
 Status direct_verify(int sidecar_fd, const std::string& sidecar, const ShardRef& ref,
                      const CsumSpec& cs, const RecordSpec& rs, uint64_t first, uint64_t last,
                      const char* const* units) {

@@ -211,7 +211,8 @@ uint64_t bind_unit_csum(uint64_t raw, const ShardRef& ref, uint64_t unit_index, 
 }
 
 Status Engine::rec_verify(const ShardRef& ref, RecFile& rf, uint64_t first, uint64_t last,
-                          const char* buf, UnitState* state, bool check_bytes) {
+                          const char* buf, UnitState* state, bool check_bytes, int data_fd,
+                          bool* in_flight) {
   const uint64_t U = rf.h.unit, esz = rf.h.entry_size();
   std::string raw;
   EDAOS_RETURN_IF_ERROR(rec_load(rf, first, last, &raw));
@@ -222,6 +223,15 @@ Status Engine::rec_verify(const ShardRef& ref, RecFile& rf, uint64_t first, uint
     const bool was_pending = e.pending;
     const uint64_t uoff = u * U;
     auto corrupt = [&](const std::string& why) {
+      // Checked under the engine mutex, so a commit cannot slip in between: the writer holds
+      // its lock until its commit, which takes this mutex, has been answered.
+      if (direct_write_in_flight(data_fd, uoff, U)) {
+        if (in_flight) *in_flight = true;
+        return Status(EDAOS_CSUM, "unit at offset " + std::to_string(uoff) + " of shard " +
+                                      shard_name(ref) + " (" + shard_data_path(ref) +
+                                      ") is being written directly: commit in flight (" + why +
+                                      ")");
+      }
       EDAOS_LOG(warn, "%s: unit at offset %" PRIu64 " of %s: %s", shard_name(ref).c_str(), uoff,
                 rf.path.c_str(), why.c_str());
       return Status(EDAOS_CSUM, "on-disk data of shard " + shard_name(ref) + " (" +
@@ -553,7 +563,7 @@ Status Engine::array_write(const ShardRef& ref, uint64_t off, const void* data, 
 
 Status Engine::array_read(const ShardRef& ref, uint64_t off, size_t len, void* out,
                           const CsumSpec& cs, uint64_t* out_csum, const RecordSpec& rs,
-                          UnitState* state) {
+                          UnitState* state, bool* in_flight) {
   EDAOS_RETURN_IF_ERROR(check_ref(ref));
   EDAOS_RETURN_IF_ERROR(detail::check_csum_spec(cs));
   EDAOS_RETURN_IF_ERROR(check_records(rs, cs, nullptr));
@@ -606,7 +616,8 @@ Status Engine::array_read(const ShardRef& ref, uint64_t off, size_t len, void* o
   }
   // A record read with checksums off checks only what a killed process left pending: the
   // caller verifies the bytes it combines (a partial-stripe write only needs the versions).
-  EDAOS_RETURN_IF_ERROR(rec_verify(ref, rf, first, last, buf, state, csum_on || !state));
+  EDAOS_RETURN_IF_ERROR(
+      rec_verify(ref, rf, first, last, buf, state, csum_on || !state, fd, in_flight));
   if (buf != o) std::memcpy(o, buf + (off - xoff), len);
   return finish();
 }
