@@ -28,9 +28,14 @@ inline int nranks() {
 }
 
 // Deterministic non-zero-ish bytes: the value at logical offset x of object `seed`.
+// Not XOR-linear in the seed (the multiplications carry): with a linear mix, rewriting a range
+// with another seed changed every byte by the same mask, so XOR parity (EC_2P1) came out
+// unchanged and a test could not see a parity cell left stale.
 inline uint8_t pattern(uint64_t x, uint64_t seed) {
-  uint64_t v = (x + 1) * 0x9E3779B97F4A7C15ull ^ (seed * 0xC2B2AE3D27D4EB4Full);
-  v ^= v >> 29;
+  uint64_t v = (x + 1) * 0x9E3779B97F4A7C15ull + (seed + 1) * 0xC2B2AE3D27D4EB4Full;
+  v = (v ^ (v >> 30)) * 0xBF58476D1CE4E5B9ull;
+  v = (v ^ (v >> 27)) * 0x94D049BB133111EBull;
+  v ^= v >> 31;
   return static_cast<uint8_t>(v | 1);
 }
 inline void fill(std::vector<uint8_t>& b, uint64_t off, uint64_t seed) {
