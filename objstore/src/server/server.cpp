@@ -1,6 +1,7 @@
 #include "server/server.hpp"
 
 #include <errno.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -365,6 +366,7 @@ rpc::Buffer Server::reply_buffer(size_t n) {
 // The progress thread: receive, queue, advance replies. Nothing here touches storage, so a
 // slow disk never delays the next receive. The one "get next request" call is wait_request.
 void Server::loop() {
+  pthread_setname_np(pthread_self(), "edaos-progress");  // named for counts (rpc_bench --counts)
   Backoff bo(1000);
   rpc::Incoming in;
   rpc::Clock::time_point last_sweep = rpc::Clock::now();
@@ -519,6 +521,7 @@ bool Server::serve_inline(rpc::Incoming& in, const std::string& key) {
 // A service thread: takes the oldest ready queue, drains up to kMaxBatch of its requests in
 // order, gives it back (ready again when more arrived meanwhile). Sleeps while nothing is ready.
 void Server::serve() {
+  pthread_setname_np(pthread_self(), "edaos-svc");
   std::unique_lock<std::mutex> lk(q_mu_);
   for (;;) {
     q_cv_.wait(lk, [this] { return quit_ || !ready_.empty(); });
