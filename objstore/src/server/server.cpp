@@ -292,6 +292,8 @@ constexpr size_t kMaxBatch = 64;
 // so the progress thread is never away from the transport for more than one short read.
 constexpr uint32_t kInlineMaxOps = 16;
 constexpr uint64_t kInlineMaxBytes = uint64_t{1} << 20;
+// ... and at most this many keys per KV listing.
+constexpr uint32_t kInlineMaxKeys = 1024;
 
 // Stripe-lock sweeps (Server::sweep_locks): how often, and the source that marks one in the
 // lock queue (no client has a negative rank).
@@ -338,6 +340,10 @@ void Server::stop() {
   q_cv_.notify_all();
   for (auto& w : workers_) w.join();
   workers_.clear();
+  EDAOS_LOG(info,
+            "server %d: %" PRIu64 " requests served by the progress thread, %" PRIu64
+            " handed to service threads",
+            index_, inline_served_.load(), handoffs_.load());
   queues_.clear();
   ready_.clear();
   pools_.clear();
@@ -455,6 +461,7 @@ void Server::accept(rpc::Incoming& in) {
 void Server::enqueue(std::string key, rpc::Incoming& in) {
   std::lock_guard<std::mutex> g(q_mu_);
   Queue& q = queues_[key];
+  if (in.source != kSweepSource) ++handoffs_;
   q.q.push_back(std::move(in));
   in = rpc::Incoming{};
   ++queued_;
@@ -471,12 +478,44 @@ void Server::queue_lock_sweep() {
   enqueue(kLockQueue, sweep);
 }
 
+namespace {
+
+// A KV read the progress thread may serve itself (Server::inline_op): a get, or a key listing of
+// at most kInlineMaxKeys keys. `body` is the op's body (ShardAddr first).
+bool inline_kv_read(Op op, const char* body, size_t len) {
+  if (op == Op::kKvGet) return true;  // one value: one LMDB lookup
+  if (op != Op::kKvListDkeys && op != Op::kKvListAkeys) return false;
+  Reader r(body, len);
+  (void)rpc::ShardAddr::decode(r);
+  if (op == Op::kKvListAkeys) (void)r.str();  // dkey
+  (void)r.str();                              // anchor
+  const uint32_t max = r.get<uint32_t>();
+  return r.ok() && max <= kInlineMaxKeys;
+}
+
+}  // namespace
+
 // Inline service (README "Execution model"): a request that only reads a little, arriving at
 // a server with nothing queued and no service thread at work, is served by the progress thread
 // itself; handing it to a service thread would cost a second thread wake-up per round trip.
 bool Server::inline_op(const rpc::Incoming& in) {
-  if (static_cast<Op>(in.hdr.op) != Op::kShardVec) return false;
+  const Op vop = static_cast<Op>(in.hdr.op);
+  if (vop != Op::kShardVec && vop != Op::kKvVec)
+    return inline_kv_read(vop, in.body(), in.body_len());
   Reader r(in.body(), in.body_len());
+  if (vop == Op::kKvVec) {
+    // The KV reads of a stat or a lookup: gets and short dkey listings only (no change: a put
+    // or a removal is an LMDB commit, which stays with the service threads).
+    const uint32_t n = r.get<uint32_t>();
+    if (!r.ok() || n == 0 || n > kInlineMaxOps) return false;
+    for (uint32_t i = 0; i < n; ++i) {
+      const Op op = static_cast<Op>(r.get<uint16_t>());
+      const std::string body = r.str();
+      if (!r.ok() || op == Op::kKvListAkeys || !inline_kv_read(op, body.data(), body.size()))
+        return false;
+    }
+    return true;
+  }
   const uint32_t n = r.get<uint32_t>();
   if (!r.ok() || n == 0 || n > kInlineMaxOps) return false;
   uint64_t bytes = 0;
