@@ -49,6 +49,24 @@ class ServerS5 : public LoopbackServerTest {
     w.put<uint64_t>(0);  // bulk length
     return w.take();
   }
+  // A kShardVec of `n` kArraySize ops, one per engine 0..n-1 of one pool.
+  static std::string size_vec_body(uint32_t n) {
+    const Uuid pool = Uuid::generate();
+    rpc::Writer w;
+    w.put<uint32_t>(n);
+    for (uint32_t e = 0; e < n; ++e) {
+      rpc::Writer ob;
+      rpc::ShardAddr a;
+      a.pool = pool;
+      a.engine = e;
+      a.encode(ob);
+      rpc::CsumWire{}.encode(ob);
+      ob.put<uint64_t>(0);
+      w.put<uint16_t>(static_cast<uint16_t>(rpc::Op::kArraySize)).str(ob.take());
+      w.put<uint64_t>(0);  // bulk length
+    }
+    return w.take();
+  }
   // The body of a single KV op (as client/kv.cpp sends it) on a pool this server does not
   // serve; listings ask for `max` keys.
   static std::string kv_body(rpc::Op op, uint32_t max = 64) {
@@ -136,6 +154,26 @@ TEST_F(ServerS5, KvReadsAtAnIdleServerAreServedInline) {
     EXPECT_EQ(client()->call(&c).code(), EDAOS_NONEXIST);
   }
   EXPECT_EQ(server_->inline_served(), before + 4);
+  EXPECT_EQ(server_->handoffs(), handed);
+}
+
+// Session 7: a file's size query asks every shard of its object (a stat in a 20-engine pool:
+// one kArraySize per engine in one vector); it was split per engine and handed to the service
+// threads (20 hand-offs per stat), now it is served inline as a whole.
+TEST_F(ServerS5, SizeQueryOverManyEnginesIsServedInline) {
+  const uint64_t before = server_->inline_served(), handed = server_->handoffs();
+  rpc::Call c;
+  c.server = 0;
+  c.op = rpc::Op::kShardVec;
+  c.body = size_vec_body(20);
+  ASSERT_TRUE(client()->call(&c).ok()) << c.status().to_string();
+  ASSERT_GE(c.payload.size(), 20 * sizeof(rpc::VecEntry));
+  for (int i = 0; i < 20; ++i) {
+    rpc::VecEntry e{};
+    std::memcpy(&e, c.payload.data() + i * sizeof e, sizeof e);
+    EXPECT_EQ(e.status, EDAOS_NONEXIST);  // pool not served
+  }
+  EXPECT_EQ(server_->inline_served(), before + 1);
   EXPECT_EQ(server_->handoffs(), handed);
 }
 

@@ -292,6 +292,8 @@ constexpr size_t kMaxBatch = 64;
 // so the progress thread is never away from the transport for more than one short read.
 constexpr uint32_t kInlineMaxOps = 16;
 constexpr uint64_t kInlineMaxBytes = uint64_t{1} << 20;
+// ... or, for a vector of size queries (and at most kInlineMaxOps reads), this many ops.
+constexpr uint32_t kInlineMaxSizeOps = 64;
 // ... and at most this many keys per KV listing.
 constexpr uint32_t kInlineMaxKeys = 1024;
 
@@ -344,6 +346,11 @@ void Server::stop() {
             "server %d: %" PRIu64 " requests served by the progress thread, %" PRIu64
             " handed to service threads",
             index_, inline_served_.load(), handoffs_.load());
+  std::string by_op;
+  for (size_t op = 0; op < handoffs_by_op_.size(); ++op)
+    if (handoffs_by_op_[op])
+      by_op += " " + std::to_string(op) + ":" + std::to_string(handoffs_by_op_[op]);
+  if (!by_op.empty()) EDAOS_LOG(info, "server %d: hand-offs by op:%s", index_, by_op.c_str());
   queues_.clear();
   ready_.clear();
   pools_.clear();
@@ -461,7 +468,10 @@ void Server::accept(rpc::Incoming& in) {
 void Server::enqueue(std::string key, rpc::Incoming& in) {
   std::lock_guard<std::mutex> g(q_mu_);
   Queue& q = queues_[key];
-  if (in.source != kSweepSource) ++handoffs_;
+  if (in.source != kSweepSource) {
+    ++handoffs_;
+    ++handoffs_by_op_[std::min<size_t>(in.hdr.op, handoffs_by_op_.size() - 1)];
+  }
   q.q.push_back(std::move(in));
   in = rpc::Incoming{};
   ++queued_;
@@ -516,15 +526,20 @@ bool Server::inline_op(const rpc::Incoming& in) {
     }
     return true;
   }
+  // Reads and size queries. A file's size asks every shard of its object, one op per shard
+  // (a stat of a file striped over a 20-engine pool: 20 ops): size ops only read a shard's
+  // size, so more of them may go inline than reads.
   const uint32_t n = r.get<uint32_t>();
-  if (!r.ok() || n == 0 || n > kInlineMaxOps) return false;
+  if (!r.ok() || n == 0 || n > kInlineMaxSizeOps) return false;
   uint64_t bytes = 0;
+  uint32_t reads = 0;
   for (uint32_t i = 0; i < n; ++i) {
     const Op op = static_cast<Op>(r.get<uint16_t>());
     const std::string body = r.str();
     (void)r.get<uint64_t>();  // bulk length: reads and sizes carry none
     if (!r.ok() || (op != Op::kArrayRead && op != Op::kArraySize)) return false;
     if (op == Op::kArrayRead) {
+      if (++reads > kInlineMaxOps) return false;
       Reader br(body);
       (void)rpc::ShardAddr::decode(br);
       (void)rpc::CsumWire::decode(br);

@@ -13,6 +13,7 @@
 // (containers, labels, object-ID allocators, attributes).
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -200,7 +201,8 @@ class Server {
   size_t busy_queues_ = 0;  // queues a service thread is draining
   bool inline_ok_ = true;   // $EDAOS_SERVER_INLINE != 0
   std::atomic<uint64_t> inline_served_{0};
-  std::atomic<uint64_t> handoffs_{0};  // incremented under q_mu_
+  std::atomic<uint64_t> handoffs_{0};           // incremented under q_mu_
+  std::array<uint64_t, 128> handoffs_by_op_{};  // under q_mu_; logged at stop (op 127: >= 127)
   std::atomic<uint64_t> vec_splits_{0}, vec_parts_met_{0};
   bool meet_parts_ = false;  // EDAOS_TEST_FAULT=vec-parts-meet
   bool quit_ = false;
