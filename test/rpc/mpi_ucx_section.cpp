@@ -6,16 +6,28 @@
 // the section (EDAOS_TEST_FAULT=ucx-stop-after-head: it sends the head, then SIGSTOPs itself)
 // is reported as EDAOS_UNREACH after EDAOS_RPC_TIMEOUT (3 s here), never a hang; the transport
 // serves the next call normally once the server resumes.
+//
+// Session 7 (wake-ups per request, src/runtime/README.md "Wire and progress"): a client waiting
+// for a late reply sleeps on the worker and is woken by the reply (a handful of voluntary
+// context switches, not a backoff's thousands), and a process whose server thread and client
+// thread share the worker loses no wake-up: calls to its own rank and to the other rank are all
+// answered promptly while both threads sleep in turn.
 #include <gtest/gtest.h>
 #include <mpi.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "rpc/transport_ucx.hpp"
@@ -191,5 +203,86 @@ TEST(UcxSection, ServerStoppedBeforeTheSectionIsUnreachable) {
     ASSERT_TRUE(call(len, {{whole.data(), whole.size()}}).ok());
     expect_bytes(whole, len);
   }
+  MPI_Barrier(MPI_COMM_WORLD);
+}
+
+namespace {
+
+// Times the calling thread went to sleep (voluntary context switches) so far.
+long thread_sleeps() {
+  rusage ru{};
+  getrusage(RUSAGE_THREAD, &ru);
+  return ru.ru_nvcsw;
+}
+
+}  // namespace
+
+TEST(UcxWakeups, AClientWaitingForALateReplyIsWokenByIt) {
+  ASSERT_TRUE(job()->t) << "UCX did not start";
+  rpc::Transport* t = job()->t.get();
+  constexpr auto kLate = std::chrono::milliseconds(300);
+  if (job()->rank == 1) {
+    rpc::Incoming in;
+    ASSERT_TRUE(t->wait_request(&in, rpc::Clock::now() + std::chrono::seconds(60)));
+    std::this_thread::sleep_for(kLate);
+    t->reply(in.source, in.hdr.reply_tag, rpc::make_reply(Status::OK(), 7));
+    const auto limit = rpc::Clock::now() + std::chrono::seconds(1);
+    while (t->progress_replies() && rpc::Clock::now() < limit) sched_yield();
+  } else {
+    rpc::Call c;
+    c.server = 1;
+    c.op = rpc::Op::kPoolQuery;
+    c.body = "late";
+    const long before = thread_sleeps();
+    const auto t0 = rpc::Clock::now();
+    ASSERT_TRUE(t->call(&c).ok()) << c.status().to_string();
+    const auto waited = rpc::Clock::now() - t0;
+    const long sleeps = thread_sleeps() - before;
+    EXPECT_EQ(c.rep.value, 7u);
+    EXPECT_GE(waited, kLate);
+    // One sleep until the reply (a few more allowed: a wake-up at a send's completion, a
+    // signal). A polling wait with backoff sleeps every 10-200 us: over a thousand times here.
+    EXPECT_LE(sleeps, 10) << "the client thread slept " << sleeps << " times in "
+                          << std::chrono::duration<double>(waited).count() << " s";
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+}
+
+TEST(UcxWakeups, ServerAndClientThreadsShareTheWorkerWithoutLostWakeups) {
+  ASSERT_TRUE(job()->t) << "UCX did not start";
+  rpc::Transport* t = job()->t.get();
+  // Each rank serves on a thread of its own (as a server rank of the store does) while its main
+  // thread calls its own rank and the other one, one call at a time.
+  std::atomic<bool> stop{false};
+  std::thread server([&] {
+    rpc::Incoming in;
+    while (!stop.load()) {
+      if (!t->wait_request(&in, rpc::Clock::now() + std::chrono::milliseconds(100))) continue;
+      t->reply(in.source, in.hdr.reply_tag, rpc::make_reply(Status::OK(), in.hdr.seq + 1));
+    }
+    const auto limit = rpc::Clock::now() + std::chrono::seconds(1);
+    while (t->progress_replies() && rpc::Clock::now() < limit) sched_yield();
+  });
+  constexpr int kCalls = 100;
+  double worst = 0;
+  const auto t0 = rpc::Clock::now();
+  for (int i = 0; i < kCalls; ++i) {
+    rpc::Call c;
+    c.server = i % 2 ? job()->rank : 1 - job()->rank;
+    c.op = rpc::Op::kPoolQuery;
+    c.body = "ping";
+    const auto c0 = rpc::Clock::now();
+    ASSERT_TRUE(t->call(&c).ok()) << c.status().to_string();
+    EXPECT_EQ(c.rep.value, c.hdr.seq + 1);
+    worst = std::max(worst, std::chrono::duration<double>(rpc::Clock::now() - c0).count());
+  }
+  const double mean = std::chrono::duration<double>(rpc::Clock::now() - t0).count() / kCalls;
+  // A wake-up lost between the two threads costs the server's 100 ms idle deadline per call.
+  // Generous bounds for a loaded machine: a mean under 20 ms, no call near a second.
+  EXPECT_LT(mean, 0.02) << "mean " << mean << " s, worst " << worst << " s per call";
+  EXPECT_LT(worst, 1.0);
+  MPI_Barrier(MPI_COMM_WORLD);
+  stop = true;
+  server.join();
   MPI_Barrier(MPI_COMM_WORLD);
 }

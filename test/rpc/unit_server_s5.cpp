@@ -1,7 +1,8 @@
 // The server's progress thread and stripe locks over the loopback transport, without MPI
 // (transports, session 5; src/server/README.md "Execution model" and "Stripe locks"):
 // - a short read arriving at an idle server is served by the progress thread itself (no hand-off
-//   to a service thread), a write or a read while other work is queued is not;
+//   to a service thread), a write or a read while other work is queued is not; since session 7
+//   KV reads too (gets, short key listings, alone or in a kKvVec), KV changes are not;
 // - a kLock call whose caller gave up (time-out: this binary runs with EDAOS_RPC_TIMEOUT=1) is
 //   withdrawn, so the lock is not granted to nobody later and the next locker gets it;
 // - an unlock by a rank that does not hold the lock is refused.
@@ -48,6 +49,49 @@ class ServerS5 : public LoopbackServerTest {
     w.put<uint64_t>(0);  // bulk length
     return w.take();
   }
+  // A kShardVec of `n` kArraySize ops, one per engine 0..n-1 of one pool.
+  static std::string size_vec_body(uint32_t n) {
+    const Uuid pool = Uuid::generate();
+    rpc::Writer w;
+    w.put<uint32_t>(n);
+    for (uint32_t e = 0; e < n; ++e) {
+      rpc::Writer ob;
+      rpc::ShardAddr a;
+      a.pool = pool;
+      a.engine = e;
+      a.encode(ob);
+      rpc::CsumWire{}.encode(ob);
+      ob.put<uint64_t>(0);
+      w.put<uint16_t>(static_cast<uint16_t>(rpc::Op::kArraySize)).str(ob.take());
+      w.put<uint64_t>(0);  // bulk length
+    }
+    return w.take();
+  }
+  // The body of a single KV op (as client/kv.cpp sends it) on a pool this server does not
+  // serve; listings ask for `max` keys.
+  static std::string kv_body(rpc::Op op, uint32_t max = 64) {
+    rpc::Writer w;
+    rpc::ShardAddr a;
+    a.pool = Uuid::generate();
+    a.encode(w);
+    if (op == rpc::Op::kKvListDkeys || op == rpc::Op::kKvListAkeys) {
+      if (op == rpc::Op::kKvListAkeys) w.str("dkey");
+      w.str("");  // anchor
+      w.put<uint32_t>(max);
+      return w.take();
+    }
+    rpc::CsumWire{}.encode(w);
+    if (op == rpc::Op::kKvPut) w.put<uint32_t>(0);  // flags
+    w.str("dkey").str("akey");
+    if (op == rpc::Op::kKvPut) w.str("value");
+    return w.take();
+  }
+  static std::string kv_vec_body(const std::vector<rpc::Op>& ops) {
+    rpc::Writer w;
+    w.put<uint32_t>(static_cast<uint32_t>(ops.size()));
+    for (rpc::Op op : ops) w.put<uint16_t>(static_cast<uint16_t>(op)).str(kv_body(op));
+    return w.take();
+  }
   Status lock(rpc::Call* c, const std::string& key) {
     c->server = 0;
     c->op = rpc::Op::kLock;
@@ -70,7 +114,7 @@ class ServerS5 : public LoopbackServerTest {
 };
 
 TEST_F(ServerS5, ShortReadAtAnIdleServerIsServedInline) {
-  const uint64_t before = server_->inline_served();
+  const uint64_t before = server_->inline_served(), handed = server_->handoffs();
   for (int i = 0; i < 3; ++i) {
     rpc::Call c;
     c.server = 0;
@@ -83,6 +127,75 @@ TEST_F(ServerS5, ShortReadAtAnIdleServerIsServedInline) {
     EXPECT_EQ(e.status, EDAOS_NONEXIST);  // ...its op failed: pool not served
   }
   EXPECT_EQ(server_->inline_served(), before + 3);
+  EXPECT_EQ(server_->handoffs(), handed);  // no service thread was woken for them
+}
+
+// Session 7: the KV reads of a metadata stat or lookup (a kKvVec of gets and short dkey
+// listings, a single get or key listing) are served inline too: no hand-off to a service
+// thread. Changes (puts, removals: LMDB commits) still go to the queues.
+TEST_F(ServerS5, KvReadsAtAnIdleServerAreServedInline) {
+  const uint64_t before = server_->inline_served(), handed = server_->handoffs();
+  rpc::Call vec;
+  vec.server = 0;
+  vec.op = rpc::Op::kKvVec;
+  vec.body = kv_vec_body({rpc::Op::kKvGet, rpc::Op::kKvListDkeys, rpc::Op::kKvGet});
+  ASSERT_TRUE(client()->call(&vec).ok()) << vec.status().to_string();
+  rpc::Reader r(vec.payload);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(r.get<int32_t>(), EDAOS_NONEXIST);  // each op failed: pool not served
+    (void)r.str();
+  }
+  EXPECT_TRUE(r.ok());
+  for (rpc::Op op : {rpc::Op::kKvGet, rpc::Op::kKvListDkeys, rpc::Op::kKvListAkeys}) {
+    rpc::Call c;
+    c.server = 0;
+    c.op = op;
+    c.body = kv_body(op);
+    EXPECT_EQ(client()->call(&c).code(), EDAOS_NONEXIST);
+  }
+  EXPECT_EQ(server_->inline_served(), before + 4);
+  EXPECT_EQ(server_->handoffs(), handed);
+}
+
+// Session 7: a file's size query asks every shard of its object (a stat in a 20-engine pool:
+// one kArraySize per engine in one vector); it was split per engine and handed to the service
+// threads (20 hand-offs per stat), now it is served inline as a whole.
+TEST_F(ServerS5, SizeQueryOverManyEnginesIsServedInline) {
+  const uint64_t before = server_->inline_served(), handed = server_->handoffs();
+  rpc::Call c;
+  c.server = 0;
+  c.op = rpc::Op::kShardVec;
+  c.body = size_vec_body(20);
+  ASSERT_TRUE(client()->call(&c).ok()) << c.status().to_string();
+  ASSERT_GE(c.payload.size(), 20 * sizeof(rpc::VecEntry));
+  for (int i = 0; i < 20; ++i) {
+    rpc::VecEntry e{};
+    std::memcpy(&e, c.payload.data() + i * sizeof e, sizeof e);
+    EXPECT_EQ(e.status, EDAOS_NONEXIST);  // pool not served
+  }
+  EXPECT_EQ(server_->inline_served(), before + 1);
+  EXPECT_EQ(server_->handoffs(), handed);
+}
+
+TEST_F(ServerS5, KvChangesAndLongListingsGoToTheQueues) {
+  const uint64_t before = server_->inline_served(), handed = server_->handoffs();
+  rpc::Call vec;
+  vec.server = 0;
+  vec.op = rpc::Op::kKvVec;
+  vec.body = kv_vec_body({rpc::Op::kKvGet, rpc::Op::kKvPut});
+  ASSERT_TRUE(client()->call(&vec).ok()) << vec.status().to_string();
+  rpc::Call put;
+  put.server = 0;
+  put.op = rpc::Op::kKvPut;
+  put.body = kv_body(rpc::Op::kKvPut);
+  EXPECT_EQ(client()->call(&put).code(), EDAOS_NONEXIST);
+  rpc::Call list;
+  list.server = 0;
+  list.op = rpc::Op::kKvListDkeys;
+  list.body = kv_body(rpc::Op::kKvListDkeys, 100000);
+  EXPECT_EQ(client()->call(&list).code(), EDAOS_NONEXIST);
+  EXPECT_EQ(server_->inline_served(), before);
+  EXPECT_EQ(server_->handoffs(), handed + 3);
 }
 
 TEST_F(ServerS5, WritesAndLargeReadsGoToTheQueues) {

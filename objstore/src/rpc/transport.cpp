@@ -45,6 +45,23 @@ Clock::duration rpc_timeout() {
   return t;
 }
 
+Clock::duration client_spin() {
+  static const Clock::duration d = [] {
+    long us = kDefaultSpinUs;
+    if (const char* e = std::getenv("EDAOS_RPC_SPIN_US"); e && *e) {
+      char* end = nullptr;
+      const long v = std::strtol(e, &end, 10);
+      if (end && *end == '\0' && v >= 0 && v <= 1000)
+        us = v;
+      else
+        EDAOS_LOG(warn, "EDAOS_RPC_SPIN_US='%s' is not a number in 0..1000: using %ld", e,
+                  kDefaultSpinUs);
+    }
+    return std::chrono::duration_cast<Clock::duration>(std::chrono::microseconds(us));
+  }();
+  return d;
+}
+
 void Call::prepare(int t, uint64_t seq) {
   tag = t;
   done = false;

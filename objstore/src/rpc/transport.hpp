@@ -199,6 +199,13 @@ class Transport {
   virtual bool progress_replies() = 0;
 };
 
+// How long a client thread waiting for replies keeps polling its transport after the last
+// progress before it sleeps on the transport's wait object (transports that have one: UCX):
+// $EDAOS_RPC_SPIN_US microseconds (0..1000), default kDefaultSpinUs. Read once. Bounded and
+// short: a reply that comes later wakes the thread through the wait object.
+inline constexpr long kDefaultSpinUs = 10;
+Clock::duration client_spin();
+
 // now + d, saturated (a duration of max() means never).
 Clock::time_point deadline_after(Clock::duration d);
 

@@ -1,6 +1,9 @@
 #include "rpc/transport_mpi.hpp"
 
+#include <sched.h>
+
 #include <algorithm>
+#include <chrono>
 #include <climits>
 #include <cstring>
 
@@ -68,6 +71,20 @@ MpiTransport::MpiTransport(MPI_Comm comm) {
 
 MpiTransport::~MpiTransport() {
   for (auto& p : pending_) MPI_Wait(&p->req, MPI_STATUS_IGNORE);
+  // Requests still being received (their senders stopped): bounded, then given up; a matched
+  // receive cannot be cancelled, so its buffer is left to MPI.
+  const Clock::time_point limit = Clock::now() + std::chrono::seconds(2);
+  for (auto& r : recvs_) {
+    int flag = 0;
+    while (MPI_Test(&r->req, &flag, MPI_STATUS_IGNORE) == MPI_SUCCESS && !flag &&
+           Clock::now() < limit)
+      sched_yield();
+    if (!flag) {
+      MPI_Request_free(&r->req);
+      r->in.buf.leak();
+    }
+  }
+  recvs_.clear();
   // Abandoned sends go to a peer that stopped answering: do not wait for them.
   for (auto& a : abandoned_) {
     if (a.req != MPI_REQUEST_NULL) MPI_Request_free(&a.req);
@@ -191,23 +208,49 @@ void MpiTransport::wait(Call* const* calls, size_t n) {
   if (!abandoned_.empty()) test_abandoned();
 }
 
-bool MpiTransport::poll_once(Incoming* in) {
-  int flag = 0;
-  MPI_Message msg;
-  MPI_Status st;
-  MPI_Improbe(MPI_ANY_SOURCE, kRequestTag, comm_, &flag, &msg, &st);
-  if (!flag) return false;
-  int bytes = 0;
-  MPI_Get_count(&st, MPI_BYTE, &bytes);
-  in->buf.resize(static_cast<size_t>(bytes));
-  MPI_Mrecv(in->buf.data(), bytes, MPI_BYTE, &msg, MPI_STATUS_IGNORE);
-  in->source = st.MPI_SOURCE;
-  if (in->buf.size() < sizeof(RequestHeader)) {
-    in->hdr = RequestHeader{};
+bool MpiTransport::post_receives() {
+  bool started = false;
+  while (recvs_.size() < kMaxRecvsInFlight) {
+    int flag = 0;
+    MPI_Message msg;
+    MPI_Status st;
+    MPI_Improbe(MPI_ANY_SOURCE, kRequestTag, comm_, &flag, &msg, &st);
+    if (!flag) break;
+    int bytes = 0;
+    MPI_Get_count(&st, MPI_BYTE, &bytes);
+    auto r = std::make_unique<InRecv>();
+    r->in.source = st.MPI_SOURCE;
+    r->in.buf.resize(static_cast<size_t>(bytes));
+    if (MPI_Imrecv(r->in.buf.data(), bytes, MPI_BYTE, &msg, &r->req) != MPI_SUCCESS) {
+      EDAOS_LOG(warn, "request of %d bytes from rank %d lost: MPI_Imrecv failed", bytes,
+                st.MPI_SOURCE);
+      continue;
+    }
+    recvs_.push_back(std::move(r));
+    started = true;
+  }
+  return started;
+}
+
+bool MpiTransport::take_received(Incoming* in) {
+  while (!recvs_.empty()) {
+    InRecv& r = *recvs_.front();
+    int flag = 0;
+    if (MPI_Test(&r.req, &flag, MPI_STATUS_IGNORE) != MPI_SUCCESS) {
+      EDAOS_LOG(warn, "request from rank %d lost: its receive failed", r.in.source);
+      recvs_.erase(recvs_.begin());
+      continue;
+    }
+    if (!flag) return false;
+    *in = std::move(r.in);
+    recvs_.erase(recvs_.begin());
+    if (in->buf.size() < sizeof(RequestHeader))
+      in->hdr = RequestHeader{};
+    else
+      std::memcpy(&in->hdr, in->buf.data(), sizeof in->hdr);
     return true;
   }
-  std::memcpy(&in->hdr, in->buf.data(), sizeof in->hdr);
-  return true;
+  return false;
 }
 
 bool MpiTransport::wait_request(Incoming* in, Clock::time_point deadline) {
@@ -215,12 +258,22 @@ bool MpiTransport::wait_request(Incoming* in, Clock::time_point deadline) {
   // The backoff persists across calls, so an idle server that wakes at every deadline does
   // not start over with the yield phase each time.
   for (;;) {
-    if (poll_once(in)) {
+    const bool started = post_receives();
+    if (take_received(in)) {
       recv_bo_.reset();
+      xfer_bo_.reset();
       return true;
     }
     progress_replies();
     if (Clock::now() >= deadline) return false;
+    if (started || !recvs_.empty()) {
+      // A receive is moving: yield rather than sleep (its end would be seen up to 1 ms late),
+      // for at most 2 ms without progress (a sender that stopped), then sleeps of up to 50 us.
+      recv_bo_.reset();
+      if (started) xfer_bo_.reset();
+      xfer_bo_.pause();
+      continue;
+    }
     // Pause even while replies are in flight: a tight loop here would hold MPI's global lock
     // against the application's threads (a client in this process among them).
     recv_bo_.pause();

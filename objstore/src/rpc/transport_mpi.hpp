@@ -4,6 +4,13 @@
 // the client side); bulk read replies are received straight into bulk_in. Needs
 // MPI_THREAD_MULTIPLE: the server thread and the application's threads call MPI at once.
 // No wait object exists: wait() and wait_request() poll with backoff.
+//
+// Server side, receives are posted ahead: every request MPI_Improbe finds gets its own
+// MPI_Imrecv at once (up to kMaxRecvsInFlight), completed by later passes of wait_request, so
+// the server thread never blocks inside a receive (a large request's rendezvous moves while it
+// accepts and serves others) and requests are handed out in the order they were matched (the
+// order of one sender's messages holds). While receives are in flight the thread yields
+// instead of sleeping.
 #pragma once
 
 #include <mpi.h>
@@ -40,7 +47,11 @@ class MpiTransport final : public Transport {
   int next_tag();
   bool test_call(Call* c);
   void abandon(Call* c);
-  bool poll_once(Incoming* in);
+  // Starts a receive for every request that has arrived (up to kMaxRecvsInFlight in flight);
+  // true when one started.
+  bool post_receives();
+  // Hands out the oldest receive when it has completed.
+  bool take_received(Incoming* in);
   void test_abandoned();
 
   MPI_Comm comm_ = MPI_COMM_NULL;
@@ -56,6 +67,14 @@ class MpiTransport final : public Transport {
   std::vector<std::unique_ptr<Pending>> pending_;
   SparePool spare_;
   Backoff recv_bo_{1000};  // wait_request's (one receiving thread)
+  Backoff xfer_bo_{50};    // ... while receives are in flight
+  // Requests being received (MPI_Imrecv), in match order; the receiving thread's only.
+  static constexpr size_t kMaxRecvsInFlight = 16;
+  struct InRecv {
+    MPI_Request req = MPI_REQUEST_NULL;
+    Incoming in;
+  };
+  std::vector<std::unique_ptr<InRecv>> recvs_;
   // Sends of timed-out calls that MPI could not cancel: tested until they finish.
   struct Abandoned {
     MPI_Request req = MPI_REQUEST_NULL;

@@ -3,13 +3,14 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <climits>
 #include <cstdlib>
 #include <cstring>
 
-#include "common/backoff.hpp"
 #include "common/log.hpp"
 
 EDAOS_LOG_FACILITY(rpc);
@@ -128,7 +129,31 @@ std::vector<ucp_dt_iov_t> pieces_at(const std::vector<IoVec>& into, size_t off, 
   return out;
 }
 
+// This thread's wake fd (an eventfd, made on first use, closed when the thread ends): another
+// thread of the process writes it to wake this one out of sleep_locked's poll(). -1 when the
+// system gives none (the sleeps are then short, see sleep_locked).
+int thread_wake_fd() {
+  struct Fd {
+    int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    ~Fd() {
+      if (fd >= 0) close(fd);
+    }
+  };
+  thread_local Fd f;
+  return f.fd;
+}
+
 }  // namespace
+
+// A thread sleeping in sleep_locked: the server thread (waiting for requests) or a client thread
+// (waiting for `calls`).
+struct UcxTransport::Sleeper {
+  Call* const* calls = nullptr;
+  size_t n = 0;
+  bool server = false;
+  int wake_fd = thread_wake_fd();
+  bool woken = false;  // its wake fd was written (drained when it wakes)
+};
 
 struct UcxTransport::Pending {
   void* req = nullptr;
@@ -495,13 +520,95 @@ void UcxTransport::start_section_locked(Call* c, size_t n) {
       recv_locked(u->riov, make_tag(kRepRest, 0, static_cast<uint32_t>(c->tag)), kExact, &u->rreq);
 }
 
+// Progresses and tests the calls; after client_spin() without progress, sleeps on the worker's
+// event fd (a reply wakes the thread: once per reply, with no other thread involved) until the
+// earliest deadline of the calls (then test_call_locked times them out), at most 1 s, or 1 ms
+// while a send of theirs is in flight (as the server's sleep: a send's progress may come with
+// no event).
 void UcxTransport::wait(Call* const* calls, size_t n) {
-  wait_rounds([&](bool* progressed) {
-    std::lock_guard<std::mutex> lk(mu_);
+  Sleeper me;
+  me.calls = calls;
+  me.n = n;
+  const Clock::duration spin = client_spin();
+  Clock::time_point spin_end = Clock::now() + spin;
+  std::unique_lock<std::mutex> lk(mu_);
+  for (;;) {
     progress_locked();
-    return test_calls(
-        calls, n, [this](Call* c) { return test_call_locked(c); }, progressed);
-  });
+    bool progressed = false;
+    if (test_calls(
+            calls, n, [this](Call* c) { return test_call_locked(c); }, &progressed))
+      return;
+    // A test may have posted a receive (a split reply's rest) that has work to progress.
+    const Clock::time_point now = Clock::now();
+    if (progressed || ucp_worker_progress(worker_) != 0) {
+      spin_end = now + spin;
+      continue;
+    }
+    if (now < spin_end) {
+      lk.unlock();  // other threads may use the worker meanwhile
+      lk.lock();
+      continue;
+    }
+    Clock::time_point deadline = Clock::time_point::max();
+    bool sending = false;
+    for (size_t i = 0; i < n; ++i) {
+      Call* c = calls[i];
+      if (c->done) continue;
+      deadline = std::min(deadline, c->deadline);
+      const UcxCall* u = state(c);
+      if (u && (u->sreq || u->sreq2)) sending = true;
+    }
+    if (sleep_locked(lk, &me, sleep_ms(deadline, now, sending))) spin_end = Clock::now() + spin;
+  }
+}
+
+bool UcxTransport::has_news_locked(const Sleeper& s) {
+  if (s.server) {
+    ucp_tag_recv_info_t info{};
+    return ucp_tag_probe_nb(worker_, make_tag(kReq, 0, 0), kRequestMask, 0, &info) != nullptr;
+  }
+  for (size_t i = 0; i < s.n; ++i) {
+    Call* c = s.calls[i];
+    if (c->done || !c->ts) continue;
+    const UcxCall* u = state(c);
+    for (void* r : {u->sreq, u->sreq2, u->rreq})
+      if (r && ucp_request_check_status(r) != UCS_INPROGRESS) return true;
+    if (u->rest && !u->rreq && !c->reply_received) {  // a split reply's rest, probed
+      ucp_tag_recv_info_t info{};
+      const uint64_t tag = make_tag(kRepRest, 0, static_cast<uint32_t>(c->tag));
+      if (ucp_tag_probe_nb(worker_, tag, kExact, 0, &info)) return true;
+    }
+  }
+  return false;
+}
+
+void UcxTransport::wake_others_locked(const Sleeper* self) {
+  for (Sleeper* s : sleepers_) {
+    if (s == self || s->woken || !has_news_locked(*s)) continue;
+    const uint64_t one = 1;
+    if (write(s->wake_fd, &one, sizeof one) == sizeof one) s->woken = true;
+  }
+}
+
+bool UcxTransport::sleep_locked(std::unique_lock<std::mutex>& lk, Sleeper* me, int ms) {
+  // Before the arm drains the worker's event fd: whoever sleeps and has news is woken.
+  wake_others_locked(me);
+  if (ucp_worker_arm(worker_) == UCS_ERR_BUSY) return false;  // events came in: progress
+  if (me->wake_fd < 0) ms = std::min(ms, 1);  // nobody can wake this thread: keep it short
+  sleepers_.push_back(me);
+  lk.unlock();
+  pollfd pfd[2] = {{efd_, POLLIN, 0}, {me->wake_fd, POLLIN, 0}};
+  poll(pfd, me->wake_fd >= 0 ? 2 : 1, ms);
+  lk.lock();
+  sleepers_.erase(std::find(sleepers_.begin(), sleepers_.end(), me));
+  if (me->woken) {
+    uint64_t v = 0;
+    if (read(me->wake_fd, &v, sizeof v) < 0) {
+      // EAGAIN only (non-blocking, written once): nothing to drain.
+    }
+    me->woken = false;
+  }
+  return true;
 }
 
 // Receives probed message `msg` (`len` bytes) into `dst`, letting other threads use the worker
@@ -576,13 +683,11 @@ bool UcxTransport::wait_request(Incoming* in, Clock::time_point deadline) {
     }
     const Clock::time_point now = Clock::now();
     if (now >= deadline) return false;
-    if (ucp_worker_arm(worker_) == UCS_ERR_BUSY) continue;  // events came in: progress again
     // Sleep on the event fd. Replies in flight need progress that no incoming event may
     // announce (a socket that drains): then wake every millisecond until they are sent.
-    const bool sending = !pending_.empty();
-    lk.unlock();
-    pollfd pfd{efd_, POLLIN, 0};
-    poll(&pfd, 1, sleep_ms(deadline, now, sending));
+    Sleeper me;
+    me.server = true;
+    sleep_locked(lk, &me, sleep_ms(deadline, now, !pending_.empty()));
   }
 }
 
@@ -665,7 +770,13 @@ void UcxTransport::send_parts(int dest, int tag, std::unique_ptr<Pending> p, con
   if (!st.ok()) EDAOS_LOG(warn, "UCX: reply to rank %d: %s", dest, st.message().c_str());
   if (p->req || p->req2) {
     pending_.push_back(std::move(p));
-    ucp_worker_signal(worker_);  // a sleeping wait_request re-checks with a short timeout
+    // A sleeping wait_request re-sleeps with a short timeout (the progress thread's own
+    // replies, sent while it is awake, need no wake-up).
+    for (Sleeper* s : sleepers_)
+      if (s->server && !s->woken) {
+        const uint64_t one = 1;
+        if (write(s->wake_fd, &one, sizeof one) == sizeof one) s->woken = true;
+      }
     return;
   }
   if (p->bulk.capacity() > 0) spare_.give(std::move(p->bulk));

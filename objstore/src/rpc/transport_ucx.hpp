@@ -16,9 +16,14 @@
 // only the section after the head (which carries the table and messages), so the bytes of a
 // read into one contiguous buffer are one contiguous receive into the application's memory.
 //
-// Progress: the server thread sleeps in poll() on the worker's event fd after ucp_worker_arm
-// (no spinning when idle). Client waits progress the worker and pause with Backoff between
-// tries (yield first, then short sleeps), like the MPI transport.
+// Progress: every waiting thread (the server thread for requests, a client thread for its
+// calls' replies) sleeps in poll() on the worker's event fd after ucp_worker_arm, so the
+// message it waits for wakes it once, directly (no backoff sleeps, no wake-up through another
+// thread). A client first spins on the worker for $EDAOS_RPC_SPIN_US microseconds (default
+// kDefaultSpinUs) after its last progress. Threads share the worker: a thread whose progress
+// took in what another sleeping thread waits for (a reply of its calls, a request for the
+// server) wakes that thread through its own eventfd before it arms the worker (an arm drains
+// the worker's event fd, so the sleeper's poll would otherwise miss the event).
 #pragma once
 
 #include <ucp/api/ucp.h>
@@ -56,6 +61,7 @@ class UcxTransport final : public Transport {
 
  private:
   struct Pending;
+  struct Sleeper;
   UcxTransport() = default;
   ucp_ep_h ep_locked(int rank);
   void drop_ep_locked(int rank);
@@ -73,6 +79,12 @@ class UcxTransport final : public Transport {
   void send_parts(int dest, int tag, std::unique_ptr<Pending> p, const char* head, size_t head_n,
                   const char* rest, size_t rest_n);
   bool reap_locked();
+  // Sleeps (mu_ held on entry and on return) on the worker's event fd and on `me`'s wake fd
+  // for at most `ms`; false without sleeping when the worker has events to progress first.
+  bool sleep_locked(std::unique_lock<std::mutex>& lk, Sleeper* me, int ms);
+  // Wakes every sleeping thread but `self` that has something to take (see Progress above).
+  void wake_others_locked(const Sleeper* self);
+  bool has_news_locked(const Sleeper& s);
   static void on_ep_error(void* arg, ucp_ep_h ep, ucs_status_t status);
 
   std::mutex mu_;  // the worker, eps_, pending_
@@ -88,6 +100,7 @@ class UcxTransport final : public Transport {
   uint64_t seq_ = 0;
   std::vector<std::unique_ptr<Pending>> pending_;  // replies in flight
   std::vector<std::unique_ptr<CallState>> stuck_;  // ended calls whose operations UCX still has
+  std::vector<Sleeper*> sleepers_;                 // threads in sleep_locked's poll()
   bool peer_errors_ = false;                       // $EDAOS_UCX_PEER_ERRORS=1
   SparePool spare_;
 };

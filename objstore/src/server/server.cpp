@@ -1,6 +1,7 @@
 #include "server/server.hpp"
 
 #include <errno.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -291,6 +292,10 @@ constexpr size_t kMaxBatch = 64;
 // so the progress thread is never away from the transport for more than one short read.
 constexpr uint32_t kInlineMaxOps = 16;
 constexpr uint64_t kInlineMaxBytes = uint64_t{1} << 20;
+// ... or, for a vector of size queries (and at most kInlineMaxOps reads), this many ops.
+constexpr uint32_t kInlineMaxSizeOps = 64;
+// ... and at most this many keys per KV listing.
+constexpr uint32_t kInlineMaxKeys = 1024;
 
 // Stripe-lock sweeps (Server::sweep_locks): how often, and the source that marks one in the
 // lock queue (no client has a negative rank).
@@ -337,6 +342,15 @@ void Server::stop() {
   q_cv_.notify_all();
   for (auto& w : workers_) w.join();
   workers_.clear();
+  EDAOS_LOG(info,
+            "server %d: %" PRIu64 " requests served by the progress thread, %" PRIu64
+            " handed to service threads",
+            index_, inline_served_.load(), handoffs_.load());
+  std::string by_op;
+  for (size_t op = 0; op < handoffs_by_op_.size(); ++op)
+    if (handoffs_by_op_[op])
+      by_op += " " + std::to_string(op) + ":" + std::to_string(handoffs_by_op_[op]);
+  if (!by_op.empty()) EDAOS_LOG(info, "server %d: hand-offs by op:%s", index_, by_op.c_str());
   queues_.clear();
   ready_.clear();
   pools_.clear();
@@ -365,6 +379,7 @@ rpc::Buffer Server::reply_buffer(size_t n) {
 // The progress thread: receive, queue, advance replies. Nothing here touches storage, so a
 // slow disk never delays the next receive. The one "get next request" call is wait_request.
 void Server::loop() {
+  pthread_setname_np(pthread_self(), "edaos-progress");  // named for counts (rpc_bench --counts)
   Backoff bo(1000);
   rpc::Incoming in;
   rpc::Clock::time_point last_sweep = rpc::Clock::now();
@@ -453,6 +468,10 @@ void Server::accept(rpc::Incoming& in) {
 void Server::enqueue(std::string key, rpc::Incoming& in) {
   std::lock_guard<std::mutex> g(q_mu_);
   Queue& q = queues_[key];
+  if (in.source != kSweepSource) {
+    ++handoffs_;
+    ++handoffs_by_op_[std::min<size_t>(in.hdr.op, handoffs_by_op_.size() - 1)];
+  }
   q.q.push_back(std::move(in));
   in = rpc::Incoming{};
   ++queued_;
@@ -469,21 +488,58 @@ void Server::queue_lock_sweep() {
   enqueue(kLockQueue, sweep);
 }
 
+namespace {
+
+// A KV read the progress thread may serve itself (Server::inline_op): a get, or a key listing of
+// at most kInlineMaxKeys keys. `body` is the op's body (ShardAddr first).
+bool inline_kv_read(Op op, const char* body, size_t len) {
+  if (op == Op::kKvGet) return true;  // one value: one LMDB lookup
+  if (op != Op::kKvListDkeys && op != Op::kKvListAkeys) return false;
+  Reader r(body, len);
+  (void)rpc::ShardAddr::decode(r);
+  if (op == Op::kKvListAkeys) (void)r.str();  // dkey
+  (void)r.str();                              // anchor
+  const uint32_t max = r.get<uint32_t>();
+  return r.ok() && max <= kInlineMaxKeys;
+}
+
+}  // namespace
+
 // Inline service (README "Execution model"): a request that only reads a little, arriving at
 // a server with nothing queued and no service thread at work, is served by the progress thread
 // itself; handing it to a service thread would cost a second thread wake-up per round trip.
 bool Server::inline_op(const rpc::Incoming& in) {
-  if (static_cast<Op>(in.hdr.op) != Op::kShardVec) return false;
+  const Op vop = static_cast<Op>(in.hdr.op);
+  if (vop != Op::kShardVec && vop != Op::kKvVec)
+    return inline_kv_read(vop, in.body(), in.body_len());
   Reader r(in.body(), in.body_len());
+  if (vop == Op::kKvVec) {
+    // The KV reads of a stat or a lookup: gets and short dkey listings only (no change: a put
+    // or a removal is an LMDB commit, which stays with the service threads).
+    const uint32_t n = r.get<uint32_t>();
+    if (!r.ok() || n == 0 || n > kInlineMaxOps) return false;
+    for (uint32_t i = 0; i < n; ++i) {
+      const Op op = static_cast<Op>(r.get<uint16_t>());
+      const std::string body = r.str();
+      if (!r.ok() || op == Op::kKvListAkeys || !inline_kv_read(op, body.data(), body.size()))
+        return false;
+    }
+    return true;
+  }
+  // Reads and size queries. A file's size asks every shard of its object, one op per shard
+  // (a stat of a file striped over a 20-engine pool: 20 ops): size ops only read a shard's
+  // size, so more of them may go inline than reads.
   const uint32_t n = r.get<uint32_t>();
-  if (!r.ok() || n == 0 || n > kInlineMaxOps) return false;
+  if (!r.ok() || n == 0 || n > kInlineMaxSizeOps) return false;
   uint64_t bytes = 0;
+  uint32_t reads = 0;
   for (uint32_t i = 0; i < n; ++i) {
     const Op op = static_cast<Op>(r.get<uint16_t>());
     const std::string body = r.str();
     (void)r.get<uint64_t>();  // bulk length: reads and sizes carry none
     if (!r.ok() || (op != Op::kArrayRead && op != Op::kArraySize)) return false;
     if (op == Op::kArrayRead) {
+      if (++reads > kInlineMaxOps) return false;
       Reader br(body);
       (void)rpc::ShardAddr::decode(br);
       (void)rpc::CsumWire::decode(br);
@@ -519,6 +575,7 @@ bool Server::serve_inline(rpc::Incoming& in, const std::string& key) {
 // A service thread: takes the oldest ready queue, drains up to kMaxBatch of its requests in
 // order, gives it back (ready again when more arrived meanwhile). Sleeps while nothing is ready.
 void Server::serve() {
+  pthread_setname_np(pthread_self(), "edaos-svc");
   std::unique_lock<std::mutex> lk(q_mu_);
   for (;;) {
     q_cv_.wait(lk, [this] { return quit_ || !ready_.empty(); });

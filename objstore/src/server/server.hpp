@@ -13,6 +13,7 @@
 // (containers, labels, object-ID allocators, attributes).
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -51,6 +52,9 @@ class Server {
   void set_peer_gone(std::function<bool(int rank)> gone) { peer_gone_ = std::move(gone); }
   // Requests the progress thread served itself (serve_inline), for tests and benchmarks.
   uint64_t inline_served() const { return inline_served_.load(); }
+  // Requests (and parts of split vectors) handed to a service thread through a queue: each
+  // costs a second thread wake-up on its way to the reply. For tests and benchmarks.
+  uint64_t handoffs() const { return handoffs_.load(); }
   // kShardVec requests split per engine (server_split.cpp); parts of one vector that were all
   // being served at once (counted only under EDAOS_TEST_FAULT=vec-parts-meet). For tests.
   uint64_t vec_splits() const { return vec_splits_.load(); }
@@ -197,6 +201,8 @@ class Server {
   size_t busy_queues_ = 0;  // queues a service thread is draining
   bool inline_ok_ = true;   // $EDAOS_SERVER_INLINE != 0
   std::atomic<uint64_t> inline_served_{0};
+  std::atomic<uint64_t> handoffs_{0};           // incremented under q_mu_
+  std::array<uint64_t, 128> handoffs_by_op_{};  // under q_mu_; logged at stop (op 127: >= 127)
   std::atomic<uint64_t> vec_splits_{0}, vec_parts_met_{0};
   bool meet_parts_ = false;  // EDAOS_TEST_FAULT=vec-parts-meet
   bool quit_ = false;
