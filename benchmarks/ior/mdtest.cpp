@@ -3,12 +3,17 @@
 // option letters (https://github.com/hpc/ior, src/mdtest.c documents them).
 //
 //   mpiexec -n 4 edaos-mdtest -a DFS -d daos:/md -n 1000 -w 3901 -e 3901 -i 3 [-u] [-N 1]
+//                [--dfs.inflight 16]
 //
 // Per iteration, in this order: directory creation, stat, removal; file creation (create,
 // write -w bytes, close), stat, read (open, read -e bytes, close; every byte checked), removal.
 // Rank r works on "dir.mdtest.<r>.<i>" and "file.mdtest.<r>.<i>", i < -n, in the test directory
 // (-u: in its own subdirectory "mdtest.<r>"). -N s: stat and read the items of rank r+s.
 // A phase's rate = items of all ranks / (last rank's end - first rank's start after a barrier).
+// --dfs.inflight N (-a DFS, default 1 = mdtest's one synchronous call per rank): the create,
+// stat and removal phases keep N operations in flight per rank through the asynchronous
+// namespace calls (DfsEq, issue 17 item 5), every outcome checked; the read phase stays
+// synchronous. The summary says which mode ran.
 #include <dirent.h>
 #include <fcntl.h>
 #include <mpi.h>
@@ -23,6 +28,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <deque>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -54,6 +60,7 @@ struct MdOptions {
   bool unique = false, files_only = false, dirs_only = false;
   bool create = false, stat = false, read = false, remove = false;  // none: all
   std::string json_file, dfs_pool, dfs_cont, dfs_oclass, dfs_dir_oclass;
+  uint64_t inflight = 1;  // -a DFS: operations in flight per rank
 };
 
 // Namespace operations on entries of a working directory (a handle from open_dir).
@@ -70,6 +77,10 @@ class Ns {
   virtual void stat(int d, const std::string& name) = 0;
   virtual uint64_t read(int d, const std::string& name, void* buf, uint64_t n) = 0;
   virtual void unlink(int d, const std::string& name) = 0;
+  // Waits until every operation issued so far is complete (asynchronous modes).
+  virtual void drain() {}
+  // What one rank keeps in flight.
+  virtual std::string mode() const { return "1 synchronous call in flight per rank"; }
 };
 
 std::string strip(const std::string& p) {
@@ -181,8 +192,11 @@ class DfsNs final : public Ns {
     auto m = Dfs::mount(c.value(), MPI_COMM_WORLD, O_RDWR);
     check(m.status(), "dfs mount");
     dfs_ = std::move(m.value());
+    if (o.inflight > 1) eq_ = std::make_unique<objstore::DfsEq>(*dfs_, o.inflight);
   }
   ~DfsNs() override {
+    drain();
+    eq_.reset();
     dirs_.clear();
     if (dfs_) (void)dfs_->umount();
     dfs_.reset();
@@ -214,25 +228,40 @@ class DfsNs final : public Ns {
     dirs_.push_back(std::move(d.value()));
     return static_cast<int>(dirs_.size() - 1);
   }
-  void close_dirs() override { dirs_.clear(); }
+  void close_dirs() override {
+    drain();
+    dirs_.clear();
+  }
   void rmdir_path(const std::string& p) override {
     auto st = dfs_->remove(path(p));
     if (!st.ok() && st.code() != EDAOS_NONEXIST) check(st, "rmdir " + p);
   }
   void mkdir(int d, const std::string& name) override {
+    if (eq_) return push(eq_->mkdir(dirs_[d].get(), name, 0755));
     check(dfs_->mkdir(dirs_[d].get(), name, 0755, o_.dfs_dir_oclass), "mkdir " + name);
   }
   void rmdir(int d, const std::string& name) override {
+    if (eq_) return push(eq_->remove(dirs_[d].get(), name));
     check(dfs_->remove(dirs_[d].get(), name), "rmdir " + name);
   }
   void create(int d, const std::string& name, const void* data, uint64_t n) override {
+    if (eq_) return push(eq_->create(dirs_[d].get(), name, 0644, data, static_cast<size_t>(n)));
     auto f =
         dfs_->open(dirs_[d].get(), name, S_IFREG | 0644, O_RDWR | O_CREAT | O_EXCL, o_.dfs_oclass);
     check(f.status(), "create " + name);
     if (n) check(f.value()->write(0, data, n), "write " + name);
   }
   void stat(int d, const std::string& name) override {
+    if (eq_) return push(eq_->stat(dirs_[d].get(), name));
     check(dfs_->stat(dirs_[d].get(), name).status(), "stat " + name);
+  }
+  void drain() override {
+    while (!events_.empty()) pop();
+  }
+  // "1 synchronous call" or "N operations through DfsEq".
+  std::string mode() const override {
+    return eq_ ? std::to_string(eq_->depth()) + " operations in flight per rank (DfsEq)"
+               : "1 synchronous call in flight per rank";
   }
   uint64_t read(int d, const std::string& name, void* buf, uint64_t n) override {
     auto f = dfs_->lookup(dirs_[d].get(), name, O_RDONLY);
@@ -254,6 +283,24 @@ class DfsNs final : public Ns {
   std::string dir_name_, dir_path_;  // -d as given, and its path in the container
   std::unique_ptr<Dfs> dfs_;
   std::vector<std::unique_ptr<objstore::DfsObj>> dirs_;
+  std::unique_ptr<objstore::DfsEq> eq_;       // --dfs.inflight > 1
+  std::deque<objstore::DfsEventPtr> events_;  // in submission order (completed in order)
+
+  // Keeps at most `inflight` operations outstanding: the oldest is waited for first, and
+  // every outcome is checked.
+  void push(objstore::DfsEventPtr ev) {
+    events_.push_back(std::move(ev));
+    if (events_.size() >= o_.inflight) pop();
+  }
+  void pop() {
+    objstore::DfsEventPtr ev = std::move(events_.front());
+    events_.pop_front();
+    const char* what = ev->kind() == objstore::DfsEvent::kStat     ? "stat "
+                       : ev->kind() == objstore::DfsEvent::kCreate ? "create "
+                       : ev->kind() == objstore::DfsEvent::kMkdir  ? "mkdir "
+                                                                   : "remove ";
+    check(ev->wait(), what + ev->name());
+  }
 };
 
 void usage(FILE* f) {
@@ -271,7 +318,8 @@ void usage(FILE* f) {
                "  -C -T -E -r  only create / stat / read / remove phases (combine)\n"
                "  -G N      data signature of the file contents           [0]\n"
                "  -J FILE   JSON results to FILE ('-' = stdout)\n"
-               "  --dfs.pool P --dfs.cont C --dfs.oclass C --dfs.dir_oclass C\n");
+               "  --dfs.pool P --dfs.cont C --dfs.oclass C --dfs.dir_oclass C\n"
+               "  --dfs.inflight N  operations in flight per rank (DfsEq; 1: synchronous) [1]\n");
 }
 
 MdOptions parse(int argc, char** argv) {
@@ -303,6 +351,8 @@ MdOptions parse(int argc, char** argv) {
         o.dfs_oclass = v;
       else if (k == "dfs.dir_oclass")
         o.dfs_dir_oclass = v;
+      else if (k == "dfs.inflight")
+        o.inflight = std::strtoull(v.c_str(), nullptr, 10);
       else
         throw std::invalid_argument("unknown option " + a);
       continue;
@@ -370,6 +420,10 @@ MdOptions parse(int argc, char** argv) {
   if (o.read_bytes > o.write_bytes) throw std::invalid_argument("-e must not exceed -w");
   if (o.files_only && o.dirs_only) throw std::invalid_argument("-F and -D exclude each other");
   if (o.iterations < 1) throw std::invalid_argument("-i must be positive");
+  if (o.inflight < 1 || o.inflight > 1024)
+    throw std::invalid_argument("--dfs.inflight must be 1..1024");
+  if (o.inflight > 1 && (!o.dfs_oclass.empty() || !o.dfs_dir_oclass.empty()))
+    throw std::invalid_argument("--dfs.inflight above 1 takes the classes the directories give");
   return o;
 }
 
@@ -446,6 +500,7 @@ int main(int argc, char** argv) {
       const uint64_t r0 = rpc_count();
       double t0 = MPI_Wtime();
       for (uint64_t i = 0; i < o.items; ++i) body(i);
+      ns->drain();
       double t1 = MPI_Wtime();
       record(op, t0, t1, rpc_count() - r0);
     };
@@ -497,12 +552,12 @@ int main(int argc, char** argv) {
        << ",\"items_per_rank\":" << o.items << ",\"write_bytes\":" << o.write_bytes
        << ",\"read_bytes\":" << o.read_bytes << ",\"iterations\":" << o.iterations
        << ",\"unique_dir\":" << (o.unique ? "true" : "false") << ",\"stride\":" << o.stride
-       << ",\"rates\":[";
+       << ",\"inflight\":" << (o.api == "DFS" ? o.inflight : 1) << ",\"rates\":[";
     if (!json_out)
       std::printf("edaos-mdtest: %d ranks, %" PRIu64
-                  " items per rank, -a %s, %s\n\n"
+                  " items per rank, -a %s, %s\nmode: %s\n\n"
                   "SUMMARY rate (items/s, %d iteration%s):\n   %-22s %12s %12s %12s %12s\n",
-                  g_size, o.items, o.api.c_str(), o.dir.c_str(), o.iterations,
+                  g_size, o.items, o.api.c_str(), o.dir.c_str(), ns->mode().c_str(), o.iterations,
                   o.iterations > 1 ? "s" : "", "Operation", "Max", "Min", "Mean", "Std Dev");
     bool first = true;
     for (const auto& r : rates) {
