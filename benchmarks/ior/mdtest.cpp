@@ -198,7 +198,10 @@ class DfsNs final : public Ns {
     drain();
     eq_.reset();
     dirs_.clear();
-    if (dfs_) (void)dfs_->umount();
+    if (dfs_) (void)dfs_->umount();  // waits for this rank's background work, if any
+    // No rank's last store calls may race another rank's release of the shared connection
+    // (the connect root's release closes the pool at the servers).
+    MPI_Barrier(MPI_COMM_WORLD);
     dfs_.reset();
     pool_.reset();  // the shared connection stays until finalize
     if (we_init_) (void)objstore::finalize();
@@ -431,6 +434,7 @@ struct Rate {
   std::string op;
   std::vector<double> per_iter;  // items/s
   uint64_t rpcs = 0;             // -a DFS: store RPCs of all ranks in this phase, all iterations
+  uint64_t trips = 0;            // -a DFS: round trips the ranks' main threads waited for
 };
 
 }  // namespace
@@ -473,9 +477,11 @@ int main(int argc, char** argv) {
 
   std::vector<uint8_t> wbuf(o.write_bytes), rbuf(o.read_bytes), want(o.read_bytes);
   std::vector<Rate> rates;
-  auto record = [&](const std::string& op, double t0, double t1, uint64_t my_rpcs) {
+  auto record = [&](const std::string& op, double t0, double t1, uint64_t my_rpcs,
+                    uint64_t my_trips) {
     double start = 0, end = 0;
-    uint64_t all_rpcs = 0;
+    uint64_t all_rpcs = 0, all_trips = 0;
+    MPI_Allreduce(&my_trips, &all_trips, 1, MPI_UINT64_T, MPI_SUM, MPI_COMM_WORLD);
     MPI_Allreduce(&t0, &start, 1, MPI_DOUBLE, MPI_MIN, MPI_COMM_WORLD);
     MPI_Allreduce(&t1, &end, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
     MPI_Allreduce(&my_rpcs, &all_rpcs, 1, MPI_UINT64_T, MPI_SUM, MPI_COMM_WORLD);
@@ -484,12 +490,18 @@ int main(int argc, char** argv) {
       if (r.op == op) {
         r.per_iter.push_back(rate);
         r.rpcs += all_rpcs;
+        r.trips += all_trips;
         return;
       }
-    rates.push_back({op, {rate}, all_rpcs});
+    rates.push_back({op, {rate}, all_rpcs, all_trips});
   };
   // The store's RPC counter of this process (0 for -a POSIX).
   auto rpc_count = [&]() -> uint64_t { return o.api == "DFS" ? edaos::objstore::stats().rpcs : 0; };
+  // Round trips this thread waited for (messages sent together count once); with
+  // --dfs.inflight the queue's thread waits instead and this stays near 0.
+  auto trip_count = [&]() -> uint64_t {
+    return o.api == "DFS" ? edaos::objstore::rpc_round_trips_for_testing() : 0;
+  };
   auto name = [](const char* kind, int r, uint64_t i) {
     return std::string(kind) + ".mdtest." + std::to_string(r) + "." + std::to_string(i);
   };
@@ -497,12 +509,12 @@ int main(int argc, char** argv) {
   for (int it = 0; it < o.iterations; ++it) {
     auto timed = [&](const std::string& op, auto&& body) {
       MPI_Barrier(MPI_COMM_WORLD);
-      const uint64_t r0 = rpc_count();
+      const uint64_t r0 = rpc_count(), w0 = trip_count();
       double t0 = MPI_Wtime();
       for (uint64_t i = 0; i < o.items; ++i) body(i);
       ns->drain();
       double t1 = MPI_Wtime();
-      record(op, t0, t1, rpc_count() - r0);
+      record(op, t0, t1, rpc_count() - r0, trip_count() - w0);
     };
     if (!o.files_only) {
       if (o.create)
@@ -577,10 +589,14 @@ int main(int argc, char** argv) {
     js << "],\"verifyErrors\":" << all_errors << "}";
     if (!json_out && o.api == "DFS") {
       // Round trips per item: what bounds a phase when each is a wait for a server.
-      std::printf("\nStore RPCs per item (all ranks, all iterations):\n");
+      std::printf(
+          "\nStore RPCs and round trips waited for by the calling thread, per item (all "
+          "ranks, all iterations):\n   %-22s %12s %12s\n",
+          "Operation", "RPCs", "Round trips");
       const double items = static_cast<double>(o.items) * g_size * o.iterations;
       for (const auto& r : rates)
-        std::printf("   %-22s %12.2f\n", r.op.c_str(), static_cast<double>(r.rpcs) / items);
+        std::printf("   %-22s %12.2f %12.2f\n", r.op.c_str(), static_cast<double>(r.rpcs) / items,
+                    static_cast<double>(r.trips) / items);
     }
     if (!json_out && o.read && o.read_bytes)
       std::printf("Verification of file contents: %s (%" PRIu64 " files differ)\n",

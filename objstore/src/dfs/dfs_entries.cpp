@@ -6,6 +6,7 @@
 // link_object. The write order of each operation is what makes a crash leave a checkable state.
 #include <unistd.h>
 
+#include <cstdlib>
 #include <vector>
 
 #include "common/log.hpp"
@@ -259,6 +260,14 @@ Status destroy_object(Container& c, const Entry& e) {
   return Status::OK();
 }
 
+bool Reaper::enabled() {
+  static const bool on = [] {
+    const char* v = std::getenv("EDAOS_DFS_BACKGROUND_DESTROY");
+    return v && std::string(v) == "1";
+  }();
+  return on;
+}
+
 Reaper::~Reaper() {
   drain();
   std::unique_lock<std::mutex> lk(mu_);
@@ -272,7 +281,7 @@ Reaper::~Reaper() {
 void Reaper::add(std::shared_ptr<Container> cont, const Entry& e, const std::string& name) {
   if (!S_ISREG(e.mode) && !S_ISDIR(e.mode)) return;
   std::unique_lock<std::mutex> lk(mu_);
-  if (q_.size() >= kMaxQueued) {
+  if (q_.size() >= kMaxQueued || !enabled()) {
     lk.unlock();
     Status ds = destroy_object(*cont, e);
     if (!ds.ok())

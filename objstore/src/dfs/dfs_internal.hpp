@@ -122,15 +122,20 @@ class NameCache {
 // is destroyed. A crash before leaves a leaked object, as a crash between the entry's removal
 // and the destroy always could (`fs check` finds it). At most kMaxQueued wait; a remove that
 // finds the queue full destroys its object itself.
+// Off unless $EDAOS_DFS_BACKGROUND_DESTROY=1 (read once): objstore::finalize() releases the
+// shared pool connections before its barrier, so a rank still draining after the job's last
+// barrier (rank 0 already finalizing) would leak its queued objects; on by default once
+// finalize drains first (see README.md, "Metadata costs").
 class Reaper {
  public:
+  static bool enabled();
   ~Reaper();
   // Queues the object of removed entry `e` (files and directories; nothing for links).
   void add(std::shared_ptr<Container> cont, const Entry& e, const std::string& name);
   void drain();
 
  private:
-  static constexpr size_t kMaxQueued = 4096;
+  static constexpr size_t kMaxQueued = 64;
   struct Item {
     std::shared_ptr<Container> cont;
     Entry e;
