@@ -275,6 +275,7 @@ class DfsNs final : public Ns {
     return r.value();
   }
   void unlink(int d, const std::string& name) override {
+    if (eq_) return push(eq_->remove(dirs_[d].get(), name));
     check(dfs_->remove(dirs_[d].get(), name), "unlink " + name);
   }
 
