@@ -3,12 +3,17 @@
 // option letters (https://github.com/hpc/ior, src/mdtest.c documents them).
 //
 //   mpiexec -n 4 edaos-mdtest -a DFS -d daos:/md -n 1000 -w 3901 -e 3901 -i 3 [-u] [-N 1]
+//                [--dfs.inflight 16]
 //
 // Per iteration, in this order: directory creation, stat, removal; file creation (create,
 // write -w bytes, close), stat, read (open, read -e bytes, close; every byte checked), removal.
 // Rank r works on "dir.mdtest.<r>.<i>" and "file.mdtest.<r>.<i>", i < -n, in the test directory
 // (-u: in its own subdirectory "mdtest.<r>"). -N s: stat and read the items of rank r+s.
 // A phase's rate = items of all ranks / (last rank's end - first rank's start after a barrier).
+// --dfs.inflight N (-a DFS, default 1 = mdtest's one synchronous call per rank): the create,
+// stat and removal phases keep N operations in flight per rank through the asynchronous
+// namespace calls (DfsEq, issue 17 item 5), every outcome checked; the read phase stays
+// synchronous. The summary says which mode ran.
 #include <dirent.h>
 #include <fcntl.h>
 #include <mpi.h>
@@ -23,6 +28,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <deque>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -54,6 +60,7 @@ struct MdOptions {
   bool unique = false, files_only = false, dirs_only = false;
   bool create = false, stat = false, read = false, remove = false;  // none: all
   std::string json_file, dfs_pool, dfs_cont, dfs_oclass, dfs_dir_oclass;
+  uint64_t inflight = 1;  // -a DFS: operations in flight per rank
 };
 
 // Namespace operations on entries of a working directory (a handle from open_dir).
@@ -70,6 +77,10 @@ class Ns {
   virtual void stat(int d, const std::string& name) = 0;
   virtual uint64_t read(int d, const std::string& name, void* buf, uint64_t n) = 0;
   virtual void unlink(int d, const std::string& name) = 0;
+  // Waits until every operation issued so far is complete (asynchronous modes).
+  virtual void drain() {}
+  // What one rank keeps in flight.
+  virtual std::string mode() const { return "1 synchronous call in flight per rank"; }
 };
 
 std::string strip(const std::string& p) {
@@ -181,10 +192,16 @@ class DfsNs final : public Ns {
     auto m = Dfs::mount(c.value(), MPI_COMM_WORLD, O_RDWR);
     check(m.status(), "dfs mount");
     dfs_ = std::move(m.value());
+    if (o.inflight > 1) eq_ = std::make_unique<objstore::DfsEq>(*dfs_, o.inflight);
   }
   ~DfsNs() override {
+    drain();
+    eq_.reset();
     dirs_.clear();
-    if (dfs_) (void)dfs_->umount();
+    if (dfs_) (void)dfs_->umount();  // waits for this rank's background work, if any
+    // No rank's last store calls may race another rank's release of the shared connection
+    // (the connect root's release closes the pool at the servers).
+    MPI_Barrier(MPI_COMM_WORLD);
     dfs_.reset();
     pool_.reset();  // the shared connection stays until finalize
     if (we_init_) (void)objstore::finalize();
@@ -214,25 +231,40 @@ class DfsNs final : public Ns {
     dirs_.push_back(std::move(d.value()));
     return static_cast<int>(dirs_.size() - 1);
   }
-  void close_dirs() override { dirs_.clear(); }
+  void close_dirs() override {
+    drain();
+    dirs_.clear();
+  }
   void rmdir_path(const std::string& p) override {
     auto st = dfs_->remove(path(p));
     if (!st.ok() && st.code() != EDAOS_NONEXIST) check(st, "rmdir " + p);
   }
   void mkdir(int d, const std::string& name) override {
+    if (eq_) return push(eq_->mkdir(dirs_[d].get(), name, 0755));
     check(dfs_->mkdir(dirs_[d].get(), name, 0755, o_.dfs_dir_oclass), "mkdir " + name);
   }
   void rmdir(int d, const std::string& name) override {
+    if (eq_) return push(eq_->remove(dirs_[d].get(), name));
     check(dfs_->remove(dirs_[d].get(), name), "rmdir " + name);
   }
   void create(int d, const std::string& name, const void* data, uint64_t n) override {
+    if (eq_) return push(eq_->create(dirs_[d].get(), name, 0644, data, static_cast<size_t>(n)));
     auto f =
         dfs_->open(dirs_[d].get(), name, S_IFREG | 0644, O_RDWR | O_CREAT | O_EXCL, o_.dfs_oclass);
     check(f.status(), "create " + name);
     if (n) check(f.value()->write(0, data, n), "write " + name);
   }
   void stat(int d, const std::string& name) override {
+    if (eq_) return push(eq_->stat(dirs_[d].get(), name));
     check(dfs_->stat(dirs_[d].get(), name).status(), "stat " + name);
+  }
+  void drain() override {
+    while (!events_.empty()) pop();
+  }
+  // "1 synchronous call" or "N operations through DfsEq".
+  std::string mode() const override {
+    return eq_ ? std::to_string(eq_->depth()) + " operations in flight per rank (DfsEq)"
+               : "1 synchronous call in flight per rank";
   }
   uint64_t read(int d, const std::string& name, void* buf, uint64_t n) override {
     auto f = dfs_->lookup(dirs_[d].get(), name, O_RDONLY);
@@ -243,6 +275,7 @@ class DfsNs final : public Ns {
     return r.value();
   }
   void unlink(int d, const std::string& name) override {
+    if (eq_) return push(eq_->remove(dirs_[d].get(), name));
     check(dfs_->remove(dirs_[d].get(), name), "unlink " + name);
   }
 
@@ -254,6 +287,24 @@ class DfsNs final : public Ns {
   std::string dir_name_, dir_path_;  // -d as given, and its path in the container
   std::unique_ptr<Dfs> dfs_;
   std::vector<std::unique_ptr<objstore::DfsObj>> dirs_;
+  std::unique_ptr<objstore::DfsEq> eq_;       // --dfs.inflight > 1
+  std::deque<objstore::DfsEventPtr> events_;  // in submission order (completed in order)
+
+  // Keeps at most `inflight` operations outstanding: the oldest is waited for first, and
+  // every outcome is checked.
+  void push(objstore::DfsEventPtr ev) {
+    events_.push_back(std::move(ev));
+    if (events_.size() >= o_.inflight) pop();
+  }
+  void pop() {
+    objstore::DfsEventPtr ev = std::move(events_.front());
+    events_.pop_front();
+    const char* what = ev->kind() == objstore::DfsEvent::kStat     ? "stat "
+                       : ev->kind() == objstore::DfsEvent::kCreate ? "create "
+                       : ev->kind() == objstore::DfsEvent::kMkdir  ? "mkdir "
+                                                                   : "remove ";
+    check(ev->wait(), what + ev->name());
+  }
 };
 
 void usage(FILE* f) {
@@ -271,7 +322,8 @@ void usage(FILE* f) {
                "  -C -T -E -r  only create / stat / read / remove phases (combine)\n"
                "  -G N      data signature of the file contents           [0]\n"
                "  -J FILE   JSON results to FILE ('-' = stdout)\n"
-               "  --dfs.pool P --dfs.cont C --dfs.oclass C --dfs.dir_oclass C\n");
+               "  --dfs.pool P --dfs.cont C --dfs.oclass C --dfs.dir_oclass C\n"
+               "  --dfs.inflight N  operations in flight per rank (DfsEq; 1: synchronous) [1]\n");
 }
 
 MdOptions parse(int argc, char** argv) {
@@ -303,6 +355,8 @@ MdOptions parse(int argc, char** argv) {
         o.dfs_oclass = v;
       else if (k == "dfs.dir_oclass")
         o.dfs_dir_oclass = v;
+      else if (k == "dfs.inflight")
+        o.inflight = std::strtoull(v.c_str(), nullptr, 10);
       else
         throw std::invalid_argument("unknown option " + a);
       continue;
@@ -370,6 +424,10 @@ MdOptions parse(int argc, char** argv) {
   if (o.read_bytes > o.write_bytes) throw std::invalid_argument("-e must not exceed -w");
   if (o.files_only && o.dirs_only) throw std::invalid_argument("-F and -D exclude each other");
   if (o.iterations < 1) throw std::invalid_argument("-i must be positive");
+  if (o.inflight < 1 || o.inflight > 1024)
+    throw std::invalid_argument("--dfs.inflight must be 1..1024");
+  if (o.inflight > 1 && (!o.dfs_oclass.empty() || !o.dfs_dir_oclass.empty()))
+    throw std::invalid_argument("--dfs.inflight above 1 takes the classes the directories give");
   return o;
 }
 
@@ -377,6 +435,7 @@ struct Rate {
   std::string op;
   std::vector<double> per_iter;  // items/s
   uint64_t rpcs = 0;             // -a DFS: store RPCs of all ranks in this phase, all iterations
+  uint64_t trips = 0;            // -a DFS: round trips the ranks' main threads waited for
 };
 
 }  // namespace
@@ -419,9 +478,11 @@ int main(int argc, char** argv) {
 
   std::vector<uint8_t> wbuf(o.write_bytes), rbuf(o.read_bytes), want(o.read_bytes);
   std::vector<Rate> rates;
-  auto record = [&](const std::string& op, double t0, double t1, uint64_t my_rpcs) {
+  auto record = [&](const std::string& op, double t0, double t1, uint64_t my_rpcs,
+                    uint64_t my_trips) {
     double start = 0, end = 0;
-    uint64_t all_rpcs = 0;
+    uint64_t all_rpcs = 0, all_trips = 0;
+    MPI_Allreduce(&my_trips, &all_trips, 1, MPI_UINT64_T, MPI_SUM, MPI_COMM_WORLD);
     MPI_Allreduce(&t0, &start, 1, MPI_DOUBLE, MPI_MIN, MPI_COMM_WORLD);
     MPI_Allreduce(&t1, &end, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
     MPI_Allreduce(&my_rpcs, &all_rpcs, 1, MPI_UINT64_T, MPI_SUM, MPI_COMM_WORLD);
@@ -430,12 +491,18 @@ int main(int argc, char** argv) {
       if (r.op == op) {
         r.per_iter.push_back(rate);
         r.rpcs += all_rpcs;
+        r.trips += all_trips;
         return;
       }
-    rates.push_back({op, {rate}, all_rpcs});
+    rates.push_back({op, {rate}, all_rpcs, all_trips});
   };
   // The store's RPC counter of this process (0 for -a POSIX).
   auto rpc_count = [&]() -> uint64_t { return o.api == "DFS" ? edaos::objstore::stats().rpcs : 0; };
+  // Round trips this thread waited for (messages sent together count once); with
+  // --dfs.inflight the queue's thread waits instead and this stays near 0.
+  auto trip_count = [&]() -> uint64_t {
+    return o.api == "DFS" ? edaos::objstore::rpc_round_trips_for_testing() : 0;
+  };
   auto name = [](const char* kind, int r, uint64_t i) {
     return std::string(kind) + ".mdtest." + std::to_string(r) + "." + std::to_string(i);
   };
@@ -443,11 +510,12 @@ int main(int argc, char** argv) {
   for (int it = 0; it < o.iterations; ++it) {
     auto timed = [&](const std::string& op, auto&& body) {
       MPI_Barrier(MPI_COMM_WORLD);
-      const uint64_t r0 = rpc_count();
+      const uint64_t r0 = rpc_count(), w0 = trip_count();
       double t0 = MPI_Wtime();
       for (uint64_t i = 0; i < o.items; ++i) body(i);
+      ns->drain();
       double t1 = MPI_Wtime();
-      record(op, t0, t1, rpc_count() - r0);
+      record(op, t0, t1, rpc_count() - r0, trip_count() - w0);
     };
     if (!o.files_only) {
       if (o.create)
@@ -497,12 +565,12 @@ int main(int argc, char** argv) {
        << ",\"items_per_rank\":" << o.items << ",\"write_bytes\":" << o.write_bytes
        << ",\"read_bytes\":" << o.read_bytes << ",\"iterations\":" << o.iterations
        << ",\"unique_dir\":" << (o.unique ? "true" : "false") << ",\"stride\":" << o.stride
-       << ",\"rates\":[";
+       << ",\"inflight\":" << (o.api == "DFS" ? o.inflight : 1) << ",\"rates\":[";
     if (!json_out)
       std::printf("edaos-mdtest: %d ranks, %" PRIu64
-                  " items per rank, -a %s, %s\n\n"
+                  " items per rank, -a %s, %s\nmode: %s\n\n"
                   "SUMMARY rate (items/s, %d iteration%s):\n   %-22s %12s %12s %12s %12s\n",
-                  g_size, o.items, o.api.c_str(), o.dir.c_str(), o.iterations,
+                  g_size, o.items, o.api.c_str(), o.dir.c_str(), ns->mode().c_str(), o.iterations,
                   o.iterations > 1 ? "s" : "", "Operation", "Max", "Min", "Mean", "Std Dev");
     bool first = true;
     for (const auto& r : rates) {
@@ -522,10 +590,14 @@ int main(int argc, char** argv) {
     js << "],\"verifyErrors\":" << all_errors << "}";
     if (!json_out && o.api == "DFS") {
       // Round trips per item: what bounds a phase when each is a wait for a server.
-      std::printf("\nStore RPCs per item (all ranks, all iterations):\n");
+      std::printf(
+          "\nStore RPCs and round trips waited for by the calling thread, per item (all "
+          "ranks, all iterations):\n   %-22s %12s %12s\n",
+          "Operation", "RPCs", "Round trips");
       const double items = static_cast<double>(o.items) * g_size * o.iterations;
       for (const auto& r : rates)
-        std::printf("   %-22s %12.2f\n", r.op.c_str(), static_cast<double>(r.rpcs) / items);
+        std::printf("   %-22s %12.2f %12.2f\n", r.op.c_str(), static_cast<double>(r.rpcs) / items,
+                    static_cast<double>(r.trips) / items);
     }
     if (!json_out && o.read && o.read_bytes)
       std::printf("Verification of file contents: %s (%" PRIu64 " files differ)\n",

@@ -16,6 +16,9 @@ EDAOS_LOG_FACILITY(kv);
 
 namespace edaos::objstore::client {
 
+// batch.cpp: this thread sent a message (started outside Batch::run), for the round-trip count.
+void note_sent();
+
 using rpc::Call;
 using rpc::Op;
 using rpc::Reader;
@@ -56,18 +59,14 @@ class KvImpl final : public KV {
   Status merge_times(const std::string& dkey, const std::string& akey, uint32_t guard_off,
                      const std::string& guard, uint32_t time_off,
                      const std::vector<struct timespec>& times) override {
-    vos::TimeMerge m;
-    m.guard_off = guard_off;
-    m.guard = guard;
-    m.time_off = time_off;
-    if (times.size() > 64) return Status(EDAOS_INVAL, "merge_times: more than 64 times");
-    for (const struct timespec& t : times) {
-      if (t.tv_sec < 0 || t.tv_nsec < 0 || t.tv_nsec >= 1000000000L)
-        return Status(EDAOS_INVAL, "merge_times: time out of range");
-      m.times.emplace_back(static_cast<uint64_t>(t.tv_sec), static_cast<uint32_t>(t.tv_nsec));
-    }
-    return put_flagged(dkey, akey, vos::encode_time_merge(m), vos::kMergeTimes);
+    EDAOS_ASSIGN_OR_RETURN(std::string spec, merge_spec(guard_off, guard, time_off, times));
+    return put_flagged(dkey, akey, spec, vos::kMergeTimes);
   }
+
+  std::unique_ptr<KvRequest> start_merge_times(const std::string& dkey, const std::string& akey,
+                                               uint32_t guard_off, const std::string& guard,
+                                               uint32_t time_off,
+                                               const std::vector<struct timespec>& times) override;
 
  private:
   // put and merge_times: the first live copy decides (insert-only, update-only, the guard of a
@@ -130,12 +129,15 @@ class KvImpl final : public KV {
   }
 
   Status run(std::vector<KvOp>* ops) override {
-    for (size_t first = 0; first < ops->size(); first += kRunChunk)
-      run_chunk(ops, first, std::min(ops->size(), first + kRunChunk));
-    for (const KvOp& op : *ops)
-      if (!op.status.ok()) return op.status;
-    return Status::OK();
+    for (size_t first = 0; first < ops->size(); first += kRunChunk) {
+      RunChunk c(this, ops, first, std::min(ops->size(), first + kRunChunk));
+      c.start();
+      c.finish();
+    }
+    return first_failure(*ops);
   }
+
+  std::unique_ptr<KvRequest> start(std::vector<KvOp>* ops) override;
 
   // Every group's first live copy, one kKvVec message per server rank, merged in byte order.
   Result<std::vector<std::string>> list_dkeys(const std::string& anchor, uint32_t max,
@@ -315,19 +317,28 @@ class KvImpl final : public KV {
     }
     // Sends every message (all in flight at once) and waits for all; decodes every op's result.
     void run() {
-      std::vector<rpc::Call*> calls;
+      start();
+      finish();
+    }
+    // Sends every message without waiting for a reply (KV::start).
+    void start() {
       for (Msg& m : msgs_) {
         rpc::Call* c = b_.add(m.server, Op::kKvVec);
         Writer w;
         w.put(static_cast<uint32_t>(m.slots.size()));
         c->body = w.take() + m.body;
-        calls.push_back(c);
+        calls_.push_back(c);
+        kv_->rt_->rpc->start(c);  // Batch::run below counts it and does not start it again
+        note_sent();
       }
+    }
+    // Waits for every message start() sent; decodes every op's result.
+    void finish() {
       b_.run();
       for (size_t k = 0; k < msgs_.size(); ++k) {
         const Msg& m = msgs_[k];
-        Status st = calls[k]->status();
-        Reader r(calls[k]->payload);
+        Status st = calls_[k]->status();
+        Reader r(calls_[k]->payload);
         for (size_t slot : m.slots) {
           Result& o = out_[slot];
           if (!st.ok()) {
@@ -366,6 +377,7 @@ class KvImpl final : public KV {
     Batch b_;
     std::deque<Msg> msgs_;
     std::vector<Result> out_;
+    std::vector<rpc::Call*> calls_;
   };
 
   rpc::ShardAddr shard_addr(uint32_t g, uint32_t i) const {
@@ -381,8 +393,85 @@ class KvImpl final : public KV {
   }
 
   // ops [first, last) of run(): each op as its single call would do it, all in flight at once,
-  // one message per server rank and round.
-  void run_chunk(std::vector<KvOp>* ops, size_t first, size_t last) {
+  // one message per server rank and round. start() sends the first round (the first copy of
+  // every op) and returns; finish() waits for it, then runs the further rounds (gets asking
+  // their next copy, the other copies of the changes) to the end.
+  class RunChunk {
+   public:
+    RunChunk(KvImpl* kv, std::vector<KvOp>* ops, size_t first, size_t last) : kv_(kv), ops_(ops) {
+      std::set<uint32_t> prepared;
+      for (size_t i = first; i < last; ++i) {
+        KvOp& op = (*ops)[i];
+        op.status = Status::OK();
+        if (op.kind != KvOp::kPut && op.kind != KvOp::kGet && op.kind != KvOp::kRemove) {
+          op.status = Status(EDAOS_INVAL, "KV::run: unknown op kind " + std::to_string(op.kind));
+          continue;
+        }
+        if (op.dkey.empty()) {
+          op.status = Status(EDAOS_INVAL, "empty dkey");
+          continue;
+        }
+        const bool write = op.kind != KvOp::kGet;
+        Pending p;
+        p.op = i;
+        p.g = kv->group(op.dkey);
+        if (write && !prepared.count(p.g)) {
+          Status st = kv->prepare_write(p.g);
+          if (!st.ok()) {
+            op.status = st;
+            continue;
+          }
+          prepared.insert(p.g);
+        }
+        p.live = kv->live_shards(p.g, write);
+        if (p.live.empty()) {
+          op.status = kv->no_replica(op.dkey);
+          continue;
+        }
+        // As the single calls: puts and gets name the flat-KV akey "" by its wire form, a
+        // remove with an empty akey removes the whole dkey.
+        p.akey = op.kind == KvOp::kRemove ? op.akey : akey_wire(op.akey);
+        todo_.push_back(std::move(p));
+      }
+      for (Pending& p : todo_) round_.push_back(&p);
+    }
+
+    // Round 1: the first copy of every op (it decides conditional puts, like put() and
+    // remove()), sent without waiting.
+    void start() { send_round(); }
+
+    void finish() {
+      bool first_round = true;
+      while (v_) {
+        v_->finish();
+        std::vector<Pending*> again;
+        for (size_t k = 0; k < round_.size(); ++k) {
+          Pending* p = round_[k];
+          KvOp& op = (*ops_)[p->op];
+          Status st = v_->status(slot_[k]);
+          if (op.kind == KvOp::kGet) {
+            if (st.ok()) {
+              op.value = std::move(v_->value(slot_[k]));
+            } else if (shard_failure(st.code()) && ++p->next < p->live.size()) {
+              again.push_back(p);  // gets that meet a failed copy ask the next one
+              continue;
+            }
+            op.status = st;
+            continue;
+          }
+          if (first_round) kv_->written(p->g, p->live[0]);
+          op.status = st;
+          if (st.ok() && p->live.size() > 1) follow_.push_back(p);
+        }
+        round_ = std::move(again);
+        first_round = false;
+        v_.reset();
+        send_round();
+      }
+      follow();
+    }
+
+   private:
     struct Pending {
       size_t op;   // index in *ops
       uint32_t g;  // its dkey's group
@@ -390,111 +479,125 @@ class KvImpl final : public KV {
       size_t next = 0;   // gets: the copy to ask next
       std::string akey;  // the wire akey of a put
     };
-    std::vector<Pending> todo;
-    std::set<uint32_t> prepared, failed_prep;
-    for (size_t i = first; i < last; ++i) {
-      KvOp& op = (*ops)[i];
-      op.status = Status::OK();
-      if (op.kind != KvOp::kPut && op.kind != KvOp::kGet && op.kind != KvOp::kRemove) {
-        op.status = Status(EDAOS_INVAL, "KV::run: unknown op kind " + std::to_string(op.kind));
-        continue;
-      }
-      if (op.dkey.empty()) {
-        op.status = Status(EDAOS_INVAL, "empty dkey");
-        continue;
-      }
-      const bool write = op.kind != KvOp::kGet;
-      Pending p;
-      p.op = i;
-      p.g = group(op.dkey);
-      if (write && !prepared.count(p.g)) {
-        Status st = prepare_write(p.g);
-        if (!st.ok()) {
-          op.status = st;
-          continue;
-        }
-        prepared.insert(p.g);
-      }
-      p.live = live_shards(p.g, write);
-      if (p.live.empty()) {
-        op.status = no_replica(op.dkey);
-        continue;
-      }
-      // As the single calls: puts and gets name the flat-KV akey "" by its wire form, a
-      // remove with an empty akey removes the whole dkey.
-      p.akey = op.kind == KvOp::kRemove ? op.akey : akey_wire(op.akey);
-      todo.push_back(std::move(p));
-    }
-    // Round 1: the first copy of every op (it decides conditional puts, like put() and
-    // remove()); gets that meet a failed copy ask the next one in further rounds.
-    std::vector<Pending*> round;
-    for (Pending& p : todo) round.push_back(&p);
-    std::vector<Pending*> follow;  // changes that succeeded on their first copy
-    bool first_round = true;
-    while (!round.empty()) {
-      VecRound v(this);
-      std::vector<size_t> slot;
-      for (Pending* p : round) {
-        KvOp& op = (*ops)[p->op];
+
+    void send_round() {
+      if (round_.empty()) return;
+      v_ = std::make_unique<VecRound>(kv_);
+      slot_.clear();
+      for (Pending* p : round_) {
+        KvOp& op = (*ops_)[p->op];
         const uint32_t copy = p->live[op.kind == KvOp::kGet ? p->next : 0];
-        slot.push_back(v.add(p->g, copy, wire_op(op), op.dkey, p->akey,
-                             op.kind == KvOp::kPut ? &op.value : nullptr,
-                             op.kind == KvOp::kPut ? op.flags : 0));
+        slot_.push_back(v_->add(p->g, copy, wire_op(op), op.dkey, p->akey,
+                                op.kind == KvOp::kPut ? &op.value : nullptr,
+                                op.kind == KvOp::kPut ? op.flags : 0));
       }
-      v.run();
-      std::vector<Pending*> again;
-      for (size_t k = 0; k < round.size(); ++k) {
-        Pending* p = round[k];
-        KvOp& op = (*ops)[p->op];
-        Status st = v.status(slot[k]);
-        if (op.kind == KvOp::kGet) {
-          if (st.ok()) {
-            op.value = std::move(v.value(slot[k]));
-          } else if (shard_failure(st.code()) && ++p->next < p->live.size()) {
-            again.push_back(p);
-            continue;
-          }
-          op.status = st;
-          continue;
-        }
-        if (first_round) written(p->g, p->live[0]);
-        op.status = st;
-        if (st.ok() && p->live.size() > 1) follow.push_back(p);
-      }
-      round = std::move(again);
-      first_round = false;
+      v_->start();
     }
+
     // Round 2: the other copies of every change that succeeded on its first one, in op order
     // (so changes of one key reach each copy in the order the first copy applied them).
-    if (follow.empty()) return;
-    VecRound v(this);
-    struct Sent {
-      Pending* p;
-      std::vector<size_t> slots;
-    };
-    std::vector<Sent> sent;
-    for (Pending* p : follow) {
-      KvOp& op = (*ops)[p->op];
-      const uint32_t flags = op.kind == KvOp::kPut ? op.flags & vos::kMergeTimes : 0;
-      sent.push_back({p, {}});
-      for (size_t i = 1; i < p->live.size(); ++i)
-        sent.back().slots.push_back(v.add(p->g, p->live[i], wire_op(op), op.dkey, p->akey,
-                                          op.kind == KvOp::kPut ? &op.value : nullptr, flags));
-    }
-    v.run();
-    for (const Sent& s : sent) {
-      KvOp& op = (*ops)[s.p->op];
-      for (size_t i = 1; i < s.p->live.size(); ++i) written(s.p->g, s.p->live[i]);
-      // As the single calls: a put's follower error fails the put (a merge's follower missing
-      // the value is fine); a remove's follower missing the key already is fine.
-      if (op.kind == KvOp::kRemove) continue;
-      for (size_t slot : s.slots) {
-        const Status& st = v.status(slot);
-        if (st.ok()) continue;
-        if ((op.flags & vos::kMergeTimes) && st.code() == EDAOS_NONEXIST) continue;
-        if (op.status.ok()) op.status = st;
+    void follow() {
+      if (follow_.empty()) return;
+      VecRound v(kv_);
+      struct Sent {
+        Pending* p;
+        std::vector<size_t> slots;
+      };
+      std::vector<Sent> sent;
+      for (Pending* p : follow_) {
+        KvOp& op = (*ops_)[p->op];
+        const uint32_t flags = op.kind == KvOp::kPut ? op.flags & vos::kMergeTimes : 0;
+        sent.push_back({p, {}});
+        for (size_t i = 1; i < p->live.size(); ++i)
+          sent.back().slots.push_back(v.add(p->g, p->live[i], wire_op(op), op.dkey, p->akey,
+                                            op.kind == KvOp::kPut ? &op.value : nullptr, flags));
+      }
+      v.run();
+      for (const Sent& s : sent) {
+        KvOp& op = (*ops_)[s.p->op];
+        for (size_t i = 1; i < s.p->live.size(); ++i) kv_->written(s.p->g, s.p->live[i]);
+        // As the single calls: a put's follower error fails the put (a merge's follower
+        // missing the value is fine); a remove's follower missing the key already is fine.
+        if (op.kind == KvOp::kRemove) continue;
+        for (size_t slot : s.slots) {
+          const Status& st = v.status(slot);
+          if (st.ok()) continue;
+          if ((op.flags & vos::kMergeTimes) && st.code() == EDAOS_NONEXIST) continue;
+          if (op.status.ok()) op.status = st;
+        }
       }
     }
+
+    KvImpl* kv_;
+    std::vector<KvOp>* ops_;
+    std::deque<Pending> todo_;  // stable addresses for round_ / follow_
+    std::vector<Pending*> round_, follow_;
+    std::unique_ptr<VecRound> v_;  // the round in flight
+    std::vector<size_t> slot_;     // its slot of every op of round_
+  };
+
+  // KV::start's request: the chunks of run(), the first one's first round in flight.
+  class Request final : public KvRequest {
+   public:
+    Request(KvImpl* kv, std::vector<KvOp>* ops) : kv_(kv), ops_(ops) { begin(); }
+    // A request owning its ops (start_merge_times).
+    Request(KvImpl* kv, std::vector<KvOp> ops) : kv_(kv), owned_(std::move(ops)), ops_(&owned_) {
+      begin();
+    }
+    // A request that failed before sending anything.
+    explicit Request(Status failed) : kv_(nullptr), ops_(&owned_), done_(true), result_(failed) {}
+    ~Request() override { (void)wait(); }
+    Status wait() override {
+      if (done_) return result_;
+      done_ = true;
+      if (first_) {
+        first_->finish();
+        first_.reset();
+        for (size_t first = kRunChunk; first < ops_->size(); first += kRunChunk) {
+          RunChunk c(kv_, ops_, first, std::min(ops_->size(), first + kRunChunk));
+          c.start();
+          c.finish();
+        }
+      }
+      result_ = first_failure(*ops_);
+      return result_;
+    }
+
+   private:
+    void begin() {
+      if (ops_->empty()) return;
+      first_ = std::make_unique<RunChunk>(kv_, ops_, 0, std::min(ops_->size(), kRunChunk));
+      first_->start();
+    }
+    KvImpl* kv_;
+    std::vector<KvOp> owned_;
+    std::vector<KvOp>* ops_;
+    std::unique_ptr<RunChunk> first_;
+    bool done_ = false;
+    Status result_;
+  };
+
+  // The value of a kMergeTimes put.
+  static Result<std::string> merge_spec(uint32_t guard_off, const std::string& guard,
+                                        uint32_t time_off,
+                                        const std::vector<struct timespec>& times) {
+    vos::TimeMerge m;
+    m.guard_off = guard_off;
+    m.guard = guard;
+    m.time_off = time_off;
+    if (times.size() > 64) return Status(EDAOS_INVAL, "merge_times: more than 64 times");
+    for (const struct timespec& t : times) {
+      if (t.tv_sec < 0 || t.tv_nsec < 0 || t.tv_nsec >= 1000000000L)
+        return Status(EDAOS_INVAL, "merge_times: time out of range");
+      m.times.emplace_back(static_cast<uint64_t>(t.tv_sec), static_cast<uint32_t>(t.tv_nsec));
+    }
+    return vos::encode_time_merge(m);
+  }
+
+  static Status first_failure(const std::vector<KvOp>& ops) {
+    for (const KvOp& op : ops)
+      if (!op.status.ok()) return op.status;
+    return Status::OK();
   }
 
   std::shared_ptr<ContState> c_;
@@ -503,6 +606,25 @@ class KvImpl final : public KV {
   Layout layout_;
   uint32_t copies_ = 1;
 };
+
+std::unique_ptr<KvRequest> KvImpl::start(std::vector<KvOp>* ops) {
+  return std::make_unique<Request>(this, ops);
+}
+
+std::unique_ptr<KvRequest> KvImpl::start_merge_times(const std::string& dkey,
+                                                     const std::string& akey, uint32_t guard_off,
+                                                     const std::string& guard, uint32_t time_off,
+                                                     const std::vector<struct timespec>& times) {
+  auto spec = merge_spec(guard_off, guard, time_off, times);
+  if (!spec.ok()) return std::make_unique<Request>(spec.status());
+  std::vector<KvOp> ops(1);
+  ops[0].kind = KvOp::kPut;
+  ops[0].dkey = dkey;
+  ops[0].akey = akey;
+  ops[0].value = std::move(spec).value();
+  ops[0].flags = vos::kMergeTimes;
+  return std::make_unique<Request>(this, std::move(ops));
+}
 
 }  // namespace
 

@@ -168,7 +168,10 @@ Result<std::unique_ptr<Dfs>> Dfs::mount(std::shared_ptr<Container> cont, MPI_Com
 }
 
 Status Dfs::umount() {
-  if (s_) s_->mounted = false;
+  if (s_) {
+    s_->mounted = false;
+    s_->reaper.drain();  // the objects of this mount's removes are gone when it returns
+  }
   return Status::OK();
 }
 

@@ -1,6 +1,7 @@
 // The POSIX namespace: attributes and directory listing. This file owns stat (size from the
 // array for files), readdir/readdirplus with its anchor, chmod/chown/utimens on the entry record,
 // and the per-directory class and chunk size for new children (set_dir_attr, get_layout).
+#include <atomic>
 #include <vector>
 
 #include "dfs/dfs_internal.hpp"
@@ -119,6 +120,57 @@ Result<std::vector<std::string>> list_names(const MountState& m, ObjectId dir,
 }
 
 Result<DfsStat> stat_of(const MountState& m, const Entry& e) {
+  DfsStat s = stat_fields(e);
+  if (S_ISREG(e.mode)) {
+    EDAOS_ASSIGN_OR_RETURN(auto a, m.cont->open_array(e.oid, e.chunk_size));
+    EDAOS_ASSIGN_OR_RETURN(s.size, a->get_size());
+  }
+  return s;
+}
+
+namespace {
+std::atomic<uint64_t> g_stat_hits{0}, g_stat_misses{0};
+}
+
+void count_stat(bool hit) { (hit ? g_stat_hits : g_stat_misses).fetch_add(1); }
+
+Result<DfsStat> stat_entry(const MountState& m, ObjectId dir, const std::string& name) {
+  NameCache::Guess g;
+  if (!m.names.find(dir, name, &g)) {
+    EDAOS_ASSIGN_OR_RETURN(Entry e, get_entry(m, dir, name));
+    return stat_of(m, e);
+  }
+  // The entry get goes out first, then the guessed file's size query; the wait for the size
+  // reply covers both round trips at once.
+  EDAOS_ASSIGN_OR_RETURN(auto d, kv(m, dir));
+  std::vector<KvOp> ops(1);
+  ops[0].kind = KvOp::kGet;
+  ops[0].dkey = name;
+  ops[0].akey = kEntryAkey;
+  auto req = d->start(&ops);
+  auto a = m.cont->open_array(g.oid, g.chunk);
+  Result<uint64_t> size = a.ok() ? a.value()->get_size() : Result<uint64_t>(a.status());
+  Status st = req->wait();
+  if (!st.ok()) {
+    count_stat(false);
+    if (st.code() != EDAOS_NONEXIST) return st;
+    m.names.forget(dir, name);
+    return Status(EDAOS_NONEXIST, "no entry " + q(name));
+  }
+  EDAOS_ASSIGN_OR_RETURN(Entry e, decode_entry(ops[0].value));
+  m.names.note(dir, name, e);
+  // The size belongs to the entry only when the entry names the guessed file (an OID is never
+  // reused, so the size was asked of exactly this object, at the same time as the entry).
+  const bool hit = S_ISREG(e.mode) && e.oid == g.oid && e.chunk_size == g.chunk;
+  count_stat(hit);
+  if (!hit) return stat_of(m, e);
+  if (!size.ok()) return size.status();
+  DfsStat s = stat_fields(e);
+  s.size = size.value();
+  return s;
+}
+
+DfsStat stat_fields(const Entry& e) {
   DfsStat s;
   s.mode = static_cast<mode_t>(e.mode);
   s.uid = e.uid;
@@ -137,10 +189,6 @@ Result<DfsStat> stat_of(const MountState& m, const Entry& e) {
   }
   s.oclass = oclass_of(e.oid);
   s.chunk_size = e.chunk_size;
-  if (S_ISREG(e.mode)) {
-    EDAOS_ASSIGN_OR_RETURN(auto a, m.cont->open_array(e.oid, e.chunk_size));
-    EDAOS_ASSIGN_OR_RETURN(s.size, a->get_size());
-  }
   return s;
 }
 
@@ -162,11 +210,24 @@ Result<std::vector<DfsDirent>> Dfs::readdir(const std::string& path, DfsAnchor* 
 Result<DfsStat> Dfs::stat(const DfsObj* parent, const std::string& name) {
   EDAOS_ASSIGN_OR_RETURN(ObjectId p, parent_oid(*s_, parent));
   EDAOS_RETURN_IF_ERROR(check_name(name));
-  EDAOS_ASSIGN_OR_RETURN(Entry e, get_entry(*s_, p, name));
-  return stat_of(*s_, e);
+  return stat_entry(*s_, p, name);
 }
 
 Result<DfsStat> Dfs::stat(const std::string& path, bool follow) {
+  // A last component the mount guesses (NameCache): the parent walk, then entry and size at
+  // once. A symbolic link at the end (to follow) is walked by resolve as before.
+  NameCache::Guess g;
+  if (!s_->names.empty()) {
+    auto [dir, base] = dir_base(path);
+    if (!base.empty() && check_name(base).ok() && split_path(path).ok()) {
+      auto d = resolve_dir(*s_, dir);
+      if (d.ok() && s_->names.find(d.value(), base, &g)) {
+        auto r = stat_entry(*s_, d.value(), base);
+        if (!r.ok()) return r.status().with_context("stat " + path);
+        if (!follow || !S_ISLNK(r->mode)) return r;
+      }
+    }
+  }
   auto l = resolve(*s_, path, follow);
   if (!l.ok()) return l.status().with_context("stat " + path);
   return stat_of(*s_, l->e);
@@ -239,6 +300,13 @@ Result<DfsLayout> Dfs::get_layout(const DfsObj& obj) {
     out.child_chunk_size = dr.child_chunk;
   }
   return out;
+}
+
+DfsMetaStats dfs_meta_stats() {
+  DfsMetaStats s;
+  s.stat_hits = dfs::g_stat_hits.load();
+  s.stat_misses = dfs::g_stat_misses.load();
+  return s;
 }
 
 Result<DfsLayout> Dfs::get_layout(const std::string& path, bool follow) {

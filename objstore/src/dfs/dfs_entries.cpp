@@ -6,6 +6,7 @@
 // link_object. The write order of each operation is what makes a crash leave a checkable state.
 #include <unistd.h>
 
+#include <cstdlib>
 #include <vector>
 
 #include "common/log.hpp"
@@ -69,6 +70,7 @@ Result<Loc> create_entry(const MountState& m, ObjectId pdir, const DfsObj* paren
     if (st.code() == EDAOS_EXIST) return Status(EDAOS_EXIST, "entry " + q(name) + " exists");
     return st;
   }
+  m.names.note(pdir, name, e);
   return Loc{pdir, name, std::move(e)};
 }
 
@@ -129,24 +131,6 @@ Result<std::unique_ptr<DfsObj>> open_at(const std::shared_ptr<MountState>& m, Ob
   return obj;
 }
 
-Result<bool> dir_empty(const MountState& m, ObjectId dir) {
-  bool eof = false;
-  EDAOS_ASSIGN_OR_RETURN(auto names, list_names(m, dir, "", 1, &eof));
-  return names.empty();
-}
-
-Status destroy_object(const MountState& m, const Entry& e) {
-  if (S_ISREG(e.mode)) {
-    EDAOS_ASSIGN_OR_RETURN(auto a, m.cont->open_array(e.oid, e.chunk_size));
-    return a->destroy();
-  }
-  if (S_ISDIR(e.mode)) {
-    EDAOS_ASSIGN_OR_RETURN(auto d, kv(m, e.oid));
-    return d->destroy();
-  }
-  return Status::OK();
-}
-
 // only: 0 anything, 1 non-directories (unlink), 2 directories (rmdir).
 Status remove_at(const MountState& m, ObjectId pdir, const std::string& name, bool force,
                  ObjectId* oid_out, int only) {
@@ -174,16 +158,16 @@ Status remove_at(const MountState& m, ObjectId pdir, const std::string& name, bo
     return Status(EDAOS_NOTDIR, q(name) + " is not a directory");
   }
   EDAOS_ASSIGN_OR_RETURN(auto d, kv(m, pdir));
+  m.names.forget(pdir, name);
   Status st = d->remove(name, "");
   if (!st.ok()) {
     if (st.code() == EDAOS_NONEXIST) return Status(EDAOS_NONEXIST, "no entry " + q(name));
     return st;
   }
   if (oid_out) *oid_out = e.oid;
-  // The entry is gone; a failure here leaks the object (fs check finds it).
-  Status ds = destroy_object(m, e);
-  if (!ds.ok())
-    EDAOS_LOG_ST(warn, ds, "remove %s: object %s leaked", name.c_str(), e.oid.to_string().c_str());
+  // The entry is gone: the object is destroyed in the background (Reaper); a failure there
+  // leaks it (fs check finds it).
+  m.reaper.add(m.cont, e, name);
   return Status::OK();
 }
 
@@ -221,6 +205,8 @@ Status rename_at(const MountState& m, ObjectId sdir, const std::string& sname, O
   // (1) new name, (2) old name removed, (3) the directory's back pointer, (4) replaced object.
   EDAOS_ASSIGN_OR_RETURN(auto dkv, kv(m, ddir));
   EDAOS_RETURN_IF_ERROR(dkv->put(dname, kEntryAkey, encode_entry(src)));
+  m.names.forget(sdir, sname);
+  m.names.note(ddir, dname, src);
   EDAOS_ASSIGN_OR_RETURN(auto skv, kv(m, sdir));
   Status st = skv->remove(sname, "");
   // NONEXIST: another rank renamed or removed the source meanwhile. Undoing our new name could
@@ -255,6 +241,84 @@ Status remove_path(const MountState& m, const std::string& path, bool force, Obj
 }  // namespace
 
 namespace dfs {
+
+Result<bool> dir_empty(const MountState& m, ObjectId dir) {
+  bool eof = false;
+  EDAOS_ASSIGN_OR_RETURN(auto names, list_names(m, dir, "", 1, &eof));
+  return names.empty();
+}
+
+Status destroy_object(Container& c, const Entry& e) {
+  if (S_ISREG(e.mode)) {
+    EDAOS_ASSIGN_OR_RETURN(auto a, c.open_array(e.oid, e.chunk_size));
+    return a->destroy();
+  }
+  if (S_ISDIR(e.mode)) {
+    EDAOS_ASSIGN_OR_RETURN(auto d, c.open_kv(e.oid));
+    return d->destroy();
+  }
+  return Status::OK();
+}
+
+bool Reaper::enabled() {
+  static const bool on = [] {
+    const char* v = std::getenv("EDAOS_DFS_BACKGROUND_DESTROY");
+    return v && std::string(v) == "1";
+  }();
+  return on;
+}
+
+Reaper::~Reaper() {
+  drain();
+  std::unique_lock<std::mutex> lk(mu_);
+  if (!th_.joinable()) return;
+  stop_ = true;
+  lk.unlock();
+  work_cv_.notify_one();
+  th_.join();
+}
+
+void Reaper::add(std::shared_ptr<Container> cont, const Entry& e, const std::string& name) {
+  if (!S_ISREG(e.mode) && !S_ISDIR(e.mode)) return;
+  std::unique_lock<std::mutex> lk(mu_);
+  if (q_.size() >= kMaxQueued || !enabled()) {
+    lk.unlock();
+    Status ds = destroy_object(*cont, e);
+    if (!ds.ok())
+      EDAOS_LOG_ST(warn, ds, "remove %s: object %s leaked", name.c_str(),
+                   e.oid.to_string().c_str());
+    return;
+  }
+  q_.push_back(Item{std::move(cont), e, name});
+  if (!th_.joinable()) th_ = std::thread([this] { loop(); });
+  lk.unlock();
+  work_cv_.notify_one();
+}
+
+void Reaper::drain() {
+  std::unique_lock<std::mutex> lk(mu_);
+  idle_cv_.wait(lk, [&] { return q_.empty() && busy_ == 0; });
+}
+
+void Reaper::loop() {
+  std::unique_lock<std::mutex> lk(mu_);
+  for (;;) {
+    work_cv_.wait(lk, [&] { return stop_ || !q_.empty(); });
+    if (q_.empty()) return;  // stop_
+    Item it = std::move(q_.front());
+    q_.pop_front();
+    ++busy_;
+    lk.unlock();
+    Status ds = destroy_object(*it.cont, it.e);
+    if (!ds.ok())
+      EDAOS_LOG_ST(warn, ds, "remove %s: object %s leaked", it.name.c_str(),
+                   it.e.oid.to_string().c_str());
+    it.cont.reset();
+    lk.lock();
+    --busy_;
+    if (q_.empty() && busy_ == 0) idle_cv_.notify_all();
+  }
+}
 
 Result<ObjClass> pick_class(const MountState& m, const std::string& given,
                             const std::string& inherited, bool dir) {

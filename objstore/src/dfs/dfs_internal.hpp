@@ -4,11 +4,15 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -84,6 +88,68 @@ std::pair<std::string, std::string> dir_base(const std::string& path);
 
 struct timespec now();
 
+// What this mount last saw under a name (session 7): (directory OID, name) -> the file the
+// entry named then. Filled by every entry this mount reads or creates, dropped by its own
+// removes and renames. Only a guess, never an answer: a stat sends the size query of the
+// guessed file together with the entry get (one round trip) and keeps the size only when the
+// entry still names that file with that chunk size; anything else asks again.
+class NameCache {
+ public:
+  struct Guess {
+    ObjectId oid;
+    uint64_t chunk = 0;
+  };
+  bool find(ObjectId dir, const std::string& name, Guess* out) const;
+  // Records the entry's file (forgets the name when it names no regular file).
+  void note(ObjectId dir, const std::string& name, const Entry& e);
+  void forget(ObjectId dir, const std::string& name);
+  bool empty() const {
+    std::lock_guard<std::mutex> g(mu_);
+    return map_.empty();
+  }
+
+ private:
+  static constexpr size_t kMax = 16384;  // names kept (all dropped at once when full)
+  static std::string key(ObjectId dir, const std::string& name);
+  mutable std::mutex mu_;
+  std::unordered_map<std::string, Guess> map_;
+};
+
+// Objects whose entry this mount removed, destroyed by one background thread (session 7), so a
+// remove returns after the entry's removal: the object is unreachable from then on, and its
+// destruction overlaps the caller's next operations. Started at the first remove, asleep while
+// idle. drain() (at umount, DfsObj::sync and the mount's end) waits until every queued object
+// is destroyed. A crash before leaves a leaked object, as a crash between the entry's removal
+// and the destroy always could (`fs check` finds it). At most kMaxQueued wait; a remove that
+// finds the queue full destroys its object itself.
+// Off unless $EDAOS_DFS_BACKGROUND_DESTROY=1 (read once): objstore::finalize() releases the
+// shared pool connections before its barrier, so a rank still draining after the job's last
+// barrier (rank 0 already finalizing) would leak its queued objects; on by default once
+// finalize drains first (see README.md, "Metadata costs").
+class Reaper {
+ public:
+  static bool enabled();
+  ~Reaper();
+  // Queues the object of removed entry `e` (files and directories; nothing for links).
+  void add(std::shared_ptr<Container> cont, const Entry& e, const std::string& name);
+  void drain();
+
+ private:
+  static constexpr size_t kMaxQueued = 64;
+  struct Item {
+    std::shared_ptr<Container> cont;
+    Entry e;
+    std::string name;
+  };
+  void loop();
+  std::mutex mu_;
+  std::condition_variable work_cv_, idle_cv_;
+  std::deque<Item> q_;
+  size_t busy_ = 0;  // items taken and not yet destroyed
+  bool stop_ = false;
+  std::thread th_;
+};
+
 struct MountState {
   std::shared_ptr<Container> cont;
   bool rdonly = false;
@@ -93,6 +159,8 @@ struct MountState {
   // cached directory record when it moved (another process's change is seen at the next open of
   // the directory, as DAOS's DFS keeps a directory's class in its open handle).
   mutable std::atomic<uint64_t> dirattr_gen{0};
+  mutable NameCache names;
+  mutable Reaper reaper;  // last: destroyed (drained) first
 };
 
 struct ObjState {
@@ -106,6 +174,10 @@ struct ObjState {
   std::string symlink;
   std::unique_ptr<Array> arr;  // files
   std::atomic<bool> dirty{false};
+  // Set by the first write through this handle, which records mtime/ctime together with its
+  // data (the merge message goes out before the write and is waited for after it); later
+  // writes mark the handle dirty for the merge at release or sync.
+  std::atomic<bool> wrote{false};
   // Directories: the directory's own record, read once per handle for the children it creates
   // (class and chunk size), kept while m->dirattr_gen is unchanged.
   std::mutex dr_mu;
@@ -169,6 +241,14 @@ Status update_entry(const MountState& m, ObjectId dir, const std::string& name,
 Result<ObjClass> pick_class(const MountState& m, const std::string& given,
                             const std::string& inherited, bool dir);
 
+// dfs_entries.cpp: whether a directory has no entry; removal of an entry's object (files and
+// directories; nothing for symbolic links).
+Result<bool> dir_empty(const MountState& m, ObjectId dir);
+Status destroy_object(Container& c, const Entry& e);
+inline Status destroy_object(const MountState& m, const Entry& e) {
+  return destroy_object(*m.cont, e);
+}
+
 // dfs.cpp: a handle on a located entry (files get their array opened).
 Result<std::unique_ptr<DfsObj>> make_obj(const std::shared_ptr<MountState>& m, const Loc& l,
                                          int flags);
@@ -177,6 +257,13 @@ Result<std::unique_ptr<DfsObj>> make_obj(const std::shared_ptr<MountState>& m, c
 Result<std::vector<std::string>> list_names(const MountState& m, ObjectId dir,
                                             const std::string& anchor, uint32_t max, bool* eof);
 Result<DfsStat> stat_of(const MountState& m, const Entry& e);
+// stat_of without the size (files: size 0).
+DfsStat stat_fields(const Entry& e);
+// lstat of `name` in `dir`: one round trip when the mount guesses the file (NameCache), two
+// otherwise.
+Result<DfsStat> stat_entry(const MountState& m, ObjectId dir, const std::string& name);
+// Counts of stat_entry's outcomes (dfs_meta_stats()).
+void count_stat(bool hit);
 
 // dfs_vector.cpp: fn(0) .. fn(n - 1) on up to `threads` threads (the caller's included).
 void parallel_for(size_t n, size_t threads, const std::function<void(size_t)>& fn);

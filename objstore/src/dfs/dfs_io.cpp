@@ -62,8 +62,25 @@ Status DfsObj::read_full(uint64_t off, const IoVec* iov, size_t n, uint64_t* kno
 Status DfsObj::write(uint64_t off, const ConstIoVec* iov, size_t n) {
   EDAOS_RETURN_IF_ERROR(need_write(*s_));
   if (n && !iov) return Status(EDAOS_INVAL, "write: iov is null");
-  s_->dirty = true;
-  return s_->arr->write(off, iov, n);
+  if (s_->wrote.exchange(true)) {
+    s_->dirty = true;
+    return s_->arr->write(off, iov, n);
+  }
+  // The first write through the handle: mtime/ctime = now (the time the write starts) merged
+  // into the entry while the data goes out, so a create + write + release pays no separate
+  // round trip for the times. A merge that fails is retried at release (dirty).
+  auto d = kv(*s_->m, s_->parent);
+  if (!d.ok()) {
+    s_->dirty = true;
+    return s_->arr->write(off, iov, n);
+  }
+  const struct timespec t = now();
+  auto req = d.value()->start_merge_times(s_->name, kEntryAkey, kEntryOidOff, encode_oid(s_->oid),
+                                          kEntryMtimeOff, {t, t});
+  Status st = s_->arr->write(off, iov, n);
+  Status ms = req->wait();
+  if (!ms.ok() && ms.code() != EDAOS_NONEXIST) s_->dirty = true;
+  return st;
 }
 
 Result<uint64_t> DfsObj::get_size() {
@@ -85,14 +102,39 @@ Status DfsObj::punch(uint64_t off, uint64_t len) {
 
 Status DfsObj::sync() {
   if (s_->dirty.load()) EDAOS_RETURN_IF_ERROR(s_->flush_times());
+  s_->m->reaper.drain();  // objects of this mount's removes: destroyed before the sync
   return s_->m->cont->sync();
 }
 
 Result<DfsStat> DfsObj::stat() {
-  EDAOS_ASSIGN_OR_RETURN(Entry e, get_entry(*s_->m, s_->parent, s_->name));
-  if (e.oid != s_->oid || (e.mode & S_IFMT) != (s_->mode & S_IFMT))
+  const MountState& m = *s_->m;
+  if (!S_ISREG(s_->mode)) {
+    EDAOS_ASSIGN_OR_RETURN(Entry e, get_entry(m, s_->parent, s_->name));
+    if (e.oid != s_->oid || (e.mode & S_IFMT) != (s_->mode & S_IFMT))
+      return Status(EDAOS_NONEXIST, q(s_->name) + " was replaced");
+    return stat_of(m, e);
+  }
+  // A file handle knows its object: the entry get and the size query go out together (one
+  // round trip); the size is kept only when the entry still names this object.
+  EDAOS_ASSIGN_OR_RETURN(auto d, kv(m, s_->parent));
+  std::vector<KvOp> ops(1);
+  ops[0].kind = KvOp::kGet;
+  ops[0].dkey = s_->name;
+  ops[0].akey = kEntryAkey;
+  auto req = d->start(&ops);
+  Result<uint64_t> size = s_->arr->get_size();
+  Status st = req->wait();
+  if (!st.ok()) {
+    if (st.code() == EDAOS_NONEXIST) return Status(EDAOS_NONEXIST, q(s_->name) + " was removed");
+    return st;
+  }
+  EDAOS_ASSIGN_OR_RETURN(Entry e, decode_entry(ops[0].value));
+  if (e.oid != s_->oid || !S_ISREG(e.mode))
     return Status(EDAOS_NONEXIST, q(s_->name) + " was replaced");
-  return stat_of(*s_->m, e);
+  if (!size.ok()) return size.status();
+  DfsStat out = stat_fields(e);
+  out.size = size.value();
+  return out;
 }
 
 }  // namespace edaos::objstore

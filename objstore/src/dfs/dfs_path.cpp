@@ -2,6 +2,7 @@
 // record lookup, the path walk (symbolic links expanded in place, ".." lexical after expansion,
 // at most kDfsMaxSymlinkHops links), parent resolution for the path and handle forms of every
 // call, the read-modify-write of an entry, and the lookup/readlink calls built on them.
+#include <cstring>
 #include <deque>
 #include <vector>
 
@@ -19,14 +20,49 @@ Result<Loc> root_loc(const MountState& m) { return get_loc(m, m.sb_oid, kRootNam
 
 namespace dfs {
 
+std::string NameCache::key(ObjectId dir, const std::string& name) {
+  std::string k(sizeof dir.hi + sizeof dir.lo, '\0');
+  std::memcpy(&k[0], &dir.hi, sizeof dir.hi);
+  std::memcpy(&k[sizeof dir.hi], &dir.lo, sizeof dir.lo);
+  return k + name;
+}
+
+bool NameCache::find(ObjectId dir, const std::string& name, Guess* out) const {
+  const std::string k = key(dir, name);
+  std::lock_guard<std::mutex> g(mu_);
+  auto it = map_.find(k);
+  if (it == map_.end()) return false;
+  *out = it->second;
+  return true;
+}
+
+void NameCache::note(ObjectId dir, const std::string& name, const Entry& e) {
+  if (!S_ISREG(e.mode)) return forget(dir, name);
+  std::string k = key(dir, name);
+  std::lock_guard<std::mutex> g(mu_);
+  if (map_.size() >= kMax && !map_.count(k)) map_.clear();
+  map_[std::move(k)] = Guess{e.oid, e.chunk_size};
+}
+
+void NameCache::forget(ObjectId dir, const std::string& name) {
+  const std::string k = key(dir, name);
+  std::lock_guard<std::mutex> g(mu_);
+  map_.erase(k);
+}
+
 Result<Entry> get_entry(const MountState& m, ObjectId dir, const std::string& name) {
   EDAOS_ASSIGN_OR_RETURN(auto d, kv(m, dir));
   auto v = d->get(name, kEntryAkey);
   if (!v.ok()) {
-    if (v.status().code() == EDAOS_NONEXIST) return Status(EDAOS_NONEXIST, "no entry " + q(name));
+    if (v.status().code() == EDAOS_NONEXIST) {
+      m.names.forget(dir, name);
+      return Status(EDAOS_NONEXIST, "no entry " + q(name));
+    }
     return v.status();
   }
-  return decode_entry(v.value());
+  auto e = decode_entry(v.value());
+  if (e.ok()) m.names.note(dir, name, e.value());
+  return e;
 }
 
 Result<Loc> get_loc(const MountState& m, ObjectId dir, const std::string& name) {
@@ -64,7 +100,11 @@ Result<DirRecord> creation_dirrec(const MountState& m, ObjectId dir, const DfsOb
 
 // Walks `path` from the root. Symbolic links are expanded in place (an absolute target
 // restarts at the root); ".." pops the directories walked so far (lexical after expansion).
-Result<Loc> resolve(const MountState& m, const std::string& path, bool follow_last) {
+namespace {
+
+// resolve(); `root_entry` false: a walk that ends at the root returns the root's synthesized
+// location (its OID and type) without reading its entry, enough for a parent directory.
+Result<Loc> walk(const MountState& m, const std::string& path, bool follow_last, bool root_entry) {
   EDAOS_RETURN_IF_ERROR(check_mounted(m));
   EDAOS_ASSIGN_OR_RETURN(auto comps_v, split_path(path));
   std::deque<std::string> comps(comps_v.begin(), comps_v.end());
@@ -102,12 +142,18 @@ Result<Loc> resolve(const MountState& m, const std::string& path, bool follow_la
       return Status(EDAOS_NOTDIR, q(c) + " is not a directory");
     stack.push_back(std::move(l).value());
   }
-  if (stack.size() == 1) return root_loc(m);
+  if (stack.size() == 1 && root_entry) return root_loc(m);
   return stack.back();
 }
 
+}  // namespace
+
+Result<Loc> resolve(const MountState& m, const std::string& path, bool follow_last) {
+  return walk(m, path, follow_last, true);
+}
+
 Result<ObjectId> resolve_dir(const MountState& m, const std::string& path) {
-  EDAOS_ASSIGN_OR_RETURN(Loc l, resolve(m, path, true));
+  EDAOS_ASSIGN_OR_RETURN(Loc l, walk(m, path, true, false));
   if (!S_ISDIR(l.e.mode)) return Status(EDAOS_NOTDIR, q(path) + " is not a directory");
   return l.e.oid;
 }

@@ -98,6 +98,10 @@ Status Dfs::create_files(const DfsObj* parent, std::vector<DfsNewFile>* files,
     f.status = ops[k].status.code() == EDAOS_EXIST
                    ? Status(EDAOS_EXIST, "entry " + q(f.name) + " exists")
                    : ops[k].status;
+    if (f.status.ok()) {
+      f.oid = entries[which[k]].oid;
+      s_->names.note(pdir, f.name, entries[which[k]]);
+    }
     if (!f.status.ok() && f.len) undo.push_back(which[k]);
   }
   parallel_for(undo.size(), kDfsVecInFlight, [&](size_t k) {
@@ -128,14 +132,31 @@ Status Dfs::stat_names(const DfsObj* parent, const std::vector<std::string>& nam
     ops.push_back(std::move(op));
     which.push_back(i);
   }
+  // The entries' gets go out first; the sizes of the files this mount knows under those names
+  // are asked meanwhile (NameCache: kept only where the entry still names that file).
+  std::vector<NameCache::Guess> guess(n);
+  std::vector<char> guessed(n, 0);  // written by several threads: not vector<bool>
+  std::vector<Result<uint64_t>> gsize(n, Status(EDAOS_INVAL, "no size"));
+  std::vector<size_t> known;
+  for (size_t i : which)
+    if (s_->names.find(pdir, names[i], &guess[i])) known.push_back(i);
   if (!ops.empty()) {
     EDAOS_ASSIGN_OR_RETURN(auto d, kv(*s_, pdir));
-    (void)d->run(&ops);
+    auto req = d->start(&ops);
+    parallel_for(known.size(), kDfsVecInFlight, [&](size_t k) {
+      const size_t i = known[k];
+      auto a = s_->cont->open_array(guess[i].oid, guess[i].chunk);
+      gsize[i] = a.ok() ? a.value()->get_size() : Result<uint64_t>(a.status());
+      guessed[i] = 1;
+    });
+    (void)req->wait();
   }
   std::vector<Entry> entries(n);
+  std::vector<char> sized(n, 0);
   for (size_t k = 0; k < ops.size(); ++k) {
     const size_t i = which[k];
     if (ops[k].status.code() == EDAOS_NONEXIST) {
+      s_->names.forget(pdir, names[i]);
       (*status)[i] = Status(EDAOS_NONEXIST, "no entry " + q(names[i]));
       continue;
     }
@@ -146,9 +167,23 @@ Status Dfs::stat_names(const DfsObj* parent, const std::vector<std::string>& nam
     auto e = decode_entry(ops[k].value);
     if (e.ok()) entries[i] = std::move(e).value();
     (*status)[i] = e.status();
+    if (!e.ok()) continue;
+    s_->names.note(pdir, names[i], entries[i]);
+    if (!guessed[i]) continue;
+    const Entry& en = entries[i];
+    const bool hit = S_ISREG(en.mode) && en.oid == guess[i].oid && en.chunk_size == guess[i].chunk;
+    count_stat(hit);
+    if (!hit) continue;
+    sized[i] = 1;
+    if (!gsize[i].ok()) {
+      (*status)[i] = gsize[i].status();
+      continue;
+    }
+    (*st)[i] = stat_fields(en);
+    (*st)[i].size = gsize[i].value();
   }
   parallel_for(n, kDfsVecInFlight, [&](size_t i) {
-    if (!(*status)[i].ok()) return;
+    if (!(*status)[i].ok() || sized[i]) return;
     auto s = stat_of(*s_, entries[i]);
     if (s.ok()) (*st)[i] = std::move(s).value();
     (*status)[i] = s.status();

@@ -18,7 +18,9 @@
 // Threading: a Dfs and its DfsObj handles are thread-safe. No call is collective except
 // Dfs::mount with a communicator. Nothing is cached across calls except what a handle was
 // opened with (its OID, type, chunk size, class): sizes, modes and entries are always read
-// from the store, so every rank sees every other rank's completed updates.
+// from the store, so every rank sees every other rank's completed updates (a mount remembers
+// which file a name held only to send the entry get and the size query of a stat together;
+// the answer always comes from the store).
 // Ownership: mount() and the open/lookup calls return handles the caller owns (unique_ptr); a
 // Dfs holds a reference to its Container, a DfsObj to its mount's state, so any release order
 // is safe and needs no communication. Strings and iovecs passed in are used during the call
@@ -120,12 +122,23 @@ struct DfsNewFile {
   bool set_times = false;  // true: atime / mtime below (as utimens), false: the creation time
   struct timespec atime = {}, mtime = {};
   Status status;  // out: EDAOS_OK, or why this file was not created
+  ObjectId oid;   // out: the new file's object (when status is OK)
 };
 
 // Files in flight at once in the vector calls of Dfs (create_files, stat_names).
 inline constexpr size_t kDfsVecInFlight = 8;
 
 class DfsObj;
+
+// What the metadata shortcuts of this process did (session 7; counters since start, relaxed
+// reads): stats of a name answered in one round trip because the mount knew the file it names
+// (the entry get and the size query sent together, the entry still naming that file), and
+// stats where the mount knew a file under the name but the entry named another object (or
+// failed), so the size was asked again.
+struct DfsMetaStats {
+  uint64_t stat_hits = 0, stat_misses = 0;
+};
+EDAOS_CXX_API DfsMetaStats dfs_meta_stats();
 
 // A mounted namespace. Handles (DfsObj) keep the mount's state alive; using them after
 // umount() is allowed (they keep working) but discouraged.
@@ -273,7 +286,11 @@ class EDAOS_CXX_API Dfs {
                                          bool plus = false);
 
   // stat of entry `name` in `parent` (a final symlink is not followed: lstat semantics), or
-  // of a path (symlinks followed, also the last one, unless follow is false).
+  // of a path (symlinks followed, also the last one, unless follow is false). A file is one
+  // round trip when this mount has seen the file the name holds (created, opened, looked up or
+  // stat'ed it through this Dfs): the entry get and that file's size query go out together and
+  // the size is used only if the entry still names that object (else asked again: two round
+  // trips, as for a name this mount never saw). Never the size of another object.
   Result<DfsStat> stat(const DfsObj* parent, const std::string& name);
   Result<DfsStat> stat(const std::string& path, bool follow = true);
   Result<DfsStat> stat(std::nullptr_t, const char* name) {
@@ -422,7 +439,8 @@ class EDAOS_CXX_API DfsObj {
   Status sync();
 
   // stat of the entry this handle was opened from (re-read from the store; a file's size is
-  // the array's). EDAOS_NONEXIST if the entry was removed or renamed since.
+  // the array's, asked together with the entry: one round trip). EDAOS_NONEXIST if the entry
+  // was removed or renamed since.
   Result<DfsStat> stat();
 
   // Internal (made by Dfs::open / lookup / obj_deserialize).
@@ -431,6 +449,106 @@ class EDAOS_CXX_API DfsObj {
 
  private:
   std::shared_ptr<dfs::ObjState> s_;
+};
+
+// ---- Asynchronous calls (issue 17 item 5, session 7) ------------------------------------------
+//
+// An event queue (DfsEq) keeps many namespace operations in flight from one thread, as DAOS's
+// daos_eq_* with dfs calls do: each call queues one operation and returns its event at once;
+// the queue's own thread runs the queued operations in batches through the vector calls (one
+// KV::run for the entries of a batch, the object work of up to kDfsVecInFlight files or
+// directories at once), so a batch of n operations costs about as many round trips as one.
+//
+// When an operation starts: once `depth` operations are queued, or when flush(), wait_all() or
+// an event's wait() asks. test() never starts anything. A batch is a run of consecutive queued
+// operations of one kind on one parent directory (at most `depth`); batches run one after
+// another in submission order. Inside a batch the operations have no order between them,
+// except that operations on the same name apply in submission order (as the vector calls
+// keep it); so stat(x) after create(x) in one queue sees x. Each operation has exactly the
+// semantics and the errors of its synchronous call (below), reported in its own event: one
+// failing operation fails alone.
+
+class DfsEq;
+namespace dfs {
+struct EqCore;
+}
+
+// One queued operation, and once complete its outcome. Shared by the caller and the queue
+// (DfsEventPtr); stays valid after the queue is gone (every operation completed by then).
+class EDAOS_CXX_API DfsEvent {
+ public:
+  enum Kind : uint8_t { kStat = 0, kCreate = 1, kMkdir = 2, kRemove = 3 };
+  // True once the operation completed (status and results set). Never blocks, never starts.
+  bool test() const;
+  // Starts the queue's queued operations when this one has not started (flush), waits until it
+  // completed and returns its status. Thread-safe; any number of calls.
+  Status wait();
+  Kind kind() const { return kind_; }
+  const std::string& name() const { return name_; }
+  // Valid once test() is true (else EDAOS_BUSY / empty).
+  Status status() const;
+  // kStat: what Dfs::stat(parent, name) returned (lstat semantics). kCreate / kMkdir: the new
+  // object's OID in oid; kRemove: the removed object's.
+  const DfsStat& stat() const { return st_; }
+  ObjectId oid() const { return oid_; }
+
+  // Internal (made by DfsEq).
+  DfsEvent(Kind k, const DfsObj* parent, std::string name);
+
+ private:
+  friend class DfsEq;
+  friend struct dfs::EqCore;
+  Kind kind_;
+  const DfsObj* parent_;
+  std::string name_;
+  mode_t mode_ = 0;
+  std::string data_;  // kCreate: the contents (a copy)
+  std::shared_ptr<dfs::EqCore> core_;
+  bool done_ = false;  // under the queue's mutex
+  Status status_;
+  DfsStat st_;
+  ObjectId oid_;
+};
+using DfsEventPtr = std::shared_ptr<DfsEvent>;
+
+class EDAOS_CXX_API DfsEq {
+ public:
+  // A queue on `dfs` (which must outlive the queue) running up to `depth` operations together
+  // (0 counts as 1, more than kMaxDepth as kMaxDepth). Starts one thread, asleep while idle.
+  static constexpr size_t kMaxDepth = 1024;
+  DfsEq(Dfs& dfs, size_t depth);
+  // Runs every queued operation to its end (wait_all()), then stops the thread.
+  ~DfsEq();
+  DfsEq(const DfsEq&) = delete;
+  DfsEq& operator=(const DfsEq&) = delete;
+
+  // The operations. `parent` (nullptr: the root) must stay open until the event completed;
+  // `name` and `data` are copied.
+  // stat(parent, name): as Dfs::stat(parent, name).
+  DfsEventPtr stat(const DfsObj* parent, const std::string& name);
+  // create: a file with `len` bytes of `data` at offset 0, as open(parent, name, S_IFREG | mode,
+  // O_RDWR | O_CREAT | O_EXCL) + write + release, with Dfs::create_files's order (the contents
+  // are written before the entry exists, so a reader that sees the name sees every byte;
+  // EDAOS_EXIST when the name exists, also against concurrent creators: one winner).
+  DfsEventPtr create(const DfsObj* parent, const std::string& name, mode_t mode, const void* data,
+                     size_t len);
+  // mkdir(parent, name, mode): as Dfs::mkdir (the parent's child class; EDAOS_EXIST: one
+  // winner among concurrent creators).
+  DfsEventPtr mkdir(const DfsObj* parent, const std::string& name, mode_t mode);
+  // remove(parent, name): as Dfs::remove(parent, name) without force (a directory must be
+  // empty: EDAOS_NOTEMPTY), the removed object's OID in the event.
+  DfsEventPtr remove(const DfsObj* parent, const std::string& name);
+
+  // Starts every queued operation now.
+  void flush();
+  // flush(), then waits until every operation submitted so far completed; returns OK, or the
+  // status of the first operation (in submission order) that failed since the last wait_all.
+  Status wait_all();
+  size_t depth() const;
+
+ private:
+  DfsEventPtr submit(DfsEventPtr ev);
+  std::shared_ptr<dfs::EqCore> core_;
 };
 
 // errno for a status code (0 for EDAOS_OK): the table in the comment at the top of this file;

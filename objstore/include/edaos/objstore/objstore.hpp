@@ -141,6 +141,14 @@ EDAOS_CXX_API uint64_t server_leases_for_testing();
 // change ran, as a failing disk would make them; 0 ends it. Process-wide.
 EDAOS_CXX_API void fail_kv_group_commits_for_testing(int n);
 
+// Testing only (session 7): the round trips the calling thread has waited for: a wait counts
+// when the thread sent a message since its previous wait, so messages sent together and waited
+// for one after the other count once (the store's batch path of every array, KV and namespace
+// call, and calls to the lead server; the stripe-lock calls of partial EC writes are not
+// counted). A call that costs one round trip sent every message it needed before waiting.
+// Other threads' waits (the namespace's background threads among them) are not included.
+EDAOS_CXX_API uint64_t rpc_round_trips_for_testing();
+
 // Drops this process's shared pool connections (Pool::shared); not collective. Handles still
 // held elsewhere keep their connection until released. finalize() calls it first.
 EDAOS_CXX_API void release_shared_pools();
@@ -362,6 +370,19 @@ struct KvOp {
   Status status;       // out: exactly what put / get / remove alone would have returned
 };
 
+// A vector KV call in flight (KV::start, session 7): its first messages are out, its ops'
+// outcomes are set by wait(). Not thread-safe (one owner); the KV handle and the ops vector
+// must outlive it. Destroying it without wait() waits first (so no reply is left to land in
+// freed memory).
+class EDAOS_CXX_API KvRequest {
+ public:
+  virtual ~KvRequest() = default;
+  // Waits for every message of the call, runs what is left (a get asking a further copy after
+  // a failed one, the other copies of the changes) and sets every op's status and value.
+  // Returns what run() would have returned; a second call returns the same without waiting.
+  virtual Status wait() = 0;
+};
+
 class EDAOS_CXX_API KV {
  public:
   enum PutFlags : uint32_t { kInsertOnly = 1, kUpdateOnly = 2 };
@@ -410,6 +431,17 @@ class EDAOS_CXX_API KV {
   // keys have no order between them (as n single calls issued from n threads). Returns OK when
   // every op succeeded, else the status of the first op that failed.
   virtual Status run(std::vector<KvOp>* ops) = 0;
+  // run() without waiting (session 7): returns once the first message of every op (up to 512
+  // ops; more are sent by wait()) is sent, so the caller can send other messages (another KV's
+  // ops, a size query) before any wait: n calls started together cost one round trip, not n.
+  // Semantics and outcomes as run(), set when the request's wait() returns; no op's status or
+  // value may be read before. Nothing is cancelled: a request destroyed unwaited waits.
+  virtual std::unique_ptr<KvRequest> start(std::vector<KvOp>* ops) = 0;
+  // merge_times without waiting (session 7): the request's wait() returns what merge_times
+  // would have (a bad spec fails there, without a message sent).
+  virtual std::unique_ptr<KvRequest> start_merge_times(
+      const std::string& dkey, const std::string& akey, uint32_t guard_off,
+      const std::string& guard, uint32_t time_off, const std::vector<struct timespec>& times) = 0;
 };
 
 }  // namespace edaos::objstore
