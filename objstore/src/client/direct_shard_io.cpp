@@ -6,11 +6,13 @@
 // ("Direct path").
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
@@ -75,6 +77,10 @@ struct Lease {
   std::mutex mu;  // one direct write (data + commit) of this process on the shard at a time
   std::mutex fd_mu;
   int fd = -1, sfd = -1;
+  // Descriptors open in all leases of the connection (DirectShardIo::trim_fds keeps them under
+  // a share of RLIMIT_NOFILE), and when DirectShardIo last handed this lease out.
+  std::shared_ptr<std::atomic<int64_t>> open_fds;
+  uint64_t last_use = 0;  // under DirectShardIo::mu_
   // The size bound (client/README.md "Size bound"): the shard's logical end as granted, raised
   // by this process's commits, valid while the server's page still shows generation `gen` at
   // `slot` (no truncate or removal of the shard since the engine read the end).
@@ -107,17 +113,38 @@ struct Lease {
     std::lock_guard<std::mutex> lk(end_mu);
     end = std::max(end, e);
   }
-  ~Lease() {
-    if (fd >= 0) ::close(fd);
-    if (sfd >= 0) ::close(sfd);
+  ~Lease() { (void)close_fds(); }
+  // Closes both descriptors (reopened by name on the next use). Only with no op using the lease.
+  // Returns how many it closed.
+  int close_fds() {
+    std::lock_guard<std::mutex> g(fd_mu);
+    int n = 0;
+    for (int* f : {&fd, &sfd})
+      if (*f >= 0) {
+        ::close(*f);
+        *f = -1;
+        ++n;
+        if (open_fds) open_fds->fetch_sub(1, std::memory_order_relaxed);
+      }
+    return n;
+  }
+  void opened(int f) {
+    if (f >= 0 && open_fds) open_fds->fetch_add(1, std::memory_order_relaxed);
+  }
+  void closed() {
+    if (open_fds) open_fds->fetch_sub(1, std::memory_order_relaxed);
   }
   // The data file (opened now if it exists; -1 and OK when it does not exist yet). A file the
   // engine removed since (object or container removal) is reopened by name.
   Result<int> data_fd() {
     std::lock_guard<std::mutex> g(fd_mu);
     if (fd >= 0 && !removed(fd)) return fd;
-    if (fd >= 0) ::close(fd);
+    if (fd >= 0) {
+      ::close(fd);
+      closed();
+    }
     fd = ::open(path.c_str(), (write ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+    opened(fd);
     if (fd < 0 && errno != ENOENT)
       return Status(EDAOS_IO, "open " + path + ": " + std::strerror(errno));
     return fd;
@@ -126,9 +153,13 @@ struct Lease {
     std::lock_guard<std::mutex> g(fd_mu);
     if (sfd >= 0 && removed(sfd)) {
       ::close(sfd);
+      closed();
       sfd = -1;
     }
-    if (sfd < 0) sfd = ::open(sidecar.c_str(), O_RDONLY | O_CLOEXEC);
+    if (sfd < 0) {
+      sfd = ::open(sidecar.c_str(), O_RDONLY | O_CLOEXEC);
+      opened(sfd);
+    }
     return sfd;
   }
   static bool removed(int f) {
@@ -345,6 +376,14 @@ class DirectShardIo final : public ShardIo {
       local_[e] =
           !me.empty() && srv >= 0 && srv < static_cast<int>(hosts.size()) && hosts[srv] == me;
     }
+    // Leases keep their files open (two descriptors each) for the connection; a job touching
+    // more shards than that (mdtest, fs copy: one shard per small file) would run out of
+    // descriptors. They may hold a quarter of the process's limit; the least recently used of
+    // the idle ones are closed beyond it (client/README.md "Leases").
+    struct rlimit rl {};
+    uint64_t lim = 1024;
+    if (::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) lim = rl.rlim_cur;
+    fd_budget_ = static_cast<int64_t>(std::clamp<uint64_t>(lim / 4, 16, 16384));
   }
   ~DirectShardIo() override = default;
 
@@ -382,8 +421,16 @@ class DirectShardIo final : public ShardIo {
   PoolState* p_;
   std::shared_ptr<ShardIo> rpc_;
   std::vector<bool> local_;
+  // Closes the descriptors of the least recently used idle leases (no op holds them: the map's
+  // reference is the only one, and new holders take it under mu_) until a quarter of the
+  // budget is free. Called with mu_ held.
+  void trim_fds_locked();
+
   std::mutex mu_;
   std::map<ShardKey, std::shared_ptr<Lease>> leases_;
+  std::shared_ptr<std::atomic<int64_t>> open_fds_ = std::make_shared<std::atomic<int64_t>>(0);
+  int64_t fd_budget_ = 256;
+  uint64_t use_clock_ = 0;
   std::map<int, std::shared_ptr<SizePage>> pages_;  // server rank -> its size-change page
 };
 
@@ -410,6 +457,7 @@ void DirectShardIo::leases(const std::vector<Want>& want, const rpc::CsumWire& c
       if (it != leases_.end() && it->second->map_version == p_->map.version &&
           (it->second->write || !write || !it->second->usable)) {
         (*out)[k] = it->second;
+        it->second->last_use = ++use_clock_;
         if (!write && it->second->usable && it->second->renew_end()) {
           bool dup = false;
           for (auto& m : missing) dup = dup || key_of(m.s) == k;
@@ -426,7 +474,11 @@ void DirectShardIo::leases(const std::vector<Want>& want, const rpc::CsumWire& c
       if (!dup) missing.push_back(Ask{s, write, wa.spec, nullptr});
     }
   }
-  if (missing.empty()) return;
+  if (missing.empty()) {
+    std::lock_guard<std::mutex> g(mu_);
+    trim_fds_locked();
+    return;
+  }
   // One kShardLease per server rank.
   std::map<int, std::vector<size_t>> by_server;
   for (size_t i = 0; i < missing.size(); ++i)
@@ -465,6 +517,8 @@ void DirectShardIo::leases(const std::vector<Want>& want, const rpc::CsumWire& c
     for (size_t i : *who[q].second) {
       const Ask& a = missing[i];
       auto l = std::make_shared<Lease>();
+      l->open_fds = open_fds_;
+      l->last_use = ++use_clock_;
       l->shard = a.s;
       l->write = a.write;
       l->spec.kind = a.spec.kind;
@@ -498,6 +552,20 @@ void DirectShardIo::leases(const std::vector<Want>& want, const rpc::CsumWire& c
       leases_[key_of(l->shard)] = l;
       (*out)[key_of(l->shard)] = l;
     }
+  }
+  trim_fds_locked();
+}
+
+void DirectShardIo::trim_fds_locked() {
+  if (open_fds_->load(std::memory_order_relaxed) <= fd_budget_) return;
+  std::vector<std::pair<uint64_t, Lease*>> idle;
+  for (auto& [k, l] : leases_)
+    if (l.use_count() == 1) idle.emplace_back(l->last_use, l.get());
+  std::sort(idle.begin(), idle.end());
+  const int64_t target = fd_budget_ - fd_budget_ / 4;
+  for (auto& [use, l] : idle) {
+    if (open_fds_->load(std::memory_order_relaxed) <= target) break;
+    direct_counters().fds_closed += l->close_fds();
   }
 }
 
@@ -865,7 +933,8 @@ namespace edaos::objstore {
 
 DirectStats direct_stats() {
   const client::DirectCounters& c = client::direct_counters();
-  return DirectStats{c.writes, c.reads, c.leases, c.commits, c.stale, c.read_fallbacks, c.refused};
+  return DirectStats{c.writes, c.reads,          c.leases,  c.commits,
+                     c.stale,  c.read_fallbacks, c.refused, c.fds_closed};
 }
 
 void set_direct_hook_for_testing(void (*hook)(const char* point)) {

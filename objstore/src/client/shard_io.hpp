@@ -136,7 +136,7 @@ rpc::ShardAddr shard_addr(const PoolState* p, const ShardId& s);
 // The counters behind objstore::direct_stats() (objstore.hpp).
 struct DirectCounters {
   std::atomic<uint64_t> writes{0}, reads{0}, leases{0}, commits{0}, stale{0}, read_fallbacks{0},
-      refused{0};
+      refused{0}, fds_closed{0};
 };
 DirectCounters& direct_counters();
 

@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <time.h>
@@ -325,12 +326,27 @@ Result<Engine::OpenFile*> Engine::open_file(const std::string& path, bool create
   f.size = static_cast<uint64_t>(st.st_size);
   f.blocks = static_cast<uint64_t>(st.st_blocks) * 512;  // already counted in used_bytes_
   OpenFile* result = &f;
-  while (fds_.size() > kMaxOpenFds) {
+  const size_t cap = max_open_fds();
+  while (fds_.size() > cap) {
     // Evicted files stay in dirty_files_; sync() reopens them.
     const std::string victim = lru_.back();
     forget_fd(victim);
   }
   return result;
+}
+
+namespace {
+std::atomic<size_t> g_live_engines{0};
+}  // namespace
+
+Engine::Live::Live() { g_live_engines.fetch_add(1, std::memory_order_relaxed); }
+Engine::Live::~Live() { g_live_engines.fetch_sub(1, std::memory_order_relaxed); }
+
+size_t Engine::max_open_fds() {
+  struct rlimit rl {};
+  if (::getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) return kMaxOpenFds;
+  const size_t n = std::max<size_t>(1, g_live_engines.load(std::memory_order_relaxed));
+  return std::clamp<size_t>(static_cast<size_t>(rl.rlim_cur) / 4 / n, 8, kMaxOpenFds);
 }
 
 Result<int> Engine::open_cached(const std::string& path, bool create) {

@@ -464,8 +464,17 @@ class Engine {
   std::unique_ptr<detail::LmdbEnv> db_;
   uint32_t format_ = 0;  // version in <dir>/FORMAT
   bool legacy_ = false;  // upgraded from format 1-3: shards may still have legacy records
-  // Bounded LRU of open files (data and sidecars), keyed by path.
+  // Bounded LRU of open files (data and sidecars), keyed by path: at most kMaxOpenFds, and
+  // all engines of the process together at most a quarter of RLIMIT_NOFILE (a server hosting
+  // 20 engines under a limit of 1024 would otherwise run out of descriptors).
   static constexpr size_t kMaxOpenFds = 256;
+  static size_t max_open_fds();
+  struct Live {  // counts the engines of the process for max_open_fds
+    Live();
+    ~Live();
+    Live(const Live&) = delete;
+    Live& operator=(const Live&) = delete;
+  } live_;
   std::list<std::string> lru_;  // most recent first
   mutable std::unordered_map<std::string, OpenFile> fds_;
   // Paths known not to exist (a lookup without create found none). Files are only created
