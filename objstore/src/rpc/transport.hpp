@@ -203,7 +203,7 @@ class Transport {
 // progress before it sleeps on the transport's wait object (transports that have one: UCX):
 // $EDAOS_RPC_SPIN_US microseconds (0..1000), default kDefaultSpinUs. Read once. Bounded and
 // short: a reply that comes later wakes the thread through the wait object.
-inline constexpr long kDefaultSpinUs = 10;
+inline constexpr long kDefaultSpinUs = 1000;
 Clock::duration client_spin();
 
 // now + d, saturated (a duration of max() means never).
