@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <set>
 
+#include "dfs_fixture.hpp"
 #include "edaos/objstore/dfs.hpp"
 #include "mpi_support.hpp"
 
@@ -27,38 +28,9 @@ class Meta6Env : public ::testing::Environment {
 [[maybe_unused]] auto* const g_meta6_env = ::testing::AddGlobalTestEnvironment(new Meta6Env);
 
 // A pool of 8 engines (spread over every server rank), one POSIX container, mounted.
-class Meta6Test : public ::testing::Test {
+class Meta6Test : public MountedPoolTest {
  protected:
-  void SetUp() override {
-    dir_ = std::make_unique<SharedTmpDir>("meta6");
-    ASSERT_FALSE(dir_->path().empty());
-    const std::string path = dir_->path() + "/pool";
-    PoolCreateOptions o;
-    o.engines = 8;
-    o.targets = 1;
-    EDAOS_ASSERT_OK(Pool::create(path, o, MPI_COMM_WORLD));
-    auto p = Pool::connect(path, MPI_COMM_WORLD);
-    ASSERT_TRUE(p.ok()) << p.status().to_string();
-    pool_ = p.value();
-    Status st;
-    if (rank() == 0) st = pool_->cont_create("m6", ContainerProps{}).status();  // POSIX
-    int code = st.code();
-    MPI_Bcast(&code, 1, MPI_INT, 0, MPI_COMM_WORLD);
-    ASSERT_EQ(code, EDAOS_OK) << st.to_string();
-    auto c = pool_->cont_open("m6");
-    ASSERT_TRUE(c.ok()) << c.status().to_string();
-    cont_ = c.value();
-    auto d = Dfs::mount(cont_, MPI_COMM_WORLD, O_RDWR);
-    ASSERT_TRUE(d.ok()) << d.status().to_string();
-    dfs_ = std::move(d).value();
-  }
-  void TearDown() override {
-    dfs_.reset();
-    cont_.reset();
-    if (pool_) EDAOS_EXPECT_OK(pool_->disconnect());
-    pool_.reset();
-    dir_.reset();
-  }
+  void SetUp() override { mount_fresh("meta6", "m6", 8); }
   // A KV object of class `cls`, made by rank 0 and opened by every rank.
   std::unique_ptr<KV> shared_kv(const char* cls) {
     auto oc = ObjClass::parse(cls);
@@ -85,11 +57,6 @@ class Meta6Test : public ::testing::Test {
     return o;
   }
   static uint64_t rpcs() { return stats().rpcs; }
-
-  std::unique_ptr<SharedTmpDir> dir_;
-  std::shared_ptr<Pool> pool_;
-  std::shared_ptr<Container> cont_;
-  std::unique_ptr<Dfs> dfs_;
 };
 
 // The vector call costs one message per server rank holding its keys (plus one per rank for

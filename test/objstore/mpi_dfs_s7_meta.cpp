@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <set>
 
+#include "dfs_fixture.hpp"
 #include "edaos/objstore/dfs.hpp"
 #include "mpi_support.hpp"
 
@@ -29,38 +30,9 @@ class S7MetaEnv : public ::testing::Environment {
 [[maybe_unused]] auto* const g_s7meta_env = ::testing::AddGlobalTestEnvironment(new S7MetaEnv);
 
 // A pool of 8 engines (spread over every server rank), one POSIX container, mounted.
-class S7MetaTest : public ::testing::Test {
+class S7MetaTest : public MountedPoolTest {
  protected:
-  void SetUp() override {
-    dir_ = std::make_unique<SharedTmpDir>("s7meta");
-    ASSERT_FALSE(dir_->path().empty());
-    const std::string path = dir_->path() + "/pool";
-    PoolCreateOptions o;
-    o.engines = 8;
-    o.targets = 1;
-    EDAOS_ASSERT_OK(Pool::create(path, o, MPI_COMM_WORLD));
-    auto p = Pool::connect(path, MPI_COMM_WORLD);
-    ASSERT_TRUE(p.ok()) << p.status().to_string();
-    pool_ = p.value();
-    Status st;
-    if (rank() == 0) st = pool_->cont_create("s7", ContainerProps{}).status();  // POSIX
-    int code = st.code();
-    MPI_Bcast(&code, 1, MPI_INT, 0, MPI_COMM_WORLD);
-    ASSERT_EQ(code, EDAOS_OK) << st.to_string();
-    auto c = pool_->cont_open("s7");
-    ASSERT_TRUE(c.ok()) << c.status().to_string();
-    cont_ = c.value();
-    auto d = Dfs::mount(cont_, MPI_COMM_WORLD, O_RDWR);
-    ASSERT_TRUE(d.ok()) << d.status().to_string();
-    dfs_ = std::move(d).value();
-  }
-  void TearDown() override {
-    dfs_.reset();
-    cont_.reset();
-    if (pool_) EDAOS_EXPECT_OK(pool_->disconnect());
-    pool_.reset();
-    dir_.reset();
-  }
+  void SetUp() override { mount_fresh("s7meta", "s7", 8); }
   // Creates (or replaces the contents of) `path` with `len` bytes of `c`.
   void write_file(const std::string& path, size_t len, char c, int flags = O_CREAT | O_EXCL) {
     auto f = dfs_->open(path, S_IFREG | 0644, O_RDWR | flags);
@@ -84,11 +56,6 @@ class S7MetaTest : public ::testing::Test {
     c.misses = dfs_meta_stats().stat_misses - m0.stat_misses;
     return c;
   }
-
-  std::unique_ptr<SharedTmpDir> dir_;
-  std::shared_ptr<Pool> pool_;
-  std::shared_ptr<Container> cont_;
-  std::unique_ptr<Dfs> dfs_;
 };
 
 // A file this mount created, or stat'ed once, is one wait per stat; a name it never saw is two
