@@ -77,8 +77,8 @@ struct Lease {
   std::mutex mu;  // one direct write (data + commit) of this process on the shard at a time
   std::mutex fd_mu;
   int fd = -1, sfd = -1;
-  // Descriptors open in all leases of the connection (DirectShardIo::trim_fds keeps them under
-  // a share of RLIMIT_NOFILE), and when DirectShardIo last handed this lease out.
+  // Descriptors open in all leases of the connection (DirectShardIo::trim_fds_locked keeps them
+  // under a share of RLIMIT_NOFILE), and when DirectShardIo last handed this lease out.
   std::shared_ptr<std::atomic<int64_t>> open_fds;
   uint64_t last_use = 0;  // under DirectShardIo::mu_
   // The size bound (client/README.md "Size bound"): the shard's logical end as granted, raised
@@ -118,48 +118,36 @@ struct Lease {
   // Returns how many it closed.
   int close_fds() {
     std::lock_guard<std::mutex> g(fd_mu);
-    int n = 0;
-    for (int* f : {&fd, &sfd})
-      if (*f >= 0) {
-        ::close(*f);
-        *f = -1;
-        ++n;
-        if (open_fds) open_fds->fetch_sub(1, std::memory_order_relaxed);
-      }
-    return n;
+    return drop_fd(&fd) + drop_fd(&sfd);
   }
-  void opened(int f) {
-    if (f >= 0 && open_fds) open_fds->fetch_add(1, std::memory_order_relaxed);
-  }
-  void closed() {
+  // Under fd_mu: closes *f if open (counted out of open_fds); 1 if it was open.
+  int drop_fd(int* f) {
+    if (*f < 0) return 0;
+    ::close(*f);
+    *f = -1;
     if (open_fds) open_fds->fetch_sub(1, std::memory_order_relaxed);
+    return 1;
+  }
+  // Under fd_mu: opens `p` into *f, counted into open_fds when it opened.
+  void open_fd(int* f, const std::string& p, int flags) {
+    *f = ::open(p.c_str(), flags | O_CLOEXEC);
+    if (*f >= 0 && open_fds) open_fds->fetch_add(1, std::memory_order_relaxed);
   }
   // The data file (opened now if it exists; -1 and OK when it does not exist yet). A file the
   // engine removed since (object or container removal) is reopened by name.
   Result<int> data_fd() {
     std::lock_guard<std::mutex> g(fd_mu);
     if (fd >= 0 && !removed(fd)) return fd;
-    if (fd >= 0) {
-      ::close(fd);
-      closed();
-    }
-    fd = ::open(path.c_str(), (write ? O_RDWR : O_RDONLY) | O_CLOEXEC);
-    opened(fd);
+    drop_fd(&fd);
+    open_fd(&fd, path, write ? O_RDWR : O_RDONLY);
     if (fd < 0 && errno != ENOENT)
       return Status(EDAOS_IO, "open " + path + ": " + std::strerror(errno));
     return fd;
   }
   int sidecar_fd() {
     std::lock_guard<std::mutex> g(fd_mu);
-    if (sfd >= 0 && removed(sfd)) {
-      ::close(sfd);
-      closed();
-      sfd = -1;
-    }
-    if (sfd < 0) {
-      sfd = ::open(sidecar.c_str(), O_RDONLY | O_CLOEXEC);
-      opened(sfd);
-    }
+    if (sfd >= 0 && removed(sfd)) drop_fd(&sfd);
+    if (sfd < 0) open_fd(&sfd, sidecar, O_RDONLY);
     return sfd;
   }
   static bool removed(int f) {
