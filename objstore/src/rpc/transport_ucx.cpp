@@ -520,39 +520,52 @@ void UcxTransport::start_section_locked(Call* c, size_t n) {
       recv_locked(u->riov, make_tag(kRepRest, 0, static_cast<uint32_t>(c->tag)), kExact, &u->rreq);
 }
 
-// Progresses and tests the calls; after client_spin() without progress, sleeps on the worker's
-// event fd (a reply wakes the thread: once per reply, with no other thread involved) until the
-// earliest deadline of the calls (then test_call_locked times them out), at most 1 s, or 1 ms
-// while a send of theirs is in flight (as the server's sleep: a send's progress may come with
-// no event).
+// Progresses and tests the calls. After the last progress the thread polls (yielding the core
+// between polls) for the window its SpinPolicy gives, then sleeps on the worker's event fd (a
+// reply wakes the thread: once per reply, with no other thread involved) until the earliest
+// deadline of the calls (then test_call_locked times them out), at most 1 s, or 1 ms while a
+// send of theirs is in flight (as the server's sleep: a send's progress may come with no
+// event). Each gap between progress events (sleeps included) teaches the policy.
 void UcxTransport::wait(Call* const* calls, size_t n) {
+  thread_local SpinPolicy policy = SpinPolicy::from_environment();
   Sleeper me;
   me.calls = calls;
   me.n = n;
-  const Clock::duration spin = client_spin();
-  Clock::time_point spin_end = Clock::now() + spin;
+  Clock::time_point last = Clock::now();
+  bool polling = false;  // counted in pollers_
   std::unique_lock<std::mutex> lk(mu_);
+  auto stop_polling = [&] {
+    if (polling) --pollers_;
+    polling = false;
+  };
   for (;;) {
     progress_locked();
     bool progressed = false;
     if (test_calls(
-            calls, n, [this](Call* c) { return test_call_locked(c); }, &progressed))
+            calls, n, [this](Call* c) { return test_call_locked(c); }, &progressed)) {
+      stop_polling();
+      policy.record(Clock::now() - last);
       return;
+    }
     // A test may have posted a receive (a split reply's rest) that has work to progress.
     const Clock::time_point now = Clock::now();
     if (progressed || ucp_worker_progress(worker_) != 0) {
-      spin_end = now + spin;
+      policy.record(now - last);
+      last = now;
       continue;
     }
-    if (now < spin_end) {
+    if (now - last < policy.window(pollers_ - (polling ? 1 : 0))) {
       // Other threads may use the worker meanwhile, and on a full machine the core goes to
       // whoever is runnable (the server thread that will answer): a spin that only polled cost
       // the quiet 2-core VM a third of IOR-hard's rates against the yielding wait before it.
+      if (!polling) ++pollers_;
+      polling = true;
       lk.unlock();
       sched_yield();
       lk.lock();
       continue;
     }
+    stop_polling();
     Clock::time_point deadline = Clock::time_point::max();
     bool sending = false;
     for (size_t i = 0; i < n; ++i) {
@@ -562,7 +575,7 @@ void UcxTransport::wait(Call* const* calls, size_t n) {
       const UcxCall* u = state(c);
       if (u && (u->sreq || u->sreq2)) sending = true;
     }
-    if (sleep_locked(lk, &me, sleep_ms(deadline, now, sending))) spin_end = Clock::now() + spin;
+    sleep_locked(lk, &me, sleep_ms(deadline, now, sending));
   }
 }
 
