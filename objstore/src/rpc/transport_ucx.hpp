@@ -73,8 +73,9 @@ class UcxTransport final : public Transport {
                           Clock::time_point limit);
   Status send_locked(ucp_ep_h ep, const std::vector<ucp_dt_iov_t>& iov, uint64_t tag, void** req);
   Status recv_locked(const std::vector<ucp_dt_iov_t>& iov, uint64_t tag, uint64_t mask, void** req);
-  ucs_status_t recv_probed(std::unique_lock<std::mutex>& lk, ucp_tag_message_h msg, char* dst,
-                           size_t len, int source, Buffer* owner, Clock::time_point limit);
+  struct Arriving;
+  ucs_status_t recv_msg_locked(ucp_tag_message_h msg, char* dst, size_t len, void** req);
+  void advance_locked(Arriving& a);
   void start_section_locked(Call* c, size_t n);
   void send_reply(int dest, int tag, std::unique_ptr<Pending> p, const void* data, size_t n);
   void send_parts(int dest, int tag, std::unique_ptr<Pending> p, const char* head, size_t head_n,
@@ -102,8 +103,12 @@ class UcxTransport final : public Transport {
   std::vector<std::unique_ptr<Pending>> pending_;  // replies in flight
   std::vector<std::unique_ptr<CallState>> stuck_;  // ended calls whose operations UCX still has
   std::vector<Sleeper*> sleepers_;                 // threads in sleep_locked's poll()
-  int pollers_ = 0;                                // client threads polling in wait()
-  bool peer_errors_ = false;                       // $EDAOS_UCX_PEER_ERRORS=1
+  // Requests being received by the server thread (wait_request), in arrival order.
+  static constexpr size_t kMaxArriving = 64;
+  static constexpr Clock::duration kArrivingPoll = std::chrono::milliseconds(1);
+  std::vector<std::unique_ptr<Arriving>> arriving_;
+  int pollers_ = 0;           // client threads polling in wait()
+  bool peer_errors_ = false;  // $EDAOS_UCX_PEER_ERRORS=1
   SparePool spare_;
 };
 
