@@ -778,24 +778,21 @@ bool UcxTransport::wait_request(Incoming* in, Clock::time_point deadline) {
         arriving_.erase(arriving_.begin() + static_cast<std::ptrdiff_t>(i));
         return true;
       }
-      if (!a.done && Clock::now() - a.born < kArrivingPoll) young = true;
+      if (!a.done && Clock::now() - a.born < kArrivingYoung) young = true;
       ++i;
     }
     const Clock::time_point now = Clock::now();
     if (now >= deadline) return false;
-    if (young) {
-      // A request that started to move a moment ago usually ends with the next progress
-      // (a rendezvous by CMA is done by this thread): yield the core rather than sleep.
-      lk.unlock();
-      sched_yield();
-      continue;
-    }
-    // Sleep on the event fd. Replies in flight and requests still arriving need progress that
-    // no incoming event may announce (a socket that drains, a stalled sender): then wake every
-    // millisecond until they are done.
+    // Sleep on the event fd. Replies in flight need progress that no incoming event may
+    // announce (a socket that drains): then wake every millisecond until they are sent.
+    // Requests still arriving are woken for by their messages (and by a client thread whose
+    // progress moved them, has_news_locked); the timeout is a bound: 1 ms while one is young,
+    // 10 ms for a sender that has stalled (its request is dropped at its RPC timeout).
     Sleeper me;
     me.server = true;
-    sleep_locked(lk, &me, sleep_ms(deadline, now, !pending_.empty() || !arriving_.empty()));
+    int ms = sleep_ms(deadline, now, !pending_.empty() || young);
+    if (!arriving_.empty()) ms = std::min(ms, 10);
+    sleep_locked(lk, &me, ms);
   }
 }
 

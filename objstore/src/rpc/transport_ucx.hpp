@@ -105,7 +105,7 @@ class UcxTransport final : public Transport {
   std::vector<Sleeper*> sleepers_;                 // threads in sleep_locked's poll()
   // Requests being received by the server thread (wait_request), in arrival order.
   static constexpr size_t kMaxArriving = 64;
-  static constexpr Clock::duration kArrivingPoll = std::chrono::milliseconds(1);
+  static constexpr Clock::duration kArrivingYoung = std::chrono::milliseconds(10);
   std::vector<std::unique_ptr<Arriving>> arriving_;
   int pollers_ = 0;           // client threads polling in wait()
   bool peer_errors_ = false;  // $EDAOS_UCX_PEER_ERRORS=1
