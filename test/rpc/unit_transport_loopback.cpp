@@ -294,6 +294,17 @@ TEST(SpinPolicy, GapsShorterThanTheFloorDoNotPullThePollDown) {
   EXPECT_GE(p.window(0), microseconds(2 * 300));
 }
 
+TEST(SpinPolicy, AJobWithMoreRanksOnTheNodeThanCpusNeverPolls) {
+  rpc::SpinPolicy full(kCap, true, 2, 4);  // mdtest: 4 ranks on 2 cores
+  for (int i = 0; i < 10; ++i) full.record(microseconds(100));
+  EXPECT_EQ(full.window(0), rpc::Clock::duration::zero());
+  rpc::SpinPolicy fits(kCap, true, 2, 2);  // IOR-hard: 2 ranks on 2 cores
+  for (int i = 0; i < 10; ++i) fits.record(microseconds(100));
+  EXPECT_GT(fits.window(0), microseconds(100));
+  rpc::SpinPolicy fixed(kCap, false, 2, 4);  // EDAOS_RPC_SPIN_ADAPT=0: the session-7 rule
+  EXPECT_EQ(fixed.window(0), kCap);
+}
+
 TEST(SpinPolicy, FixedRuleAndZeroCap) {
   rpc::SpinPolicy fixed(kCap, false, 2);
   for (int i = 0; i < 10; ++i) fixed.record(microseconds(5000));

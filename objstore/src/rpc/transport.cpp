@@ -66,8 +66,13 @@ Clock::duration client_spin() {
   return d;
 }
 
-SpinPolicy::SpinPolicy(Clock::duration cap, bool adapt, int cpus)
-    : cap_(cap), avg_(cap / 4), window_(cap), adapt_(adapt), cpus_(std::max(cpus, 1)) {}
+SpinPolicy::SpinPolicy(Clock::duration cap, bool adapt, int cpus, int local_ranks)
+    : cap_(cap),
+      avg_(cap / 4),
+      window_(cap),
+      adapt_(adapt),
+      cpus_(std::max(cpus, 1)),
+      local_ranks_(std::max(local_ranks, 1)) {}
 
 SpinPolicy SpinPolicy::from_environment() {
   const char* e = std::getenv("EDAOS_RPC_SPIN_ADAPT");
@@ -77,12 +82,18 @@ SpinPolicy SpinPolicy::from_environment() {
   CPU_ZERO(&set);
   if (sched_getaffinity(0, sizeof set, &set) == 0) cpus = CPU_COUNT(&set);
   if (cpus <= 0) cpus = static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN));
-  return SpinPolicy(client_spin(), adapt, cpus);
+  int local = 1;
+  for (const char* v : {"MPI_LOCALNRANKS", "OMPI_COMM_WORLD_LOCAL_SIZE"})
+    if (const char* x = std::getenv(v); x && std::atoi(x) > 0) {
+      local = std::atoi(x);
+      break;
+    }
+  return SpinPolicy(client_spin(), adapt, cpus, local);
 }
 
 Clock::duration SpinPolicy::window(int others) const {
   if (!adapt_) return cap_;
-  if (others >= std::max(1, cpus_ - 1)) return Clock::duration::zero();
+  if (local_ranks_ > cpus_ || others >= std::max(1, cpus_ - 1)) return Clock::duration::zero();
   return window_;
 }
 

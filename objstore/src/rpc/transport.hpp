@@ -219,16 +219,20 @@ Clock::duration client_spin();
 //  - a gap longer than a window that was not 0 wasted that poll: the next window is at most
 //    half of it (below kSpinFloor: 0); any other gap sets the window to target;
 //  - oversubscribed process: a thread polls only while fewer than max(1, cpus - 1) other
-//    threads of its process poll (the rest sleep at once), so pollers leave a core free.
+//    threads of its process poll (the rest sleep at once), so pollers leave a core free;
+//  - oversubscribed node: when the job has more ranks on this node than this process has CPUs
+//    ($MPI_LOCALNRANKS from MPICH's launcher, $OMPI_COMM_WORLD_LOCAL_SIZE from Open MPI), no
+//    thread polls: every poller would take a core from a rank (or the server) with work
+//    (mdtest, 4 ranks on 2 cores: the job's CPU time 31-36 s with polls, 6 s without).
 // Bounded (never above cap; the transport yields the core between polls), and a thread whose
 // window is 0 still learns from its gaps (measured across its sleeps), so short replies bring
 // the poll back. $EDAOS_RPC_SPIN_ADAPT=0: the window is always `cap` (the session-7 rule).
 class SpinPolicy {
  public:
   static constexpr Clock::duration kSpinFloor = std::chrono::microseconds(20);
-  SpinPolicy(Clock::duration cap, bool adapt, int cpus);
+  SpinPolicy(Clock::duration cap, bool adapt, int cpus, int local_ranks = 1);
   // The process's default: cap client_spin(), adapt per $EDAOS_RPC_SPIN_ADAPT, the CPUs this
-  // process may run on.
+  // process may run on, the job's ranks on this node (launcher's variables; 1 if none).
   static SpinPolicy from_environment();
   // How long to poll after the last progress, with `others` other threads of the process
   // polling now.
@@ -240,7 +244,7 @@ class SpinPolicy {
  private:
   Clock::duration cap_, avg_, window_;
   bool adapt_;
-  int cpus_;
+  int cpus_, local_ranks_;
 };
 
 // now + d, saturated (a duration of max() means never).
