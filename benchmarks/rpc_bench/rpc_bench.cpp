@@ -22,11 +22,11 @@
 // rank 1 (a client) did over the timed loop: voluntary context switches (the thread slept and
 // was woken), involuntary ones (preempted or yielded), system calls and futex calls (the last
 // two through perf tracepoints; "-" when the kernel does not give them: tracefs not mounted or
-// perf_event_paranoid too high). Counts do not depend on timing as much as microseconds do, so
-// they compare versions on a loaded machine. Threads are listed by name (the server names its
-// progress thread edaos-progress and its service threads edaos-svc; "main" is the process's
-// first thread: on rank 0 it sleeps in a barrier polled every 200 us, on rank 1 it is the
-// client). --no-mpi skips the MPI ping-pong.
+// perf_event_paranoid too high) and microseconds on a CPU (schedstat; session 8). Counts do not
+// depend on timing as much as microseconds do, so they compare versions on a loaded machine.
+// Threads are listed by name (the server names its progress thread edaos-progress and its service
+// threads edaos-svc; "main" is the process's first thread: on rank 0 it sleeps in a barrier polled
+// every 200 us, on rank 1 it is the client). --no-mpi skips the MPI ping-pong.
 #include <dirent.h>
 #include <linux/perf_event.h>
 #include <mpi.h>
@@ -128,6 +128,7 @@ class ThreadCounts {
   struct Row {
     std::string name;
     double vol = 0, invol = 0, sys = -1, futex = -1;
+    double cpu_us = -1;  // time on a CPU (schedstat), microseconds
   };
   ThreadCounts() {
     ids_[0] = tracepoint_id("raw_syscalls/sys_enter");
@@ -144,6 +145,7 @@ class ThreadCounts {
       Task t;
       t.tid = std::atoi(e->d_name);
       read_status(t.tid, &t.vol, &t.invol, &t.name);
+      t.cpu_ns = cpu_ns(t.tid);
       if (t.tid == getpid()) t.name = "main";
       for (int k = 0; k < 2; ++k) t.fd[k] = open_counter(ids_[k], t.tid);
       tasks_.push_back(t);
@@ -161,6 +163,9 @@ class ThreadCounts {
       r.name = t.name;
       r.vol += (vol - t.vol) / per;
       r.invol += (invol - t.invol) / per;
+      const long long ns = cpu_ns(t.tid);
+      if (ns >= 0 && t.cpu_ns >= 0)
+        r.cpu_us = (r.cpu_us < 0 ? 0 : r.cpu_us) + static_cast<double>(ns - t.cpu_ns) / 1e3 / per;
       for (int k = 0; k < 2; ++k) {
         uint64_t v = 0;
         double& out = k == 0 ? r.sys : r.futex;
@@ -178,9 +183,17 @@ class ThreadCounts {
   struct Task {
     int tid = 0;
     long vol = 0, invol = 0;
+    long long cpu_ns = -1;
     std::string name;
     int fd[2] = {-1, -1};
   };
+  // Nanoseconds thread `tid` ran on a CPU (first field of schedstat); -1 when not given.
+  static long long cpu_ns(int tid) {
+    std::ifstream f("/proc/self/task/" + std::to_string(tid) + "/schedstat");
+    long long ns = -1;
+    if (!(f >> ns)) return -1;
+    return ns;
+  }
   static bool read_status(int tid, long* vol, long* invol, std::string* name) {
     std::ifstream f("/proc/self/task/" + std::to_string(tid) + "/status");
     if (!f) return false;
@@ -222,11 +235,13 @@ void print_counts(const char* what, size_t size, const std::vector<ThreadCounts:
     MPI_Barrier(MPI_COMM_WORLD);
     if (g_rank != r) continue;
     for (const auto& row : rows) {
-      char sys[32] = "-", fx[32] = "-";
+      char sys[32] = "-", fx[32] = "-", cpu[32] = "-";
       if (row.sys >= 0) std::snprintf(sys, sizeof sys, "%.2f", row.sys);
       if (row.futex >= 0) std::snprintf(fx, sizeof fx, "%.2f", row.futex);
-      std::printf("counts %-5s %8zu B rank %d %-16s vol %6.2f invol %6.2f sys %7s futex %6s\n",
-                  what, size, g_rank, row.name.c_str(), row.vol, row.invol, sys, fx);
+      if (row.cpu_us >= 0) std::snprintf(cpu, sizeof cpu, "%.1f", row.cpu_us);
+      std::printf(
+          "counts %-5s %8zu B rank %d %-16s vol %6.2f invol %6.2f sys %7s futex %6s cpu_us %7s\n",
+          what, size, g_rank, row.name.c_str(), row.vol, row.invol, sys, fx, cpu);
     }
     std::fflush(stdout);
   }

@@ -11,7 +11,8 @@
 // for a late reply sleeps on the worker and is woken by the reply (a handful of voluntary
 // context switches, not a backoff's thousands), and a process whose server thread and client
 // thread share the worker loses no wake-up: calls to its own rank and to the other rank are all
-// answered promptly while both threads sleep in turn.
+// answered promptly while both threads sleep in turn. Session 8: replies later than the poll
+// window make the client sleep at once (rpc::SpinPolicy), counted in CPU time per call.
 #include <gtest/gtest.h>
 #include <mpi.h>
 #include <sched.h>
@@ -244,6 +245,65 @@ TEST(UcxWakeups, AClientWaitingForALateReplyIsWokenByIt) {
     // signal). A polling wait with backoff sleeps every 10-200 us: over a thousand times here.
     EXPECT_LE(sleeps, 10) << "the client thread slept " << sleeps << " times in "
                           << std::chrono::duration<double>(waited).count() << " s";
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+}
+
+namespace {
+
+// CPU time the calling thread used so far, in seconds.
+double thread_cpu() {
+  rusage ru{};
+  getrusage(RUSAGE_THREAD, &ru);
+  return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+         static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1e-6;
+}
+
+}  // namespace
+
+// Session 8 (rpc::SpinPolicy): replies that come later than the poll may last (a server that
+// takes 5 ms per request) make the client sleep at once instead of polling first: after the
+// first call it spends a sleep and a wake-up per call, not up to $EDAOS_RPC_SPIN_US of
+// polling. Fails with EDAOS_RPC_SPIN_ADAPT=0 (the session-7 rule): about 1 ms of CPU per call.
+TEST(UcxWakeups, SlowRepliesMakeTheClientSleepAtOnce) {
+  ASSERT_TRUE(job()->t) << "UCX did not start";
+  rpc::Transport* t = job()->t.get();
+  constexpr int kWarm = 3, kCalls = 30;
+  constexpr auto kSlow = std::chrono::milliseconds(5);
+  if (job()->rank == 1) {
+    for (int i = 0; i < kWarm + kCalls; ++i) {
+      rpc::Incoming in;
+      ASSERT_TRUE(t->wait_request(&in, rpc::Clock::now() + std::chrono::seconds(60)));
+      std::this_thread::sleep_for(kSlow);
+      t->reply(in.source, in.hdr.reply_tag, rpc::make_reply(Status::OK(), in.hdr.seq));
+    }
+    const auto limit = rpc::Clock::now() + std::chrono::seconds(1);
+    while (t->progress_replies() && rpc::Clock::now() < limit) sched_yield();
+  } else {
+    // The first calls are not counted: a fresh connection's wire-up costs ms of CPU, and the
+    // thread's first slow reply is caught only after a full poll.
+    long sleeps = 0;
+    std::vector<double> cpu;
+    for (int i = 0; i < kWarm + kCalls; ++i) {
+      rpc::Call c;
+      c.server = 1;
+      c.op = rpc::Op::kPoolQuery;
+      c.body = "slow";
+      const double cpu0 = thread_cpu();
+      const long sleeps0 = thread_sleeps();
+      ASSERT_TRUE(t->call(&c).ok()) << c.status().to_string();
+      EXPECT_EQ(c.rep.value, c.hdr.seq);
+      if (i < kWarm) continue;
+      cpu.push_back(thread_cpu() - cpu0);
+      sleeps += thread_sleeps() - sleeps0;
+    }
+    std::sort(cpu.begin(), cpu.end());
+    const double median = cpu[cpu.size() / 2];
+    // A sleep per call; the median call's CPU well under a 1 ms poll (about 1 ms each with the
+    // fixed window, 40-300 us here with it).
+    EXPECT_GE(sleeps, kCalls - 2);
+    EXPECT_LT(median, 500e-6) << "client CPU per call: median " << median * 1e6 << " us, " << sleeps
+                              << " sleeps in " << kCalls << " calls";
   }
   MPI_Barrier(MPI_COMM_WORLD);
 }

@@ -219,3 +219,98 @@ TEST(Loopback, RepliesFromManyThreadsReachTheirCalls) {
     EXPECT_EQ(calls[i].rep.value, static_cast<uint64_t>(i) * 3);
   }
 }
+
+// Session 8: the client poll window a UCX waiter uses (rpc::SpinPolicy), driven with gaps.
+namespace {
+using std::chrono::microseconds;
+constexpr rpc::Clock::duration kCap = microseconds(1000);
+}  // namespace
+
+TEST(SpinPolicy, RepliesWithinTheCapKeepAPollThatCatchesThem) {
+  rpc::SpinPolicy p(kCap, true, 8);
+  for (int i = 0; i < 20; ++i) p.record(microseconds(150));
+  // About twice the usual gap plus the floor: the next 150 us reply is caught by the poll.
+  EXPECT_GE(p.window(0), microseconds(150));
+  EXPECT_LE(p.window(0), microseconds(2 * 150 + 20 + 5));
+  // Gaps near the cap: the poll grows to the cap, never past it.
+  for (int i = 0; i < 20; ++i) p.record(microseconds(900));
+  EXPECT_EQ(p.window(0), kCap);
+}
+
+TEST(SpinPolicy, RepliesLaterThanTheCapSleepAtOnceAndShortOnesBringThePollBack) {
+  rpc::SpinPolicy p(kCap, true, 8);
+  EXPECT_EQ(p.window(0), kCap);  // a new thread polls as the session-7 rule did
+  p.record(microseconds(4000));  // one reply 4 ms late: the average passes the cap
+  EXPECT_EQ(p.window(0), rpc::Clock::duration::zero());
+  for (int i = 0; i < 10; ++i) p.record(microseconds(3000));
+  EXPECT_EQ(p.window(0), rpc::Clock::duration::zero());
+  // Replies come quickly again (measured across the sleeps): the poll returns once the
+  // average is back within the cap.
+  int calls = 0;
+  while (p.window(0) == rpc::Clock::duration::zero() && calls < 50) {
+    p.record(microseconds(100));
+    ++calls;
+  }
+  EXPECT_GT(p.window(0), microseconds(100));
+  EXPECT_LE(calls, 10);
+}
+
+TEST(SpinPolicy, AWastedPollHalvesTheNextOne) {
+  rpc::SpinPolicy p(kCap, true, 8);
+  for (int i = 0; i < 20; ++i) p.record(microseconds(200));
+  const rpc::Clock::duration w = p.window(0);
+  ASSERT_GT(w, microseconds(200));
+  p.record(w + microseconds(300));  // the poll ran out, the thread slept: wasted
+  EXPECT_LE(p.window(0), w / 2);
+  EXPECT_GT(p.window(0), rpc::Clock::duration::zero());  // the average is still short
+  p.record(microseconds(200));                           // caught: back to twice the average
+  EXPECT_GT(p.window(0), w / 2);
+  // Polls shorter than the floor are not worth it: a wasted one sets the window to 0.
+  rpc::SpinPolicy q(microseconds(30), true, 8);
+  for (int i = 0; i < 20; ++i) q.record(microseconds(25));
+  ASSERT_EQ(q.window(0), microseconds(30));
+  q.record(microseconds(31));
+  EXPECT_EQ(q.window(0), rpc::Clock::duration::zero());
+}
+
+TEST(SpinPolicy, OversubscribedProcessLeavesACoreFree) {
+  rpc::SpinPolicy two(kCap, true, 2);
+  EXPECT_EQ(two.window(0), kCap);
+  EXPECT_EQ(two.window(1), rpc::Clock::duration::zero());  // one poller already: sleep
+  rpc::SpinPolicy four(kCap, true, 4);
+  EXPECT_EQ(four.window(2), kCap);
+  EXPECT_EQ(four.window(3), rpc::Clock::duration::zero());
+  rpc::SpinPolicy one(kCap, true, 1);
+  EXPECT_EQ(one.window(0), kCap);  // one thread may always poll
+  EXPECT_EQ(one.window(1), rpc::Clock::duration::zero());
+}
+
+TEST(SpinPolicy, GapsShorterThanTheFloorDoNotPullThePollDown) {
+  rpc::SpinPolicy p(kCap, true, 8);
+  for (int i = 0; i < 20; ++i) {
+    p.record(microseconds(300));  // the server's answer
+    p.record(microseconds(3));    // the rendezvous step right after it
+  }
+  EXPECT_GE(p.window(0), microseconds(2 * 300));
+}
+
+TEST(SpinPolicy, AJobWithMoreRanksOnTheNodeThanCpusNeverPolls) {
+  rpc::SpinPolicy full(kCap, true, 2, 4);  // mdtest: 4 ranks on 2 cores
+  for (int i = 0; i < 10; ++i) full.record(microseconds(100));
+  EXPECT_EQ(full.window(0), rpc::Clock::duration::zero());
+  rpc::SpinPolicy fits(kCap, true, 2, 2);  // IOR-hard: 2 ranks on 2 cores
+  for (int i = 0; i < 10; ++i) fits.record(microseconds(100));
+  EXPECT_GT(fits.window(0), microseconds(100));
+  rpc::SpinPolicy fixed(kCap, false, 2, 4);  // EDAOS_RPC_SPIN_ADAPT=0: the session-7 rule
+  EXPECT_EQ(fixed.window(0), kCap);
+}
+
+TEST(SpinPolicy, FixedRuleAndZeroCap) {
+  rpc::SpinPolicy fixed(kCap, false, 2);
+  for (int i = 0; i < 10; ++i) fixed.record(microseconds(5000));
+  EXPECT_EQ(fixed.window(0), kCap);
+  EXPECT_EQ(fixed.window(5), kCap);
+  rpc::SpinPolicy none(rpc::Clock::duration::zero(), true, 8);
+  for (int i = 0; i < 10; ++i) none.record(microseconds(1));
+  EXPECT_EQ(none.window(0), rpc::Clock::duration::zero());
+}

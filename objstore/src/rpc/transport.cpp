@@ -2,10 +2,14 @@
 // recycled reply buffers.
 #include "rpc/transport.hpp"
 
+#include <sched.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 
 #include "common/backoff.hpp"
 #include "common/log.hpp"
@@ -60,6 +64,53 @@ Clock::duration client_spin() {
     return std::chrono::duration_cast<Clock::duration>(std::chrono::microseconds(us));
   }();
   return d;
+}
+
+SpinPolicy::SpinPolicy(Clock::duration cap, bool adapt, int cpus, int local_ranks)
+    : cap_(cap),
+      avg_(cap / 4),
+      window_(cap),
+      adapt_(adapt),
+      cpus_(std::max(cpus, 1)),
+      local_ranks_(std::max(local_ranks, 1)) {}
+
+SpinPolicy SpinPolicy::from_environment() {
+  const char* e = std::getenv("EDAOS_RPC_SPIN_ADAPT");
+  const bool adapt = !(e && std::strcmp(e, "0") == 0);
+  int cpus = 0;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) == 0) cpus = CPU_COUNT(&set);
+  if (cpus <= 0) cpus = static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN));
+  int local = 1;
+  for (const char* v : {"MPI_LOCALNRANKS", "OMPI_COMM_WORLD_LOCAL_SIZE"})
+    if (const char* x = std::getenv(v); x && std::atoi(x) > 0) {
+      local = std::atoi(x);
+      break;
+    }
+  return SpinPolicy(client_spin(), adapt, cpus, local);
+}
+
+Clock::duration SpinPolicy::window(int others) const {
+  if (!adapt_) return cap_;
+  if (local_ranks_ > cpus_ || others >= std::max(1, cpus_ - 1)) return Clock::duration::zero();
+  return window_;
+}
+
+void SpinPolicy::record(Clock::duration gap) {
+  if (!adapt_) return;
+  // A gap shorter than the floor (a rendezvous step, a send's completion right after the
+  // request) is caught by any poll and says nothing about how long the server takes.
+  if (gap < kSpinFloor) return;
+  avg_ += (gap - avg_) / 4;
+  Clock::duration target = Clock::duration::zero();
+  if (avg_ <= cap_) target = std::min(cap_, 2 * avg_ + kSpinFloor);
+  if (window_ > Clock::duration::zero() && gap > window_) {
+    const Clock::duration half = window_ / 2;
+    window_ = std::min(target, half < kSpinFloor ? Clock::duration::zero() : half);
+  } else {
+    window_ = target;
+  }
 }
 
 void Call::prepare(int t, uint64_t seq) {

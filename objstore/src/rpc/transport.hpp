@@ -206,6 +206,47 @@ class Transport {
 inline constexpr long kDefaultSpinUs = 1000;
 Clock::duration client_spin();
 
+// How long one client thread polls before it sleeps, adapted to the replies it gets (session
+// 8; UCX's wait keeps one per thread). A wait is cut into gaps: the time from its start or its
+// last progress to its next progress. A short poll puts a thread wake-up into every call that
+// a longer one would have caught (IOR-hard: each reply comes within a few hundred us); a long
+// poll burns the core the server needs when replies come later anyway (mdtest's creates with
+// 4 ranks on 2 cores: a few ms). So the window follows the recent gaps:
+//  - avg: a moving average (1/4 weight) of the gaps, slept ones included, gaps shorter than
+//    kSpinFloor left out (a rendezvous step or a send's end, not a server's answer);
+//  - target: 2 x avg + kSpinFloor, at most `cap` ($EDAOS_RPC_SPIN_US), or 0 (sleep at once)
+//    when avg itself is beyond the cap (the reply is not expected within any allowed poll);
+//  - a gap longer than a window that was not 0 wasted that poll: the next window is at most
+//    half of it (below kSpinFloor: 0); any other gap sets the window to target;
+//  - oversubscribed process: a thread polls only while fewer than max(1, cpus - 1) other
+//    threads of its process poll (the rest sleep at once), so pollers leave a core free;
+//  - oversubscribed node: when the job has more ranks on this node than this process has CPUs
+//    ($MPI_LOCALNRANKS from MPICH's launcher, $OMPI_COMM_WORLD_LOCAL_SIZE from Open MPI), no
+//    thread polls: every poller would take a core from a rank (or the server) with work
+//    (mdtest, 4 ranks on 2 cores: the job's CPU time 31-36 s with polls, 6 s without).
+// Bounded (never above cap; the transport yields the core between polls), and a thread whose
+// window is 0 still learns from its gaps (measured across its sleeps), so short replies bring
+// the poll back. $EDAOS_RPC_SPIN_ADAPT=0: the window is always `cap` (the session-7 rule).
+class SpinPolicy {
+ public:
+  static constexpr Clock::duration kSpinFloor = std::chrono::microseconds(20);
+  SpinPolicy(Clock::duration cap, bool adapt, int cpus, int local_ranks = 1);
+  // The process's default: cap client_spin(), adapt per $EDAOS_RPC_SPIN_ADAPT, the CPUs this
+  // process may run on, the job's ranks on this node (launcher's variables; 1 if none).
+  static SpinPolicy from_environment();
+  // How long to poll after the last progress, with `others` other threads of the process
+  // polling now.
+  Clock::duration window(int others) const;
+  // A gap of the thread's wait ended with progress after `gap` (the thread slept in it or not).
+  void record(Clock::duration gap);
+  Clock::duration average() const { return avg_; }
+
+ private:
+  Clock::duration cap_, avg_, window_;
+  bool adapt_;
+  int cpus_, local_ranks_;
+};
+
 // now + d, saturated (a duration of max() means never).
 Clock::time_point deadline_after(Clock::duration d);
 

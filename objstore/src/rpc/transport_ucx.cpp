@@ -83,6 +83,12 @@ bool stop_after_head() {
   const char* f = std::getenv("EDAOS_TEST_FAULT");
   return f && std::strcmp(f, "ucx-stop-after-head") == 0;
 }
+// EDAOS_TEST_FAULT=ucx-stop-before-rest (tests only): a split request stops its process
+// (SIGSTOP) once its head is sent, before its payload.
+bool stop_before_rest() {
+  const char* f = std::getenv("EDAOS_TEST_FAULT");
+  return f && std::strcmp(f, "ucx-stop-before-rest") == 0;
+}
 
 Status ucx_error(edaos_status_t code, const std::string& what, ucs_status_t st) {
   return Status(code, "UCX: " + what + ": " + ucs_status_string(st));
@@ -153,6 +159,19 @@ struct UcxTransport::Sleeper {
   bool server = false;
   int wake_fd = thread_wake_fd();
   bool woken = false;  // its wake fd was written (drained when it wakes)
+};
+
+// A request the server thread is receiving: a large one still moving (rendezvous), or a split
+// one whose payload has not come yet. Completed by later progress while the thread serves
+// others; handed out by wait_request once whole (and after the earlier ones of its sender).
+struct UcxTransport::Arriving {
+  Incoming in;
+  uint64_t tag = 0;     // the head's sender tag
+  void* req = nullptr;  // the receive in progress (the head, then the payload)
+  bool rest = false;    // the head is in; the payload of a split request is awaited or moving
+  bool done = false;    // whole
+  bool failed = false;  // lost (an error or a stalled sender): dropped
+  Clock::time_point born, limit;
 };
 
 struct UcxTransport::Pending {
@@ -234,6 +253,13 @@ UcxTransport::~UcxTransport() {
         if (r) ucp_request_free(r);
     }
     stuck_.clear();
+    for (auto& a : arriving_)
+      if (a->req) {
+        ucp_request_cancel(worker_, a->req);
+        if (!end_request_locked(&a->req, nullptr, nullptr, Clock::now() + kCancelWait))
+          a->in.buf.leak();  // UCX may still write it
+      }
+    arriving_.clear();
     ucp_worker_destroy(worker_);
   }
   if (ctx_) ucp_cleanup(ctx_);
@@ -377,6 +403,12 @@ void UcxTransport::start(Call* c) {
   } else {
     const uint32_t id = id_seq_++;
     c->local_error = send_locked(ep, u->siov, make_tag(kReqSplit, rank_, id), &u->sreq);
+    if (c->local_error.ok() && stop_before_rest()) {
+      // Test only: a client that stops between its request's head and payload (the server
+      // must keep serving the others meanwhile).
+      if (u->sreq) end_request_locked(&u->sreq, nullptr, nullptr, Clock::now() + kCancelWait);
+      raise(SIGSTOP);
+    }
     u->siov2 = std::move(bulk);
     if (c->local_error.ok())
       c->local_error = send_locked(ep, u->siov2, make_tag(kReqRest, rank_, id), &u->sreq2);
@@ -520,39 +552,52 @@ void UcxTransport::start_section_locked(Call* c, size_t n) {
       recv_locked(u->riov, make_tag(kRepRest, 0, static_cast<uint32_t>(c->tag)), kExact, &u->rreq);
 }
 
-// Progresses and tests the calls; after client_spin() without progress, sleeps on the worker's
-// event fd (a reply wakes the thread: once per reply, with no other thread involved) until the
-// earliest deadline of the calls (then test_call_locked times them out), at most 1 s, or 1 ms
-// while a send of theirs is in flight (as the server's sleep: a send's progress may come with
-// no event).
+// Progresses and tests the calls. After the last progress the thread polls (yielding the core
+// between polls) for the window its SpinPolicy gives, then sleeps on the worker's event fd (a
+// reply wakes the thread: once per reply, with no other thread involved) until the earliest
+// deadline of the calls (then test_call_locked times them out), at most 1 s, or 1 ms while a
+// send of theirs is in flight (as the server's sleep: a send's progress may come with no
+// event). Each gap between progress events (sleeps included) teaches the policy.
 void UcxTransport::wait(Call* const* calls, size_t n) {
+  thread_local SpinPolicy policy = SpinPolicy::from_environment();
   Sleeper me;
   me.calls = calls;
   me.n = n;
-  const Clock::duration spin = client_spin();
-  Clock::time_point spin_end = Clock::now() + spin;
+  Clock::time_point last = Clock::now();
+  bool polling = false;  // counted in pollers_
   std::unique_lock<std::mutex> lk(mu_);
+  auto stop_polling = [&] {
+    if (polling) --pollers_;
+    polling = false;
+  };
   for (;;) {
     progress_locked();
     bool progressed = false;
     if (test_calls(
-            calls, n, [this](Call* c) { return test_call_locked(c); }, &progressed))
+            calls, n, [this](Call* c) { return test_call_locked(c); }, &progressed)) {
+      stop_polling();
+      policy.record(Clock::now() - last);
       return;
+    }
     // A test may have posted a receive (a split reply's rest) that has work to progress.
     const Clock::time_point now = Clock::now();
     if (progressed || ucp_worker_progress(worker_) != 0) {
-      spin_end = now + spin;
+      policy.record(now - last);
+      last = now;
       continue;
     }
-    if (now < spin_end) {
+    if (now - last < policy.window(pollers_ - (polling ? 1 : 0))) {
       // Other threads may use the worker meanwhile, and on a full machine the core goes to
       // whoever is runnable (the server thread that will answer): a spin that only polled cost
       // the quiet 2-core VM a third of IOR-hard's rates against the yielding wait before it.
+      if (!polling) ++pollers_;
+      polling = true;
       lk.unlock();
       sched_yield();
       lk.lock();
       continue;
     }
+    stop_polling();
     Clock::time_point deadline = Clock::time_point::max();
     bool sending = false;
     for (size_t i = 0; i < n; ++i) {
@@ -562,14 +607,22 @@ void UcxTransport::wait(Call* const* calls, size_t n) {
       const UcxCall* u = state(c);
       if (u && (u->sreq || u->sreq2)) sending = true;
     }
-    if (sleep_locked(lk, &me, sleep_ms(deadline, now, sending))) spin_end = Clock::now() + spin;
+    sleep_locked(lk, &me, sleep_ms(deadline, now, sending));
   }
 }
 
 bool UcxTransport::has_news_locked(const Sleeper& s) {
   if (s.server) {
     ucp_tag_recv_info_t info{};
-    return ucp_tag_probe_nb(worker_, make_tag(kReq, 0, 0), kRequestMask, 0, &info) != nullptr;
+    if (ucp_tag_probe_nb(worker_, make_tag(kReq, 0, 0), kRequestMask, 0, &info)) return true;
+    for (const auto& a : arriving_) {  // a request it is receiving moved on
+      if (a->req && ucp_request_check_status(a->req) != UCS_INPROGRESS) return true;
+      if (a->rest && !a->req && !a->done &&
+          ucp_tag_probe_nb(worker_, make_tag(kReqRest, a->in.source, id_of(a->tag)), kExact, 0,
+                           &info))
+        return true;
+    }
+    return false;
   }
   for (size_t i = 0; i < s.n; ++i) {
     Call* c = s.calls[i];
@@ -615,29 +668,66 @@ bool UcxTransport::sleep_locked(std::unique_lock<std::mutex>& lk, Sleeper* me, i
   return true;
 }
 
-// Receives probed message `msg` (`len` bytes) into `dst`, letting other threads use the worker
-// meanwhile; gives up after `limit` (the sender stopped). Returns the receive's status.
-ucs_status_t UcxTransport::recv_probed(std::unique_lock<std::mutex>& lk, ucp_tag_message_h msg,
-                                       char* dst, size_t len, int source, Buffer* owner,
-                                       Clock::time_point limit) {
+// Posts the receive of probed message `msg` (`len` bytes) at `dst`; *req gets the request.
+ucs_status_t UcxTransport::recv_msg_locked(ucp_tag_message_h msg, char* dst, size_t len,
+                                           void** req) {
   ucp_request_param_t p = dt_param(1, true);
   void* r = ucp_tag_msg_recv_nbx(worker_, dst, len, msg, &p);
   if (UCS_PTR_IS_ERR(r)) return UCS_PTR_STATUS(r);
-  ucs_status_t st = UCS_OK;
-  while (!end_request_locked(&r, &st, nullptr, Clock::time_point::min())) {
-    if (Clock::now() >= limit) {
-      ucp_request_cancel(worker_, r);
-      if (peer_errors_) drop_ep_locked(source);
-      end_request_locked(&r, &st, nullptr, Clock::now() + kCancelWait);
-      if (r) owner->leak();  // UCX still owns the memory
-      return st == UCS_OK ? UCS_ERR_TIMED_OUT : st;
+  *req = r;
+  return UCS_OK;
+}
+
+// Moves `a` on as far as the worker's state allows: ends its receive, starts a split request's
+// payload receive once that message is there. Sets a.done or a.failed; a sender that stalls
+// past a.limit (the RPC timeout from the head's arrival) loses its request: the receive is
+// cancelled (with peer error handling its connection is closed), and a buffer UCX may still
+// write is left to it.
+void UcxTransport::advance_locked(Arriving& a) {
+  for (;;) {
+    ucs_status_t st = UCS_OK;
+    if (a.req) {
+      if (!end_request_locked(&a.req, &st, nullptr, Clock::time_point::min())) break;
+      if (st != UCS_OK) {
+        EDAOS_LOG(warn, "UCX: request from rank %d lost: %s", a.in.source, ucs_status_string(st));
+        a.failed = true;
+        return;
+      }
+      if (a.rest || kind_of(a.tag) != kReqSplit) {
+        a.done = true;
+        return;
+      }
+      a.rest = true;
     }
-    lk.unlock();
-    sched_yield();
-    lk.lock();
-    progress_locked();
+    // A split request's payload follows as its own message: into the buffer after the head.
+    const uint64_t rest = make_tag(kReqRest, a.in.source, id_of(a.tag));
+    ucp_tag_recv_info_t ri{};
+    ucp_tag_message_h rm = ucp_tag_probe_nb(worker_, rest, kExact, 1, &ri);
+    if (!rm) break;
+    const size_t at = a.in.buf.size();
+    a.in.buf.resize(at + ri.length);
+    st = recv_msg_locked(rm, a.in.buf.data() + at, ri.length, &a.req);
+    if (st != UCS_OK) {
+      EDAOS_LOG(warn, "UCX: request from rank %d lost: %s", a.in.source, ucs_status_string(st));
+      a.failed = true;
+      return;
+    }
   }
-  return st;
+  if (Clock::now() < a.limit) return;
+  ucs_status_t st = UCS_ERR_TIMED_OUT;
+  if (a.req) {
+    ucp_request_cancel(worker_, a.req);
+    if (peer_errors_) drop_ep_locked(a.in.source);
+    end_request_locked(&a.req, &st, nullptr, Clock::now() + kCancelWait);
+    if (a.req) {
+      // UCX still owns the memory: the request and its buffer are left to it.
+      a.req = nullptr;
+      a.in.buf.leak();
+    }
+  }
+  EDAOS_LOG(warn, "UCX: request from rank %d lost: %s", a.in.source,
+            ucs_status_string(st == UCS_OK ? UCS_ERR_TIMED_OUT : st));
+  a.failed = true;
 }
 
 bool UcxTransport::wait_request(Incoming* in, Clock::time_point deadline) {
@@ -645,53 +735,64 @@ bool UcxTransport::wait_request(Incoming* in, Clock::time_point deadline) {
     std::unique_lock<std::mutex> lk(mu_);
     progress_locked();
     reap_locked();
+    // Every request that came is taken in (up to kMaxArriving at once): a small one usually
+    // completes at once, a large one moves on with later progress.
     ucp_tag_recv_info_t info{};
-    ucp_tag_message_h msg = ucp_tag_probe_nb(worker_, make_tag(kReq, 0, 0), kRequestMask, 1, &info);
-    if (msg) {
-      const uint64_t tag = info.sender_tag;
-      in->source = rank_of(tag);
-      in->buf.resize(info.length);
-      // A large request is still moving (rendezvous); a sender that stops sending is given
-      // up after the RPC timeout.
-      const Clock::time_point limit = deadline_after(rpc_timeout());
-      ucs_status_t st =
-          recv_probed(lk, msg, in->buf.data(), info.length, in->source, &in->buf, limit);
-      if (st == UCS_OK && kind_of(tag) == kReqSplit) {
-        // The payload follows as its own message: into the request buffer after the head.
-        const uint64_t rest = make_tag(kReqRest, in->source, id_of(tag));
-        ucp_tag_recv_info_t ri{};
-        ucp_tag_message_h rm = nullptr;
-        while (!(rm = ucp_tag_probe_nb(worker_, rest, kExact, 1, &ri)) && Clock::now() < limit) {
-          lk.unlock();
-          sched_yield();
-          lk.lock();
-          progress_locked();
-        }
-        if (!rm) {
-          st = UCS_ERR_TIMED_OUT;
-        } else {
-          const size_t at = in->buf.size();
-          in->buf.resize(at + ri.length);
-          st = recv_probed(lk, rm, in->buf.data() + at, ri.length, in->source, &in->buf, limit);
-        }
-      }
+    while (arriving_.size() < kMaxArriving) {
+      ucp_tag_message_h msg =
+          ucp_tag_probe_nb(worker_, make_tag(kReq, 0, 0), kRequestMask, 1, &info);
+      if (!msg) break;
+      auto a = std::make_unique<Arriving>();
+      a->tag = info.sender_tag;
+      a->in.source = rank_of(a->tag);
+      a->in.buf = std::move(in->buf);  // the caller's buffer (its memory is reused) or none
+      a->in.buf.resize(info.length);
+      a->born = Clock::now();
+      a->limit = deadline_after(rpc_timeout());
+      const ucs_status_t st = recv_msg_locked(msg, a->in.buf.data(), info.length, &a->req);
       if (st != UCS_OK) {
-        EDAOS_LOG(warn, "UCX: request from rank %d lost: %s", in->source, ucs_status_string(st));
+        EDAOS_LOG(warn, "UCX: request from rank %d lost: %s", a->in.source, ucs_status_string(st));
         continue;
       }
-      if (in->buf.size() < sizeof(RequestHeader))
-        in->hdr = RequestHeader{};
-      else
-        std::memcpy(&in->hdr, in->buf.data(), sizeof in->hdr);
-      return true;
+      arriving_.push_back(std::move(a));
+    }
+    // Hand out the first whole request whose sender has none still arriving before it (a
+    // client's requests keep their order); drop the lost ones.
+    bool young = false;
+    for (size_t i = 0; i < arriving_.size();) {
+      Arriving& a = *arriving_[i];
+      if (!a.done) advance_locked(a);
+      if (a.failed) {
+        arriving_.erase(arriving_.begin() + static_cast<std::ptrdiff_t>(i));
+        continue;
+      }
+      bool blocked = false;
+      for (size_t j = 0; j < i && !blocked; ++j) blocked = arriving_[j]->in.source == a.in.source;
+      if (a.done && !blocked) {
+        in->source = a.in.source;
+        in->buf = std::move(a.in.buf);
+        if (in->buf.size() < sizeof(RequestHeader))
+          in->hdr = RequestHeader{};
+        else
+          std::memcpy(&in->hdr, in->buf.data(), sizeof in->hdr);
+        arriving_.erase(arriving_.begin() + static_cast<std::ptrdiff_t>(i));
+        return true;
+      }
+      if (!a.done && Clock::now() - a.born < kArrivingYoung) young = true;
+      ++i;
     }
     const Clock::time_point now = Clock::now();
     if (now >= deadline) return false;
     // Sleep on the event fd. Replies in flight need progress that no incoming event may
     // announce (a socket that drains): then wake every millisecond until they are sent.
+    // Requests still arriving are woken for by their messages (and by a client thread whose
+    // progress moved them, has_news_locked); the timeout is a bound: 1 ms while one is young,
+    // 10 ms for a sender that has stalled (its request is dropped at its RPC timeout).
     Sleeper me;
     me.server = true;
-    sleep_locked(lk, &me, sleep_ms(deadline, now, !pending_.empty()));
+    int ms = sleep_ms(deadline, now, !pending_.empty() || young);
+    if (!arriving_.empty()) ms = std::min(ms, 10);
+    sleep_locked(lk, &me, ms);
   }
 }
 

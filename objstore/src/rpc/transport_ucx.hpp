@@ -19,11 +19,12 @@
 // Progress: every waiting thread (the server thread for requests, a client thread for its
 // calls' replies) sleeps in poll() on the worker's event fd after ucp_worker_arm, so the
 // message it waits for wakes it once, directly (no backoff sleeps, no wake-up through another
-// thread). A client first spins on the worker for $EDAOS_RPC_SPIN_US microseconds (default
-// kDefaultSpinUs) after its last progress. Threads share the worker: a thread whose progress
-// took in what another sleeping thread waits for (a reply of its calls, a request for the
-// server) wakes that thread through its own eventfd before it arms the worker (an arm drains
-// the worker's event fd, so the sleeper's poll would otherwise miss the event).
+// thread). A client first polls the worker (yielding the core) after its last progress, for
+// the window its thread's SpinPolicy gives (at most $EDAOS_RPC_SPIN_US microseconds, default
+// kDefaultSpinUs; 0 when its recent replies came later than that). Threads share the worker: a
+// thread whose progress took in what another sleeping thread waits for (a reply of its calls, a
+// request for the server) wakes that thread through its own eventfd before it arms the worker (an
+// arm drains the worker's event fd, so the sleeper's poll would otherwise miss the event).
 #pragma once
 
 #include <ucp/api/ucp.h>
@@ -72,8 +73,9 @@ class UcxTransport final : public Transport {
                           Clock::time_point limit);
   Status send_locked(ucp_ep_h ep, const std::vector<ucp_dt_iov_t>& iov, uint64_t tag, void** req);
   Status recv_locked(const std::vector<ucp_dt_iov_t>& iov, uint64_t tag, uint64_t mask, void** req);
-  ucs_status_t recv_probed(std::unique_lock<std::mutex>& lk, ucp_tag_message_h msg, char* dst,
-                           size_t len, int source, Buffer* owner, Clock::time_point limit);
+  struct Arriving;
+  ucs_status_t recv_msg_locked(ucp_tag_message_h msg, char* dst, size_t len, void** req);
+  void advance_locked(Arriving& a);
   void start_section_locked(Call* c, size_t n);
   void send_reply(int dest, int tag, std::unique_ptr<Pending> p, const void* data, size_t n);
   void send_parts(int dest, int tag, std::unique_ptr<Pending> p, const char* head, size_t head_n,
@@ -101,7 +103,12 @@ class UcxTransport final : public Transport {
   std::vector<std::unique_ptr<Pending>> pending_;  // replies in flight
   std::vector<std::unique_ptr<CallState>> stuck_;  // ended calls whose operations UCX still has
   std::vector<Sleeper*> sleepers_;                 // threads in sleep_locked's poll()
-  bool peer_errors_ = false;                       // $EDAOS_UCX_PEER_ERRORS=1
+  // Requests being received by the server thread (wait_request), in arrival order.
+  static constexpr size_t kMaxArriving = 64;
+  static constexpr Clock::duration kArrivingYoung = std::chrono::milliseconds(10);
+  std::vector<std::unique_ptr<Arriving>> arriving_;
+  int pollers_ = 0;           // client threads polling in wait()
+  bool peer_errors_ = false;  // $EDAOS_UCX_PEER_ERRORS=1
   SparePool spare_;
 };
 
