@@ -33,9 +33,23 @@ class S8EcPartial : public DirectPairTest {
   // both connections. Returns what this rank's writes cost after the first round.
   struct Cost {
     uint64_t partial = 0, trips = 0, direct_cells = 0;
+    uint64_t steps = 0;  // direct steps the pieces need: per stripe, ceil(data cells / p)
   };
+  // Steps of a piece (stripes of k cells of 128 KiB, p parity).
+  static uint64_t steps_of(uint64_t off, uint64_t len, uint64_t k, uint64_t p) {
+    constexpr uint64_t kCell = 131072;
+    uint64_t steps = 0;
+    for (uint64_t at = off; at < off + len;) {
+      const uint64_t stripe_end = (at / (k * kCell) + 1) * k * kCell;
+      const uint64_t end = std::min(off + len, stripe_end);
+      const uint64_t cells = (end - 1) / kCell - at / kCell + 1;
+      steps += (cells + p - 1) / p;
+      at = end;
+    }
+    return steps;
+  }
   Cost interleaved(const ObjectId& o, uint64_t n, int rounds,
-                   const std::shared_ptr<Container>& mine) {
+                   const std::shared_ptr<Container>& mine, uint64_t k = 2, uint64_t p = 1) {
     Cost cost;
     auto a = mine->open_array(o);
     EXPECT_TRUE(a.ok());
@@ -51,6 +65,8 @@ class S8EcPartial : public DirectPairTest {
         EDAOS_EXPECT_OK(a.value()->write(j * kPiece, b.data(), b.size()));
       }
       if (r == 0) continue;  // leases taken
+      for (uint64_t j = static_cast<uint64_t>(rank()); j < n; j += static_cast<uint64_t>(nranks()))
+        cost.steps += steps_of(j * kPiece, kPiece, k, p);
       cost.partial += stats().partial_stripe_writes - s0.partial_stripe_writes;
       cost.trips += rpc_round_trips_for_testing() - t0;
       cost.direct_cells += direct_stats().writes - d0.writes;
@@ -78,28 +94,33 @@ class S8EcPartial : public DirectPairTest {
 
 // IOR-hard EC writes on the engine's node: each partial-stripe write is the stripe lock, one
 // prepare and one finish sent with the unlock (the lock's wait is not counted by
-// rpc_round_trips_for_testing: 2 counted round trips per partial stripe), and the cells are
-// written by this process (direct_stats().writes). Through the engines it was lock + stripe
-// read + cell writes + unlock (3 counted). Every byte is checked through both connections
-// after the ranks' interleaved pieces (shared cells and stripes, contention on the locks).
+// rpc_round_trips_for_testing: 2 counted round trips per partial stripe; a piece across more
+// than p data cells of a stripe goes in steps of p cells, 2 each), and the cells are written
+// by this process (direct_stats().writes). Through the engines it was lock + stripe read +
+// cell writes + unlock (3 counted per partial stripe). Every byte is checked through both
+// connections after the ranks' interleaved pieces (shared cells and stripes, contention on the
+// locks).
 TEST_F(S8EcPartial, IorHardPiecesCostThreeRoundTripsAndEveryByteIsRight) {
   const bool on_one_node = !two_nodes();
   for (const char* cls : {"EC_2P1G1", "EC_4P2G1"}) {
     SCOPED_TRACE(cls);
     make_cont(std::string("hard-") + cls, kProps);
     const ObjectId o = new_oid(cls);
-    const Cost c = interleaved(o, 48, 3, dc_);
-    std::printf("rank %d %s: %llu partial stripes, %llu round trips, %llu cells direct\n", rank(),
-                cls, static_cast<unsigned long long>(c.partial),
-                static_cast<unsigned long long>(c.trips),
-                static_cast<unsigned long long>(c.direct_cells));
+    const uint64_t k = std::strcmp(cls, "EC_2P1G1") == 0 ? 2 : 4;
+    const uint64_t p = k / 2;
+    const Cost c = interleaved(o, 48, 3, dc_, k, p);
+    std::printf(
+        "rank %d %s: %llu partial stripes in %llu steps, %llu round trips, %llu cells "
+        "direct\n",
+        rank(), cls, static_cast<unsigned long long>(c.partial),
+        static_cast<unsigned long long>(c.steps), static_cast<unsigned long long>(c.trips),
+        static_cast<unsigned long long>(c.direct_cells));
     if (!on_one_node) continue;  // half the engines are remote: those stripes keep the RPCs
     ASSERT_GT(c.partial, 0u);
-    EXPECT_LE(c.trips, 2 * c.partial)
-        << c.trips << " round trips for " << c.partial << " partial stripes";
-    // Each partial stripe writes at least one data cell and every parity cell directly.
-    const uint64_t p = std::strcmp(cls, "EC_2P1G1") == 0 ? 1 : 2;
-    EXPECT_GE(c.direct_cells, (1 + p) * c.partial);
+    EXPECT_EQ(c.trips, 2 * c.steps) << c.trips << " round trips for " << c.partial
+                                    << " partial stripes in " << c.steps << " steps";
+    // Each step writes at least one data cell and every parity cell directly.
+    EXPECT_GE(c.direct_cells, (1 + p) * c.steps);
   }
 }
 

@@ -720,7 +720,7 @@ class ArrayImpl final : public Array {
   // again through the engines.
   bool direct_partial(uint32_t g, uint64_t c, uint64_t s, uint64_t a, uint64_t bnd,
                       const SgList<ConstIoVec>& sg, uint64_t rel, uint64_t logical_end,
-                      const StripeLock& lk, Status* st, bool* redo) {
+                      const StripeLock& lk, bool unlock, Status* st, bool* redo) {
     const uint32_t n = k_ + p_;
     std::vector<ShardId> cells(n);
     std::vector<rpc::RecWire> specs(n);
@@ -796,8 +796,8 @@ class ArrayImpl final : public Array {
       if (f == Fault::kPartialBeforeFinish && i == UINT32_MAX)
         stop_for_test("after the cells of a direct partial-stripe write, before its finish");
     };
-    *st = ds->write_and_finish(after_cell, lk.rank, unlock_body(lk, true), unlock_body(lk, false),
-                               redo);
+    *st = ds->write_and_finish(after_cell, unlock ? lk.rank : -1, unlock_body(lk, true),
+                               unlock_body(lk, false), redo);
     if (*redo)
       dc.partial_fallbacks++;
     else if (st->ok())
@@ -812,12 +812,40 @@ class ArrayImpl final : public Array {
     EDAOS_RETURN_IF_ERROR(lock_stripe(g, c, s, &lk));
     rt_->counters.partial_stripe_writes++;
     if (allow_direct) {
-      Status dst;
-      bool redo = false;
-      if (direct_partial(g, c, s, a, bnd, sg, rel, logical_end, lk, &dst, &redo)) {
-        if (!redo || !dst.ok()) return dst;
-        // A change through an engine raced the finish: this range goes again, last writer wins.
-        return partial_write(g, c, s, a, bnd, sg, rel, logical_end, false);
+      // At most p data cells per step (client/README.md "Partial stripes on the direct path"):
+      // a writer killed inside the pwrite of a data cell leaves that cell torn, which the old
+      // parity and the other old data cells rebuild only while at most p - 1 cells are already
+      // new. A range touching more (IOR-hard pieces across two cells of a 2+1 stripe) goes in
+      // steps, each a consistent stripe, the last one with the unlock.
+      const uint64_t step = uint64_t{p_} * cell_;
+      for (uint64_t at = a; at < bnd;) {
+        const uint64_t end = std::min<uint64_t>(bnd, (at / cell_) * cell_ + step);
+        const bool last = end == bnd;
+        Status dst;
+        bool redo = false;
+        if (!direct_partial(g, c, s, at, end, sg, rel + (at - a), logical_end, lk, last, &dst,
+                            &redo)) {
+          // Not served directly, nothing of [at, bnd) written: through the engines below.
+          rel += at - a;
+          a = at;
+          allow_direct = false;
+          break;
+        }
+        if (!dst.ok()) {
+          if (!last) (void)unlock_stripe(lk, false);  // the intent stays: recovery re-encodes
+          return dst;
+        }
+        if (redo) {
+          // A change through an engine raced the finish: the step goes again, last writer wins
+          // (under the lock still held, or a new one when the unlock went with the finish).
+          if (last) return partial_write(g, c, s, at, bnd, sg, rel + (at - a), logical_end, false);
+          rel += at - a;
+          a = at;
+          allow_direct = false;
+          break;
+        }
+        if (last) return dst;
+        at = end;
       }
     }
     StripeRead sr;

@@ -1000,7 +1000,8 @@ class DirectStripeImpl final : public DirectStripe {
     bool stale = false;
     Status fst = commit(
         rpc::kCommitFinish, written,
-        [&](Batch& b) {
+        [&](Batch& b) -> rpc::Call* {
+          if (unlock_server < 0) return nullptr;  // a step of a longer write: the lock stays
           rpc::Call* u = b.add(unlock_server, rpc::Op::kUnlock);
           u->body = st.ok() ? std::move(unlock_ok) : std::move(unlock_failed);
           return u;

@@ -121,7 +121,8 @@ class DirectStripe {
   // Writes the prepared cells' bytes in order, calling after_cell(i) after cell i (test
   // faults) and after_cell(UINT32_MAX) once all are written, then sends the finish (one
   // kShardCommit kCommitFinish per server rank for the cells written) together with the
-  // caller's kUnlock to `unlock_server` (body `unlock_ok` when every cell was written, else
+  // caller's kUnlock to `unlock_server` (-1: none, the lock stays held for a next step; body
+  // `unlock_ok` when every cell was written, else
   // `unlock_failed`, which keeps the intent) in one round trip, and waits for all. *redo: a
   // lease was recalled before the finish (a change through the engine raced it): the caller
   // must write its range again (through the engines, under a new stripe lock).
