@@ -399,6 +399,70 @@ TEST_F(RecordsTest, EcCellKilledBeforeItsDataStaysAtItsOldVersion) {
   EXPECT_EQ(s.version, 7u);
 }
 
+// Session 8, direct partial EC stripes: the writer stores its record pending (kPrepare) before
+// its pwrite and holds the cell's OFD write lock until its finish. A read in between gets the
+// cell at whichever record its bytes match and must not store that: settled to the old record
+// before the pwrite, the cell would fail verification once the new bytes land (the finish
+// then finds no pending entry). A finish that comes after the entry was settled or replaced
+// changes nothing. (Fails without the lock check in rec_verify: the last read is EDAOS_CSUM.)
+TEST_F(RecordsTest, DirectPartialWritersPendingRecordIsNotSettledWhileItHoldsTheLock) {
+  const uint32_t cell = 4096;
+  CsumSpec off;
+  off.fn = &test_csum;
+  RecordSpec data{RecordKind::kEcData, cell, 2};
+  const std::string a = pattern(cell, 24), b = pattern(cell, 25);
+  ASSERT_TRUE(
+      eng_->array_write(ref_, 0, a.data(), a.size(), off, nullptr, 0, data, WriteStamp{7, nullptr})
+          .ok());
+  Engine::DirectGrant g;
+  ASSERT_TRUE(eng_->direct_grant(ref_, off, data, true, &g).ok());
+  auto rec = [&](const std::string& bytes, uint64_t v) {
+    Engine::DirectRecord r;
+    r.unit = 0;
+    r.version = v;
+    r.csum = bind_unit_csum(test_csum(CsumType::kCrc32c, bytes.data(), cell, 0), ref_, 0, v);
+    return r;
+  };
+  const int fd = ::open(g.path.c_str(), O_RDWR | O_CLOEXEC);  // the writer's own description
+  ASSERT_GE(fd, 0);
+  struct flock fl {};
+  fl.l_type = F_WRLCK;
+  fl.l_whence = SEEK_SET;
+  fl.l_len = cell;
+  ASSERT_EQ(::fcntl(fd, F_OFD_SETLKW, &fl), 0);
+  ASSERT_TRUE(
+      eng_->direct_commit(ref_, off, data, {rec(b, 8)}, 0, Engine::CommitMode::kPrepare).ok());
+  std::string got;
+  UnitState s;
+  ASSERT_TRUE(read(ref_, 0, cell, &got, off, data, &s).ok());  // before the pwrite: old
+  EXPECT_EQ(got, a);
+  EXPECT_EQ(s.version, 7u);
+  ASSERT_EQ(::pwrite(fd, b.data(), cell, 0), static_cast<ssize_t>(cell));
+  ASSERT_TRUE(read(ref_, 0, cell, &got, off, data, &s).ok());  // after it: new
+  EXPECT_EQ(got, b);
+  EXPECT_EQ(s.version, 8u);
+  ASSERT_TRUE(
+      eng_->direct_commit(ref_, off, data, {rec(b, 8)}, 0, Engine::CommitMode::kFinish).ok());
+  fl.l_type = F_UNLCK;
+  ASSERT_EQ(::fcntl(fd, F_OFD_SETLK, &fl), 0);
+  ASSERT_TRUE(read(ref_, 0, cell, &got, off, data, &s).ok());
+  EXPECT_EQ(got, b);
+  EXPECT_EQ(s.version, 8u);
+  // A writer killed after its prepare (no lock, no pwrite): the next read settles the cell to
+  // the bytes it holds, and a late finish of that record changes nothing.
+  ASSERT_TRUE(
+      eng_->direct_commit(ref_, off, data, {rec(a, 9)}, 0, Engine::CommitMode::kPrepare).ok());
+  ASSERT_TRUE(read(ref_, 0, cell, &got, off, data, &s).ok());
+  EXPECT_EQ(got, b);
+  EXPECT_EQ(s.version, 8u);
+  ASSERT_TRUE(
+      eng_->direct_commit(ref_, off, data, {rec(a, 9)}, 0, Engine::CommitMode::kFinish).ok());
+  ASSERT_TRUE(read(ref_, 0, cell, &got, off, data, &s).ok());
+  EXPECT_EQ(got, b);
+  EXPECT_EQ(s.version, 8u);
+  ::close(fd);
+}
+
 // ---- legacy (format 1-3) engines ----
 
 TEST_F(RecordsTest, LegacySidecarsAreConvertedAndCorruptChunksStayDetected) {

@@ -144,7 +144,14 @@ uint64_t new_version() {
 }
 
 // ---- test-only fault injection (EDAOS_TEST_FAULT), see objstore/README.md "Faults" ----
-enum class Fault { kNone, kPartialDataOnly, kPartialOneParity, kFullDataOnly, kNoRecovery };
+enum class Fault {
+  kNone,
+  kPartialDataOnly,
+  kPartialOneParity,
+  kFullDataOnly,
+  kNoRecovery,
+  kPartialBeforeFinish
+};
 Fault test_fault() {
   static const Fault f = [] {
     const char* v = std::getenv("EDAOS_TEST_FAULT");
@@ -154,6 +161,7 @@ Fault test_fault() {
     if (s == "ec-partial-one-parity") return Fault::kPartialOneParity;
     if (s == "ec-full-data-only") return Fault::kFullDataOnly;
     if (s == "no-recovery") return Fault::kNoRecovery;
+    if (s == "ec-partial-before-finish") return Fault::kPartialBeforeFinish;
     return Fault::kNone;
   }();
   return f;
@@ -511,18 +519,21 @@ class ArrayImpl final : public Array {
   }
   // Unlocks; `clear`: the stripe is consistent again, its intent goes. A write that failed
   // half-way keeps it, so the next connection re-encodes the stripe.
+  // (A batch of one, so rpc_round_trips_for_testing() counts it as the direct path's unlock,
+  // sent with its finish, is counted.)
   Status unlock_stripe(const StripeLock& lk, bool clear) {
-    Call call;
-    call.server = lk.rank;
-    call.op = Op::kUnlock;
+    Batch b(rt_);
+    b.add(lk.rank, Op::kUnlock)->body = unlock_body(lk, clear);
+    b.run();
+    return b[0].status();
+  }
+  static std::string unlock_body(const StripeLock& lk, bool clear) {
     Writer w;
     w.str(lk.key);
     rpc::IntentWire iw = lk.intent;
     iw.has = iw.has && clear;
     iw.encode(w, false);
-    call.body = w.take();
-    rt_->counters.rpcs++;
-    return rt_->rpc->call(&call);
+    return w.take();
   }
 
   // A stripe as read for a partial write, a rebuild or a repair.
@@ -700,11 +711,143 @@ class ArrayImpl final : public Array {
     (void)unlock_stripe(lk, consistent);
   }
 
+  // A partial-stripe write on the direct path (client/README.md "Partial stripes on the direct
+  // path"), under the stripe lock `lk`: the data cells and their versions read from the shard
+  // files, the touched bytes and the parity written into them between a prepare (pending
+  // records) and a finish sent with the unlock. false: not served directly, nothing written,
+  // the lock still held (the caller goes through the engines). true: done and unlocked, *st
+  // the outcome, *redo: a lease was recalled before the finish, the range must be written
+  // again through the engines.
+  bool direct_partial(uint32_t g, uint64_t c, uint64_t s, uint64_t a, uint64_t bnd,
+                      const SgList<ConstIoVec>& sg, uint64_t rel, uint64_t logical_end,
+                      const StripeLock& lk, bool unlock, Status* st, bool* redo) {
+    const uint32_t n = k_ + p_;
+    std::vector<ShardId> cells(n);
+    std::vector<rpc::RecWire> specs(n);
+    for (uint32_t i = 0; i < n; ++i) {
+      // Every engine of the group readable (so writable): a down or drilled one leaves the
+      // stripe to the engines' path, which rebuilds and skips it.
+      if (!readable(g, i)) return false;
+      cells[i] = sid(g, i);
+      specs[i] = rec(i);
+    }
+    const uint64_t local = stripe_local(c, s);
+    std::unique_ptr<DirectStripe> ds =
+        shard_io(*c_->pool).direct_stripe(csum_, cells, specs, local, cell_);
+    if (!ds) return false;
+    auto& dc = direct_counters();
+    StripeRead sr;
+    sr.clen = cell_;
+    sr.cells.assign(static_cast<size_t>(n) * cell_, 0);
+    sr.versions.assign(k_, 0);
+    for (uint32_t i = 0; i < k_; ++i) {
+      Status rs = ds->read_cell(i, sr.cell(i), &sr.versions[i]);
+      if (!rs.ok()) {
+        EDAOS_LOG(debug, "partial stripe through the engines: %s", rs.message().c_str());
+        dc.partial_fallbacks++;
+        return false;
+      }
+    }
+    const uint64_t v = new_version();
+    sg.gather(rel, bnd - a, sr.cells.data() + a);
+    encode_parity(sr);
+    std::vector<uint64_t> vec = sr.versions;
+    std::vector<DirectStripe::Cell> w;
+    for (uint32_t i = 0; i < k_; ++i) {
+      const uint64_t lo = std::max<uint64_t>(a, uint64_t{i} * cell_);
+      const uint64_t hi = std::min<uint64_t>(bnd, uint64_t{i + 1} * cell_);
+      if (lo >= hi) continue;
+      vec[i] = v;
+      DirectStripe::Cell x;
+      x.i = i;
+      x.cell = sr.cell(i);
+      x.lo = lo - uint64_t{i} * cell_;
+      x.hi = hi - uint64_t{i} * cell_;
+      x.rw = rec(i, v);
+      x.logical_end = logical_end;
+      w.push_back(std::move(x));
+    }
+    for (uint32_t j = 0; j < p_; ++j) {
+      DirectStripe::Cell x;
+      x.i = k_ + j;
+      x.cell = sr.cell(k_ + j);
+      x.lo = 0;
+      x.hi = cell_;
+      x.rw = rec(k_ + j, v, vec.data());
+      x.logical_end = logical_end;
+      w.push_back(std::move(x));
+    }
+    Status ps = ds->prepare(std::move(w));
+    if (!ps.ok()) {
+      EDAOS_LOG(debug, "partial stripe through the engines: %s", ps.message().c_str());
+      dc.partial_fallbacks++;
+      return false;
+    }
+    // The test faults of the engines' path, at the same points (objstore/README.md "Faults").
+    uint32_t last_data = 0;
+    for (uint32_t i = 0; i < k_; ++i)
+      if (vec[i] == v) last_data = i;
+    auto after_cell = [&](uint32_t i) {
+      const Fault f = test_fault();
+      if (f == Fault::kPartialDataOnly && i == last_data)
+        stop_for_test("after the data cells of a partial-stripe write, before its parity");
+      if (f == Fault::kPartialOneParity && i == k_)
+        stop_for_test("after the data and the first parity cell of a partial-stripe write");
+      if (f == Fault::kPartialBeforeFinish && i == UINT32_MAX)
+        stop_for_test("after the cells of a direct partial-stripe write, before its finish");
+    };
+    *st = ds->write_and_finish(after_cell, unlock ? lk.rank : -1, unlock_body(lk, true),
+                               unlock_body(lk, false), redo);
+    if (*redo)
+      dc.partial_fallbacks++;
+    else if (st->ok())
+      dc.partial_stripes++;
+    return true;
+  }
+
   Status partial_write(uint32_t g, uint64_t c, uint64_t s, uint64_t a, uint64_t bnd,
-                       const SgList<ConstIoVec>& sg, uint64_t rel, uint64_t logical_end) {
+                       const SgList<ConstIoVec>& sg, uint64_t rel, uint64_t logical_end,
+                       bool allow_direct = true) {
     StripeLock lk;
     EDAOS_RETURN_IF_ERROR(lock_stripe(g, c, s, &lk));
     rt_->counters.partial_stripe_writes++;
+    if (allow_direct) {
+      // At most p data cells per step (client/README.md "Partial stripes on the direct path"):
+      // a writer killed inside the pwrite of a data cell leaves that cell torn, which the old
+      // parity and the other old data cells rebuild only while at most p - 1 cells are already
+      // new. A range touching more (IOR-hard pieces across two cells of a 2+1 stripe) goes in
+      // steps, each a consistent stripe, the last one with the unlock.
+      const uint64_t step = uint64_t{p_} * cell_;
+      for (uint64_t at = a; at < bnd;) {
+        const uint64_t end = std::min<uint64_t>(bnd, (at / cell_) * cell_ + step);
+        const bool last = end == bnd;
+        Status dst;
+        bool redo = false;
+        if (!direct_partial(g, c, s, at, end, sg, rel + (at - a), logical_end, lk, last, &dst,
+                            &redo)) {
+          // Not served directly, nothing of [at, bnd) written: through the engines below.
+          rel += at - a;
+          a = at;
+          allow_direct = false;
+          break;
+        }
+        if (!dst.ok()) {
+          if (!last) (void)unlock_stripe(lk, false);  // the intent stays: recovery re-encodes
+          return dst;
+        }
+        if (redo) {
+          // A change through an engine raced the finish: the step goes again, last writer wins
+          // (under the lock still held, or a new one when the unlock went with the finish).
+          if (last) return partial_write(g, c, s, at, bnd, sg, rel + (at - a), logical_end, false);
+          rel += at - a;
+          a = at;
+          allow_direct = false;
+          break;
+        }
+        if (last) return dst;
+        at = end;
+      }
+    }
     StripeRead sr;
     Status st = read_stripe(g, c, s, false, &sr);
     if (st.ok()) {

@@ -398,6 +398,10 @@ class DirectShardIo final : public ShardIo {
   };
   void leases(const std::vector<Want>& want, const rpc::CsumWire& csum,
               std::map<ShardKey, std::shared_ptr<Lease>>* out);
+  std::unique_ptr<DirectStripe> direct_stripe(const rpc::CsumWire& csum,
+                                              const std::vector<ShardId>& cells,
+                                              const std::vector<rpc::RecWire>& specs,
+                                              uint64_t local, uint64_t cell) override;
   // Forgets a lease the engine recalled.
   void drop(const std::shared_ptr<Lease>& l) {
     std::lock_guard<std::mutex> g(mu_);
@@ -897,6 +901,232 @@ void DirectShardOps::run_writes(const std::vector<size_t>& idx) {
     for (size_t i : g.ops)
       if (ops_[i].st.ok()) direct_counters().writes++;
   }
+}
+
+// A partial EC stripe written directly (client/README.md "Partial stripes on the direct
+// path"). Lifetime = the lease mutexes and the cells' range locks, taken in shard key order
+// (the order run_writes uses, so the two never wait on each other in a cycle), released at the
+// end of write_and_finish or on destruction.
+class DirectStripeImpl final : public DirectStripe {
+ public:
+  DirectStripeImpl(PoolState* p, DirectShardIo* io, const rpc::CsumWire& csum, uint64_t local,
+                   uint64_t cell)
+      : p_(p), io_(io), csum_(csum), local_(local), cell_(cell) {}
+  ~DirectStripeImpl() override { release(); }
+
+  // Takes the leases (all write leases: every cell may be written), their mutexes and the
+  // cells' range locks. Not OK: the stripe is not served directly.
+  Status start(const std::vector<ShardId>& cells, const std::vector<rpc::RecWire>& specs) {
+    std::vector<DirectShardIo::Want> want;
+    for (size_t i = 0; i < cells.size(); ++i) {
+      if (!io_->local(cells[i].engine)) return Status(EDAOS_NOTSUP, "engine not on this node");
+      want.push_back({cells[i], true, specs[i]});
+    }
+    std::map<ShardKey, std::shared_ptr<Lease>> got;
+    io_->leases(want, csum_, &got);
+    sh_.resize(cells.size());
+    for (size_t i = 0; i < cells.size(); ++i) {
+      Shard& x = sh_[i];
+      x.s = cells[i];
+      x.spec = specs[i];
+      x.lease = got.at(key_of(x.s));
+      const rpc::RecWire& ls = x.lease->spec;
+      if (!x.lease->usable || !x.lease->write || !x.lease->records || ls.kind != x.spec.kind ||
+          ls.unit != x.spec.unit || ls.k != x.spec.k || ls.unit != cell_)
+        return Status(EDAOS_NOTSUP, "no direct write lease of " + x.lease->path);
+    }
+    std::vector<size_t> order(sh_.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(),
+              [&](size_t a, size_t b) { return key_of(sh_[a].s) < key_of(sh_[b].s); });
+    for (size_t i : order) {
+      Shard& x = sh_[i];
+      held_.emplace_back(x.lease->mu);
+      EDAOS_ASSIGN_OR_RETURN(x.fd, x.lease->data_fd());
+      if (x.fd < 0) return Status(EDAOS_NOTSUP, x.lease->path + " does not exist");
+      EDAOS_RETURN_IF_ERROR(ofd_lock(x.fd, local_, cell_, true, x.lease->path));
+      x.locked = true;
+    }
+    return Status::OK();
+  }
+
+  Status read_cell(uint32_t i, uint8_t* into, uint64_t* version) override {
+    Shard& x = sh_.at(i);
+    EDAOS_RETURN_IF_ERROR(pread_all(x.fd, into, cell_, local_, x.lease->path));
+    const char* unit = reinterpret_cast<const char*>(into);
+    const uint64_t u = local_ / cell_;
+    return vos::direct_verify(x.lease->sidecar_fd(), x.lease->sidecar, ref(x), cspec(),
+                              rspec(x.spec), u, u, &unit, version);
+  }
+
+  Status prepare(std::vector<Cell> cells) override {
+    cells_ = std::move(cells);
+    // Reserve first: a full file system fails before any record or byte changes.
+    for (const Cell& c : cells_) {
+      Shard& x = sh_.at(c.i);
+      if (c.hi > c.lo &&
+          ::fallocate(x.fd, 0, static_cast<off_t>(local_ + c.lo),
+                      static_cast<off_t>(c.hi - c.lo)) != 0 &&
+          errno != EOPNOTSUPP && errno != ENOSYS)
+        return errno_status(
+            errno, "allocate " + std::to_string(c.hi - c.lo) + " bytes in " + x.lease->path);
+      const uint64_t raw = ec::csum_compute(CsumType::kCrc32c, c.cell, cell_, 0);
+      csums_.push_back(vos::bind_unit_csum(raw, ref(x), local_ / cell_, c.rw.version));
+    }
+    bool stale = false;
+    Status st = commit(rpc::kCommitPrepare, cells_.size(), nullptr, &stale);
+    if (stale && st.ok()) st = Status(EDAOS_BUSY, "a direct write lease was recalled");
+    return st;
+  }
+
+  Status write_and_finish(const std::function<void(uint32_t)>& after_cell, int unlock_server,
+                          std::string unlock_ok, std::string unlock_failed, bool* redo) override {
+    *redo = false;
+    Status st;
+    size_t written = 0;
+    for (const Cell& c : cells_) {
+      Shard& x = sh_.at(c.i);
+      st = pwrite_all(x.fd, c.cell + c.lo, c.hi - c.lo, local_ + c.lo, x.lease->path);
+      if (!st.ok()) break;
+      ++written;
+      io_->written(x.s.engine);
+      after_cell(c.i);
+    }
+    if (st.ok()) after_cell(UINT32_MAX);
+    if (auto hook = g_hook.load(std::memory_order_relaxed)) hook("direct:partial-before-finish");
+    // Only cells whose bytes are all in the file are finished: a pending record of a cell not
+    // (wholly) written is settled to whichever record its bytes match on its next access.
+    Status ust;
+    bool stale = false;
+    Status fst = commit(
+        rpc::kCommitFinish, written,
+        [&](Batch& b) -> rpc::Call* {
+          if (unlock_server < 0) return nullptr;  // a step of a longer write: the lock stays
+          rpc::Call* u = b.add(unlock_server, rpc::Op::kUnlock);
+          u->body = st.ok() ? std::move(unlock_ok) : std::move(unlock_failed);
+          return u;
+        },
+        &stale, &ust);
+    direct_counters().writes += written;
+    release();
+    if (stale) *redo = true;
+    if (!st.ok()) return st;
+    if (!fst.ok()) return fst;
+    return ust;
+  }
+
+ private:
+  struct Shard {
+    ShardId s;
+    rpc::RecWire spec;
+    std::shared_ptr<Lease> lease;
+    int fd = -1;
+    bool locked = false;
+  };
+  static vos::ShardRef ref(const Shard& x) {
+    return vos::ShardRef{x.s.cont, x.s.oid, x.s.shard, x.s.target};
+  }
+  vos::CsumSpec cspec() const {
+    vos::CsumSpec c;
+    c.type = csum_.type;
+    c.chunk = csum_.chunk ? csum_.chunk : 32768;
+    c.fn = &ec::csum_compute;
+    return c;
+  }
+  static vos::RecordSpec rspec(const rpc::RecWire& w) {
+    vos::RecordSpec r;
+    r.kind = static_cast<vos::RecordKind>(w.kind);
+    r.unit = w.unit;
+    r.k = w.k;
+    return r;
+  }
+  void release() {
+    for (Shard& x : sh_)
+      if (x.locked) {
+        (void)ofd_lock(x.fd, local_, cell_, false, x.lease->path);
+        x.locked = false;
+      }
+    held_.clear();
+  }
+  // One kShardCommit in `mode` per server rank for the first n prepared cells (with `extra`:
+  // one more call added to the same batch, its status into *extra_st). *stale: a lease was
+  // recalled (it is dropped: the next call takes a new one).
+  Status commit(uint32_t mode, size_t n, const std::function<rpc::Call*(Batch&)>& extra,
+                bool* stale, Status* extra_st = nullptr) {
+    std::map<int, std::vector<size_t>> by_server;
+    for (size_t q = 0; q < n; ++q) by_server[p_->server_of(sh_[cells_[q].i].s.engine)].push_back(q);
+    Batch b(p_->rt);
+    std::vector<const std::vector<size_t>*> who;
+    for (auto& [srv, qs] : by_server) {
+      rpc::Writer w;
+      w.put<uint32_t>(static_cast<uint32_t>(qs.size()) | (mode << rpc::kCommitModeShift));
+      for (size_t q : qs) {
+        const Cell& c = cells_[q];
+        const Shard& x = sh_[c.i];
+        w.put(x.lease->id).put(x.lease->map_version);
+        shard_addr(p_, x.s).encode(w);
+        csum_.encode(w);
+        x.lease->spec.encode(w);
+        w.put(c.logical_end).put<uint32_t>(1);
+        w.put(local_ / cell_).put(c.rw.version).put(csums_[q]);
+        if (x.spec.kind == 2)
+          for (uint64_t v : c.rw.vec) w.put(v);
+      }
+      b.add(srv, rpc::Op::kShardCommit)->body = w.take();
+      who.push_back(&qs);
+    }
+    rpc::Call* ex = extra ? extra(b) : nullptr;
+    b.run();
+    direct_counters().commits += who.size();
+    Status st;
+    for (size_t k = 0; k < who.size(); ++k) {
+      const Status whole = b[k].status();
+      rpc::Reader r(b[k].payload);
+      for (size_t q : *who[k]) {
+        Shard& x = sh_[cells_[q].i];
+        Status one = whole;
+        if (whole.ok()) {
+          const int32_t code = r.get<int32_t>();
+          std::string msg = r.str();
+          if (!r.ok()) {
+            one = Status(EDAOS_PROTO, "malformed kShardCommit reply");
+          } else if (code == rpc::kCommitStale) {
+            *stale = true;
+            io_->drop(x.lease);
+          } else if (code != EDAOS_OK) {
+            one = Status(static_cast<edaos_status_t>(code), msg);
+          } else {
+            x.lease->raise_end(cells_[q].logical_end);
+          }
+        }
+        if (st.ok()) st = one;
+      }
+    }
+    if (ex && extra_st) *extra_st = ex->status();
+    return st;
+  }
+
+  PoolState* p_;
+  DirectShardIo* io_;
+  rpc::CsumWire csum_;
+  uint64_t local_, cell_;
+  std::vector<Shard> sh_;
+  std::vector<std::unique_lock<std::mutex>> held_;
+  std::vector<Cell> cells_;
+  std::vector<uint64_t> csums_;  // bound checksum of each prepared cell
+};
+
+std::unique_ptr<DirectStripe> DirectShardIo::direct_stripe(const rpc::CsumWire& csum,
+                                                           const std::vector<ShardId>& cells,
+                                                           const std::vector<rpc::RecWire>& specs,
+                                                           uint64_t local, uint64_t cell) {
+  auto ds = std::make_unique<DirectStripeImpl>(p_, this, csum, local, cell);
+  Status st = ds->start(cells, specs);
+  if (!st.ok()) {
+    EDAOS_LOG(debug, "partial stripe through the engines: %s", st.message().c_str());
+    return nullptr;
+  }
+  return ds;
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -92,6 +93,44 @@ class ShardOps {
   bool direct_cells_ = false;
 };
 
+// A partial-stripe write whose cells this process writes into the shard files itself
+// (client/README.md "Partial stripes on the direct path"), made by ShardIo::direct_stripe under
+// the caller's stripe lock. It holds the write leases of the stripe's k+p shards and a range
+// lock on each cell for its lifetime (so the engines tell its change in progress from damage).
+// Use: read_cell() each data cell, prepare() the cells to write, write_and_finish(). Any
+// failure before write_and_finish() has changed no byte: the caller then does the write
+// through the engines, still under its stripe lock.
+class DirectStripe {
+ public:
+  virtual ~DirectStripe() = default;
+  // Data cell i whole into `into` with its version (0: never written), from the shard file,
+  // verified against its sidecar (read-only). An error: not served directly (pending, torn,
+  // corrupt, unreadable), the caller reads the stripe through the engines.
+  virtual Status read_cell(uint32_t i, uint8_t* into, uint64_t* version) = 0;
+  struct Cell {
+    uint32_t i = 0;           // index in the stripe (0..k+p)
+    const uint8_t* cell;      // the whole new cell (its record is computed from it)
+    uint64_t lo = 0, hi = 0;  // the bytes of it to write, [lo, hi) inside the cell
+    rpc::RecWire rw;          // version (parity: and the k data versions)
+    uint64_t logical_end = 0;
+  };
+  // Stores every cell's new record as pending next to its current one (one kShardCommit
+  // kCommitPrepare per server rank). Not OK (a lease recalled, an engine error): nothing is
+  // written; the records stay pending and are settled to the old bytes.
+  virtual Status prepare(std::vector<Cell> cells) = 0;
+  // Writes the prepared cells' bytes in order, calling after_cell(i) after cell i (test
+  // faults) and after_cell(UINT32_MAX) once all are written, then sends the finish (one
+  // kShardCommit kCommitFinish per server rank for the cells written) together with the
+  // caller's kUnlock to `unlock_server` (-1: none, the lock stays held for a next step; body
+  // `unlock_ok` when every cell was written, else
+  // `unlock_failed`, which keeps the intent) in one round trip, and waits for all. *redo: a
+  // lease was recalled before the finish (a change through the engine raced it): the caller
+  // must write its range again (through the engines, under a new stripe lock).
+  virtual Status write_and_finish(const std::function<void(uint32_t)>& after_cell,
+                                  int unlock_server, std::string unlock_ok,
+                                  std::string unlock_failed, bool* redo) = 0;
+};
+
 class ShardIo {
  public:
   virtual ~ShardIo() = default;
@@ -103,6 +142,17 @@ class ShardIo {
   virtual Status sync() = 0;
   // Ends whatever the ShardIo holds at the servers (direct-path leases); before pool close.
   virtual void close() {}
+  // A direct partial-stripe write of the stripe whose cells are `cells` (k+p, in stripe
+  // order, each whole at shard-local `local`, cell `cell` bytes, records `specs`), or nullptr
+  // when it cannot be served directly (an engine not on this node, a lease refused, the
+  // direct path off): the caller writes through the engines.
+  virtual std::unique_ptr<DirectStripe> direct_stripe(const rpc::CsumWire& csum,
+                                                      const std::vector<ShardId>& cells,
+                                                      const std::vector<rpc::RecWire>& specs,
+                                                      uint64_t local, uint64_t cell) {
+    (void)csum, (void)cells, (void)specs, (void)local, (void)cell;
+    return nullptr;
+  }
   // Records a write to `engine` made outside the ops (KV puts and removes). Called once the
   // write has returned, so a sync that starts later covers it.
   void written(uint32_t engine);
@@ -137,6 +187,9 @@ rpc::ShardAddr shard_addr(const PoolState* p, const ShardId& s);
 struct DirectCounters {
   std::atomic<uint64_t> writes{0}, reads{0}, leases{0}, commits{0}, stale{0}, read_fallbacks{0},
       refused{0}, fds_closed{0};
+  // Session 8: partial EC stripes written directly, and those the direct path gave back to
+  // the engines after starting (a cell not verified, a lease refused or recalled).
+  std::atomic<uint64_t> partial_stripes{0}, partial_fallbacks{0};
 };
 DirectCounters& direct_counters();
 

@@ -27,7 +27,8 @@ inline constexpr uint32_t kMagic = 0x45444153;  // "EDAS"
 // issue 17); kLockCancel (issue 16); the kShardLease reply's size-change page slot and record
 // kind, kShardCommit's record kind (issue 15, direct path).
 // Version 7 (metadata, session 6): kKvVec (the KV ops of one KV::run to one server rank).
-inline constexpr uint16_t kProtocolVersion = 7;
+// Version 8 (data path, session 8): kShardCommit modes (kCommitPrepare, kCommitFinish).
+inline constexpr uint16_t kProtocolVersion = 8;
 inline constexpr int kRequestTag = 1;
 inline constexpr int kFirstReplyTag = 64;
 
@@ -178,6 +179,16 @@ inline constexpr size_t kLeasePageBytes = size_t{2} * kLeasePageSlots * sizeof(u
 // (client/README.md "Readers while a commit is in flight"). A wire value only (positive, like
 // kCommitStale), never returned to a caller.
 inline constexpr int32_t kCommitInFlight = 2;
+
+// --- session 8 ec5 (issue 15, direct partial EC stripes) ---
+// kShardCommit's leading u32 carries the count in its low 30 bits and a mode in its top two:
+// kCommitRecords (0, as before: pending + drop-prev at once, the data already written),
+// kCommitPrepare (store the records pending next to the current ones, before the writer's
+// pwrite), kCommitFinish (drop prev of the units still pending with exactly these records).
+// Both are checked against the lease like a commit (kCommitStale). Protocol version 8.
+inline constexpr uint32_t kCommitModeShift = 30;
+inline constexpr uint32_t kCommitCountMask = (1u << kCommitModeShift) - 1;
+inline constexpr uint32_t kCommitRecords = 0, kCommitPrepare = 1, kCommitFinish = 2;
 
 }  // namespace edaos::objstore::rpc
 

@@ -389,8 +389,13 @@ std::string Server::op_shard_lease(Reader& r, const rpc::Incoming& in) {
 }
 
 std::string Server::op_shard_commit(Reader& r, const rpc::Incoming& in) {
-  const uint32_t n = r.get<uint32_t>();
-  if (!r.ok() || n == 0 || n > rpc::kVecMaxOps) return rpc::make_reply(malformed());
+  // The count's top bits name the mode (rpc::kCommitModeShift; session 8, direct partial
+  // stripes): commit, prepare (pending records before the writer's data) or finish.
+  const uint32_t head = r.get<uint32_t>();
+  const uint32_t n = head & rpc::kCommitCountMask, mode = head >> rpc::kCommitModeShift;
+  if (!r.ok() || n == 0 || n > rpc::kVecMaxOps || mode > rpc::kCommitFinish)
+    return rpc::make_reply(malformed());
+  const auto cmode = static_cast<vos::Engine::CommitMode>(mode);
   rpc::Writer out;
   for (uint32_t i = 0; i < n; ++i) {
     const uint64_t id = r.get<uint64_t>(), map_version = r.get<uint64_t>();
@@ -423,7 +428,7 @@ std::string Server::op_shard_commit(Reader& r, const rpc::Incoming& in) {
               l->second.shard != lease_key(a) || l->second.map_version != map_version;
       if (!stale)
         st = e->direct_commit(shard_ref(a), csum_spec(cw), record_spec(rw), std::move(recs),
-                              logical_end);
+                              logical_end, cmode);
     }
     out.put<int32_t>(stale ? rpc::kCommitStale : static_cast<int32_t>(st.code()));
     out.str(stale || st.ok() ? std::string() : st.message());

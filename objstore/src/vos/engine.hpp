@@ -151,9 +151,10 @@ uint64_t bind_unit_csum(uint64_t raw, const ShardRef& ref, uint64_t unit_index, 
 // sidecar open at `sidecar_fd` (-1: none, every unit must be zeros), read-only. EDAOS_CSUM when
 // a unit does not match, its record is being changed (pending) or the sidecar is not the one
 // `cs`/`rs` imply: the caller then asks the engine, which resolves or reports it.
+// With `versions`, versions[u - first] is set to each verified unit's version (0: no record).
 Status direct_verify(int sidecar_fd, const std::string& sidecar, const ShardRef& ref,
                      const CsumSpec& cs, const RecordSpec& rs, uint64_t first, uint64_t last,
-                     const char* const* units);
+                     const char* const* units, uint64_t* versions = nullptr);
 // Does another open file description hold a write lock on [off, off + len) of the data file
 // open at `fd` (F_OFD_GETLK)? Direct writers lock the units they write from their pwrite until
 // their commit is answered (client/README.md "Direct path"), so a unit that fails verification
@@ -338,8 +339,20 @@ class Engine {
   // as array_write; the data is already in the file), the file's new state (size, dirty for
   // sync()) and logical_end = max(stored, logical_end). EC parity records carry their k data
   // versions.
+  //
+  // Partial EC stripes written directly (session 8, README "Direct partial stripes") split the
+  // commit in two around the writer's pwrites, so every unit is at its old or its new record
+  // whenever the writer dies:
+  //   kPrepare: stores each record as pending with the unit's current one kept as prev (a
+  //             pending entry a killed process left is settled against the bytes first) and
+  //             raises the logical end; the data is not written yet;
+  //   kFinish:  drops prev of each unit whose entry is still pending with exactly this record
+  //             (version and checksum); any other entry (resolved by a reader, replaced by a
+  //             later change) is left alone.
+  enum class CommitMode : uint8_t { kCommit = 0, kPrepare = 1, kFinish = 2 };
   Status direct_commit(const ShardRef& ref, const CsumSpec& cs, const RecordSpec& rs,
-                       std::vector<DirectRecord> recs, uint64_t logical_end);
+                       std::vector<DirectRecord> recs, uint64_t logical_end,
+                       CommitMode mode = CommitMode::kCommit);
 
  private:
   Engine() = default;

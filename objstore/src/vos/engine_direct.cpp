@@ -61,6 +61,24 @@ bool all_zero(const char* p, size_t n) {
   return true;
 }
 
+// A pending entry a killed process left: do unit u's bytes in the data file match its prev
+// record and not its cur one (then the change never reached the bytes)?
+Result<bool> pending_at_prev(int fd, const std::string& path, uint64_t U, CsumFn fn, CsumType t,
+                             const ShardRef& ref, uint64_t u, const RecEntry& e) {
+  std::string b(U, '\0');
+  if (fd >= 0) {
+    EDAOS_ASSIGN_OR_RETURN(size_t got, detail::pread_full(fd, b.data(), U, u * U, path));
+    (void)got;  // zeros past the end
+  }
+  auto at = [&](const detail::RecState& st) {
+    if (st.flags & kRecUnprot) return true;
+    if (st.flags & kRecCur)
+      return fn && detail::bind_csum(fn(t, b.data(), U, 0), ref, u, st.version) == st.csum;
+    return all_zero(b.data(), U);
+  };
+  return !at(e.cur) && at(e.prev);
+}
+
 Status not_direct(const std::string& path, const std::string& why) {
   return Status(EDAOS_NOTSUP, "no direct access to " + path + ": " + why);
 }
@@ -103,7 +121,8 @@ Status Engine::direct_grant(const ShardRef& ref, const CsumSpec& cs, const Recor
 }
 
 Status Engine::direct_commit(const ShardRef& ref, const CsumSpec& cs, const RecordSpec& rs,
-                             std::vector<DirectRecord> recs, uint64_t logical_end) {
+                             std::vector<DirectRecord> recs, uint64_t logical_end,
+                             CommitMode mode) {
   EDAOS_RETURN_IF_ERROR(check_ref(ref));
   EDAOS_RETURN_IF_ERROR(detail::check_csum_spec(cs));
   EDAOS_RETURN_IF_ERROR(check_direct_spec(cs, rs));
@@ -136,7 +155,25 @@ Status Engine::direct_commit(const ShardRef& ref, const CsumSpec& cs, const Reco
       if (rs.kind != RecordKind::kAuto && recs[i].version == 0)
         return Status(EDAOS_INVAL, "direct commit: an EC cell of " + path + " without a version");
     }
-    // Runs of consecutive units: one pending write (old state kept as prev), one commit.
+    if (mode == CommitMode::kFinish) {
+      // Only the units still pending with exactly the writer's record: a reader may have
+      // settled one already, a later change (after a recall) may have replaced it.
+      for (const DirectRecord& d : recs) {
+        std::string raw, commit;
+        EDAOS_RETURN_IF_ERROR(rec_load(rf, d.unit, d.unit, &raw));
+        const RecEntry e = detail::decode_rec_entry(rf.h, raw.data());
+        if (!e.pending || !(e.cur.flags & kRecCur) || e.cur.version != d.version ||
+            e.cur.csum != d.csum || e.cur.vec != d.vec)
+          continue;
+        RecEntry ce;
+        ce.cur = e.cur;
+        detail::append_rec_entry(rf.h, ce, &commit);
+        EDAOS_RETURN_IF_ERROR(rec_commit(rf, d.unit, commit));
+      }
+      return raise_logical_end(ref, logical_end);
+    }
+    // Runs of consecutive units: one pending write (old state kept as prev), then (kCommit)
+    // one commit; kPrepare stops after the pending write (the data comes after it).
     for (size_t i = 0; i < recs.size();) {
       size_t j = i;
       while (j + 1 < recs.size() && recs[j + 1].unit == recs[j].unit + 1) ++j;
@@ -146,6 +183,14 @@ Status Engine::direct_commit(const ShardRef& ref, const CsumSpec& cs, const Reco
       for (size_t k = i; k <= j; ++k) {
         const uint64_t u = recs[k].unit;
         RecEntry old = detail::decode_rec_entry(rf.h, raw.data() + (u - first) * esz);
+        if (old.pending && mode == CommitMode::kPrepare) {
+          // Left by a killed process (a live one holds its units' range lock and never
+          // reaches here: its stripe lock is ours now): keep the record its bytes match.
+          EDAOS_ASSIGN_OR_RETURN(
+              bool at_prev, pending_at_prev(f->fd, path, rf.h.unit, rf.fn, rf.h.type, ref, u, old));
+          if (at_prev) old.cur = old.prev;
+          old.pending = false;
+        }
         RecEntry pe;
         pe.cur.flags = kRecCur;
         pe.cur.version = recs[k].version;
@@ -160,7 +205,7 @@ Status Engine::direct_commit(const ShardRef& ref, const CsumSpec& cs, const Reco
       }
       EDAOS_RETURN_IF_ERROR(
           detail::pwrite_full(rf.fd, pend.data(), pend.size(), kRecHdr + first * esz, rf.path));
-      EDAOS_RETURN_IF_ERROR(rec_commit(rf, first, commit));
+      if (mode == CommitMode::kCommit) EDAOS_RETURN_IF_ERROR(rec_commit(rf, first, commit));
       note_growth(rf.path);
       i = j + 1;
     }
@@ -181,7 +226,7 @@ bool direct_write_in_flight(int fd, uint64_t off, uint64_t len) {
 
 Status direct_verify(int sidecar_fd, const std::string& sidecar, const ShardRef& ref,
                      const CsumSpec& cs, const RecordSpec& rs, uint64_t first, uint64_t last,
-                     const char* const* units) {
+                     const char* const* units, uint64_t* versions) {
   const RecHeader want = direct_header(cs, rs);
   const uint64_t U = want.unit;
   if (want.type == CsumType::kOff || !cs.fn || U == 0)
@@ -219,6 +264,7 @@ Status direct_verify(int sidecar_fd, const std::string& sidecar, const ShardRef&
     } else if (!(e.cur.flags & kRecUnprot) && !all_zero(p, U)) {
       return mismatch(u, "holds data but has no record");
     }
+    if (versions) versions[u - first] = (e.cur.flags & kRecCur) ? e.cur.version : 0;
   }
   return Status::OK();
 }

@@ -239,7 +239,12 @@ Status Engine::rec_verify(const ShardRef& ref, RecFile& rf, uint64_t first, uint
                                     std::to_string(uoff) + " " + why);
     };
     if (e.pending) {
-      // Left by a process killed inside a change: keep whichever record the bytes match.
+      // Left by a process killed inside a change: keep whichever record the bytes match. Or
+      // a direct partial-stripe writer's change in progress (session 8: its records are stored
+      // pending before its pwrite, and it holds the units' range lock until its finish): the
+      // bytes it has not written yet match prev, the ones it has match cur. Answered as they
+      // are but not stored: settling it now would leave cur = prev under its coming pwrite.
+      const bool live = direct_write_in_flight(data_fd, uoff, U);
       if (bytes.matches(e.cur, ref, u)) {
         e.pending = false;
       } else if (bytes.matches(e.prev, ref, u)) {
@@ -252,12 +257,18 @@ Status Engine::rec_verify(const ShardRef& ref, RecFile& rf, uint64_t first, uint
       }
       std::string enc;
       detail::append_rec_entry(rf.h, e, &enc);
-      EDAOS_RETURN_IF_ERROR(mark_changed());
-      EDAOS_RETURN_IF_ERROR(
-          detail::pwrite_full(rf.fd, enc.data(), enc.size(), kRecHdr + u * esz, rf.path));
-      note_growth(rf.path);
-      EDAOS_LOG(info, "%s: interrupted change of unit at offset %" PRIu64 " resolved to version %s",
-                shard_name(ref).c_str(), uoff, detail::hex64(e.cur.version).c_str());
+      if (live) {
+        EDAOS_LOG(debug, "%s: unit at offset %" PRIu64 " is being written directly: read at %s",
+                  shard_name(ref).c_str(), uoff, detail::hex64(e.cur.version).c_str());
+      } else {
+        EDAOS_RETURN_IF_ERROR(mark_changed());
+        EDAOS_RETURN_IF_ERROR(
+            detail::pwrite_full(rf.fd, enc.data(), enc.size(), kRecHdr + u * esz, rf.path));
+        note_growth(rf.path);
+        EDAOS_LOG(info,
+                  "%s: interrupted change of unit at offset %" PRIu64 " resolved to version %s",
+                  shard_name(ref).c_str(), uoff, detail::hex64(e.cur.version).c_str());
+      }
     } else if (!check_bytes) {
       // Only the record is wanted (its version); the caller verifies bytes it combines.
     } else if (e.cur.flags & kRecCur) {
