@@ -134,6 +134,37 @@ TEST_F(S8MetaTest, StatOfAnUnseenNameIsOneRoundTrip) {
       EXPECT_EQ(sz.value(), c.st->size);
     }
   }
+  // The vector form through a third mount: every peer file of a class, one round trip in all
+  // with one server rank, every size given with its entry.
+  auto third = Dfs::mount(cont_, MPI_COMM_NULL, O_RDONLY);
+  ASSERT_TRUE(third.ok());
+  for (const char* oc : classes) {
+    SCOPED_TRACE(oc);
+    auto dh = third.value()->lookup(std::string("/") + oc, O_RDONLY);
+    ASSERT_TRUE(dh.ok());
+    std::vector<std::string> names;
+    for (size_t i = 0; i < peer_sizes.size(); ++i)
+      names.push_back("f" + std::to_string(peer) + "." + std::to_string(i));
+    names.push_back("missing");
+    std::vector<DfsStat> st;
+    std::vector<Status> sts;
+    const uint64_t w0 = rpc_round_trips_for_testing();
+    const uint64_t s0 = dfs_meta_stats().stat_sized;
+    // The first failure is returned: the missing name's.
+    EXPECT_EQ(third.value()->stat_names(dh.value().get(), names, &st, &sts).code(), EDAOS_NONEXIST);
+    const uint64_t waits = rpc_round_trips_for_testing() - w0;
+    const uint64_t sized = dfs_meta_stats().stat_sized - s0;
+    for (size_t i = 0; i < peer_sizes.size(); ++i) {
+      EDAOS_EXPECT_OK(sts[i]);
+      EXPECT_EQ(st[i].size, peer_sizes[i]) << names[i];
+    }
+    EXPECT_EQ(sts.back().code(), EDAOS_NONEXIST);
+    if (one_server_rank()) {
+      EXPECT_EQ(waits, 1u);
+      EXPECT_EQ(sized, peer_sizes.size());
+    }
+  }
+  EDAOS_EXPECT_OK(third.value()->umount());
   // A directory and a symbolic link have no size to ask: one round trip, nothing sized.
   auto s1 = m->lookup("/S1", O_RDONLY);
   ASSERT_TRUE(s1.ok());

@@ -134,6 +134,7 @@ std::atomic<uint64_t> g_stat_sized{0};  // names never seen, sized with their en
 }  // namespace
 
 void count_stat(bool hit) { (hit ? g_stat_hits : g_stat_misses).fetch_add(1); }
+void count_sized() { g_stat_sized.fetch_add(1); }
 
 // A name the mount does not know (session 8): the entry's get asks the server holding it for
 // the size of the file the entry names too (KvOp::kGetArraySize, the OID at kEntryOidOff).
@@ -158,8 +159,8 @@ Result<DfsStat> stat_unseen(const MountState& m, ObjectId dir, const std::string
   // The size read by the server is the size of the OID at kEntryOidOff of this very record
   // (an OID is never reused): the entry's object, read after the entry.
   const bool given = S_ISREG(e.mode) && ops[0].size_known;
-  g_stat_sized.fetch_add(given ? 1 : 0);
   if (!given) return stat_of(m, e);
+  count_sized();
   DfsStat s = stat_fields(e);
   s.size = ops[0].size;
   return s;

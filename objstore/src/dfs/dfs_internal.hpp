@@ -264,6 +264,8 @@ DfsStat stat_fields(const Entry& e);
 Result<DfsStat> stat_entry(const MountState& m, ObjectId dir, const std::string& name);
 // Counts of stat_entry's outcomes (dfs_meta_stats()).
 void count_stat(bool hit);
+// A stat of a name never seen whose size came with its entry (session 8).
+void count_sized();
 
 // dfs_vector.cpp: fn(0) .. fn(n - 1) on up to `threads` threads (the caller's included).
 void parallel_for(size_t n, size_t threads, const std::function<void(size_t)>& fn);
