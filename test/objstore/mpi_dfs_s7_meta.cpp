@@ -311,9 +311,10 @@ TEST_F(S7MetaTest, RemoveReturnsAfterTheEntryAndSyncCoversTheObject) {
     trips += rpc_round_trips_for_testing() - w0;
     EXPECT_EQ(gone, oids[i]);
   }
-  // With background destroys 2 per file (was 3: the destroy waited for); off by default.
+  // With background destroys 2 per file (was 3: the destroy waited for); on by default since
+  // session 8 ($EDAOS_DFS_BACKGROUND_DESTROY=0 turns them off).
   const char* bg = std::getenv("EDAOS_DFS_BACKGROUND_DESTROY");
-  const uint64_t destroy = bg && std::string(bg) == "1" ? 0 : 1;
+  const uint64_t destroy = bg && std::string(bg) == "0" ? 1 : 0;
   EXPECT_EQ(trips, (2u + destroy) * kFiles);
   uint64_t w0 = rpc_round_trips_for_testing();
   EDAOS_ASSERT_OK(dfs_->remove(d, "sub"));

@@ -7,10 +7,13 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <mutex>
+#include <set>
 #include <vector>
 
 #include "common/log.hpp"
 #include "dfs/dfs_internal.hpp"
+#include "runtime/runtime.hpp"
 
 EDAOS_LOG_FACILITY(dfs);
 
@@ -263,12 +266,43 @@ Status destroy_object(Container& c, const Entry& e) {
 bool Reaper::enabled() {
   static const bool on = [] {
     const char* v = std::getenv("EDAOS_DFS_BACKGROUND_DESTROY");
-    return v && std::string(v) == "1";
+    return !(v && std::string(v) == "0");
   }();
   return on;
 }
 
+namespace {
+// Every live Reaper of the process, for drain_all (objstore::finalize). Never destroyed: a
+// Reaper may outlive static destruction (a mount kept by a static).
+struct Reapers {
+  std::mutex mu;
+  std::set<Reaper*> live;
+};
+Reapers& reapers() {
+  static Reapers* r = new Reapers;
+  return *r;
+}
+}  // namespace
+
+Reaper::Reaper() {
+  Reapers& r = reapers();
+  std::lock_guard<std::mutex> g(r.mu);
+  r.live.insert(this);
+  client::set_finalize_drain(&Reaper::drain_all);
+}
+
+void Reaper::drain_all() {
+  Reapers& r = reapers();
+  std::lock_guard<std::mutex> g(r.mu);  // a Reaper leaves the set before it goes
+  for (Reaper* x : r.live) x->drain();
+}
+
 Reaper::~Reaper() {
+  {
+    Reapers& r = reapers();
+    std::lock_guard<std::mutex> g(r.mu);
+    r.live.erase(this);
+  }
   drain();
   std::unique_lock<std::mutex> lk(mu_);
   if (!th_.joinable()) return;
