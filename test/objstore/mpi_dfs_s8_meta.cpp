@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <string>
@@ -264,6 +265,68 @@ TEST_F(S8MetaTest, UnseenStatGivesTheNamedObjectsSize) {
     EXPECT_EQ(c.st.status().code(), EDAOS_NONEXIST);
     EXPECT_EQ(c.waits, 1u);
   }
+  MPI_Barrier(MPI_COMM_WORLD);
+}
+
+// A file's removal is one round trip (entry read and removed in one request, the object
+// destroyed in the background; two with $EDAOS_DFS_BACKGROUND_DESTROY=0). Exactly one of the
+// ranks removing one name at once succeeds; directories and links still go the checked way;
+// rmdir of a file and unlink of a directory change nothing; every rank sees the removals, and no
+// removed file's object is left once the removers synced.
+TEST_F(S8MetaTest, FileRemovalIsOneRoundTrip) {
+  const char* bg = std::getenv("EDAOS_DFS_BACKGROUND_DESTROY");
+  const uint64_t destroy = bg && std::string(bg) == "0" ? 1 : 0;
+  const std::string mine = "/rm" + std::to_string(rank());
+  EDAOS_ASSERT_OK(dfs_->mkdir(mine, 0755));
+  constexpr int kFiles = 10;
+  std::vector<ObjectId> oids(kFiles);
+  for (int i = 0; i < kFiles; ++i)
+    write_file(mine + "/f" + std::to_string(i), 100 + static_cast<size_t>(i), 'r', &oids[i]);
+  EDAOS_ASSERT_OK(dfs_->mkdir(mine + "/d", 0755));
+  EDAOS_ASSERT_OK(dfs_->symlink(mine + "/l", mine + "/f0"));
+  auto dh = dfs_->lookup(mine, O_RDWR);
+  ASSERT_TRUE(dh.ok());
+  for (int i = 0; i < kFiles; ++i) {
+    const uint64_t w0 = rpc_round_trips_for_testing();
+    ObjectId gone;
+    EDAOS_ASSERT_OK(dfs_->remove(dh.value().get(), "f" + std::to_string(i), false, &gone));
+    EXPECT_EQ(rpc_round_trips_for_testing() - w0, 1u + destroy) << i;
+    EXPECT_EQ(gone, oids[i]);
+  }
+  // rmdir of a link, unlink of a directory: refused, nothing removed.
+  EXPECT_EQ(dfs_->rmdir(mine + "/l").code(), EDAOS_NOTDIR);
+  EXPECT_EQ(dfs_->unlink(mine + "/d").code(), EDAOS_ISDIR);
+  EXPECT_TRUE(dfs_->stat(mine + "/l", false).ok());
+  EXPECT_TRUE(dfs_->stat(mine + "/d").ok());
+  EDAOS_EXPECT_OK(dfs_->remove(mine + "/l"));
+  EDAOS_EXPECT_OK(dfs_->remove(mine + "/d"));
+  // One name removed by every rank at once: one winner.
+  if (rank() == 0) write_file("/shared", 5, 's');
+  MPI_Barrier(MPI_COMM_WORLD);
+  Status st = dfs_->remove("/shared");
+  int won = st.ok() ? 1 : 0, total = 0;
+  if (!st.ok()) {
+    EXPECT_EQ(st.code(), EDAOS_NONEXIST) << st.to_string();
+  }
+  MPI_Allreduce(&won, &total, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
+  EXPECT_EQ(total, 1);
+  // Every rank's removals, seen by every rank; the objects are gone after the removers' sync.
+  EDAOS_EXPECT_OK(dfs_->umount());  // drains this mount's background destroys
+  MPI_Barrier(MPI_COMM_WORLD);
+  auto fresh = Dfs::mount(cont_, MPI_COMM_NULL, O_RDONLY);
+  ASSERT_TRUE(fresh.ok());
+  for (int r = 0; r < nranks(); ++r) {
+    const std::string d = "/rm" + std::to_string(r);
+    DfsAnchor a;
+    auto ents = fresh.value()->readdir(d, &a, 100);
+    ASSERT_TRUE(ents.ok()) << ents.status().to_string();
+    EXPECT_TRUE(ents->empty()) << d << ": " << ents->size() << " entries left";
+    EXPECT_EQ(fresh.value()->stat(d + "/f0").status().code(), EDAOS_NONEXIST);
+  }
+  EXPECT_EQ(fresh.value()->stat("/shared").status().code(), EDAOS_NONEXIST);
+  auto objs = cont_->list_objects();
+  ASSERT_TRUE(objs.ok());
+  for (const ObjectId& o : oids) EXPECT_FALSE(std::binary_search(objs->begin(), objs->end(), o));
   MPI_Barrier(MPI_COMM_WORLD);
 }
 

@@ -287,6 +287,8 @@ class KvImpl final : public KV {
         return Op::kKvGet;
       case KvOp::kGetArraySize:
         return Op::kKvGetSize;
+      case KvOp::kTakeArray:
+        return Op::kKvTakeArray;
       default:
         return Op::kKvRemove;
     }
@@ -373,6 +375,9 @@ class KvImpl final : public KV {
         // A get's body, where the value names the array (`flags`), this client's map version.
         kv_->encode_kv(w, Op::kKvGet, dkey, akey, nullptr, 0);
         w.put(flags).put(kv_->c_->pool->map.version);
+      } else if (op == Op::kKvTakeArray) {
+        kv_->encode_kv(w, Op::kKvGet, dkey, akey, nullptr, 0);  // the get's body, the offset
+        w.put(flags);
       } else {
         kv_->encode_kv(w, op, dkey, akey, value, flags);
       }
@@ -473,8 +478,9 @@ class KvImpl final : public KV {
         op.status = Status::OK();
         op.size_known = false;
         op.size = 0;
+        op.taken = false;
         if (op.kind != KvOp::kPut && op.kind != KvOp::kGet && op.kind != KvOp::kRemove &&
-            op.kind != KvOp::kGetArraySize) {
+            op.kind != KvOp::kGetArraySize && op.kind != KvOp::kTakeArray) {
           op.status = Status(EDAOS_INVAL, "KV::run: unknown op kind " + std::to_string(op.kind));
           continue;
         }
@@ -534,8 +540,16 @@ class KvImpl final : public KV {
             continue;
           }
           if (first_round) kv_->written(p->g, p->live[0]);
+          if (st.ok() && op.kind == KvOp::kTakeArray) {
+            // The value read, then whether its dkey went.
+            Reader r(v_->value(slot_[k]));
+            op.value = r.str();
+            op.taken = r.get<uint8_t>() == 1;
+            if (!r.ok()) st = Status(EDAOS_PROTO, "kKvVec: malformed take reply");
+          }
           op.status = st;
-          if (st.ok() && p->live.size() > 1) follow_.push_back(p);
+          if (st.ok() && p->live.size() > 1 && (op.kind != KvOp::kTakeArray || op.taken))
+            follow_.push_back(p);
         }
         round_ = std::move(again);
         first_round = false;
@@ -563,9 +577,7 @@ class KvImpl final : public KV {
         const uint32_t copy = p->live[is_get(op) ? p->next : 0];
         slot_.push_back(v_->add(p->g, copy, wire_op(op), op.dkey, p->akey,
                                 op.kind == KvOp::kPut ? &op.value : nullptr,
-                                op.kind == KvOp::kPut            ? op.flags
-                                : op.kind == KvOp::kGetArraySize ? op.oid_off
-                                                                 : 0));
+                                op.kind == KvOp::kPut ? op.flags : op.oid_off));
       }
       v_->start();
     }
@@ -583,9 +595,12 @@ class KvImpl final : public KV {
       for (Pending* p : follow_) {
         KvOp& op = (*ops_)[p->op];
         const uint32_t flags = op.kind == KvOp::kPut ? op.flags & vos::kMergeTimes : 0;
+        // A take's other copies remove the whole dkey, as the first copy did.
+        const bool take = op.kind == KvOp::kTakeArray;
         sent.push_back({p, {}});
         for (size_t i = 1; i < p->live.size(); ++i)
-          sent.back().slots.push_back(v.add(p->g, p->live[i], wire_op(op), op.dkey, p->akey,
+          sent.back().slots.push_back(v.add(p->g, p->live[i], take ? Op::kKvRemove : wire_op(op),
+                                            op.dkey, take ? std::string() : p->akey,
                                             op.kind == KvOp::kPut ? &op.value : nullptr, flags));
       }
       v.run();
@@ -594,7 +609,7 @@ class KvImpl final : public KV {
         for (size_t i = 1; i < s.p->live.size(); ++i) kv_->written(s.p->g, s.p->live[i]);
         // As the single calls: a put's follower error fails the put (a merge's follower
         // missing the value is fine); a remove's follower missing the key already is fine.
-        if (op.kind == KvOp::kRemove) continue;
+        if (op.kind == KvOp::kRemove || op.kind == KvOp::kTakeArray) continue;
         for (size_t slot : s.slots) {
           const Status& st = v.status(slot);
           if (st.ok()) continue;

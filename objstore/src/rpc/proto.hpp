@@ -27,7 +27,7 @@ inline constexpr uint32_t kMagic = 0x45444153;  // "EDAS"
 // issue 17); kLockCancel (issue 16); the kShardLease reply's size-change page slot and record
 // kind, kShardCommit's record kind (issue 15, direct path).
 // Version 7 (metadata, session 6): kKvVec (the KV ops of one KV::run to one server rank).
-// Version 8 (metadata, session 8): kKvGetSize inside kKvVec.
+// Version 8 (metadata, session 8): kKvGetSize and kKvTakeArray inside kKvVec.
 inline constexpr uint16_t kProtocolVersion = 8;
 inline constexpr int kRequestTag = 1;
 inline constexpr int kFirstReplyTag = 64;
@@ -101,10 +101,14 @@ enum class Op : uint16_t {
                 // n x (i32 status, str data): data = a get's value, a listing's u8 eof + u32
                 // count + keys (str each); a failed op's message; else empty.
   // --- session 8 meta5 (protocol version 8) ---
-  kKvGetSize = 71,  // only inside kKvVec: a kKvGet body | u32 oid offset | u32 client pool-map
-                    // version. The get, then (same service pass, after it) the logical end of
-                    // every shard of the byte array whose OID is at that offset of the value
-                    // (u64 hi LE, u64 lo LE). Reply data: str value | SizeWire (below).
+  kKvGetSize = 71,    // only inside kKvVec: a kKvGet body | u32 oid offset | u32 client pool-map
+                      // version. The get, then (same service pass, after it) the logical end of
+                      // every shard of the byte array whose OID is at that offset of the value
+                      // (u64 hi LE, u64 lo LE). Reply data: str value | SizeWire (below).
+  kKvTakeArray = 72,  // only inside kKvVec: a kKvGet body | u32 oid offset. The get, then, when
+                      // the value holds a byte array's OID at that offset, the removal of the
+                      // whole dkey (same service pass, after the get). Status: the get's, else
+                      // the removal's. Reply data: str value | u8 1 = removed, 0 = left alone.
 };
 
 // kPoolServe phases. Phase 1 goes to the lead alone and takes the pool lock (psvc/LOCK) first,

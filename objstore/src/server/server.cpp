@@ -748,7 +748,7 @@ std::string Server::op_kv_vec(Reader& r) {
     const std::string body = r.str();
     if (!r.ok()) return rpc::make_reply(bad_body());
     if (o.op != Op::kKvPut && o.op != Op::kKvGet && o.op != Op::kKvRemove &&
-        o.op != Op::kKvListDkeys && o.op != Op::kKvGetSize) {
+        o.op != Op::kKvListDkeys && o.op != Op::kKvGetSize && o.op != Op::kKvTakeArray) {
       o.st = Status(EDAOS_PROTO, "kKvVec: op " + std::to_string(static_cast<int>(o.op)) +
                                      " is not a KV put, get, get-with-size, remove or dkey "
                                      "listing");
@@ -761,10 +761,10 @@ std::string Server::op_kv_vec(Reader& r) {
       o.kv.dkey = br.str();             // the anchor
       o.kv.flags = br.get<uint32_t>();  // at most this many keys
       ok = br.ok();
-    } else if (o.op == Op::kKvGetSize) {
+    } else if (o.op == Op::kKvGetSize || o.op == Op::kKvTakeArray) {
       ok = decode_kv(br, Op::kKvGet, &o.kv);
       o.oid_off = br.get<uint32_t>();
-      o.map_version = br.get<uint32_t>();
+      if (o.op == Op::kKvGetSize) o.map_version = br.get<uint32_t>();
       o.addr = a;
       ok = ok && br.ok();
     } else {
@@ -825,6 +825,23 @@ std::string Server::op_kv_vec(Reader& r) {
       auto v = e->kv_get(o.change.ref, o.kv.dkey, o.kv.akey, o.change.cs);
       if (!v.ok()) {
         o.st = v.status();
+      } else if (o.op == Op::kKvTakeArray) {
+        // The value, then the removal of its whole dkey when it names a byte array (the
+        // caller destroys the array; the entry goes first, as a client's get + remove do).
+        Writer vw;
+        vw.str(v.value());
+        const bool take = meta_names_array(v.value(), o.oid_off);
+        if (take) {
+          vos::Engine::KvChange c;
+          c.remove = true;
+          c.ref = o.change.ref;
+          c.dkey = o.kv.dkey;
+          std::vector<Status> results;
+          const Status commit = e->kv_apply({c}, &results);
+          o.st = commit.ok() ? results[0] : commit;
+        }
+        vw.put<uint8_t>(take && o.st.ok() ? 1 : 0);
+        o.kv.value = vw.take();
       } else if (o.op == Op::kKvGetSize) {
         // The value, then the sizes of the array it names, read after it (server_meta.cpp).
         Writer vw;
@@ -847,7 +864,8 @@ std::string Server::op_kv_vec(Reader& r) {
   Writer w;
   for (const VecOp& o : ops) {
     w.put<int32_t>(static_cast<int32_t>(o.st.code()));
-    const bool data = o.op == Op::kKvGet || o.op == Op::kKvListDkeys || o.op == Op::kKvGetSize;
+    const bool data = o.op == Op::kKvGet || o.op == Op::kKvListDkeys || o.op == Op::kKvGetSize ||
+                      o.op == Op::kKvTakeArray;
     w.str(o.st.ok() ? (data ? o.kv.value : std::string()) : o.st.message());
   }
   return rpc::make_reply(Status::OK(), 0, 0, w.buf());

@@ -70,6 +70,14 @@ std::string state_only(uint8_t state, uint32_t version) {
 
 }  // namespace
 
+bool meta_names_array(const std::string& value, uint32_t oid_off) {
+  if (value.size() < 16 || oid_off > value.size() - 16) return false;
+  ObjectId oid;
+  oid.hi = le64(value.data() + oid_off);
+  oid.lo = le64(value.data() + oid_off + 8);
+  return !(oid == ObjectId{}) && otype_of(oid) == ObjType::kArray;
+}
+
 std::string meta_array_sizes(const std::string& pool_dir, const Uuid& pool, const Uuid& cont,
                              const std::string& value, uint32_t oid_off,
                              uint32_t client_map_version,

@@ -21,4 +21,7 @@ std::string meta_array_sizes(const std::string& pool_dir, const Uuid& pool, cons
                              uint32_t client_map_version,
                              const std::function<vos::Engine*(uint32_t)>& engine_of);
 
+// True when `value` holds, at byte `oid_off`, the OID of a byte array (kKvTakeArray).
+bool meta_names_array(const std::string& value, uint32_t oid_off);
+
 }  // namespace edaos::objstore::server
