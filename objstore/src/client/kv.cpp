@@ -280,7 +280,72 @@ class KvImpl final : public KV {
   static constexpr size_t kRunChunk = 512;
 
   static Op wire_op(const KvOp& op) {
-    return op.kind == KvOp::kPut ? Op::kKvPut : op.kind == KvOp::kGet ? Op::kKvGet : Op::kKvRemove;
+    switch (op.kind) {
+      case KvOp::kPut:
+        return Op::kKvPut;
+      case KvOp::kGet:
+        return Op::kKvGet;
+      case KvOp::kGetArraySize:
+        return Op::kKvGetSize;
+      case KvOp::kTakeArray:
+        return Op::kKvTakeArray;
+      default:
+        return Op::kKvRemove;
+    }
+  }
+  static bool is_get(const KvOp& op) {
+    return op.kind == KvOp::kGet || op.kind == KvOp::kGetArraySize;
+  }
+
+  // A kKvGetSize reply's data: the value, then the SizeWire (rpc/proto.hpp). Sets op.value, and
+  // op.size / op.size_known when the server gave the logical end of every shard of the array
+  // the value names, each where this client's pool map places it; the size is then what
+  // ArrayImpl::get_size computes from the same answers (the largest logical end of the
+  // readable shards; every group must have a readable shard that holds its size). Anything
+  // else leaves size_known false (the caller asks the size itself). False: malformed reply.
+  bool take_value_and_size(const std::string& data, KvOp* op) const {
+    Reader r(data);
+    op->value = r.str();
+    const uint8_t state = r.get<uint8_t>();
+    (void)r.get<uint32_t>();  // the server's map version (the shard places are compared below)
+    if (!r.ok()) return false;
+    if (state != rpc::kSizeGiven) return true;
+    const uint32_t n = r.get<uint32_t>();
+    if (!r.ok() || op->oid_off > op->value.size() || op->value.size() - op->oid_off < 16)
+      return r.ok();
+    ObjectId oid;
+    for (int b = 7; b >= 0; --b) {
+      oid.hi = (oid.hi << 8) | static_cast<unsigned char>(op->value[op->oid_off + b]);
+      oid.lo = (oid.lo << 8) | static_cast<unsigned char>(op->value[op->oid_off + 8 + b]);
+    }
+    auto layout = compute_layout(c_->pool->map, oid);
+    if (!layout.ok() || layout->shards.size() != n) return true;
+    const Layout& l = layout.value();
+    std::vector<uint64_t> ends(n);
+    for (uint32_t s = 0; s < n; ++s) {
+      const uint32_t engine = r.get<uint32_t>(), target = r.get<uint32_t>();
+      ends[s] = r.get<uint64_t>();
+      if (!r.ok()) return false;
+      if (engine != l.shards[s].engine || target != l.shards[s].target) return true;
+    }
+    const bool ec = l.oclass.kind == ResilKind::kErasure;
+    const uint32_t k = ec ? l.oclass.data : 0, gs = l.group_size;
+    uint64_t size = 0;
+    for (uint32_t g = 0; g < l.ngroups; ++g) {
+      bool known = false, all_data = true;
+      for (uint32_t i = 0; i < gs; ++i) {
+        const bool readable = c_->pool->readable(l.at(g, i).engine);
+        if (readable) size = std::max(size, ends[static_cast<size_t>(g) * gs + i]);
+        if (ec && i < k)
+          all_data = all_data && readable;
+        else
+          known = known || readable;
+      }
+      if (!known && !(ec && all_data)) return true;  // get_size says EDAOS_DEGRADED
+    }
+    op->size = size;
+    op->size_known = true;
+    return true;
   }
 
   // One kKvVec message per server rank (protocol 7): the ops of one round of run() that go to
@@ -304,10 +369,18 @@ class KvImpl final : public KV {
       }
       Writer w;
       kv_->shard_addr(g, i).encode(w);
-      if (op == Op::kKvListDkeys)
+      if (op == Op::kKvListDkeys) {
         w.str(dkey).put(flags);  // anchor, at most `flags` keys
-      else
+      } else if (op == Op::kKvGetSize) {
+        // A get's body, where the value names the array (`flags`), this client's map version.
+        kv_->encode_kv(w, Op::kKvGet, dkey, akey, nullptr, 0);
+        w.put(flags).put(kv_->c_->pool->map.version);
+      } else if (op == Op::kKvTakeArray) {
+        kv_->encode_kv(w, Op::kKvGet, dkey, akey, nullptr, 0);  // the get's body, the offset
+        w.put(flags);
+      } else {
         kv_->encode_kv(w, op, dkey, akey, value, flags);
+      }
       Writer e;
       e.put(static_cast<uint16_t>(op)).str(w.buf());
       m->body += e.buf();
@@ -403,7 +476,11 @@ class KvImpl final : public KV {
       for (size_t i = first; i < last; ++i) {
         KvOp& op = (*ops)[i];
         op.status = Status::OK();
-        if (op.kind != KvOp::kPut && op.kind != KvOp::kGet && op.kind != KvOp::kRemove) {
+        op.size_known = false;
+        op.size = 0;
+        op.taken = false;
+        if (op.kind != KvOp::kPut && op.kind != KvOp::kGet && op.kind != KvOp::kRemove &&
+            op.kind != KvOp::kGetArraySize && op.kind != KvOp::kTakeArray) {
           op.status = Status(EDAOS_INVAL, "KV::run: unknown op kind " + std::to_string(op.kind));
           continue;
         }
@@ -411,7 +488,7 @@ class KvImpl final : public KV {
           op.status = Status(EDAOS_INVAL, "empty dkey");
           continue;
         }
-        const bool write = op.kind != KvOp::kGet;
+        const bool write = !is_get(op);
         Pending p;
         p.op = i;
         p.g = kv->group(op.dkey);
@@ -449,8 +526,11 @@ class KvImpl final : public KV {
           Pending* p = round_[k];
           KvOp& op = (*ops_)[p->op];
           Status st = v_->status(slot_[k]);
-          if (op.kind == KvOp::kGet) {
-            if (st.ok()) {
+          if (is_get(op)) {
+            if (st.ok() && op.kind == KvOp::kGetArraySize) {
+              if (!kv_->take_value_and_size(v_->value(slot_[k]), &op))
+                st = Status(EDAOS_PROTO, "kKvVec: malformed get-with-size reply");
+            } else if (st.ok()) {
               op.value = std::move(v_->value(slot_[k]));
             } else if (shard_failure(st.code()) && ++p->next < p->live.size()) {
               again.push_back(p);  // gets that meet a failed copy ask the next one
@@ -460,8 +540,16 @@ class KvImpl final : public KV {
             continue;
           }
           if (first_round) kv_->written(p->g, p->live[0]);
+          if (st.ok() && op.kind == KvOp::kTakeArray) {
+            // The value read, then whether its dkey went.
+            Reader r(v_->value(slot_[k]));
+            op.value = r.str();
+            op.taken = r.get<uint8_t>() == 1;
+            if (!r.ok()) st = Status(EDAOS_PROTO, "kKvVec: malformed take reply");
+          }
           op.status = st;
-          if (st.ok() && p->live.size() > 1) follow_.push_back(p);
+          if (st.ok() && p->live.size() > 1 && (op.kind != KvOp::kTakeArray || op.taken))
+            follow_.push_back(p);
         }
         round_ = std::move(again);
         first_round = false;
@@ -486,10 +574,10 @@ class KvImpl final : public KV {
       slot_.clear();
       for (Pending* p : round_) {
         KvOp& op = (*ops_)[p->op];
-        const uint32_t copy = p->live[op.kind == KvOp::kGet ? p->next : 0];
+        const uint32_t copy = p->live[is_get(op) ? p->next : 0];
         slot_.push_back(v_->add(p->g, copy, wire_op(op), op.dkey, p->akey,
                                 op.kind == KvOp::kPut ? &op.value : nullptr,
-                                op.kind == KvOp::kPut ? op.flags : 0));
+                                op.kind == KvOp::kPut ? op.flags : op.oid_off));
       }
       v_->start();
     }
@@ -507,9 +595,12 @@ class KvImpl final : public KV {
       for (Pending* p : follow_) {
         KvOp& op = (*ops_)[p->op];
         const uint32_t flags = op.kind == KvOp::kPut ? op.flags & vos::kMergeTimes : 0;
+        // A take's other copies remove the whole dkey, as the first copy did.
+        const bool take = op.kind == KvOp::kTakeArray;
         sent.push_back({p, {}});
         for (size_t i = 1; i < p->live.size(); ++i)
-          sent.back().slots.push_back(v.add(p->g, p->live[i], wire_op(op), op.dkey, p->akey,
+          sent.back().slots.push_back(v.add(p->g, p->live[i], take ? Op::kKvRemove : wire_op(op),
+                                            op.dkey, take ? std::string() : p->akey,
                                             op.kind == KvOp::kPut ? &op.value : nullptr, flags));
       }
       v.run();
@@ -518,7 +609,7 @@ class KvImpl final : public KV {
         for (size_t i = 1; i < s.p->live.size(); ++i) kv_->written(s.p->g, s.p->live[i]);
         // As the single calls: a put's follower error fails the put (a merge's follower
         // missing the value is fine); a remove's follower missing the key already is fine.
-        if (op.kind == KvOp::kRemove) continue;
+        if (op.kind == KvOp::kRemove || op.kind == KvOp::kTakeArray) continue;
         for (size_t slot : s.slots) {
           const Status& st = v.status(slot);
           if (st.ok()) continue;

@@ -130,16 +130,45 @@ Result<DfsStat> stat_of(const MountState& m, const Entry& e) {
 
 namespace {
 std::atomic<uint64_t> g_stat_hits{0}, g_stat_misses{0};
-}
+std::atomic<uint64_t> g_stat_sized{0};  // names never seen, sized with their entry (session 8)
+}  // namespace
 
 void count_stat(bool hit) { (hit ? g_stat_hits : g_stat_misses).fetch_add(1); }
+void count_sized() { g_stat_sized.fetch_add(1); }
+
+// A name the mount does not know (session 8): the entry's get asks the server holding it for
+// the size of the file the entry names too (KvOp::kGetArraySize, the OID at kEntryOidOff).
+// When every shard of that file lives on the same server rank, the server reads the entry and
+// then the file's shard sizes in one pass: one round trip. Otherwise (shards on other server
+// ranks, an engine down there, a directory or a link) the size is asked as before: two.
+Result<DfsStat> stat_unseen(const MountState& m, ObjectId dir, const std::string& name) {
+  EDAOS_ASSIGN_OR_RETURN(auto d, kv(m, dir));
+  std::vector<KvOp> ops(1);
+  ops[0].kind = KvOp::kGetArraySize;
+  ops[0].dkey = name;
+  ops[0].akey = kEntryAkey;
+  ops[0].oid_off = kEntryOidOff;
+  Status st = d->run(&ops);
+  if (!st.ok()) {
+    if (st.code() != EDAOS_NONEXIST) return st;
+    m.names.forget(dir, name);
+    return Status(EDAOS_NONEXIST, "no entry " + q(name));
+  }
+  EDAOS_ASSIGN_OR_RETURN(Entry e, decode_entry(ops[0].value));
+  m.names.note(dir, name, e);
+  // The size read by the server is the size of the OID at kEntryOidOff of this very record
+  // (an OID is never reused): the entry's object, read after the entry.
+  const bool given = S_ISREG(e.mode) && ops[0].size_known;
+  if (!given) return stat_of(m, e);
+  count_sized();
+  DfsStat s = stat_fields(e);
+  s.size = ops[0].size;
+  return s;
+}
 
 Result<DfsStat> stat_entry(const MountState& m, ObjectId dir, const std::string& name) {
   NameCache::Guess g;
-  if (!m.names.find(dir, name, &g)) {
-    EDAOS_ASSIGN_OR_RETURN(Entry e, get_entry(m, dir, name));
-    return stat_of(m, e);
-  }
+  if (!m.names.find(dir, name, &g)) return stat_unseen(m, dir, name);
   // The entry get goes out first, then the guessed file's size query; the wait for the size
   // reply covers both round trips at once.
   EDAOS_ASSIGN_OR_RETURN(auto d, kv(m, dir));
@@ -214,14 +243,15 @@ Result<DfsStat> Dfs::stat(const DfsObj* parent, const std::string& name) {
 }
 
 Result<DfsStat> Dfs::stat(const std::string& path, bool follow) {
-  // A last component the mount guesses (NameCache): the parent walk, then entry and size at
-  // once. A symbolic link at the end (to follow) is walked by resolve as before.
-  NameCache::Guess g;
-  if (!s_->names.empty()) {
+  // The parent walk, then the last component's entry and size at once: a name the mount
+  // guesses (NameCache) asks both together, one it never saw asks the entry's server for the
+  // size too (stat_unseen). A symbolic link at the end (to follow), a trailing '/' and a walk
+  // that fails go through resolve as before.
+  if (!path.empty() && path.back() != '/') {
     auto [dir, base] = dir_base(path);
     if (!base.empty() && check_name(base).ok() && split_path(path).ok()) {
       auto d = resolve_dir(*s_, dir);
-      if (d.ok() && s_->names.find(d.value(), base, &g)) {
+      if (d.ok()) {
         auto r = stat_entry(*s_, d.value(), base);
         if (!r.ok()) return r.status().with_context("stat " + path);
         if (!follow || !S_ISLNK(r->mode)) return r;
@@ -306,6 +336,7 @@ DfsMetaStats dfs_meta_stats() {
   DfsMetaStats s;
   s.stat_hits = dfs::g_stat_hits.load();
   s.stat_misses = dfs::g_stat_misses.load();
+  s.stat_sized = dfs::g_stat_sized.load();
   return s;
 }
 

@@ -7,10 +7,13 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <mutex>
+#include <set>
 #include <vector>
 
 #include "common/log.hpp"
 #include "dfs/dfs_internal.hpp"
+#include "runtime/runtime.hpp"
 
 EDAOS_LOG_FACILITY(dfs);
 
@@ -136,7 +139,33 @@ Status remove_at(const MountState& m, ObjectId pdir, const std::string& name, bo
                  ObjectId* oid_out, int only) {
   EDAOS_RETURN_IF_ERROR(check_writable(m));
   EDAOS_RETURN_IF_ERROR(check_name(name));
-  EDAOS_ASSIGN_OR_RETURN(Entry e, get_entry(m, pdir, name));
+  Entry e;
+  if (only == 2) {
+    EDAOS_ASSIGN_OR_RETURN(e, get_entry(m, pdir, name));
+  } else {
+    // Session 8: the entry's server reads it and, when it names a file (a byte array), removes
+    // it in the same pass (KvOp::kTakeArray): a file's removal is one round trip, its object
+    // destroyed meanwhile (Reaper). Directories and links are left alone and removed below.
+    EDAOS_ASSIGN_OR_RETURN(auto dkv, kv(m, pdir));
+    std::vector<KvOp> ops(1);
+    ops[0].kind = KvOp::kTakeArray;
+    ops[0].dkey = name;
+    ops[0].akey = kEntryAkey;
+    ops[0].oid_off = kEntryOidOff;
+    Status st = dkv->run(&ops);
+    if (!st.ok()) {
+      if (st.code() != EDAOS_NONEXIST) return st;
+      m.names.forget(pdir, name);
+      return Status(EDAOS_NONEXIST, "no entry " + q(name));
+    }
+    EDAOS_ASSIGN_OR_RETURN(e, decode_entry(ops[0].value));
+    if (ops[0].taken) {
+      m.names.forget(pdir, name);
+      if (oid_out) *oid_out = e.oid;
+      m.reaper.add(m.cont, e, name);
+      return Status::OK();
+    }
+  }
   if (S_ISDIR(e.mode)) {
     if (only == 1) return Status(EDAOS_ISDIR, q(name) + " is a directory");
     if (force) {
@@ -263,12 +292,43 @@ Status destroy_object(Container& c, const Entry& e) {
 bool Reaper::enabled() {
   static const bool on = [] {
     const char* v = std::getenv("EDAOS_DFS_BACKGROUND_DESTROY");
-    return v && std::string(v) == "1";
+    return !(v && std::string(v) == "0");
   }();
   return on;
 }
 
+namespace {
+// Every live Reaper of the process, for drain_all (objstore::finalize). Never destroyed: a
+// Reaper may outlive static destruction (a mount kept by a static).
+struct Reapers {
+  std::mutex mu;
+  std::set<Reaper*> live;
+};
+Reapers& reapers() {
+  static Reapers* r = new Reapers;
+  return *r;
+}
+}  // namespace
+
+Reaper::Reaper() {
+  Reapers& r = reapers();
+  std::lock_guard<std::mutex> g(r.mu);
+  r.live.insert(this);
+  client::set_finalize_drain(&Reaper::drain_all);
+}
+
+void Reaper::drain_all() {
+  Reapers& r = reapers();
+  std::lock_guard<std::mutex> g(r.mu);  // a Reaper leaves the set before it goes
+  for (Reaper* x : r.live) x->drain();
+}
+
 Reaper::~Reaper() {
+  {
+    Reapers& r = reapers();
+    std::lock_guard<std::mutex> g(r.mu);
+    r.live.erase(this);
+  }
   drain();
   std::unique_lock<std::mutex> lk(mu_);
   if (!th_.joinable()) return;

@@ -122,14 +122,19 @@ class NameCache {
 // is destroyed. A crash before leaves a leaked object, as a crash between the entry's removal
 // and the destroy always could (`fs check` finds it). At most kMaxQueued wait; a remove that
 // finds the queue full destroys its object itself.
-// Off unless $EDAOS_DFS_BACKGROUND_DESTROY=1 (read once): objstore::finalize() releases the
-// shared pool connections before its barrier, so a rank still draining after the job's last
-// barrier (rank 0 already finalizing) would leak its queued objects; on by default once
-// finalize drains first (see README.md, "Metadata costs").
+// On unless $EDAOS_DFS_BACKGROUND_DESTROY=0 (read once; session 8): objstore::finalize() first
+// drains every live Reaper of the process (drain_all, registered with the runtime), then
+// barriers, then releases the shared pool connections, so no rank's release closes a pool while
+// another rank still destroys objects in it (see README.md, "Metadata costs").
 class Reaper {
  public:
   static bool enabled();
+  Reaper();
   ~Reaper();
+  Reaper(const Reaper&) = delete;
+  Reaper& operator=(const Reaper&) = delete;
+  // drain() of every Reaper of this process (objstore::finalize).
+  static void drain_all();
   // Queues the object of removed entry `e` (files and directories; nothing for links).
   void add(std::shared_ptr<Container> cont, const Entry& e, const std::string& name);
   void drain();
@@ -264,6 +269,8 @@ DfsStat stat_fields(const Entry& e);
 Result<DfsStat> stat_entry(const MountState& m, ObjectId dir, const std::string& name);
 // Counts of stat_entry's outcomes (dfs_meta_stats()).
 void count_stat(bool hit);
+// A stat of a name never seen whose size came with its entry (session 8).
+void count_sized();
 
 // dfs_vector.cpp: fn(0) .. fn(n - 1) on up to `threads` threads (the caller's included).
 void parallel_for(size_t n, size_t threads, const std::function<void(size_t)>& fn);

@@ -122,6 +122,8 @@ Status Dfs::stat_names(const DfsObj* parent, const std::vector<std::string>& nam
   status->assign(n, Status::OK());
   std::vector<KvOp> ops;
   std::vector<size_t> which;
+  std::vector<NameCache::Guess> guess(n);
+  std::vector<size_t> known;
   for (size_t i = 0; i < n; ++i) {
     (*status)[i] = check_name(names[i]);
     if (!(*status)[i].ok()) continue;
@@ -129,17 +131,20 @@ Status Dfs::stat_names(const DfsObj* parent, const std::vector<std::string>& nam
     op.kind = KvOp::kGet;
     op.dkey = names[i];
     op.akey = kEntryAkey;
+    if (s_->names.find(pdir, names[i], &guess[i])) {
+      known.push_back(i);
+    } else {
+      // A name this mount never saw: its server may give the size with the entry (session 8).
+      op.kind = KvOp::kGetArraySize;
+      op.oid_off = kEntryOidOff;
+    }
     ops.push_back(std::move(op));
     which.push_back(i);
   }
   // The entries' gets go out first; the sizes of the files this mount knows under those names
   // are asked meanwhile (NameCache: kept only where the entry still names that file).
-  std::vector<NameCache::Guess> guess(n);
   std::vector<char> guessed(n, 0);  // written by several threads: not vector<bool>
   std::vector<Result<uint64_t>> gsize(n, Status(EDAOS_INVAL, "no size"));
-  std::vector<size_t> known;
-  for (size_t i : which)
-    if (s_->names.find(pdir, names[i], &guess[i])) known.push_back(i);
   if (!ops.empty()) {
     EDAOS_ASSIGN_OR_RETURN(auto d, kv(*s_, pdir));
     auto req = d->start(&ops);
@@ -169,6 +174,15 @@ Status Dfs::stat_names(const DfsObj* parent, const std::vector<std::string>& nam
     (*status)[i] = e.status();
     if (!e.ok()) continue;
     s_->names.note(pdir, names[i], entries[i]);
+    if (ops[k].kind == KvOp::kGetArraySize) {
+      // The size of the file this very entry names, read after it by its server.
+      if (!S_ISREG(entries[i].mode) || !ops[k].size_known) continue;
+      count_sized();
+      sized[i] = 1;
+      (*st)[i] = stat_fields(entries[i]);
+      (*st)[i].size = ops[k].size;
+      continue;
+    }
     if (!guessed[i]) continue;
     const Entry& en = entries[i];
     const bool hit = S_ISREG(en.mode) && en.oid == guess[i].oid && en.chunk_size == guess[i].chunk;

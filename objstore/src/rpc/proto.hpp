@@ -27,7 +27,8 @@ inline constexpr uint32_t kMagic = 0x45444153;  // "EDAS"
 // issue 17); kLockCancel (issue 16); the kShardLease reply's size-change page slot and record
 // kind, kShardCommit's record kind (issue 15, direct path).
 // Version 7 (metadata, session 6): kKvVec (the KV ops of one KV::run to one server rank).
-// Version 8 (data path, session 8): kShardCommit modes (kCommitPrepare, kCommitFinish).
+// Version 8 (session 8): kShardCommit modes (kCommitPrepare, kCommitFinish; data path) and
+// kKvGetSize / kKvTakeArray inside kKvVec (metadata).
 inline constexpr uint16_t kProtocolVersion = 8;
 inline constexpr int kRequestTag = 1;
 inline constexpr int kFirstReplyTag = 64;
@@ -100,6 +101,15 @@ enum class Op : uint16_t {
                 // LMDB transaction (group commit), answered after its commit. Reply payload:
                 // n x (i32 status, str data): data = a get's value, a listing's u8 eof + u32
                 // count + keys (str each); a failed op's message; else empty.
+  // --- session 8 meta5 (protocol version 8) ---
+  kKvGetSize = 71,    // only inside kKvVec: a kKvGet body | u32 oid offset | u32 client pool-map
+                      // version. The get, then (same service pass, after it) the logical end of
+                      // every shard of the byte array whose OID is at that offset of the value
+                      // (u64 hi LE, u64 lo LE). Reply data: str value | SizeWire (below).
+  kKvTakeArray = 72,  // only inside kKvVec: a kKvGet body | u32 oid offset. The get, then, when
+                      // the value holds a byte array's OID at that offset, the removal of the
+                      // whole dkey (same service pass, after the get). Status: the get's, else
+                      // the removal's. Reply data: str value | u8 1 = removed, 0 = left alone.
 };
 
 // kPoolServe phases. Phase 1 goes to the lead alone and takes the pool lock (psvc/LOCK) first,
@@ -189,6 +199,16 @@ inline constexpr int32_t kCommitInFlight = 2;
 inline constexpr uint32_t kCommitModeShift = 30;
 inline constexpr uint32_t kCommitCountMask = (1u << kCommitModeShift) - 1;
 inline constexpr uint32_t kCommitRecords = 0, kCommitPrepare = 1, kCommitFinish = 2;
+
+// --- session 8 meta5 (issue 17): the size part of a kKvGetSize reply (SizeWire) ---
+// u8 state | u32 pool-map version the server placed the object with | when state is
+// kSizeGiven: u32 n (ngroups x group_size of that layout) | n x (u32 engine, u32 target,
+// u64 logical end), shards in layout order. Any other state carries no shards and the client
+// asks the size itself (client/README.md "A get with the size of the array it names").
+inline constexpr uint8_t kSizeGiven = 0;      // every shard of the array answered, in one pass
+inline constexpr uint8_t kSizeNoArray = 1;    // the value holds no byte-array OID there
+inline constexpr uint8_t kSizeElsewhere = 2;  // a shard's engine is not served (up) by this rank
+inline constexpr uint8_t kSizeFailed = 3;     // no layout (pool map) or a shard's size failed
 
 }  // namespace edaos::objstore::rpc
 

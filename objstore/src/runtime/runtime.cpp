@@ -347,9 +347,21 @@ Status init(MPI_Comm comm, const InitOptions& opts) {
   return Status::OK();
 }
 
+namespace {
+std::atomic<void (*)()> g_finalize_drain{nullptr};
+}  // namespace
+
+void client::set_finalize_drain(void (*fn)()) { g_finalize_drain.store(fn); }
+
 Status finalize() {
-  // Shared connections close while the servers still answer.
-  if (client::runtime()) release_shared_pools();
+  // Shared connections close while the servers still answer, and only once every rank's
+  // background work on them is done (set_finalize_drain): a rank's release may be the connect
+  // root's, which closes the pool at the servers for everybody.
+  if (Runtime* rt = client::runtime()) {
+    if (auto* drain = g_finalize_drain.load()) drain();
+    MPI_Barrier(rt->comm);
+    release_shared_pools();
+  }
   std::lock_guard<std::mutex> lk(client::g_mu);
   Runtime* rt = client::g_rt;
   if (!rt) return Status::OK();

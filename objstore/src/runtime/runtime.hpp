@@ -50,4 +50,11 @@ struct Runtime {
 // The process's runtime, or nullptr before init()/after finalize().
 Runtime* runtime();
 
+// Background work of this process that must be done before finalize() lets any rank release a
+// shared pool connection (session 8: the namespace's background destroys, dfs Reaper). `fn` is
+// called by finalize() on every rank, then a barrier, then the releases: no rank's connect-root
+// release closes a pool while another rank still has queued work on it. Set once per process
+// (a later call replaces it); fn must be callable from any thread and may block.
+void set_finalize_drain(void (*fn)());
+
 }  // namespace edaos::objstore::client

@@ -24,6 +24,7 @@
 #include "common/log.hpp"
 #include "ec/checksum.hpp"
 #include "edaos/objstore/pool_map.hpp"
+#include "server/server_meta.hpp"
 #include "server/wire_specs.hpp"
 #include "vos/engine.hpp"
 #include "vos/identity.hpp"
@@ -493,7 +494,8 @@ namespace {
 // A KV read the progress thread may serve itself (Server::inline_op): a get, or a key listing of
 // at most kInlineMaxKeys keys. `body` is the op's body (ShardAddr first).
 bool inline_kv_read(Op op, const char* body, size_t len) {
-  if (op == Op::kKvGet) return true;  // one value: one LMDB lookup
+  if (op == Op::kKvGet) return true;      // one value: one LMDB lookup
+  if (op == Op::kKvGetSize) return true;  // and the sizes of one array's shards (session 8)
   if (op != Op::kKvListDkeys && op != Op::kKvListAkeys) return false;
   Reader r(body, len);
   (void)rpc::ShardAddr::decode(r);
@@ -733,6 +735,9 @@ std::string Server::op_kv_vec(Reader& r) {
     vos::Engine* e = nullptr;      // null: failed before reaching an engine
     vos::Engine::KvChange change;  // puts and removes (views into `kv`)
     KvBody kv;                     // a listing: dkey = anchor; value: a get's or listing's
+    uint32_t oid_off = 0;          // kKvGetSize: where the value names the array
+    uint32_t map_version = 0;      // kKvGetSize: the client's pool-map version
+    rpc::ShardAddr addr;           // kKvGetSize: pool and container of the array
   };
   const uint32_t n = r.get<uint32_t>();
   if (!r.ok() || n == 0 || n > rpc::kVecMaxOps)
@@ -743,9 +748,10 @@ std::string Server::op_kv_vec(Reader& r) {
     const std::string body = r.str();
     if (!r.ok()) return rpc::make_reply(bad_body());
     if (o.op != Op::kKvPut && o.op != Op::kKvGet && o.op != Op::kKvRemove &&
-        o.op != Op::kKvListDkeys) {
+        o.op != Op::kKvListDkeys && o.op != Op::kKvGetSize && o.op != Op::kKvTakeArray) {
       o.st = Status(EDAOS_PROTO, "kKvVec: op " + std::to_string(static_cast<int>(o.op)) +
-                                     " is not a KV put, get, remove or dkey listing");
+                                     " is not a KV put, get, get-with-size, remove or dkey "
+                                     "listing");
       continue;
     }
     Reader br(body);
@@ -755,6 +761,12 @@ std::string Server::op_kv_vec(Reader& r) {
       o.kv.dkey = br.str();             // the anchor
       o.kv.flags = br.get<uint32_t>();  // at most this many keys
       ok = br.ok();
+    } else if (o.op == Op::kKvGetSize || o.op == Op::kKvTakeArray) {
+      ok = decode_kv(br, Op::kKvGet, &o.kv);
+      o.oid_off = br.get<uint32_t>();
+      if (o.op == Op::kKvGetSize) o.map_version = br.get<uint32_t>();
+      o.addr = a;
+      ok = ok && br.ok();
     } else {
       ok = decode_kv(br, o.op, &o.kv);
     }
@@ -811,10 +823,39 @@ std::string Server::op_kv_vec(Reader& r) {
         continue;
       }
       auto v = e->kv_get(o.change.ref, o.kv.dkey, o.kv.akey, o.change.cs);
-      if (v.ok()) {
-        o.kv.value = std::move(v).value();
-      } else {
+      if (!v.ok()) {
         o.st = v.status();
+      } else if (o.op == Op::kKvTakeArray) {
+        // The value, then the removal of its whole dkey when it names a byte array (the
+        // caller destroys the array; the entry goes first, as a client's get + remove do).
+        Writer vw;
+        vw.str(v.value());
+        const bool take = meta_names_array(v.value(), o.oid_off);
+        if (take) {
+          vos::Engine::KvChange c;
+          c.remove = true;
+          c.ref = o.change.ref;
+          c.dkey = o.kv.dkey;
+          std::vector<Status> results;
+          const Status commit = e->kv_apply({c}, &results);
+          o.st = commit.ok() ? results[0] : commit;
+        }
+        vw.put<uint8_t>(take && o.st.ok() ? 1 : 0);
+        o.kv.value = vw.take();
+      } else if (o.op == Op::kKvGetSize) {
+        // The value, then the sizes of the array it names, read after it (server_meta.cpp).
+        Writer vw;
+        vw.str(v.value());
+        PoolServe* ps = pool(o.addr.pool);
+        const Uuid pu = o.addr.pool;
+        vw.buf() += meta_array_sizes(ps ? ps->dir : std::string(), pu, o.addr.cont, v.value(),
+                                     o.oid_off, o.map_version, [&](uint32_t id) {
+                                       Status ignored;
+                                       return engine(pu, id, &ignored);
+                                     });
+        o.kv.value = vw.take();
+      } else {
+        o.kv.value = std::move(v).value();
       }
     }
     apply();
@@ -823,7 +864,8 @@ std::string Server::op_kv_vec(Reader& r) {
   Writer w;
   for (const VecOp& o : ops) {
     w.put<int32_t>(static_cast<int32_t>(o.st.code()));
-    const bool data = o.op == Op::kKvGet || o.op == Op::kKvListDkeys;
+    const bool data = o.op == Op::kKvGet || o.op == Op::kKvListDkeys || o.op == Op::kKvGetSize ||
+                      o.op == Op::kKvTakeArray;
     w.str(o.st.ok() ? (data ? o.kv.value : std::string()) : o.st.message());
   }
   return rpc::make_reply(Status::OK(), 0, 0, w.buf());

@@ -137,6 +137,8 @@ class DfsObj;
 // failed), so the size was asked again.
 struct DfsMetaStats {
   uint64_t stat_hits = 0, stat_misses = 0;
+  // Stats of names the mount never saw whose size came with the entry (session 8).
+  uint64_t stat_sized = 0;
 };
 EDAOS_CXX_API DfsMetaStats dfs_meta_stats();
 

@@ -362,13 +362,34 @@ class EDAOS_CXX_API Array {
 // copy gives EDAOS_DEGRADED when every copy of the dkey is down.
 // One operation of KV::run, the vector call (issue 17): what it does, and after the call its
 // own outcome.
+//
+// kGetArraySize (session 8) is a get that also asks the size of the byte array whose OID the
+// value holds at byte `oid_off` (u64 hi, u64 lo, little-endian): the server that holds the
+// value reads it, then the logical end of every shard of that array, in one service pass, when
+// all of the array's shards live on that server rank. `size_known` says whether `size` was
+// given: false when the value names no byte array there, a shard lives on another server rank
+// or is down there, or the server placed the array differently from this client's pool map
+// (then ask Array::get_size, as after a plain get). A size given is exactly what
+// Array::get_size of that OID would have returned at some moment after the value was read:
+// never another object's size, and never older than the value.
+//
+// kTakeArray (session 8) reads the value under (dkey, akey) and, when it holds a byte array's
+// OID at byte `oid_off` (as above), removes the whole dkey, in one service pass (get first);
+// `value` is the value read and `taken` says whether the dkey was removed (a value naming no
+// byte array is left alone: the caller decides what to do with it). Status: the get's, else
+// the removal's (EDAOS_NONEXIST when a concurrent removal came first). Not atomic against a
+// concurrent put of the same key between the get and the removal (as a get then a remove).
 struct KvOp {
-  enum Kind : uint8_t { kPut = 0, kGet = 1, kRemove = 2 };
+  enum Kind : uint8_t { kPut = 0, kGet = 1, kRemove = 2, kGetArraySize = 3, kTakeArray = 4 };
   Kind kind = kGet;
   std::string dkey, akey;
-  std::string value;   // kPut: the value to store; kGet: the value read (out)
-  uint32_t flags = 0;  // kPut: KV::PutFlags
-  Status status;       // out: exactly what put / get / remove alone would have returned
+  std::string value;        // kPut: the value to store; kGet, kGetArraySize: the value read (out)
+  uint32_t flags = 0;       // kPut: KV::PutFlags
+  uint32_t oid_off = 0;     // kGetArraySize, kTakeArray: where the value holds an array's OID
+  Status status;            // out: exactly what put / get / remove alone would have returned
+  bool size_known = false;  // out, kGetArraySize: `size` was given with the value
+  uint64_t size = 0;        // out, kGetArraySize: the array's size (Array::get_size)
+  bool taken = false;       // out, kTakeArray: the dkey was removed
 };
 
 // A vector KV call in flight (KV::start, session 7): its first messages are out, its ops'
