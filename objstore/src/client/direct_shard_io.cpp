@@ -39,6 +39,24 @@ using ShardKey = std::tuple<Uuid, uint64_t, uint64_t, uint32_t, uint32_t>;
 ShardKey key_of(const ShardId& s) { return {s.cont, s.oid.hi, s.oid.lo, s.shard, s.engine}; }
 
 // A server's size-change page, mapped read-only (rpc/README.md "Size bound").
+// The checksum and record specs a direct reader verifies with (the container's checksum for
+// replicas and single shards; vos/README.md "Record sidecar"), for DirectShardIo and
+// DirectStripeImpl alike.
+vos::CsumSpec csum_spec(const rpc::CsumWire& w) {
+  vos::CsumSpec c;
+  c.type = w.type;
+  c.chunk = w.chunk ? w.chunk : 32768;
+  c.fn = &ec::csum_compute;
+  return c;
+}
+vos::RecordSpec record_spec(const rpc::RecWire& w) {
+  vos::RecordSpec r;
+  r.kind = static_cast<vos::RecordKind>(w.kind);
+  r.unit = w.unit;
+  r.k = w.k;
+  return r;
+}
+
 struct SizePage {
   const uint64_t* map = nullptr;
   ~SizePage() {
@@ -317,20 +335,7 @@ class DirectShardOps final : public ShardOps {
     return csum_.chunk ? csum_.chunk : 32768;
   }
   CsumType type(const Lease& l) const { return l.spec.kind != 0 ? CsumType::kCrc32c : csum_.type; }
-  vos::CsumSpec spec() const {
-    vos::CsumSpec c;
-    c.type = csum_.type;
-    c.chunk = csum_.chunk ? csum_.chunk : 32768;
-    c.fn = &ec::csum_compute;
-    return c;
-  }
-  static vos::RecordSpec record_spec(const rpc::RecWire& w) {
-    vos::RecordSpec r;
-    r.kind = static_cast<vos::RecordKind>(w.kind);
-    r.unit = w.unit;
-    r.k = w.k;
-    return r;
-  }
+  vos::CsumSpec spec() const { return csum_spec(csum_); }
   // An EC cell write that may go direct: the set holds full stripes (allow_direct_cells), and
   // the write covers whole cells with a version (parity: and its k data versions).
   bool direct_cell_write(uint64_t local, const std::vector<ConstIoVec>& data,
@@ -956,7 +961,7 @@ class DirectStripeImpl final : public DirectStripe {
     const char* unit = reinterpret_cast<const char*>(into);
     const uint64_t u = local_ / cell_;
     return vos::direct_verify(x.lease->sidecar_fd(), x.lease->sidecar, ref(x), cspec(),
-                              rspec(x.spec), u, u, &unit, version);
+                              record_spec(x.spec), u, u, &unit, version);
   }
 
   Status prepare(std::vector<Cell> cells) override {
@@ -1026,20 +1031,7 @@ class DirectStripeImpl final : public DirectStripe {
   static vos::ShardRef ref(const Shard& x) {
     return vos::ShardRef{x.s.cont, x.s.oid, x.s.shard, x.s.target};
   }
-  vos::CsumSpec cspec() const {
-    vos::CsumSpec c;
-    c.type = csum_.type;
-    c.chunk = csum_.chunk ? csum_.chunk : 32768;
-    c.fn = &ec::csum_compute;
-    return c;
-  }
-  static vos::RecordSpec rspec(const rpc::RecWire& w) {
-    vos::RecordSpec r;
-    r.kind = static_cast<vos::RecordKind>(w.kind);
-    r.unit = w.unit;
-    r.k = w.k;
-    return r;
-  }
+  vos::CsumSpec cspec() const { return csum_spec(csum_); }
   void release() {
     for (Shard& x : sh_)
       if (x.locked) {
