@@ -43,27 +43,8 @@ class DfsBackend final : public Backend {
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     objstore::SharedPoolOptions so;
     so.create = true;
-    // $EDAOS_BENCH_CONNECT_TIME=1 (issue 17 acceptance, session 8): the job's first pool
-    // connection timed alone (every rank starts together; the slowest rank's time is printed
-    // by rank 0 on stderr). access() of two names that never exist marks the connection's
-    // start and end for `strace -f`, so its system calls can be counted (benchmarks/README.md).
-    const char* ct = std::getenv("EDAOS_BENCH_CONNECT_TIME");
-    const bool timed = ct && std::string(ct) == "1";
-    double t0 = 0;
-    if (timed) {
-      MPI_Barrier(MPI_COMM_WORLD);
-      (void)::access("/edaos-bench-connect-begin", F_OK);
-      t0 = MPI_Wtime();
-    }
-    auto pool = objstore::Pool::shared(where_.pool, MPI_COMM_WORLD, so);
-    if (timed) {
-      double dt = MPI_Wtime() - t0, worst = 0;
-      (void)::access("/edaos-bench-connect-end", F_OK);
-      MPI_Reduce(&dt, &worst, 1, MPI_DOUBLE, MPI_MAX, 0, MPI_COMM_WORLD);
-      if (rank == 0)
-        std::fprintf(stderr, "edaos-mdtest: first pool connection %.3f ms (slowest rank)\n",
-                     worst * 1e3);
-    }
+    auto pool = timed_pool_connect(
+        "edaos-ior", [&] { return objstore::Pool::shared(where_.pool, MPI_COMM_WORLD, so); });
     check(pool.status(), "pool " + where_.pool);
     pool_ = pool.value();
     // Rank 0 creates a missing container; everybody then opens it.

@@ -3,8 +3,11 @@
 #pragma once
 
 #include <mpi.h>
+#include <unistd.h>
 
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -154,6 +157,29 @@ inline void pattern_fill(uint8_t* buf, uint64_t len, uint64_t off, uint64_t key)
     std::memcpy(buf + i, &w, 8);
   }
   for (; i < len; ++i) buf[i] = pattern_byte(key, off + i);
+}
+
+// $EDAOS_BENCH_CONNECT_TIME=1 (issue 17 acceptance, session 8): the job's first pool connection
+// timed alone, for edaos-ior's DFS backend and edaos-mdtest alike: every rank starts together,
+// rank 0 prints the slowest rank's time on stderr, and access() of two names that never exist
+// marks the connection's start and end for `strace -f`, so its system calls can be counted
+// (benchmarks/README.md). Without the variable, `connect()` alone.
+template <class Connect>
+auto timed_pool_connect(const char* tool, Connect&& connect) -> decltype(connect()) {
+  const char* ct = std::getenv("EDAOS_BENCH_CONNECT_TIME");
+  if (!ct || std::strcmp(ct, "1") != 0) return connect();
+  MPI_Barrier(MPI_COMM_WORLD);
+  (void)::access("/edaos-bench-connect-begin", F_OK);
+  const double t0 = MPI_Wtime();
+  auto pool = connect();
+  double dt = MPI_Wtime() - t0, worst = 0;
+  (void)::access("/edaos-bench-connect-end", F_OK);
+  MPI_Reduce(&dt, &worst, 1, MPI_DOUBLE, MPI_MAX, 0, MPI_COMM_WORLD);
+  int rank = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  if (rank == 0)
+    std::fprintf(stderr, "%s: first pool connection %.3f ms (slowest rank)\n", tool, worst * 1e3);
+  return pool;
 }
 
 }  // namespace edaos::bench

@@ -172,26 +172,8 @@ class DfsNs final : public Ns {
     const std::string pool = where.pool, cont = where.cont;
     SharedPoolOptions so;
     so.create = true;
-    // $EDAOS_BENCH_CONNECT_TIME=1 (issue 17 acceptance, session 8): the job's first pool
-    // connection timed alone, as in the DFS backend of edaos-ior (backend_dfs.cpp): the
-    // slowest rank's time on stderr, access() markers around it for `strace -f`.
-    const char* ct = std::getenv("EDAOS_BENCH_CONNECT_TIME");
-    const bool timed = ct && std::string(ct) == "1";
-    double t0 = 0;
-    if (timed) {
-      MPI_Barrier(MPI_COMM_WORLD);
-      (void)::access("/edaos-bench-connect-begin", F_OK);
-      t0 = MPI_Wtime();
-    }
-    auto p = Pool::shared(pool, MPI_COMM_WORLD, so);
-    if (timed) {
-      double dt = MPI_Wtime() - t0, worst = 0;
-      (void)::access("/edaos-bench-connect-end", F_OK);
-      MPI_Reduce(&dt, &worst, 1, MPI_DOUBLE, MPI_MAX, 0, MPI_COMM_WORLD);
-      if (g_rank == 0)
-        std::fprintf(stderr, "edaos-mdtest: first pool connection %.3f ms (slowest rank)\n",
-                     worst * 1e3);
-    }
+    auto p =
+        timed_pool_connect("edaos-mdtest", [&] { return Pool::shared(pool, MPI_COMM_WORLD, so); });
     check(p.status(), "pool " + pool);
     pool_ = p.value();
     int rc = 0;
