@@ -264,6 +264,64 @@ TEST_F(Meta6Test, VectorCreateIsSeenByReaddirAndStatOnOtherRanks) {
   MPI_Barrier(MPI_COMM_WORLD);
 }
 
+// The data of a vector create goes in shared messages (Container::write_arrays): 64 small files
+// of a replica or single-shard class cost a handful of messages per server rank, not one or two
+// per file (before session 8: a lease and a commit per file on the direct path, a write per
+// file through the engines, >= 64 here), and every file holds its own bytes, read back by
+// another rank too. EC files still go one by one (their stripe logic), also checked.
+TEST_F(Meta6Test, VectorCreateSendsTheDataOfManyFilesTogether) {
+  const uint64_t nservers = server_ranks().size();
+  const int n = nranks();
+  constexpr int kFiles = 64;
+  for (const char* cls : {"S1", "SX", "RP_2G1", "EC_2P1G1"}) {
+    SCOPED_TRACE(cls);
+    const std::string d = std::string("/wa_") + cls;
+    if (rank() == 0) EDAOS_ASSERT_OK(dfs_->mkdir(d, 0755));
+    MPI_Barrier(MPI_COMM_WORLD);
+    auto dir = dfs_->lookup(d, O_RDWR);
+    ASSERT_TRUE(dir.ok()) << dir.status().to_string();
+    auto bytes_of = [](int r, int i) {
+      std::string b(static_cast<size_t>(1 + (i * 997 + r * 131) % 6000), '\0');
+      for (size_t j = 0; j < b.size(); ++j)
+        b[j] =
+            static_cast<char>((j * 31 + static_cast<size_t>(i) * 7 + static_cast<size_t>(r)) % 251);
+      return b;
+    };
+    std::vector<std::string> data(kFiles);
+    std::vector<DfsNewFile> files(kFiles);
+    for (int i = 0; i < kFiles; ++i) {
+      files[i].name = "r" + std::to_string(rank()) + "f" + std::to_string(i);
+      data[i] = bytes_of(rank(), i);
+      files[i].data = data[i].data();
+      files[i].len = data[i].size();
+    }
+    const uint64_t before = rpcs();
+    EDAOS_ASSERT_OK(dfs_->create_files(dir.value().get(), &files, cls));
+    const uint64_t spent = rpcs() - before;
+    if (rank() == 0)
+      std::printf("[%s] %d files: %llu messages\n", cls, kFiles,
+                  static_cast<unsigned long long>(spent));
+    if (std::string(cls) != "EC_2P1G1") {
+      EXPECT_LE(spent, 8 + 8 * nservers) << "messages";
+    }
+    MPI_Barrier(MPI_COMM_WORLD);
+    for (int r : {rank(), (rank() + 1) % n}) {
+      for (int i = 0; i < kFiles; ++i) {
+        const std::string name = "r" + std::to_string(r) + "f" + std::to_string(i);
+        auto f = dfs_->lookup(dir.value().get(), name, O_RDONLY);
+        ASSERT_TRUE(f.ok()) << name << ": " << f.status().to_string();
+        const std::string want = bytes_of(r, i);
+        std::string buf(want.size() + 16, '\0');
+        auto got = f.value()->read(0, buf.data(), buf.size());
+        ASSERT_TRUE(got.ok()) << name << ": " << got.status().to_string();
+        ASSERT_EQ(got.value(), want.size()) << name;
+        ASSERT_EQ(buf.substr(0, got.value()), want) << name;
+      }
+    }
+    MPI_Barrier(MPI_COMM_WORLD);
+  }
+}
+
 // A directory of class SX (a shard on every engine): its emptiness check (a listing of every
 // shard) and its removal (a punch of every shard) are one message per server rank each, not
 // one per shard (8 engines here, 20 in a default pool): mkdir, stat and rmdir cost a handful.

@@ -341,6 +341,24 @@ class ArrayImpl final : public Array {
   Status rep_write(uint64_t off, const SgList<ConstIoVec>& sg, uint64_t len) {
     auto b_ops = ops();
     ShardOps& b = *b_ops;
+    EDAOS_RETURN_IF_ERROR(add_rep_write(b, off, sg, len, true));
+    return flush_if_full(b, true);
+  }
+
+ public:
+  // Whether add_rep_write serves this array (replica and single-shard classes; EC writes need
+  // their stripe logic and go through write()).
+  bool shares_writes() const { return !ec_; }
+  // The shard ops a replica write of [off, off + len) adds: one per chunk touched and replica.
+  uint64_t rep_write_ops(uint64_t off, uint64_t len) const {
+    if (len == 0) return 0;
+    return ((off + len - 1) / chunk_ - off / chunk_ + 1) * reps_;
+  }
+  // Adds the shard ops of a replica write to `b` (a set that may hold other arrays' ops of the
+  // same container: write_arrays). `flush`: runs `b` whenever it is full (a call of its own);
+  // without, the caller keeps `b` within kBatchCalls / kBatchBytes and runs it.
+  Status add_rep_write(ShardOps& b, uint64_t off, const SgList<ConstIoVec>& sg, uint64_t len,
+                       bool flush) {
     const rpc::RecWire rw = rec(0, new_version());
     for (uint64_t done = 0; done < len;) {
       uint64_t o = off + done, c = o / chunk_, r = o % chunk_;
@@ -356,11 +374,12 @@ class ArrayImpl final : public Array {
       for (uint32_t j = 0; j < reps_; ++j)
         if (writable(g, j)) add_write(b, g, j, c * chunk_ + r, p, k, o + k, rw);
       done += k;
-      EDAOS_RETURN_IF_ERROR(flush_if_full(b));
+      if (flush) EDAOS_RETURN_IF_ERROR(flush_if_full(b));
     }
-    return flush_if_full(b, true);
+    return Status::OK();
   }
 
+ private:
   // *known (when non-null): raised to the largest logical end the serving shards reported.
   Status rep_read(uint64_t off, const SgList<IoVec>& sg, uint64_t len, uint64_t* known = nullptr) {
     struct Piece {
@@ -1351,6 +1370,61 @@ Result<std::unique_ptr<Array>> open_array(std::shared_ptr<ContState> c, ObjectId
   if (!a.ok()) return a.status();
   recover_once(c->pool);
   return std::unique_ptr<Array>(std::move(a).value());
+}
+
+Status write_arrays(std::shared_ptr<ContState> c, std::vector<ArrayWrite>* ws) {
+  if (!ws) return Status(EDAOS_INVAL, "write_arrays: writes is null");
+  recover_once(c->pool);
+  auto b_ops = shard_io(*c->pool).ops(c->csum());
+  ShardOps& b = *b_ops;
+  struct Pending {
+    size_t w;         // index in *ws
+    size_t from, to;  // its ops in b
+  };
+  std::vector<Pending> pending;
+  std::vector<std::unique_ptr<ArrayImpl>> held;  // the arrays of the ops in b
+  auto run = [&] {
+    if (pending.empty()) return;
+    b.run();
+    for (const Pending& p : pending) {
+      ArrayWrite& w = (*ws)[p.w];
+      for (size_t i = p.from; i < p.to && w.status.ok(); ++i) w.status = b.status(i);
+      if (w.status.ok()) c->pool->rt->counters.bytes_written += w.len;
+    }
+    b.clear();
+    pending.clear();
+    held.clear();
+  };
+  for (size_t i = 0; i < ws->size(); ++i) {
+    ArrayWrite& w = (*ws)[i];
+    w.status = Status::OK();
+    if (w.len == 0) continue;
+    if (!w.data) {
+      w.status = Status(EDAOS_INVAL, "write_arrays: no data for " + w.oid.to_string());
+      continue;
+    }
+    auto a = make_array(c, w.oid, w.chunk_size);
+    if (!a.ok()) {
+      w.status = a.status();
+      continue;
+    }
+    const uint64_t nops = a.value()->rep_write_ops(w.offset, w.len);
+    if (!a.value()->shares_writes() || nops > kBatchCalls / 2) {
+      w.status = static_cast<Array&>(*a.value()).write(w.offset, w.data, w.len);  // alone
+      continue;
+    }
+    if (b.count() + nops > kBatchCalls) run();
+    const size_t from = b.count();
+    ConstIoVec iov{w.data, w.len};
+    Status st = a.value()->add_rep_write(b, w.offset, SgList<ConstIoVec>(&iov, 1), w.len, false);
+    if (!st.ok()) w.status = st;  // ops it added run with the set; the write reports its error
+    pending.push_back(Pending{i, from, b.count()});
+    held.push_back(std::move(a).value());
+  }
+  run();
+  for (const ArrayWrite& w : *ws)
+    if (!w.status.ok()) return w.status;
+  return Status::OK();
 }
 
 }  // namespace edaos::objstore::client

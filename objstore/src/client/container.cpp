@@ -12,6 +12,7 @@ namespace client {
 Result<std::unique_ptr<Array>> open_array(std::shared_ptr<ContState> c, ObjectId oid,
                                           uint64_t chunk);
 Result<std::unique_ptr<KV>> open_kv(std::shared_ptr<ContState> c, ObjectId oid);
+Status write_arrays(std::shared_ptr<ContState> c, std::vector<ArrayWrite>* writes);
 }  // namespace client
 
 using rpc::Op;
@@ -84,6 +85,10 @@ Result<std::unique_ptr<Array>> Container::open_array(ObjectId oid, uint64_t chun
 }
 
 Result<std::unique_ptr<KV>> Container::open_kv(ObjectId oid) { return client::open_kv(s_, oid); }
+
+Status Container::write_arrays(std::vector<ArrayWrite>* writes) {
+  return client::write_arrays(s_, writes);
+}
 
 // Only the engines this process wrote (through any handle of the pool connection) since its
 // last sync: the engines nobody here wrote have nothing of ours to make durable.

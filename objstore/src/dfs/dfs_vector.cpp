@@ -58,13 +58,34 @@ Status Dfs::create_files(const DfsObj* parent, std::vector<DfsNewFile>* files,
     }
     entries[i].oid = oid.value();
   }
-  // The data first: an entry never names a file whose contents are still coming.
-  parallel_for(n, kDfsVecInFlight, [&](size_t i) {
-    DfsNewFile& f = (*files)[i];
-    if (!f.status.ok() || f.len == 0) return;
-    auto a = s_->cont->open_array(entries[i].oid, chunk);
-    f.status = a.ok() ? a.value()->write(0, f.data, f.len) : a.status();
-  });
+  // The data first: an entry never names a file whose contents are still coming. Replica and
+  // single-shard files share their messages (Container::write_arrays: one message per server
+  // rank for up to 256 shard ops instead of a round trip or two per file); EC files, whose
+  // writes need their stripe logic, through up to kDfsVecInFlight threads.
+  if (oc.kind != ResilKind::kErasure) {
+    std::vector<ArrayWrite> ws;
+    std::vector<size_t> of;  // ws[j] writes file of[j]
+    for (size_t i = 0; i < n; ++i) {
+      const DfsNewFile& f = (*files)[i];
+      if (!f.status.ok() || f.len == 0) continue;
+      ArrayWrite w;
+      w.oid = entries[i].oid;
+      w.chunk_size = chunk;
+      w.data = f.data;
+      w.len = f.len;
+      ws.push_back(w);
+      of.push_back(i);
+    }
+    (void)s_->cont->write_arrays(&ws);
+    for (size_t j = 0; j < ws.size(); ++j) (*files)[of[j]].status = ws[j].status;
+  } else {
+    parallel_for(n, kDfsVecInFlight, [&](size_t i) {
+      DfsNewFile& f = (*files)[i];
+      if (!f.status.ok() || f.len == 0) return;
+      auto a = s_->cont->open_array(entries[i].oid, chunk);
+      f.status = a.ok() ? a.value()->write(0, f.data, f.len) : a.status();
+    });
+  }
   std::vector<KvOp> ops;
   std::vector<size_t> which;
   const struct timespec t = now();

@@ -246,6 +246,18 @@ class EDAOS_CXX_API Pool {
 class Array;
 class KV;
 
+// One write of Container::write_arrays: `len` bytes at `data` to [offset, offset + len) of the
+// byte array `oid` (opened with `chunk_size` as Container::open_array does; 0: the
+// container's). `status`: this write's outcome.
+struct ArrayWrite {
+  ObjectId oid;
+  uint64_t chunk_size = 0;
+  uint64_t offset = 0;
+  const void* data = nullptr;
+  uint64_t len = 0;
+  Status status;
+};
+
 // An open container. Every call is independent (not collective). The properties are held by
 // the handle: props(), and the defaults that alloc_oid / open_array use, are as of open,
 // set_prop or refresh; set_prop and refresh replace them and must not run concurrently with
@@ -279,6 +291,14 @@ class EDAOS_CXX_API Container {
   // Opens a KV object (multi-level or flat; no store access). EDAOS_INVAL for an array OID,
   // EDAOS_NOENGINE (class too wide for the pool map).
   Result<std::unique_ptr<KV>> open_kv(ObjectId oid);
+  // Writes many byte arrays at once (many small files: `edaos fs copy`, Dfs::create_files):
+  // the writes of replica and single-shard classes share their messages (one per server rank
+  // for up to 256 shard ops; on the direct path one lease and one commit message per
+  // server rank for all of them) instead of a round trip or two each; EC writes and writes of
+  // more than half that many shard ops run one by one, as Array::write. Each entry gets its
+  // own status (as Array::write would give it); returns the first error. A failed write may
+  // have written part of its range, like a failed Array::write.
+  Status write_arrays(std::vector<ArrayWrite>* writes);
   // Durability barrier: every write acknowledged (by any process) before the call is on disk
   // when it returns. Syncs every engine of the pool, not only this container's data.
   Status sync();
