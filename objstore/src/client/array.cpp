@@ -574,39 +574,69 @@ class ArrayImpl final : public Array {
   // bytes and versions. No consistent set of k cells: EDAOS_DEGRADED naming the stripe and what
   // each cell said.
   Status read_stripe(uint32_t g, uint64_t c, uint64_t s, bool want_parity, StripeRead* sr) {
+    std::vector<StripeRead> one(1);
+    std::vector<Status> st;
+    EDAOS_RETURN_IF_ERROR(read_stripes({StripeAt{g, c, s}}, want_parity, &one, &st));
+    *sr = std::move(one[0]);
+    return st[0];
+  }
+
+  struct StripeAt {
+    uint32_t g;
+    uint64_t c, s;
+  };
+  // read_stripe for many stripes at once: every cell of every stripe asked in one round of
+  // calls (the parity cells in that round too when a data cell's engine is known to be
+  // unreadable), the parity of stripes whose data cells then failed in a second round. A
+  // degraded IOR-easy read of 1 MiB on EC_2P1G1 was 8 serial round trips, now 1. The returned
+  // status is an error that is not a stripe's own (the stripes' own outcome is in `out_st`).
+  Status read_stripes(const std::vector<StripeAt>& at, bool want_parity,
+                      std::vector<StripeRead>* out, std::vector<Status>* out_st) {
     const uint32_t n = k_ + p_;
-    const uint64_t local = stripe_local(c, s);
-    sr->clen = cell_;
-    sr->cells.assign(static_cast<size_t>(n) * cell_, 0);
-    sr->versions.assign(k_, 0);
-    sr->present.assign(n, false);
-    sr->bad.assign(n, false);
-    sr->verified.assign(n, false);
-    sr->hole.assign(n, false);
-    sr->csum.assign(n, 0);
-    sr->cv.assign(n, ec::CellVersions{});
-    std::vector<std::vector<uint8_t>> states(n);
-    Status failure;
-    auto fetch = [&](uint32_t from, uint32_t to) -> Status {
+    out->resize(at.size());
+    out_st->assign(at.size(), Status());
+    std::vector<std::vector<std::vector<uint8_t>>> states(at.size());
+    std::vector<Status> failure(at.size());
+    for (size_t x = 0; x < at.size(); ++x) {
+      StripeRead* sr = &(*out)[x];
+      sr->clen = cell_;
+      sr->cells.assign(static_cast<size_t>(n) * cell_, 0);
+      sr->versions.assign(k_, 0);
+      sr->present.assign(n, false);
+      sr->bad.assign(n, false);
+      sr->verified.assign(n, false);
+      sr->hole.assign(n, false);
+      sr->csum.assign(n, 0);
+      sr->cv.assign(n, ec::CellVersions{});
+      sr->parity_read = false;
+      states[x].assign(n, {});
+    }
+    // One round: cells [from, to) of each stripe x with fetch[x] set.
+    auto fetch = [&](const std::vector<std::pair<uint32_t, uint32_t>>& range) -> Status {
       auto b_ops = ops();
       ShardOps& b = *b_ops;
-      std::vector<uint32_t> asked;
-      for (uint32_t i = from; i < to; ++i) {
-        if (!readable(g, i)) continue;
-        b.read(sid(g, i), local, {IoVec{sr->cell(i), cell_}}, rec(i), &states[i]);
-        asked.push_back(i);
+      std::vector<std::pair<size_t, uint32_t>> asked;  // (stripe, cell)
+      for (size_t x = 0; x < at.size(); ++x) {
+        const auto [from, to] = range[x];
+        const uint64_t local = stripe_local(at[x].c, at[x].s);
+        for (uint32_t i = from; i < to; ++i) {
+          if (!readable(at[x].g, i)) continue;
+          b.read(sid(at[x].g, i), local, {IoVec{(*out)[x].cell(i), cell_}}, rec(i), &states[x][i]);
+          asked.emplace_back(x, i);
+        }
       }
       std::vector<Status> sts;
       run_reads(b, &sts);
       for (size_t q = 0; q < asked.size(); ++q) {
-        const uint32_t i = asked[q];
+        const auto [x, i] = asked[q];
+        StripeRead* sr = &(*out)[x];
         if (!sts[q].ok()) {
           if (!is_shard_failure(sts[q].code())) return sts[q];
           if (sts[q].code() != EDAOS_UNREACH) sr->bad[i] = true;
-          failure = sts[q];
+          failure[x] = sts[q];
           continue;
         }
-        Reader r(states[i].data(), states[i].size());
+        Reader r(states[x][i].data(), states[x][i].size());
         const uint32_t flags = r.get<uint32_t>(), nvec = r.get<uint32_t>();
         const uint64_t version = r.get<uint64_t>(), csum = r.get<uint64_t>();
         ec::CellVersions& v = sr->cv[i];
@@ -623,17 +653,38 @@ class ArrayImpl final : public Array {
       }
       return Status::OK();
     };
-    EDAOS_RETURN_IF_ERROR(fetch(0, k_));
-    bool all_data = true;
-    for (uint32_t i = 0; i < k_; ++i) all_data = all_data && sr->present[i];
-    if (!all_data || want_parity) {
-      EDAOS_RETURN_IF_ERROR(fetch(k_, n));
-      sr->parity_read = true;
+    std::vector<std::pair<uint32_t, uint32_t>> range(at.size());
+    for (size_t x = 0; x < at.size(); ++x) {
+      bool parity = want_parity;
+      for (uint32_t i = 0; i < k_ && !parity; ++i) parity = !readable(at[x].g, i);
+      range[x] = {0, parity ? n : k_};
+      (*out)[x].parity_read = parity;
     }
-    for (uint32_t i = 0; i < k_; ++i)
-      if (sr->present[i]) sr->versions[i] = sr->cv[i].version[0];
-    if (all_data) return Status::OK();
+    EDAOS_RETURN_IF_ERROR(fetch(range));
+    bool again = false;
+    std::vector<bool> all_data(at.size(), true);
+    for (size_t x = 0; x < at.size(); ++x) {
+      for (uint32_t i = 0; i < k_; ++i) all_data[x] = all_data[x] && (*out)[x].present[i];
+      const bool more = !all_data[x] && !(*out)[x].parity_read;
+      range[x] = more ? std::make_pair(k_, n) : std::make_pair(0u, 0u);
+      if (more) (*out)[x].parity_read = again = true;
+    }
+    if (again) EDAOS_RETURN_IF_ERROR(fetch(range));
+    for (size_t x = 0; x < at.size(); ++x) {
+      StripeRead& sr = (*out)[x];
+      for (uint32_t i = 0; i < k_; ++i)
+        if (sr.present[i]) sr.versions[i] = sr.cv[i].version[0];
+      if (!all_data[x]) (*out_st)[x] = rebuild_stripe(at[x], failure[x], &sr);
+    }
+    return Status::OK();
+  }
 
+  // The second half of read_stripe: a stripe with a data cell missing, rebuilt from k cells of
+  // one consistent version.
+  Status rebuild_stripe(const StripeAt& at, Status failure, StripeRead* sr) {
+    const uint32_t n = k_ + p_;
+    const uint32_t g = at.g;
+    const uint64_t c = at.c, s = at.s;
     // Cells are combined: each must match its record (checked here when the engine did not,
     // i.e. with checksums off); one that does not is torn or corrupt, as if unreadable.
     for (uint32_t i = 0; i < n; ++i) {
@@ -1048,27 +1099,48 @@ class ArrayImpl final : public Array {
           for (size_t pi : plans[q].pieces) failed_live[pi] = true;
         }
       }
-      // Rebuild what could not be read directly, one stripe at a time, then repair the cells
-      // that failed verification on a live engine.
-      std::map<std::pair<uint64_t, uint64_t>, StripeRead> rebuilt;
+      // Rebuild what could not be read directly, every such stripe of this round read in one
+      // round of calls (read_stripes), then repair the cells that failed verification on a
+      // live engine.
+      std::map<std::pair<uint64_t, uint64_t>, size_t> which;  // (chunk, stripe) -> index
+      std::vector<StripeAt> want;
+      std::vector<bool> live_bad;
       for (size_t q = 0; q < pieces.size(); ++q) {
-        Piece& pc = pieces[q];
-        if (!ok[q]) {
-          auto key = std::make_pair(pc.c, pc.s);
-          auto it = rebuilt.find(key);
-          if (it == rebuilt.end()) {
-            StripeRead sr;
-            EDAOS_RETURN_IF_ERROR(read_stripe(pc.g, pc.c, pc.s, false, &sr));
-            bool any_bad = failed_live[q];
-            for (uint32_t i = 0; i < k_ + p_; ++i) any_bad = any_bad || sr.bad[i];
-            if (any_bad) repair_stripe(pc.g, pc.c, pc.s);
-            it = rebuilt.emplace(key, std::move(sr)).first;
-          }
-          uint64_t in = pc.local - stripe_local(pc.c, pc.s);
-          std::memcpy(pc.dst, it->second.cell(pc.cell) + in, pc.len);
+        if (ok[q]) continue;
+        const Piece& pc = pieces[q];
+        auto [it, fresh] = which.emplace(std::make_pair(pc.c, pc.s), want.size());
+        if (fresh) {
+          want.push_back(StripeAt{pc.g, pc.c, pc.s});
+          live_bad.push_back(false);
         }
-        if (pc.scratch) sg.scatter(pc.rel, pc.len, pc.dst);
+        if (failed_live[q]) live_bad[it->second] = true;
       }
+      // Stripes are read kBatchBytes / 2 of cells at a time (a 2+1 round of 256 pieces would
+      // otherwise hold 48 MiB), each slice's pieces copied out before the next slice is read.
+      const size_t per = std::max<size_t>(1, kBatchBytes / 2 / ((k_ + p_) * cell_));
+      for (size_t from = 0; from < want.size(); from += per) {
+        const size_t to = std::min(want.size(), from + per);
+        std::vector<StripeAt> slice(want.begin() + from, want.begin() + to);
+        std::vector<StripeRead> rebuilt;
+        std::vector<Status> st;
+        EDAOS_RETURN_IF_ERROR(read_stripes(slice, false, &rebuilt, &st));
+        for (size_t x = 0; x < slice.size(); ++x) {
+          EDAOS_RETURN_IF_ERROR(st[x]);
+          bool any_bad = live_bad[from + x];
+          for (uint32_t i = 0; i < k_ + p_; ++i) any_bad = any_bad || rebuilt[x].bad[i];
+          if (any_bad) repair_stripe(slice[x].g, slice[x].c, slice[x].s);
+        }
+        for (size_t q = 0; q < pieces.size(); ++q) {
+          const Piece& pc = pieces[q];
+          if (ok[q]) continue;
+          const size_t x = which.at(std::make_pair(pc.c, pc.s));
+          if (x < from || x >= to) continue;
+          uint64_t in = pc.local - stripe_local(pc.c, pc.s);
+          std::memcpy(pc.dst, rebuilt[x - from].cell(pc.cell) + in, pc.len);
+        }
+      }
+      for (const Piece& pc : pieces)
+        if (pc.scratch) sg.scatter(pc.rel, pc.len, pc.dst);
     }
     return Status::OK();
   }
