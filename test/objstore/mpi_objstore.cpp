@@ -381,9 +381,11 @@ TEST_F(PoolTest, DegradedReadOfManyStripesIsOneRoundOfCalls) {
     if (deg > 0) {
       rebuilt = true;
       EXPECT_EQ(deg, 32u) << "down=" << down << ": every stripe has a cell on each engine";
-      // One round for the direct or plain reads of the live cells, one for the rebuild; a
-      // third only if a data cell unexpectedly failed on a live engine.
-      EXPECT_LE(rt, 2u) << "down=" << down << ": " << deg << " stripes rebuilt";
+      // One round of calls for the live cells, one for the rebuild (two rounds per stripe
+      // before: 65 round trips). A round may cost two round trips where the reader takes the
+      // direct path's leases first (the shards on its node) and reads the other node's shards
+      // through their engines (two simulated nodes).
+      EXPECT_LE(rt, 4u) << "down=" << down << ": " << deg << " stripes rebuilt";
       if (rank() == 0)
         std::printf("[degraded] engine %s down: %llu stripes rebuilt in %llu round trips\n",
                     down.c_str(), static_cast<unsigned long long>(deg),

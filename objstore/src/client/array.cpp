@@ -555,8 +555,57 @@ class ArrayImpl final : public Array {
     return w.take();
   }
 
+  // Cell buffers of stripe reads, kept per thread between reads (up to kSpareBytes): a degraded
+  // read rebuilds every stripe of the call, and fresh zeroed buffers of (k+p) cells per stripe
+  // cost it a page fault and a memset per page (11% + 12% of a degraded IOR-easy read).
+  static constexpr size_t kSpareBytes = size_t{8} << 20;
+  struct SpareCells {
+    std::vector<std::vector<uint8_t>> bufs;
+    size_t bytes = 0;
+  };
+  static SpareCells& spare_cells() {
+    thread_local SpareCells s;
+    return s;
+  }
+  // A buffer of `n` bytes, contents undefined (read_stripes zeroes what it does not read).
+  static std::vector<uint8_t> take_cells(size_t n) {
+    SpareCells& s = spare_cells();
+    for (size_t i = s.bufs.size(); i-- > 0;) {
+      if (s.bufs[i].capacity() < n) continue;
+      std::vector<uint8_t> b = std::move(s.bufs[i]);
+      s.bufs.erase(s.bufs.begin() + static_cast<std::ptrdiff_t>(i));
+      s.bytes -= b.capacity();
+      b.resize(n);
+      return b;
+    }
+    return std::vector<uint8_t>(n);
+  }
+  static void give_cells(std::vector<uint8_t>&& b) {
+    SpareCells& s = spare_cells();
+    if (b.capacity() == 0 || s.bytes + b.capacity() > kSpareBytes) return;
+    s.bytes += b.capacity();
+    s.bufs.push_back(std::move(b));
+  }
+
   // A stripe as read for a partial write, a rebuild or a repair.
   struct StripeRead {
+    StripeRead() = default;
+    StripeRead(StripeRead&&) = default;
+    StripeRead& operator=(StripeRead&& o) {
+      give_cells(std::move(cells));
+      cells = std::move(o.cells);
+      versions = std::move(o.versions);
+      present = std::move(o.present);
+      bad = std::move(o.bad);
+      verified = std::move(o.verified);
+      hole = std::move(o.hole);
+      csum = std::move(o.csum);
+      cv = std::move(o.cv);
+      parity_read = o.parity_read;
+      clen = o.clen;
+      return *this;
+    }
+    ~StripeRead() { give_cells(std::move(cells)); }
     std::vector<uint8_t> cells;        // k+p cells of cell_ bytes
     std::vector<uint64_t> versions;    // k: the version of each data cell in `cells`
     std::vector<bool> present, bad;    // k+p: read / failed verification on a live engine
@@ -600,7 +649,10 @@ class ArrayImpl final : public Array {
     for (size_t x = 0; x < at.size(); ++x) {
       StripeRead* sr = &(*out)[x];
       sr->clen = cell_;
-      sr->cells.assign(static_cast<size_t>(n) * cell_, 0);
+      if (sr->cells.size() != static_cast<size_t>(n) * cell_) {
+        give_cells(std::move(sr->cells));
+        sr->cells = take_cells(static_cast<size_t>(n) * cell_);
+      }
       sr->versions.assign(k_, 0);
       sr->present.assign(n, false);
       sr->bad.assign(n, false);
@@ -672,6 +724,9 @@ class ArrayImpl final : public Array {
     if (again) EDAOS_RETURN_IF_ERROR(fetch(range));
     for (size_t x = 0; x < at.size(); ++x) {
       StripeRead& sr = (*out)[x];
+      // The buffers are reused: a cell that was not read holds zeros, as a fresh one did.
+      for (uint32_t i = 0; i < n; ++i)
+        if (!sr.present[i]) std::memset(sr.cell(i), 0, cell_);
       for (uint32_t i = 0; i < k_; ++i)
         if (sr.present[i]) sr.versions[i] = sr.cv[i].version[0];
       if (!all_data[x]) (*out_st)[x] = rebuild_stripe(at[x], failure[x], &sr);

@@ -313,6 +313,7 @@ class DirectShardOps final : public ShardOps {
     rpc::RecWire rw;
     std::vector<ConstIoVec> out;
     std::vector<IoVec> in;
+    std::vector<uint8_t>* state = nullptr;  // a read of one EC cell with its record's state
     std::shared_ptr<Lease> lease;
     Status st;
     uint64_t bound = 0;  // a direct read: the lease's size bound when the bytes were read
@@ -326,7 +327,7 @@ class DirectShardOps final : public ShardOps {
   void fall_back(Op& o) {
     o.direct = false;
     o.rpc = o.is_write ? rpc_->write(o.s, o.local, o.out, o.logical_end, o.rw)
-                       : rpc_->read(o.s, o.local, o.in, o.rw, nullptr);
+                       : rpc_->read(o.s, o.local, o.in, o.rw, o.state);
   }
   // A lease's record unit and checksum type: the container's for replicas and single shards,
   // the cell in crc32c for EC cells (vos/README.md "Record sidecar").
@@ -605,9 +606,16 @@ size_t DirectShardOps::write(const ShardId& s, uint64_t local, std::vector<Const
 
 size_t DirectShardOps::read(const ShardId& s, uint64_t local, std::vector<IoVec> into,
                             const rpc::RecWire& rw, std::vector<uint8_t>* state) {
-  // EC data cells read directly too (verified against their records); parity cells and record
-  // reads (stripe reads under a lock, rebuilds) go through the engine.
-  if ((rw.kind != 0 && !(rw.kind == 1 && rw.unit > 0)) || state || !io_->local(s.engine))
+  // EC data cells read directly too (verified against their records), and so do reads of one
+  // whole data or parity cell with its record's state (stripe reads: rebuilds, read-modify-
+  // write through the engines, recovery): the state comes from the record that verified the
+  // bytes. Other parity reads go through the engine.
+  uint64_t len = 0;
+  for (const IoVec& v : into) len += v.len;
+  const bool cell_state = state && (rw.kind == 1 || rw.kind == 2) && rw.unit > 0 &&
+                          len == rw.unit && local % rw.unit == 0;
+  if ((state && !cell_state) || (!state && rw.kind != 0 && !(rw.kind == 1 && rw.unit > 0)) ||
+      !io_->local(s.engine))
     return forward(rpc_->read(s, local, std::move(into), rw, state));
   ops_.emplace_back();
   Op& o = ops_.back();
@@ -616,6 +624,7 @@ size_t DirectShardOps::read(const ShardId& s, uint64_t local, std::vector<IoVec>
   o.local = local;
   o.rw = rw;
   o.in = std::move(into);
+  o.state = state;
   return ops_.size() - 1;
 }
 
@@ -635,7 +644,7 @@ void DirectShardOps::run() {
       o.lease = got.at(key_of(o.s));
       const rpc::RecWire& ls = o.lease->spec;
       if (!o.lease->usable || (o.is_write && !o.lease->write) || ls.kind != o.rw.kind ||
-          ls.unit != o.rw.unit || ls.k != o.rw.k) {
+          ls.unit != o.rw.unit || ls.k != o.rw.k || (o.state && !o.lease->records)) {
         fall_back(o);
       } else if (o.is_write) {
         writes.push_back(i);
@@ -692,8 +701,18 @@ Status DirectShardOps::read_direct(Op& o) {
     for (uint64_t u = first; u <= last; ++u) units.push_back(buf + (u - first) * U);
   }
   vos::ShardRef ref{o.s.cont, o.s.oid, o.s.shard, o.s.target};
+  vos::UnitState us;
   EDAOS_RETURN_IF_ERROR(vos::direct_verify(o.lease->sidecar_fd(), o.lease->sidecar, ref, spec(),
-                                           record_spec(o.lease->spec), first, last, units.data()));
+                                           record_spec(o.lease->spec), first, last, units.data(),
+                                           nullptr, o.state ? &us : nullptr));
+  if (o.state) {  // as the engine's read encodes a UnitState (server_shard.cpp kArrayRead)
+    rpc::Writer w;
+    w.put<uint32_t>(us.flags).put<uint32_t>(static_cast<uint32_t>(us.vec.size()));
+    w.put(us.version).put(us.csum);
+    for (uint64_t v : us.vec) w.put(v);
+    const std::string t = w.take();
+    o.state->assign(t.begin(), t.end());
+  }
   if (buf) {
     uint64_t at = o.local - xoff;
     for (const IoVec& v : o.in) {

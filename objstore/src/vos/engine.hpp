@@ -152,9 +152,12 @@ uint64_t bind_unit_csum(uint64_t raw, const ShardRef& ref, uint64_t unit_index, 
 // a unit does not match, its record is being changed (pending) or the sidecar is not the one
 // `cs`/`rs` imply: the caller then asks the engine, which resolves or reports it.
 // With `versions`, versions[u - first] is set to each verified unit's version (0: no record).
+// With `first_state`, unit `first`'s record as an engine's read with a UnitState reports it
+// (kAtCur or kHole, always kVerified; parity: its data versions, zeros for a hole).
 Status direct_verify(int sidecar_fd, const std::string& sidecar, const ShardRef& ref,
                      const CsumSpec& cs, const RecordSpec& rs, uint64_t first, uint64_t last,
-                     const char* const* units, uint64_t* versions = nullptr);
+                     const char* const* units, uint64_t* versions = nullptr,
+                     UnitState* first_state = nullptr);
 // Does another open file description hold a write lock on [off, off + len) of the data file
 // open at `fd` (F_OFD_GETLK)? Direct writers lock the units they write from their pwrite until
 // their commit is answered (client/README.md "Direct path"), so a unit that fails verification

@@ -226,7 +226,7 @@ bool direct_write_in_flight(int fd, uint64_t off, uint64_t len) {
 
 Status direct_verify(int sidecar_fd, const std::string& sidecar, const ShardRef& ref,
                      const CsumSpec& cs, const RecordSpec& rs, uint64_t first, uint64_t last,
-                     const char* const* units, uint64_t* versions) {
+                     const char* const* units, uint64_t* versions, UnitState* first_state) {
   const RecHeader want = direct_header(cs, rs);
   const uint64_t U = want.unit;
   if (want.type == CsumType::kOff || !cs.fn || U == 0)
@@ -265,6 +265,14 @@ Status direct_verify(int sidecar_fd, const std::string& sidecar, const ShardRef&
       return mismatch(u, "holds data but has no record");
     }
     if (versions) versions[u - first] = (e.cur.flags & kRecCur) ? e.cur.version : 0;
+    if (first_state && u == first) {
+      const bool cur = (e.cur.flags & kRecCur) != 0;
+      first_state->flags = (cur ? UnitState::kAtCur : UnitState::kHole) | UnitState::kVerified;
+      first_state->version = cur ? e.cur.version : 0;
+      first_state->csum = cur ? e.cur.csum : 0;
+      first_state->vec = cur ? e.cur.vec : std::vector<uint64_t>();
+      first_state->vec.resize(want.nvec, 0);
+    }
   }
   return Status::OK();
 }
