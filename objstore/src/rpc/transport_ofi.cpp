@@ -39,10 +39,11 @@ uint64_t make_tag(uint64_t kind, int rank, uint32_t id) {
 constexpr uint64_t kAnyRankAndId = (uint64_t{1} << 62) - 1;
 
 // RMA (session 9): payloads of at least this many bytes move by fi_read / fi_write when the
-// provider offers FI_RMA ($EDAOS_OFI_RMA_MIN overrides; "off": never). Below it a tagged
-// message (the envelope, up to kOfiEager) costs less than a registration and a second
-// operation.
-constexpr size_t kOfiRmaMin = size_t{32} << 10;
+// provider offers FI_RMA ($EDAOS_OFI_RMA_MIN overrides; "off": never). Measured on tcp
+// (benchmarks/README.md "Session 9: native6"): from 16 KiB a read's reply by fi_write costs
+// the server thread one wake-up and ~100 us of CPU against 1.3-3.9 and 155-175 us tagged, and
+// a registration costs 0.1-0.2 us; below it the payload rides in the envelope anyway.
+constexpr size_t kOfiRmaMin = size_t{16} << 10;
 // At most this many registered pieces per direction of a call (else: tagged).
 constexpr size_t kOfiRmaPieces = 4;
 // How long the server waits for a request payload it reads by RMA: this plus 1 ms per 64 KiB
