@@ -1,12 +1,12 @@
-// Session 9: libfabric payloads by RMA. Two ranks over OfiTransport itself: rank 1 serves,
-// rank 0 calls. Requests with a payload (bulk_out) and reads into caller buffers (bulk_in) of
-// sizes around the RMA threshold (rma_min() - 1, rma_min(), + 1, above the 64 KiB envelope,
-// 1 MiB; bulk_in whole and in three pieces) come back byte-exact, and the counters say how the
-// bytes moved: by fi_read / fi_write from rma_min() up, tagged below it. A reply larger than
-// the caller's buffers fails with EDAOS_PROTO. A server stopped (SIGSTOP) during a call makes
-// the call fail with EDAOS_UNREACH after the RPC timeout with its regions closed; resumed, the
-// server cannot read that call's payload any more (tcp: the access to a closed region breaks
-// the connection, so the server's read is given up after its bound), resets the connection
+// Session 9: libfabric payloads by RMA. Three ranks over OfiTransport itself: rank 1 serves,
+// rank 0 calls (rank 2 too in the last test). Requests with a payload (bulk_out) and reads into
+// caller buffers (bulk_in) of sizes around the RMA threshold (rma_min() - 1, rma_min(), + 1, above
+// the 64 KiB envelope, 1 MiB; bulk_in whole and in three pieces) come back byte-exact, and the
+// counters say how the bytes moved: by fi_read / fi_write from rma_min() up, tagged below it. A
+// reply larger than the caller's buffers fails with EDAOS_PROTO. A server stopped (SIGSTOP) during
+// a call makes the call fail with EDAOS_UNREACH after the RPC timeout with its regions closed;
+// resumed, the server cannot read that call's payload any more (tcp: the access to a closed region
+// breaks the connection, so the server's read is given up after its bound), resets the connection
 // and serves again: at most one more call fails meanwhile. With RMA off (EDAOS_OFI_RMA_MIN=off) or
 // without it in the transport the counters and rma_min() fail the first test.
 #include <gtest/gtest.h>
@@ -31,14 +31,14 @@ using edaos::objstore::IoVec;
 
 namespace {
 
-constexpr int kRanks = 2, kServer = 1, kClient = 0;
+constexpr int kRanks = 3, kServer = 1, kClient = 0, kOther = 2;
 
 char byte_at(size_t i, unsigned seed) { return static_cast<char>((i * 131 + seed * 7) % 251); }
 
 struct Job {
   std::unique_ptr<rpc::OfiTransport> t;
   int rank = 0, size = 0;
-  int pids[kRanks] = {0, 0};
+  int pids[kRanks] = {0, 0, 0};
 };
 
 Job* job() {
@@ -136,6 +136,10 @@ TEST(OfiRma, PayloadsAcrossTheThresholdMoveByRmaByteExact) {
     MPI_Barrier(MPI_COMM_WORLD);
     return;
   }
+  if (job()->rank == kOther) {
+    MPI_Barrier(MPI_COMM_WORLD);
+    return;
+  }
   const size_t m = t->rma_min();
   ASSERT_GT(m, 0u) << "provider " << t->provider() << ": no RMA";
   unsigned seed = 1;
@@ -197,6 +201,10 @@ TEST(OfiRma, AStoppedServerFailsTheCallWithinTheTimeoutAndClosesItsRegions) {
     MPI_Barrier(MPI_COMM_WORLD);
     return;
   }
+  if (job()->rank == kOther) {
+    MPI_Barrier(MPI_COMM_WORLD);
+    return;
+  }
   if (!std::getenv("OFI_RMA_TEST_TAGGED")) {
     ASSERT_GT(t->rma_min(), 0u);
   }
@@ -225,5 +233,52 @@ TEST(OfiRma, AStoppedServerFailsTheCallWithinTheTimeoutAndClosesItsRegions) {
   EXPECT_LE(failed, 1) << "calls failed after the abandoned one";
   rpc::Call stop;
   EXPECT_TRUE(call("stop", {}, {}, &stop).ok());
+  MPI_Barrier(MPI_COMM_WORLD);
+}
+
+// The server reads a request's payload while it serves others. Rank 0 stops the server, calls
+// with a 1 MiB payload and gives the call up at the RPC timeout (its regions closed), then
+// resumes the server: the server's fi_read of that payload is not answered (tcp: the access to
+// a closed region breaks the connection) until its bound of about 2 s. Rank 2's small call,
+// sent meanwhile, is answered at once. Before, the server thread waited for the read, so rank
+// 2's call took about those 2 s.
+TEST(OfiRma, AStalledPayloadDoesNotHoldUpAnotherClient) {
+  ASSERT_TRUE(job()->t) << "libfabric did not start";
+  rpc::OfiTransport* t = job()->t.get();
+  const int rank = job()->rank;
+  if (rank == kServer) {
+    serve();
+    MPI_Barrier(MPI_COMM_WORLD);
+    return;
+  }
+  if (rank == kClient) {
+    ASSERT_GT(t->rma_min(), 0u);
+    const int server_pid = job()->pids[kServer];
+    rpc::Call warm;
+    ASSERT_TRUE(call("ping", {}, {}, &warm).ok());
+    ASSERT_EQ(kill(server_pid, SIGSTOP), 0);
+    const size_t n = size_t{1} << 20;
+    std::vector<char> out(n, 'y');
+    rpc::Call c;
+    const Status st = call("w 1", {ConstIoVec{out.data(), n}}, {}, &c);
+    int go = 1;
+    MPI_Send(&go, 1, MPI_INT, kOther, 5, MPI_COMM_WORLD);
+    kill(server_pid, SIGCONT);
+    EXPECT_EQ(st.code(), EDAOS_UNREACH) << st.to_string();
+    MPI_Recv(&go, 1, MPI_INT, kOther, 6, MPI_COMM_WORLD, MPI_STATUS_IGNORE);  // rank 2 is done
+  } else {
+    int go = 0;
+    MPI_Recv(&go, 1, MPI_INT, kClient, 5, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+    usleep(300000);  // the server resumes and starts reading the abandoned payload
+    rpc::Call c;
+    const auto t0 = rpc::Clock::now();
+    const Status st = call("ping", {}, {}, &c);
+    const double waited = std::chrono::duration<double>(rpc::Clock::now() - t0).count();
+    EXPECT_TRUE(st.ok()) << st.to_string();
+    EXPECT_LT(waited, 1.0) << "the small call took " << waited << " s";
+    rpc::Call stop;  // rank 0's connection to the server is being made afresh
+    EXPECT_TRUE(call("stop", {}, {}, &stop).ok());
+    MPI_Send(&go, 1, MPI_INT, kClient, 6, MPI_COMM_WORLD);
+  }
   MPI_Barrier(MPI_COMM_WORLD);
 }

@@ -295,6 +295,15 @@ OfiTransport::~OfiTransport() {
       if (reap_locked()) sched_yield();
     }
     while (!deferred_.empty()) undefer_locked(deferred_.front());
+    for (auto& fe : fetching_)  // payload reads still under way: their buffers go with them
+      for (auto& op : fe->ops)
+        if (op->busy()) {
+          fi_cancel(&ep_->fid, op.get());
+          if (!end_op_locked(op.get(), Clock::now() + kCancelWait)) {
+            (void)op.release();
+            fe->in.buf.leak();
+          }
+        }
     for (auto& s : slots_)
       if (s->op.busy()) {
         fi_cancel(&ep_->fid, &s->op);
@@ -780,6 +789,8 @@ bool OfiTransport::wait_request(Incoming* in, Clock::time_point deadline) {
     post_slots_locked();
     drain_cq_locked();
     reap_locked();
+    bool young = false;
+    if (!fetching_.empty() && next_fetch_locked(in, &young)) return true;
     if (!arrived_.empty()) {
       Slot* s = arrived_.front();
       arrived_.pop_front();
@@ -790,14 +801,11 @@ bool OfiTransport::wait_request(Incoming* in, Clock::time_point deadline) {
         EDAOS_LOG(warn, "libfabric: bad request envelope (%zu bytes): %s", s->op.len,
                   s->op.err ? fi_text(s->op.err).c_str() : "short");
       } else if (f.rest & kRmaFlag) {
-        // Reads the payload (the slot stays taken meanwhile: kOfiSlots - 1 remain posted).
-        const bool got = fetch_rma_request(lk, in, f, s->buf.data(), s->op.len);
+        // Its payload is read while the thread serves others (next_fetch_locked hands it out).
+        start_fetch_locked(f, s->buf.data(), s->op.len, std::move(in->buf));
         s->op.posted = false;
         post_slots_locked();
-        if (!got) continue;
-        in->source = f.src;
-        std::memcpy(&in->hdr, in->buf.data(), sizeof in->hdr);
-        return true;
+        continue;
       } else if (f.rest == 0) {
         in->buf.resize(s->op.len - sizeof f);
         std::memcpy(in->buf.data(), s->buf.data() + sizeof f, in->buf.size());
@@ -844,6 +852,18 @@ bool OfiTransport::wait_request(Incoming* in, Clock::time_point deadline) {
         in->hdr = RequestHeader{};
       else
         std::memcpy(&in->hdr, in->buf.data(), sizeof in->hdr);
+      bool behind = false;  // an earlier request of its sender is still being read
+      for (auto& fe : fetching_) behind = behind || fe->in.source == in->source;
+      if (behind) {
+        auto fe = std::make_unique<Fetch>();
+        fe->in.source = in->source;
+        fe->in.hdr = in->hdr;
+        fe->in.buf = std::move(in->buf);
+        fe->born = Clock::now();
+        fe->limit = Clock::time_point::max();
+        fetching_.push_back(std::move(fe));
+        continue;
+      }
       return true;
     }
     const Clock::time_point now = Clock::now();
@@ -851,11 +871,15 @@ bool OfiTransport::wait_request(Incoming* in, Clock::time_point deadline) {
     fid* fids[1] = {&cq_->fid};
     if (fi_trywait(fabric_, fids, 1) != FI_SUCCESS) continue;  // completions pending
     // Replies in flight may need progress no completion announces: wake every millisecond.
-    const bool sending = !pending_.empty();
+    // Payloads being read complete with an event; the timeout bounds the check of their
+    // limits: 1 ms while one is young, then 10 ms.
+    const bool sending = !pending_.empty() || young;
+    int ms = sleep_ms(deadline, now, sending);
+    if (!fetching_.empty()) ms = std::min(ms, 10);
     server_sleeping_ = true;  // a client thread that reads completions wakes it
     lk.unlock();
     pollfd pfd[2] = {{wait_fd_, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
-    if (poll(pfd, 2, sleep_ms(deadline, now, sending)) > 0 && (pfd[1].revents & POLLIN)) {
+    if (poll(pfd, 2, ms) > 0 && (pfd[1].revents & POLLIN)) {
       uint64_t v;
       (void)!read(wake_fd_, &v, sizeof v);
     }
@@ -866,107 +890,122 @@ bool OfiTransport::wait_request(Incoming* in, Clock::time_point deadline) {
 
 // A request envelope with RMA descriptors (`env`, `env_len` bytes, frame included): the
 // message is what lies between the frame and the descriptors; its payload (if named) is read
-// from the client's registered buffers into in->buf after it; the offered reply buffers are
-// kept for reply(). The thread waits for the reads (sleeping on the CQ), at most the RPC
-// timeout: a client that stops answering loses its request, and one whose reads fail gets an
-// EDAOS_UNREACH reply at once. False: nothing to serve.
-bool OfiTransport::fetch_rma_request(std::unique_lock<std::mutex>& lk, Incoming* in, const Frame& f,
-                                     const char* env, size_t env_len) {
+// from the client's registered buffers into the request's buffer after it, by reads that
+// complete while the thread serves others (fetching_, handed out by next_fetch_locked); the
+// offered reply buffers are kept for reply(). `buf` is memory to reuse for the request.
+void OfiTransport::start_fetch_locked(const Frame& f, const char* env, size_t env_len, Buffer buf) {
   RmaTrailer tr;
   if (env_len < sizeof f + sizeof(RequestHeader) + sizeof tr) {
     EDAOS_LOG(warn, "libfabric: short RMA request envelope from rank %d", f.src);
-    return false;
+    return;
   }
   std::memcpy(&tr, env + env_len - sizeof tr, sizeof tr);
   const size_t nd = size_t{tr.nout} + tr.nin;
   if (tr.nout > kOfiRmaPieces || tr.nin > kOfiRmaPieces ||
       env_len < sizeof f + sizeof(RequestHeader) + nd * sizeof(RmaDesc) + sizeof tr) {
     EDAOS_LOG(warn, "libfabric: bad RMA request envelope from rank %d", f.src);
-    return false;
+    return;
   }
   RmaDesc d[2 * kOfiRmaPieces];
   const char* dp = env + env_len - sizeof tr - nd * sizeof(RmaDesc);
   std::memcpy(d, dp, nd * sizeof(RmaDesc));
   const char* msg = env + sizeof f;
   const size_t msg_len = static_cast<size_t>(dp - msg);
-  size_t out = 0;
-  for (uint32_t i = 0; i < tr.nout; ++i) out += d[i].len;
-  in->buf.resize(msg_len + out);
-  std::memcpy(in->buf.data(), msg, msg_len);
-  RequestHeader hdr;
-  std::memcpy(&hdr, msg, sizeof hdr);
+  auto fe = std::make_unique<Fetch>();
+  fe->in.source = f.src;
+  fe->in.buf = std::move(buf);
+  for (uint32_t i = 0; i < tr.nout; ++i) fe->out += d[i].len;
+  fe->in.buf.resize(msg_len + fe->out);
+  std::memcpy(fe->in.buf.data(), msg, msg_len);
+  std::memcpy(&fe->in.hdr, msg, sizeof fe->in.hdr);
   if (tr.nin) {
     if (offers_.size() >= kOfiMaxOffers) offers_.erase(offers_.begin());
     offers_.emplace_back(
-        offer_key(f.src, hdr.reply_tag),
+        offer_key(f.src, fe->in.hdr.reply_tag),
         std::string(reinterpret_cast<const char*>(d + tr.nout), tr.nin * sizeof(RmaDesc)));
-  }
-  if (tr.nout == 0) return true;
-  std::vector<std::unique_ptr<Op>> ops;
-  int ret = 0;
-  size_t at = msg_len;
-  for (uint32_t i = 0; i < tr.nout && ret == 0; ++i) {
-    ops.push_back(std::make_unique<Op>());
-    ret = post_rma_locked(ops.back().get(), false, in->buf.data() + at, d[i].len, f.src, d[i].addr,
-                          d[i].key);
-    if (ret != 0) ops.pop_back();
-    at += d[i].len;
   }
   // A payload over a live connection comes in ms; one that does not come within a few seconds
   // (its owner stopped, or the connection broke: an access to a region its owner closed is
-  // not answered) costs this thread no more than that.
+  // not answered) is given up then.
   const Clock::duration bound =
-      kRmaFetchWait + std::chrono::milliseconds(out / kRmaFetchBytesPerMs);
-  const Clock::time_point limit = deadline_after(std::min(rpc_timeout(), bound));
-  auto busy = [&] {
-    for (auto& op : ops)
-      if (op->busy()) return true;
-    return false;
-  };
-  while (busy() && Clock::now() < limit) {
-    fid* fids[1] = {&cq_->fid};
-    if (fi_trywait(fabric_, fids, 1) == FI_SUCCESS) {
-      lk.unlock();
-      pollfd pfd{wait_fd_, POLLIN, 0};
-      poll(&pfd, 1, 1);
-      lk.lock();
+      kRmaFetchWait + std::chrono::milliseconds(fe->out / kRmaFetchBytesPerMs);
+  fe->born = Clock::now();
+  fe->limit = deadline_after(std::min(rpc_timeout(), bound));
+  size_t at = msg_len;
+  for (uint32_t i = 0; i < tr.nout; ++i) {
+    fe->ops.push_back(std::make_unique<Op>());
+    const int ret = post_rma_locked(fe->ops.back().get(), false, fe->in.buf.data() + at, d[i].len,
+                                    f.src, d[i].addr, d[i].key);
+    if (ret != 0) {
+      fe->ops.pop_back();
+      fe->why = fi_text(ret);
+      break;
     }
-    drain_cq_locked();
+    at += d[i].len;
   }
-  std::string why = ret != 0 ? fi_text(ret) : "";
-  for (auto& op : ops) {
-    if (op->busy()) {
-      fi_cancel(&ep_->fid, op.get());
-      if (!end_op_locked(op.get(), Clock::now() + kCancelWait)) {
-        (void)op.release();  // libfabric still owns the operation and the buffer
-        in->buf.leak();
-      }
-      why = "its payload never came";
-    } else if (op->err && why.empty()) {
-      why = fi_text(op->err);
+  fetching_.push_back(std::move(fe));
+}
+
+// The first request of fetching_ that is whole and has no earlier one of its sender before it
+// (a client's requests keep their order), moved to *in; null when none. Requests whose
+// payload failed or did not come in time are answered EDAOS_UNREACH and dropped (the
+// sender's connection is made afresh: on tcp a failed access breaks it).
+bool OfiTransport::next_fetch_locked(Incoming* in, bool* young) {
+  *young = false;
+  const Clock::time_point now = Clock::now();
+  for (size_t i = 0; i < fetching_.size();) {
+    Fetch& fe = *fetching_[i];
+    bool busy = false;
+    for (auto& op : fe.ops) busy = busy || op->busy();
+    if (busy && now >= fe.limit) {
+      for (auto& op : fe.ops)
+        if (op->busy()) {
+          fi_cancel(&ep_->fid, op.get());
+          if (!end_op_locked(op.get(), Clock::now() + kCancelWait)) {
+            (void)op.release();  // libfabric still owns the operation and the buffer
+            fe.in.buf.leak();
+          }
+        }
+      fe.ops.erase(std::remove(fe.ops.begin(), fe.ops.end(), nullptr), fe.ops.end());
+      if (fe.why.empty()) fe.why = "its payload never came";
+      busy = false;
     }
+    if (!busy)
+      for (auto& op : fe.ops)
+        if (op->err && fe.why.empty()) fe.why = fi_text(op->err);
+    if (!busy && !fe.why.empty()) {
+      const int src = fe.in.source;
+      const int tag = fe.in.hdr.reply_tag;
+      EDAOS_LOG(warn, "libfabric: request from rank %d lost: %s", src, fe.why.c_str());
+      reset_peer_locked(src);
+      offers_.erase(std::remove_if(offers_.begin(), offers_.end(),
+                                   [&](const auto& o) { return o.first == offer_key(src, tag); }),
+                    offers_.end());
+      auto p = std::make_unique<Pending>();
+      p->buf = make_reply(Status(
+          EDAOS_UNREACH, "libfabric: the server could not read the request's payload: " + fe.why));
+      p->dest = src;
+      p->tag = tag;
+      p->data = p->buf.data();
+      p->n = p->buf.size();
+      post_tagged_reply_locked(p.get());
+      if (p->env.busy() || p->rest.busy()) pending_.push_back(std::move(p));
+      fetching_.erase(fetching_.begin() + static_cast<std::ptrdiff_t>(i));
+      continue;
+    }
+    bool blocked = false;
+    for (size_t j = 0; j < i && !blocked; ++j) blocked = fetching_[j]->in.source == fe.in.source;
+    if (!busy && !blocked) {
+      counts_.rma_read += fe.out;
+      in->source = fe.in.source;
+      in->hdr = fe.in.hdr;
+      in->buf = std::move(fe.in.buf);
+      fetching_.erase(fetching_.begin() + static_cast<std::ptrdiff_t>(i));
+      return true;
+    }
+    if (busy && now - fe.born < std::chrono::milliseconds(10)) *young = true;
+    ++i;
   }
-  if (why.empty()) {
-    counts_.rma_read += out;
-    return true;
-  }
-  EDAOS_LOG(warn, "libfabric: request from rank %d lost: %s", f.src, why.c_str());
-  reset_peer_locked(f.src);
-  offers_.erase(
-      std::remove_if(offers_.begin(), offers_.end(),
-                     [&](const auto& o) { return o.first == offer_key(f.src, hdr.reply_tag); }),
-      offers_.end());
-  auto p = std::make_unique<Pending>();
-  p->buf = make_reply(Status(EDAOS_UNREACH,
-                             "libfabric: the server could not read the "
-                             "request's payload: " +
-                                 why));
-  p->dest = f.src;
-  p->tag = hdr.reply_tag;
-  p->data = p->buf.data();
-  p->n = p->buf.size();
-  post_tagged_reply_locked(p.get());
-  if (p->env.busy() || p->rest.busy()) pending_.push_back(std::move(p));
   return false;
 }
 

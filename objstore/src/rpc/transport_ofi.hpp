@@ -16,13 +16,13 @@
 // RMA (session 9), when the provider offers FI_RMA: a request whose bulk_out is at least
 // rma_min() bytes registers those buffers (fi_mr_reg, at most kOfiRmaPieces pieces) and names
 // them (address, key, length) at the end of its envelope instead of carrying the bytes; the
-// server fi_reads them into its request buffer. A call whose bulk_in is that large offers it
-// the same way, and a reply whose payload is that large and fits is fi_written into it by the
-// server, whose reply envelope (Frame + ReplyHeader) follows only once the writes completed
-// (and, on providers that do not order a send after a write, with FI_DELIVERY_COMPLETE).
-// Regions are registered per call and closed when the call ends (abandoned calls first, so
-// nothing writes into the caller's buffers after wait() returns). EDAOS_OFI_RMA_MIN (bytes;
-// "off" disables RMA) overrides the threshold.
+// server fi_reads them into its request buffer, serving others meanwhile (fetching_). A call
+// whose bulk_in is that large offers it the same way, and a reply whose payload is that large
+// and fits is fi_written into it by the server, whose reply envelope (Frame + ReplyHeader) follows
+// only once the writes completed (and, on providers that do not order a send after a write, with
+// FI_DELIVERY_COMPLETE). Regions are registered per call and closed when the call ends (abandoned
+// calls first, so nothing writes into the caller's buffers after wait() returns). EDAOS_OFI_RMA_MIN
+// (bytes; "off" disables RMA) overrides the threshold.
 //
 // Progress: the server thread sleeps in poll() on the CQ's wait fd once fi_trywait says no
 // completion is pending. Client waits poll and then sleep the same way, as UCX's do
@@ -84,6 +84,15 @@ class OfiTransport final : public Transport {
  private:
   struct Pending;
   struct Slot;
+  // A request being taken in: its payload read by RMA, or a request queued behind one of its
+  // sender's that is (a client's requests keep their order).
+  struct Fetch {
+    Incoming in;
+    std::vector<std::unique_ptr<Op>> ops;  // the reads (none: whole already)
+    size_t out = 0;                        // payload bytes read
+    std::string why;                       // why it failed ("": not failed)
+    Clock::time_point born, limit;
+  };
   OfiTransport() = default;
   void drain_cq_locked();
   int post_send_locked(Op* op, int dest, uint64_t tag, const std::vector<ConstIoVec>& parts,
@@ -106,8 +115,8 @@ class OfiTransport final : public Transport {
   void wake_sleepers_locked();
   void reset_peer_locked(int r);
   void sleep_client_locked(std::unique_lock<std::mutex>& lk, int ms);
-  bool fetch_rma_request(std::unique_lock<std::mutex>& lk, Incoming* in, const Frame& f,
-                         const char* env, size_t env_len);
+  void start_fetch_locked(const Frame& f, const char* env, size_t env_len, Buffer buf);
+  bool next_fetch_locked(Incoming* in, bool* young);
 
   std::mutex mu_;
   fi_info* info_ = nullptr;
@@ -127,6 +136,7 @@ class OfiTransport final : public Transport {
   uint64_t seq_ = 0;
   std::vector<std::unique_ptr<Slot>> slots_;       // posted request envelopes (servers)
   std::deque<Slot*> arrived_;                      // completed envelopes, in arrival order
+  std::deque<std::unique_ptr<Fetch>> fetching_;    // requests taken in, in arrival order
   std::deque<Op*> deferred_;                       // sends waiting for the provider, in order
   std::vector<std::unique_ptr<Pending>> pending_;  // replies in flight
   std::vector<std::unique_ptr<CallState>> stuck_;  // abandoned operations libfabric kept
