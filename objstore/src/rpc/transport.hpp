@@ -247,6 +247,22 @@ class SpinPolicy {
   int cpus_, local_ranks_;
 };
 
+// The client wait of every transport with a wait object (UCX, libfabric; session 9: one
+// loop, not a copy per transport). `lk` holds the transport's lock on entry and on return.
+// round(&progressed): one pass under the lock (progress the endpoint, test the calls); true
+// once every call is done, *progressed when something moved (a call completed, the endpoint
+// had work). After the last progress the thread polls, yielding the core and the lock between
+// passes, for the window of its thread's SpinPolicy (`*pollers` counts the threads of the
+// transport polling now, under the lock); then sleep(now) sleeps on the wait object (called
+// under the lock; it may drop and retake it) until news or the calls' nearest deadline. Each
+// gap between progress events, sleeps included, teaches the policy.
+void poll_then_sleep(std::unique_lock<std::mutex>& lk, int* pollers,
+                     const std::function<bool(bool* progressed)>& round,
+                     const std::function<void(Clock::time_point now)>& sleep);
+// This thread's wake fd (an eventfd, made on first use, closed when the thread ends): another
+// thread of the process writes it to wake this one out of a transport's poll(). -1 when the
+// system gives none (sleeps are then kept short).
+int thread_wake_fd();
 // now + d, saturated (a duration of max() means never).
 Clock::time_point deadline_after(Clock::duration d);
 

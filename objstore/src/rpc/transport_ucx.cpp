@@ -135,20 +135,6 @@ std::vector<ucp_dt_iov_t> pieces_at(const std::vector<IoVec>& into, size_t off, 
   return out;
 }
 
-// This thread's wake fd (an eventfd, made on first use, closed when the thread ends): another
-// thread of the process writes it to wake this one out of sleep_locked's poll(). -1 when the
-// system gives none (the sleeps are then short, see sleep_locked).
-int thread_wake_fd() {
-  struct Fd {
-    int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    ~Fd() {
-      if (fd >= 0) close(fd);
-    }
-  };
-  thread_local Fd f;
-  return f.fd;
-}
-
 }  // namespace
 
 // A thread sleeping in sleep_locked: the server thread (waiting for requests) or a client thread
@@ -320,9 +306,10 @@ void UcxTransport::drop_ep_locked(int rank) {
   if (UCS_PTR_IS_PTR(r)) end_request_locked(&r, nullptr, nullptr, Clock::now() + kCancelWait);
 }
 
-void UcxTransport::progress_locked() {
-  while (ucp_worker_progress(worker_) != 0) {
-  }
+unsigned UcxTransport::progress_locked() {
+  unsigned events = 0, k;
+  while ((k = ucp_worker_progress(worker_)) != 0) events += k;
+  return events;
 }
 
 // Progresses until request *req ends or `limit` passes. Ended: frees it, sets *req to null,
@@ -559,56 +546,33 @@ void UcxTransport::start_section_locked(Call* c, size_t n) {
 // send of theirs is in flight (as the server's sleep: a send's progress may come with no
 // event). Each gap between progress events (sleeps included) teaches the policy.
 void UcxTransport::wait(Call* const* calls, size_t n) {
-  thread_local SpinPolicy policy = SpinPolicy::from_environment();
   Sleeper me;
   me.calls = calls;
   me.n = n;
-  Clock::time_point last = Clock::now();
-  bool polling = false;  // counted in pollers_
   std::unique_lock<std::mutex> lk(mu_);
-  auto stop_polling = [&] {
-    if (polling) --pollers_;
-    polling = false;
-  };
-  for (;;) {
-    progress_locked();
-    bool progressed = false;
-    if (test_calls(
-            calls, n, [this](Call* c) { return test_call_locked(c); }, &progressed)) {
-      stop_polling();
-      policy.record(Clock::now() - last);
-      return;
-    }
-    // A test may have posted a receive (a split reply's rest) that has work to progress.
-    const Clock::time_point now = Clock::now();
-    if (progressed || ucp_worker_progress(worker_) != 0) {
-      policy.record(now - last);
-      last = now;
-      continue;
-    }
-    if (now - last < policy.window(pollers_ - (polling ? 1 : 0))) {
-      // Other threads may use the worker meanwhile, and on a full machine the core goes to
-      // whoever is runnable (the server thread that will answer): a spin that only polled cost
-      // the quiet 2-core VM a third of IOR-hard's rates against the yielding wait before it.
-      if (!polling) ++pollers_;
-      polling = true;
-      lk.unlock();
-      sched_yield();
-      lk.lock();
-      continue;
-    }
-    stop_polling();
-    Clock::time_point deadline = Clock::time_point::max();
-    bool sending = false;
-    for (size_t i = 0; i < n; ++i) {
-      Call* c = calls[i];
-      if (c->done) continue;
-      deadline = std::min(deadline, c->deadline);
-      const UcxCall* u = state(c);
-      if (u && (u->sreq || u->sreq2)) sending = true;
-    }
-    sleep_locked(lk, &me, sleep_ms(deadline, now, sending));
-  }
+  poll_then_sleep(
+      lk, &pollers_,
+      [&](bool* progressed) {
+        progress_locked();
+        if (test_calls(
+                calls, n, [this](Call* c) { return test_call_locked(c); }, progressed))
+          return true;
+        // A test may have posted a receive (a split reply's rest) that has work to progress.
+        if (!*progressed && ucp_worker_progress(worker_) != 0) *progressed = true;
+        return false;
+      },
+      [&](Clock::time_point now) {
+        Clock::time_point deadline = Clock::time_point::max();
+        bool sending = false;
+        for (size_t i = 0; i < n; ++i) {
+          Call* c = calls[i];
+          if (c->done) continue;
+          deadline = std::min(deadline, c->deadline);
+          const UcxCall* u = state(c);
+          if (u && (u->sreq || u->sreq2)) sending = true;
+        }
+        sleep_locked(lk, &me, sleep_ms(deadline, now, sending));
+      });
 }
 
 bool UcxTransport::has_news_locked(const Sleeper& s) {
@@ -730,70 +694,85 @@ void UcxTransport::advance_locked(Arriving& a) {
   a.failed = true;
 }
 
+// Session 9: the server thread waits as client threads do (poll_then_sleep): after the last
+// progress (a request taken in, a reply's send moving on) it polls for its SpinPolicy's window
+// before it sleeps, so the acknowledgement of a reply's section and the next request of a
+// client calling back to back are caught without a wake-up; when requests come further apart
+// than the cap ($EDAOS_RPC_SPIN_US) the window is 0 and it sleeps at once (idle: unchanged).
 bool UcxTransport::wait_request(Incoming* in, Clock::time_point deadline) {
-  for (;;) {
-    std::unique_lock<std::mutex> lk(mu_);
-    progress_locked();
-    reap_locked();
-    // Every request that came is taken in (up to kMaxArriving at once): a small one usually
-    // completes at once, a large one moves on with later progress.
-    ucp_tag_recv_info_t info{};
-    while (arriving_.size() < kMaxArriving) {
-      ucp_tag_message_h msg =
-          ucp_tag_probe_nb(worker_, make_tag(kReq, 0, 0), kRequestMask, 1, &info);
-      if (!msg) break;
-      auto a = std::make_unique<Arriving>();
-      a->tag = info.sender_tag;
-      a->in.source = rank_of(a->tag);
-      a->in.buf = std::move(in->buf);  // the caller's buffer (its memory is reused) or none
-      a->in.buf.resize(info.length);
-      a->born = Clock::now();
-      a->limit = deadline_after(rpc_timeout());
-      const ucs_status_t st = recv_msg_locked(msg, a->in.buf.data(), info.length, &a->req);
-      if (st != UCS_OK) {
-        EDAOS_LOG(warn, "UCX: request from rank %d lost: %s", a->in.source, ucs_status_string(st));
-        continue;
-      }
-      arriving_.push_back(std::move(a));
-    }
-    // Hand out the first whole request whose sender has none still arriving before it (a
-    // client's requests keep their order); drop the lost ones.
-    bool young = false;
-    for (size_t i = 0; i < arriving_.size();) {
-      Arriving& a = *arriving_[i];
-      if (!a.done) advance_locked(a);
-      if (a.failed) {
-        arriving_.erase(arriving_.begin() + static_cast<std::ptrdiff_t>(i));
-        continue;
-      }
-      bool blocked = false;
-      for (size_t j = 0; j < i && !blocked; ++j) blocked = arriving_[j]->in.source == a.in.source;
-      if (a.done && !blocked) {
-        in->source = a.in.source;
-        in->buf = std::move(a.in.buf);
-        if (in->buf.size() < sizeof(RequestHeader))
-          in->hdr = RequestHeader{};
-        else
-          std::memcpy(&in->hdr, in->buf.data(), sizeof in->hdr);
-        arriving_.erase(arriving_.begin() + static_cast<std::ptrdiff_t>(i));
-        return true;
-      }
-      if (!a.done && Clock::now() - a.born < kArrivingYoung) young = true;
-      ++i;
-    }
-    const Clock::time_point now = Clock::now();
-    if (now >= deadline) return false;
-    // Sleep on the event fd. Replies in flight need progress that no incoming event may
-    // announce (a socket that drains): then wake every millisecond until they are sent.
-    // Requests still arriving are woken for by their messages (and by a client thread whose
-    // progress moved them, has_news_locked); the timeout is a bound: 1 ms while one is young,
-    // 10 ms for a sender that has stalled (its request is dropped at its RPC timeout).
-    Sleeper me;
-    me.server = true;
-    int ms = sleep_ms(deadline, now, !pending_.empty() || young);
-    if (!arriving_.empty()) ms = std::min(ms, 10);
-    sleep_locked(lk, &me, ms);
-  }
+  std::unique_lock<std::mutex> lk(mu_);
+  bool got = false, young = false;
+  poll_then_sleep(
+      lk, &pollers_,
+      [&](bool* progressed) {
+        if (progress_locked() > 0) *progressed = true;
+        reap_locked();
+        // Every request that came is taken in (up to kMaxArriving at once): a small one
+        // usually completes at once, a large one moves on with later progress.
+        ucp_tag_recv_info_t info{};
+        while (arriving_.size() < kMaxArriving) {
+          ucp_tag_message_h msg =
+              ucp_tag_probe_nb(worker_, make_tag(kReq, 0, 0), kRequestMask, 1, &info);
+          if (!msg) break;
+          *progressed = true;
+          auto a = std::make_unique<Arriving>();
+          a->tag = info.sender_tag;
+          a->in.source = rank_of(a->tag);
+          a->in.buf = std::move(in->buf);  // the caller's buffer (its memory is reused) or none
+          a->in.buf.resize(info.length);
+          a->born = Clock::now();
+          a->limit = deadline_after(rpc_timeout());
+          const ucs_status_t st = recv_msg_locked(msg, a->in.buf.data(), info.length, &a->req);
+          if (st != UCS_OK) {
+            EDAOS_LOG(warn, "UCX: request from rank %d lost: %s", a->in.source,
+                      ucs_status_string(st));
+            continue;
+          }
+          arriving_.push_back(std::move(a));
+        }
+        // Hand out the first whole request whose sender has none still arriving before it (a
+        // client's requests keep their order); drop the lost ones.
+        young = false;
+        for (size_t i = 0; i < arriving_.size();) {
+          Arriving& a = *arriving_[i];
+          if (!a.done) advance_locked(a);
+          if (a.failed) {
+            arriving_.erase(arriving_.begin() + static_cast<std::ptrdiff_t>(i));
+            continue;
+          }
+          bool blocked = false;
+          for (size_t j = 0; j < i && !blocked; ++j)
+            blocked = arriving_[j]->in.source == a.in.source;
+          if (a.done && !blocked) {
+            in->source = a.in.source;
+            in->buf = std::move(a.in.buf);
+            if (in->buf.size() < sizeof(RequestHeader))
+              in->hdr = RequestHeader{};
+            else
+              std::memcpy(&in->hdr, in->buf.data(), sizeof in->hdr);
+            arriving_.erase(arriving_.begin() + static_cast<std::ptrdiff_t>(i));
+            got = true;
+            return true;
+          }
+          if (!a.done && Clock::now() - a.born < kArrivingYoung) young = true;
+          ++i;
+        }
+        return Clock::now() >= deadline;
+      },
+      [&](Clock::time_point now) {
+        // Sleep on the event fd. Replies in flight need progress that no incoming event may
+        // announce (a socket that drains): then wake every millisecond until they are sent.
+        // Requests still arriving are woken for by their messages (and by a client thread
+        // whose progress moved them, has_news_locked); the timeout is a bound: 1 ms while one
+        // is young, 10 ms for a sender that has stalled (its request is dropped at its RPC
+        // timeout).
+        Sleeper me;
+        me.server = true;
+        int ms = sleep_ms(deadline, now, !pending_.empty() || young);
+        if (!arriving_.empty()) ms = std::min(ms, 10);
+        sleep_locked(lk, &me, ms);
+      });
+  return got;
 }
 
 bool UcxTransport::reap_locked() {

@@ -66,7 +66,7 @@ class UcxTransport final : public Transport {
   UcxTransport() = default;
   ucp_ep_h ep_locked(int rank);
   void drop_ep_locked(int rank);
-  void progress_locked();
+  unsigned progress_locked();  // worker events progressed
   bool test_call_locked(Call* c);
   void abandon_locked(Call* c);
   bool end_request_locked(void** req, ucs_status_t* st, ucp_tag_recv_info_t* info,
@@ -107,7 +107,7 @@ class UcxTransport final : public Transport {
   static constexpr size_t kMaxArriving = 64;
   static constexpr Clock::duration kArrivingYoung = std::chrono::milliseconds(10);
   std::vector<std::unique_ptr<Arriving>> arriving_;
-  int pollers_ = 0;           // client threads polling in wait()
+  int pollers_ = 0;           // threads polling in wait() and wait_request()
   bool peer_errors_ = false;  // $EDAOS_UCX_PEER_ERRORS=1
   SparePool spare_;
 };
