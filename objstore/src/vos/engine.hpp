@@ -206,7 +206,12 @@ class Engine {
   // FORMAT without create) -> EDAOS_NONEXIST; unreadable -> EDAOS_IO; unknown FORMAT ->
   // EDAOS_FORMAT; ntargets differing from the formatted value -> EDAOS_INVAL.
   static Result<std::unique_ptr<Engine>> open(const Options& o);
+  // Closes the engine. Changes not synced yet are synced first (so the used-bytes counter is
+  // saved and the next open needs no walk; vos/README.md "Used-bytes counter").
   ~Engine();
+  // Tests and diagnostics: whether this open took the used bytes from the persisted counter
+  // (true) or walked the target directories (false).
+  bool used_counter_trusted_at_open() const { return used_trusted_at_open_; }
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
 
@@ -498,6 +503,7 @@ class Engine {
   // The persisted counter was found clean (LOCK held its seal, used_seal_) and nothing has
   // changed since: used_bytes_ came from it, and meta.mdb still says clean.
   bool used_clean_ = false;
+  bool used_trusted_at_open_ = false;
   uint64_t used_seal_ = 0;
   mutable uint64_t used_bytes_ =
       0;  // allocated bytes of data/sidecar files (LMDB file added on demand)
