@@ -274,6 +274,15 @@ class Engine {
     std::string_view dkey, akey, value;
     uint32_t flags = 0;
     CsumSpec cs;
+    // A guarded removal (session 9; remove only): the dkey (akey empty) or the akey goes only
+    // while the value under (dkey, guard_akey) holds `guard` at byte `guard_off`, decided
+    // inside the change's transaction; else EDAOS_EXIST ("names another object now") and
+    // nothing changes. EDAOS_NONEXIST when there is no such value; EDAOS_CSUM when it fails
+    // its checksum (cs as for kv_get). A namespace removal guards with the OID it read, so it
+    // never removes an entry a concurrent rename put under the name meanwhile.
+    bool guarded = false;
+    std::string_view guard_akey, guard;
+    uint32_t guard_off = 0;
   };
   // Group commit: applies `changes` in order in ONE LMDB transaction (one commit instead of one
   // per change). (*results)[i] is what kv_put / kv_remove would have returned for change i; a
