@@ -68,6 +68,38 @@ TEST_F(S9MetaTest, RenameOntoANameBeingRemovedKeepsIt) {
   }
 }
 
+// The same through the asynchronous namespace calls (DfsEq::remove: entries read, then
+// removed with one KV::run).
+TEST_F(S9MetaTest, RenameOntoANameBeingRemovedAsynchronouslyKeepsIt) {
+  if (nranks() < 2) GTEST_SKIP() << "needs two ranks";
+  const std::string name = "race", src = "/asrc";
+  if (rank() == 0) EDAOS_ASSERT_OK(dfs_->symlink("/" + name, "target"));
+  if (rank() == 1) {
+    auto f = dfs_->open(src, S_IFREG | 0644, O_RDWR | O_CREAT | O_EXCL);
+    ASSERT_TRUE(f.ok()) << f.status().to_string();
+    EDAOS_ASSERT_OK(f.value()->write(0, "renamed", 7));
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+  if (rank() == 0) {
+    ::setenv("EDAOS_TEST_FAULT", "dfs-remove-pause", 1);
+    {
+      DfsEq eq(*dfs_, 4);
+      auto ev = eq.remove(nullptr, name);
+      EDAOS_EXPECT_OK(ev->wait());
+    }
+    ::unsetenv("EDAOS_TEST_FAULT");
+  } else if (rank() == 1) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));  // inside rank 0's pause
+    EDAOS_EXPECT_OK(dfs_->rename(src, "/" + name));
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+  auto s = dfs_->stat("/" + name, false);
+  ASSERT_TRUE(s.ok()) << name << " lost its renamed entry: " << s.status().to_string();
+  EXPECT_TRUE(S_ISREG(s->mode));
+  EXPECT_EQ(s->size, 7u);
+  MPI_Barrier(MPI_COMM_WORLD);
+}
+
 // A removal whose entry is unchanged still removes it, and concurrent removals of one link:
 // exactly one succeeds.
 TEST_F(S9MetaTest, GuardedRemovalsOfOneNameOneWins) {
