@@ -40,7 +40,7 @@ class GuardedRemoveTest : public ::testing::Test {
   Status put(const std::string& dkey, const std::string& value) {
     return e_->kv_put(ref_, dkey, "e", value, 0, CsumSpec{});
   }
-  Engine::KvChange guarded(const std::string& dkey, const std::string& oid) {
+  Engine::KvChange guarded(const char* dkey, const std::string& oid) {  // dkey: a literal
     Engine::KvChange c;
     c.remove = true;
     c.ref = ref_;
