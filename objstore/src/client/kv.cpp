@@ -290,8 +290,14 @@ class KvImpl final : public KV {
       case KvOp::kTakeArray:
         return Op::kKvTakeArray;
       default:
-        return Op::kKvRemove;
+        // Session 9: a kRemove with a value is guarded (kKvRemoveIf): the whole dkey goes only
+        // while the value under (dkey, akey) holds those bytes at oid_off; EDAOS_EXIST when it
+        // holds others (nothing removed). objstore.hpp's KvOp does not say so yet.
+        return op.value.empty() ? Op::kKvRemove : Op::kKvRemoveIf;
     }
+  }
+  static bool guarded_remove(const KvOp& op) {
+    return op.kind == KvOp::kRemove && !op.value.empty();
   }
   static bool is_get(const KvOp& op) {
     return op.kind == KvOp::kGet || op.kind == KvOp::kGetArraySize;
@@ -378,6 +384,9 @@ class KvImpl final : public KV {
       } else if (op == Op::kKvTakeArray) {
         kv_->encode_kv(w, Op::kKvGet, dkey, akey, nullptr, 0);  // the get's body, the offset
         w.put(flags);
+      } else if (op == Op::kKvRemoveIf) {
+        kv_->encode_kv(w, Op::kKvGet, dkey, akey, nullptr, 0);  // the get's body, the offset,
+        w.put(flags).str(value ? *value : std::string());       // the guard
       } else {
         kv_->encode_kv(w, op, dkey, akey, value, flags);
       }
@@ -507,7 +516,8 @@ class KvImpl final : public KV {
         }
         // As the single calls: puts and gets name the flat-KV akey "" by its wire form, a
         // remove with an empty akey removes the whole dkey.
-        p.akey = op.kind == KvOp::kRemove ? op.akey : akey_wire(op.akey);
+        // A guarded remove names the akey whose value it checks (by its wire form, as a get).
+        p.akey = op.kind == KvOp::kRemove && !guarded_remove(op) ? op.akey : akey_wire(op.akey);
         todo_.push_back(std::move(p));
       }
       for (Pending& p : todo_) round_.push_back(&p);
@@ -575,8 +585,9 @@ class KvImpl final : public KV {
       for (Pending* p : round_) {
         KvOp& op = (*ops_)[p->op];
         const uint32_t copy = p->live[is_get(op) ? p->next : 0];
+        const bool with_value = op.kind == KvOp::kPut || guarded_remove(op);
         slot_.push_back(v_->add(p->g, copy, wire_op(op), op.dkey, p->akey,
-                                op.kind == KvOp::kPut ? &op.value : nullptr,
+                                with_value ? &op.value : nullptr,
                                 op.kind == KvOp::kPut ? op.flags : op.oid_off));
       }
       v_->start();
@@ -594,14 +605,29 @@ class KvImpl final : public KV {
       std::vector<Sent> sent;
       for (Pending* p : follow_) {
         KvOp& op = (*ops_)[p->op];
-        const uint32_t flags = op.kind == KvOp::kPut ? op.flags & vos::kMergeTimes : 0;
-        // A take's other copies remove the whole dkey, as the first copy did.
+        uint32_t flags = op.kind == KvOp::kPut ? op.flags & vos::kMergeTimes : 0;
+        // A take's other copies remove the whole dkey, as the first copy did, guarded by the
+        // OID it took (session 9): a copy where a concurrent rename already put its entry
+        // keeps it. A guarded remove's copies are guarded alike.
         const bool take = op.kind == KvOp::kTakeArray;
+        Op wop = wire_op(op);
+        const std::string* value =
+            op.kind == KvOp::kPut || guarded_remove(op) ? &op.value : nullptr;
+        std::string guard;
+        if (take) {
+          wop = Op::kKvRemove;
+          if (op.value.size() >= rpc::kKvOidBytes &&
+              op.oid_off <= op.value.size() - rpc::kKvOidBytes) {
+            guard = op.value.substr(op.oid_off, rpc::kKvOidBytes);
+            wop = Op::kKvRemoveIf;
+            value = &guard;
+          }
+        }
+        if (wop == Op::kKvRemoveIf) flags = op.oid_off;
+        const std::string& akey = take && wop == Op::kKvRemove ? std::string() : p->akey;
         sent.push_back({p, {}});
         for (size_t i = 1; i < p->live.size(); ++i)
-          sent.back().slots.push_back(v.add(p->g, p->live[i], take ? Op::kKvRemove : wire_op(op),
-                                            op.dkey, take ? std::string() : p->akey,
-                                            op.kind == KvOp::kPut ? &op.value : nullptr, flags));
+          sent.back().slots.push_back(v.add(p->g, p->live[i], wop, op.dkey, akey, value, flags));
       }
       v.run();
       for (const Sent& s : sent) {

@@ -7,7 +7,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <condition_variable>
+#include <cstdlib>
+#include <cstring>
 #include <deque>
 #include <thread>
 
@@ -263,7 +266,8 @@ void EqCore::run_removes(std::vector<DfsEventPtr>& b) {
     which.push_back(i);
   }
   std::vector<Entry> entries(n);
-  std::vector<char> go(n, 0);  // written by several threads: not vector<bool>
+  std::vector<std::string> raws(n);  // each entry's value as read (the guard of a link)
+  std::vector<char> go(n, 0);        // written by several threads: not vector<bool>
   std::vector<size_t> dirs;
   if (!gets.empty()) (void)pkv.value()->run(&gets);
   for (size_t k = 0; k < gets.size(); ++k) {
@@ -283,6 +287,7 @@ void EqCore::run_removes(std::vector<DfsEventPtr>& b) {
       continue;
     }
     entries[which[k]] = std::move(e).value();
+    raws[which[k]] = std::move(gets[k].value);
     go[which[k]] = 1;
     if (S_ISDIR(entries[which[k]].mode)) dirs.push_back(which[k]);
   }
@@ -297,14 +302,26 @@ void EqCore::run_removes(std::vector<DfsEventPtr>& b) {
       go[i] = 0;
     }
   });
+  if (const char* f = std::getenv("EDAOS_TEST_FAULT"); f && std::strcmp(f, "dfs-remove-pause") == 0)
+    std::this_thread::sleep_for(std::chrono::seconds(1));  // tests: a rename gets in between
   std::vector<KvOp> rms;
   which.clear();
   for (size_t i = 0; i < n; ++i) {
     if (!go[i]) continue;
     m.names.forget(pdir.value(), b[i]->name_);
+    // Guarded (session 9, as remove_at): the entry goes only while it still names the object
+    // read, so a rename onto the name since the read keeps its entry.
     KvOp op;
     op.kind = KvOp::kRemove;
     op.dkey = b[i]->name_;
+    op.akey = kEntryAkey;
+    if (entries[i].oid == ObjectId{}) {
+      op.oid_off = 0;
+      op.value = std::move(raws[i]);
+    } else {
+      op.oid_off = kEntryOidOff;
+      op.value = encode_oid(entries[i].oid);
+    }
     rms.push_back(std::move(op));
     which.push_back(i);
   }
@@ -314,6 +331,9 @@ void EqCore::run_removes(std::vector<DfsEventPtr>& b) {
     DfsEvent& ev = *b[which[k]];
     if (rms[k].status.code() == EDAOS_NONEXIST) {
       ev.status_ = Status(EDAOS_NONEXIST, "no entry " + q(ev.name_));
+    } else if (rms[k].status.code() == EDAOS_EXIST) {
+      ev.status_ = Status::OK();  // replaced by a rename meanwhile (which destroys our object)
+      continue;
     } else {
       ev.status_ = rms[k].status;
     }

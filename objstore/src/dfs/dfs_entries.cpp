@@ -6,9 +6,12 @@
 // link_object. The write order of each operation is what makes a crash leave a checkable state.
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <mutex>
 #include <set>
+#include <thread>
 #include <vector>
 
 #include "common/log.hpp"
@@ -140,6 +143,7 @@ Status remove_at(const MountState& m, ObjectId pdir, const std::string& name, bo
   EDAOS_RETURN_IF_ERROR(check_writable(m));
   EDAOS_RETURN_IF_ERROR(check_name(name));
   Entry e;
+  std::string raw;  // the entry's value as read (the take path)
   if (only == 2) {
     EDAOS_ASSIGN_OR_RETURN(e, get_entry(m, pdir, name));
   } else {
@@ -159,6 +163,7 @@ Status remove_at(const MountState& m, ObjectId pdir, const std::string& name, bo
       return Status(EDAOS_NONEXIST, "no entry " + q(name));
     }
     EDAOS_ASSIGN_OR_RETURN(e, decode_entry(ops[0].value));
+    raw = std::move(ops[0].value);
     if (ops[0].taken) {
       m.names.forget(pdir, name);
       if (oid_out) *oid_out = e.oid;
@@ -188,9 +193,28 @@ Status remove_at(const MountState& m, ObjectId pdir, const std::string& name, bo
   }
   EDAOS_ASSIGN_OR_RETURN(auto d, kv(m, pdir));
   m.names.forget(pdir, name);
-  Status st = d->remove(name, "");
+  if (const char* f = std::getenv("EDAOS_TEST_FAULT"); f && std::strcmp(f, "dfs-remove-pause") == 0)
+    std::this_thread::sleep_for(std::chrono::seconds(1));  // tests: a rename gets in between
+  // Session 9: a guarded removal (KvOp::kRemove with a value), so a rename that put another
+  // entry under the name since the read above keeps it: the entry goes only while it still
+  // names the object read (a link, whose OID is zero: while it is the value read).
+  std::vector<KvOp> rm(1);
+  rm[0].kind = KvOp::kRemove;
+  rm[0].dkey = name;
+  rm[0].akey = kEntryAkey;
+  if (is_zero(e.oid) && !raw.empty()) {
+    rm[0].oid_off = 0;
+    rm[0].value = raw;
+  } else {
+    rm[0].oid_off = kEntryOidOff;
+    rm[0].value = encode_oid(e.oid);
+  }
+  Status st = d->run(&rm);
   if (!st.ok()) {
     if (st.code() == EDAOS_NONEXIST) return Status(EDAOS_NONEXIST, "no entry " + q(name));
+    // Replaced meanwhile (a rename onto the name, which destroys the object it replaced): this
+    // removal took effect just before it.
+    if (st.code() == EDAOS_EXIST) return Status::OK();
     return st;
   }
   if (oid_out) *oid_out = e.oid;

@@ -110,7 +110,17 @@ enum class Op : uint16_t {
                       // the value holds a byte array's OID at that offset, the removal of the
                       // whole dkey (same service pass, after the get). Status: the get's, else
                       // the removal's. Reply data: str value | u8 1 = removed, 0 = left alone.
+                      // Session 9: the removal is guarded by the OID read (see kKvRemoveIf).
+  // --- session 9 meta6 (no version bump: only inside kKvVec, and a job's clients and servers
+  // are one build; an older server answers the op EDAOS_PROTO) ---
+  kKvRemoveIf = 73,  // only inside kKvVec: a kKvGet body | u32 offset | str guard (non-empty).
+                     // Removes the whole dkey only while the value under (dkey, akey) holds
+                     // the guard bytes at the offset, decided in the removal's transaction
+                     // (a change of the run, like kKvRemove). EDAOS_EXIST: the value holds
+                     // other bytes (nothing changed); EDAOS_NONEXIST: no such value.
 };
+// kKvTakeArray / kKvRemoveIf: bytes of an OID in a value (u64 hi LE, u64 lo LE).
+inline constexpr uint32_t kKvOidBytes = 16;
 
 // kPoolServe phases. Phase 1 goes to the lead alone and takes the pool lock (psvc/LOCK) first,
 // so of two jobs connecting at once exactly one proceeds and the other touches no engine;

@@ -738,6 +738,7 @@ std::string Server::op_kv_vec(Reader& r) {
     uint32_t oid_off = 0;          // kKvGetSize: where the value names the array
     uint32_t map_version = 0;      // kKvGetSize: the client's pool-map version
     rpc::ShardAddr addr;           // kKvGetSize: pool and container of the array
+    std::string guard;             // kKvRemoveIf: the bytes the value must hold at oid_off
   };
   const uint32_t n = r.get<uint32_t>();
   if (!r.ok() || n == 0 || n > rpc::kVecMaxOps)
@@ -748,7 +749,8 @@ std::string Server::op_kv_vec(Reader& r) {
     const std::string body = r.str();
     if (!r.ok()) return rpc::make_reply(bad_body());
     if (o.op != Op::kKvPut && o.op != Op::kKvGet && o.op != Op::kKvRemove &&
-        o.op != Op::kKvListDkeys && o.op != Op::kKvGetSize && o.op != Op::kKvTakeArray) {
+        o.op != Op::kKvListDkeys && o.op != Op::kKvGetSize && o.op != Op::kKvTakeArray &&
+        o.op != Op::kKvRemoveIf) {
       o.st = Status(EDAOS_PROTO, "kKvVec: op " + std::to_string(static_cast<int>(o.op)) +
                                      " is not a KV put, get, get-with-size, remove or dkey "
                                      "listing");
@@ -767,6 +769,11 @@ std::string Server::op_kv_vec(Reader& r) {
       if (o.op == Op::kKvGetSize) o.map_version = br.get<uint32_t>();
       o.addr = a;
       ok = ok && br.ok();
+    } else if (o.op == Op::kKvRemoveIf) {
+      ok = decode_kv(br, Op::kKvGet, &o.kv);
+      o.oid_off = br.get<uint32_t>();
+      o.guard = br.str();
+      ok = ok && br.ok() && !o.guard.empty();
     } else {
       ok = decode_kv(br, o.op, &o.kv);
     }
@@ -775,7 +782,7 @@ std::string Server::op_kv_vec(Reader& r) {
       continue;
     }
     o.e = engine(a.pool, a.engine, &o.st);
-    o.change.remove = o.op == Op::kKvRemove;
+    o.change.remove = o.op == Op::kKvRemove || o.op == Op::kKvRemoveIf;
     o.change.ref = shard_ref(a);
     o.change.flags = o.kv.flags;
     o.change.cs = csum_spec(o.kv.cw);
@@ -797,6 +804,13 @@ std::string Server::op_kv_vec(Reader& r) {
         o->change.dkey = o->kv.dkey;
         o->change.akey = o->kv.akey;
         o->change.value = o->kv.value;
+        if (o->op == Op::kKvRemoveIf) {  // the whole dkey, while (dkey, akey) holds the guard
+          o->change.akey = {};
+          o->change.guarded = true;
+          o->change.guard_akey = o->kv.akey;
+          o->change.guard = o->guard;
+          o->change.guard_off = o->oid_off;
+        }
         changes.push_back(o->change);
       }
       std::vector<Status> results;
@@ -807,7 +821,7 @@ std::string Server::op_kv_vec(Reader& r) {
     };
     for (VecOp& o : ops) {
       if (o.e != e) continue;
-      if (o.op == Op::kKvPut || o.op == Op::kKvRemove) {
+      if (o.op == Op::kKvPut || o.op == Op::kKvRemove || o.op == Op::kKvRemoveIf) {
         run.push_back(&o);
         continue;
       }
@@ -828,19 +842,44 @@ std::string Server::op_kv_vec(Reader& r) {
       } else if (o.op == Op::kKvTakeArray) {
         // The value, then the removal of its whole dkey when it names a byte array (the
         // caller destroys the array; the entry goes first, as a client's get + remove do).
-        Writer vw;
-        vw.str(v.value());
-        const bool take = meta_names_array(v.value(), o.oid_off);
-        if (take) {
+        // Session 9: the removal is guarded by the OID just read (decided in its own
+        // transaction), so it never removes an entry another request put there in between;
+        // then the new value is read and judged again (a few times at most).
+        std::string val = std::move(v).value();
+        bool take = meta_names_array(val, o.oid_off), taken = false;
+        for (int tries = 0; take && !taken; ++tries) {
+          if (tries == 4) {  // changed under us every time: leave it
+            o.st = Status(EDAOS_BUSY, "dkey '" + o.kv.dkey + "' changed during its removal");
+            break;
+          }
           vos::Engine::KvChange c;
-          c.remove = true;
+          c.remove = c.guarded = true;
           c.ref = o.change.ref;
           c.dkey = o.kv.dkey;
+          c.guard_akey = o.kv.akey;
+          c.guard_off = o.oid_off;
+          c.guard = std::string_view(val).substr(o.oid_off, rpc::kKvOidBytes);
+          c.cs = o.change.cs;
           std::vector<Status> results;
           const Status commit = e->kv_apply({c}, &results);
-          o.st = commit.ok() ? results[0] : commit;
+          const Status st = commit.ok() ? results[0] : commit;
+          if (st.ok()) {
+            taken = true;
+          } else if (st.code() != EDAOS_EXIST) {
+            o.st = st;
+          } else {
+            auto again = e->kv_get(o.change.ref, o.kv.dkey, o.kv.akey, o.change.cs);
+            o.st = again.status();
+            if (!again.ok()) break;
+            val = std::move(again).value();
+            take = meta_names_array(val, o.oid_off);
+            continue;
+          }
+          break;
         }
-        vw.put<uint8_t>(take && o.st.ok() ? 1 : 0);
+        Writer vw;
+        vw.str(val);
+        vw.put<uint8_t>(taken ? 1 : 0);
         o.kv.value = vw.take();
       } else if (o.op == Op::kKvGetSize) {
         // The value, then the sizes of the array it names, read after it (server_meta.cpp).

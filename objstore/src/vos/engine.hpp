@@ -209,7 +209,12 @@ class Engine {
   // FORMAT without create) -> EDAOS_NONEXIST; unreadable -> EDAOS_IO; unknown FORMAT ->
   // EDAOS_FORMAT; ntargets differing from the formatted value -> EDAOS_INVAL.
   static Result<std::unique_ptr<Engine>> open(const Options& o);
+  // Closes the engine. Changes not synced yet are synced first (so the used-bytes counter is
+  // saved and the next open needs no walk; vos/README.md "Used-bytes counter").
   ~Engine();
+  // Tests and diagnostics: whether this open took the used bytes from the persisted counter
+  // (true) or walked the target directories (false).
+  bool used_counter_trusted_at_open() const { return used_trusted_at_open_; }
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
 
@@ -272,6 +277,15 @@ class Engine {
     std::string_view dkey, akey, value;
     uint32_t flags = 0;
     CsumSpec cs;
+    // A guarded removal (session 9; remove only): the dkey (akey empty) or the akey goes only
+    // while the value under (dkey, guard_akey) holds `guard` at byte `guard_off`, decided
+    // inside the change's transaction; else EDAOS_EXIST ("names another object now") and
+    // nothing changes. EDAOS_NONEXIST when there is no such value; EDAOS_CSUM when it fails
+    // its checksum (cs as for kv_get). A namespace removal guards with the OID it read, so it
+    // never removes an entry a concurrent rename put under the name meanwhile.
+    bool guarded = false;
+    std::string_view guard_akey, guard;
+    uint32_t guard_off = 0;
   };
   // Group commit: applies `changes` in order in ONE LMDB transaction (one commit instead of one
   // per change). (*results)[i] is what kv_put / kv_remove would have returned for change i; a
@@ -501,6 +515,7 @@ class Engine {
   // The persisted counter was found clean (LOCK held its seal, used_seal_) and nothing has
   // changed since: used_bytes_ came from it, and meta.mdb still says clean.
   bool used_clean_ = false;
+  bool used_trusted_at_open_ = false;
   uint64_t used_seal_ = 0;
   mutable uint64_t used_bytes_ =
       0;  // allocated bytes of data/sidecar files (LMDB file added on demand)

@@ -361,7 +361,13 @@ struct Engine::KvPrepared {
 
 Status Engine::kv_prepare(const KvChange& c, KvPrepared* p) {
   EDAOS_RETURN_IF_ERROR(check_ref(c.ref));
-  if (c.remove) return check_keys(c.dkey, c.akey, false);
+  if (c.remove) {
+    if (c.guarded) {
+      EDAOS_RETURN_IF_ERROR(detail::check_csum_spec(c.cs));
+      EDAOS_RETURN_IF_ERROR(check_keys(c.dkey, c.guard_akey, true));
+    }
+    return check_keys(c.dkey, c.akey, false);
+  }
   EDAOS_RETURN_IF_ERROR(detail::check_csum_spec(c.cs));
   EDAOS_RETURN_IF_ERROR(check_keys(c.dkey, c.akey, true));
   if ((c.flags & kInsertOnly) && (c.flags & kUpdateOnly))
@@ -498,6 +504,19 @@ Status Engine::kv_remove(const ShardRef& ref, std::string_view dkey, std::string
 Status Engine::kv_remove_txn(MDB_txn* t, const KvChange& c, const KvPrepared& p) {
   const std::string& sk = p.sk;
   std::string_view dkey = c.dkey, akey = c.akey;
+  if (c.guarded) {  // in this transaction: nothing can change the value in between
+    KeyLoc g;
+    EDAOS_RETURN_IF_ERROR(find_akey(db_.get(), t, sk, dkey, c.guard_akey, &g));
+    if (!g.exists)
+      return Status(EDAOS_NONEXIST,
+                    "no akey '" + show(c.guard_akey) + "' under dkey '" + show(dkey) + "'");
+    std::string_view cur;
+    EDAOS_RETURN_IF_ERROR(record_value(g.val, dkey, c.guard_akey, c.cs, fns_, &cur));
+    if (cur.size() < c.guard_off || cur.size() - c.guard_off < c.guard.size() ||
+        cur.substr(c.guard_off, c.guard.size()) != c.guard)
+      return Status(EDAOS_EXIST, "dkey '" + show(dkey) +
+                                     "' was not removed: its value names another object now");
+  }
   KeyLoc d;
   EDAOS_RETURN_IF_ERROR(find_dkey(db_.get(), t, sk, dkey, &d));
   if (!d.exists) return Status(EDAOS_NONEXIST, "no dkey '" + show(dkey) + "'");
