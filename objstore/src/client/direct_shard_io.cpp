@@ -353,6 +353,7 @@ class DirectShardOps final : public ShardOps {
   }
   void run_writes(const std::vector<size_t>& idx, bool pipelined);
   Status read_direct(Op& o);
+  Status wait_commit_and_read(Op& o);
 
   PoolState* p_;
   DirectShardIo* io_;
@@ -580,6 +581,7 @@ std::unique_ptr<DirectShardIo::Inflight> DirectShardIo::submit(std::unique_ptr<I
     p_->rt->rpc->start(&f->b[q]);
     note_sent();
   }
+  p_->rt->counters.rpcs += f->b.size();  // sent now (the completion thread only waits)
   direct_counters().commits += f->b.size();
   direct_counters().pipelined++;
   std::lock_guard<std::mutex> g(pmu_);
@@ -599,7 +601,9 @@ void DirectShardIo::completion_loop() {
       f = std::move(queue_.front());
       queue_.pop_front();
     }
-    f->b.run();  // started already: waits for the replies
+    std::vector<rpc::Call*> calls;
+    for (size_t q = 0; q < f->b.size(); ++q) calls.push_back(&f->b[q]);
+    if (!calls.empty()) p_->rt->rpc->wait(calls.data(), calls.size());  // started already
     if (auto hook = g_hook.load(std::memory_order_relaxed)) hook("direct:commit-answered");
     finish(*f);
   }
@@ -919,6 +923,7 @@ void DirectShardOps::run() {
       Op& o = ops_[i];
       if (!o.direct || o.is_write) continue;
       o.st = read_direct(o);
+      if (o.st.code() == EDAOS_CSUM && o.lease->records) o.st = wait_commit_and_read(o);
       if (o.st.ok()) {
         o.bound = o.lease->bound();  // after the bytes: a truncate since then voids it
         direct_counters().reads++;
@@ -932,6 +937,32 @@ void DirectShardOps::run() {
     }
   }
   rpc_->run();
+}
+
+// Units that failed verification while another process of the node holds a direct write lock
+// on them: a commit in flight (session 9: its call may have returned long ago, the writer's
+// completion thread releases the lock once the commit is applied). Read again after a pause (1
+// ms doubling to 50 ms, sleeps), directly, until the units verify or the lock is gone (then the
+// caller asks the engine, as before), at most EDAOS_RPC_TIMEOUT. So a reader that learns of
+// another rank's write after it returned (a barrier) reads it directly, without an RPC.
+Status DirectShardOps::wait_commit_and_read(Op& o) {
+  Status st = Status(EDAOS_CSUM, "direct read");
+  auto fd = o.lease->data_fd();
+  if (!fd.ok() || fd.value() < 0) return st;
+  uint64_t len = 0;
+  for (const IoVec& v : o.in) len += v.len;
+  const uint64_t U = unit(*o.lease);
+  const uint64_t b = o.local / U * U, e = ((o.local + len - 1) / U + 1) * U;
+  const rpc::Clock::time_point start = rpc::Clock::now();
+  const rpc::Clock::duration limit = rpc::rpc_timeout();
+  std::chrono::milliseconds pause(1);
+  while (vos::direct_write_in_flight(fd.value(), b, e - b) && rpc::Clock::now() - start < limit) {
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, std::chrono::milliseconds(50));
+    st = read_direct(o);
+    if (st.code() != EDAOS_CSUM) return st;
+  }
+  return read_direct(o);  // the lock is gone: committed now, or torn (the engine decides)
 }
 
 Status DirectShardOps::read_direct(Op& o) {
@@ -1032,7 +1063,10 @@ void DirectShardOps::run_writes(const std::vector<size_t>& idx, bool pipelined) 
         merged.push_back(r);
     }
     for (auto& r : merged) ranges.push_back({k, r});
-    if (g.g->lease->records) g.g->locked = std::move(merged);
+    // Locked with records or not: the lock is also what tells a size query through the engine
+    // that a write past the shard's end is still being committed (a returned write's end must
+    // be seen by a process that learns of the write after its return).
+    g.g->locked = std::move(merged);
   }
   bool counted = pipelined && io_->depth() > 1 && total <= DirectShardIo::kPipelineMaxBytes;
   f->ticket = io_->reserve(ranges, &counted);
