@@ -56,7 +56,9 @@ int fail(const char* what, const Status& st) {
 int g_calls = 0;
 void kill_with_commits_in_flight(const char* point) {
   if (std::strcmp(point, "direct:commit-sent") != 0 || ++g_calls != kKillAtCall) return;
-  MPI_Barrier(MPI_COMM_WORLD);
+  // No barrier: the commit just sent (and the window's before it) is still unanswered when the
+  // process dies with the server threads it hosts; the other ranks die at their own 10th call
+  // or wherever mpiexec's cleanup finds them.
   raise(SIGKILL);
 }
 
