@@ -207,6 +207,9 @@ TEST_F(DirectTest, RemoteWriteRecallsTheLease) {
     EDAOS_ASSERT_OK(a.value()->write(0, z.data(), z.size()));
     set_direct_hook_for_testing(nullptr);
     g_remote_arr = nullptr;
+    // Session 9: the write returned once its commit was sent; the sync waits for the answer
+    // (stale) and the redo.
+    EDAOS_ASSERT_OK(dc_->sync());
     if (direct) {
       EXPECT_EQ(g_hook_calls, 1);
       EXPECT_GT(direct_stats().stale, before.stale);

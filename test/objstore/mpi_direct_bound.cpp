@@ -157,6 +157,10 @@ TEST_F(DirectBoundTest, EcCellsGoDirect) {
           EDAOS_ASSERT_OK(a.value()->write(b, mid.data() + b, len));
           std::memcpy(buf.data() + b, mid.data() + b, len);
         }
+        // Session 9: the full stripes' commits are answered after the calls return; the other
+        // ranks' direct reads below would find their cells uncommitted and ask the engine
+        // (right bytes, counted as fallbacks). MPI-IO's rule: sync, then the barrier.
+        EDAOS_ASSERT_OK(dc_->sync());
       }
       MPI_Bcast(buf.data(), static_cast<int>(total), MPI_BYTE, 0, MPI_COMM_WORLD);
       for (auto* c : {dc_.get(), rc_.get()}) {

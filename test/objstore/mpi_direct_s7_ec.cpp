@@ -108,6 +108,9 @@ class InFlightTest : public DirectPairTest {
       if (a.ok()) {
         std::vector<uint8_t> b = old_bytes(c);
         EDAOS_EXPECT_OK(a.value()->write(0, b.data(), b.size()));
+        // Its commit answered (session 9: a direct write returns before that): nothing of
+        // this process is in flight when killed_writer forks.
+        EDAOS_EXPECT_OK(dc_->sync());
       }
     }
     MPI_Barrier(MPI_COMM_WORLD);

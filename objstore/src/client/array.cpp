@@ -227,6 +227,13 @@ class ArrayImpl final : public Array {
     chunk_ = ec_ ? spc_ * stripe_ : chunk;
     csum_ = c_->csum();
   }
+  // A handle closed (MPI_File_close, dfs_release) has every commit of the connection's direct
+  // writes answered, so a reader that opens the object after it (after the close's barrier)
+  // finds them applied, sizes included (client/README.md "Commit pipelining"). A late error is
+  // kept for the next sync.
+  ~ArrayImpl() override {
+    if (c_->pool->io) c_->pool->io->drain();
+  }
 
   ObjectId oid() const override { return oid_; }
   uint64_t chunk_size() const override { return chunk_; }

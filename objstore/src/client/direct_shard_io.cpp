@@ -15,9 +15,12 @@
 #include <atomic>
 #include <cerrno>
 #include <climits>
+#include <condition_variable>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <map>
+#include <thread>
 #include <tuple>
 
 #include "client/shard_io.hpp"
@@ -28,6 +31,8 @@
 EDAOS_LOG_FACILITY(direct);
 
 namespace edaos::objstore::client {
+
+void note_sent();  // batch.cpp: a message of this thread is under way (round-trip counting)
 
 using rpc::Writer;
 
@@ -347,8 +352,9 @@ class DirectShardOps final : public ShardOps {
     for (const ConstIoVec& v : data) len += v.len;
     return len > 0 && local % rw.unit == 0 && len % rw.unit == 0;
   }
-  void run_writes(const std::vector<size_t>& idx);
+  void run_writes(const std::vector<size_t>& idx, bool pipelined);
   Status read_direct(Op& o);
+  Status wait_commit_and_read(Op& o);
 
   PoolState* p_;
   DirectShardIo* io_;
@@ -379,18 +385,90 @@ class DirectShardIo final : public ShardIo {
     if (::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) lim = rl.rlim_cur;
     fd_budget_ = static_cast<int64_t>(std::clamp<uint64_t>(lim / 4, 16, 16384));
   }
-  ~DirectShardIo() override = default;
+  ~DirectShardIo() override { stop_completion(); }
 
   std::unique_ptr<ShardOps> ops(const rpc::CsumWire& csum) override {
     return std::make_unique<DirectShardOps>(p_, this, rpc_->ops(csum), csum);
   }
-  // Direct writes are committed by the call that made them, so a sync is the engines' sync.
+  // Every pipelined commit answered (and a stale one redone) first, so the engines' sync covers
+  // every write that returned; an error a pipelined write met after it returned is this
+  // sync's error (client/README.md "Commit pipelining").
   Status sync() override {
+    drain();
+    Status late = take_late_error();
     for (uint32_t e : take_written()) rpc_->written(e);
-    return rpc_->sync();
+    Status st = rpc_->sync();
+    return late.ok() ? st : late;
   }
   void close() override;
+  void drain() override;
 
+  // --- Commit pipelining (client/README.md "Commit pipelining") ---
+  // One write of a call, as its commit's completion may need it again: redone through the
+  // engine when the commit comes back stale.
+  struct Redo {
+    size_t op = 0;  // index in the set (inline completion only)
+    ShardId s;
+    uint64_t local = 0, logical_end = 0;
+    rpc::RecWire rw;
+    std::vector<ConstIoVec> out;  // the caller's buffers (inline) or the call's copy (pipelined)
+    Status st;
+  };
+  // The direct writes of one call whose commits are sent: the shards' leases, the unit ranges
+  // locked (OFD) on each, and the commit messages (one per server rank, `who` = their groups).
+  struct Inflight {
+    struct Group {
+      std::shared_ptr<Lease> lease;
+      std::vector<std::pair<uint64_t, uint64_t>> locked;
+      uint64_t logical_end = 0;
+      std::vector<Redo> ops;
+    };
+    explicit Inflight(Runtime* rt) : b(rt) {}
+    rpc::CsumWire csum;
+    std::vector<std::unique_ptr<Group>> groups;
+    Batch b;
+    std::vector<std::vector<Group*>> who;  // per call of b
+    std::unique_ptr<char[]> copy;          // pipelined: the bytes of every write of the call
+    uint64_t ticket = 0;                   // its ranges in busy_
+    bool counted = false;                  // one of the outstanding_ calls
+    bool pipelined = false;                // returned before its commits were answered
+  };
+  using Range = std::pair<ShardKey, std::pair<uint64_t, uint64_t>>;
+  // Calls outstanding per connection ($EDAOS_DIRECT_PIPELINE; <= 1: every call waits for its
+  // commits, as before session 9) and the largest call that may return before its commits
+  // are answered.
+  size_t depth() const { return depth_; }
+  static constexpr uint64_t kPipelineMaxBytes = uint64_t{4} << 20;
+  // Waits until no call of this process in progress or in flight holds a unit range
+  // overlapping `ranges` on the same shard and, for a pipelined call, until fewer than
+  // depth() calls are outstanding; then registers the ranges. Returns the ticket. *pipelined
+  // becomes false once the connection is closing (the completion thread is gone).
+  uint64_t reserve(const std::vector<Range>& ranges, bool* pipelined);
+  // Sends f's commits. Pipelined: returns nullptr once they are sent, the completion thread
+  // finishes them; else waits, finishes them here and returns f (the Redo statuses are the
+  // ops' outcomes).
+  std::unique_ptr<Inflight> submit(std::unique_ptr<Inflight> f);
+
+ private:
+  // Replies of f's commits (they have arrived): raises the size bounds, marks the engines
+  // written, redoes stale writes through the engine, then releases the OFD locks and the
+  // ranges. Errors of a pipelined call are kept for the next sync.
+  void finish(Inflight& f);
+  void release(uint64_t ticket, bool pipelined);
+  void keep_late_error(const Status& st) {
+    std::lock_guard<std::mutex> g(pmu_);
+    if (late_.ok()) late_ = st;
+  }
+  Status take_late_error() {
+    std::lock_guard<std::mutex> g(pmu_);
+    Status st = late_;
+    late_ = Status::OK();
+    return st;
+  }
+  void completion_loop();
+  void stop_completion();
+
+ public:
   bool local(uint32_t engine) const { return engine < local_.size() && local_[engine]; }
   // The path through the engines (ops the direct path does not serve, redone writes).
   ShardIo& rpc_io() { return *rpc_; }
@@ -430,7 +508,194 @@ class DirectShardIo final : public ShardIo {
   int64_t fd_budget_ = 256;
   uint64_t use_clock_ = 0;
   std::map<int, std::shared_ptr<SizePage>> pages_;  // server rank -> its size-change page
+
+  // Pipelining state, under pmu_: unit ranges of the calls in progress or in flight per shard
+  // (with their tickets), pipelined calls not finished, the queue of the completion thread.
+  size_t depth_ = pipeline_depth();
+  std::mutex pmu_;
+  std::condition_variable pcv_;
+  std::map<ShardKey, std::vector<std::pair<std::pair<uint64_t, uint64_t>, uint64_t>>> busy_;
+  uint64_t next_ticket_ = 0;
+  size_t outstanding_ = 0;
+  std::deque<std::unique_ptr<Inflight>> queue_;
+  std::thread completer_;
+  bool stopping_ = false;
+  Status late_;
+  static size_t pipeline_depth() {
+    const char* v = std::getenv("EDAOS_DIRECT_PIPELINE");
+    if (!v || !*v) return 8;
+    char* end = nullptr;
+    const unsigned long n = std::strtoul(v, &end, 10);
+    if (end == v || *end) {
+      EDAOS_LOG(warn, "EDAOS_DIRECT_PIPELINE=%s is not a number: 8", v);
+      return 8;
+    }
+    return std::min<unsigned long>(n, 1024);
+  }
 };
+
+uint64_t DirectShardIo::reserve(const std::vector<Range>& ranges, bool* piped) {
+  std::unique_lock<std::mutex> lk(pmu_);
+  if (stopping_) *piped = false;
+  const bool pipelined = *piped;
+  bool waited = false;
+  for (;;) {
+    bool free = !pipelined || outstanding_ < depth_;
+    for (size_t i = 0; free && i < ranges.size(); ++i) {
+      auto it = busy_.find(ranges[i].first);
+      if (it == busy_.end()) continue;
+      const auto& r = ranges[i].second;
+      for (const auto& [b, t] : it->second)
+        if (r.first < b.second && b.first < r.second) free = false;
+    }
+    if (free) break;
+    waited = true;
+    pcv_.wait(lk);
+  }
+  if (waited) direct_counters().pipeline_waits++;
+  const uint64_t t = ++next_ticket_;
+  for (const auto& [k, r] : ranges) busy_[k].push_back({r, t});
+  if (pipelined) ++outstanding_;
+  return t;
+}
+
+void DirectShardIo::release(uint64_t ticket, bool pipelined) {
+  std::lock_guard<std::mutex> g(pmu_);
+  for (auto it = busy_.begin(); it != busy_.end();) {
+    auto& v = it->second;
+    v.erase(std::remove_if(v.begin(), v.end(), [&](const auto& e) { return e.second == ticket; }),
+            v.end());
+    it = v.empty() ? busy_.erase(it) : std::next(it);
+  }
+  if (pipelined) --outstanding_;
+  pcv_.notify_all();
+}
+
+std::unique_ptr<DirectShardIo::Inflight> DirectShardIo::submit(std::unique_ptr<Inflight> f) {
+  if (!f->pipelined) {
+    f->b.run();
+    direct_counters().commits += f->b.size();
+    finish(*f);
+    return f;
+  }
+  for (size_t q = 0; q < f->b.size(); ++q) {
+    p_->rt->rpc->start(&f->b[q]);
+    note_sent();
+  }
+  p_->rt->counters.rpcs += f->b.size();  // sent now (the completion thread only waits)
+  direct_counters().commits += f->b.size();
+  direct_counters().pipelined++;
+  std::lock_guard<std::mutex> g(pmu_);
+  if (!completer_.joinable()) completer_ = std::thread([this] { completion_loop(); });
+  queue_.push_back(std::move(f));
+  pcv_.notify_all();
+  return nullptr;
+}
+
+void DirectShardIo::completion_loop() {
+  for (;;) {
+    std::unique_ptr<Inflight> f;
+    {
+      std::unique_lock<std::mutex> lk(pmu_);
+      pcv_.wait(lk, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;
+      f = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    std::vector<rpc::Call*> calls;
+    for (size_t q = 0; q < f->b.size(); ++q) calls.push_back(&f->b[q]);
+    if (!calls.empty()) p_->rt->rpc->wait(calls.data(), calls.size());  // started already
+    if (auto hook = g_hook.load(std::memory_order_relaxed)) hook("direct:commit-answered");
+    finish(*f);
+  }
+}
+
+void DirectShardIo::drain() {
+  std::unique_lock<std::mutex> lk(pmu_);
+  if (outstanding_ == 0) return;
+  direct_counters().drains++;
+  pcv_.wait(lk, [&] { return outstanding_ == 0; });
+}
+
+void DirectShardIo::stop_completion() {
+  drain();
+  {
+    std::lock_guard<std::mutex> g(pmu_);
+    stopping_ = true;
+    pcv_.notify_all();
+  }
+  if (completer_.joinable()) completer_.join();
+}
+
+void DirectShardIo::finish(Inflight& f) {
+  std::vector<Inflight::Group*> stale;
+  for (size_t q = 0; q < f.b.size(); ++q) {
+    const Status whole = f.b[q].status();
+    rpc::Reader r(f.b[q].payload);
+    for (Inflight::Group* g : f.who[q]) {
+      Status st = whole;
+      if (whole.ok()) {
+        const int32_t code = r.get<int32_t>();
+        std::string msg = r.str();
+        if (!r.ok())
+          st = Status(EDAOS_PROTO, "malformed kShardCommit reply");
+        else if (code == rpc::kCommitStale)
+          stale.push_back(g);
+        else if (code != EDAOS_OK)
+          st = Status(static_cast<edaos_status_t>(code), msg);
+        else
+          g->lease->raise_end(g->logical_end);
+      }
+      for (Redo& o : g->ops) {
+        if (o.st.ok()) o.st = st;
+        written(o.s.engine);
+      }
+    }
+  }
+  if (f.pipelined) {
+    // Test only: the engine's answer to this call's first commit taken as a failure, so the
+    // late-error path (kept here, returned by the next sync) is exercised without a broken disk.
+    const char* tf = std::getenv("EDAOS_TEST_FAULT");
+    if (tf && std::strcmp(tf, "direct-late-error") == 0 && !f.groups.empty() &&
+        !f.groups[0]->ops.empty() && f.groups[0]->ops[0].st.ok())
+      f.groups[0]->ops[0].st = Status(EDAOS_IO, "test fault direct-late-error");
+  }
+  if (!stale.empty()) {
+    // Recalled: another writer changed the shard through its engine after the grant. The
+    // data goes again, through the engine, after that change, and before the range locks go:
+    // until then the file holds these bytes without their records, and a reader that finds a
+    // unit failing with no lock on it reports corruption. Only these writes run here (a set
+    // of their own): a forwarded read of another shard could wait for a writer that waits for
+    // these locks. The next call re-acquires the lease. A pipelined call's bytes come from its
+    // copy (the caller may have reused its buffers since the call returned).
+    auto redo = rpc_->ops(f.csum);
+    std::vector<std::pair<Redo*, size_t>> sent;
+    for (Inflight::Group* g : stale) {
+      drop(g->lease);
+      for (Redo& o : g->ops)
+        sent.emplace_back(&o, redo->write(o.s, o.local, o.out, o.logical_end, o.rw));
+      direct_counters().stale += g->ops.size();
+    }
+    redo->run();
+    for (auto [o, j] : sent) {
+      o->st = redo->status(j);
+      written(o->s.engine);
+    }
+  }
+  for (auto& g : f.groups)
+    for (auto& r : g->locked)
+      (void)ofd_lock(g->lease->fd, r.first, r.second - r.first, false, g->lease->path);
+  if (f.pipelined) {
+    for (auto& g : f.groups)
+      for (Redo& o : g->ops)
+        if (!o.st.ok()) {
+          EDAOS_LOG(warn, "a direct write's commit failed after the write returned: %s",
+                    o.st.to_string().c_str());
+          keep_late_error(o.st);
+        }
+  }
+  release(f.ticket, f.counted);
+}
 
 void DirectShardIo::leases(const std::vector<Want>& want, const rpc::CsumWire& csum,
                            std::map<ShardKey, std::shared_ptr<Lease>>* out) {
@@ -568,6 +833,10 @@ void DirectShardIo::trim_fds_locked() {
 }
 
 void DirectShardIo::close() {
+  stop_completion();  // every commit answered before the leases go
+  if (Status late = take_late_error(); !late.ok())
+    EDAOS_LOG(warn, "pool closed with a direct write's late error not reported by a sync: %s",
+              late.to_string().c_str());
   std::map<int, std::vector<uint64_t>> by_server;
   {
     std::lock_guard<std::mutex> g(mu_);
@@ -630,9 +899,11 @@ size_t DirectShardOps::read(const ShardId& s, uint64_t local, std::vector<IoVec>
 
 void DirectShardOps::run() {
   std::vector<size_t> idx;
+  const size_t first = ran_;
   for (size_t i = ran_; i < ops_.size(); ++i)
     if (ops_[i].direct) idx.push_back(i);
   ran_ = ops_.size();
+  if (idx.empty() && ran_ > first) io_->drain();  // only forwarded ops: see below
   if (!idx.empty()) {
     std::vector<DirectShardIo::Want> want;
     for (size_t i : idx) want.push_back({ops_[i].s, ops_[i].is_write, ops_[i].rw});
@@ -650,11 +921,18 @@ void DirectShardOps::run() {
         writes.push_back(i);
       }
     }
-    if (!writes.empty()) run_writes(writes);
+    // Only a set of nothing but direct writes may return before its commits are answered;
+    // anything else (a read, a size, a punch, a write through an engine) first waits for every
+    // commit of the connection in flight, so it sees (or, through the engine, orders itself
+    // after) every write that returned (client/README.md "Commit pipelining").
+    const bool pure = writes.size() == ops_.size() - first;
+    if (!pure) io_->drain();
+    if (!writes.empty()) run_writes(writes, pure);
     for (size_t i : idx) {
       Op& o = ops_[i];
       if (!o.direct || o.is_write) continue;
       o.st = read_direct(o);
+      if (o.st.code() == EDAOS_CSUM && o.lease->records) o.st = wait_commit_and_read(o);
       if (o.st.ok()) {
         o.bound = o.lease->bound();  // after the bytes: a truncate since then voids it
         direct_counters().reads++;
@@ -668,6 +946,32 @@ void DirectShardOps::run() {
     }
   }
   rpc_->run();
+}
+
+// Units that failed verification while another process of the node holds a direct write lock
+// on them: a commit in flight (session 9: its call may have returned long ago, the writer's
+// completion thread releases the lock once the commit is applied). Read again after a pause (1
+// ms doubling to 50 ms, sleeps), directly, until the units verify or the lock is gone (then the
+// caller asks the engine, as before), at most EDAOS_RPC_TIMEOUT. So a reader that learns of
+// another rank's write after it returned (a barrier) reads it directly, without an RPC.
+Status DirectShardOps::wait_commit_and_read(Op& o) {
+  Status st = Status(EDAOS_CSUM, "direct read");
+  auto fd = o.lease->data_fd();
+  if (!fd.ok() || fd.value() < 0) return st;
+  uint64_t len = 0;
+  for (const IoVec& v : o.in) len += v.len;
+  const uint64_t U = unit(*o.lease);
+  const uint64_t b = o.local / U * U, e = ((o.local + len - 1) / U + 1) * U;
+  const rpc::Clock::time_point start = rpc::Clock::now();
+  const rpc::Clock::duration limit = rpc::rpc_timeout();
+  std::chrono::milliseconds pause(1);
+  while (vos::direct_write_in_flight(fd.value(), b, e - b) && rpc::Clock::now() - start < limit) {
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, std::chrono::milliseconds(50));
+    st = read_direct(o);
+    if (st.code() != EDAOS_CSUM) return st;
+  }
+  return read_direct(o);  // the lock is gone: committed now, or torn (the engine decides)
 }
 
 Status DirectShardOps::read_direct(Op& o) {
@@ -725,68 +1029,91 @@ Status DirectShardOps::read_direct(Op& o) {
 
 // Direct writes: per shard (in key order, so two calls never wait on each other's locks) the
 // process lock of the lease and, with records, the units' range lock; data, the units'
-// records, one kShardCommit per server rank for every lease of the set; unlock. A lease the
-// engine recalled (a remote change since the grant) gets its ops redone through the engine.
-void DirectShardOps::run_writes(const std::vector<size_t>& idx) {
-  struct Group {
-    std::shared_ptr<Lease> lease;
-    std::vector<size_t> ops;
-    uint64_t logical_end = 0;
-    struct Rec {
-      uint64_t version = 0, csum = 0;              // bound checksum
-      const std::vector<uint64_t>* vec = nullptr;  // EC parity: the data versions it encodes
-    };
-    std::map<uint64_t, Rec> recs;                       // unit -> record
-    std::vector<std::pair<uint64_t, uint64_t>> locked;  // ranges held
-    bool any = false;                                   // some data was written
+// records, one kShardCommit per server rank for every lease of the set. `pipelined`: the call
+// returns once the commits are sent (its bytes copied for a redo), the connection's completion
+// thread collects the replies and unlocks; else it waits for them and unlocks (client/README.md
+// "Commit pipelining"). A lease the engine recalled (a remote change since the grant) gets its
+// ops redone through the engine before the locks go.
+void DirectShardOps::run_writes(const std::vector<size_t>& idx, bool pipelined) {
+  using Inflight = DirectShardIo::Inflight;
+  struct Rec {
+    uint64_t version = 0, csum = 0;              // bound checksum
+    const std::vector<uint64_t>* vec = nullptr;  // EC parity: the data versions it encodes
   };
+  struct Group {
+    Inflight::Group* g = nullptr;
+    std::vector<size_t> ops;
+    std::map<uint64_t, Rec> recs;  // unit -> record
+    bool any = false;              // some data was written
+  };
+  auto f = std::make_unique<Inflight>(p_->rt);
+  f->csum = csum_;
   std::map<ShardKey, Group> groups;
+  uint64_t total = 0;
   for (size_t i : idx) {
     Group& g = groups[key_of(ops_[i].s)];
-    g.lease = ops_[i].lease;
+    if (!g.g) {
+      f->groups.push_back(std::make_unique<Inflight::Group>());
+      g.g = f->groups.back().get();
+      g.g->lease = ops_[i].lease;
+    }
     g.ops.push_back(i);
+    for (const ConstIoVec& v : ops_[i].out) total += v.len;
   }
-  // Locks first, in one order for every process of the node: shards in key order, each
-  // shard's unit ranges (merged) in ascending order. Two direct writers of one unit must not
-  // interleave their data and records.
-  std::vector<std::unique_lock<std::mutex>> held;
+  // Each shard's unit ranges (merged, ascending): the OFD locks of the call and its entries in
+  // the connection's table of ranges in progress (a call of this process overlapping a call in
+  // flight on the same shard waits for it: OFD locks do not separate one process's calls).
+  std::vector<DirectShardIo::Range> ranges;
   for (auto& [k, g] : groups) {
-    Lease& l = *g.lease;
-    const uint64_t U = unit(l);
-    held.emplace_back(l.mu);
-    if (!l.records) continue;
-    std::vector<std::pair<uint64_t, uint64_t>> ranges;
+    const uint64_t U = unit(*g.g->lease);
+    std::vector<std::pair<uint64_t, uint64_t>> rs;
     for (size_t i : g.ops) {
       uint64_t len = 0;
       for (const ConstIoVec& v : ops_[i].out) len += v.len;
       if (len == 0) continue;
-      ranges.emplace_back(ops_[i].local / U * U, ((ops_[i].local + len - 1) / U + 1) * U);
+      rs.emplace_back(ops_[i].local / U * U, ((ops_[i].local + len - 1) / U + 1) * U);
     }
-    std::sort(ranges.begin(), ranges.end());
-    for (auto& r : ranges) {
-      if (!g.locked.empty() && r.first <= g.locked.back().second)
-        g.locked.back().second = std::max(g.locked.back().second, r.second);
+    std::sort(rs.begin(), rs.end());
+    std::vector<std::pair<uint64_t, uint64_t>> merged;
+    for (auto& r : rs) {
+      if (!merged.empty() && r.first <= merged.back().second)
+        merged.back().second = std::max(merged.back().second, r.second);
       else
-        g.locked.push_back(r);
+        merged.push_back(r);
     }
-    for (size_t j = 0; j < g.locked.size(); ++j) {
-      Status st =
-          ofd_lock(l.fd, g.locked[j].first, g.locked[j].second - g.locked[j].first, true, l.path);
+    for (auto& r : merged) ranges.push_back({k, r});
+    // Locked with records or not: the lock is also what tells a size query through the engine
+    // that a write past the shard's end is still being committed (a returned write's end must
+    // be seen by a process that learns of the write after its return).
+    g.g->locked = std::move(merged);
+  }
+  bool counted = pipelined && io_->depth() > 1 && total <= DirectShardIo::kPipelineMaxBytes;
+  f->ticket = io_->reserve(ranges, &counted);
+  // Locks first, in one order for every process of the node: shards in key order, each
+  // shard's unit ranges in ascending order. Two direct writers of one unit must not
+  // interleave their data and records.
+  std::vector<std::unique_lock<std::mutex>> held;
+  for (auto& [k, g] : groups) {
+    Lease& l = *g.g->lease;
+    held.emplace_back(l.mu);
+    auto& locked = g.g->locked;
+    for (size_t j = 0; j < locked.size(); ++j) {
+      Status st = ofd_lock(l.fd, locked[j].first, locked[j].second - locked[j].first, true, l.path);
       if (st.ok()) continue;
-      g.locked.resize(j);
+      locked.resize(j);
       for (size_t i : g.ops) ops_[i].st = st;
       break;
     }
   }
   for (auto& [k, g] : groups) {
-    Lease& l = *g.lease;
+    Lease& l = *g.g->lease;
     const uint64_t U = unit(l);
     const CsumType ct = type(l);
     for (size_t i : g.ops) {
       Op& o = ops_[i];
       uint64_t len = 0;
       for (const ConstIoVec& v : o.out) len += v.len;
-      g.logical_end = std::max(g.logical_end, o.logical_end);
+      g.g->logical_end = std::max(g.g->logical_end, o.logical_end);
       if (len == 0 || !o.st.ok()) continue;
       const uint64_t first = o.local / U, last = (o.local + len - 1) / U;
       // Reserve first: a full file system fails before any byte changes.
@@ -842,89 +1169,84 @@ void DirectShardOps::run_writes(const std::vector<size_t>& idx) {
       }
     }
   }
+  // A call returns before its commits are answered only when every write of it reached the
+  // file (a local failure is reported now, with the commit's outcome).
+  bool local_ok = true;
+  for (size_t i : idx) local_ok = local_ok && ops_[i].st.ok();
+  f->pipelined = counted && local_ok;
+  // What a completion needs of each write: a redo of a stale commit writes it again. Pipelined,
+  // from one copy of the call's bytes (the caller may reuse its buffers once the call returns).
+  char* copy = nullptr;
+  if (f->pipelined) {
+    f->copy.reset(new char[std::max<uint64_t>(total, 1)]);
+    copy = f->copy.get();
+  }
+  for (auto& [k, g] : groups)
+    for (size_t i : g.ops) {
+      const Op& o = ops_[i];
+      DirectShardIo::Redo r;
+      r.op = i;
+      r.s = o.s;
+      r.local = o.local;
+      r.logical_end = o.logical_end;
+      r.rw = o.rw;
+      r.st = o.st;
+      if (copy) {
+        uint64_t n = 0;
+        for (const ConstIoVec& v : o.out) {
+          std::memcpy(copy + n, v.base, v.len);
+          n += v.len;
+        }
+        r.out.push_back({copy, n});
+        copy += n;
+      } else {
+        r.out = o.out;
+      }
+      g.g->ops.push_back(std::move(r));
+    }
   if (auto hook = g_hook.load(std::memory_order_relaxed)) hook("direct:before-commit");
   // One kShardCommit per server rank.
   std::map<int, std::vector<Group*>> by_server;
   for (auto& [k, g] : groups) {
     bool ok_any = false;
     for (size_t i : g.ops) ok_any = ok_any || ops_[i].st.ok();
-    if (ok_any || g.any) by_server[p_->server_of(g.lease->shard.engine)].push_back(&g);
+    if (ok_any || g.any) by_server[p_->server_of(g.g->lease->shard.engine)].push_back(&g);
   }
-  Batch b(p_->rt);
-  std::vector<std::vector<Group*>*> who;
   for (auto& [srv, gs] : by_server) {
     Writer w;
     w.put<uint32_t>(static_cast<uint32_t>(gs.size()));
+    f->who.emplace_back();
     for (Group* g : gs) {
-      w.put(g->lease->id).put(g->lease->map_version);
-      shard_addr(p_, g->lease->shard).encode(w);
+      const Lease& l = *g->g->lease;
+      w.put(l.id).put(l.map_version);
+      shard_addr(p_, l.shard).encode(w);
       csum_.encode(w);
-      g->lease->spec.encode(w);
-      w.put(g->logical_end).put<uint32_t>(static_cast<uint32_t>(g->recs.size()));
+      l.spec.encode(w);
+      w.put(g->g->logical_end).put<uint32_t>(static_cast<uint32_t>(g->recs.size()));
       for (auto& [u, rc] : g->recs) {
         w.put(u).put(rc.version).put(rc.csum);
         if (rc.vec)
           for (uint64_t v : *rc.vec) w.put(v);
       }
+      f->who.back().push_back(g->g);
     }
-    b.add(srv, rpc::Op::kShardCommit)->body = w.take();
-    who.push_back(&gs);
+    f->b.add(srv, rpc::Op::kShardCommit)->body = w.take();
   }
-  b.run();
-  direct_counters().commits += b.size();
-  std::vector<Group*> stale;
-  for (size_t q = 0; q < b.size(); ++q) {
-    const Status whole = b[q].status();
-    rpc::Reader r(b[q].payload);
-    for (Group* g : *who[q]) {
-      Status st = whole;
-      if (whole.ok()) {
-        const int32_t code = r.get<int32_t>();
-        std::string msg = r.str();
-        if (!r.ok())
-          st = Status(EDAOS_PROTO, "malformed kShardCommit reply");
-        else if (code == rpc::kCommitStale)
-          stale.push_back(g);
-        else if (code != EDAOS_OK)
-          st = Status(static_cast<edaos_status_t>(code), msg);
-        else
-          g->lease->raise_end(g->logical_end);
-      }
-      for (size_t i : g->ops) {
-        if (ops_[i].st.ok()) ops_[i].st = st;
-        io_->written(ops_[i].s.engine);
-      }
-    }
+  for (size_t i : idx)
+    if (ops_[i].st.ok()) direct_counters().writes++;
+  // Groups with no commit (nothing written) are finished with the others: their locks go too.
+  f->counted = counted;
+  if (f->pipelined) {
+    held.clear();  // the lease mutexes guard the local part only; the ranges stay reserved
+    io_->submit(std::move(f));
+    if (auto hook = g_hook.load(std::memory_order_relaxed)) hook("direct:commit-sent");
+    return;
   }
-  if (!stale.empty()) {
-    // Recalled: another writer changed the shard through its engine after the grant. The
-    // data goes again, through the engine, after that change, and before the range locks go:
-    // until then the file holds these bytes without their records, and a reader that finds a
-    // unit failing with no lock on it reports corruption. Only these writes run here (a set
-    // of their own): a forwarded read of another shard could wait for a writer that waits for
-    // these locks. The next call re-acquires the lease.
-    auto redo = io_->rpc_io().ops(csum_);
-    std::vector<std::pair<size_t, size_t>> sent;  // op -> index in `redo`
-    for (Group* g : stale) {
-      io_->drop(g->lease);
-      for (size_t i : g->ops) {
-        const Op& o = ops_[i];
-        sent.emplace_back(i, redo->write(o.s, o.local, o.out, o.logical_end, o.rw));
-      }
-      direct_counters().stale += g->ops.size();
-    }
-    redo->run();
-    for (auto [i, j] : sent) ops_[i].st = redo->status(j);
-  }
-  for (auto& [k, g] : groups)
-    for (auto& r : g.locked)
-      (void)ofd_lock(g.lease->fd, r.first, r.second - r.first, false, g.lease->path);
-  held.clear();
-  for (auto& [k, g] : groups) {
-    if (std::find(stale.begin(), stale.end(), &g) != stale.end()) continue;
-    for (size_t i : g.ops)
-      if (ops_[i].st.ok()) direct_counters().writes++;
-  }
+  // Not pipelined (the window is off, the call too large, or a write failed here): waits, as
+  // before session 9; the outcomes are the ops' statuses.
+  f = io_->submit(std::move(f));
+  for (auto& g : f->groups)
+    for (const DirectShardIo::Redo& r : g->ops) ops_[r.op].st = r.st;
 }
 
 // A partial EC stripe written directly (client/README.md "Partial stripes on the direct
@@ -1131,6 +1453,10 @@ std::unique_ptr<DirectStripe> DirectShardIo::direct_stripe(const rpc::CsumWire& 
                                                            const std::vector<ShardId>& cells,
                                                            const std::vector<rpc::RecWire>& specs,
                                                            uint64_t local, uint64_t cell) {
+  // Full-stripe cell writes of this process still in flight on these shards hold their OFD
+  // locks on the same open file descriptions, which do not exclude this writer: they finish
+  // first (a partial stripe's cells are read and verified against committed records).
+  drain();
   auto ds = std::make_unique<DirectStripeImpl>(p_, this, csum, local, cell);
   Status st = ds->start(cells, specs);
   if (!st.ok()) {

@@ -262,6 +262,12 @@ void RpcShardOps::wait_in_flight(const std::vector<size_t>& idx) {
     Entry& e = ops_[i];
     e.in_flight = false;
     e.gave_up = true;
+    if (e.op == rpc::Op::kArraySize) {
+      e.st = Status(EDAOS_BUSY, "size of a shard on engine " + std::to_string(e.engine) +
+                                    ": a direct write past its end was still uncommitted after " +
+                                    std::to_string(secs) + " s (EDAOS_RPC_TIMEOUT)");
+      continue;
+    }
     rt_->counters.csum_errors++;
     e.st = Status(EDAOS_CSUM, "read of bytes [" + std::to_string(e.local) + ", " +
                                   std::to_string(e.local + e.len) + ") of a shard on engine " +
@@ -330,8 +336,13 @@ void RpcShardOps::send(const std::vector<size_t>& idx) {
       const rpc::VecEntry& ve = m.table[j];
       if (ve.status != EDAOS_OK) {
         const size_t k = std::min<size_t>(ve.msg_len, m.msgs.size() - moff);
-        e.in_flight = ve.status == rpc::kCommitInFlight && e.op == rpc::Op::kArrayRead;
-        e.st = Status(e.in_flight ? EDAOS_CSUM : static_cast<edaos_status_t>(ve.status),
+        // Reads of units a direct writer has not committed yet, and (session 9) sizes of a
+        // shard with such units past its end: asked again (wait_in_flight).
+        e.in_flight = ve.status == rpc::kCommitInFlight &&
+                      (e.op == rpc::Op::kArrayRead || e.op == rpc::Op::kArraySize);
+        e.st = Status(e.in_flight && e.op == rpc::Op::kArrayRead
+                          ? EDAOS_CSUM
+                          : (e.in_flight ? EDAOS_BUSY : static_cast<edaos_status_t>(ve.status)),
                       std::string(&m.msgs[moff], k));
         moff += k;
         continue;

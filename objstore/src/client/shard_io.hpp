@@ -142,6 +142,9 @@ class ShardIo {
   virtual Status sync() = 0;
   // Ends whatever the ShardIo holds at the servers (direct-path leases); before pool close.
   virtual void close() {}
+  // Waits until every write that returned has its commit answered (DirectShardIo: commit
+  // pipelining, client/README.md); nothing to do for a ShardIo whose writes wait for it.
+  virtual void drain() {}
   // A direct partial-stripe write of the stripe whose cells are `cells` (k+p, in stripe
   // order, each whole at shard-local `local`, cell `cell` bytes, records `specs`), or nullptr
   // when it cannot be served directly (an engine not on this node, a lease refused, the
@@ -190,6 +193,9 @@ struct DirectCounters {
   // Session 8: partial EC stripes written directly, and those the direct path gave back to
   // the engines after starting (a cell not verified, a lease refused or recalled).
   std::atomic<uint64_t> partial_stripes{0}, partial_fallbacks{0};
+  // Session 9 (commit pipelining): calls that returned before their commits were answered,
+  // calls that waited for the window or for an overlapping call in flight, drains that waited.
+  std::atomic<uint64_t> pipelined{0}, pipeline_waits{0}, drains{0};
 };
 DirectCounters& direct_counters();
 

@@ -5,6 +5,7 @@
 // Each op of a vector has exactly the body of its single-op form (kArrayWrite, kArrayRead,
 // kArrayPunch, kArrayTruncate, kArraySize, kObjPunch) and runs as that op would, in order. One
 // failing op fails alone: its entry carries the status and message, the others go on.
+#include <fcntl.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -134,6 +135,23 @@ Status run_vec_op(vos::Engine* e, const rpc::ShardAddr& a, Reader& r, const VecO
     }
     case Op::kArraySize: {
       EDAOS_ASSIGN_OR_RETURN(uint64_t end, e->array_logical_end(ref));
+      // Session 9 (client/README.md "Commit pipelining"): a direct write call returns before
+      // its commit, which raises the end, is applied; its writer holds an OFD lock on the units
+      // it wrote until then. A lock at or past the end: the client asks again (as a read of
+      // units in flight). No lock: every such write that returned is applied, and the end read
+      // again covers it (a commit applied between the two reads released its lock after).
+      if (in_flight) {
+        const int fd = ::open(e->shard_data_path(ref).c_str(), O_RDONLY | O_CLOEXEC);
+        const bool busy =
+            fd >= 0 && vos::direct_write_in_flight(fd, end, static_cast<uint64_t>(INT64_MAX) - end);
+        if (fd >= 0) ::close(fd);
+        if (busy) {
+          *in_flight = true;
+          return Status(EDAOS_BUSY, "a direct write past the logical end " + std::to_string(end) +
+                                        " is being committed");
+        }
+        EDAOS_ASSIGN_OR_RETURN(end, e->array_logical_end(ref));
+      }
       ent->value = end;
       return Status::OK();
     }
