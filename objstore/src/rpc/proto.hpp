@@ -218,7 +218,9 @@ inline constexpr uint32_t kCommitRecords = 0, kCommitPrepare = 1, kCommitFinish 
 inline constexpr uint8_t kSizeGiven = 0;      // every shard of the array answered, in one pass
 inline constexpr uint8_t kSizeNoArray = 1;    // the value holds no byte-array OID there
 inline constexpr uint8_t kSizeElsewhere = 2;  // a shard's engine is not served (up) by this rank
-inline constexpr uint8_t kSizeFailed = 3;     // no layout (pool map) or a shard's size failed
+inline constexpr uint8_t kSizeFailed =
+    3;  // no layout (pool map) or a shard's size failed; or a direct write past a shard's end is
+        // being committed (session 9)
 
 }  // namespace edaos::objstore::rpc
 

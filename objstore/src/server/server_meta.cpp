@@ -7,6 +7,9 @@
 // server answered for is where its own map puts it before it keeps the size.
 #include "server/server_meta.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cstring>
 #include <map>
 #include <memory>
@@ -115,6 +118,16 @@ std::string meta_array_sizes(const std::string& pool_dir, const Uuid& pool, cons
                 end.status().message().c_str());
       return state_only(rpc::kSizeFailed, map->version);
     }
+    // A direct write call returns before its commit (which raises the end) is applied, its
+    // writer holding an OFD lock on what it wrote until then (client/README.md "Commit
+    // pipelining"): with such a lock at or past the end, the client asks the size itself
+    // (kArraySize, which waits for the commit), as it does when a size failed here.
+    const int fd = ::open(engines[s]->shard_data_path(ref).c_str(), O_RDONLY | O_CLOEXEC);
+    const bool busy =
+        fd >= 0 && vos::direct_write_in_flight(fd, end.value(),
+                                               static_cast<uint64_t>(INT64_MAX) - end.value());
+    if (fd >= 0) ::close(fd);
+    if (busy) return state_only(rpc::kSizeFailed, map->version);
     w.put(l.shards[s].engine).put(l.shards[s].target).put(end.value());
   }
   return w.take();
