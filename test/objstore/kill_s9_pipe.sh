@@ -10,7 +10,7 @@ dir=$(mktemp -d "${TMPDIR:-/tmp}/edaos-s9pipe-XXXXXX")
 trap 'rm -rf "$dir"' EXIT
 pool=$dir/pool
 set +e
-out=$(EDAOS_DIRECT=1 "$mpiexec" -n "$np" "$prog" write "$pool" 2>&1)
+out=$(EDAOS_DIRECT=1 EDAOS_DIRECT_PIPELINE=8 "$mpiexec" -n "$np" "$prog" write "$pool" 2>&1)
 rc=$?
 set -e
 echo "$out" | grep -v "^$" | head -n 20

@@ -27,7 +27,14 @@ constexpr uint64_t kPiece = 47008;  // IOR-hard's transfer size
 
 class S9PipeTest : public DirectPairTest {
  protected:
-  void SetUp() override { open_pools("s9pipe", 4, 2); }
+  // The window is off by default (EDAOS_DIRECT_PIPELINE=1): these tests open their
+  // connections with a window of 8 unless the environment names one.
+  void SetUp() override {
+    const bool named = std::getenv("EDAOS_DIRECT_PIPELINE") != nullptr;
+    if (!named) setenv("EDAOS_DIRECT_PIPELINE", "8", 1);
+    open_pools("s9pipe", 4, 2);
+    if (!named) unsetenv("EDAOS_DIRECT_PIPELINE");
+  }
 
   // A connection like direct_ with $EDAOS_DIRECT_PIPELINE = `depth` (read when the connection's
   // shard path is made), with the container `label` open through it.

@@ -887,11 +887,22 @@ std::string Server::op_kv_vec(Reader& r) {
         vw.str(v.value());
         PoolServe* ps = pool(o.addr.pool);
         const Uuid pu = o.addr.pool;
-        vw.buf() += meta_array_sizes(ps ? ps->dir : std::string(), pu, o.addr.cont, v.value(),
-                                     o.oid_off, o.map_version, [&](uint32_t id) {
-                                       Status ignored;
-                                       return engine(pu, id, &ignored);
-                                     });
+        vw.buf() += meta_array_sizes(
+            ps ? ps->dir : std::string(), pu, o.addr.cont, v.value(), o.oid_off, o.map_version,
+            [&](uint32_t id) {
+              Status ignored;
+              return engine(pu, id, &ignored);
+            },
+            [&](uint32_t id, const vos::ShardRef& ref) {
+              rpc::ShardAddr a;
+              a.pool = pu;
+              a.engine = id;
+              a.cont = ref.cont;
+              a.oid = ref.oid;
+              a.shard = ref.shard;
+              a.target = ref.target;
+              return write_leased(a);
+            });
         o.kv.value = vw.take();
       } else {
         o.kv.value = std::move(v).value();

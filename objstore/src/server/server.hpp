@@ -215,6 +215,9 @@ class Server {
     int client = -1;
     uint64_t map_version = 0;
   };
+  // Does shard `a` have a live direct-path write lease? Only then can a direct write's commit be
+  // in flight on it (a size query then probes the data file for the writer's lock).
+  bool write_leased(const rpc::ShardAddr& a);
   // Removes lease l from both tables (lease_mu_ held).
   void forget_lease(std::map<uint64_t, Lease>::iterator l);
   // The size-change page (server_shard.cpp, client/README.md "Size bound"): shared memory a

@@ -84,7 +84,8 @@ bool meta_names_array(const std::string& value, uint32_t oid_off) {
 std::string meta_array_sizes(const std::string& pool_dir, const Uuid& pool, const Uuid& cont,
                              const std::string& value, uint32_t oid_off,
                              uint32_t client_map_version,
-                             const std::function<vos::Engine*(uint32_t)>& engine_of) {
+                             const std::function<vos::Engine*(uint32_t)>& engine_of,
+                             const std::function<bool(uint32_t, const vos::ShardRef&)>& leased) {
   if (value.size() < 16 || oid_off > value.size() - 16) return state_only(rpc::kSizeNoArray, 0);
   ObjectId oid;
   oid.hi = le64(value.data() + oid_off);
@@ -122,12 +123,20 @@ std::string meta_array_sizes(const std::string& pool_dir, const Uuid& pool, cons
     // writer holding an OFD lock on what it wrote until then (client/README.md "Commit
     // pipelining"): with such a lock at or past the end, the client asks the size itself
     // (kArraySize, which waits for the commit), as it does when a size failed here.
+    if (!leased(l.shards[s].engine, ref)) {
+      w.put(l.shards[s].engine).put(l.shards[s].target).put(end.value());
+      continue;
+    }
     const int fd = ::open(engines[s]->shard_data_path(ref).c_str(), O_RDONLY | O_CLOEXEC);
     const bool busy =
         fd >= 0 && vos::direct_write_in_flight(fd, end.value(),
                                                static_cast<uint64_t>(INT64_MAX) - end.value());
     if (fd >= 0) ::close(fd);
     if (busy) return state_only(rpc::kSizeFailed, map->version);
+    // No lock: every such write that returned is applied, and the end read again covers it (a
+    // commit applied between the first read and the probe released its lock after).
+    end = engines[s]->array_logical_end(ref);
+    if (!end.ok()) return state_only(rpc::kSizeFailed, map->version);
     w.put(l.shards[s].engine).put(l.shards[s].target).put(end.value());
   }
   return w.take();

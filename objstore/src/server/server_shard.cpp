@@ -78,8 +78,10 @@ bool size_read(VecOp* o) {
 
 // Runs one op on its engine. Reads put their bytes (and trailer) at `out`.
 // A read that failed on units a direct writer is still committing sets *in_flight.
+// `leased`: the shard has a live direct-path write lease (only then can a direct write be in
+// flight on it, so only then does a size query probe for one).
 Status run_vec_op(vos::Engine* e, const rpc::ShardAddr& a, Reader& r, const VecOp& o, char* out,
-                  rpc::VecEntry* ent, bool* in_flight) {
+                  rpc::VecEntry* ent, bool* in_flight, bool leased) {
   const vos::ShardRef ref = shard_ref(a);
   switch (o.op) {
     case Op::kArrayWrite: {
@@ -140,7 +142,7 @@ Status run_vec_op(vos::Engine* e, const rpc::ShardAddr& a, Reader& r, const VecO
       // it wrote until then. A lock at or past the end: the client asks again (as a read of
       // units in flight). No lock: every such write that returned is applied, and the end read
       // again covers it (a commit applied between the two reads released its lock after).
-      if (in_flight) {
+      if (in_flight && leased) {
         const int fd = ::open(e->shard_data_path(ref).c_str(), O_RDONLY | O_CLOEXEC);
         const bool busy =
             fd >= 0 && vos::direct_write_in_flight(fd, end, static_cast<uint64_t>(INT64_MAX) - end);
@@ -211,7 +213,8 @@ std::string Server::op_shard_vec(Reader& r, const rpc::Incoming& in, bool* repli
     const bool lowers = e && (o.op == Op::kArrayTruncate || o.op == Op::kObjPunch);
     if (lowers) size_change(a, true);
     bool in_flight = false;
-    if (e) st = run_vec_op(e, a, br, o, out + o.data_off, &ent, &in_flight);
+    const bool leased = e && o.op == Op::kArraySize && write_leased(a);
+    if (e) st = run_vec_op(e, a, br, o, out + o.data_off, &ent, &in_flight, leased);
     if (lowers) size_change(a, false);
     if (!st.ok()) {
       if (o.op == Op::kArrayRead) std::memset(out + o.data_off, 0, o.read_len + o.trailer);
@@ -465,6 +468,11 @@ std::string Server::op_shard_release(Reader& r, const rpc::Incoming& in) {
     if (l != leases_.end() && l->second.client == in.source) forget_lease(l);
   }
   return rpc::make_reply(Status::OK());
+}
+
+bool Server::write_leased(const rpc::ShardAddr& a) {
+  std::lock_guard<std::mutex> lk(lease_mu_);
+  return !shard_leases_.empty() && shard_leases_.count(lease_key(a)) != 0;
 }
 
 }  // namespace edaos::objstore::server
