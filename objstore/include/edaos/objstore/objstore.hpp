@@ -397,8 +397,13 @@ class EDAOS_CXX_API Array {
 // OID at byte `oid_off` (as above), removes the whole dkey, in one service pass (get first);
 // `value` is the value read and `taken` says whether the dkey was removed (a value naming no
 // byte array is left alone: the caller decides what to do with it). Status: the get's, else
-// the removal's (EDAOS_NONEXIST when a concurrent removal came first). Not atomic against a
-// concurrent put of the same key between the get and the removal (as a get then a remove).
+// the removal's (EDAOS_NONEXIST when a concurrent removal came first). Session 9: the removal
+// is guarded by the OID read (the server reads again when the entry changed in between), so a
+// concurrent put of the same key is never removed.
+//
+// kRemove with a non-empty `value` (session 9) is a guarded removal: the whole dkey goes only
+// while the value under (dkey, akey) holds the 16 bytes of `value` at `oid_off` (the server's
+// kKvRemoveIf); EDAOS_EXIST, and nothing removed, when it holds others.
 struct KvOp {
   enum Kind : uint8_t { kPut = 0, kGet = 1, kRemove = 2, kGetArraySize = 3, kTakeArray = 4 };
   Kind kind = kGet;
