@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "rpc/transport_ofi.hpp"
+#include "transport_job.hpp"
 
 namespace rpc = edaos::objstore::rpc;
 using edaos::Status;
@@ -35,42 +36,8 @@ constexpr int kRanks = 3, kServer = 1, kClient = 0, kOther = 2;
 
 char byte_at(size_t i, unsigned seed) { return static_cast<char>((i * 131 + seed * 7) % 251); }
 
-struct Job {
-  std::unique_ptr<rpc::OfiTransport> t;
-  int rank = 0, size = 0;
-  int pids[kRanks] = {0, 0, 0};
-};
-
-Job* job() {
-  static Job* j = [] {
-    auto* x = new Job;
-    MPI_Comm_rank(MPI_COMM_WORLD, &x->rank);
-    MPI_Comm_size(MPI_COMM_WORLD, &x->size);
-    if (x->size != kRanks) return x;
-    Status st;
-    x->t = rpc::OfiTransport::open(x->rank, &st);
-    int ok = x->t ? 1 : 0, all_ok = 0;
-    MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
-    if (!all_ok) {
-      x->t.reset();
-      return x;
-    }
-    const std::string& a = x->t->address();
-    int len = static_cast<int>(a.size()), lens[kRanks] = {}, displs[kRanks] = {};
-    MPI_Allgather(&len, 1, MPI_INT, lens, 1, MPI_INT, MPI_COMM_WORLD);
-    for (int r = 1; r < kRanks; ++r) displs[r] = displs[r - 1] + lens[r - 1];
-    std::string all(static_cast<size_t>(displs[kRanks - 1] + lens[kRanks - 1]), '\0');
-    MPI_Allgatherv(a.data(), len, MPI_CHAR, all.data(), lens, displs, MPI_CHAR, MPI_COMM_WORLD);
-    std::vector<std::string> peers;
-    for (int r = 0; r < kRanks; ++r)
-      peers.push_back(all.substr(static_cast<size_t>(displs[r]), static_cast<size_t>(lens[r])));
-    x->t->set_peers(std::move(peers));
-    int me = static_cast<int>(getpid());
-    MPI_Allgather(&me, 1, MPI_INT, x->pids, 1, MPI_INT, MPI_COMM_WORLD);
-    return x;
-  }();
-  return j;
-}
+using Job = edaos::objstore::test::TransportJob<rpc::OfiTransport, kRanks>;
+Job* job() { return edaos::objstore::test::transport_job<rpc::OfiTransport, kRanks>(); }
 
 struct Env : ::testing::Environment {
   void TearDown() override { job()->t.reset(); }

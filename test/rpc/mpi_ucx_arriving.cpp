@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "rpc/transport_ucx.hpp"
+#include "transport_job.hpp"
 
 namespace rpc = edaos::objstore::rpc;
 using edaos::Status;
@@ -33,42 +34,8 @@ constexpr size_t kLarge = size_t{1} << 20;
 
 char byte_at(size_t i) { return static_cast<char>(i * 131 % 251); }
 
-struct Job {
-  std::unique_ptr<rpc::UcxTransport> t;
-  int rank = 0, size = 0;
-  int pids[kRanks] = {0, 0, 0};
-};
-
-Job* job() {
-  static Job* j = [] {
-    auto* x = new Job;
-    MPI_Comm_rank(MPI_COMM_WORLD, &x->rank);
-    MPI_Comm_size(MPI_COMM_WORLD, &x->size);
-    if (x->size != kRanks) return x;
-    Status st;
-    x->t = rpc::UcxTransport::open(x->rank, &st);
-    int ok = x->t ? 1 : 0, all_ok = 0;
-    MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
-    if (!all_ok) {
-      x->t.reset();
-      return x;
-    }
-    const std::string& a = x->t->address();
-    int len = static_cast<int>(a.size()), lens[kRanks] = {}, displs[kRanks] = {};
-    MPI_Allgather(&len, 1, MPI_INT, lens, 1, MPI_INT, MPI_COMM_WORLD);
-    for (int r = 1; r < kRanks; ++r) displs[r] = displs[r - 1] + lens[r - 1];
-    std::string all(static_cast<size_t>(displs[kRanks - 1] + lens[kRanks - 1]), '\0');
-    MPI_Allgatherv(a.data(), len, MPI_CHAR, all.data(), lens, displs, MPI_CHAR, MPI_COMM_WORLD);
-    std::vector<std::string> peers;
-    for (int r = 0; r < kRanks; ++r)
-      peers.push_back(all.substr(static_cast<size_t>(displs[r]), static_cast<size_t>(lens[r])));
-    x->t->set_peers(std::move(peers));
-    int me = static_cast<int>(getpid());
-    MPI_Allgather(&me, 1, MPI_INT, x->pids, 1, MPI_INT, MPI_COMM_WORLD);
-    return x;
-  }();
-  return j;
-}
+using Job = edaos::objstore::test::TransportJob<rpc::UcxTransport, kRanks>;
+Job* job() { return edaos::objstore::test::transport_job<rpc::UcxTransport, kRanks>(); }
 
 struct Env : ::testing::Environment {
   void TearDown() override { job()->t.reset(); }
