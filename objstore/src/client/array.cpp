@@ -562,9 +562,12 @@ class ArrayImpl final : public Array {
     return w.take();
   }
 
-  // Cell buffers of stripe reads, kept per thread between reads (up to kSpareBytes): a degraded
-  // read rebuilds every stripe of the call, and fresh zeroed buffers of (k+p) cells per stripe
-  // cost it a page fault and a memset per page (11% + 12% of a degraded IOR-easy read).
+  // Cell buffers of degraded reads' stripes, kept per thread between reads (up to kSpareBytes):
+  // a degraded read rebuilds every stripe of the call, and fresh zeroed buffers of (k+p) cells
+  // per stripe cost it a page fault and a memset per page (11% + 12% of a degraded IOR-easy
+  // read). Only the rebuilds of ec_read use them: a partial-stripe write through the engines
+  // that sent its cells from a reused buffer ran 1.4-1.7x slower (real IOR-hard EC_2P1G1
+  // remote writes, 3 runs each, 22-30 vs 26-52 MiB/s; cause in UCX's send path not found).
   static constexpr size_t kSpareBytes = size_t{8} << 20;
   struct SpareCells {
     std::vector<std::vector<uint8_t>> bufs;
@@ -599,7 +602,8 @@ class ArrayImpl final : public Array {
     StripeRead() = default;
     StripeRead(StripeRead&&) = default;
     StripeRead& operator=(StripeRead&& o) {
-      give_cells(std::move(cells));
+      if (pooled) give_cells(std::move(cells));
+      pooled = o.pooled;
       cells = std::move(o.cells);
       versions = std::move(o.versions);
       present = std::move(o.present);
@@ -612,7 +616,10 @@ class ArrayImpl final : public Array {
       clen = o.clen;
       return *this;
     }
-    ~StripeRead() { give_cells(std::move(cells)); }
+    ~StripeRead() {
+      if (pooled) give_cells(std::move(cells));
+    }
+    bool pooled = false;               // `cells` came from, and goes back to, spare_cells()
     std::vector<uint8_t> cells;        // k+p cells of cell_ bytes
     std::vector<uint64_t> versions;    // k: the version of each data cell in `cells`
     std::vector<bool> present, bad;    // k+p: read / failed verification on a live engine
@@ -646,8 +653,10 @@ class ArrayImpl final : public Array {
   // unreadable), the parity of stripes whose data cells then failed in a second round. A
   // degraded IOR-easy read of 1 MiB on EC_2P1G1 was 8 serial round trips, now 1. The returned
   // status is an error that is not a stripe's own (the stripes' own outcome is in `out_st`).
+  // `pooled`: the cell buffers come from spare_cells() (degraded reads of ec_read).
   Status read_stripes(const std::vector<StripeAt>& at, bool want_parity,
-                      std::vector<StripeRead>* out, std::vector<Status>* out_st) {
+                      std::vector<StripeRead>* out, std::vector<Status>* out_st,
+                      bool pooled = false) {
     const uint32_t n = k_ + p_;
     out->resize(at.size());
     out_st->assign(at.size(), Status());
@@ -656,9 +665,14 @@ class ArrayImpl final : public Array {
     for (size_t x = 0; x < at.size(); ++x) {
       StripeRead* sr = &(*out)[x];
       sr->clen = cell_;
-      if (sr->cells.size() != static_cast<size_t>(n) * cell_) {
-        give_cells(std::move(sr->cells));
-        sr->cells = take_cells(static_cast<size_t>(n) * cell_);
+      if (pooled) {
+        if (sr->cells.size() != static_cast<size_t>(n) * cell_) {
+          if (sr->pooled) give_cells(std::move(sr->cells));
+          sr->cells = take_cells(static_cast<size_t>(n) * cell_);
+          sr->pooled = true;
+        }
+      } else {
+        sr->cells.assign(static_cast<size_t>(n) * cell_, 0);
       }
       sr->versions.assign(k_, 0);
       sr->present.assign(n, false);
@@ -731,8 +745,8 @@ class ArrayImpl final : public Array {
     if (again) EDAOS_RETURN_IF_ERROR(fetch(range));
     for (size_t x = 0; x < at.size(); ++x) {
       StripeRead& sr = (*out)[x];
-      // The buffers are reused: a cell that was not read holds zeros, as a fresh one did.
-      for (uint32_t i = 0; i < n; ++i)
+      // Reused buffers: a cell that was not read holds zeros, as a fresh one does.
+      for (uint32_t i = 0; pooled && i < n; ++i)
         if (!sr.present[i]) std::memset(sr.cell(i), 0, cell_);
       for (uint32_t i = 0; i < k_; ++i)
         if (sr.present[i]) sr.versions[i] = sr.cv[i].version[0];
@@ -1185,7 +1199,7 @@ class ArrayImpl final : public Array {
         std::vector<StripeAt> slice(want.begin() + from, want.begin() + to);
         std::vector<StripeRead> rebuilt;
         std::vector<Status> st;
-        EDAOS_RETURN_IF_ERROR(read_stripes(slice, false, &rebuilt, &st));
+        EDAOS_RETURN_IF_ERROR(read_stripes(slice, false, &rebuilt, &st, true));
         for (size_t x = 0; x < slice.size(); ++x) {
           EDAOS_RETURN_IF_ERROR(st[x]);
           bool any_bad = live_bad[from + x];
