@@ -7,9 +7,6 @@
 // server answered for is where its own map puts it before it keeps the size.
 #include "server/server_meta.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <cstring>
 #include <map>
 #include <memory>
@@ -127,12 +124,8 @@ std::string meta_array_sizes(const std::string& pool_dir, const Uuid& pool, cons
       w.put(l.shards[s].engine).put(l.shards[s].target).put(end.value());
       continue;
     }
-    const int fd = ::open(engines[s]->shard_data_path(ref).c_str(), O_RDONLY | O_CLOEXEC);
-    const bool busy =
-        fd >= 0 && vos::direct_write_in_flight(fd, end.value(),
-                                               static_cast<uint64_t>(INT64_MAX) - end.value());
-    if (fd >= 0) ::close(fd);
-    if (busy) return state_only(rpc::kSizeFailed, map->version);
+    if (engines[s]->direct_write_past(ref, end.value()))
+      return state_only(rpc::kSizeFailed, map->version);
     // No lock: every such write that returned is applied, and the end read again covers it (a
     // commit applied between the first read and the probe released its lock after).
     end = engines[s]->array_logical_end(ref);

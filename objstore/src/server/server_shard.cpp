@@ -5,7 +5,6 @@
 // Each op of a vector has exactly the body of its single-op form (kArrayWrite, kArrayRead,
 // kArrayPunch, kArrayTruncate, kArraySize, kObjPunch) and runs as that op would, in order. One
 // failing op fails alone: its entry carries the status and message, the others go on.
-#include <fcntl.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -143,11 +142,7 @@ Status run_vec_op(vos::Engine* e, const rpc::ShardAddr& a, Reader& r, const VecO
       // units in flight). No lock: every such write that returned is applied, and the end read
       // again covers it (a commit applied between the two reads released its lock after).
       if (in_flight && leased) {
-        const int fd = ::open(e->shard_data_path(ref).c_str(), O_RDONLY | O_CLOEXEC);
-        const bool busy =
-            fd >= 0 && vos::direct_write_in_flight(fd, end, static_cast<uint64_t>(INT64_MAX) - end);
-        if (fd >= 0) ::close(fd);
-        if (busy) {
+        if (e->direct_write_past(ref, end)) {
           *in_flight = true;
           return Status(EDAOS_BUSY, "a direct write past the logical end " + std::to_string(end) +
                                         " is being committed");

@@ -333,6 +333,10 @@ class Engine {
   std::string shard_data_path(const ShardRef& ref) const;
 
   // ---- direct writers (engine_direct.cpp; README "Direct writers", issue 15 item 1) ----
+  // Does a direct writer hold a lock at or past byte `end` of the shard's data file (a
+  // pipelined write whose commit, which raises the logical end, is not yet applied)? Opens the
+  // data file for one F_OFD_GETLK; false when it cannot be opened.
+  bool direct_write_past(const ShardRef& ref, uint64_t end) const;
   // A client on this node may pwrite/pread a shard's data file itself; the engine stays the
   // owner of the records and sizes. Replica/single shards (RecordKind::kAuto) and EC cells
   // (kEcData, kEcParity: always recorded, crc32c over whole cells, with versions).

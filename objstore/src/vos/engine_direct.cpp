@@ -224,6 +224,14 @@ bool direct_write_in_flight(int fd, uint64_t off, uint64_t len) {
   return fl.l_type == F_WRLCK;
 }
 
+bool Engine::direct_write_past(const ShardRef& ref, uint64_t end) const {
+  const int fd = ::open(shard_data_path(ref).c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  const bool busy = direct_write_in_flight(fd, end, static_cast<uint64_t>(INT64_MAX) - end);
+  ::close(fd);
+  return busy;
+}
+
 Status direct_verify(int sidecar_fd, const std::string& sidecar, const ShardRef& ref,
                      const CsumSpec& cs, const RecordSpec& rs, uint64_t first, uint64_t last,
                      const char* const* units, uint64_t* versions, UnitState* first_state) {
