@@ -84,13 +84,15 @@ class OfiTransport final : public Transport {
  private:
   struct Pending;
   struct Slot;
-  // A request being taken in: its payload read by RMA, or a request queued behind one of its
-  // sender's that is (a client's requests keep their order).
+  // A request being taken in: its payload read by RMA, its rest received by a tagged message
+  // (session 10), or a request queued behind one of its sender's that is (a client's requests
+  // keep their order).
   struct Fetch {
     Incoming in;
     std::vector<std::unique_ptr<Op>> ops;  // the reads (none: whole already)
-    size_t out = 0;                        // payload bytes read
-    std::string why;                       // why it failed ("": not failed)
+    bool tagged = false;  // the rest of a two-message request (no RMA): header not known yet
+    size_t out = 0;       // payload bytes read
+    std::string why;      // why it failed ("": not failed)
     Clock::time_point born, limit;
   };
   OfiTransport() = default;
@@ -117,6 +119,7 @@ class OfiTransport final : public Transport {
   void sleep_client_locked(std::unique_lock<std::mutex>& lk, int ms);
   void start_fetch_locked(const Frame& f, const char* env, size_t env_len, Buffer buf);
   bool next_fetch_locked(Incoming* in, bool* young);
+  bool take_request_locked(Incoming* in, bool* young);
 
   std::mutex mu_;
   fi_info* info_ = nullptr;

@@ -1,10 +1,12 @@
-// Session 8: the UCX server thread receives a large request without serving nobody else
-// meanwhile. Three ranks: rank 2 serves; rank 0 sends a 1 MiB request (split: head, then
-// payload) and stops itself between the two (EDAOS_TEST_FAULT=ucx-stop-before-rest, SIGSTOP);
-// rank 1, once rank 0 is stopped, calls with a small request, which must be answered at once
-// although rank 0's request is still arriving; then it resumes rank 0 (SIGCONT), whose request
-// completes with every byte in place. Before session 8 the server thread waited for the
-// stalled payload in a loop until the RPC timeout (5 s here), so rank 1's call timed out.
+// The server thread of a native transport receives a large request without serving nobody else
+// meanwhile. Three ranks: rank 2 serves; rank 0 sends a 1 MiB request in two messages (head, then
+// payload) and stops itself between the two (EDAOS_TEST_FAULT=<transport>-stop-before-rest,
+// SIGSTOP); rank 1, once rank 0 is stopped, calls with a small request, which must be answered
+// at once although rank 0's request is still arriving; then it resumes rank 0 (SIGCONT), whose
+// request completes with every byte in place. Built once per transport: UCX (session 8; before,
+// the server thread waited for the stalled payload in a loop until the RPC timeout, so rank 1's
+// call timed out) and libfabric with RMA off (EDAOS_OFI_RMA_MIN=off: the payload follows as a
+// tagged message; session 10, same loop before).
 #include <gtest/gtest.h>
 #include <mpi.h>
 #include <sched.h>
@@ -20,7 +22,17 @@
 #include <thread>
 #include <vector>
 
+#if defined(EDAOS_ARRIVING_OFI)
+#include "rpc/transport_ofi.hpp"
+using Transport = edaos::objstore::rpc::OfiTransport;
+#define ARRIVING_SUITE OfiArriving
+constexpr const char* kStopFault = "ofi-stop-before-rest";
+#else
 #include "rpc/transport_ucx.hpp"
+using Transport = edaos::objstore::rpc::UcxTransport;
+#define ARRIVING_SUITE UcxArriving
+constexpr const char* kStopFault = "ucx-stop-before-rest";
+#endif
 #include "transport_job.hpp"
 
 namespace rpc = edaos::objstore::rpc;
@@ -34,8 +46,8 @@ constexpr size_t kLarge = size_t{1} << 20;
 
 char byte_at(size_t i) { return static_cast<char>(i * 131 % 251); }
 
-using Job = edaos::objstore::test::TransportJob<rpc::UcxTransport, kRanks>;
-Job* job() { return edaos::objstore::test::transport_job<rpc::UcxTransport, kRanks>(); }
+using Job = edaos::objstore::test::TransportJob<Transport, kRanks>;
+Job* job() { return edaos::objstore::test::transport_job<Transport, kRanks>(); }
 
 struct Env : ::testing::Environment {
   void TearDown() override { job()->t.reset(); }
@@ -53,9 +65,9 @@ char proc_state(int pid) {
 
 }  // namespace
 
-TEST(UcxArriving, AStalledLargeRequestDoesNotHoldUpAnotherClientsSmallOne) {
+TEST(ARRIVING_SUITE, AStalledLargeRequestDoesNotHoldUpAnotherClientsSmallOne) {
   ASSERT_EQ(job()->size, kRanks) << "run with " << kRanks << " ranks";
-  ASSERT_TRUE(job()->t) << "UCX did not start";
+  ASSERT_TRUE(job()->t) << "the transport did not start";
   rpc::Transport* t = job()->t.get();
   const int rank = job()->rank;
   if (rank == kServer) {
@@ -88,7 +100,7 @@ TEST(UcxArriving, AStalledLargeRequestDoesNotHoldUpAnotherClientsSmallOne) {
     c.op = rpc::Op::kPoolQuery;
     c.body = "large";
     c.bulk_out = {ConstIoVec{big.data(), big.size()}};
-    setenv("EDAOS_TEST_FAULT", "ucx-stop-before-rest", 1);
+    setenv("EDAOS_TEST_FAULT", kStopFault, 1);
     const Status st = t->call(&c);  // stops after the head until rank 1 resumes it
     unsetenv("EDAOS_TEST_FAULT");
     ASSERT_TRUE(st.ok()) << st.to_string();
