@@ -455,17 +455,7 @@ void* dataset_create(void* obj, const H5VL_loc_params_t* lp, const char* name, h
     st = collective(
         f, st,
         [&]() -> Result<std::string> {
-          ObjectId parent;
-          std::string last;
-          if (name) {
-            EDAOS_ASSIGN_OR_RETURN(
-                auto pn, parent_for_create(f, loc.value().oid, name, intermediate_groups(lcpl)));
-            parent = pn.first;
-            last = pn.second;
-            auto kv = open_kv(f, parent);
-            if (kv.ok() && kv.value()->get(std::string(1, kLinkPrefix) + last, "").ok())
-              return Status(EDAOS_EXIST, std::string("link '") + name + "' already exists");
-          }
+          EDAOS_ASSIGN_OR_RETURN(NewLink place, new_link_place(f, loc.value().oid, name, lcpl));
           const auto& props = f->cont->props();
           objstore::ObjClass oc;
           std::string cls = d->vlen ? props.dir_oclass : props.file_oclass;
@@ -495,11 +485,7 @@ void* dataset_create(void* obj, const H5VL_loc_params_t* lp, const char* name, h
           EDAOS_RETURN_IF_ERROR(open_data(d.get()));
           std::string fill = fill_bytes(d.get());
           if (!fill.empty()) EDAOS_RETURN_IF_ERROR(fill_selection(d.get(), d->space, fill));
-          if (name) {
-            LinkRec rec;
-            rec.target = oid;
-            EDAOS_RETURN_IF_ERROR(insert_link(f, parent, last, rec));
-          }
+          EDAOS_RETURN_IF_ERROR(link_new_object(f, place, oid));
           return oid_bytes(oid) + oid_bytes(data);
         },
         &out);

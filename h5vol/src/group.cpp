@@ -65,24 +65,10 @@ void* group_create(void* obj, const H5VL_loc_params_t* lp, const char* name, hid
     Status st = collective(
         f, loc.status(),
         [&]() -> Result<std::string> {
-          ObjectId parent;
-          std::string last;
-          if (name) {
-            EDAOS_ASSIGN_OR_RETURN(
-                auto pn, parent_for_create(f, loc.value().oid, name, intermediate_groups(lcpl)));
-            parent = pn.first;
-            last = pn.second;
-            auto kv = open_kv(f, parent);
-            if (kv.ok() && kv.value()->get(std::string(1, kLinkPrefix) + last, "").ok())
-              return Status(EDAOS_EXIST, std::string("link '") + name + "' already exists");
-          }
+          EDAOS_ASSIGN_OR_RETURN(NewLink place, new_link_place(f, loc.value().oid, name, lcpl));
           EDAOS_ASSIGN_OR_RETURN(ObjectId g,
                                  create_object(f, 'G', {{akey::kCpl, encode_plist(cpl)}}));
-          if (name) {
-            LinkRec rec;
-            rec.target = g;
-            EDAOS_RETURN_IF_ERROR(insert_link(f, parent, last, rec));
-          }
+          EDAOS_RETURN_IF_ERROR(link_new_object(f, place, g));
           return oid_bytes(g);
         },
         &out);

@@ -266,6 +266,18 @@ Result<std::vector<std::pair<std::string, LinkRec>>> list_links(File* f, const O
 Result<std::pair<ObjectId, std::string>> parent_for_create(File* f, const ObjectId& start,
                                                            const std::string& path,
                                                            bool intermediate);
+// Where a create of a named object puts its link: an optional `name` (anonymous objects have
+// none) resolved from `start` as parent_for_create does (intermediate groups per `lcpl`), and
+// EDAOS_EXIST before the object is made when the link is already there (the insert at the end
+// checks again). Rank-0 only.
+struct NewLink {
+  bool named = false;
+  ObjectId parent;
+  std::string last;
+};
+Result<NewLink> new_link_place(File* f, const ObjectId& start, const char* name, hid_t lcpl);
+// Links `target` at `place` when it is named (EDAOS_EXIST if present meanwhile). Rank-0 only.
+Status link_new_object(File* f, const NewLink& place, const ObjectId& target);
 // Creates a link `name` in `group` (EDAOS_EXIST if present). Rank-0 only.
 Status insert_link(File* f, const ObjectId& group, const std::string& name, LinkRec rec);
 // Creates an empty object KV of kind `k`, with extra metadata akeys. Rank-0 only.

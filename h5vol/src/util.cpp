@@ -517,4 +517,24 @@ Result<std::pair<ObjectId, std::string>> parent_for_create(File* f, const Object
   return std::make_pair(cur, name);
 }
 
+Result<NewLink> new_link_place(File* f, const ObjectId& start, const char* name, hid_t lcpl) {
+  NewLink place;
+  if (!name) return place;
+  EDAOS_ASSIGN_OR_RETURN(auto pn, parent_for_create(f, start, name, intermediate_groups(lcpl)));
+  place.named = true;
+  place.parent = pn.first;
+  place.last = pn.second;
+  auto kv = open_kv(f, place.parent);
+  if (kv.ok() && kv.value()->get(std::string(1, kLinkPrefix) + place.last, "").ok())
+    return Status(EDAOS_EXIST, std::string("link '") + name + "' already exists");
+  return place;
+}
+
+Status link_new_object(File* f, const NewLink& place, const ObjectId& target) {
+  if (!place.named) return Status::OK();
+  LinkRec rec;
+  rec.target = target;
+  return insert_link(f, place.parent, place.last, rec);
+}
+
 }  // namespace edaos::h5vol
