@@ -12,6 +12,7 @@
 #include <cstring>
 #include <vector>
 
+#include "common/parallel.hpp"
 #include "ec/checksum.hpp"
 #include "server/server.hpp"
 #include "server/wire_specs.hpp"
@@ -25,6 +26,8 @@ using rpc::Reader;
 namespace {
 
 constexpr uint64_t kMaxReadBytes = uint64_t{1} << 31;  // per vector, as per single read
+// Engines of one kSyncEngines synced at once, at most (op_sync_engines).
+constexpr size_t kSyncThreads = 8;
 
 Status malformed() { return Status(EDAOS_PROTO, "malformed request body"); }
 
@@ -232,18 +235,29 @@ std::string Server::op_shard_vec(Reader& r, const rpc::Incoming& in, bool* repli
   return {};
 }
 
+// The engines of one sync are synced in parallel (each engine has its own mutex and files):
+// fdatasync is a wait for the disk, and the disk (and ext4's journal) takes many at once about
+// as fast as one, so a sync of 20 engines with thousands of dirty files (`edaos fs copy`, a
+// checkpoint of many small files) costs the slowest engine, not the sum (session 10: 2000 small
+// files copied, the final sync was ~2,000 serial fdatasyncs, most of the copy's time).
 std::string Server::op_sync_engines(Reader& r) {
   const Uuid pu = r.uuid();
   const uint32_t n = r.get<uint32_t>();
   if (!r.ok() || n > 1u << 20) return rpc::make_reply(malformed());
+  std::vector<uint32_t> ids(n);
   for (uint32_t i = 0; i < n; ++i) {
-    const uint32_t id = r.get<uint32_t>();
+    ids[i] = r.get<uint32_t>();
     if (!r.ok()) return rpc::make_reply(malformed());
-    Status st;
-    vos::Engine* e = engine(pu, id, &st);
-    if (e) st = e->sync();
-    if (!st.ok()) return rpc::make_reply(st.with_context("sync of engine " + std::to_string(id)));
   }
+  std::vector<Status> results(n);
+  std::vector<vos::Engine*> engines(n);
+  for (uint32_t i = 0; i < n; ++i) engines[i] = engine(pu, ids[i], &results[i]);
+  for_each_parallel(n, kSyncThreads, [&](size_t i) {
+    if (engines[i]) results[i] = engines[i]->sync();
+  });
+  for (uint32_t i = 0; i < n; ++i)
+    if (!results[i].ok())
+      return rpc::make_reply(results[i].with_context("sync of engine " + std::to_string(ids[i])));
   return rpc::make_reply(Status::OK());
 }
 
