@@ -3,6 +3,10 @@
 // commits go to the engines together, one kShardCommit per server rank, with one entry per
 // shard. These tests pin the message count (IOR-hard pieces: 8 calls, 2 messages) and the redo
 // of every call of a coalesced entry that comes back stale.
+#include <dirent.h>
+#include <sys/resource.h>
+
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
@@ -171,6 +175,75 @@ TEST_F(S10HardTest, AStaleCoalescedEntryRedoesEveryCallFromItsCopy) {
         EXPECT_EQ(first_mismatch(p, off, 82), -1) << "piece at " << off;
       }
     }
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+}
+
+// A write to an object whose lease's descriptors were closed under the connection's budget (a
+// quarter of RLIMIT_NOFILE, client/README.md "Leases") reopens them: before session 10 the write
+// failed (the range lock on a closed descriptor: EBADF). Run by the last rank when it serves no
+// engine (its descriptors are the client's alone), on one node.
+TEST_F(S10HardTest, AWriterReopensDescriptorsClosedUnderTheBudget) {
+  make_cont("fds10", "cksum:crc32");
+  const int me = nranks() - 1;
+  bool client_only = !two_nodes();
+  for (int s : server_ranks()) client_only = client_only && s != me;
+  auto open_fds = [] {
+    int n = 0;
+    if (DIR* d = opendir("/proc/self/fd")) {
+      while (readdir(d)) ++n;
+      closedir(d);
+    }
+    return n;
+  };
+  struct rlimit old {};
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &old), 0);
+  const rlim_t lim = std::min<rlim_t>(static_cast<rlim_t>(open_fds()) + 200, old.rlim_cur);
+  const bool run = rank() == me && client_only;
+  if (run) {
+    struct rlimit low = old;
+    low.rlim_cur = lim;
+    ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &low), 0);
+  }
+  auto p = connect("1");  // its budget is read from the lowered limit
+  ASSERT_TRUE(p);
+  auto opened = p->cont_open("fds10");
+  ASSERT_TRUE(opened.ok());
+  std::shared_ptr<Container> c = opened.value();
+  auto work = [&] {
+    const DirectStats d0 = direct_stats();
+    const size_t n = static_cast<size_t>(lim) / 2;  // 2 descriptors per lease: 4x the budget
+    std::vector<ObjectId> objs;
+    std::vector<uint8_t> buf(4096);
+    for (size_t i = 0; i < n; ++i) {
+      auto o = c->alloc_oid(ObjClass::parse("S1").value(), ObjType::kArray);
+      ASSERT_TRUE(o.ok()) << o.status().to_string();
+      auto a = c->open_array(o.value());
+      ASSERT_TRUE(a.ok());
+      fill(buf, 0, o.value().lo);
+      EDAOS_ASSERT_OK(a.value()->write(0, buf.data(), buf.size()));
+      objs.push_back(o.value());
+    }
+    ASSERT_GT(direct_stats().fds_closed - d0.fds_closed, 0u) << "the budget closed some";
+    // The first objects' leases are the least recently used: closed. Written again, directly.
+    const uint64_t w0 = direct_stats().writes;
+    for (size_t i = 0; i < 8; ++i) {
+      auto a = c->open_array(objs[i]);
+      ASSERT_TRUE(a.ok());
+      fill(buf, 0, objs[i].lo + 1);
+      const Status w = a.value()->write(0, buf.data(), buf.size());
+      ASSERT_TRUE(w.ok()) << "object " << i << " written again: " << w.to_string();
+      std::vector<uint8_t> got(buf.size());
+      EDAOS_ASSERT_OK(a.value()->read(0, got.data(), got.size()));
+      EXPECT_EQ(first_mismatch(got, 0, objs[i].lo + 1), -1) << "object " << i;
+    }
+    EXPECT_GE(direct_stats().writes - w0, 8u) << "written again directly";
+  };
+  if (run) work();  // failures return here, so every rank still disconnects
+  c.reset();
+  EDAOS_EXPECT_OK(p->disconnect());
+  if (run) {
+    EXPECT_EQ(setrlimit(RLIMIT_NOFILE, &old), 0);
   }
   MPI_Barrier(MPI_COMM_WORLD);
 }

@@ -174,6 +174,25 @@ struct Lease {
     if (sfd < 0) open_fd(&sfd, sidecar, O_RDONLY);
     return sfd;
   }
+  // A write lease's descriptors for a writer: the open ones as they are, with no `fstat` for a
+  // removal (session 10: two per cell of every partial EC stripe). A writer needs no such check:
+  // a removal through the engine recalls the write lease, so the writer's next kShardCommit (a
+  // partial stripe's prepare, before any byte is written; a call's commit, which is then redone
+  // through the engine) is answered stale. Closed descriptors (idle leases trimmed under the
+  // descriptor budget) are reopened by name.
+  Result<int> writer_data_fd() {
+    std::lock_guard<std::mutex> g(fd_mu);
+    if (fd >= 0) return fd;
+    open_fd(&fd, path, O_RDWR);
+    if (fd < 0 && errno != ENOENT)
+      return Status(EDAOS_IO, "open " + path + ": " + std::strerror(errno));
+    return fd;
+  }
+  int writer_sidecar_fd() {
+    std::lock_guard<std::mutex> g(fd_mu);
+    if (sfd < 0) open_fd(&sfd, sidecar, O_RDONLY);
+    return sfd;
+  }
   static bool removed(int f) {
     struct stat st {};
     return ::fstat(f, &st) != 0 || st.st_nlink == 0;
@@ -1210,6 +1229,15 @@ void DirectShardOps::run_writes(const std::vector<size_t>& idx, bool pipelined) 
     Lease& l = *g.g->lease;
     held.emplace_back(l.mu);
     auto& locked = g.g->locked;
+    // The lease's descriptor may have been closed while the lease was idle (trim_fds_locked).
+    Result<int> wfd = l.writer_data_fd();
+    if (!wfd.ok() || wfd.value() < 0) {
+      const Status st =
+          wfd.ok() ? Status(EDAOS_NONEXIST, l.path + " does not exist") : wfd.status();
+      locked.clear();
+      for (size_t i : g.ops) ops_[i].st = st;
+      continue;
+    }
     for (size_t j = 0; j < locked.size(); ++j) {
       Status st = ofd_lock(l.fd, locked[j].first, locked[j].second - locked[j].first, true, l.path);
       if (st.ok()) continue;
@@ -1394,7 +1422,7 @@ class DirectStripeImpl final : public DirectStripe {
     for (size_t i : order) {
       Shard& x = sh_[i];
       held_.emplace_back(x.lease->mu);
-      EDAOS_ASSIGN_OR_RETURN(x.fd, x.lease->data_fd());
+      EDAOS_ASSIGN_OR_RETURN(x.fd, x.lease->writer_data_fd());
       if (x.fd < 0) return Status(EDAOS_NOTSUP, x.lease->path + " does not exist");
       EDAOS_RETURN_IF_ERROR(ofd_lock(x.fd, local_, cell_, true, x.lease->path));
       x.locked = true;
@@ -1407,7 +1435,7 @@ class DirectStripeImpl final : public DirectStripe {
     EDAOS_RETURN_IF_ERROR(pread_all(x.fd, into, cell_, local_, x.lease->path));
     const char* unit = reinterpret_cast<const char*>(into);
     const uint64_t u = local_ / cell_;
-    return vos::direct_verify(x.lease->sidecar_fd(), x.lease->sidecar, ref(x), cspec(),
+    return vos::direct_verify(x.lease->writer_sidecar_fd(), x.lease->sidecar, ref(x), cspec(),
                               record_spec(x.spec), u, u, &unit, version);
   }
 
