@@ -20,6 +20,7 @@
 #include <cstring>
 #include <deque>
 #include <map>
+#include <set>
 #include <thread>
 #include <tuple>
 
@@ -170,6 +171,25 @@ struct Lease {
   int sidecar_fd() {
     std::lock_guard<std::mutex> g(fd_mu);
     if (sfd >= 0 && removed(sfd)) drop_fd(&sfd);
+    if (sfd < 0) open_fd(&sfd, sidecar, O_RDONLY);
+    return sfd;
+  }
+  // A write lease's descriptors for a writer: the open ones as they are, with no `fstat` for a
+  // removal (session 10: two per cell of every partial EC stripe). A writer needs no such check:
+  // a removal through the engine recalls the write lease, so the writer's next kShardCommit (a
+  // partial stripe's prepare, before any byte is written; a call's commit, which is then redone
+  // through the engine) is answered stale. Closed descriptors (idle leases trimmed under the
+  // descriptor budget) are reopened by name.
+  Result<int> writer_data_fd() {
+    std::lock_guard<std::mutex> g(fd_mu);
+    if (fd >= 0) return fd;
+    open_fd(&fd, path, O_RDWR);
+    if (fd < 0 && errno != ENOENT)
+      return Status(EDAOS_IO, "open " + path + ": " + std::strerror(errno));
+    return fd;
+  }
+  int writer_sidecar_fd() {
+    std::lock_guard<std::mutex> g(fd_mu);
     if (sfd < 0) open_fd(&sfd, sidecar, O_RDONLY);
     return sfd;
   }
@@ -414,24 +434,31 @@ class DirectShardIo final : public ShardIo {
     std::vector<ConstIoVec> out;  // the caller's buffers (inline) or the call's copy (pipelined)
     Status st;
   };
-  // The direct writes of one call whose commits are sent: the shards' leases, the unit ranges
-  // locked (OFD) on each, and the commit messages (one per server rank, `who` = their groups).
+  // The direct writes of one call and their commit: the shards' leases, the unit ranges locked
+  // (OFD) on each, and each shard's records, sent in a kShardCommit by commit() (alone, or
+  // pipelined together with the other calls queued meanwhile: "Commit coalescing").
   struct Inflight {
     struct Group {
       std::shared_ptr<Lease> lease;
       std::vector<std::pair<uint64_t, uint64_t>> locked;
       uint64_t logical_end = 0;
       std::vector<Redo> ops;
+      // The commit entry: sent when `commit` (some data written or some op ok); `head` = the
+      // container's checksum settings and the lease's record spec as encoded, `recs` the
+      // encoded records of `units` (ascending).
+      bool commit = false;
+      std::string head, recs;
+      std::vector<uint64_t> units;
+      // The engine's answer (set by commit()): stale = the lease was recalled.
+      Status answer;
+      bool stale = false;
     };
-    explicit Inflight(Runtime* rt) : b(rt) {}
     rpc::CsumWire csum;
     std::vector<std::unique_ptr<Group>> groups;
-    Batch b;
-    std::vector<std::vector<Group*>> who;  // per call of b
-    std::unique_ptr<char[]> copy;          // pipelined: the bytes of every write of the call
-    uint64_t ticket = 0;                   // its ranges in busy_
-    bool counted = false;                  // one of the outstanding_ calls
-    bool pipelined = false;                // returned before its commits were answered
+    std::unique_ptr<char[]> copy;  // pipelined: the bytes of every write of the call
+    uint64_t ticket = 0;           // its ranges in busy_
+    bool counted = false;          // one of the outstanding_ calls
+    bool pipelined = false;        // returned before its commits were answered
   };
   using Range = std::pair<ShardKey, std::pair<uint64_t, uint64_t>>;
   // Calls outstanding per connection ($EDAOS_DIRECT_PIPELINE; <= 1: every call waits for its
@@ -444,9 +471,9 @@ class DirectShardIo final : public ShardIo {
   // depth() calls are outstanding; then registers the ranges. Returns the ticket. *pipelined
   // becomes false once the connection is closing (the completion thread is gone).
   uint64_t reserve(const std::vector<Range>& ranges, bool* pipelined);
-  // Sends f's commits. Pipelined: returns nullptr once they are sent, the completion thread
-  // finishes them; else waits, finishes them here and returns f (the Redo statuses are the
-  // ops' outcomes).
+  // f's commits. Pipelined: queued for the completion thread, which sends them together with
+  // the other calls queued by then (returns nullptr at once); else sent and waited for here,
+  // finished, and f returned (the Redo statuses are the ops' outcomes).
   std::unique_ptr<Inflight> submit(std::unique_ptr<Inflight> f);
 
  private:
@@ -465,6 +492,12 @@ class DirectShardIo final : public ShardIo {
     late_ = Status::OK();
     return st;
   }
+  // Sends the commit entries of every group of `fs` to be committed, one kShardCommit per server
+  // rank (split past rpc::kVecMaxOps entries); the groups of one lease with the same checksum
+  // and record settings and no unit in common go as one entry. Waits for the replies and stores
+  // each group's answer.
+  // `queued`: the calls were queued by submit, which counted their messages.
+  void commit(const std::vector<Inflight*>& fs, bool queued);
   void completion_loop();
   void stop_completion();
 
@@ -575,40 +608,148 @@ void DirectShardIo::release(uint64_t ticket, bool pipelined) {
 
 std::unique_ptr<DirectShardIo::Inflight> DirectShardIo::submit(std::unique_ptr<Inflight> f) {
   if (!f->pipelined) {
-    f->b.run();
-    direct_counters().commits += f->b.size();
+    commit({f.get()}, false);
     finish(*f);
     return f;
   }
-  for (size_t q = 0; q < f->b.size(); ++q) {
-    p_->rt->rpc->start(&f->b[q]);
-    note_sent();
-  }
-  p_->rt->counters.rpcs += f->b.size();  // sent now (the completion thread only waits)
-  direct_counters().commits += f->b.size();
   direct_counters().pipelined++;
+  std::set<int> servers;
+  for (auto& g : f->groups)
+    if (g->commit) servers.insert(p_->server_of(g->lease->shard.engine));
   std::lock_guard<std::mutex> g(pmu_);
+  // The messages this call adds, counted now as the call's RPCs (stats().rpcs, as a call that
+  // sends them itself): one per server rank that no call queued before it names (those go in
+  // one message per server rank with everything queued, completion_loop).
+  for (const auto& q : queue_)
+    for (auto& qg : q->groups)
+      if (qg->commit) servers.erase(p_->server_of(qg->lease->shard.engine));
+  p_->rt->counters.rpcs += servers.size();
   if (!completer_.joinable()) completer_ = std::thread([this] { completion_loop(); });
   queue_.push_back(std::move(f));
   pcv_.notify_all();
   return nullptr;
 }
 
+void DirectShardIo::commit(const std::vector<Inflight*>& fs, bool queued) {
+  struct Entry {
+    const Lease* lease = nullptr;
+    const std::string* head = nullptr;
+    std::vector<Inflight::Group*> gs;
+    uint64_t nrecs = 0, end = 0;
+    std::set<uint64_t> units;
+  };
+  std::map<int, std::vector<Entry>> by_server;
+  size_t calls = 0;
+  for (Inflight* f : fs) {
+    bool any = false;
+    for (auto& gp : f->groups) {
+      Inflight::Group* g = gp.get();
+      if (!g->commit) continue;
+      any = true;
+      std::vector<Entry>& es = by_server[p_->server_of(g->lease->shard.engine)];
+      Entry* e = nullptr;
+      for (Entry& x : es)
+        if (x.lease == g->lease.get() && *x.head == g->head &&
+            x.nrecs + g->units.size() <= rpc::kCommitMaxRecords &&
+            std::none_of(g->units.begin(), g->units.end(),
+                         [&](uint64_t u) { return x.units.count(u) != 0; }))
+          e = &x;
+      if (!e) {
+        es.emplace_back();
+        e = &es.back();
+        e->lease = g->lease.get();
+        e->head = &g->head;
+      }
+      e->gs.push_back(g);
+      e->nrecs += g->units.size();
+      e->end = std::max(e->end, g->logical_end);
+      e->units.insert(g->units.begin(), g->units.end());
+    }
+    calls += any ? 1 : 0;
+  }
+  Batch b(p_->rt);
+  std::vector<std::vector<const Entry*>> who;  // per call of b
+  for (auto& [srv, es] : by_server) {
+    for (size_t at = 0; at < es.size(); at += rpc::kVecMaxOps) {
+      const size_t n = std::min<size_t>(es.size() - at, rpc::kVecMaxOps);
+      Writer w;
+      w.put<uint32_t>(static_cast<uint32_t>(n));
+      who.emplace_back();
+      for (size_t i = at; i < at + n; ++i) {
+        const Entry& e = es[i];
+        w.put(e.lease->id).put(e.lease->map_version);
+        shard_addr(p_, e.lease->shard).encode(w);
+        w.buf().append(*e.head);
+        w.put(e.end).put<uint32_t>(static_cast<uint32_t>(e.nrecs));
+        // Ascending units (the engine sorts anyway; runs of consecutive units across calls
+        // then share its sidecar writes).
+        std::vector<std::pair<uint64_t, const Inflight::Group*>> order;
+        for (const Inflight::Group* g : e.gs)
+          order.emplace_back(g->units.empty() ? 0 : g->units[0], g);
+        std::sort(order.begin(), order.end());
+        for (auto& [u, g] : order) w.buf().append(g->recs);
+        who.back().push_back(&e);
+      }
+      b.add(srv, rpc::Op::kShardCommit)->body = w.take();
+    }
+  }
+  if (b.size() == 0) return;
+  if (queued) {
+    // The completion thread: counted in stats().rpcs when the calls were queued (submit).
+    std::vector<rpc::Call*> started;
+    for (size_t q = 0; q < b.size(); ++q) {
+      p_->rt->rpc->start(&b[q]);
+      started.push_back(&b[q]);
+    }
+    p_->rt->rpc->wait(started.data(), started.size());
+  } else {
+    b.run();
+  }
+  direct_counters().commits += b.size();
+  if (calls > 1) direct_counters().coalesced += calls;
+  for (size_t q = 0; q < b.size(); ++q) {
+    const Status whole = b[q].status();
+    rpc::Reader r(b[q].payload);
+    for (const Entry* e : who[q]) {
+      Status st = whole;
+      bool stale = false;
+      if (whole.ok()) {
+        const int32_t code = r.get<int32_t>();
+        std::string msg = r.str();
+        if (!r.ok())
+          st = Status(EDAOS_PROTO, "malformed kShardCommit reply");
+        else if (code == rpc::kCommitStale)
+          stale = true;
+        else if (code != EDAOS_OK)
+          st = Status(static_cast<edaos_status_t>(code), msg);
+      }
+      for (Inflight::Group* g : e->gs) {
+        g->answer = st;
+        g->stale = stale;
+      }
+    }
+  }
+}
+
 void DirectShardIo::completion_loop() {
   for (;;) {
-    std::unique_ptr<Inflight> f;
+    std::vector<std::unique_ptr<Inflight>> fs;
     {
       std::unique_lock<std::mutex> lk(pmu_);
       pcv_.wait(lk, [&] { return stopping_ || !queue_.empty(); });
       if (queue_.empty()) return;
-      f = std::move(queue_.front());
-      queue_.pop_front();
+      // Every call queued while the previous commits were on their way: one message per server
+      // rank for all of them (client/README.md "Commit coalescing").
+      while (!queue_.empty()) {
+        fs.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
     }
-    std::vector<rpc::Call*> calls;
-    for (size_t q = 0; q < f->b.size(); ++q) calls.push_back(&f->b[q]);
-    if (!calls.empty()) p_->rt->rpc->wait(calls.data(), calls.size());  // started already
+    std::vector<Inflight*> all;
+    for (auto& f : fs) all.push_back(f.get());
+    commit(all, true);
     if (auto hook = g_hook.load(std::memory_order_relaxed)) hook("direct:commit-answered");
-    finish(*f);
+    for (auto& f : fs) finish(*f);
   }
 }
 
@@ -631,27 +772,16 @@ void DirectShardIo::stop_completion() {
 
 void DirectShardIo::finish(Inflight& f) {
   std::vector<Inflight::Group*> stale;
-  for (size_t q = 0; q < f.b.size(); ++q) {
-    const Status whole = f.b[q].status();
-    rpc::Reader r(f.b[q].payload);
-    for (Inflight::Group* g : f.who[q]) {
-      Status st = whole;
-      if (whole.ok()) {
-        const int32_t code = r.get<int32_t>();
-        std::string msg = r.str();
-        if (!r.ok())
-          st = Status(EDAOS_PROTO, "malformed kShardCommit reply");
-        else if (code == rpc::kCommitStale)
-          stale.push_back(g);
-        else if (code != EDAOS_OK)
-          st = Status(static_cast<edaos_status_t>(code), msg);
-        else
-          g->lease->raise_end(g->logical_end);
-      }
-      for (Redo& o : g->ops) {
-        if (o.st.ok()) o.st = st;
-        written(o.s.engine);
-      }
+  for (auto& gp : f.groups) {
+    Inflight::Group* g = gp.get();
+    if (!g->commit) continue;  // nothing written: its ops failed here, their locks go below
+    if (g->stale)
+      stale.push_back(g);
+    else if (g->answer.ok())
+      g->lease->raise_end(g->logical_end);
+    for (Redo& o : g->ops) {
+      if (o.st.ok() && !g->stale) o.st = g->answer;
+      written(o.s.engine);
     }
   }
   if (f.pipelined) {
@@ -1048,7 +1178,7 @@ void DirectShardOps::run_writes(const std::vector<size_t>& idx, bool pipelined) 
     std::map<uint64_t, Rec> recs;  // unit -> record
     bool any = false;              // some data was written
   };
-  auto f = std::make_unique<Inflight>(p_->rt);
+  auto f = std::make_unique<Inflight>();
   f->csum = csum_;
   std::map<ShardKey, Group> groups;
   uint64_t total = 0;
@@ -1099,6 +1229,15 @@ void DirectShardOps::run_writes(const std::vector<size_t>& idx, bool pipelined) 
     Lease& l = *g.g->lease;
     held.emplace_back(l.mu);
     auto& locked = g.g->locked;
+    // The lease's descriptor may have been closed while the lease was idle (trim_fds_locked).
+    Result<int> wfd = l.writer_data_fd();
+    if (!wfd.ok() || wfd.value() < 0) {
+      const Status st =
+          wfd.ok() ? Status(EDAOS_NONEXIST, l.path + " does not exist") : wfd.status();
+      locked.clear();
+      for (size_t i : g.ops) ops_[i].st = st;
+      continue;
+    }
     for (size_t j = 0; j < locked.size(); ++j) {
       Status st = ofd_lock(l.fd, locked[j].first, locked[j].second - locked[j].first, true, l.path);
       if (st.ok()) continue;
@@ -1207,32 +1346,25 @@ void DirectShardOps::run_writes(const std::vector<size_t>& idx, bool pipelined) 
       g.g->ops.push_back(std::move(r));
     }
   if (auto hook = g_hook.load(std::memory_order_relaxed)) hook("direct:before-commit");
-  // One kShardCommit per server rank.
-  std::map<int, std::vector<Group*>> by_server;
+  // Each shard's commit entry (sent by submit: one kShardCommit per server rank).
   for (auto& [k, g] : groups) {
     bool ok_any = false;
     for (size_t i : g.ops) ok_any = ok_any || ops_[i].st.ok();
-    if (ok_any || g.any) by_server[p_->server_of(g.g->lease->shard.engine)].push_back(&g);
-  }
-  for (auto& [srv, gs] : by_server) {
+    if (!ok_any && !g.any) continue;
+    Inflight::Group& x = *g.g;
+    x.commit = true;
+    Writer h;
+    csum_.encode(h);
+    x.lease->spec.encode(h);
+    x.head = h.take();
     Writer w;
-    w.put<uint32_t>(static_cast<uint32_t>(gs.size()));
-    f->who.emplace_back();
-    for (Group* g : gs) {
-      const Lease& l = *g->g->lease;
-      w.put(l.id).put(l.map_version);
-      shard_addr(p_, l.shard).encode(w);
-      csum_.encode(w);
-      l.spec.encode(w);
-      w.put(g->g->logical_end).put<uint32_t>(static_cast<uint32_t>(g->recs.size()));
-      for (auto& [u, rc] : g->recs) {
-        w.put(u).put(rc.version).put(rc.csum);
-        if (rc.vec)
-          for (uint64_t v : *rc.vec) w.put(v);
-      }
-      f->who.back().push_back(g->g);
+    for (auto& [u, rc] : g.recs) {
+      w.put(u).put(rc.version).put(rc.csum);
+      if (rc.vec)
+        for (uint64_t v : *rc.vec) w.put(v);
+      x.units.push_back(u);
     }
-    f->b.add(srv, rpc::Op::kShardCommit)->body = w.take();
+    x.recs = w.take();
   }
   for (size_t i : idx)
     if (ops_[i].st.ok()) direct_counters().writes++;
@@ -1290,7 +1422,7 @@ class DirectStripeImpl final : public DirectStripe {
     for (size_t i : order) {
       Shard& x = sh_[i];
       held_.emplace_back(x.lease->mu);
-      EDAOS_ASSIGN_OR_RETURN(x.fd, x.lease->data_fd());
+      EDAOS_ASSIGN_OR_RETURN(x.fd, x.lease->writer_data_fd());
       if (x.fd < 0) return Status(EDAOS_NOTSUP, x.lease->path + " does not exist");
       EDAOS_RETURN_IF_ERROR(ofd_lock(x.fd, local_, cell_, true, x.lease->path));
       x.locked = true;
@@ -1303,7 +1435,7 @@ class DirectStripeImpl final : public DirectStripe {
     EDAOS_RETURN_IF_ERROR(pread_all(x.fd, into, cell_, local_, x.lease->path));
     const char* unit = reinterpret_cast<const char*>(into);
     const uint64_t u = local_ / cell_;
-    return vos::direct_verify(x.lease->sidecar_fd(), x.lease->sidecar, ref(x), cspec(),
+    return vos::direct_verify(x.lease->writer_sidecar_fd(), x.lease->sidecar, ref(x), cspec(),
                               record_spec(x.spec), u, u, &unit, version);
   }
 

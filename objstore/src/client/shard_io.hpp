@@ -196,6 +196,9 @@ struct DirectCounters {
   // Session 9 (commit pipelining): calls that returned before their commits were answered,
   // calls that waited for the window or for an overlapping call in flight, drains that waited.
   std::atomic<uint64_t> pipelined{0}, pipeline_waits{0}, drains{0};
+  // Session 10: pipelined calls whose commits went in one kShardCommit per server rank with
+  // other calls' (client/README.md "Commit coalescing").
+  std::atomic<uint64_t> coalesced{0};
 };
 DirectCounters& direct_counters();
 
