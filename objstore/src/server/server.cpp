@@ -234,19 +234,27 @@ EngineOpen check_engine_once(const std::string& pool_dir, const vos::PoolHeader&
     out.why = std::move(st);
     return std::move(out);
   };
-  struct stat sb;
-  if (::stat(dir.c_str(), &sb) != 0) {
-    if (errno == ENOENT)
-      return set(EngineHealth::kLost,
-                 Status(EDAOS_NONEXIST, "engine directory " + dir + " is missing"));
-    return set(EngineHealth::kUnavailable,
-               Status(EDAOS_IO, "engine directory " + dir + ": " + std::strerror(errno)));
-  }
-  if (!S_ISDIR(sb.st_mode))
-    return set(EngineHealth::kLost, Status(EDAOS_FORMAT, dir + " is not a directory"));
+  // The identity first: a matching IDENTITY inside proves the directory is there and is one
+  // (one stat less per engine); any other answer is judged after the directory itself, in the
+  // order of open_engine_once.
   std::string why;
   *upgrade = false;
-  switch (vos::check_engine_identity(dir, hdr.uuid, e, &why)) {
+  vos::IdentityCheck id = vos::check_engine_identity(dir, hdr.uuid, e, &why);
+  if (id != vos::IdentityCheck::kMatch) {
+    struct stat sb;
+    if (::stat(dir.c_str(), &sb) != 0) {
+      if (errno == ENOENT)
+        return set(EngineHealth::kLost,
+                   Status(EDAOS_NONEXIST, "engine directory " + dir + " is missing"));
+      return set(EngineHealth::kUnavailable,
+                 Status(EDAOS_IO, "engine directory " + dir + ": " + std::strerror(errno)));
+    }
+    if (!S_ISDIR(sb.st_mode))
+      return set(EngineHealth::kLost, Status(EDAOS_FORMAT, dir + " is not a directory"));
+    why.clear();
+    id = vos::check_engine_identity(dir, hdr.uuid, e, &why);  // the directory may have come
+  }
+  switch (id) {
     case vos::IdentityCheck::kMatch:
       break;
     case vos::IdentityCheck::kAbsent:
@@ -677,8 +685,8 @@ bool Server::serve_inline(rpc::Incoming& in, const std::string& key) {
   std::shared_lock<std::shared_mutex> g(pools_mu_, std::try_to_lock);
   if (!g.owns_lock()) return false;
   // An engine not open yet opens on a service thread (an open takes milliseconds, seconds when
-  // it walks its targets). kKvGetSize's array shards, which the request does not name, are
-  // answered kSizeElsewhere when their engine is not open (t_inline; the client asks them).
+  // it walks its targets). t_inline makes Server::engine() refuse to open one, should anything
+  // reach an engine the check below did not see (kKvGetSize then answers kSizeElsewhere).
   if (!inline_engines_ready(in)) return false;
   ++inline_served_;  // before the reply goes: a caller that has its answer sees the count
   t_inline = true;
@@ -688,25 +696,36 @@ bool Server::serve_inline(rpc::Incoming& in, const std::string& key) {
 }
 
 bool Server::inline_engines_ready(const rpc::Incoming& in) {
-  auto ready = [&](const char* body, size_t len) {
+  // `op`'s engine is open (or down, or elsewhere); for kKvGetSize, whose array may have shards
+  // on any engine of the pool, every engine of the pool this rank hosts (until they are all
+  // open, such a request goes to a service thread, which opens the array's engines and answers
+  // the sizes: the client's round trip stays one).
+  auto ready = [&](Op op, const char* body, size_t len) {
     Reader r(body, len);
     const rpc::ShardAddr a = rpc::ShardAddr::decode(r);
     if (!r.ok()) return true;  // malformed: answered as such, nothing opens
     PoolServe* ps = pool(a.pool);
     if (!ps) return true;
+    auto unopened = [](const std::unique_ptr<EngineSlot>& sl) {
+      return sl->state.load(std::memory_order_acquire) == EngineSlot::kUnopened;
+    };
+    if (op == Op::kKvGetSize) {
+      for (auto& [id, sl] : ps->slots)
+        if (unopened(sl)) return false;
+      return true;
+    }
     auto it = ps->slots.find(a.engine);
-    return it == ps->slots.end() ||
-           it->second->state.load(std::memory_order_acquire) != EngineSlot::kUnopened;
+    return it == ps->slots.end() || !unopened(it->second);
   };
-  const Op op = static_cast<Op>(in.hdr.op);
-  if (op != Op::kShardVec && op != Op::kKvVec) return ready(in.body(), in.body_len());
+  const Op vop = static_cast<Op>(in.hdr.op);
+  if (vop != Op::kShardVec && vop != Op::kKvVec) return ready(vop, in.body(), in.body_len());
   Reader r(in.body(), in.body_len());
   const uint32_t n = r.get<uint32_t>();
   for (uint32_t i = 0; i < n && r.ok(); ++i) {
-    (void)r.get<uint16_t>();
+    const Op op = static_cast<Op>(r.get<uint16_t>());
     const std::string body = r.str();
-    if (op == Op::kShardVec) (void)r.get<uint64_t>();  // bulk length
-    if (r.ok() && !ready(body.data(), body.size())) return false;
+    if (vop == Op::kShardVec) (void)r.get<uint64_t>();  // bulk length
+    if (r.ok() && !ready(op, body.data(), body.size())) return false;
   }
   return true;
 }
