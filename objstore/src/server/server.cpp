@@ -40,18 +40,33 @@ using rpc::Writer;
 
 using rpc::EngineHealth;
 
-struct Server::PoolServe {
+// An engine this rank hosts (session 10, README "Engines open at first use"): not opened yet
+// (checked at the connection: directory, identity, FORMAT), open, or down. `state` is stored
+// with release order after `eng` or `down` is set, so a reader that loads kOpen or kDown sees
+// them; `mu` is held while the engine opens, so it opens once. Slots are made by phase 2 of a
+// connection (under the unique lock of pools_mu_) and never erased while the pool is served;
+// only phase 2 moves a slot back from kDown (an admin connection's transient failure, retried).
+struct Server::EngineSlot {
   struct Down {
     EngineHealth health;
     Status why;
   };
+  enum : int { kUnopened = 0, kOpen = 1, kDown = 2 };
+  std::atomic<int> state{kUnopened};
+  std::mutex mu;
+  std::unique_ptr<vos::Engine> eng;  // kOpen
+  Down down;                         // kDown
+};
+
+struct Server::PoolServe {
+  using Slot = EngineSlot;
+  using Down = EngineSlot::Down;
   std::string dir;
   vos::PoolHeader hdr;
-  int refs = 0;               // lead: counted by phase 1; other servers: by phase 2
-  bool engines_open = false;  // phase 2 done
-  std::map<uint32_t, std::unique_ptr<vos::Engine>> engines;  // up engines this rank hosts
-  std::map<uint32_t, Down> down;                             // hosted engines that are not up
-  std::unique_ptr<vos::PoolStore> psvc;                      // lead server only
+  uint64_t quota = 0;  // bytes per engine
+  int refs = 0;        // lead: counted by phase 1; other servers: by phase 2
+  std::map<uint32_t, std::unique_ptr<Slot>> slots;  // every engine this rank hosts
+  std::unique_ptr<vos::PoolStore> psvc;             // lead server only
 };
 
 namespace {
@@ -62,13 +77,16 @@ constexpr size_t kEngineOpenThreads = 8;
 // are retried before the connection fails. They never mark an engine down.
 constexpr auto kTransientRetry = std::chrono::milliseconds(2000);
 
-// Test hook: EDAOS_FAULT_ENGINE_OPEN="<engine>:<ERRNO>[:<count>],..." makes opening engine
-// <engine> fail with that errno (EMFILE, ENFILE, ENOMEM, EIO, EROFS, EACCES, or EBUSY for a
-// held lock), the first <count> times in this process or always.
+// Test hook: EDAOS_FAULT_ENGINE_OPEN="<engine>:<ERRNO>[:<count>[:check|use]],..." makes opening
+// engine <engine> fail with that errno (EMFILE, ENFILE, ENOMEM, EIO, EROFS, EACCES, or EBUSY for
+// a held lock), the first <count> times in this process or always (empty count). Session 10:
+// an attempt is a connection's check of the engine (check_engine_once) or its open
+// (open_engine_once, at first use); `check` or `use` limits the rule to one of them.
 struct FaultRule {
   uint32_t engine;
   int err;
   std::atomic<long> left;  // < 0: always
+  int where;               // 0 both, 1 check only, 2 open only
 };
 std::vector<std::unique_ptr<FaultRule>>& fault_rules() {
   static std::vector<std::unique_ptr<FaultRule>> rules = [] {
@@ -78,10 +96,11 @@ std::vector<std::unique_ptr<FaultRule>>& fault_rules() {
     std::stringstream ss(v);
     for (std::string item; std::getline(ss, item, ',');) {
       std::stringstream is(item);
-      std::string eng, name, count;
+      std::string eng, name, count, where;
       std::getline(is, eng, ':');
       std::getline(is, name, ':');
       std::getline(is, count, ':');
+      std::getline(is, where, ':');
       static const std::pair<const char*, int> kNames[] = {
           {"EMFILE", EMFILE}, {"ENFILE", ENFILE}, {"ENOMEM", ENOMEM}, {"EIO", EIO},
           {"EROFS", EROFS},   {"EACCES", EACCES}, {"EBUSY", EBUSY}};
@@ -93,16 +112,17 @@ std::vector<std::unique_ptr<FaultRule>>& fault_rules() {
       rule->engine = static_cast<uint32_t>(std::strtoul(eng.c_str(), nullptr, 10));
       rule->err = err;
       rule->left = count.empty() ? -1 : std::strtol(count.c_str(), nullptr, 10);
+      rule->where = where == "check" ? 1 : where == "use" ? 2 : 0;
       r.push_back(std::move(rule));
     }
     return r;
   }();
   return rules;
 }
-// The injected failure for one open attempt of `engine`, or OK.
-Status injected_fault(uint32_t engine, const std::string& dir) {
+// The injected failure for one attempt of `engine` (`open`: an open, else a check), or OK.
+Status injected_fault(uint32_t engine, const std::string& dir, bool open) {
   for (auto& r : fault_rules()) {
-    if (r->engine != engine) continue;
+    if (r->engine != engine || r->where == (open ? 1 : 2)) continue;
     long left = r->left.load();
     while (left > 0 && !r->left.compare_exchange_weak(left, left - 1)) {
     }
@@ -123,6 +143,14 @@ struct EngineOpen {
   EngineHealth health = EngineHealth::kUp;  // kLost, or kUnavailable for a transient failure
   Status why;
 };
+
+Status no_identity(const std::string& dir, const vos::PoolHeader& hdr) {
+  return Status(EDAOS_FORMAT, "engine directory " + dir +
+                                  " records no pool identity (IDENTITY is missing) although "
+                                  "every engine of pool " +
+                                  hdr.uuid.to_string() +
+                                  " has one: it is not this pool's engine; left untouched");
+}
 
 // One attempt: the directory, its identity, the engine itself. A missing directory, an
 // unrecognisable format and a foreign or (in a pool with identity) absent identity make the
@@ -155,14 +183,7 @@ EngineOpen open_engine_once(const std::string& pool_dir, const vos::PoolHeader& 
     case vos::IdentityCheck::kMatch:
       break;
     case vos::IdentityCheck::kAbsent:
-      if (hdr.identity)
-        return lost(
-            Status(EDAOS_FORMAT, "engine directory " + dir +
-                                     " records no pool identity "
-                                     "(IDENTITY is missing) although every engine of pool " +
-                                     hdr.uuid.to_string() +
-                                     " has one: it is not this "
-                                     "pool's engine; left untouched"));
+      if (hdr.identity) return lost(no_identity(dir, hdr));
       upgrade = true;  // made by a build that recorded none: recorded below, under its lock
       break;
     case vos::IdentityCheck::kForeign:
@@ -172,7 +193,7 @@ EngineOpen open_engine_once(const std::string& pool_dir, const vos::PoolHeader& 
     case vos::IdentityCheck::kReadError:
       return transient(Status(EDAOS_IO, why));
   }
-  if (Status f = injected_fault(e, dir); !f.ok()) return transient(f);
+  if (Status f = injected_fault(e, dir, true); !f.ok()) return transient(f);
   vos::Engine::Options o;
   o.dir = dir;
   o.ntargets = hdr.ntargets;
@@ -198,19 +219,113 @@ EngineOpen open_engine_once(const std::string& pool_dir, const vos::PoolHeader& 
   return out;
 }
 
-// Retries transient failures with growing pauses for up to kTransientRetry.
-EngineOpen open_engine(const std::string& pool_dir, const vos::PoolHeader& hdr, uint32_t e,
-                       uint64_t quota) {
+// The checks of open_engine_once that need neither the engine's lock nor its LMDB (session 10:
+// a connection runs them for the engines it does not open): the directory, its identity and
+// FORMAT, classified exactly as open_engine_once classifies them. health kUp with no engine:
+// the engine may be opened at its first use; *upgrade: it records no identity yet (a pool of an
+// older build), so it must be opened now (the identity is written under its lock before the
+// connection may mark the pool as carrying identities).
+EngineOpen check_engine_once(const std::string& pool_dir, const vos::PoolHeader& hdr, uint32_t e,
+                             bool* upgrade) {
+  EngineOpen out;
+  const std::string dir = pool_dir + "/" + vos::engine_dir_name(e);
+  auto set = [&](EngineHealth h, Status st) {
+    out.health = h;
+    out.why = std::move(st);
+    return std::move(out);
+  };
+  // The identity first: a matching IDENTITY inside proves the directory is there and is one
+  // (one stat less per engine); any other answer is judged after the directory itself, in the
+  // order of open_engine_once.
+  std::string why;
+  *upgrade = false;
+  vos::IdentityCheck id = vos::check_engine_identity(dir, hdr.uuid, e, &why);
+  if (id != vos::IdentityCheck::kMatch) {
+    struct stat sb;
+    if (::stat(dir.c_str(), &sb) != 0) {
+      if (errno == ENOENT)
+        return set(EngineHealth::kLost,
+                   Status(EDAOS_NONEXIST, "engine directory " + dir + " is missing"));
+      return set(EngineHealth::kUnavailable,
+                 Status(EDAOS_IO, "engine directory " + dir + ": " + std::strerror(errno)));
+    }
+    if (!S_ISDIR(sb.st_mode))
+      return set(EngineHealth::kLost, Status(EDAOS_FORMAT, dir + " is not a directory"));
+    why.clear();
+    id = vos::check_engine_identity(dir, hdr.uuid, e, &why);  // the directory may have come
+  }
+  switch (id) {
+    case vos::IdentityCheck::kMatch:
+      break;
+    case vos::IdentityCheck::kAbsent:
+      if (hdr.identity) return set(EngineHealth::kLost, no_identity(dir, hdr));
+      *upgrade = true;
+      return out;
+    case vos::IdentityCheck::kForeign:
+      return set(EngineHealth::kLost, Status(EDAOS_FORMAT, why + "; left untouched"));
+    case vos::IdentityCheck::kDamaged:
+      return set(EngineHealth::kLost, Status(EDAOS_FORMAT, why));
+    case vos::IdentityCheck::kReadError:
+      return set(EngineHealth::kUnavailable, Status(EDAOS_IO, why));
+  }
+  // The injected open failures (EDAOS_FAULT_ENGINE_OPEN) apply to every attempt to open the
+  // engine's files, these checks included: a rule without a count fails the connection, as it
+  // did when the connection opened every engine.
+  if (Status fi = injected_fault(e, dir, false); !fi.ok())
+    return set(EngineHealth::kUnavailable, fi);
+  Status f = vos::Engine::check_format(dir, hdr.ntargets);
+  switch (f.code()) {
+    case EDAOS_OK:
+      return out;
+    case EDAOS_NONEXIST:
+    case EDAOS_FORMAT:
+    case EDAOS_INVAL:
+      return set(EngineHealth::kLost, f);
+    default:
+      return set(EngineHealth::kUnavailable, f);
+  }
+}
+
+// Retries transient failures of `once` with growing pauses for up to kTransientRetry.
+template <class Once>
+EngineOpen with_retries(Once&& once) {
   auto deadline = std::chrono::steady_clock::now() + kTransientRetry;
   auto pause = std::chrono::milliseconds(10);
   for (;;) {
-    EngineOpen r = open_engine_once(pool_dir, hdr, e, quota);
+    EngineOpen r = once();
     if (r.health != EngineHealth::kUnavailable || std::chrono::steady_clock::now() >= deadline)
       return r;
     std::this_thread::sleep_for(pause);
     pause = std::min(pause * 2, std::chrono::milliseconds(250));
   }
 }
+
+EngineOpen open_engine(const std::string& pool_dir, const vos::PoolHeader& hdr, uint32_t e,
+                       uint64_t quota) {
+  return with_retries([&] { return open_engine_once(pool_dir, hdr, e, quota); });
+}
+
+EngineOpen check_engine(const std::string& pool_dir, const vos::PoolHeader& hdr, uint32_t e,
+                        bool* upgrade) {
+  return with_retries([&] { return check_engine_once(pool_dir, hdr, e, upgrade); });
+}
+
+// The error of an engine that failed to open with a transient error (after the retries), at a
+// connection or at the engine's first use: the same class and words either way.
+Status transient_open_failure(const std::string& dir, uint32_t e, const Status& st,
+                              bool first_use) {
+  return Status(st.code(), "engine " + std::to_string(e) + " (" + dir + "/" +
+                               vos::engine_dir_name(e) + ") cannot be opened: " + st.message() +
+                               " (a transient error" +
+                               (first_use ? " at the engine's first use" : "") + ": retried for " +
+                               std::to_string(kTransientRetry.count() / 1000) +
+                               " s; the engine is not marked down)");
+}
+
+// Set on the progress thread while it serves a request inline (Server::serve_inline): engines
+// that are not open yet are not opened there (an open takes milliseconds, seconds when it
+// walks); Server::engine() answers as if they were elsewhere.
+thread_local bool t_inline = false;
 
 // The pool service store, retrying a held lock (an exiting owner) and transient errors the same
 // way. EDAOS_BUSY after the retries names the owner.
@@ -345,8 +460,8 @@ void Server::stop() {
   workers_.clear();
   EDAOS_LOG(info,
             "server %d: %" PRIu64 " requests served by the progress thread, %" PRIu64
-            " handed to service threads",
-            index_, inline_served_.load(), handoffs_.load());
+            " handed to service threads, %" PRIu64 " engines opened",
+            index_, inline_served_.load(), handoffs_.load(), engines_opened_.load());
   std::string by_op;
   for (size_t op = 0; op < handoffs_by_op_.size(); ++op)
     if (handoffs_by_op_[op])
@@ -569,8 +684,49 @@ bool Server::serve_inline(rpc::Incoming& in, const std::string& key) {
   // A pool being opened or closed holds pools_mu_ for long: queue rather than wait for it.
   std::shared_lock<std::shared_mutex> g(pools_mu_, std::try_to_lock);
   if (!g.owns_lock()) return false;
+  // An engine not open yet opens on a service thread (an open takes milliseconds, seconds when
+  // it walks its targets). t_inline makes Server::engine() refuse to open one, should anything
+  // reach an engine the check below did not see (kKvGetSize then answers kSizeElsewhere).
+  if (!inline_engines_ready(in)) return false;
   ++inline_served_;  // before the reply goes: a caller that has its answer sees the count
+  t_inline = true;
   handle(in);
+  t_inline = false;
+  return true;
+}
+
+bool Server::inline_engines_ready(const rpc::Incoming& in) {
+  // `op`'s engine is open (or down, or elsewhere); for kKvGetSize, whose array may have shards
+  // on any engine of the pool, every engine of the pool this rank hosts (until they are all
+  // open, such a request goes to a service thread, which opens the array's engines and answers
+  // the sizes: the client's round trip stays one).
+  auto ready = [&](Op op, const char* body, size_t len) {
+    Reader r(body, len);
+    const rpc::ShardAddr a = rpc::ShardAddr::decode(r);
+    if (!r.ok()) return true;  // malformed: answered as such, nothing opens
+    PoolServe* ps = pool(a.pool);
+    if (!ps) return true;
+    auto unopened = [](const std::unique_ptr<EngineSlot>& sl) {
+      return sl->state.load(std::memory_order_acquire) == EngineSlot::kUnopened;
+    };
+    if (op == Op::kKvGetSize) {
+      for (auto& [id, sl] : ps->slots)
+        if (unopened(sl)) return false;
+      return true;
+    }
+    auto it = ps->slots.find(a.engine);
+    return it == ps->slots.end() || !unopened(it->second);
+  };
+  const Op vop = static_cast<Op>(in.hdr.op);
+  if (vop != Op::kShardVec && vop != Op::kKvVec) return ready(vop, in.body(), in.body_len());
+  Reader r(in.body(), in.body_len());
+  const uint32_t n = r.get<uint32_t>();
+  for (uint32_t i = 0; i < n && r.ok(); ++i) {
+    const Op op = static_cast<Op>(r.get<uint16_t>());
+    const std::string body = r.str();
+    if (vop == Op::kShardVec) (void)r.get<uint64_t>();  // bulk length
+    if (r.ok() && !ready(op, body.data(), body.size())) return false;
+  }
   return true;
 }
 
@@ -934,22 +1090,102 @@ Server::PoolServe* Server::pool(const Uuid& u) {
   return it == pools_.end() ? nullptr : it->second.get();
 }
 
+namespace {
+Status down_status(uint32_t id, const Status& why) {
+  return Status(EDAOS_UNREACH, "engine " + std::to_string(id) + " is down: " + why.message());
+}
+}  // namespace
+
 vos::Engine* Server::engine(const Uuid& p, uint32_t id, Status* st) {
   PoolServe* ps = pool(p);
   if (!ps) {
     *st = Status(EDAOS_NONEXIST, "pool " + p.to_string() + " not served by this rank");
     return nullptr;
   }
-  auto it = ps->engines.find(id);
-  if (it != ps->engines.end()) return it->second.get();
-  auto d = ps->down.find(id);
-  if (d != ps->down.end()) {
-    *st = Status(EDAOS_UNREACH,
-                 "engine " + std::to_string(id) + " is down: " + d->second.why.message());
-  } else {
+  auto it = ps->slots.find(id);
+  if (it == ps->slots.end()) {
     *st = Status(EDAOS_INVAL, "engine " + std::to_string(id) + " is not hosted by this rank");
+    return nullptr;
   }
+  PoolServe::Slot& s = *it->second;
+  switch (s.state.load(std::memory_order_acquire)) {
+    case PoolServe::Slot::kOpen:
+      return s.eng.get();
+    case PoolServe::Slot::kDown:
+      *st = down_status(id, s.down.why);
+      return nullptr;
+    default:
+      break;
+  }
+  if (t_inline) {  // never opened on the progress thread (serve_inline checked the rest)
+    *st = Status(EDAOS_BUSY, "engine " + std::to_string(id) + " is not open yet");
+    return nullptr;
+  }
+  return open_slot(*ps, id, s, st);
+}
+
+// The first use of an engine (README "Engines open at first use"): opened as a connection used
+// to open it (open_engine: retries for kTransientRetry). A transient failure is answered with the
+// connection's words and leaves the engine unopened (the next request tries again); an engine
+// found lost now is marked down, as the connection would have marked it.
+vos::Engine* Server::open_slot(PoolServe& ps, uint32_t id, EngineSlot& s, Status* st) {
+  std::lock_guard<std::mutex> g(s.mu);
+  switch (s.state.load(std::memory_order_acquire)) {
+    case PoolServe::Slot::kOpen:
+      return s.eng.get();
+    case PoolServe::Slot::kDown:
+      *st = down_status(id, s.down.why);
+      return nullptr;
+    default:
+      break;
+  }
+  EngineOpen r = open_engine(ps.dir, ps.hdr, id, ps.quota);
+  if (r.eng) {
+    s.eng = std::move(r.eng);
+    s.state.store(PoolServe::Slot::kOpen, std::memory_order_release);
+    engines_opened_.fetch_add(1, std::memory_order_relaxed);
+    return s.eng.get();
+  }
+  if (r.health == EngineHealth::kUnavailable) {
+    *st = transient_open_failure(ps.dir, id, r.why, true);
+    EDAOS_LOG(warn, "%s", st->message().c_str());
+    return nullptr;
+  }
+  EDAOS_LOG(warn, "engine %u of pool %s is lost (down), found at its first use: %s", id,
+            ps.dir.c_str(), r.why.to_string().c_str());
+  s.down = {r.health, r.why};
+  s.state.store(PoolServe::Slot::kDown, std::memory_order_release);
+  *st = down_status(id, s.down.why);
   return nullptr;
+}
+
+Status Server::open_all(PoolServe& ps) {
+  std::vector<std::pair<uint32_t, PoolServe::Slot*>> todo;
+  for (auto& [id, sp] : ps.slots)
+    if (sp->state.load(std::memory_order_acquire) == PoolServe::Slot::kUnopened)
+      todo.emplace_back(id, sp.get());
+  if (todo.empty()) return Status::OK();
+  // In parallel, as a connection used to open them (each engine is its own directory, lock and
+  // LMDB environment): the caller waits for the slowest engine, not the sum.
+  std::vector<Status> sts(todo.size());
+  std::atomic<size_t> next{0};
+  auto worker = [&] {
+    for (size_t i; (i = next.fetch_add(1)) < todo.size();)
+      (void)open_slot(ps, todo[i].first, *todo[i].second, &sts[i]);
+  };
+  const size_t nthreads = std::min<size_t>(todo.size(), kEngineOpenThreads);
+  std::vector<std::thread> threads;
+  try {
+    for (size_t t = 1; t < nthreads; ++t) threads.emplace_back(worker);
+  } catch (const std::system_error&) {  // no more threads: the ones running and this one do it
+  }
+  worker();
+  for (auto& t : threads) t.join();
+  for (size_t i = 0; i < todo.size(); ++i)
+    if (!sts[i].ok() &&
+        todo[i].second->state.load(std::memory_order_acquire) != PoolServe::Slot::kDown)
+      return sts[i];  // transient: the caller fails (a down engine is reported as down)
+  return Status::OK();
 }
 
 std::string Server::dispatch(rpc::Incoming& in, bool* deferred) {
@@ -1052,31 +1288,53 @@ std::string Server::op_pool_serve(Reader& r) {
     ps = owned.get();
   }
   ps->hdr = hdr.value();  // the identity flag may have been set since
-  // Engines to (re)try: hosted, not open, not excluded, not lost.
-  std::vector<uint32_t> ids;
+  ps->quota = hdr->nengines ? hdr->quota_bytes / hdr->nengines : 0;
+  // Engines to (re)try: hosted, not open, not excluded, not lost. Session 10 (README "Engines
+  // open at first use"): an ordinary connection only checks them (directory, identity, FORMAT:
+  // what makes an engine lost) and opens each at the first request that needs it; an
+  // administrative connection (`edaos pool query`, `pool exclude`) and an engine that must
+  // record its identity (a pool of an older build) open here, as before.
+  struct Todo {
+    uint32_t id;
+    bool open;
+    EngineOpen r;
+  };
+  std::vector<Todo> todo;
   for (uint32_t e = static_cast<uint32_t>(index_); e < hdr->nengines;
        e += static_cast<uint32_t>(nservers_)) {
-    if (ps->engines.count(e)) continue;
-    auto d = ps->down.find(e);
-    if (d != ps->down.end() && d->second.health != EngineHealth::kUnavailable) continue;
-    if (e < map->engines.size() && map->engines[e].state != EngineState::kUp) {
-      ps->down[e] = {EngineHealth::kExcluded, Status(EDAOS_UNREACH, "excluded in the pool map")};
-      continue;
+    auto sl = ps->slots.find(e);
+    if (sl != ps->slots.end()) {
+      const int state = sl->second->state.load(std::memory_order_acquire);
+      if (state != PoolServe::Slot::kDown) continue;  // open, or checked already
+      if (sl->second->down.health != EngineHealth::kUnavailable) continue;
     }
-    ids.push_back(e);
+    todo.push_back({e, admin, {}});
   }
-  uint64_t quota = hdr->nengines ? hdr->quota_bytes / hdr->nengines : 0;
+  const std::map<uint32_t, bool> excluded = [&] {
+    std::map<uint32_t, bool> x;
+    for (const Todo& t : todo)
+      x[t.id] = t.id < map->engines.size() && map->engines[t.id].state != EngineState::kUp;
+    return x;
+  }();
+  for (Todo& t : todo) {
+    if (excluded.at(t.id) || t.open) continue;
+    bool upgrade = false;
+    t.r = check_engine(dir, hdr.value(), t.id, &upgrade);
+    t.open = upgrade && t.r.health == EngineHealth::kUp;
+  }
   // Engines open in parallel (each is its own directory, lock and LMDB environment, opened
-  // MDB_NOLOCK, so nothing is shared): the job's first connection waits for the slowest
-  // engine instead of the sum (a lock file, an LMDB open and write, the size-log replay and a
-  // walk of the target directories each).
-  std::vector<EngineOpen> opened(ids.size());
+  // MDB_NOLOCK, so nothing is shared): the connection waits for the slowest engine instead of
+  // the sum (a lock file, an LMDB open and write, the size-log replay and maybe a walk of the
+  // target directories each).
+  std::vector<Todo*> to_open;
+  for (Todo& t : todo)
+    if (t.open && !excluded.at(t.id)) to_open.push_back(&t);
   std::atomic<size_t> next{0};
   auto worker = [&] {
-    for (size_t i; (i = next.fetch_add(1)) < ids.size();)
-      opened[i] = open_engine(dir, hdr.value(), ids[i], quota);
+    for (size_t i; (i = next.fetch_add(1)) < to_open.size();)
+      to_open[i]->r = open_engine(dir, hdr.value(), to_open[i]->id, ps->quota);
   };
-  size_t nthreads = std::min<size_t>(ids.size(), kEngineOpenThreads);
+  size_t nthreads = std::min<size_t>(to_open.size(), kEngineOpenThreads);
   std::vector<std::thread> threads;
   try {
     for (size_t t = 1; t < nthreads; ++t) threads.emplace_back(worker);
@@ -1087,39 +1345,46 @@ std::string Server::op_pool_serve(Reader& r) {
   if (!admin) {
     // A transient failure fails the connection: nothing opened now stays open, nothing is
     // marked down.
-    for (size_t i = 0; i < ids.size(); ++i) {
-      if (opened[i].health != EngineHealth::kUnavailable) continue;
-      Status st = opened[i].why;
-      return rpc::make_reply(Status(st.code(), "engine " + std::to_string(ids[i]) + " (" + dir +
-                                                   "/" + vos::engine_dir_name(ids[i]) +
-                                                   ") cannot be opened: " + st.message() +
-                                                   " (a transient error: retried for " +
-                                                   std::to_string(kTransientRetry.count() / 1000) +
-                                                   " s; the engine is not marked down)"));
-    }
+    for (const Todo& t : todo)
+      if (!excluded.at(t.id) && t.r.health == EngineHealth::kUnavailable)
+        return rpc::make_reply(transient_open_failure(dir, t.id, t.r.why, false));
   }
-  for (size_t i = 0; i < ids.size(); ++i) {
-    uint32_t e = ids[i];
-    if (opened[i].eng) {
-      ps->engines[e] = std::move(opened[i].eng);
-      ps->down.erase(e);
+  for (Todo& t : todo) {
+    auto& sp = ps->slots[t.id];
+    if (!sp) sp = std::make_unique<PoolServe::Slot>();
+    PoolServe::Slot& sl = *sp;
+    if (excluded.at(t.id)) {
+      sl.down = {EngineHealth::kExcluded, Status(EDAOS_UNREACH, "excluded in the pool map")};
+      sl.state.store(PoolServe::Slot::kDown, std::memory_order_release);
+    } else if (t.r.eng) {
+      sl.eng = std::move(t.r.eng);
+      sl.state.store(PoolServe::Slot::kOpen, std::memory_order_release);
+      engines_opened_.fetch_add(1, std::memory_order_relaxed);
+    } else if (t.r.health == EngineHealth::kUp) {
+      sl.state.store(PoolServe::Slot::kUnopened, std::memory_order_release);  // at first use
     } else {
-      EDAOS_LOG(warn, "engine %u of pool %s is %s: %s", e, dir.c_str(),
-                opened[i].health == EngineHealth::kLost ? "lost (down)" : "unavailable",
-                opened[i].why.to_string().c_str());
-      ps->down[e] = {opened[i].health, opened[i].why};
+      EDAOS_LOG(warn, "engine %u of pool %s is %s: %s", t.id, dir.c_str(),
+                t.r.health == EngineHealth::kLost ? "lost (down)" : "unavailable",
+                t.r.why.to_string().c_str());
+      sl.down = {t.r.health, t.r.why};
+      sl.state.store(PoolServe::Slot::kDown, std::memory_order_release);
     }
   }
-  ps->engines_open = true;
   if (owned) pools_[hdr->uuid] = std::move(owned);
   if (index_ != 0) ps->refs++;
+  // Unopened engines answer "up": they passed every check that makes an engine lost.
   Writer w;
   w.uuid(ps->hdr.uuid);
-  w.put<uint32_t>(static_cast<uint32_t>(ps->engines.size() + ps->down.size()));
-  for (auto& [id, e] : ps->engines)
-    w.put(id).put(static_cast<uint8_t>(EngineHealth::kUp)).put<int32_t>(EDAOS_OK).str("");
-  for (auto& [id, d] : ps->down)
-    w.put(id).put(static_cast<uint8_t>(d.health)).put<int32_t>(d.why.code()).str(d.why.message());
+  w.put<uint32_t>(static_cast<uint32_t>(ps->slots.size()));
+  for (auto& [id, sp] : ps->slots) {
+    if (sp->state.load(std::memory_order_acquire) != PoolServe::Slot::kDown)
+      w.put(id).put(static_cast<uint8_t>(EngineHealth::kUp)).put<int32_t>(EDAOS_OK).str("");
+    else
+      w.put(id)
+          .put(static_cast<uint8_t>(sp->down.health))
+          .put<int32_t>(sp->down.why.code())
+          .str(sp->down.why.message());
+  }
   return rpc::make_reply(Status::OK(), 0, 0, w.buf());
 }
 
@@ -1139,7 +1404,14 @@ std::string Server::op_pool_close(Reader& r) {
   auto it = pools_.find(u);
   if (it == pools_.end()) return rpc::make_reply(Status::OK());
   if (--it->second->refs <= 0) {
-    for (auto& [id, e] : it->second->engines) (void)e->sync();
+    size_t opened = 0;
+    for (auto& [id, sp] : it->second->slots)
+      if (sp->state.load(std::memory_order_acquire) == PoolServe::Slot::kOpen) {
+        (void)sp->eng->sync();
+        ++opened;
+      }
+    EDAOS_LOG(info, "pool %s closed: %zu of the %zu engines this rank hosts were opened",
+              it->second->dir.c_str(), opened, it->second->slots.size());
     pools_.erase(it);
   }
   return rpc::make_reply(Status::OK());
@@ -1180,14 +1452,24 @@ std::string Server::op_pool_exclude(Reader& r) {
 std::string Server::op_pool_query(Reader& r) {
   PoolServe* ps = pool(r.uuid());
   if (!ps) return rpc::make_reply(Status(EDAOS_NONEXIST, "pool not served"));
+  // The space figures come from the engines themselves: engines not opened yet open now (in
+  // parallel; README "Engines open at first use"). One that fails with a transient error fails
+  // the query with the connection's words; one found lost is reported down.
+  if (Status st = open_all(*ps); !st.ok()) return rpc::make_reply(st);
   Writer w;
-  w.put<uint32_t>(static_cast<uint32_t>(ps->engines.size() + ps->down.size()));
-  for (auto& [id, e] : ps->engines) {
-    vos::EngineSpace sp = e->space();
-    w.put(id).put<int32_t>(EDAOS_OK).put(sp.total).put(sp.free).put(sp.used);
+  w.put<uint32_t>(static_cast<uint32_t>(ps->slots.size()));
+  for (auto& [id, sl] : ps->slots) {
+    if (sl->state.load(std::memory_order_acquire) == PoolServe::Slot::kOpen) {
+      vos::EngineSpace sp = sl->eng->space();
+      w.put(id).put<int32_t>(EDAOS_OK).put(sp.total).put(sp.free).put(sp.used);
+    } else {
+      w.put(id)
+          .put<int32_t>(sl->down.why.code())
+          .put<uint64_t>(0)
+          .put<uint64_t>(0)
+          .put<uint64_t>(0);
+    }
   }
-  for (auto& [id, d] : ps->down)
-    w.put(id).put<int32_t>(d.why.code()).put<uint64_t>(0).put<uint64_t>(0).put<uint64_t>(0);
   return rpc::make_reply(Status::OK(), 0, 0, w.buf());
 }
 
@@ -1309,9 +1591,15 @@ std::string Server::op_io(Op op, Reader& r, const rpc::Incoming& in, bool* repli
     Uuid cu = r.uuid();
     PoolServe* ps = pool(pu);
     if (!ps) return rpc::make_reply(Status(EDAOS_NONEXIST, "pool not served"));
+    // Every engine of the rank holds some of the container: all open now.
+    if (Status st = open_all(*ps); !st.ok()) return rpc::make_reply(st);
+    std::vector<std::pair<uint32_t, vos::Engine*>> up;
+    for (auto& [id, sl] : ps->slots)
+      if (sl->state.load(std::memory_order_acquire) == PoolServe::Slot::kOpen)
+        up.emplace_back(id, sl->eng.get());
     if (op == Op::kListObjects) {
       std::set<ObjectId> all;
-      for (auto& [id, e] : ps->engines) {
+      for (auto& [id, e] : up) {
         auto l = e->list_objects(cu);
         if (!l.ok()) return rpc::make_reply(l.status());
         all.insert(l->begin(), l->end());
@@ -1321,7 +1609,7 @@ std::string Server::op_io(Op op, Reader& r, const rpc::Incoming& in, bool* repli
       for (auto& o : all) w.oid(o);
       return rpc::make_reply(Status::OK(), 0, 0, w.buf());
     }
-    for (auto& [id, e] : ps->engines) {
+    for (auto& [id, e] : up) {
       Status st = e->cont_destroy(cu);
       if (!st.ok()) return rpc::make_reply(st.with_context("engine " + std::to_string(id)));
     }
@@ -1329,7 +1617,9 @@ std::string Server::op_io(Op op, Reader& r, const rpc::Incoming& in, bool* repli
       // Hosted engines that are down keep the container's data: the destroy is not complete.
       // Excluded engines are out of the pool for good (their contents are stale anyway).
       std::string missed;
-      for (auto& [id, d] : ps->down) {
+      for (auto& [id, sl] : ps->slots) {
+        if (sl->state.load(std::memory_order_acquire) != PoolServe::Slot::kDown) continue;
+        const PoolServe::Down& d = sl->down;
         if (d.health == EngineHealth::kExcluded) continue;
         missed += (missed.empty() ? "" : "; ") + std::string("engine ") + std::to_string(id) +
                   " (" + d.why.message() + ")";
@@ -1393,8 +1683,26 @@ std::string Server::op_intent(Op op, Reader& r) {
   if (!r.ok()) return rpc::make_reply(bad_body());
   Writer w;
   std::vector<std::pair<uint32_t, std::pair<std::string, std::string>>> all;
-  for (auto& [id, e] : ps->engines)
-    for (auto& o : e->intent_orphans()) all.emplace_back(id, std::move(o));
+  for (auto& [id, sl] : ps->slots) {
+    int state = sl->state.load(std::memory_order_acquire);
+    if (state == PoolServe::Slot::kDown) continue;  // as before: down engines are not asked
+    if (state == PoolServe::Slot::kUnopened) {
+      // Session 10 (vos/README.md "Intents and lazily opened engines"): orphans are the marks an
+      // engine's log holds when it opens, and only an open engine writes its log; a log that is
+      // absent or empty therefore holds none, and the engine stays closed. Any other engine
+      // opens now, so its orphans are listed (and recovered) before any read of the pool.
+      Status sst;
+      if (!vos::Engine::intents_pending(ps->dir + "/" + vos::engine_dir_name(id), &sst) &&
+          sst.ok() && sl->state.load(std::memory_order_acquire) == PoolServe::Slot::kUnopened)
+        continue;
+      Status ost;
+      if (!open_slot(*ps, id, *sl, &ost)) {
+        if (sl->state.load(std::memory_order_acquire) == PoolServe::Slot::kDown) continue;
+        return rpc::make_reply(ost);  // transient: the listing fails, the caller says so
+      }
+    }
+    for (auto& o : sl->eng->intent_orphans()) all.emplace_back(id, std::move(o));
+  }
   w.put<uint32_t>(static_cast<uint32_t>(all.size()));
   for (auto& [id, o] : all) w.put(id).str(o.first).str(o.second);
   return rpc::make_reply(Status::OK(), 0, 0, w.buf());

@@ -121,7 +121,20 @@ class Server {
   rpc::Buffer reply_buffer(size_t n);
   std::string dispatch(rpc::Incoming& in, bool* deferred);
   PoolServe* pool(const Uuid& u);
+  // --- session 10 lazy7: engines open at first use (README "Engines open at first use") ---
+  struct EngineSlot;
+  // Engine `id` of `pool`, opened now if it was not yet (never on the progress thread: there an
+  // engine not open yet is answered EDAOS_BUSY, see serve_inline). Null with *st: pool not
+  // served, engine not hosted, down (EDAOS_UNREACH), or a transient open failure.
   vos::Engine* engine(const Uuid& pool, uint32_t id, Status* st);
+  // Opens slot `s` (engine `id` of `ps`) unless it is open or down; see engine().
+  vos::Engine* open_slot(PoolServe& ps, uint32_t id, EngineSlot& s, Status* st);
+  // Opens every engine of `ps` not opened yet, in parallel (pool query, container purge, object
+  // listing); the first transient failure, else OK (engines found lost are marked down).
+  Status open_all(PoolServe& ps);
+  // Whether every engine `in` names is open, down or elsewhere (serve_inline never opens one).
+  bool inline_engines_ready(const rpc::Incoming& in);
+  std::atomic<uint64_t> engines_opened_{0};  // at connections and at first use (logged at stop)
 
   std::string op_pool_serve(rpc::Reader& r);
   std::string op_pool_close(rpc::Reader& r);

@@ -67,7 +67,43 @@ uint64_t file_blocks_bytes(int fd) {
   return static_cast<uint64_t>(st.st_blocks) * 512;
 }
 
+// FORMAT: "EDAOS-ENGINE <version>\nntargets <n>\n" (open and check_format judge it alike).
+Status parse_format(const std::string& dir, const std::string& text, uint32_t want_nt,
+                    unsigned* ver, unsigned* nt) {
+  const std::string fpath = dir + "/FORMAT";
+  char magic[32] = {};
+  if (std::sscanf(text.c_str(), "%31s %u\nntargets %u", magic, ver, nt) != 3 ||
+      std::strcmp(magic, kFormatMagic) != 0 || *nt == 0)
+    return Status(EDAOS_FORMAT, fpath + ": not an edaos engine format stamp");
+  if (*ver < kEngineFormatOldest || *ver > kEngineFormatVersion)
+    return Status(EDAOS_FORMAT, fpath + ": engine format version " + std::to_string(*ver) +
+                                    " is not supported (this build reads versions " +
+                                    std::to_string(kEngineFormatOldest) + " to " +
+                                    std::to_string(kEngineFormatVersion) + ")");
+  if (want_nt != 0 && want_nt != *nt)
+    return Status(EDAOS_INVAL, "engine " + dir + " has " + std::to_string(*nt) +
+                                   " targets, opened with " + std::to_string(want_nt));
+  return Status::OK();
+}
+
 }  // namespace
+
+Status Engine::check_format(const std::string& dir, uint32_t ntargets) {
+  std::string text;
+  Status fst = detail::read_file(dir + "/FORMAT", &text);
+  if (fst.code() == EDAOS_NONEXIST) return Status(EDAOS_NONEXIST, "no engine formatted at " + dir);
+  if (!fst.ok()) return Status(EDAOS_IO, fst.message());
+  unsigned ver = 0, nt = 0;
+  return parse_format(dir, text, ntargets, &ver, &nt);
+}
+
+bool Engine::intents_pending(const std::string& dir, Status* st) {
+  struct stat sb;
+  const std::string path = dir + "/intents.log";
+  if (::stat(path.c_str(), &sb) == 0) return sb.st_size > 0;
+  if (errno != ENOENT) *st = detail::errno_status(errno, "stat " + path);
+  return false;
+}
 
 // Allocated bytes of every regular file below `path`.
 uint64_t detail::tree_bytes(const std::string& path) {
@@ -130,22 +166,11 @@ Result<std::unique_ptr<Engine>> Engine::open(const Options& o) {
     return Status(EDAOS_IO, fst.message());
   } else {
     unsigned ver = 0, nt = 0;
-    char magic[32] = {};
-    if (std::sscanf(text.c_str(), "%31s %u\nntargets %u", magic, &ver, &nt) != 3 ||
-        std::strcmp(magic, kFormatMagic) != 0 || nt == 0)
-      return Status(EDAOS_FORMAT, fpath + ": not an edaos engine format stamp");
-    if (ver < kEngineFormatOldest || ver > kEngineFormatVersion)
-      return Status(EDAOS_FORMAT, fpath + ": engine format version " + std::to_string(ver) +
-                                      " is not supported (this build reads versions " +
-                                      std::to_string(kEngineFormatOldest) + " to " +
-                                      std::to_string(kEngineFormatVersion) + ")");
+    EDAOS_RETURN_IF_ERROR(parse_format(o.dir, text, o.ntargets, &ver, &nt));
     upgrade = ver < kEngineFormatNoLongKeys;
     e->format_ = ver;
     // Shards of an engine written before format 4 may hold legacy records (or none).
     e->legacy_ = ver < kEngineFormatRecords || text.find("\nlegacy 1\n") != std::string::npos;
-    if (o.ntargets != 0 && o.ntargets != nt)
-      return Status(EDAOS_INVAL, "engine " + o.dir + " has " + std::to_string(nt) +
-                                     " targets, opened with " + std::to_string(o.ntargets));
     e->opts_.ntargets = nt;
   }
   for (uint32_t t = 0; t < e->opts_.ntargets; ++t)

@@ -209,6 +209,20 @@ class Engine {
   // FORMAT without create) -> EDAOS_NONEXIST; unreadable -> EDAOS_IO; unknown FORMAT ->
   // EDAOS_FORMAT; ntargets differing from the formatted value -> EDAOS_INVAL.
   static Result<std::unique_ptr<Engine>> open(const Options& o);
+  // The checks of open() that need neither the lock nor LMDB (session 10, lazy engine open: a
+  // pool connection runs them for every engine it does not open yet): `FORMAT` of `dir` is read
+  // and judged exactly as open() judges it, with the same codes and messages (EDAOS_NONEXIST
+  // "no engine formatted at", EDAOS_FORMAT for another magic or version, EDAOS_INVAL for
+  // another `ntargets` than a non-zero `ntargets`, EDAOS_IO when it cannot be read). The caller
+  // holds the pool lock, so nobody rewrites `FORMAT` meanwhile.
+  static Status check_format(const std::string& dir, uint32_t ntargets);
+  // Whether `dir`/intents.log may hold stripe intents (session 10): false when the file is
+  // absent or empty. An engine's log is empty whenever no mark is set once it has been opened
+  // and closed (open and close truncate a log with nothing set), and only an open engine
+  // appends to it, so an engine not opened by this process whose log is empty has no orphan
+  // intent (vos/README.md "Intents and lazily opened engines"). *st: an error other than
+  // ENOENT (the caller then opens the engine to find out).
+  static bool intents_pending(const std::string& dir, Status* st);
   // Closes the engine. Changes not synced yet are synced first (so the used-bytes counter is
   // saved and the next open needs no walk; vos/README.md "Used-bytes counter").
   ~Engine();
