@@ -2,6 +2,7 @@
 // values and array sizes from meta.mdb and sizes.log in another process while the engine runs
 // (its LMDB environment now has a lock file). The engine lives in a forked child here, so the
 // reader opens its own read-only environment, as a client process of the node does.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <lmdb.h>
 #include <signal.h>
@@ -145,7 +146,8 @@ TEST_F(MetaReaderTest, ReadsWhatTheEngineInAnotherProcessAcknowledged) {
     EXPECT_EQ(v, i == 6 ? "value-2" : "value-1");
     EXPECT_EQ(r->kv_get(kv_, "missing", "e", &test_csum, &v).code(), EDAOS_NONEXIST);
     EXPECT_EQ(size_of(r.get()), want[i]);
-    EXPECT_FALSE(r->write_locked(arr_));
+    EXPECT_EQ(r->probe_file(arr_),
+              i == 0 || i == 4 ? MetaReader::ShardFile::kAbsent : MetaReader::ShardFile::kPresent);
     Steps::send(s.to_child[1]);
   }
   int status = 0;
@@ -153,6 +155,20 @@ TEST_F(MetaReaderTest, ReadsWhatTheEngineInAnotherProcessAcknowledged) {
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
   // The engine closed (its close folds the log): the same answers from LMDB alone.
   EXPECT_EQ(size_of(r.get()), 64u);
+  // A direct writer's lock anywhere on the data file (a commit that may be in flight).
+  {
+    const int fd = ::open(shard_data_path(dir_, arr_).c_str(), O_RDWR);
+    ASSERT_GE(fd, 0);
+    struct flock fl {};
+    fl.l_type = F_WRLCK;
+    fl.l_whence = SEEK_SET;
+    fl.l_start = 4096;
+    fl.l_len = 10;
+    ASSERT_EQ(::fcntl(fd, F_OFD_SETLK, &fl), 0);
+    EXPECT_EQ(r->probe_file(arr_), MetaReader::ShardFile::kLocked);
+    ::close(fd);
+    EXPECT_EQ(r->probe_file(arr_), MetaReader::ShardFile::kPresent);
+  }
   // A record failing its checksum is never answered: the caller asks the engine.
   EXPECT_EQ(r->kv_get(
                  kv_, "name", "e",

@@ -199,12 +199,19 @@ bool local_array_size(ContState& c, const ObjectId& oid, uint64_t* size) {
   if (!size_from_ends(p, l, dummy, &check)) return false;  // degraded: get_size's own error
   LocalMetaCounters& cnt = local_meta_counters();
   // A direct write that returned holds its lock until its commit (which raises the end) is
-  // applied: none may be held when the sizes are read (the log read comes after this).
-  for (size_t s = 0; s < n; ++s)
-    if (rd[s] && rd[s]->write_locked(refs[s])) {
+  // applied: none may be held when the sizes are read (the log read comes after this). A shard
+  // whose file is absent has no completed write's record in the log (most shards of a small
+  // SX file): its engine's log is not read for it.
+  std::vector<char> absent(n, 0);
+  for (size_t s = 0; s < n; ++s) {
+    if (!rd[s]) continue;
+    const auto f = rd[s]->probe_file(refs[s]);
+    if (f == vos::MetaReader::ShardFile::kLocked) {
       cnt.locked.fetch_add(1, std::memory_order_relaxed);
       return false;
     }
+    absent[s] = f == vos::MetaReader::ShardFile::kAbsent;
+  }
   // One log read and one transaction per engine, for all of its shards.
   std::vector<uint64_t> ends(n, 0);
   std::vector<char> done(n, 0);
@@ -212,14 +219,16 @@ bool local_array_size(ContState& c, const ObjectId& oid, uint64_t* size) {
     if (!rd[s] || done[s]) continue;
     std::vector<vos::ShardRef> mine;
     std::vector<size_t> idx;
+    std::vector<char> skip;
     for (size_t t = s; t < n; ++t)
       if (rd[t] && rd[t] == rd[s]) {
         mine.push_back(refs[t]);
         idx.push_back(t);
+        skip.push_back(absent[t]);
         done[t] = 1;
       }
     std::vector<uint64_t> e;
-    Status st = rd[s]->logical_ends(mine, &e);
+    Status st = rd[s]->logical_ends(mine, &e, &skip);
     if (!st.ok()) {
       EDAOS_LOG(debug, "local size of %s: %s (asking the servers)", oid.to_string().c_str(),
                 st.to_string().c_str());

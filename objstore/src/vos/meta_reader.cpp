@@ -201,7 +201,8 @@ Status MetaReader::kv_get(const ShardRef& ref, std::string_view dkey, std::strin
   });
 }
 
-Status MetaReader::logical_ends(const std::vector<ShardRef>& refs, std::vector<uint64_t>* ends) {
+Status MetaReader::logical_ends(const std::vector<ShardRef>& refs, std::vector<uint64_t>* ends,
+                                const std::vector<char>* skip_log) {
   std::vector<std::string> keys;
   keys.reserve(refs.size());
   for (const ShardRef& r : refs) keys.push_back(shard_key(r));
@@ -210,7 +211,9 @@ Status MetaReader::logical_ends(const std::vector<ShardRef>& refs, std::vector<u
   // 1. sizes.log, whole (at most ~1 MiB: the engine folds it there), before the transaction.
   thread_local std::string buf;
   size_t got = 0;
-  for (;;) {
+  bool need_log = !skip_log;
+  for (size_t i = 0; skip_log && i < refs.size(); ++i) need_log = need_log || !(*skip_log)[i];
+  for (; need_log;) {
     if (buf.size() < got + (size_t{64} << 10))
       buf.resize(std::max(buf.size() * 2, got + (64 << 10)));
     const ssize_t n = ::pread(log_fd_, buf.data() + got, buf.size() - got, static_cast<off_t>(got));
@@ -222,7 +225,8 @@ Status MetaReader::logical_ends(const std::vector<ShardRef>& refs, std::vector<u
   for (size_t o = 0; o + kSizeRec <= got; o += kSizeRec) {
     const char* p = buf.data() + o;
     for (size_t i = 0; i < keys.size(); ++i) {
-      if (std::memcmp(p + 4, keys[i].data(), kShardKeyLen) != 0) continue;
+      if ((skip_log && (*skip_log)[i]) || std::memcmp(p + 4, keys[i].data(), kShardKeyLen) != 0)
+        continue;
       // A record failing its check is one being written (its write has not returned) or a torn
       // tail the owner skips too.
       if (std::memcmp(p, kSizeMagic, sizeof kSizeMagic) != 0 ||
@@ -253,9 +257,9 @@ Status MetaReader::logical_ends(const std::vector<ShardRef>& refs, std::vector<u
   });
 }
 
-bool MetaReader::write_locked(const ShardRef& ref) const {
+MetaReader::ShardFile MetaReader::probe_file(const ShardRef& ref) const {
   const int fd = ::open(shard_data_path(dir_, ref).c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return errno != ENOENT;
+  if (fd < 0) return errno == ENOENT ? ShardFile::kAbsent : ShardFile::kLocked;
   struct flock fl {};
   fl.l_type = F_RDLCK;  // conflicts with write locks only: the ones direct writers take
   fl.l_whence = SEEK_SET;
@@ -263,7 +267,7 @@ bool MetaReader::write_locked(const ShardRef& ref) const {
   fl.l_len = 0;  // the whole file, and past its end
   const bool locked = ::fcntl(fd, F_OFD_GETLK, &fl) != 0 || fl.l_type == F_WRLCK;
   ::close(fd);
-  return locked;
+  return locked ? ShardFile::kLocked : ShardFile::kPresent;
 }
 
 }  // namespace edaos::objstore::vos

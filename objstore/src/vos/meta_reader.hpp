@@ -49,13 +49,18 @@ class MetaReader {
   // The logical end of each shard (all of this engine), as Engine::array_logical_end: the
   // largest of its `arrays` record and its size records in sizes.log after its last removal
   // record. sizes.log is read first, then one read transaction: a fold commits `arrays` before it
-  // empties the log, so what a fold moved is in one or the other.
-  Status logical_ends(const std::vector<ShardRef>& refs, std::vector<uint64_t>* ends);
+  // empties the log, so what a fold moved is in one or the other. `skip_log` (optional, one per
+  // ref): the shard's data file was absent when probed (probe_file), so no completed write has a
+  // size record of it in the log (a write creates the file before its record; a removal
+  // removes both): only its `arrays` record counts. When every ref skips it, the log is not read.
+  Status logical_ends(const std::vector<ShardRef>& refs, std::vector<uint64_t>* ends,
+                      const std::vector<char>* skip_log = nullptr);
 
-  // Does a direct writer hold a write lock anywhere on the shard's data file (a returned direct
-  // write whose commit, which raises the logical end, may not be applied yet)? True also when
-  // the probe itself fails; false when the file does not exist.
-  bool write_locked(const ShardRef& ref) const;
+  // The shard's data file: absent, present, or present with a direct writer's write lock
+  // anywhere on it (a returned direct write whose commit, which raises the logical end, may not
+  // be applied yet). kLocked also when the probe itself fails.
+  enum class ShardFile { kAbsent, kPresent, kLocked };
+  ShardFile probe_file(const ShardRef& ref) const;
 
   const std::string& dir() const { return dir_; }
 
