@@ -3,6 +3,8 @@
 // name was removed and re-created, renamed over or truncated by another rank in between; the
 // asynchronous namespace calls (DfsEq) keep order, per-operation errors and every result.
 // Two server ranks in the ctest entry, so entry and size may live on different server ranks.
+// Session 10: with the local metadata reads on (the default) a stat by name on the engines' node
+// sends no message; the waits expected are 0 then, the sizes and objects checked the same.
 #include <fcntl.h>
 #include <sys/stat.h>
 
