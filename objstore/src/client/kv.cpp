@@ -8,6 +8,7 @@
 #include <set>
 
 #include "client/client_internal.hpp"
+#include "client/local_meta.hpp"
 #include "client/shard_io.hpp"
 #include "common/log.hpp"
 #include "vos/engine.hpp"
@@ -102,6 +103,16 @@ class KvImpl final : public KV {
   Result<std::string> get(const std::string& dkey, const std::string& akey) override {
     uint32_t g = group(dkey);
     Status last = no_replica(dkey);
+    {
+      KvOp op;
+      op.kind = KvOp::kGet;
+      op.dkey = dkey;
+      op.akey = akey;
+      if (local_get(&op)) {
+        if (!op.status.ok()) return op.status;
+        return std::move(op.value);
+      }
+    }
     for (uint32_t i : live_shards(g)) {
       Call call;
       Status st = one(g, i, Op::kKvGet, dkey, akey_wire(akey), nullptr, 0, &call);
@@ -303,6 +314,51 @@ class KvImpl final : public KV {
     return op.kind == KvOp::kGet || op.kind == KvOp::kGetArraySize;
   }
 
+ public:
+  // A get (kGet / kGetArraySize) answered from the engine's metadata on this node, when its
+  // first live copy is there (client/local_meta.hpp): the same copy the server path asks first,
+  // so the same answer. True: *op settled (value or EDAOS_NONEXIST; for kGetArraySize the size
+  // too when the value names a byte array). False: *op unchanged, the server is asked.
+  bool local_get(KvOp* op) {
+    if (!is_get(*op) || op->dkey.empty() || !local_meta_enabled()) return false;
+    const uint32_t g = group(op->dkey);
+    auto live = live_shards(g);
+    if (live.empty()) return false;
+    const ShardLoc& l = layout_.at(g, live[0]);
+    std::string value;
+    Status st;
+    if (local_kv_get(*c_, oid_, l.engine, g * layout_.group_size + live[0], l.target, op->dkey,
+                     akey_wire(op->akey), &value, &st) != LocalGet::kValue)
+      return false;
+    uint64_t size = 0;
+    bool sized = false;
+    if (st.ok() && op->kind == KvOp::kGetArraySize) {
+      ObjectId oid;
+      if (value.size() >= 16 && op->oid_off <= value.size() - 16) {
+        for (int b = 7; b >= 0; --b) {
+          oid.hi = (oid.hi << 8) | static_cast<unsigned char>(value[op->oid_off + b]);
+          oid.lo = (oid.lo << 8) | static_cast<unsigned char>(value[op->oid_off + 8 + b]);
+        }
+      }
+      if (!(oid == ObjectId{}) && otype_of(oid) == ObjType::kArray) {
+        // The size of the OID in the value read, read after it (as the server does).
+        if (!local_array_size(*c_, oid, &size)) {
+          local_meta_counters().unsized.fetch_add(1, std::memory_order_relaxed);
+          return false;  // the server gives both, in one round trip when it can
+        }
+        sized = true;
+        local_meta_counters().sized.fetch_add(1, std::memory_order_relaxed);
+      }
+    }
+    op->status = st;
+    op->value = std::move(value);
+    op->size_known = sized;
+    op->size = size;
+    op->taken = false;
+    return true;
+  }
+
+ private:
   // A kKvGetSize reply's data: the value, then the SizeWire (rpc/proto.hpp). Sets op.value, and
   // op.size / op.size_known when the server gave the logical end of every shard of the array
   // the value names, each where this client's pool map places it; the size is then what
@@ -334,21 +390,8 @@ class KvImpl final : public KV {
       if (!r.ok()) return false;
       if (engine != l.shards[s].engine || target != l.shards[s].target) return true;
     }
-    const bool ec = l.oclass.kind == ResilKind::kErasure;
-    const uint32_t k = ec ? l.oclass.data : 0, gs = l.group_size;
     uint64_t size = 0;
-    for (uint32_t g = 0; g < l.ngroups; ++g) {
-      bool known = false, all_data = true;
-      for (uint32_t i = 0; i < gs; ++i) {
-        const bool readable = c_->pool->readable(l.at(g, i).engine);
-        if (readable) size = std::max(size, ends[static_cast<size_t>(g) * gs + i]);
-        if (ec && i < k)
-          all_data = all_data && readable;
-        else
-          known = known || readable;
-      }
-      if (!known && !(ec && all_data)) return true;  // get_size says EDAOS_DEGRADED
-    }
+    if (!size_from_ends(*c_->pool, l, ends, &size)) return true;  // get_size: EDAOS_DEGRADED
     op->size = size;
     op->size_known = true;
     return true;
@@ -482,6 +525,7 @@ class KvImpl final : public KV {
    public:
     RunChunk(KvImpl* kv, std::vector<KvOp>* ops, size_t first, size_t last) : kv_(kv), ops_(ops) {
       std::set<uint32_t> prepared;
+      bool changed = false;
       for (size_t i = first; i < last; ++i) {
         KvOp& op = (*ops)[i];
         op.status = Status::OK();
@@ -514,6 +558,10 @@ class KvImpl final : public KV {
           op.status = kv->no_replica(op.dkey);
           continue;
         }
+        // Answered on this node, no message; only before the vector's first change, which
+        // must reach the server before a later get of the same key reads it.
+        if (write) changed = true;
+        if (!write && !changed && kv->local_get(&op)) continue;
         // As the single calls: puts and gets name the flat-KV akey "" by its wire form, a
         // remove with an empty akey removes the whole dkey.
         // A guarded remove names the akey whose value it checks (by its wire form, as a get).
@@ -744,6 +792,11 @@ std::unique_ptr<KvRequest> KvImpl::start_merge_times(const std::string& dkey,
 }
 
 }  // namespace
+
+bool kv_local_get(KV& kv, KvOp* op) {
+  auto* k = dynamic_cast<KvImpl*>(&kv);
+  return k && k->local_get(op);
+}
 
 Result<std::unique_ptr<KV>> open_kv(std::shared_ptr<ContState> c, ObjectId oid) {
   if (otype_of(oid) == ObjType::kArray)

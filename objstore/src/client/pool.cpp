@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "client/client_internal.hpp"
+#include "client/local_meta.hpp"
 #include "client/shard_io.hpp"
 #include "common/log.hpp"
 #include "vos/pool_store.hpp"
@@ -349,6 +350,7 @@ Pool::Pool(std::shared_ptr<PoolState> s) : s_(std::move(s)) {}
 Pool::~Pool() {
   if (s_ && s_->connected && client::runtime()) {
     client::shard_io_close(*s_);
+    client::local_meta_close(*s_);
     // Not collective here: only the connect root closes, which is what disconnect does too.
     int me = 0;
     MPI_Comm_rank(s_->comm, &me);
@@ -369,6 +371,7 @@ Pool::~Pool() {
 Status Pool::disconnect() {
   if (!s_->connected) return Status::OK();
   client::shard_io_close(*s_);
+  client::local_meta_close(*s_);  // the readers of this connection go before the servers close
   MPI_Barrier(s_->comm);
   int me = 0;
   MPI_Comm_rank(s_->comm, &me);

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <vector>
 
+#include "client/local_meta.hpp"
 #include "dfs/dfs_internal.hpp"
 
 namespace edaos::objstore {
@@ -136,6 +137,26 @@ std::atomic<uint64_t> g_stat_sized{0};  // names never seen, sized with their en
 void count_stat(bool hit) { (hit ? g_stat_hits : g_stat_misses).fetch_add(1); }
 void count_sized() { g_stat_sized.fetch_add(1); }
 
+// The stat of `name` from a kGetArraySize of its entry (from the server or from this node).
+Result<DfsStat> stat_sized_entry(const MountState& m, ObjectId dir, const std::string& name,
+                                 const KvOp& op) {
+  if (!op.status.ok()) {
+    if (op.status.code() != EDAOS_NONEXIST) return op.status;
+    m.names.forget(dir, name);
+    return Status(EDAOS_NONEXIST, "no entry " + q(name));
+  }
+  EDAOS_ASSIGN_OR_RETURN(Entry e, decode_entry(op.value));
+  m.names.note(dir, name, e);
+  // The size read by the server is the size of the OID at kEntryOidOff of this very record
+  // (an OID is never reused): the entry's object, read after the entry.
+  const bool given = S_ISREG(e.mode) && op.size_known;
+  if (!given) return stat_of(m, e);
+  count_sized();
+  DfsStat s = stat_fields(e);
+  s.size = op.size;
+  return s;
+}
+
 // A name the mount does not know (session 8): the entry's get asks the server holding it for
 // the size of the file the entry names too (KvOp::kGetArraySize, the OID at kEntryOidOff).
 // When every shard of that file lives on the same server rank, the server reads the entry and
@@ -148,30 +169,34 @@ Result<DfsStat> stat_unseen(const MountState& m, ObjectId dir, const std::string
   ops[0].dkey = name;
   ops[0].akey = kEntryAkey;
   ops[0].oid_off = kEntryOidOff;
-  Status st = d->run(&ops);
-  if (!st.ok()) {
-    if (st.code() != EDAOS_NONEXIST) return st;
-    m.names.forget(dir, name);
-    return Status(EDAOS_NONEXIST, "no entry " + q(name));
-  }
-  EDAOS_ASSIGN_OR_RETURN(Entry e, decode_entry(ops[0].value));
-  m.names.note(dir, name, e);
-  // The size read by the server is the size of the OID at kEntryOidOff of this very record
-  // (an OID is never reused): the entry's object, read after the entry.
-  const bool given = S_ISREG(e.mode) && ops[0].size_known;
-  if (!given) return stat_of(m, e);
-  count_sized();
-  DfsStat s = stat_fields(e);
-  s.size = ops[0].size;
-  return s;
+  (void)d->run(&ops);
+  return stat_sized_entry(m, dir, name, ops[0]);
+}
+
+// Session 10: the entry and the size of the file it names read on this node, from the engines'
+// metadata (client/local_meta.hpp), when the entry's engine and every shard of the file are
+// here: no message at all. False: nothing settled (the caller asks the servers).
+bool stat_local(const MountState& m, ObjectId dir, const std::string& name, KV& d,
+                Result<DfsStat>* out) {
+  if (!client::local_meta_enabled()) return false;
+  KvOp op;
+  op.kind = KvOp::kGetArraySize;
+  op.dkey = name;
+  op.akey = kEntryAkey;
+  op.oid_off = kEntryOidOff;
+  if (!client::kv_local_get(d, &op)) return false;
+  *out = stat_sized_entry(m, dir, name, op);
+  return true;
 }
 
 Result<DfsStat> stat_entry(const MountState& m, ObjectId dir, const std::string& name) {
+  EDAOS_ASSIGN_OR_RETURN(auto d, kv(m, dir));
+  Result<DfsStat> local = Status(EDAOS_INVAL, "not read");
+  if (stat_local(m, dir, name, *d, &local)) return local;
   NameCache::Guess g;
   if (!m.names.find(dir, name, &g)) return stat_unseen(m, dir, name);
   // The entry get goes out first, then the guessed file's size query; the wait for the size
   // reply covers both round trips at once.
-  EDAOS_ASSIGN_OR_RETURN(auto d, kv(m, dir));
   std::vector<KvOp> ops(1);
   ops[0].kind = KvOp::kGet;
   ops[0].dkey = name;

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <thread>
 
+#include "client/local_meta.hpp"
 #include "dfs/dfs_internal.hpp"
 
 namespace edaos::objstore {
@@ -145,6 +146,13 @@ Status Dfs::stat_names(const DfsObj* parent, const std::vector<std::string>& nam
   std::vector<size_t> which;
   std::vector<NameCache::Guess> guess(n);
   std::vector<size_t> known;
+  // Session 10: entries and sizes read on this node (client/local_meta.hpp) need no message.
+  std::vector<KvOp> local_ops;
+  std::vector<size_t> local_which;
+  std::unique_ptr<KV> dir_kv;
+  if (client::local_meta_enabled()) {
+    EDAOS_ASSIGN_OR_RETURN(dir_kv, kv(*s_, pdir));
+  }
   for (size_t i = 0; i < n; ++i) {
     (*status)[i] = check_name(names[i]);
     if (!(*status)[i].ok()) continue;
@@ -152,6 +160,18 @@ Status Dfs::stat_names(const DfsObj* parent, const std::vector<std::string>& nam
     op.kind = KvOp::kGet;
     op.dkey = names[i];
     op.akey = kEntryAkey;
+    if (dir_kv) {
+      KvOp lop;
+      lop.kind = KvOp::kGetArraySize;
+      lop.dkey = names[i];
+      lop.akey = kEntryAkey;
+      lop.oid_off = kEntryOidOff;
+      if (client::kv_local_get(*dir_kv, &lop)) {
+        local_ops.push_back(std::move(lop));
+        local_which.push_back(i);
+        continue;
+      }
+    }
     if (s_->names.find(pdir, names[i], &guess[i])) {
       known.push_back(i);
     } else {
@@ -179,6 +199,10 @@ Status Dfs::stat_names(const DfsObj* parent, const std::vector<std::string>& nam
   }
   std::vector<Entry> entries(n);
   std::vector<char> sized(n, 0);
+  for (size_t k = 0; k < local_ops.size(); ++k) {
+    ops.push_back(std::move(local_ops[k]));
+    which.push_back(local_which[k]);
+  }
   for (size_t k = 0; k < ops.size(); ++k) {
     const size_t i = which[k];
     if (ops[k].status.code() == EDAOS_NONEXIST) {

@@ -17,6 +17,7 @@
 #include "common/log.hpp"
 #include "vos/engine.hpp"
 #include "vos/engine_internal.hpp"
+#include "vos/meta_reader.hpp"
 #include "vos/records.hpp"
 #include "vos/vos_internal.hpp"
 
@@ -28,6 +29,17 @@ using detail::LmdbEnv;
 using namespace detail;  // engine_internal.hpp: the layout shared by engine*.cpp
 
 // ---------------------------------------------------------------- arrays
+
+namespace {
+std::atomic<FaultHook> g_fold_hook{nullptr};
+void fold_point(const char* name) {
+  if (FaultHook h = g_fold_hook.load(std::memory_order_relaxed)) h(name);
+}
+}  // namespace
+
+void set_fold_hook_for_testing(FaultHook hook) {
+  g_fold_hook.store(hook, std::memory_order_relaxed);
+}
 
 namespace {
 // Byte 48 of a record: 0 = a size, kSizeRemoved = the shard was removed (a tombstone).
@@ -177,12 +189,16 @@ Status Engine::flush_sizes() {
         detail::put_le64(&val, e.end);
         EDAOS_RETURN_IF_ERROR(db_->put(t, db_->dbi(kDbArrays), key, val));
       }
+      fold_point("fold:in-transaction");
       return Status::OK();
     }));
     for (auto& kv : ends_) kv.second.pending = false;
     npending_ = 0;
   }
-  // Every record is in LMDB now (committed to the file): the log can go.
+  fold_point("fold:committed");
+  // Every record is in LMDB now (committed to the file): the log can go. Readers of other
+  // processes (MetaReader) rely on this order: they read the log before their snapshot, so a
+  // size this fold moves is in what they read of the log or in their snapshot.
   if (::ftruncate(log_fd_, 0) != 0)
     return detail::errno_status(errno, "truncate " + opts_.dir + "/" + kSizeLogName);
   log_end_ = 0;

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <functional>
 #include <memory>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -114,9 +115,37 @@ inline std::string_view sv(const MDB_val& v) {
   return std::string_view(static_cast<const char*>(v.mv_data), v.mv_size);
 }
 
-// An LMDB environment opened with MDB_NOLOCK: the owner serialises every transaction with its
-// own mutex and holds a DirLock, so LMDB's lock file is not needed (and a killed process leaves
-// no stale reader slots behind).
+// The MDB_env of an engine's meta.mdb as the other users of this process see it (vos::MetaReader,
+// local_meta.cpp): the handle, its databases, and a lock the owner takes exclusively to resize the
+// map or close the environment. LMDB forbids a second environment of one file in one process
+// (its fcntl locks on lock.mdb are per process: a second open would believe it is alone and
+// reset the reader table, and its close would drop the first one's locks), so a reader in the
+// process of the engine's owner reads through this handle. `open` is false once the owner
+// closed the environment.
+struct SharedEnv {
+  std::shared_mutex mu;
+  MDB_env* env = nullptr;
+  std::vector<MDB_dbi> dbis;
+  bool open = false;
+};
+// The SharedEnv of the meta.mdb file with this device and inode opened by an LmdbEnv of this
+// process, or nullptr.
+std::shared_ptr<SharedEnv> shared_env_of(uint64_t dev, uint64_t ino);
+
+// Reader slots of an environment with a lock file (readers of other processes of the node
+// plus this process's own read transactions; LMDB's default is 126).
+constexpr unsigned kLmdbMaxReaders = 1024;
+
+// An LMDB environment. Two modes:
+//  - private (a directory environment: the pool service's psvc/): MDB_NOLOCK. The owner
+//    serialises every transaction with its own mutex and holds a DirLock, so LMDB's lock file is
+//    not needed (and a killed process leaves no stale reader slots behind);
+//  - shared (a single-file environment, MDB_NOSUBDIR: an engine's meta.mdb, session 10): with
+//    LMDB's lock file (<file>-lock) and MDB_NOTLS, so processes of the node may read it
+//    (vos::MetaReader) in registered read transactions: the writer never reuses a page a live
+//    reader's snapshot can see. Stale slots of killed readers are cleared (mdb_reader_check) at
+//    open, every kReaderCheckEvery commits, before the map grows and at close. The owner's
+//    DirLock stays the exclusion between jobs; LMDB's writer mutex is uncontended.
 class LmdbEnv {
  public:
   // `path` is the directory (or, with MDB_NOSUBDIR in `flags`, the file). `dbs` are the named
@@ -142,6 +171,8 @@ class LmdbEnv {
   static void fail_group_commits_for_testing(int n);
   Status read(const std::function<Status(MDB_txn*)>& fn);
   Status sync();
+  // Shared mode (see above): whether this environment runs with LMDB's lock file.
+  bool shared() const { return shared_ != nullptr; }
   // Size of the data file in bytes (allocated, for space accounting).
   uint64_t allocated_bytes() const;
 
@@ -168,6 +199,11 @@ class LmdbEnv {
   std::vector<MDB_dbi> dbis_;
   bool map_full_ = false;
   size_t mapsize_ = 0;
+  // Shared mode: the handle other users of this process read through (registered by open).
+  std::shared_ptr<SharedEnv> shared_;
+  uint64_t commits_ = 0;
+  // Shared mode: clears the reader slots of dead processes (logged when there were some).
+  void reader_check(const char* when);
 };
 
 }  // namespace edaos::objstore::vos::detail

@@ -10,6 +10,9 @@
 #include <cinttypes>
 #include <climits>
 #include <cstdio>
+#include <map>
+#include <mutex>
+#include <utility>
 
 #include "common/log.hpp"
 #include "vos/vos_internal.hpp"
@@ -275,6 +278,43 @@ DirLock::~DirLock() {
 
 // ---- LmdbEnv ----
 
+namespace {
+// Shared-mode environments of this process by (device, inode) of their file.
+struct SharedRegistry {
+  std::mutex mu;
+  std::map<std::pair<uint64_t, uint64_t>, std::weak_ptr<SharedEnv>> envs;
+};
+SharedRegistry& shared_registry() {
+  static SharedRegistry* r = new SharedRegistry;  // never destroyed: readers may outlive statics
+  return *r;
+}
+// Commits between two clearings of dead readers' slots: a reader process killed inside a read
+// transaction pins its snapshot's pages until then, so the file grows by at most the pages
+// this many commits free.
+constexpr uint64_t kReaderCheckEvery = 256;
+}  // namespace
+
+std::shared_ptr<SharedEnv> shared_env_of(uint64_t dev, uint64_t ino) {
+  SharedRegistry& r = shared_registry();
+  std::lock_guard<std::mutex> g(r.mu);
+  auto it = r.envs.find({dev, ino});
+  if (it == r.envs.end()) return nullptr;
+  auto sp = it->second.lock();
+  if (!sp) r.envs.erase(it);
+  return sp;
+}
+
+void LmdbEnv::reader_check(const char* when) {
+  if (!shared_) return;
+  int dead = 0;
+  const int rc = mdb_reader_check(env_, &dead);
+  if (rc != 0)
+    EDAOS_LOG(warn, "mdb_reader_check of %s (%s): %s", path_.c_str(), when, mdb_strerror(rc));
+  else if (dead > 0)
+    EDAOS_LOG(info, "%s: %d reader slot(s) of dead processes cleared (%s)", path_.c_str(), dead,
+              when);
+}
+
 Status LmdbEnv::mdb_status(int rc, const std::string& what) {
   if (rc == 0) return Status::OK();
   if (rc == MDB_MAP_FULL || rc == MDB_TXN_FULL) map_full_ = true;
@@ -299,8 +339,15 @@ Result<std::unique_ptr<LmdbEnv>> LmdbEnv::open(const std::string& path, unsigned
                                       "mdb_env_set_maxdbs"));
   EDAOS_RETURN_IF_ERROR(
       e->mdb_status(mdb_env_set_mapsize(e->env_, e->mapsize_), "mdb_env_set_mapsize"));
-  EDAOS_RETURN_IF_ERROR(
-      e->mdb_status(mdb_env_open(e->env_, path.c_str(), flags | MDB_NOLOCK, 0644), "mdb_env_open"));
+  // A single-file environment (an engine's meta.mdb) is shared with the readers of the node; a
+  // directory environment (psvc) stays private (see vos_internal.hpp).
+  const bool shared = e->nosubdir_;
+  if (shared)
+    EDAOS_RETURN_IF_ERROR(
+        e->mdb_status(mdb_env_set_maxreaders(e->env_, kLmdbMaxReaders), "mdb_env_set_maxreaders"));
+  EDAOS_RETURN_IF_ERROR(e->mdb_status(
+      mdb_env_open(e->env_, path.c_str(), flags | (shared ? MDB_NOTLS : MDB_NOLOCK), 0644),
+      "mdb_env_open"));
   // The file may already be larger than our initial map (grown in an earlier run): adopt it.
   MDB_envinfo info;
   if (mdb_env_info(e->env_, &info) == 0 && info.me_mapsize > e->mapsize_)
@@ -312,10 +359,33 @@ Result<std::unique_ptr<LmdbEnv>> LmdbEnv::open(const std::string& path, unsigned
                                           "mdb_dbi_open " + dbs[i]));
     return Status::OK();
   }));
+  if (shared) {
+    // Slots of readers killed since the last owner (a reader process of an earlier job that
+    // was killed while this environment was open elsewhere) pin pages until cleared.
+    auto sh = std::make_shared<SharedEnv>();
+    sh->env = e->env_;
+    sh->dbis = e->dbis_;
+    sh->open = true;
+    e->shared_ = sh;
+    e->reader_check("open");
+    struct stat st;
+    if (::stat(path.c_str(), &st) == 0) {
+      SharedRegistry& r = shared_registry();
+      std::lock_guard<std::mutex> g(r.mu);
+      r.envs[{static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino)}] = sh;
+    }
+  }
   return e;
 }
 
 LmdbEnv::~LmdbEnv() {
+  if (shared_) {
+    reader_check("close");
+    // Readers of this process finish their transaction first and never start another.
+    std::unique_lock<std::shared_mutex> g(shared_->mu);
+    shared_->open = false;
+    shared_->env = nullptr;
+  }
   if (env_) mdb_env_close(env_);
 }
 
@@ -327,6 +397,7 @@ Status LmdbEnv::write(const std::function<Status(MDB_txn*)>& fn) {
     Status st = fn(t);
     if (st.ok()) {
       st = mdb_status(mdb_txn_commit(t), "mdb_txn_commit");
+      if (st.ok() && shared_ && ++commits_ % kReaderCheckEvery == 0) reader_check("periodic");
     } else {
       mdb_txn_abort(t);
     }
@@ -334,9 +405,16 @@ Status LmdbEnv::write(const std::function<Status(MDB_txn*)>& fn) {
       if (map_full_ && !st.ok()) return Status(EDAOS_NOSPACE, st.message());
       return st;
     }
+    // A dead reader's slot may be what filled the map (its snapshot's pages cannot be reused).
+    reader_check("map full");
     size_t next = mapsize_ * 2;
     EDAOS_LOG(info, "growing LMDB map of %s to %zu bytes", path_.c_str(), next);
-    EDAOS_RETURN_IF_ERROR(mdb_status(mdb_env_set_mapsize(env_, next), "mdb_env_set_mapsize"));
+    {
+      // LMDB remaps: no read transaction of this process may be running on the old map.
+      std::unique_lock<std::shared_mutex> g;
+      if (shared_) g = std::unique_lock<std::shared_mutex>(shared_->mu);
+      EDAOS_RETURN_IF_ERROR(mdb_status(mdb_env_set_mapsize(env_, next), "mdb_env_set_mapsize"));
+    }
     mapsize_ = next;
   }
 }

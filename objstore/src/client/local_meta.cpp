@@ -1,0 +1,242 @@
+// Metadata reads without the server (session 10): see local_meta.hpp.
+#include "client/local_meta.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "common/log.hpp"
+#include "ec/checksum.hpp"
+#include "vos/meta_reader.hpp"
+
+EDAOS_LOG_FACILITY(client);
+
+namespace edaos::objstore::client {
+
+namespace {
+
+std::atomic<int> g_override{-1};
+
+bool env_enabled() {
+  static const bool on = [] {
+    const char* v = std::getenv("EDAOS_LOCAL_META");
+    return !v || std::strcmp(v, "0") != 0;
+  }();
+  return on;
+}
+
+// The readers of one connection: which engines are on this node (their server rank runs on
+// this host, as the direct path decides), and each one's reader, opened at first use.
+struct PoolMeta {
+  Uuid pool;
+  uint32_t map_version = 0;
+  std::mutex mu;
+  std::vector<char> local;       // per engine: its server rank runs on this node
+  std::vector<char> owner_here;  // per engine: its server rank is this process
+  std::vector<char> tried;       // per engine: the reader was opened (or failed to open)
+  std::vector<std::shared_ptr<vos::MetaReader>> readers;
+};
+
+struct Registry {
+  std::mutex mu;
+  std::map<const PoolState*, std::shared_ptr<PoolMeta>> pools;
+};
+Registry& registry() {
+  static Registry* r = new Registry;  // never destroyed
+  return *r;
+}
+
+std::shared_ptr<PoolMeta> pool_meta(PoolState& p) {
+  if (!p.connected || !p.rt) return nullptr;
+  Registry& r = registry();
+  std::lock_guard<std::mutex> g(r.mu);
+  auto& slot = r.pools[&p];
+  if (slot && slot->pool == p.map.pool_uuid && slot->map_version == p.map.version) return slot;
+  auto m = std::make_shared<PoolMeta>();
+  m->pool = p.map.pool_uuid;
+  m->map_version = p.map.version;
+  const size_t n = p.map.engines.size();
+  m->local.assign(n, 0);
+  m->owner_here.assign(n, 0);
+  m->tried.assign(n, 0);
+  m->readers.resize(n);
+  const auto& hosts = p.rt->hosts;
+  const int me_rank = p.rt->rank;
+  const std::string me = me_rank >= 0 && me_rank < static_cast<int>(hosts.size())
+                             ? hosts[static_cast<size_t>(me_rank)]
+                             : std::string();
+  for (uint32_t e = 0; e < n; ++e) {
+    const int srv = p.server_of(e);
+    m->local[e] = !me.empty() && srv >= 0 && srv < static_cast<int>(hosts.size()) &&
+                  hosts[static_cast<size_t>(srv)] == me;
+    m->owner_here[e] = srv == me_rank;
+  }
+  slot = m;
+  return m;
+}
+
+std::shared_ptr<vos::MetaReader> reader_of(PoolState& p, uint32_t engine) {
+  if (!local_meta_enabled()) return nullptr;
+  auto m = pool_meta(p);
+  if (!m || engine >= m->local.size() || !m->local[engine] || !p.readable(engine)) return nullptr;
+  std::lock_guard<std::mutex> g(m->mu);
+  if (!m->tried[engine]) {
+    m->tried[engine] = 1;
+    char name[32];
+    std::snprintf(name, sizeof name, "/engine-%04u", engine);
+    auto r = vos::MetaReader::open(p.path + name, m->owner_here[engine] != 0);
+    if (r.ok()) {
+      m->readers[engine] = std::move(r).value();
+    } else {
+      EDAOS_LOG(info, "engine %u: metadata read through its server (%s)", engine,
+                r.status().to_string().c_str());
+    }
+  }
+  return m->readers[engine];
+}
+
+}  // namespace
+
+bool local_meta_enabled() {
+  const int o = g_override.load(std::memory_order_relaxed);
+  return o >= 0 ? o != 0 : env_enabled();
+}
+
+void set_local_meta_for_testing(int on) { g_override.store(on < 0 ? -1 : (on ? 1 : 0)); }
+
+uint64_t local_meta_gets_for_testing() { return local_meta_counters().gets.load(); }
+
+LocalMetaCounters& local_meta_counters() {
+  static LocalMetaCounters c;
+  return c;
+}
+
+void local_meta_close(PoolState& p) {
+  std::shared_ptr<PoolMeta> m;
+  {
+    Registry& r = registry();
+    std::lock_guard<std::mutex> g(r.mu);
+    auto it = r.pools.find(&p);
+    if (it == r.pools.end()) return;
+    m = std::move(it->second);
+    r.pools.erase(it);
+  }
+  // The readers go when the last call using one returns (they are shared pointers).
+}
+
+LocalGet local_kv_get(ContState& c, const ObjectId& kv, uint32_t engine, uint32_t shard,
+                      uint32_t target, const std::string& dkey, const std::string& akey,
+                      std::string* value, Status* st) {
+  auto r = reader_of(*c.pool, engine);
+  if (!r) return LocalGet::kNo;
+  vos::ShardRef ref;
+  ref.cont = c.uuid;
+  ref.oid = kv;
+  ref.shard = shard;
+  ref.target = target;
+  Status s = r->kv_get(ref, dkey, akey, &ec::csum_compute, value);
+  LocalMetaCounters& n = local_meta_counters();
+  if (s.ok()) {
+    *st = Status::OK();
+  } else if (s.code() == EDAOS_NONEXIST) {
+    *st = Status(EDAOS_NONEXIST, "no akey '" + akey + "' under dkey '" + dkey + "'");
+  } else {
+    n.fallbacks.fetch_add(1, std::memory_order_relaxed);
+    EDAOS_LOG(debug, "local get of %s in engine %u: %s (asking the server)", kv.to_string().c_str(),
+              engine, s.to_string().c_str());
+    return LocalGet::kNo;
+  }
+  n.gets.fetch_add(1, std::memory_order_relaxed);
+  return LocalGet::kValue;
+}
+
+bool size_from_ends(const PoolState& p, const Layout& l, const std::vector<uint64_t>& ends,
+                    uint64_t* size) {
+  const bool ec = l.oclass.kind == ResilKind::kErasure;
+  const uint32_t k = ec ? l.oclass.data : 0, gs = l.group_size;
+  uint64_t s = 0;
+  for (uint32_t g = 0; g < l.ngroups; ++g) {
+    bool known = false, all_data = true;
+    for (uint32_t i = 0; i < gs; ++i) {
+      const bool readable = p.readable(l.at(g, i).engine);
+      if (readable) s = std::max(s, ends[static_cast<size_t>(g) * gs + i]);
+      if (ec && i < k)
+        all_data = all_data && readable;
+      else
+        known = known || readable;
+    }
+    if (!known && !(ec && all_data)) return false;  // get_size says EDAOS_DEGRADED
+  }
+  *size = s;
+  return true;
+}
+
+bool local_array_size(ContState& c, const ObjectId& oid, uint64_t* size) {
+  PoolState& p = *c.pool;
+  if (!local_meta_enabled()) return false;
+  auto layout = compute_layout(p.map, oid);
+  if (!layout.ok()) return false;
+  const Layout& l = layout.value();
+  const size_t n = l.shards.size();
+  // Every shard a read may use must be on an engine read here; the others do not count.
+  std::vector<std::shared_ptr<vos::MetaReader>> rd(n);
+  std::vector<vos::ShardRef> refs(n);
+  for (size_t s = 0; s < n; ++s) {
+    if (!p.readable(l.shards[s].engine)) continue;
+    rd[s] = reader_of(p, l.shards[s].engine);
+    if (!rd[s]) return false;
+    refs[s].cont = c.uuid;
+    refs[s].oid = oid;
+    refs[s].shard = static_cast<uint32_t>(s);
+    refs[s].target = l.shards[s].target;
+  }
+  std::vector<uint64_t> dummy(n, 0);
+  uint64_t check = 0;
+  if (!size_from_ends(p, l, dummy, &check)) return false;  // degraded: get_size's own error
+  LocalMetaCounters& cnt = local_meta_counters();
+  // A direct write that returned holds its lock until its commit (which raises the end) is
+  // applied: none may be held when the sizes are read (the log read comes after this). A shard
+  // whose file is absent has no completed write's record in the log (most shards of a small
+  // SX file): its engine's log is not read for it.
+  std::vector<char> absent(n, 0);
+  for (size_t s = 0; s < n; ++s) {
+    if (!rd[s]) continue;
+    const auto f = rd[s]->probe_file(refs[s]);
+    if (f == vos::MetaReader::ShardFile::kLocked) {
+      cnt.locked.fetch_add(1, std::memory_order_relaxed);
+      return false;
+    }
+    absent[s] = f == vos::MetaReader::ShardFile::kAbsent;
+  }
+  // One log read and one transaction per engine, for all of its shards.
+  std::vector<uint64_t> ends(n, 0);
+  std::vector<char> done(n, 0);
+  for (size_t s = 0; s < n; ++s) {
+    if (!rd[s] || done[s]) continue;
+    std::vector<vos::ShardRef> mine;
+    std::vector<size_t> idx;
+    std::vector<char> skip;
+    for (size_t t = s; t < n; ++t)
+      if (rd[t] && rd[t] == rd[s]) {
+        mine.push_back(refs[t]);
+        idx.push_back(t);
+        skip.push_back(absent[t]);
+        done[t] = 1;
+      }
+    std::vector<uint64_t> e;
+    Status st = rd[s]->logical_ends(mine, &e, &skip);
+    if (!st.ok()) {
+      EDAOS_LOG(debug, "local size of %s: %s (asking the servers)", oid.to_string().c_str(),
+                st.to_string().c_str());
+      return false;
+    }
+    for (size_t j = 0; j < idx.size(); ++j) ends[idx[j]] = e[j];
+  }
+  return size_from_ends(p, l, ends, size);
+}
+
+}  // namespace edaos::objstore::client

@@ -1,0 +1,273 @@
+// vos::MetaReader: an engine's KV values and array sizes read from meta.mdb and sizes.log by a
+// process that does not own the engine (session 10; see meta_reader.hpp and README.md
+// "Readers of meta.mdb").
+#include "vos/meta_reader.hpp"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <shared_mutex>
+#include <utility>
+
+#include "common/log.hpp"
+#include "vos/engine_internal.hpp"
+#include "vos/vos_internal.hpp"
+
+EDAOS_LOG_FACILITY(vos);
+
+namespace edaos::objstore::vos {
+
+namespace detail {
+
+// The environment a reader reads through: the owner's (SharedEnv, when this process owns the
+// engine) or one read-only environment of this process (MDB_RDONLY with the lock file), shared
+// by every reader of the file here.
+struct ReaderEnv {
+  std::shared_ptr<SharedEnv> owner;  // set: read through the owner's handle
+  // Own environment (owner == nullptr): the handle, the databases, a mutex for the one reader
+  // transaction kept reset between calls (renewing it costs no reader-table search).
+  std::mutex mu;
+  MDB_env* env = nullptr;
+  MDB_dbi arrays = 0, akeys = 0;
+  MDB_txn* txn = nullptr;
+  ~ReaderEnv() {
+    if (txn) mdb_txn_abort(txn);
+    if (env) mdb_env_close(env);
+  }
+};
+
+namespace {
+
+struct ReaderEnvs {
+  std::mutex mu;
+  std::map<std::pair<uint64_t, uint64_t>, std::weak_ptr<ReaderEnv>> envs;
+};
+ReaderEnvs& reader_envs() {
+  static ReaderEnvs* r = new ReaderEnvs;  // never destroyed
+  return *r;
+}
+
+Status lmdb_error(int rc, const std::string& what) {
+  return Status(rc == MDB_NOTFOUND ? EDAOS_NONEXIST : EDAOS_IO,
+                what + ": " + std::string(mdb_strerror(rc)));
+}
+
+Result<std::shared_ptr<ReaderEnv>> open_own_env(const std::string& file, uint64_t dev,
+                                                uint64_t ino) {
+  ReaderEnvs& r = reader_envs();
+  std::lock_guard<std::mutex> g(r.mu);
+  auto it = r.envs.find({dev, ino});
+  if (it != r.envs.end())
+    if (auto sp = it->second.lock()) return sp;
+  auto e = std::make_shared<ReaderEnv>();
+  int rc = mdb_env_create(&e->env);
+  if (rc == 0) rc = mdb_env_set_maxdbs(e->env, 8);
+  if (rc == 0) rc = mdb_env_set_maxreaders(e->env, kLmdbMaxReaders);
+  if (rc == 0) rc = mdb_env_open(e->env, file.c_str(), MDB_RDONLY | MDB_NOSUBDIR | MDB_NOTLS, 0644);
+  if (rc != 0) return lmdb_error(rc, "open " + file + " read-only");
+  // Database handles opened in a read transaction become the environment's at its commit.
+  MDB_txn* t = nullptr;
+  rc = mdb_txn_begin(e->env, nullptr, MDB_RDONLY, &t);
+  if (rc == 0) rc = mdb_dbi_open(t, "arrays", 0, &e->arrays);
+  if (rc == 0) rc = mdb_dbi_open(t, "akeys", 0, &e->akeys);
+  if (rc == 0) {
+    rc = mdb_txn_commit(t);
+  } else if (t) {
+    mdb_txn_abort(t);
+  }
+  if (rc != 0) return lmdb_error(rc, "open the databases of " + file);
+  r.envs[{dev, ino}] = e;
+  return e;
+}
+
+// Runs `fn` in a read transaction of `e`: the owner's handle (shared lock against its resize
+// and close) or the own environment's kept transaction (renewed; a map grown by the owner is
+// adopted first).
+template <typename Fn>
+Status in_read_txn(ReaderEnv& e, const std::string& dir, Fn&& fn) {
+  if (e.owner) {
+    std::shared_lock<std::shared_mutex> g(e.owner->mu);
+    if (!e.owner->open) return Status(EDAOS_UNREACH, "engine " + dir + " is closed");
+    MDB_txn* t = nullptr;
+    int rc = mdb_txn_begin(e.owner->env, nullptr, MDB_RDONLY, &t);
+    if (rc != 0) return lmdb_error(rc, "read transaction of " + dir);
+    Status st = fn(t, e.owner->dbis[kDbArrays], e.owner->dbis[kDbAkeys]);
+    mdb_txn_abort(t);
+    return st;
+  }
+  std::lock_guard<std::mutex> g(e.mu);
+  for (int attempt = 0;; ++attempt) {
+    int rc = e.txn ? mdb_txn_renew(e.txn) : mdb_txn_begin(e.env, nullptr, MDB_RDONLY, &e.txn);
+    if (rc == MDB_MAP_RESIZED && attempt == 0) {
+      // The owner grew the map: adopt its size (no transaction of this environment is running).
+      if (e.txn) {
+        mdb_txn_abort(e.txn);
+        e.txn = nullptr;
+      }
+      rc = mdb_env_set_mapsize(e.env, 0);
+      if (rc != 0) return lmdb_error(rc, "adopt the map size of " + dir);
+      continue;
+    }
+    if (rc != 0) {
+      if (e.txn && rc != 0) {
+        mdb_txn_abort(e.txn);
+        e.txn = nullptr;
+      }
+      return lmdb_error(rc, "read transaction of " + dir);
+    }
+    break;
+  }
+  Status st = fn(e.txn, e.arrays, e.akeys);
+  mdb_txn_reset(e.txn);
+  return st;
+}
+
+}  // namespace
+}  // namespace detail
+
+using namespace detail;
+
+std::string shard_data_path(const std::string& engine_dir, const ShardRef& ref) {
+  return engine_dir + "/tgt-" + std::to_string(ref.target) + "/" + ref.cont.to_string() + "/" +
+         ref.oid.to_string() + "." + std::to_string(ref.shard);
+}
+
+Result<std::unique_ptr<MetaReader>> MetaReader::open(const std::string& engine_dir,
+                                                     bool owner_here) {
+  std::string fmt;
+  EDAOS_RETURN_IF_ERROR(read_file(engine_dir + "/FORMAT", &fmt));
+  unsigned ver = 0;
+  if (fmt.compare(0, sizeof kFormatMagic - 1, kFormatMagic) != 0 ||
+      std::sscanf(fmt.c_str() + sizeof kFormatMagic - 1, " %u", &ver) != 1 ||
+      ver < kEngineFormatNoLongKeys || ver > kEngineFormatVersion)
+    return Status(EDAOS_NOTSUP, "engine " + engine_dir +
+                                    ": FORMAT not read here: " + fmt.substr(0, fmt.find('\n')));
+  const std::string file = engine_dir + "/meta.mdb";
+  struct stat st;
+  if (::stat(file.c_str(), &st) != 0) return errno_status(errno, "stat " + file);
+  const uint64_t dev = static_cast<uint64_t>(st.st_dev), ino = static_cast<uint64_t>(st.st_ino);
+  std::unique_ptr<MetaReader> r(new MetaReader());
+  r->dir_ = engine_dir;
+  if (auto sh = shared_env_of(dev, ino)) {
+    r->env_ = std::make_shared<ReaderEnv>();
+    r->env_->owner = std::move(sh);
+  } else if (owner_here) {
+    return Status(EDAOS_UNREACH, "engine " + engine_dir + " is not open in this process");
+  } else {
+    EDAOS_ASSIGN_OR_RETURN(r->env_, open_own_env(file, dev, ino));
+  }
+  const std::string log = engine_dir + "/" + kSizeLogName;
+  r->log_fd_ = ::open(log.c_str(), O_RDONLY | O_CLOEXEC);
+  if (r->log_fd_ < 0) return errno_status(errno, "open " + log);
+  return r;
+}
+
+MetaReader::~MetaReader() {
+  if (log_fd_ >= 0) ::close(log_fd_);
+}
+
+Status MetaReader::kv_get(const ShardRef& ref, std::string_view dkey, std::string_view akey,
+                          CsumFn fn, std::string* value) {
+  if (dkey.empty() || akey.empty()) return Status(EDAOS_INVAL, "empty key");
+  if (dkey.size() + akey.size() > kShortKvKeyBytes)
+    return Status(EDAOS_NOTSUP, "long KV keys are read by the engine");
+  std::string key = shard_key(ref);
+  put_be(&key, dkey.size(), 2);
+  key.append(dkey);
+  key.append(akey);
+  return in_read_txn(*env_, dir_, [&](MDB_txn* t, MDB_dbi, MDB_dbi akeys) -> Status {
+    MDB_val k = mval(key), v;
+    const int rc = mdb_get(t, akeys, &k, &v);
+    if (rc == MDB_NOTFOUND) return Status(EDAOS_NONEXIST, "no such entry");
+    if (rc != 0) return lmdb_error(rc, "get in " + dir_);
+    // The record: u8 CsumType, u64 LE checksum, value (engine_kv.cpp record_value).
+    const std::string_view rec = sv(v);
+    if (rec.size() < 9) return Status(EDAOS_FORMAT, "corrupt KV record in " + dir_);
+    const auto type = static_cast<CsumType>(static_cast<uint8_t>(rec[0]));
+    const std::string_view val = rec.substr(9);
+    if (type != CsumType::kOff) {
+      if (static_cast<unsigned>(type) > static_cast<unsigned>(CsumType::kCrc64) || !fn)
+        return Status(EDAOS_NOTSUP, "KV record of an unknown checksum type in " + dir_);
+      if (get_le64(rec.data() + 1) != fn(type, val.data(), val.size(), 0))
+        return Status(EDAOS_CSUM, "stored value fails its checksum in " + dir_);
+    }
+    value->assign(val);
+    return Status::OK();
+  });
+}
+
+Status MetaReader::logical_ends(const std::vector<ShardRef>& refs, std::vector<uint64_t>* ends,
+                                const std::vector<char>* skip_log) {
+  std::vector<std::string> keys;
+  keys.reserve(refs.size());
+  for (const ShardRef& r : refs) keys.push_back(shard_key(r));
+  // Per key: the largest size record after its last removal record.
+  std::vector<uint64_t> logged(refs.size(), 0);
+  // 1. sizes.log, whole (at most ~1 MiB: the engine folds it there), before the transaction.
+  thread_local std::string buf;
+  size_t got = 0;
+  bool need_log = !skip_log;
+  for (size_t i = 0; skip_log && i < refs.size(); ++i) need_log = need_log || !(*skip_log)[i];
+  for (; need_log;) {
+    if (buf.size() < got + (size_t{64} << 10))
+      buf.resize(std::max(buf.size() * 2, got + (64 << 10)));
+    const ssize_t n = ::pread(log_fd_, buf.data() + got, buf.size() - got, static_cast<off_t>(got));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return errno_status(errno, "read " + dir_ + "/" + kSizeLogName);
+    if (n == 0) break;
+    got += static_cast<size_t>(n);
+  }
+  for (size_t o = 0; o + kSizeRec <= got; o += kSizeRec) {
+    const char* p = buf.data() + o;
+    for (size_t i = 0; i < keys.size(); ++i) {
+      if ((skip_log && (*skip_log)[i]) || std::memcmp(p + 4, keys[i].data(), kShardKeyLen) != 0)
+        continue;
+      // A record failing its check is one being written (its write has not returned) or a torn
+      // tail the owner skips too.
+      if (std::memcmp(p, kSizeMagic, sizeof kSizeMagic) != 0 ||
+          get_le64(p + 56) != fnv1a64(p, 56) || (p[48] != 0 && p[48] != 1))
+        break;
+      if (p[48] == 1)
+        logged[i] = 0;  // a removal: the sizes before it are gone with the shard
+      else
+        logged[i] = std::max(logged[i], get_le64(p + 40));
+    }
+  }
+  // 2. The `arrays` records, in a snapshot taken after the log was read.
+  ends->assign(refs.size(), 0);
+  return in_read_txn(*env_, dir_, [&](MDB_txn* t, MDB_dbi arrays, MDB_dbi) -> Status {
+    for (size_t i = 0; i < keys.size(); ++i) {
+      MDB_val k = mval(keys[i]), v;
+      const int rc = mdb_get(t, arrays, &k, &v);
+      uint64_t stored = 0;
+      if (rc == 0) {
+        if (v.mv_size != 8) return Status(EDAOS_FORMAT, "corrupt array size record in " + dir_);
+        stored = get_le64(static_cast<const char*>(v.mv_data));
+      } else if (rc != MDB_NOTFOUND) {
+        return lmdb_error(rc, "get in " + dir_);
+      }
+      (*ends)[i] = std::max(stored, logged[i]);
+    }
+    return Status::OK();
+  });
+}
+
+MetaReader::ShardFile MetaReader::probe_file(const ShardRef& ref) const {
+  const int fd = ::open(shard_data_path(dir_, ref).c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return errno == ENOENT ? ShardFile::kAbsent : ShardFile::kLocked;
+  struct flock fl {};
+  fl.l_type = F_RDLCK;  // conflicts with write locks only: the ones direct writers take
+  fl.l_whence = SEEK_SET;
+  fl.l_start = 0;
+  fl.l_len = 0;  // the whole file, and past its end
+  const bool locked = ::fcntl(fd, F_OFD_GETLK, &fl) != 0 || fl.l_type == F_WRLCK;
+  ::close(fd);
+  return locked ? ShardFile::kLocked : ShardFile::kPresent;
+}
+
+}  // namespace edaos::objstore::vos
