@@ -13,9 +13,10 @@ mpiio() {  # mpiio NP ARGS...: the MPI-IO program with the driver preloaded (ski
   shift
   "$MPIEXEC" -n "$np" -genv LD_PRELOAD "$MPIO" "$APP" "$@"
 }
-# Checksums of everything that holds data or identity (not LOCK files, which name the owner).
+# Checksums of everything that holds data or identity (not LOCK files, which name the owner,
+# nor LMDB's reader tables `meta.mdb-lock` (session 10), which any reader process rewrites).
 fingerprint() {
-  (cd "$1" && find . -type f ! -name LOCK ! -name '*.tmp' -exec md5sum {} + | sort)
+  (cd "$1" && find . -type f ! -name LOCK ! -name '*-lock' ! -name '*.tmp' -exec md5sum {} + | sort)
 }
 
 head -c 3000000 /dev/urandom >data.bin

@@ -5,6 +5,8 @@
 // another rank removes, re-creates, renames over and truncates the name.
 // Part of test_objstore_dfs_mpi: the np 1-4 entries run it with one server rank (every engine
 // in one process: one round trip), test_objstore_s8_meta with two (objects spanning them: two).
+// These count the servers' round trips, so the fixture turns session 10's local metadata reads
+// off (client/local_meta.hpp; S10StatTest covers those: 0 round trips on the engines' node).
 #include <fcntl.h>
 #include <sys/stat.h>
 
@@ -18,6 +20,10 @@
 #include "dfs_fixture.hpp"
 #include "edaos/objstore/dfs.hpp"
 #include "mpi_support.hpp"
+
+namespace edaos::objstore::client {
+void set_local_meta_for_testing(int on);  // exported test hook of client/local_meta.hpp
+}  // namespace edaos::objstore::client
 
 using namespace edaos;
 using namespace edaos::objstore;
@@ -49,7 +55,14 @@ ObjectId entry_oid(const std::string& v) {
 // A pool of 8 engines (spread over every server rank), one POSIX container, mounted.
 class S8MetaTest : public MountedPoolTest {
  protected:
-  void SetUp() override { mount_fresh("s8meta", "s8", 8); }
+  void SetUp() override {
+    client::set_local_meta_for_testing(0);  // the servers' path, whose round trips are counted
+    mount_fresh("s8meta", "s8", 8);
+  }
+  void TearDown() override {
+    MountedPoolTest::TearDown();
+    client::set_local_meta_for_testing(-1);
+  }
   void write_file(const std::string& path, size_t len, char c, ObjectId* oid = nullptr) {
     auto f = dfs_->open(path, S_IFREG | 0644, O_RDWR | O_CREAT | O_EXCL);
     ASSERT_TRUE(f.ok()) << path << ": " << f.status().to_string();

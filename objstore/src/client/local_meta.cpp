@@ -91,6 +91,10 @@ std::shared_ptr<vos::MetaReader> reader_of(PoolState& p, uint32_t engine) {
     auto r = vos::MetaReader::open(p.path + name, m->owner_here[engine] != 0);
     if (r.ok()) {
       m->readers[engine] = std::move(r).value();
+    } else if (m->owner_here[engine] && r.status().code() == EDAOS_UNREACH) {
+      // This process's server has not opened the engine yet (engines open at their first use
+      // since session 10): read through the server now, try the reader again next time.
+      m->tried[engine] = 0;
     } else {
       EDAOS_LOG(info, "engine %u: metadata read through its server (%s)", engine,
                 r.status().to_string().c_str());
