@@ -22,6 +22,7 @@
 
 #include "common/backoff.hpp"
 #include "common/log.hpp"
+#include "common/parallel.hpp"
 #include "ec/checksum.hpp"
 #include "edaos/objstore/pool_map.hpp"
 #include "server/server_meta.hpp"
@@ -1096,6 +1097,20 @@ Status down_status(uint32_t id, const Status& why) {
 }
 }  // namespace
 
+bool Server::settled(uint32_t id, const EngineSlot& s, vos::Engine** e, Status* st) {
+  switch (s.state.load(std::memory_order_acquire)) {
+    case PoolServe::Slot::kOpen:
+      *e = s.eng.get();
+      return true;
+    case PoolServe::Slot::kDown:
+      *st = down_status(id, s.down.why);
+      *e = nullptr;
+      return true;
+    default:
+      return false;
+  }
+}
+
 vos::Engine* Server::engine(const Uuid& p, uint32_t id, Status* st) {
   PoolServe* ps = pool(p);
   if (!ps) {
@@ -1108,15 +1123,7 @@ vos::Engine* Server::engine(const Uuid& p, uint32_t id, Status* st) {
     return nullptr;
   }
   PoolServe::Slot& s = *it->second;
-  switch (s.state.load(std::memory_order_acquire)) {
-    case PoolServe::Slot::kOpen:
-      return s.eng.get();
-    case PoolServe::Slot::kDown:
-      *st = down_status(id, s.down.why);
-      return nullptr;
-    default:
-      break;
-  }
+  if (vos::Engine* e = nullptr; settled(id, s, &e, st)) return e;
   if (t_inline) {  // never opened on the progress thread (serve_inline checked the rest)
     *st = Status(EDAOS_BUSY, "engine " + std::to_string(id) + " is not open yet");
     return nullptr;
@@ -1130,15 +1137,7 @@ vos::Engine* Server::engine(const Uuid& p, uint32_t id, Status* st) {
 // found lost now is marked down, as the connection would have marked it.
 vos::Engine* Server::open_slot(PoolServe& ps, uint32_t id, EngineSlot& s, Status* st) {
   std::lock_guard<std::mutex> g(s.mu);
-  switch (s.state.load(std::memory_order_acquire)) {
-    case PoolServe::Slot::kOpen:
-      return s.eng.get();
-    case PoolServe::Slot::kDown:
-      *st = down_status(id, s.down.why);
-      return nullptr;
-    default:
-      break;
-  }
+  if (vos::Engine* e = nullptr; settled(id, s, &e, st)) return e;
   EngineOpen r = open_engine(ps.dir, ps.hdr, id, ps.quota);
   if (r.eng) {
     s.eng = std::move(r.eng);
@@ -1168,19 +1167,9 @@ Status Server::open_all(PoolServe& ps) {
   // In parallel, as a connection used to open them (each engine is its own directory, lock and
   // LMDB environment): the caller waits for the slowest engine, not the sum.
   std::vector<Status> sts(todo.size());
-  std::atomic<size_t> next{0};
-  auto worker = [&] {
-    for (size_t i; (i = next.fetch_add(1)) < todo.size();)
-      (void)open_slot(ps, todo[i].first, *todo[i].second, &sts[i]);
-  };
-  const size_t nthreads = std::min<size_t>(todo.size(), kEngineOpenThreads);
-  std::vector<std::thread> threads;
-  try {
-    for (size_t t = 1; t < nthreads; ++t) threads.emplace_back(worker);
-  } catch (const std::system_error&) {  // no more threads: the ones running and this one do it
-  }
-  worker();
-  for (auto& t : threads) t.join();
+  for_each_parallel(todo.size(), kEngineOpenThreads, [&](size_t i) {
+    (void)open_slot(ps, todo[i].first, *todo[i].second, &sts[i]);
+  });
   for (size_t i = 0; i < todo.size(); ++i)
     if (!sts[i].ok() &&
         todo[i].second->state.load(std::memory_order_acquire) != PoolServe::Slot::kDown)
@@ -1322,26 +1311,15 @@ std::string Server::op_pool_serve(Reader& r) {
     t.r = check_engine(dir, hdr.value(), t.id, &upgrade);
     t.open = upgrade && t.r.health == EngineHealth::kUp;
   }
-  // Engines open in parallel (each is its own directory, lock and LMDB environment, opened
-  // MDB_NOLOCK, so nothing is shared): the connection waits for the slowest engine instead of
-  // the sum (a lock file, an LMDB open and write, the size-log replay and maybe a walk of the
-  // target directories each).
+  // Engines open in parallel (each is its own directory, lock and LMDB environment, so nothing
+  // is shared): the connection waits for the slowest engine instead of the sum (a lock file, an
+  // LMDB open and write, the size-log replay and maybe a walk of the target directories each).
   std::vector<Todo*> to_open;
   for (Todo& t : todo)
     if (t.open && !excluded.at(t.id)) to_open.push_back(&t);
-  std::atomic<size_t> next{0};
-  auto worker = [&] {
-    for (size_t i; (i = next.fetch_add(1)) < to_open.size();)
-      to_open[i]->r = open_engine(dir, hdr.value(), to_open[i]->id, ps->quota);
-  };
-  size_t nthreads = std::min<size_t>(to_open.size(), kEngineOpenThreads);
-  std::vector<std::thread> threads;
-  try {
-    for (size_t t = 1; t < nthreads; ++t) threads.emplace_back(worker);
-  } catch (const std::system_error&) {  // no more threads: the ones running and this one do it
-  }
-  worker();
-  for (auto& t : threads) t.join();
+  for_each_parallel(to_open.size(), kEngineOpenThreads, [&](size_t i) {
+    to_open[i]->r = open_engine(dir, hdr.value(), to_open[i]->id, ps->quota);
+  });
   if (!admin) {
     // A transient failure fails the connection: nothing opened now stays open, nothing is
     // marked down.

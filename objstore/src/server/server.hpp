@@ -129,6 +129,8 @@ class Server {
   vos::Engine* engine(const Uuid& pool, uint32_t id, Status* st);
   // Opens slot `s` (engine `id` of `ps`) unless it is open or down; see engine().
   vos::Engine* open_slot(PoolServe& ps, uint32_t id, EngineSlot& s, Status* st);
+  // A slot whose state is settled (open: *e; down: *st): true; false while it is to be opened.
+  static bool settled(uint32_t id, const EngineSlot& s, vos::Engine** e, Status* st);
   // Opens every engine of `ps` not opened yet, in parallel (pool query, container purge, object
   // listing); the first transient failure, else OK (engines found lost are marked down).
   Status open_all(PoolServe& ps);
