@@ -1152,7 +1152,7 @@ Status DirectShardOps::read_direct(Op& o) {
   if (buf) {
     uint64_t at = o.local - xoff;
     for (const IoVec& v : o.in) {
-      std::memcpy(v.base, buf + at, v.len);
+      if (v.len) std::memcpy(v.base, buf + at, v.len);  // a zero-length piece may be null
       at += v.len;
     }
   }
@@ -1335,7 +1335,7 @@ void DirectShardOps::run_writes(const std::vector<size_t>& idx, bool pipelined) 
       if (copy) {
         uint64_t n = 0;
         for (const ConstIoVec& v : o.out) {
-          std::memcpy(copy + n, v.base, v.len);
+          if (v.len) std::memcpy(copy + n, v.base, v.len);  // a zero-length piece may be null
           n += v.len;
         }
         r.out.push_back({copy, n});
