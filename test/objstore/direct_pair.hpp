@@ -3,6 +3,10 @@
 // that goes through the engines (EDAOS_DIRECT=0), so every byte can be checked through both.
 #pragma once
 
+#include <dirent.h>
+#include <sys/resource.h>
+
+#include <algorithm>
 #include <cstdlib>
 #include <memory>
 #include <string>
@@ -35,6 +39,41 @@ class DirectPairTest : public ::testing::Test {
     remote_.reset();
     dir_.reset();
   }
+  // Descriptors open in this process.
+  static int open_fds() {
+    int n = 0;
+    if (DIR* d = opendir("/proc/self/fd")) {
+      while (readdir(d)) ++n;
+      closedir(d);
+    }
+    return n;
+  }
+  // The descriptor-budget tests: the last rank, when it serves no engine (its descriptors are
+  // the client's alone) on one node, runs with RLIMIT_NOFILE lowered to the descriptors open now
+  // + `headroom`; restore() puts the old limit back. `run` says whether this rank is that one.
+  struct LowFdLimit {
+    bool run = false;
+    rlim_t lim = 0;
+    struct rlimit old {};
+    explicit LowFdLimit(rlim_t headroom) {
+      const int me = nranks() - 1;
+      bool client_only = !two_nodes();
+      for (int s : objstore::server_ranks()) client_only = client_only && s != me;
+      EXPECT_EQ(getrlimit(RLIMIT_NOFILE, &old), 0);
+      lim = std::min<rlim_t>(static_cast<rlim_t>(open_fds()) + headroom, old.rlim_cur);
+      run = rank() == me && client_only;
+      if (run) {
+        struct rlimit low = old;
+        low.rlim_cur = lim;
+        EXPECT_EQ(setrlimit(RLIMIT_NOFILE, &low), 0);
+      }
+    }
+    void restore() {
+      if (run) {
+        EXPECT_EQ(setrlimit(RLIMIT_NOFILE, &old), 0);
+      }
+    }
+  };
   // A connection whose shard path is chosen with $EDAOS_DIRECT = `mode` (read at connect,
   // client/README.md "Direct path"); the variable is restored afterwards.
   std::shared_ptr<objstore::Pool> connect(const char* mode) {

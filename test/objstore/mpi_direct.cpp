@@ -7,7 +7,6 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <malloc.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -324,26 +323,9 @@ TEST_F(DirectTest, EcReadsOfWholeCellsGoStraightIntoTheCallersBuffer) {
 // connection: every call succeeds, every byte matches, idle leases' files were closed.
 TEST_F(DirectTest, ManyShardsStayUnderTheDescriptorLimit) {
   make_cont("fds", "cksum:crc32");
-  const int me = nranks() - 1;
-  bool client_only = !two_nodes();
-  for (int s : server_ranks()) client_only = client_only && s != me;
-  auto open_fds = [] {
-    int n = 0;
-    if (DIR* d = opendir("/proc/self/fd")) {
-      while (readdir(d)) ++n;
-      closedir(d);
-    }
-    return n;
-  };
-  struct rlimit old {};
-  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &old), 0);
-  const rlim_t lim = std::min<rlim_t>(static_cast<rlim_t>(open_fds()) + 300, old.rlim_cur);
-  const bool run = rank() == me && client_only;
-  if (run) {
-    struct rlimit low = old;
-    low.rlim_cur = lim;
-    ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &low), 0);
-  }
+  LowFdLimit fds(300);
+  const rlim_t lim = fds.lim;
+  const bool run = fds.run;
   auto p = connect("1");  // its budget is read from the lowered limit
   ASSERT_TRUE(p);
   auto opened = p->cont_open("fds");
@@ -383,9 +365,7 @@ TEST_F(DirectTest, ManyShardsStayUnderTheDescriptorLimit) {
   if (run) work();  // failures return here, so every rank still disconnects
   c.reset();
   EDAOS_EXPECT_OK(p->disconnect());
-  if (run) {
-    EXPECT_EQ(setrlimit(RLIMIT_NOFILE, &old), 0);
-  }
+  fds.restore();
   MPI_Barrier(MPI_COMM_WORLD);
 }
 

@@ -3,8 +3,6 @@
 // commits go to the engines together, one kShardCommit per server rank, with one entry per
 // shard. These tests pin the message count (IOR-hard pieces: 8 calls, 2 messages) and the redo
 // of every call of a coalesced entry that comes back stale.
-#include <dirent.h>
-#include <sys/resource.h>
 
 #include <algorithm>
 #include <atomic>
@@ -185,26 +183,9 @@ TEST_F(S10HardTest, AStaleCoalescedEntryRedoesEveryCallFromItsCopy) {
 // engine (its descriptors are the client's alone), on one node.
 TEST_F(S10HardTest, AWriterReopensDescriptorsClosedUnderTheBudget) {
   make_cont("fds10", "cksum:crc32");
-  const int me = nranks() - 1;
-  bool client_only = !two_nodes();
-  for (int s : server_ranks()) client_only = client_only && s != me;
-  auto open_fds = [] {
-    int n = 0;
-    if (DIR* d = opendir("/proc/self/fd")) {
-      while (readdir(d)) ++n;
-      closedir(d);
-    }
-    return n;
-  };
-  struct rlimit old {};
-  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &old), 0);
-  const rlim_t lim = std::min<rlim_t>(static_cast<rlim_t>(open_fds()) + 200, old.rlim_cur);
-  const bool run = rank() == me && client_only;
-  if (run) {
-    struct rlimit low = old;
-    low.rlim_cur = lim;
-    ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &low), 0);
-  }
+  LowFdLimit fds(200);
+  const rlim_t lim = fds.lim;
+  const bool run = fds.run;
   auto p = connect("1");  // its budget is read from the lowered limit
   ASSERT_TRUE(p);
   auto opened = p->cont_open("fds10");
@@ -242,9 +223,7 @@ TEST_F(S10HardTest, AWriterReopensDescriptorsClosedUnderTheBudget) {
   if (run) work();  // failures return here, so every rank still disconnects
   c.reset();
   EDAOS_EXPECT_OK(p->disconnect());
-  if (run) {
-    EXPECT_EQ(setrlimit(RLIMIT_NOFILE, &old), 0);
-  }
+  fds.restore();
   MPI_Barrier(MPI_COMM_WORLD);
 }
 
