@@ -7,6 +7,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "edaos/objstore/dfs.hpp"
 #include "mpi_support.hpp"
@@ -48,6 +49,38 @@ class MountedPoolTest : public ::testing::Test {
   }
 
   std::unique_ptr<SharedTmpDir> dir_;
+  // The tree of the stat-by-class tests (S8MetaTest, S10StatTest): rank 0 makes /<class> for
+  // each of kTreeClasses (the class of its files), /S1/sub and the symlink /S1/link to it; then
+  // every rank creates /<class>/f<rank>.<i> with tree_file_sizes(rank)[i] bytes of 'a' + i.
+  // Barriers before and after.
+  static constexpr const char* kTreeClasses[] = {"S1", "SX", "RP_2G1", "EC_2P1G1"};
+  // Sizes that end inside a cell, on a chunk boundary and past the first chunk.
+  static std::vector<size_t> tree_file_sizes(int r) {
+    return {1, 1000 + static_cast<size_t>(r), 1u << 20, (3u << 20) + 17};
+  }
+  void make_class_tree() {
+    if (rank() == 0) {
+      for (const char* oc : kTreeClasses) {
+        const std::string d = std::string("/") + oc;
+        EDAOS_ASSERT_OK(dfs_->mkdir(d, 0755));
+        EDAOS_ASSERT_OK(dfs_->set_dir_attr(d, oc));
+      }
+      EDAOS_ASSERT_OK(dfs_->mkdir("/S1/sub", 0755));
+      EDAOS_ASSERT_OK(dfs_->symlink("/S1/link", "/S1/sub"));
+    }
+    MPI_Barrier(MPI_COMM_WORLD);
+    const std::vector<size_t> sizes = tree_file_sizes(rank());
+    for (const char* oc : kTreeClasses)
+      for (size_t i = 0; i < sizes.size(); ++i) {
+        const std::string path =
+            std::string("/") + oc + "/f" + std::to_string(rank()) + "." + std::to_string(i);
+        auto f = dfs_->open(path, S_IFREG | 0644, O_RDWR | O_CREAT | O_EXCL);
+        ASSERT_TRUE(f.ok()) << path << ": " << f.status().to_string();
+        const std::string data(sizes[i], static_cast<char>('a' + i));
+        EDAOS_ASSERT_OK(f.value()->write(0, data.data(), data.size()));
+      }
+    MPI_Barrier(MPI_COMM_WORLD);
+  }
   std::shared_ptr<objstore::Pool> pool_;
   std::shared_ptr<objstore::Container> cont_;
   std::unique_ptr<objstore::Dfs> dfs_;

@@ -86,30 +86,12 @@ class S10StatTest : public MountedPoolTest {
 // stat is 0 when everything it reads is here, else exactly what the servers' path costs (1 when
 // the entry's server holds the file). Sizes equal Array::get_size either way.
 TEST_F(S10StatTest, StatOnTheEnginesNodeSendsNoMessage) {
-  const char* classes[] = {"S1", "SX", "RP_2G1", "EC_2P1G1"};
-  if (rank() == 0) {
-    for (const char* oc : classes) {
-      const std::string d = std::string("/") + oc;
-      EDAOS_ASSERT_OK(dfs_->mkdir(d, 0755));
-      EDAOS_ASSERT_OK(dfs_->set_dir_attr(d, oc));
-    }
-    EDAOS_ASSERT_OK(dfs_->mkdir("/S1/sub", 0755));
-    EDAOS_ASSERT_OK(dfs_->symlink("/S1/link", "/S1/sub"));
-  }
-  MPI_Barrier(MPI_COMM_WORLD);
-  const std::vector<size_t> sizes = {1, 1000 + static_cast<size_t>(rank()), 1u << 20,
-                                     (3u << 20) + 17};
-  for (const char* oc : classes)
-    for (size_t i = 0; i < sizes.size(); ++i)
-      write_at(std::string("/") + oc + "/f" + std::to_string(rank()) + "." + std::to_string(i), 0,
-               sizes[i], static_cast<char>('a' + i), O_CREAT | O_EXCL);
-  MPI_Barrier(MPI_COMM_WORLD);
+  make_class_tree();
   const int peer = (rank() + 1) % nranks();
-  const std::vector<size_t> peer_sizes = {1, 1000 + static_cast<size_t>(peer), 1u << 20,
-                                          (3u << 20) + 17};
+  const std::vector<size_t> peer_sizes = tree_file_sizes(peer);
   const bool on = local_meta_env();
   uint64_t zero = 0, nonzero = 0;
-  for (const char* oc : classes) {
+  for (const char* oc : kTreeClasses) {
     SCOPED_TRACE(oc);
     for (size_t i = 0; i < peer_sizes.size(); ++i) {
       const std::string name = "f" + std::to_string(peer) + "." + std::to_string(i);

@@ -92,34 +92,15 @@ class S8MetaTest : public MountedPoolTest {
 // right size with one server rank; with two, one exactly when the size came with the entry
 // (an SX file on 8 engines spans both server ranks: always two).
 TEST_F(S8MetaTest, StatOfAnUnseenNameIsOneRoundTrip) {
-  const char* classes[] = {"S1", "SX", "RP_2G1", "EC_2P1G1"};
-  if (rank() == 0) {
-    for (const char* oc : classes) {
-      const std::string d = std::string("/") + oc;
-      EDAOS_ASSERT_OK(dfs_->mkdir(d, 0755));
-      EDAOS_ASSERT_OK(dfs_->set_dir_attr(d, oc));
-    }
-    EDAOS_ASSERT_OK(dfs_->mkdir("/S1/sub", 0755));
-    EDAOS_ASSERT_OK(dfs_->symlink("/S1/link", "/S1/sub"));
-  }
-  MPI_Barrier(MPI_COMM_WORLD);
-  // Sizes that end inside a cell, on a chunk boundary and past the first chunk.
-  const std::vector<size_t> sizes = {1, 1000 + static_cast<size_t>(rank()), 1u << 20,
-                                     (3u << 20) + 17};
-  for (const char* oc : classes)
-    for (size_t i = 0; i < sizes.size(); ++i)
-      write_file(std::string("/") + oc + "/f" + std::to_string(rank()) + "." + std::to_string(i),
-                 sizes[i], static_cast<char>('a' + i));
-  MPI_Barrier(MPI_COMM_WORLD);
+  make_class_tree();
 
   // A second mount of this rank never saw any name: every stat below is of an unseen name.
   auto fresh = Dfs::mount(cont_, MPI_COMM_NULL, O_RDONLY);
   ASSERT_TRUE(fresh.ok()) << fresh.status().to_string();
   Dfs* m = fresh.value().get();
   const int peer = (rank() + 1) % nranks();
-  const std::vector<size_t> peer_sizes = {1, 1000 + static_cast<size_t>(peer), 1u << 20,
-                                          (3u << 20) + 17};
-  for (const char* oc : classes) {
+  const std::vector<size_t> peer_sizes = tree_file_sizes(peer);
+  for (const char* oc : kTreeClasses) {
     SCOPED_TRACE(oc);
     auto dh = m->lookup(std::string("/") + oc, O_RDONLY);
     ASSERT_TRUE(dh.ok()) << dh.status().to_string();
@@ -152,7 +133,7 @@ TEST_F(S8MetaTest, StatOfAnUnseenNameIsOneRoundTrip) {
   // with one server rank, every size given with its entry.
   auto third = Dfs::mount(cont_, MPI_COMM_NULL, O_RDONLY);
   ASSERT_TRUE(third.ok());
-  for (const char* oc : classes) {
+  for (const char* oc : kTreeClasses) {
     SCOPED_TRACE(oc);
     auto dh = third.value()->lookup(std::string("/") + oc, O_RDONLY);
     ASSERT_TRUE(dh.ok());
