@@ -39,7 +39,13 @@ struct PoolState {
   std::vector<EngineHealth> health;   // per engine, fixed at connect (Pool::exclude aside)
   std::vector<bool> drilled;          // per engine: listed in $EDAOS_ENGINES_DOWN
   uint64_t quota_bytes = 0;
-  MPI_Comm comm = MPI_COMM_NULL;  // dup of the connect communicator
+  // The connection's duplicate of the connect communicator, started by MPI_Comm_idup at
+  // connect and completed by connection_comm() (edaos/objstore/collectives.hpp: a polite wait) when
+  // disconnect or the destructor needs it.
+  MPI_Comm comm = MPI_COMM_NULL;
+  MPI_Request comm_req = MPI_REQUEST_NULL;
+  int rank = 0;  // this process's rank in the connect communicator
+  MPI_Comm connection_comm();
   bool connected = false;
 
   std::mutex excl_mu;

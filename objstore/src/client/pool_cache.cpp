@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "edaos/objstore/objstore.hpp"
+#include "edaos/objstore/collectives.hpp"
 
 namespace edaos::objstore {
 
@@ -47,7 +48,7 @@ Result<std::shared_ptr<Pool>> Pool::shared(const std::string& dir, MPI_Comm comm
   }
   int have = mine ? 1 : 0, all = have, nprocs = 1;
   MPI_Comm_size(comm, &nprocs);
-  if (nprocs > 1) MPI_Allreduce(&have, &all, 1, MPI_INT, MPI_MIN, comm);
+  if (nprocs > 1) coll::allreduce(&have, &all, 1, MPI_INT, MPI_MIN, comm);
   if (all) return mine;
   // Some rank has no connection yet: all connect (collective); ranks that had one keep theirs
   // and keep the new one alive too (dropping it would close the pool for the other handle).

@@ -14,6 +14,7 @@
 
 #include "common/log.hpp"
 #include "dfs/dfs_internal.hpp"
+#include "edaos/objstore/collectives.hpp"
 
 EDAOS_LOG_FACILITY(dfs);
 
@@ -156,7 +157,7 @@ Result<std::unique_ptr<Dfs>> Dfs::mount(std::shared_ptr<Container> cont, MPI_Com
       b.ids[3] = m->root_oid.lo;
       std::snprintf(b.msg, sizeof b.msg, "%s", st.message().c_str());
     }
-    MPI_Bcast(&b, sizeof b, MPI_BYTE, 0, comm);
+    coll::bcast(&b, sizeof b, MPI_BYTE, 0, comm);
     if (rank != 0) {
       st = b.code == EDAOS_OK ? Status::OK() : Status(static_cast<edaos_status_t>(b.code), b.msg);
       m->sb_oid = ObjectId{b.ids[0], b.ids[1]};

@@ -17,6 +17,7 @@
 #include "edaos/objstore/objstore.hpp"
 #include "rpc/transport_loopback.hpp"
 #include "rpc/transport_mpi.hpp"
+#include "edaos/objstore/collectives.hpp"
 #if EDAOS_HAVE_UCX
 #include "rpc/transport_ucx.hpp"
 #endif
@@ -101,15 +102,15 @@ Status open_mpi(Runtime* rt) {
                                                              const std::string& mine) {
   const int len = static_cast<int>(mine.size());
   std::vector<int> lens(static_cast<size_t>(size)), displs(static_cast<size_t>(size));
-  MPI_Allgather(&len, 1, MPI_INT, lens.data(), 1, MPI_INT, comm);
+  coll::allgather(&len, 1, MPI_INT, lens.data(), 1, MPI_INT, comm);
   int total = 0;
   for (int r = 0; r < size; ++r) {
     displs[static_cast<size_t>(r)] = total;
     total += lens[static_cast<size_t>(r)];
   }
   std::string all(static_cast<size_t>(total), '\0');
-  MPI_Allgatherv(mine.data(), len, MPI_BYTE, all.data(), lens.data(), displs.data(), MPI_BYTE,
-                 comm);
+  coll::allgatherv(mine.data(), len, MPI_BYTE, all.data(), lens.data(), displs.data(), MPI_BYTE,
+                   comm);
   std::vector<std::string> out;
   for (int r = 0; r < size; ++r)
     out.push_back(all.substr(static_cast<size_t>(displs[static_cast<size_t>(r)]),
@@ -124,7 +125,7 @@ template <typename T>
 void open_native(Runtime* rt, bool* started, Status* why) {
   std::unique_ptr<T> t = T::open(rt->rank, why);
   int ok = t ? 1 : 0, all = 0;
-  MPI_Allreduce(&ok, &all, 1, MPI_INT, MPI_MIN, rt->comm);
+  coll::allreduce(&ok, &all, 1, MPI_INT, MPI_MIN, rt->comm);
   *started = all == 1;
   if (!*started) {
     if (ok) *why = Status(EDAOS_NOTSUP, "it could not start on another rank (see its log)");
@@ -203,7 +204,7 @@ std::function<bool(int)> peer_gone_check(Runtime* rt) {
   char state = 0;
   if (!read_proc_stat(me.pid, &state, &me.start)) me.start = 0;
   std::vector<ProcId> all(static_cast<size_t>(rt->size));
-  MPI_Allgather(&me, 2, MPI_UINT64_T, all.data(), 2, MPI_UINT64_T, rt->comm);
+  coll::allgather(&me, 2, MPI_UINT64_T, all.data(), 2, MPI_UINT64_T, rt->comm);
   std::vector<char> local(static_cast<size_t>(rt->size), 0);
   for (int r = 0; r < rt->size; ++r)
     local[static_cast<size_t>(r)] = r != rt->rank && rt->hosts[static_cast<size_t>(r)] ==
@@ -312,7 +313,7 @@ Status init(MPI_Comm comm, const InitOptions& opts) {
   Status st = client::pick_transport(&want);
   // Every rank decides alike (the environment is the job's); a bad value fails everywhere.
   if (!st.ok()) return st;
-  MPI_Comm_dup(comm, &rt->comm);
+  coll::dup(comm, &rt->comm);
   MPI_Comm_rank(rt->comm, &rt->rank);
   MPI_Comm_size(rt->comm, &rt->size);
   edaos_log_set_rank(rt->rank);
@@ -327,8 +328,8 @@ Status init(MPI_Comm comm, const InitOptions& opts) {
   int len = 0;
   MPI_Get_processor_name(name, &len);
   std::vector<char> all(static_cast<size_t>(rt->size) * MPI_MAX_PROCESSOR_NAME);
-  MPI_Allgather(name, MPI_MAX_PROCESSOR_NAME, MPI_CHAR, all.data(), MPI_MAX_PROCESSOR_NAME,
-                MPI_CHAR, rt->comm);
+  coll::allgather(name, MPI_MAX_PROCESSOR_NAME, MPI_CHAR, all.data(), MPI_MAX_PROCESSOR_NAME,
+                  MPI_CHAR, rt->comm);
   for (int r = 0; r < rt->size; ++r)
     rt->hosts.emplace_back(&all[static_cast<size_t>(r) * MPI_MAX_PROCESSOR_NAME]);
 
@@ -342,7 +343,7 @@ Status init(MPI_Comm comm, const InitOptions& opts) {
   EDAOS_LOG(info, "initialized: %d ranks, %zu servers (%s), transport %s%s", rt->size,
             rt->servers.size(), spec.c_str(), client::transport_name(rt->kind),
             rt->srv.empty() ? "" : ", serving");
-  MPI_Barrier(rt->comm);
+  coll::barrier(rt->comm);
   client::g_rt = rt.release();
   return Status::OK();
 }
@@ -359,16 +360,16 @@ Status finalize() {
   // root's, which closes the pool at the servers for everybody.
   if (Runtime* rt = client::runtime()) {
     if (auto* drain = g_finalize_drain.load()) drain();
-    MPI_Barrier(rt->comm);
+    coll::barrier(rt->comm);
     release_shared_pools();
   }
   std::lock_guard<std::mutex> lk(client::g_mu);
   Runtime* rt = client::g_rt;
   if (!rt) return Status::OK();
   // Every client must be done before any server stops.
-  MPI_Barrier(rt->comm);
+  coll::barrier(rt->comm);
   for (auto& s : rt->srv) s->stop();
-  MPI_Barrier(rt->comm);
+  coll::barrier(rt->comm);
   delete rt;
   client::g_rt = nullptr;
   return Status::OK();
