@@ -182,11 +182,11 @@ int coll_run(File* f, const Access& a, int64_t* bytes, bool* agreed_ok) {
     int64_t esz = f->view.etype_size;
     int64_t etypes = a.n / esz;
     int64_t before = 0, total = 0, base = 0;
-    PMPI_Exscan(&etypes, &before, 1, MPI_INT64_T, MPI_SUM, f->comm);
+    objstore::coll::exscan(&etypes, &before, 1, MPI_INT64_T, MPI_SUM, f->comm);
     if (f->rank == 0) before = 0;
-    PMPI_Allreduce(&etypes, &total, 1, MPI_INT64_T, MPI_SUM, f->comm);
+    objstore::coll::allreduce(&etypes, &total, 1, MPI_INT64_T, MPI_SUM, f->comm);
     if (f->rank == 0) rc = f->fns->shared_fetch_add(f, total, &base);
-    PMPI_Bcast(&base, 1, MPI_INT64_T, 0, f->comm);
+    objstore::coll::bcast(&base, 1, MPI_INT64_T, 0, f->comm);
     rc = agree_error(f->comm, rc);
     if (rc != MPI_SUCCESS) return rc;
     data_off = (base + before) * esz;

@@ -25,6 +25,7 @@
 
 #include "../../objstore/src/pmpi/mpi_real.hpp"  // EDAOS_REAL: the MPI library's PMPI_*
 #include "edaos/hints/hints.hpp"
+#include "edaos/objstore/collectives.hpp"
 #include "edaos/objstore/dfs.hpp"
 #include "edaos/objstore/objstore.hpp"
 #include "edaos/objstore/status.hpp"

@@ -22,7 +22,7 @@ Status delete_on_close(File* f) {
 
 int ADIOI_EDAOS_Close(File* f) {
   Status st;
-  PMPI_Barrier(f->comm);  // every rank is done with the file before it goes away
+  objstore::coll::barrier(f->comm);  // every rank is done with the file before it goes away
   if (f->rank == 0) {
     if (f->lock_kv) (void)f->lock_kv->remove(f->lock_dkey, "");
     if (f->amode & MPI_MODE_DELETE_ON_CLOSE) st = delete_on_close(f);

@@ -81,11 +81,11 @@ int agree_error(MPI_Comm comm, int code) {
   // The lowest failing rank is the reference.
   int mine = code == MPI_SUCCESS ? nprocs : rank;
   int first = nprocs;
-  PMPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, comm);
+  objstore::coll::allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, comm);
   if (first == nprocs) return MPI_SUCCESS;
   int cls = MPI_SUCCESS;
   if (code != MPI_SUCCESS) PMPI_Error_class(code, &cls);
-  PMPI_Bcast(&cls, 1, MPI_INT, first, comm);
+  objstore::coll::bcast(&cls, 1, MPI_INT, first, comm);
   if (code != MPI_SUCCESS) return code;
   return make_error(
       cls, "operation failed on rank " + std::to_string(first) + " of the file's communicator");

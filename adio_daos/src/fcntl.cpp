@@ -22,8 +22,8 @@ int ADIOI_EDAOS_Flush(File* f) {
 int ADIOI_EDAOS_SetAtomicity(File* f, bool on) {
   // Collective; the flag must agree (MPI-3.1 13.6.1).
   int mine = on ? 1 : 0, lo = 0, hi = 0;
-  PMPI_Allreduce(&mine, &lo, 1, MPI_INT, MPI_MIN, f->comm);
-  PMPI_Allreduce(&mine, &hi, 1, MPI_INT, MPI_MAX, f->comm);
+  objstore::coll::allreduce(&mine, &lo, 1, MPI_INT, MPI_MIN, f->comm);
+  objstore::coll::allreduce(&mine, &hi, 1, MPI_INT, MPI_MAX, f->comm);
   if (lo != hi)
     return make_error(MPI_ERR_NOT_SAME, f->filename + ": atomicity flag differs across ranks");
   f->atomic = on;

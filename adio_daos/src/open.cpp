@@ -46,20 +46,20 @@ namespace {
 Status bcast_status(Status st, MPI_Comm comm) {
   int code = st.code();
   std::string msg = st.message();
-  PMPI_Bcast(&code, 1, MPI_INT, 0, comm);
+  objstore::coll::bcast(&code, 1, MPI_INT, 0, comm);
   int n = static_cast<int>(msg.size());
-  PMPI_Bcast(&n, 1, MPI_INT, 0, comm);
+  objstore::coll::bcast(&n, 1, MPI_INT, 0, comm);
   msg.resize(static_cast<size_t>(n));
-  PMPI_Bcast(msg.data(), n, MPI_CHAR, 0, comm);
+  objstore::coll::bcast(msg.data(), n, MPI_CHAR, 0, comm);
   if (code == EDAOS_OK) return Status::OK();
   return Status(static_cast<edaos_status_t>(code), msg);
 }
 
 std::string bcast_string(std::string s, MPI_Comm comm) {
   int n = static_cast<int>(s.size());
-  PMPI_Bcast(&n, 1, MPI_INT, 0, comm);
+  objstore::coll::bcast(&n, 1, MPI_INT, 0, comm);
   s.resize(static_cast<size_t>(n));
-  PMPI_Bcast(s.data(), n, MPI_CHAR, 0, comm);
+  objstore::coll::bcast(s.data(), n, MPI_CHAR, 0, comm);
   return s;
 }
 
@@ -93,7 +93,7 @@ int ADIOI_EDAOS_Open(MPI_Comm comm, const char* filename, int amode, MPI_Info in
   f->fns = &kEdaosFns;
   f->filename = filename;
   f->amode = amode;
-  PMPI_Comm_dup(comm, &f->comm);
+  objstore::coll::dup(comm, &f->comm);
   PMPI_Comm_rank(f->comm, &f->rank);
   PMPI_Comm_size(f->comm, &f->nprocs);
   auto fail = [&](int code) {

@@ -53,7 +53,7 @@ int ADIOI_EDAOS_SharedFetchAdd(File* f, int64_t add, int64_t* old) {
 }
 
 int ADIOI_EDAOS_SharedSet(File* f, int64_t value) {
-  PMPI_Barrier(f->comm);  // nobody still uses the old value
+  objstore::coll::barrier(f->comm);  // nobody still uses the old value
   Status st;
   if (f->rank == 0) st = f->lock_kv->put(f->lock_dkey, "sfp", std::to_string(value));
   return agree_error(f->comm, to_mpi_error(st, f->filename + ": shared file pointer"));

@@ -357,7 +357,7 @@ EDAOS_PMPI int MPI_File_seek_shared(MPI_File fh, MPI_Offset offset, int whence) 
   int64_t target = base + offset;
   rc = agree_error(f->comm, rc);
   if (rc != MPI_SUCCESS) return raise(f, rc);
-  PMPI_Bcast(&target, 1, MPI_INT64_T, 0, f->comm);
+  objstore::coll::bcast(&target, 1, MPI_INT64_T, 0, f->comm);
   return raise(f, f->fns->shared_set(f, target));
 }
 

@@ -139,7 +139,7 @@ MPI_Comm fapl_comm(hid_t fapl) {
   if (fapl >= 0 && H5Pget_vol_info(fapl, &info) >= 0 && info) vinfo = info;
   const auto* i = static_cast<const Info*>(vinfo);
   if (i && i->comm != MPI_COMM_NULL) {
-    MPI_Comm_dup(i->comm, &out);
+    objstore::coll::dup(i->comm, &out);
   } else {
     MPI_Comm c = MPI_COMM_NULL;
     MPI_Info mi = MPI_INFO_NULL;
@@ -154,7 +154,7 @@ MPI_Comm fapl_comm(hid_t fapl) {
       // No communicator given (H5P_DEFAULT or a serial driver): the file is this process's
       // alone, as with HDF5's native sec2 driver. (h5_api_test_parallel creates its test
       // file on rank 0 only, with H5P_DEFAULT.)
-      MPI_Comm_dup(MPI_COMM_SELF, &out);
+      objstore::coll::dup(MPI_COMM_SELF, &out);
     }
   }
   if (info) {

@@ -287,7 +287,7 @@ herr_t file_specific(void* obj, H5VL_file_specific_args_t* args, hid_t, void**) 
       case H5VL_FILE_REOPEN: {
         File* f = static_cast<Obj*>(obj)->file;
         MPI_Comm c;
-        MPI_Comm_dup(f->comm, &c);
+        objstore::coll::dup(f->comm, &c);
         std::unique_ptr<File> n(new_file(f->name.c_str(), f->flags, f->fapl, c));
         n->pool = f->pool;
         n->cont = f->cont;

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "edaos/h5vol/h5vol.h"
+#include "edaos/objstore/collectives.hpp"
 #include "edaos/objstore/objstore.hpp"
 
 namespace edaos::h5vol {

@@ -176,7 +176,7 @@ Status collective(File* f, const Status& local, const std::function<Result<std::
   // never see its effect, reads issued after it on any rank do (the order of HDF5's
   // collective metadata operations). The reduction also agrees on the local checks.
   int worst = 0, mine = local.ok() ? 0 : static_cast<int>(local.code());
-  MPI_Allreduce(&mine, &worst, 1, MPI_INT, MPI_MIN, f->comm);
+  objstore::coll::allreduce(&mine, &worst, 1, MPI_INT, MPI_MIN, f->comm);
   if (worst != 0) {
     if (!local.ok()) return local;
     return Status(EDAOS_REMOTE, "the operation's arguments were refused on another rank");
@@ -195,10 +195,11 @@ Status collective(File* f, const Status& local, const std::function<Result<std::
     hdr[1] = static_cast<int64_t>(msg.size());
     hdr[2] = static_cast<int64_t>(payload.size());
   }
-  MPI_Bcast(hdr, 3, MPI_INT64_T, 0, f->comm);
+  objstore::coll::bcast(hdr, 3, MPI_INT64_T, 0, f->comm);
   std::string body = msg + payload;
   body.resize(static_cast<size_t>(hdr[1] + hdr[2]));
-  if (!body.empty()) MPI_Bcast(body.data(), static_cast<int>(body.size()), MPI_BYTE, 0, f->comm);
+  if (!body.empty())
+    objstore::coll::bcast(body.data(), static_cast<int>(body.size()), MPI_BYTE, 0, f->comm);
   if (hdr[0] != 0) {
     return Status(static_cast<edaos_status_t>(hdr[0]), body.substr(0, static_cast<size_t>(hdr[1])));
   }

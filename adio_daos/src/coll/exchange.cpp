@@ -181,7 +181,7 @@ int two_phase(File* f, const std::vector<Piece>& mine, int64_t min_st, int64_t m
         PMPI_Irecv(MPI_BOTTOM, 1, dt, p.aggs[a], static_cast<int>(m & 0x7fff), f->comm,
                    &reqs.back());
     }
-    PMPI_Waitall(static_cast<int>(reqs.size()), reqs.data(), MPI_STATUSES_IGNORE);
+    objstore::coll::waitall(static_cast<int>(reqs.size()), reqs.data());
     for (MPI_Datatype& t : types) PMPI_Type_free(&t);
     if (write && rc == MPI_SUCCESS) {
       for (const Seg& s : runs) {
@@ -209,7 +209,7 @@ int collective(File* f, int64_t data_off, const void* buf, int64_t count, MPI_Da
     se[1] = std::max(se[1], pc.foff + pc.len - 1);
   }
   std::vector<int64_t> all(static_cast<size_t>(2 * f->nprocs));
-  PMPI_Allgather(se, 2, MPI_INT64_T, all.data(), 2, MPI_INT64_T, f->comm);
+  objstore::coll::allgather(se, 2, MPI_INT64_T, all.data(), 2, MPI_INT64_T, f->comm);
   int64_t min_st = -1, max_end = -1;
   for (int r = 0; r < f->nprocs; ++r) {
     int64_t s = all[static_cast<size_t>(2 * r)], e = all[static_cast<size_t>(2 * r + 1)];

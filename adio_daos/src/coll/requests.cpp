@@ -28,7 +28,7 @@ std::vector<std::vector<Seg>> exchange_requests(File* f, const Plan& p,
   std::vector<int> scount(static_cast<size_t>(n), 0), rcount(static_cast<size_t>(n), 0);
   for (size_t a = 0; a < p.aggs.size(); ++a)
     scount[static_cast<size_t>(p.aggs[a])] += static_cast<int>(2 * mine[a].size());
-  PMPI_Alltoall(scount.data(), 1, MPI_INT, rcount.data(), 1, MPI_INT, f->comm);
+  objstore::coll::alltoall(scount.data(), 1, MPI_INT, rcount.data(), 1, MPI_INT, f->comm);
   std::vector<int> sdisp(static_cast<size_t>(n), 0), rdisp(static_cast<size_t>(n), 0);
   for (int r = 1; r < n; ++r) {
     sdisp[static_cast<size_t>(r)] =
@@ -45,8 +45,8 @@ std::vector<std::vector<Seg>> exchange_requests(File* f, const Plan& p,
       sbuf[static_cast<size_t>(at++)] = pc.foff;
       sbuf[static_cast<size_t>(at++)] = pc.len;
     }
-  PMPI_Alltoallv(sbuf.data(), scount.data(), sdisp.data(), MPI_INT64_T, rbuf.data(), rcount.data(),
-                 rdisp.data(), MPI_INT64_T, f->comm);
+  objstore::coll::alltoallv(sbuf.data(), scount.data(), sdisp.data(), MPI_INT64_T, rbuf.data(),
+                            rcount.data(), rdisp.data(), MPI_INT64_T, f->comm);
   std::vector<std::vector<Seg>> others(static_cast<size_t>(n));
   for (int r = 0; r < n; ++r)
     for (int i = 0; i < rcount[static_cast<size_t>(r)]; i += 2) {
