@@ -7,6 +7,10 @@
 #    engine and the error; the engine is never marked down or excluded. An administrative
 #    `pool query` shows it, and `pool exclude` still works.
 #  - A lost engine (directory missing) is down, and the first write that skips it excludes it.
+#  - Session 11: an engine whose open fails at its first use (EDAOS_FAULT_ENGINE_OPEN=...::use)
+#    fails the request that needs it with the documented words while requests of other
+#    engines and of replicated objects succeed, and nothing is lost or excluded; an emptied or
+#    garbage-filled meta.mdb-lock of a closed engine opens and answers right.
 #   fault_engines.sh <edaos>
 EDAOS=$1
 source "$(dirname "$0")/lib.sh"
@@ -103,6 +107,57 @@ if [ $lim -gt 0 ]; then
   run_ok "$EDAOS" fs cat daos://p/c/d.bin
   same out data.bin
 fi
+
+note "an engine failing at its first use: that request fails, the others work, nothing is lost"
+# Session 11. Engines open at the first request that needs them (server/README.md "Engines open
+# at first use"); EDAOS_FAULT_ENGINE_OPEN=<engine>:EIO::use fails those opens only (the
+# connection's checks pass). Files of class S1 live on one engine each: the one of f1 is
+# drilled, another file lives elsewhere.
+run_ok "$EDAOS" container create --file-oclass=S1 --dir-oclass=RP_2G1 p cs
+engine_of() {  # engine_of FILE: the engine holding shard 0 of daos://p/cs/FILE
+  local oid
+  oid=$("$EDAOS" fs get-attr --path="daos://p/cs/$1" | sed -n 's/^OID = //p')
+  ls -d p/engine-*/tgt-*/*/"$oid.0" 2>/dev/null | sed -n 's#^p/engine-0*\([0-9][0-9]*\)/.*#\1#p'
+}
+run_ok "$EDAOS" fs copy --src data.bin --dst daos://p/cs/f1
+E=$(engine_of f1)
+other=""
+for i in 2 3 4 5 6 7 8 9; do
+  run_ok "$EDAOS" fs copy --src data.bin --dst "daos://p/cs/f$i"
+  if [ "$(engine_of "f$i")" != "$E" ]; then other=f$i; break; fi
+done
+echo "f1 on engine $E, $other on engine $(engine_of "$other")"
+check '[ -n "$E" ] && [ -n "$other" ]' "no S1 files on two engines (f1 on '$E')"
+export EDAOS_FAULT_ENGINE_OPEN=$E:EIO::use
+run_fail 1 "engine $E \(.*engine-000$E\) cannot be opened: .*Input/output error.*\(a transient error at the engine's first use: retried for 2 s; the engine is not marked down\)" \
+  "$EDAOS" fs cat daos://p/cs/f1
+run_ok "$EDAOS" fs cat "daos://p/cs/$other"
+same out data.bin
+run_ok "$EDAOS" fs cat daos://p/c/d.bin  # replicated: another replica serves engine $E's cells
+same out data.bin
+unset EDAOS_FAULT_ENGINE_OPEN
+check '[ "$(map_state p)" = "version=1 " ]' "a first-use failure changed the pool map: $(map_state p)"
+for f in f1 "$other"; do
+  run_ok "$EDAOS" fs cat "daos://p/cs/$f"
+  same out data.bin
+done
+
+note "a damaged or emptied meta.mdb-lock: the next job opens the engine and answers right"
+# LMDB's lock file (vos/README.md "Readers of meta.mdb") holds the reader table and the writer
+# mutex, nothing durable: with no process using it, the next opener takes its exclusive lock
+# and initialises it again, whatever it holds.
+lockf=p/engine-000$E/meta.mdb-lock
+check '[ -s "$lockf" ]' "$lockf missing or empty after a clean close"
+: >"$lockf"
+run_ok "$EDAOS" fs cat daos://p/cs/f1
+same out data.bin
+run_ok "$EDAOS" fs copy --src data.bin --dst daos://p/cs/g1
+head -c 8192 /dev/urandom | dd of="$lockf" conv=notrunc status=none
+run_ok "$EDAOS" fs cat daos://p/cs/f1
+same out data.bin
+run_ok "$EDAOS" fs cat daos://p/cs/g1
+same out data.bin
+check '[ "$(map_state p)" = "version=1 " ]' "a lock file changed the pool map: $(map_state p)"
 
 note "operator exclusion is permanent; a lost engine is excluded by the first write"
 EDAOS_FAULT_ENGINE_OPEN=3:EIO run_ok "$EDAOS" pool exclude --engine=3 p
