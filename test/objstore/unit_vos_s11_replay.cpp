@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "vos/engine.hpp"
+#include "vos/meta_reader.hpp"
 
 namespace edaos::objstore::vos {
 namespace {
@@ -72,6 +73,31 @@ class S11ReplayTest : public ::testing::Test {
     int ws = 0;
     const bool killed = ::waitpid(pid, &ws, 0) == pid && WIFSIGNALED(ws);
     return got && killed && r == '0';
+  }
+  // Runs `steps` on the engine in a child, then `look` here while the child still holds the
+  // engine open (a reader of another process), then kills the child; true when both succeeded.
+  template <typename F, typename G>
+  bool with_live_child(F&& steps, G&& look) {
+    int pfd[2];
+    if (::pipe(pfd) != 0) return false;
+    pid_t pid = ::fork();
+    if (pid < 0) return false;
+    if (pid == 0) {
+      ::close(pfd[0]);
+      auto e = Engine::open(opts());
+      char r = !e.ok() ? '2' : steps(*e.value()) ? '0' : '3';
+      if (::write(pfd[1], &r, 1) != 1) ::_exit(4);
+      for (;;) ::pause();
+    }
+    ::close(pfd[1]);
+    char r = 'x';
+    const bool got = ::read(pfd[0], &r, 1) == 1;
+    ::close(pfd[0]);
+    const bool looked = got && r == '0' && look();
+    ::kill(pid, SIGKILL);
+    int ws = 0;
+    ::waitpid(pid, &ws, 0);
+    return looked;
   }
   // Reads [0, n) of `r` and the logical end: both must be the acknowledged ones.
   static void expect_shard(Engine& e, const ShardRef& r, uint64_t end, size_t n, char c,
@@ -182,6 +208,34 @@ TEST_F(S11ReplayTest, ExactSizeOfAShardWithoutASizeIsAlsoLogged) {
   EXPECT_EQ(again.value()->array_logical_end(ref_[0]).value(), 20u);
   EXPECT_EQ(again.value()->array_logical_end(ref_[1]).value(), 7u);
   EXPECT_EQ(again.value()->array_logical_end(ref_[2]).value(), 123u);
+}
+
+// A reader of another process (MetaReader, local metadata reads) of a shard extended by a
+// truncate after its removal: the shard has no data file, so the reader skips the log and reads
+// only `arrays` (meta_reader.hpp, skip_log): the exact size must be there as well as in the
+// log. Fails when the fix puts the size into the log only.
+TEST_F(S11ReplayTest, AReaderOfAnotherProcessSeesTheExtensionAfterARemoval) {
+  ASSERT_TRUE(with_live_child(
+      [&](Engine& eng) {
+        bool ok = write(eng, ref_[0], 100).ok() && eng.obj_punch(ref_[0]).ok();
+        ok = ok && write(eng, ref_[1], 64).ok();  // the log keeps a record of another shard
+        return ok && eng.array_truncate(ref_[0], 0, 5000).ok();
+      },
+      [&] {
+        auto r = MetaReader::open(root_ + "/engine-0000", false);
+        EXPECT_TRUE(r.ok()) << r.status().to_string();
+        if (!r.ok()) return false;
+        EXPECT_EQ(r.value()->probe_file(ref_[0]), MetaReader::ShardFile::kAbsent);
+        std::vector<uint64_t> ends;
+        const std::vector<char> skip{1};
+        Status st = r.value()->logical_ends({ref_[0]}, &ends, &skip);
+        EXPECT_TRUE(st.ok()) << st.to_string();
+        EXPECT_EQ(st.ok() ? ends[0] : 0, 5000u) << "the reader lost the exact size";
+        st = r.value()->logical_ends({ref_[0]}, &ends);
+        EXPECT_TRUE(st.ok()) << st.to_string();
+        EXPECT_EQ(st.ok() ? ends[0] : 0, 5000u);
+        return true;
+      }));
 }
 
 // Siblings checked (they pass before and after the fix, kept as guards): a container destroy
