@@ -7,7 +7,12 @@
  *   fault_app hold NAME SECONDS    open NAME (create), print "opened", keep it open SECONDS;
  *                                  with $FAULT_APP_START_AT (seconds since the epoch, with a
  *                                  fraction) the open starts at that moment, so two jobs can
- *                                  be made to open at the same instant
+ *                                  be made to open at the same instant; with $FAULT_APP_READY
+ *                                  and $FAULT_APP_GO (file names) rank 0 creates READY once
+ *                                  the job has started and every rank opens as soon as GO
+ *                                  exists (a script starts two jobs, waits for both READY
+ *                                  files, creates GO); with $FAULT_APP_RELEASE the file is
+ *                                  closed as soon as that file exists (at most SECONDS)
  *   fault_app shared NAME [kill]   atomic mode + shared-pointer writes; `kill`: SIGKILL every
  *                                  rank while the file is open (leaves the lock object in use) */
 #include <mpi.h>
@@ -87,7 +92,17 @@ int main(int argc, char** argv) {
     }
   } else if (!strcmp(mode, "hold")) {
     const char* at = getenv("FAULT_APP_START_AT");
-    if (at) {
+    const char* ready = getenv("FAULT_APP_READY");
+    const char* go = getenv("FAULT_APP_GO");
+    const char* release = getenv("FAULT_APP_RELEASE");
+    if (ready && go) {
+      MPI_Barrier(MPI_COMM_WORLD);  // every rank started
+      if (rank == 0) {
+        FILE* f = fopen(ready, "w");
+        if (f) fclose(f);
+      }
+      while (access(go, F_OK) != 0) usleep(1000);
+    } else if (at) {
       double start = atof(at);
       struct timespec now;
       clock_gettime(CLOCK_REALTIME, &now);
@@ -103,7 +118,18 @@ int main(int argc, char** argv) {
         printf("opened\n");
         fflush(stdout);
       }
-      sleep(argc > 3 ? (unsigned)atoi(argv[3]) : 5);
+      const unsigned secs = argc > 3 ? (unsigned)atoi(argv[3]) : 5;
+      if (release) {
+        /* Until the script says so (the other job has finished), at most `secs`. */
+        int done = 0;
+        for (unsigned long ms = 0; !done && ms < secs * 1000ul; ms += 20) {
+          if (rank == 0) done = access(release, F_OK) == 0;
+          MPI_Bcast(&done, 1, MPI_INT, 0, MPI_COMM_WORLD);
+          if (!done) usleep(20000);
+        }
+      } else {
+        sleep(secs);
+      }
       bad |= report(MPI_File_close(&fh), "close", name);
     }
   } else if (!strcmp(mode, "shared")) {

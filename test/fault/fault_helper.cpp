@@ -4,7 +4,16 @@
 //                                         identity: removes every engine's IDENTITY, the pool
 //                                         service's UUID record and POOL's "identity 1"
 //   fault_helper has-identity <pool>     prints "pool <0|1>" then "engine-NNNN <0|1>" per engine
+//   fault_helper share-lock <file>...    uses LMDB lock files as another user of them does (a
+//                                         read lock on byte 0, so an opener does not take the
+//                                         file for unused and re-initialise it), prints "held"
+//                                         and keeps them until its stdin ends
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <string>
 
 #include "vos/identity.hpp"
@@ -70,12 +79,37 @@ int show(const std::string& dir) {
   return 0;
 }
 
+// LMDB (mdb_env_excl_lock) asks for a write lock on byte 0 of its lock file and re-initialises
+// the reader table only when it gets it; every user keeps a read lock there.
+int share_lock(int n, char** files) {
+  for (int i = 0; i < n; ++i) {
+    int fd = ::open(files[i], O_RDWR | O_CLOEXEC);
+    struct flock fl {};
+    fl.l_type = F_RDLCK;
+    fl.l_whence = SEEK_SET;
+    fl.l_start = 0;
+    fl.l_len = 1;
+    if (fd < 0 || ::fcntl(fd, F_SETLK, &fl) != 0) {
+      std::fprintf(stderr, "fault_helper: %s: %s\n", files[i], std::strerror(errno));
+      return 1;
+    }
+  }
+  std::printf("held\n");
+  std::fflush(stdout);
+  char c;
+  while (::read(0, &c, 1) > 0) {
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::string mode = argc > 1 ? argv[1] : "";
   if (mode == "strip-identity" && argc == 3) return strip(argv[2]);
   if (mode == "has-identity" && argc == 3) return show(argv[2]);
-  std::fprintf(stderr, "usage: fault_helper strip-identity|has-identity <pool>\n");
+  if (mode == "share-lock" && argc >= 3) return share_lock(argc - 2, argv + 2);
+  std::fprintf(stderr,
+               "usage: fault_helper strip-identity|has-identity <pool> | share-lock <file>...\n");
   return 2;
 }

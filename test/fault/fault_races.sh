@@ -53,13 +53,32 @@ note "two jobs started at the same moment on one existing pool"
 # More engines than the default: a longer window in which two jobs could split their locks.
 run_ok "$EDAOS" pool create --engines 16 --targets 1 "$T/held"
 run_ok mpiio "$T/held" 2 write daos:/seed.dat 1000
+# Waits (up to 120 s) until the shell test $1 holds.
+wait_until() {
+  local i
+  for i in $(seq 1 2400); do
+    if eval "$1"; then return 0; fi
+    sleep 0.05
+  done
+  return 1
+}
 for r in $(seq 1 "$ROUNDS"); do
-  # Both jobs open at the same instant (4 s from now, once both have started).
-  export FAULT_APP_START_AT=$(($(date +%s) + 4)).$(date +%N)
-  mpiio "$T/held" 2 hold daos:/h.dat 8 >out.a 2>&1 &
+  # Both jobs open at the same instant: once both have started (each says so in ready.<job>),
+  # the script creates `go`, which every rank of both polls for (1 ms). Before session 11 they
+  # opened at a fixed moment 4 s ahead. The winner keeps the file open until `release` (the
+  # loser has finished: its 2 s retry of the held lock is over), at most 8 s as before; were
+  # both to win, neither finishes before those 8 s and the round fails as before.
+  rm -f go release ready.a ready.b
+  export FAULT_APP_GO=$T/go FAULT_APP_RELEASE=$T/release
+  FAULT_APP_READY=$T/ready.a mpiio "$T/held" 2 hold daos:/h.dat 8 >out.a 2>&1 &
   pa=$!
-  mpiio "$T/held" 2 hold daos:/h.dat 8 >out.b 2>&1 &
+  FAULT_APP_READY=$T/ready.b mpiio "$T/held" 2 hold daos:/h.dat 8 >out.b 2>&1 &
   pb=$!
+  check 'wait_until "[ -e ready.a ] && [ -e ready.b ] || ! kill -0 $pa 2>/dev/null || ! kill -0 $pb 2>/dev/null"' \
+    "round $r: the jobs did not start"
+  touch go
+  wait_until "! kill -0 $pa 2>/dev/null || ! kill -0 $pb 2>/dev/null" || true
+  touch release
   ra=0 rb=0
   wait $pa || ra=$?
   wait $pb || rb=$?
@@ -76,5 +95,5 @@ for r in $(seq 1 "$ROUNDS"); do
   # The loser left nothing locked: a new job connects at once.
   run_ok "$EDAOS" pool query "$T/held"
 done
-unset FAULT_APP_START_AT
+unset FAULT_APP_GO FAULT_APP_RELEASE
 finish

@@ -75,14 +75,16 @@ TEST_F(RemoveTest, PunchOfAShardWithoutALogRecordLeavesTheLogAlone) {
   ASSERT_GT(before, 0u);
   ASSERT_TRUE(e.value()->obj_punch(ref_[1]).ok());
   EXPECT_EQ(log_size(), before) << "the log was folded for a shard it held no record of";
+  // An exact size of a shard without one: not folded either; since session 11 one size record
+  // follows (the log might hold a removal record of it: unit_vos_s11_replay.cpp).
   ASSERT_TRUE(e.value()->array_truncate(ref_[2], 0, 0).ok());
-  EXPECT_EQ(log_size(), before);
+  EXPECT_EQ(log_size(), before + 64) << "folded, or no size record after the log's records";
   EXPECT_EQ(e.value()->array_logical_end(ref_[1]).value(), 0u);
   EXPECT_EQ(e.value()->array_logical_end(ref_[0]).value(), 200u);
   // A shard whose record is in the log (session 6): a removal record follows it, the log is
   // not folded (no LMDB commit, no truncation).
   ASSERT_TRUE(e.value()->obj_punch(ref_[0]).ok());
-  EXPECT_EQ(log_size(), before + 64) << "the removal folded the log instead of logging";
+  EXPECT_EQ(log_size(), before + 128) << "the removal folded the log instead of logging";
   EXPECT_EQ(e.value()->array_logical_end(ref_[0]).value(), 0u);
   // Written again after its removal: a new size from zero.
   ASSERT_TRUE(write(*e.value(), ref_[0], 30).ok());

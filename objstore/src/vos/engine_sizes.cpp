@@ -235,6 +235,24 @@ Status Engine::set_logical_end_exact(const ShardRef& ref, uint64_t v) {
   EDAOS_RETURN_IF_ERROR(fold_sizes_of(key));
   EDAOS_ASSIGN_OR_RETURN(SizeEntry * e, size_entry(key));
   if (e->exists && e->end == v) return Status::OK();
+  if (!e->exists && log_end_ > 0) {
+    // No size (never sized, or removed) and a log that is not empty: it may hold a removal
+    // record of this key (obj_punch of a shard whose size was pending, log_removal), which a
+    // replay applies by deleting the key's `arrays` record, so the exact size put into LMDB
+    // below would be lost after a kill. A size record after it makes the replay put it back:
+    // after a removal record a size is exact, and without one it raises a size that has no
+    // `arrays` record to raise. The key is then pending (a later shrink folds first, a later
+    // removal logs its own record). `arrays` is still written: a reader of another process
+    // reads only `arrays` for a shard without a data file (meta_reader.cpp, probe_file).
+    EDAOS_RETURN_IF_ERROR(append_size_rec(encode_size_rec(key, v)));
+    e->end = v;  // what a replay gives from now on
+    e->exists = true;
+    if (!e->pending) ++npending_;
+    e->pending = true;
+  }
+  // Otherwise the log holds no record of this key: one of its sizes would have made the entry
+  // pending (folded above), and a removal record deletes the `arrays` record and drops the
+  // cached entry, so it leaves the key without a size.
   EDAOS_RETURN_IF_ERROR(db_->write([&](MDB_txn* t) -> Status {
     std::string val;
     detail::put_le64(&val, v);
@@ -242,6 +260,7 @@ Status Engine::set_logical_end_exact(const ShardRef& ref, uint64_t v) {
   }));
   e->end = v;
   e->exists = true;
+  if (log_end_ >= kMaxSizeLogBytes) return flush_sizes();
   return Status::OK();
 }
 
