@@ -1,6 +1,8 @@
 // Metadata reads without the server (session 10): see local_meta.hpp.
 #include "client/local_meta.hpp"
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -21,6 +23,18 @@ namespace {
 
 std::atomic<int> g_override{-1};
 
+std::atomic<int> g_page_override{-1};
+
+bool page_enabled() {
+  const int o = g_page_override.load(std::memory_order_relaxed);
+  if (o >= 0) return o != 0;
+  static const bool on = [] {
+    const char* v = std::getenv("EDAOS_META_PAGE");
+    return !v || std::strcmp(v, "0") != 0;
+  }();
+  return on;
+}
+
 bool env_enabled() {
   static const bool on = [] {
     const char* v = std::getenv("EDAOS_LOCAL_META");
@@ -39,7 +53,19 @@ struct PoolMeta {
   std::vector<char> owner_here;  // per engine: its server rank is this process
   std::vector<char> tried;       // per engine: the reader was opened (or failed to open)
   std::vector<std::shared_ptr<vos::MetaReader>> readers;
+  // Per server rank of this node: its metadata page (session 11), opened at first use; null
+  // when it has none (an older server, no memfd): that server's shards are probed and their
+  // engines' logs read at every size, as before.
+  std::map<int, std::shared_ptr<vos::MetaPageView>> pages;
 };
+
+const std::string& this_host() {
+  static const std::string h = [] {
+    char b[256] = {};
+    return ::gethostname(b, sizeof b - 1) == 0 ? std::string(b) : std::string();
+  }();
+  return h;
+}
 
 struct Registry {
   std::mutex mu;
@@ -103,6 +129,26 @@ std::shared_ptr<vos::MetaReader> reader_of(PoolState& p, uint32_t engine) {
   return m->readers[engine];
 }
 
+// The metadata page of the server rank of `engine` (a local engine), opened once per connection.
+std::shared_ptr<vos::MetaPageView> page_of(PoolState& p, uint32_t engine) {
+  if (!page_enabled()) return nullptr;
+  auto m = pool_meta(p);
+  if (!m || engine >= m->local.size() || !m->local[engine]) return nullptr;
+  const int srv = p.server_of(engine);
+  std::lock_guard<std::mutex> g(m->mu);
+  auto it = m->pages.find(srv);
+  if (it != m->pages.end()) return it->second;
+  std::shared_ptr<vos::MetaPageView> v;
+  auto r = vos::MetaPageView::open(p.path, srv, this_host());
+  if (r.ok())
+    v = std::move(r).value();
+  else
+    EDAOS_LOG(info, "server %d: no metadata page (%s): local sizes probe shard files", srv,
+              r.status().to_string().c_str());
+  m->pages.emplace(srv, v);
+  return v;
+}
+
 }  // namespace
 
 bool local_meta_enabled() {
@@ -112,7 +158,13 @@ bool local_meta_enabled() {
 
 void set_local_meta_for_testing(int on) { g_override.store(on < 0 ? -1 : (on ? 1 : 0)); }
 
+void set_meta_page_for_testing(int on) { g_page_override.store(on < 0 ? -1 : (on ? 1 : 0)); }
+
 uint64_t local_meta_gets_for_testing() { return local_meta_counters().gets.load(); }
+
+uint64_t local_meta_probes_for_testing() { return local_meta_counters().probes.load(); }
+
+uint64_t local_meta_log_reads_for_testing() { return vos::meta_reader_log_reads_for_testing(); }
 
 LocalMetaCounters& local_meta_counters() {
   static LocalMetaCounters c;
@@ -206,9 +258,23 @@ bool local_array_size(ContState& c, const ObjectId& oid, uint64_t* size) {
   // applied: none may be held when the sizes are read (the log read comes after this). A shard
   // whose file is absent has no completed write's record in the log (most shards of a small
   // SX file): its engine's log is not read for it.
+  //
+  // Session 11: with the server's metadata page, a shard whose slot counts no live write lease
+  // is not probed: a direct writer locks only files it holds a write lease on, and the server
+  // counts a lease before it answers the grant and uncounts it at its release (after the
+  // holder's commits are answered), recall or the pool's close — exactly the leases the
+  // server's own size query (kArraySize, write_leased) probes for. A slot shared with another
+  // shard only costs a probe.
   std::vector<char> absent(n, 0);
+  std::vector<std::shared_ptr<vos::MetaPageView>> pg(n);
   for (size_t s = 0; s < n; ++s) {
     if (!rd[s]) continue;
+    const uint32_t e = l.shards[s].engine;
+    pg[s] = page_of(p, e);
+    if (pg[s] && pg[s]->leases(vos::meta_page_slot(p.map.pool_uuid, e, c.uuid, oid,
+                                                   static_cast<uint32_t>(s))) == 0)
+      continue;
+    cnt.probes.fetch_add(1, std::memory_order_relaxed);
     const auto f = rd[s]->probe_file(refs[s]);
     if (f == vos::MetaReader::ShardFile::kLocked) {
       cnt.locked.fetch_add(1, std::memory_order_relaxed);
@@ -232,7 +298,10 @@ bool local_array_size(ContState& c, const ObjectId& oid, uint64_t* size) {
         done[t] = 1;
       }
     std::vector<uint64_t> e;
-    Status st = rd[s]->logical_ends(mine, &e, &skip);
+    // With the page, the log is read only when the engine's generation moved since this reader
+    // last read it (vos::MetaReader::logical_ends).
+    const uint64_t* gen = pg[s] ? pg[s]->engine_gen(l.shards[s].engine) : nullptr;
+    Status st = rd[s]->logical_ends(mine, &e, &skip, gen);
     if (!st.ok()) {
       EDAOS_LOG(debug, "local size of %s: %s (asking the servers)", oid.to_string().c_str(),
                 st.to_string().c_str());
