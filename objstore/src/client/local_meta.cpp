@@ -105,39 +105,43 @@ std::shared_ptr<PoolMeta> pool_meta(PoolState& p) {
   return m;
 }
 
-std::shared_ptr<vos::MetaReader> reader_of(PoolState& p, uint32_t engine) {
-  if (!local_meta_enabled()) return nullptr;
-  auto m = pool_meta(p);
-  if (!m || engine >= m->local.size() || !m->local[engine] || !p.readable(engine)) return nullptr;
-  std::lock_guard<std::mutex> g(m->mu);
-  if (!m->tried[engine]) {
-    m->tried[engine] = 1;
+// The reader of local engine `engine` (m->mu held), opened at its first use.
+vos::MetaReader* reader_locked(PoolState& p, PoolMeta& m, uint32_t engine) {
+  if (!m.tried[engine]) {
+    m.tried[engine] = 1;
     char name[32];
     std::snprintf(name, sizeof name, "/engine-%04u", engine);
-    auto r = vos::MetaReader::open(p.path + name, m->owner_here[engine] != 0);
+    auto r = vos::MetaReader::open(p.path + name, m.owner_here[engine] != 0);
     if (r.ok()) {
-      m->readers[engine] = std::move(r).value();
-    } else if (m->owner_here[engine] && r.status().code() == EDAOS_UNREACH) {
+      m.readers[engine] = std::move(r).value();
+    } else if (m.owner_here[engine] && r.status().code() == EDAOS_UNREACH) {
       // This process's server has not opened the engine yet (engines open at their first use
       // since session 10): read through the server now, try the reader again next time.
-      m->tried[engine] = 0;
+      m.tried[engine] = 0;
     } else {
       EDAOS_LOG(info, "engine %u: metadata read through its server (%s)", engine,
                 r.status().to_string().c_str());
     }
   }
+  return m.readers[engine].get();
+}
+
+std::shared_ptr<vos::MetaReader> reader_of(PoolState& p, uint32_t engine) {
+  if (!local_meta_enabled()) return nullptr;
+  auto m = pool_meta(p);
+  if (!m || engine >= m->local.size() || !m->local[engine] || !p.readable(engine)) return nullptr;
+  std::lock_guard<std::mutex> g(m->mu);
+  reader_locked(p, *m, engine);
   return m->readers[engine];
 }
 
-// The metadata page of the server rank of `engine` (a local engine), opened once per connection.
-std::shared_ptr<vos::MetaPageView> page_of(PoolState& p, uint32_t engine) {
+// The metadata page of the server rank of local engine `engine` (m->mu held), opened once per
+// connection; nullptr without one (or with the pages turned off).
+vos::MetaPageView* page_locked(PoolState& p, PoolMeta& m, uint32_t engine) {
   if (!page_enabled()) return nullptr;
-  auto m = pool_meta(p);
-  if (!m || engine >= m->local.size() || !m->local[engine]) return nullptr;
   const int srv = p.server_of(engine);
-  std::lock_guard<std::mutex> g(m->mu);
-  auto it = m->pages.find(srv);
-  if (it != m->pages.end()) return it->second;
+  auto it = m.pages.find(srv);
+  if (it != m.pages.end()) return it->second.get();
   std::shared_ptr<vos::MetaPageView> v;
   auto r = vos::MetaPageView::open(p.path, srv, this_host());
   if (r.ok())
@@ -145,8 +149,7 @@ std::shared_ptr<vos::MetaPageView> page_of(PoolState& p, uint32_t engine) {
   else
     EDAOS_LOG(info, "server %d: no metadata page (%s): local sizes probe shard files", srv,
               r.status().to_string().c_str());
-  m->pages.emplace(srv, v);
-  return v;
+  return m.pages.emplace(srv, std::move(v)).first->second.get();
 }
 
 }  // namespace
@@ -238,21 +241,42 @@ bool local_array_size(ContState& c, const ObjectId& oid, uint64_t* size) {
   if (!layout.ok()) return false;
   const Layout& l = layout.value();
   const size_t n = l.shards.size();
-  // Every shard a read may use must be on an engine read here; the others do not count.
-  std::vector<std::shared_ptr<vos::MetaReader>> rd(n);
-  std::vector<vos::ShardRef> refs(n);
-  for (size_t s = 0; s < n; ++s) {
-    if (!p.readable(l.shards[s].engine)) continue;
-    rd[s] = reader_of(p, l.shards[s].engine);
-    if (!rd[s]) return false;
-    refs[s].cont = c.uuid;
-    refs[s].oid = oid;
-    refs[s].shard = static_cast<uint32_t>(s);
-    refs[s].target = l.shards[s].target;
+  auto m = pool_meta(p);  // keeps the readers and pages below alive for this call
+  if (!m) return false;
+  // Per shard: its engine's reader (null: a shard reads may not use) and its server's page.
+  // Scratch kept per thread: a stat allocates nothing here once warm.
+  struct Scratch {
+    std::vector<vos::MetaReader*> rd;
+    std::vector<vos::MetaPageView*> pg;
+    std::vector<vos::ShardRef> refs, mine;
+    std::vector<uint64_t> ends, e;
+    std::vector<char> absent, done, skip;
+    std::vector<size_t> idx;
+  };
+  thread_local Scratch sc;
+  auto& [rd, pg, refs, mine, ends, e, absent, done, skip, idx] = sc;
+  rd.assign(n, nullptr);
+  pg.assign(n, nullptr);
+  refs.resize(n);
+  {
+    // Every shard a read may use must be on an engine read here; the others do not count.
+    std::lock_guard<std::mutex> g(m->mu);
+    for (size_t s = 0; s < n; ++s) {
+      const uint32_t eng = l.shards[s].engine;
+      if (!p.readable(eng)) continue;
+      if (eng >= m->local.size() || !m->local[eng]) return false;
+      rd[s] = reader_locked(p, *m, eng);
+      if (!rd[s]) return false;
+      pg[s] = page_locked(p, *m, eng);
+      refs[s].cont = c.uuid;
+      refs[s].oid = oid;
+      refs[s].shard = static_cast<uint32_t>(s);
+      refs[s].target = l.shards[s].target;
+    }
   }
-  std::vector<uint64_t> dummy(n, 0);
+  ends.assign(n, 0);
   uint64_t check = 0;
-  if (!size_from_ends(p, l, dummy, &check)) return false;  // degraded: get_size's own error
+  if (!size_from_ends(p, l, ends, &check)) return false;  // degraded: get_size's own error
   LocalMetaCounters& cnt = local_meta_counters();
   // A direct write that returned holds its lock until its commit (which raises the end) is
   // applied: none may be held when the sizes are read (the log read comes after this). A shard
@@ -265,14 +289,11 @@ bool local_array_size(ContState& c, const ObjectId& oid, uint64_t* size) {
   // holder's commits are answered), recall or the pool's close — exactly the leases the
   // server's own size query (kArraySize, write_leased) probes for. A slot shared with another
   // shard only costs a probe.
-  std::vector<char> absent(n, 0);
-  std::vector<std::shared_ptr<vos::MetaPageView>> pg(n);
+  absent.assign(n, 0);
+  const uint64_t base = vos::meta_page_base(p.map.pool_uuid, c.uuid, oid);
   for (size_t s = 0; s < n; ++s) {
     if (!rd[s]) continue;
-    const uint32_t e = l.shards[s].engine;
-    pg[s] = page_of(p, e);
-    if (pg[s] && pg[s]->leases(vos::meta_page_slot(p.map.pool_uuid, e, c.uuid, oid,
-                                                   static_cast<uint32_t>(s))) == 0)
+    if (pg[s] && pg[s]->leases(vos::meta_page_slot_of(base, static_cast<uint32_t>(s))) == 0)
       continue;
     cnt.probes.fetch_add(1, std::memory_order_relaxed);
     const auto f = rd[s]->probe_file(refs[s]);
@@ -283,21 +304,19 @@ bool local_array_size(ContState& c, const ObjectId& oid, uint64_t* size) {
     absent[s] = f == vos::MetaReader::ShardFile::kAbsent;
   }
   // One log read and one transaction per engine, for all of its shards.
-  std::vector<uint64_t> ends(n, 0);
-  std::vector<char> done(n, 0);
+  done.assign(n, 0);
   for (size_t s = 0; s < n; ++s) {
     if (!rd[s] || done[s]) continue;
-    std::vector<vos::ShardRef> mine;
-    std::vector<size_t> idx;
-    std::vector<char> skip;
+    mine.clear();
+    idx.clear();
+    skip.clear();
     for (size_t t = s; t < n; ++t)
-      if (rd[t] && rd[t] == rd[s]) {
+      if (rd[t] == rd[s]) {
         mine.push_back(refs[t]);
         idx.push_back(t);
         skip.push_back(absent[t]);
         done[t] = 1;
       }
-    std::vector<uint64_t> e;
     // With the page, the log is read only when the engine's generation moved since this reader
     // last read it (vos::MetaReader::logical_ends).
     const uint64_t* gen = pg[s] ? pg[s]->engine_gen(l.shards[s].engine) : nullptr;

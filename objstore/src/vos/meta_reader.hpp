@@ -105,9 +105,15 @@ inline constexpr size_t kMetaPageBytes =
 // and renamed at every kServeEngines (older builds never look at it).
 inline constexpr const char* kMetaPageFile = "metapage";
 // The write-lease slot of shard `shard` of `oid` in container `cont` on engine `engine` of pool
-// `pool` (FNV-1a 64 of the five, mod kMetaPageSlots): the same in the server and the readers.
+// `pool`: (FNV-1a 64 of pool, container and OID, plus the shard) mod kMetaPageSlots, so an
+// object's shards are neighbours in the page; the same in the server and the readers.
 uint32_t meta_page_slot(const Uuid& pool, uint32_t engine, const Uuid& cont, const ObjectId& oid,
                         uint32_t shard);
+// The same in two steps (a reader computes the object's part once for all of its shards).
+uint64_t meta_page_base(const Uuid& pool, const Uuid& cont, const ObjectId& oid);
+inline uint32_t meta_page_slot_of(uint64_t base, uint32_t shard) {
+  return static_cast<uint32_t>((base + shard) % kMetaPageSlots);
+}
 
 // A server's side of the metadata page (server_shard.cpp): a memfd mapped read-write.
 class MetaPageWriter {
