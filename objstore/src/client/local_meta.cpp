@@ -286,9 +286,9 @@ bool local_array_size(ContState& c, const ObjectId& oid, uint64_t* size) {
   // Session 11: with the server's metadata page, a shard whose slot counts no live write lease
   // is not probed: a direct writer locks only files it holds a write lease on, and the server
   // counts a lease before it answers the grant and uncounts it at its release (after the
-  // holder's commits are answered), recall or the pool's close — exactly the leases the
-  // server's own size query (kArraySize, write_leased) probes for. A slot shared with another
-  // shard only costs a probe.
+  // holder's commits are answered) or the pool's close (a recalled lease stays counted: its
+  // holder may still write under it) — exactly the leases the server's own size queries
+  // (kArraySize, kKvGetSize: write_leased) probe for. A shared slot only costs a probe.
   absent.assign(n, 0);
   const uint64_t base = vos::meta_page_base(p.map.pool_uuid, c.uuid, oid);
   for (size_t s = 0; s < n; ++s) {

@@ -254,6 +254,11 @@ class Server {
   // these make unnecessary. Made in the constructor, never replaced; nullptr when the system
   // cannot make one (readers then probe and read the logs as before).
   std::shared_ptr<vos::MetaPageWriter> meta_page_;
+  // Per pool, the page slots of write leases recalled here and how many: a recalled holder may
+  // still hold its lock (until its refused commit is redone through the engine), so they stay
+  // counted in the page, and write_leased() answers true for their shards, until the pool
+  // closes on this server (lease_mu_; at most kMetaPageSlots entries per pool).
+  std::map<Uuid, std::map<uint32_t, uint32_t>> recalled_;
   // After a request of engine `engine` that may have changed its sizes.log or `arrays` records,
   // before its reply.
   void meta_changed(uint32_t engine);

@@ -341,7 +341,10 @@ void Server::recall(const rpc::ShardAddr& a) {
   for (uint64_t id : it->second) {
     auto l = leases_.find(id);
     if (l == leases_.end()) continue;
-    if (meta_page_) meta_page_->add_lease(l->second.meta_slot, -1);
+    // Its holder may still hold a lock on the file (a pipelined commit that will be refused
+    // and redone through the engine, or a write under the lease it does not know is gone):
+    // the slot stays counted until the pool closes here.
+    ++recalled_[a.pool][l->second.meta_slot];
     leases_.erase(l);
   }
   shard_leases_.erase(it);
@@ -389,6 +392,12 @@ std::string Server::op_pool_close_leases(Reader& r) {
       auto next = std::next(l);
       if (l->second.shard.compare(0, prefix.size(), prefix) == 0) forget_lease(l);
       l = next;
+    }
+    if (auto rc = recalled_.find(pool); rc != recalled_.end()) {
+      if (meta_page_)
+        for (const auto& [slot, n] : rc->second)
+          meta_page_->add_lease(slot, -static_cast<int64_t>(n));
+      recalled_.erase(rc);
     }
   }
   return reply;
@@ -512,7 +521,13 @@ std::string Server::op_shard_release(Reader& r, const rpc::Incoming& in) {
 
 bool Server::write_leased(const rpc::ShardAddr& a) {
   std::lock_guard<std::mutex> lk(lease_mu_);
-  return !shard_leases_.empty() && shard_leases_.count(lease_key(a)) != 0;
+  if (!shard_leases_.empty() && shard_leases_.count(lease_key(a)) != 0) return true;
+  // Session 11: a recalled lease's holder may still hold its lock (its pipelined commit is
+  // refused and redone through the engine while it holds it), so a shard whose slot had a
+  // lease recalled is probed until the pool closes here (a shared slot only costs a probe).
+  auto rc = recalled_.find(a.pool);
+  return rc != recalled_.end() &&
+         rc->second.count(vos::meta_page_slot(a.pool, a.engine, a.cont, a.oid, a.shard)) != 0;
 }
 
 }  // namespace edaos::objstore::server

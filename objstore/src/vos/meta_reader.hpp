@@ -92,8 +92,9 @@ class MetaReader {
 // reused never matches), [3] zero; then kMetaPageEngines size-change generations (engine id mod
 // kMetaPageEngines: bumped after every request of the engine that may have changed its
 // sizes.log or `arrays` records, before its reply), then kMetaPageSlots counts of live
-// direct-path write leases (slot = meta_page_slot of the shard: granted +1, released,
-// recalled or dropped at the pool's close -1). All values are read and written atomically.
+// direct-path write leases (slot = meta_page_slot of the shard: granted +1, released or dropped
+// at the pool's close -1; a recalled lease stays counted until the pool's close). All values
+// are read and written atomically.
 inline constexpr uint64_t kMetaPageMagic = 0x3150474d534f4445ull;  // "EDOSMGP1"
 inline constexpr uint32_t kMetaPageEngines = 4096;
 inline constexpr uint32_t kMetaPageSlots = 65536;
