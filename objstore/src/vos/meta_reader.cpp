@@ -266,6 +266,7 @@ Status MetaReader::logical_ends(const std::vector<ShardRef>& refs, std::vector<u
       log_cached_ = false;
       EDAOS_RETURN_IF_ERROR(read_log(&buf, &got));
       log_ends_.clear();
+      arrays_cache_.clear();
       for (size_t o = 0; o + kSizeRec <= got; o += kSizeRec) {
         const char* p = buf.data() + o;
         if (!size_record_ok(p)) continue;
@@ -279,6 +280,19 @@ Status MetaReader::logical_ends(const std::vector<ShardRef>& refs, std::vector<u
       auto it = log_ends_.find(keys[i]);
       if (it != log_ends_.end()) logged[i] = it->second;
     }
+    // The `arrays` records read under this generation (the same argument: only a change the
+    // server bumps the generation after can change them; a fold only moves a size from the
+    // log into its record, which leaves max(record, log) as it was).
+    bool all = true;
+    ends->assign(refs.size(), 0);
+    for (size_t i = 0; all && i < refs.size(); ++i) {
+      auto it = arrays_cache_.find(keys[i]);
+      if (it == arrays_cache_.end())
+        all = false;
+      else
+        (*ends)[i] = std::max(it->second, logged[i]);
+    }
+    if (all) return Status::OK();
   } else {
     bool need_log = !skip_log;
     for (size_t i = 0; skip_log && i < refs.size(); ++i) need_log = need_log || !(*skip_log)[i];
@@ -298,21 +312,32 @@ Status MetaReader::logical_ends(const std::vector<ShardRef>& refs, std::vector<u
   }
   // 2. The `arrays` records, in a snapshot taken after the log was read.
   ends->assign(refs.size(), 0);
-  return in_read_txn(*env_, dir_, [&](MDB_txn* t, MDB_dbi arrays, MDB_dbi) -> Status {
-    for (size_t i = 0; i < refs.size(); ++i) {
-      MDB_val k = mval(keys[i]), v;
-      const int rc = mdb_get(t, arrays, &k, &v);
-      uint64_t stored = 0;
-      if (rc == 0) {
-        if (v.mv_size != 8) return Status(EDAOS_FORMAT, "corrupt array size record in " + dir_);
-        stored = get_le64(static_cast<const char*>(v.mv_data));
-      } else if (rc != MDB_NOTFOUND) {
-        return lmdb_error(rc, "get in " + dir_);
-      }
-      (*ends)[i] = std::max(stored, logged[i]);
-    }
-    return Status::OK();
-  });
+  thread_local std::vector<uint64_t> stored;
+  stored.assign(refs.size(), 0);
+  EDAOS_RETURN_IF_ERROR(
+      in_read_txn(*env_, dir_, [&](MDB_txn* t, MDB_dbi arrays, MDB_dbi) -> Status {
+        for (size_t i = 0; i < refs.size(); ++i) {
+          MDB_val k = mval(keys[i]), v;
+          const int rc = mdb_get(t, arrays, &k, &v);
+          if (rc == 0) {
+            if (v.mv_size != 8) return Status(EDAOS_FORMAT, "corrupt array size record in " + dir_);
+            stored[i] = get_le64(static_cast<const char*>(v.mv_data));
+          } else if (rc != MDB_NOTFOUND) {
+            return lmdb_error(rc, "get in " + dir_);
+          }
+          (*ends)[i] = std::max(stored[i], logged[i]);
+        }
+        return Status::OK();
+      }));
+  if (gen) {
+    // Kept for this generation only if it did not move meanwhile (the records were read after
+    // it was loaded, so they are at least as new as it).
+    std::lock_guard<std::mutex> g(log_mu_);
+    if (log_cached_ && __atomic_load_n(gen, __ATOMIC_SEQ_CST) == log_gen_ &&
+        arrays_cache_.size() < (size_t{1} << 16))
+      for (size_t i = 0; i < refs.size(); ++i) arrays_cache_[keys[i]] = stored[i];
+  }
+  return Status::OK();
 }
 
 MetaReader::ShardFile MetaReader::probe_file(const ShardRef& ref) const {

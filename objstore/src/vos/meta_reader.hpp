@@ -83,6 +83,8 @@ class MetaReader {
   bool log_cached_ = false;
   uint64_t log_gen_ = 0;
   std::unordered_map<std::string, uint64_t> log_ends_;
+  // The `arrays` records read under generation log_gen_ (cleared with the log's records).
+  std::unordered_map<std::string, uint64_t> arrays_cache_;
 };
 
 // The metadata page (session 11, issue 17; README.md "Readers of meta.mdb"): shared memory that a
