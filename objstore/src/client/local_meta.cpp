@@ -1,6 +1,8 @@
 // Metadata reads without the server (session 10): see local_meta.hpp.
 #include "client/local_meta.hpp"
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -21,6 +23,18 @@ namespace {
 
 std::atomic<int> g_override{-1};
 
+std::atomic<int> g_page_override{-1};
+
+bool page_enabled() {
+  const int o = g_page_override.load(std::memory_order_relaxed);
+  if (o >= 0) return o != 0;
+  static const bool on = [] {
+    const char* v = std::getenv("EDAOS_META_PAGE");
+    return !v || std::strcmp(v, "0") != 0;
+  }();
+  return on;
+}
+
 bool env_enabled() {
   static const bool on = [] {
     const char* v = std::getenv("EDAOS_LOCAL_META");
@@ -39,7 +53,19 @@ struct PoolMeta {
   std::vector<char> owner_here;  // per engine: its server rank is this process
   std::vector<char> tried;       // per engine: the reader was opened (or failed to open)
   std::vector<std::shared_ptr<vos::MetaReader>> readers;
+  // Per server rank of this node: its metadata page (session 11), opened at first use; null
+  // when it has none (an older server, no memfd): that server's shards are probed and their
+  // engines' logs read at every size, as before.
+  std::map<int, std::shared_ptr<vos::MetaPageView>> pages;
 };
+
+const std::string& this_host() {
+  static const std::string h = [] {
+    char b[256] = {};
+    return ::gethostname(b, sizeof b - 1) == 0 ? std::string(b) : std::string();
+  }();
+  return h;
+}
 
 struct Registry {
   std::mutex mu;
@@ -79,28 +105,51 @@ std::shared_ptr<PoolMeta> pool_meta(PoolState& p) {
   return m;
 }
 
-std::shared_ptr<vos::MetaReader> reader_of(PoolState& p, uint32_t engine) {
-  if (!local_meta_enabled()) return nullptr;
-  auto m = pool_meta(p);
-  if (!m || engine >= m->local.size() || !m->local[engine] || !p.readable(engine)) return nullptr;
-  std::lock_guard<std::mutex> g(m->mu);
-  if (!m->tried[engine]) {
-    m->tried[engine] = 1;
+// The reader of local engine `engine` (m->mu held), opened at its first use.
+vos::MetaReader* reader_locked(PoolState& p, PoolMeta& m, uint32_t engine) {
+  if (!m.tried[engine]) {
+    m.tried[engine] = 1;
     char name[32];
     std::snprintf(name, sizeof name, "/engine-%04u", engine);
-    auto r = vos::MetaReader::open(p.path + name, m->owner_here[engine] != 0);
+    auto r = vos::MetaReader::open(p.path + name, m.owner_here[engine] != 0);
     if (r.ok()) {
-      m->readers[engine] = std::move(r).value();
-    } else if (m->owner_here[engine] && r.status().code() == EDAOS_UNREACH) {
+      m.readers[engine] = std::move(r).value();
+    } else if (m.owner_here[engine] && r.status().code() == EDAOS_UNREACH) {
       // This process's server has not opened the engine yet (engines open at their first use
       // since session 10): read through the server now, try the reader again next time.
-      m->tried[engine] = 0;
+      m.tried[engine] = 0;
     } else {
       EDAOS_LOG(info, "engine %u: metadata read through its server (%s)", engine,
                 r.status().to_string().c_str());
     }
   }
+  return m.readers[engine].get();
+}
+
+std::shared_ptr<vos::MetaReader> reader_of(PoolState& p, uint32_t engine) {
+  if (!local_meta_enabled()) return nullptr;
+  auto m = pool_meta(p);
+  if (!m || engine >= m->local.size() || !m->local[engine] || !p.readable(engine)) return nullptr;
+  std::lock_guard<std::mutex> g(m->mu);
+  reader_locked(p, *m, engine);
   return m->readers[engine];
+}
+
+// The metadata page of the server rank of local engine `engine` (m->mu held), opened once per
+// connection; nullptr without one (or with the pages turned off).
+vos::MetaPageView* page_locked(PoolState& p, PoolMeta& m, uint32_t engine) {
+  if (!page_enabled()) return nullptr;
+  const int srv = p.server_of(engine);
+  auto it = m.pages.find(srv);
+  if (it != m.pages.end()) return it->second.get();
+  std::shared_ptr<vos::MetaPageView> v;
+  auto r = vos::MetaPageView::open(p.path, srv, this_host());
+  if (r.ok())
+    v = std::move(r).value();
+  else
+    EDAOS_LOG(info, "server %d: no metadata page (%s): local sizes probe shard files", srv,
+              r.status().to_string().c_str());
+  return m.pages.emplace(srv, std::move(v)).first->second.get();
 }
 
 }  // namespace
@@ -112,7 +161,13 @@ bool local_meta_enabled() {
 
 void set_local_meta_for_testing(int on) { g_override.store(on < 0 ? -1 : (on ? 1 : 0)); }
 
+void set_meta_page_for_testing(int on) { g_page_override.store(on < 0 ? -1 : (on ? 1 : 0)); }
+
 uint64_t local_meta_gets_for_testing() { return local_meta_counters().gets.load(); }
+
+uint64_t local_meta_probes_for_testing() { return local_meta_counters().probes.load(); }
+
+uint64_t local_meta_log_reads_for_testing() { return vos::meta_reader_log_reads_for_testing(); }
 
 LocalMetaCounters& local_meta_counters() {
   static LocalMetaCounters c;
@@ -186,29 +241,61 @@ bool local_array_size(ContState& c, const ObjectId& oid, uint64_t* size) {
   if (!layout.ok()) return false;
   const Layout& l = layout.value();
   const size_t n = l.shards.size();
-  // Every shard a read may use must be on an engine read here; the others do not count.
-  std::vector<std::shared_ptr<vos::MetaReader>> rd(n);
-  std::vector<vos::ShardRef> refs(n);
-  for (size_t s = 0; s < n; ++s) {
-    if (!p.readable(l.shards[s].engine)) continue;
-    rd[s] = reader_of(p, l.shards[s].engine);
-    if (!rd[s]) return false;
-    refs[s].cont = c.uuid;
-    refs[s].oid = oid;
-    refs[s].shard = static_cast<uint32_t>(s);
-    refs[s].target = l.shards[s].target;
+  auto m = pool_meta(p);  // keeps the readers and pages below alive for this call
+  if (!m) return false;
+  // Per shard: its engine's reader (null: a shard reads may not use) and its server's page.
+  // Scratch kept per thread: a stat allocates nothing here once warm.
+  struct Scratch {
+    std::vector<vos::MetaReader*> rd;
+    std::vector<vos::MetaPageView*> pg;
+    std::vector<vos::ShardRef> refs, mine;
+    std::vector<uint64_t> ends, e;
+    std::vector<char> absent, done, skip;
+    std::vector<size_t> idx;
+  };
+  thread_local Scratch sc;
+  auto& [rd, pg, refs, mine, ends, e, absent, done, skip, idx] = sc;
+  rd.assign(n, nullptr);
+  pg.assign(n, nullptr);
+  refs.resize(n);
+  {
+    // Every shard a read may use must be on an engine read here; the others do not count.
+    std::lock_guard<std::mutex> g(m->mu);
+    for (size_t s = 0; s < n; ++s) {
+      const uint32_t eng = l.shards[s].engine;
+      if (!p.readable(eng)) continue;
+      if (eng >= m->local.size() || !m->local[eng]) return false;
+      rd[s] = reader_locked(p, *m, eng);
+      if (!rd[s]) return false;
+      pg[s] = page_locked(p, *m, eng);
+      refs[s].cont = c.uuid;
+      refs[s].oid = oid;
+      refs[s].shard = static_cast<uint32_t>(s);
+      refs[s].target = l.shards[s].target;
+    }
   }
-  std::vector<uint64_t> dummy(n, 0);
+  ends.assign(n, 0);
   uint64_t check = 0;
-  if (!size_from_ends(p, l, dummy, &check)) return false;  // degraded: get_size's own error
+  if (!size_from_ends(p, l, ends, &check)) return false;  // degraded: get_size's own error
   LocalMetaCounters& cnt = local_meta_counters();
   // A direct write that returned holds its lock until its commit (which raises the end) is
   // applied: none may be held when the sizes are read (the log read comes after this). A shard
   // whose file is absent has no completed write's record in the log (most shards of a small
   // SX file): its engine's log is not read for it.
-  std::vector<char> absent(n, 0);
+  //
+  // Session 11: with the server's metadata page, a shard whose slot counts no live write lease
+  // is not probed: a direct writer locks only files it holds a write lease on, and the server
+  // counts a lease before it answers the grant and uncounts it at its release (after the
+  // holder's commits are answered) or the pool's close (a recalled lease stays counted: its
+  // holder may still write under it) — exactly the leases the server's own size queries
+  // (kArraySize, kKvGetSize: write_leased) probe for. A shared slot only costs a probe.
+  absent.assign(n, 0);
+  const uint64_t base = vos::meta_page_base(p.map.pool_uuid, c.uuid, oid);
   for (size_t s = 0; s < n; ++s) {
     if (!rd[s]) continue;
+    if (pg[s] && pg[s]->leases(vos::meta_page_slot_of(base, static_cast<uint32_t>(s))) == 0)
+      continue;
+    cnt.probes.fetch_add(1, std::memory_order_relaxed);
     const auto f = rd[s]->probe_file(refs[s]);
     if (f == vos::MetaReader::ShardFile::kLocked) {
       cnt.locked.fetch_add(1, std::memory_order_relaxed);
@@ -217,22 +304,23 @@ bool local_array_size(ContState& c, const ObjectId& oid, uint64_t* size) {
     absent[s] = f == vos::MetaReader::ShardFile::kAbsent;
   }
   // One log read and one transaction per engine, for all of its shards.
-  std::vector<uint64_t> ends(n, 0);
-  std::vector<char> done(n, 0);
+  done.assign(n, 0);
   for (size_t s = 0; s < n; ++s) {
     if (!rd[s] || done[s]) continue;
-    std::vector<vos::ShardRef> mine;
-    std::vector<size_t> idx;
-    std::vector<char> skip;
+    mine.clear();
+    idx.clear();
+    skip.clear();
     for (size_t t = s; t < n; ++t)
-      if (rd[t] && rd[t] == rd[s]) {
+      if (rd[t] == rd[s]) {
         mine.push_back(refs[t]);
         idx.push_back(t);
         skip.push_back(absent[t]);
         done[t] = 1;
       }
-    std::vector<uint64_t> e;
-    Status st = rd[s]->logical_ends(mine, &e, &skip);
+    // With the page, the log is read only when the engine's generation moved since this reader
+    // last read it (vos::MetaReader::logical_ends).
+    const uint64_t* gen = pg[s] ? pg[s]->engine_gen(l.shards[s].engine) : nullptr;
+    Status st = rd[s]->logical_ends(mine, &e, &skip, gen);
     if (!st.ok()) {
       EDAOS_LOG(debug, "local size of %s: %s (asking the servers)", oid.to_string().c_str(),
                 st.to_string().c_str());

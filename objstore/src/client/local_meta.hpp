@@ -20,6 +20,10 @@ bool local_meta_enabled();
 // Tests (exported for the test programs, which declare them themselves): 1 on, 0 off, -1 back
 // to $EDAOS_LOCAL_META, from the next call on; the gets answered locally so far.
 EDAOS_API void set_local_meta_for_testing(int on);
+// $EDAOS_META_PAGE: "0" = the local sizes ignore the servers' metadata pages (session 11: probe
+// every shard file, read the logs at every size, as session 10 did). Tests: 1 on, 0 off, -1
+// back to the variable, from the next size on.
+EDAOS_API void set_meta_page_for_testing(int on);
 EDAOS_API uint64_t local_meta_gets_for_testing();
 
 struct LocalMetaCounters {
@@ -28,7 +32,11 @@ struct LocalMetaCounters {
   std::atomic<uint64_t> fallbacks{0};  // gets on a local engine the reader could not settle
   std::atomic<uint64_t> unsized{0};    // values read locally whose array size was not settled
   std::atomic<uint64_t> locked{0};     // of those, a direct writer's lock on a shard file
+  std::atomic<uint64_t> probes{0};     // shard files probed for a writer's lock (session 11)
 };
+// Tests (exported): shard files probed and sizes.log reads of the local sizes so far.
+EDAOS_API uint64_t local_meta_probes_for_testing();
+EDAOS_API uint64_t local_meta_log_reads_for_testing();
 LocalMetaCounters& local_meta_counters();
 
 // Drops the readers of a connection (Pool::disconnect and ~Pool).

@@ -29,6 +29,7 @@
 #include "server/wire_specs.hpp"
 #include "vos/engine.hpp"
 #include "vos/identity.hpp"
+#include "vos/meta_reader.hpp"
 #include "vos/pool_store.hpp"
 
 EDAOS_LOG_FACILITY(server);
@@ -425,7 +426,7 @@ const std::string kLockQueue = "L";
 }  // namespace
 
 Server::Server(rpc::Transport* t, int index, int nservers)
-    : t_(t), index_(index), nservers_(nservers) {}
+    : t_(t), index_(index), nservers_(nservers), meta_page_(vos::MetaPageWriter::create()) {}
 
 Server::~Server() { stop(); }
 
@@ -1350,6 +1351,7 @@ std::string Server::op_pool_serve(Reader& r) {
   }
   if (owned) pools_[hdr->uuid] = std::move(owned);
   if (index_ != 0) ps->refs++;
+  publish_meta_page(dir);  // session 11: the node's local stats read the page it names
   // Unopened engines answer "up": they passed every check that makes an engine lost.
   Writer w;
   w.uuid(ps->hdr.uuid);
@@ -1589,6 +1591,7 @@ std::string Server::op_io(Op op, Reader& r, const rpc::Incoming& in, bool* repli
     }
     for (auto& [id, e] : up) {
       Status st = e->cont_destroy(cu);
+      meta_changed(id);
       if (!st.ok()) return rpc::make_reply(st.with_context("engine " + std::to_string(id)));
     }
     if (op == Op::kContPurge) {
@@ -1636,8 +1639,11 @@ std::string Server::op_io(Op op, Reader& r, const rpc::Incoming& in, bool* repli
       if (!keys.ok()) return rpc::make_reply(keys.status());
       return rpc::make_reply(Status::OK(), eof ? 1 : 0, 0, encode_keys(keys.value()));
     }
-    case Op::kObjPunch:
-      return rpc::make_reply(e->obj_punch(ref));
+    case Op::kObjPunch: {
+      Status pst = e->obj_punch(ref);
+      meta_changed(a.engine);
+      return rpc::make_reply(pst);
+    }
     default:
       return rpc::make_reply(Status(EDAOS_NOTSUP, "unknown op " + std::to_string(in.hdr.op)));
   }

@@ -31,6 +31,7 @@
 namespace edaos::objstore::vos {
 class Engine;
 class PoolStore;
+class MetaPageWriter;
 }  // namespace edaos::objstore::vos
 
 namespace edaos::objstore::server {
@@ -229,6 +230,7 @@ class Server {
     std::string shard;  // pool, engine, cont, oid, shard
     int client = -1;
     uint64_t map_version = 0;
+    uint32_t meta_slot = 0;  // its count in the metadata page (vos::meta_page_slot)
   };
   // Does shard `a` have a live direct-path write lease? Only then can a direct write's commit be
   // in flight on it (a size query then probes the data file for the writer's lock).
@@ -246,6 +248,22 @@ class Server {
   const std::shared_ptr<LeasePage>& lease_page_locked();
   // Around a change that may lower the logical end of shard `a` (begin, then end).
   void size_change(const rpc::ShardAddr& a, bool begin);
+  // The metadata page (session 11; vos/meta_reader.hpp, vos/README.md "Readers of meta.mdb"):
+  // per engine a generation bumped after every request that may change its sizes, per shard slot
+  // the count of live write leases, so the node's local stats skip the probes and log reads
+  // these make unnecessary. Made in the constructor, never replaced; nullptr when the system
+  // cannot make one (readers then probe and read the logs as before).
+  std::shared_ptr<vos::MetaPageWriter> meta_page_;
+  // Per pool, the page slots of write leases recalled here and how many: a recalled holder may
+  // still hold its lock (until its refused commit is redone through the engine), so they stay
+  // counted in the page, and write_leased() answers true for their shards, until the pool
+  // closes on this server (lease_mu_; at most kMetaPageSlots entries per pool).
+  std::map<Uuid, std::map<uint32_t, uint32_t>> recalled_;
+  // After a request of engine `engine` that may have changed its sizes.log or `arrays` records,
+  // before its reply.
+  void meta_changed(uint32_t engine);
+  // Names the page in <pool_dir>/metapage.<index> (kServeEngines); a failure only logs.
+  void publish_meta_page(const std::string& pool_dir);
   std::mutex lease_mu_;
   uint64_t next_lease_ = 1;
   std::map<uint64_t, Lease> leases_;

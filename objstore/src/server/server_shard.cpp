@@ -12,11 +12,15 @@
 #include <cstring>
 #include <vector>
 
+#include "common/log.hpp"
 #include "common/parallel.hpp"
 #include "ec/checksum.hpp"
 #include "server/server.hpp"
 #include "server/wire_specs.hpp"
 #include "vos/engine.hpp"
+#include "vos/meta_reader.hpp"
+
+EDAOS_LOG_FACILITY(server);
 
 namespace edaos::objstore::server {
 
@@ -214,6 +218,7 @@ std::string Server::op_shard_vec(Reader& r, const rpc::Incoming& in, bool* repli
     const bool leased = e && o.op == Op::kArraySize && write_leased(a);
     if (e) st = run_vec_op(e, a, br, o, out + o.data_off, &ent, &in_flight, leased);
     if (lowers) size_change(a, false);
+    if (e && o.op != Op::kArrayRead && o.op != Op::kArraySize) meta_changed(a.engine);
     if (!st.ok()) {
       if (o.op == Op::kArrayRead) std::memset(out + o.data_off, 0, o.read_len + o.trailer);
       ent = rpc::VecEntry{};
@@ -333,11 +338,35 @@ void Server::recall(const rpc::ShardAddr& a) {
   if (shard_leases_.empty()) return;
   auto it = shard_leases_.find(lease_key(a));
   if (it == shard_leases_.end()) return;
-  for (uint64_t id : it->second) leases_.erase(id);
+  for (uint64_t id : it->second) {
+    auto l = leases_.find(id);
+    if (l == leases_.end()) continue;
+    // Its holder may still hold a lock on the file (a pipelined commit that will be refused
+    // and redone through the engine, or a write under the lease it does not know is gone):
+    // the slot stays counted until the pool closes here.
+    ++recalled_[a.pool][l->second.meta_slot];
+    leases_.erase(l);
+  }
   shard_leases_.erase(it);
 }
 
+// The metadata page (session 11): see server.hpp and vos/meta_reader.hpp.
+void Server::meta_changed(uint32_t engine) {
+  if (meta_page_) meta_page_->bump_engine(engine);
+}
+
+void Server::publish_meta_page(const std::string& pool_dir) {
+  if (!meta_page_) return;
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0) return;
+  Status st = meta_page_->publish(pool_dir, index_, host);
+  if (!st.ok())
+    EDAOS_LOG(info, "metadata page not published (local stats probe shard files): %s",
+              st.to_string().c_str());
+}
+
 void Server::forget_lease(std::map<uint64_t, Lease>::iterator l) {
+  if (meta_page_) meta_page_->add_lease(l->second.meta_slot, -1);
   auto s = shard_leases_.find(l->second.shard);
   if (s != shard_leases_.end()) {
     auto& v = s->second;
@@ -363,6 +392,12 @@ std::string Server::op_pool_close_leases(Reader& r) {
       auto next = std::next(l);
       if (l->second.shard.compare(0, prefix.size(), prefix) == 0) forget_lease(l);
       l = next;
+    }
+    if (auto rc = recalled_.find(pool); rc != recalled_.end()) {
+      if (meta_page_)
+        for (const auto& [slot, n] : rc->second)
+          meta_page_->add_lease(slot, -static_cast<int64_t>(n));
+      recalled_.erase(rc);
     }
   }
   return reply;
@@ -410,6 +445,9 @@ std::string Server::op_shard_lease(Reader& r, const rpc::Incoming& in) {
       l.shard = lease_key(a);
       l.client = in.source;
       l.map_version = map_version;
+      l.meta_slot = vos::meta_page_slot(a.pool, a.engine, a.cont, a.oid, a.shard);
+      // Counted before the grant is answered: the holder cannot lock a file before that.
+      if (meta_page_) meta_page_->add_lease(l.meta_slot, 1);
       shard_leases_[l.shard].push_back(id);
     }
     out.str(g.path).str(g.sidecar).put<uint8_t>(g.records ? 1 : 0).put(g.logical_end).put(id);
@@ -456,9 +494,11 @@ std::string Server::op_shard_commit(Reader& r, const rpc::Incoming& in) {
       auto l = leases_.find(id);
       stale = l == leases_.end() || l->second.client != in.source ||
               l->second.shard != lease_key(a) || l->second.map_version != map_version;
-      if (!stale)
+      if (!stale) {
         st = e->direct_commit(shard_ref(a), csum_spec(cw), record_spec(rw), std::move(recs),
                               logical_end, cmode);
+        meta_changed(a.engine);
+      }
     }
     out.put<int32_t>(stale ? rpc::kCommitStale : static_cast<int32_t>(st.code()));
     out.str(stale || st.ok() ? std::string() : st.message());
@@ -481,7 +521,13 @@ std::string Server::op_shard_release(Reader& r, const rpc::Incoming& in) {
 
 bool Server::write_leased(const rpc::ShardAddr& a) {
   std::lock_guard<std::mutex> lk(lease_mu_);
-  return !shard_leases_.empty() && shard_leases_.count(lease_key(a)) != 0;
+  if (!shard_leases_.empty() && shard_leases_.count(lease_key(a)) != 0) return true;
+  // Session 11: a recalled lease's holder may still hold its lock (its pipelined commit is
+  // refused and redone through the engine while it holds it), so a shard whose slot had a
+  // lease recalled is probed until the pool closes here (a shared slot only costs a probe).
+  auto rc = recalled_.find(a.pool);
+  return rc != recalled_.end() &&
+         rc->second.count(vos::meta_page_slot(a.pool, a.engine, a.cont, a.oid, a.shard)) != 0;
 }
 
 }  // namespace edaos::objstore::server

@@ -5,12 +5,18 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <cinttypes>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <mutex>
+#include <random>
 #include <shared_mutex>
 #include <utility>
 
@@ -201,60 +207,137 @@ Status MetaReader::kv_get(const ShardRef& ref, std::string_view dkey, std::strin
   });
 }
 
+namespace {
+std::atomic<uint64_t> g_log_reads{0};
+}  // namespace
+
+uint64_t meta_reader_log_reads_for_testing() { return g_log_reads.load(); }
+
+Status MetaReader::read_log(std::string* buf, size_t* got) {
+  *got = 0;
+  g_log_reads.fetch_add(1, std::memory_order_relaxed);
+  for (;;) {
+    if (buf->size() < *got + (size_t{64} << 10))
+      buf->resize(std::max(buf->size() * 2, *got + (64 << 10)));
+    const ssize_t n =
+        ::pread(log_fd_, buf->data() + *got, buf->size() - *got, static_cast<off_t>(*got));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return errno_status(errno, "read " + dir_ + "/" + kSizeLogName);
+    if (n == 0) return Status::OK();
+    *got += static_cast<size_t>(n);
+  }
+}
+
+namespace {
+// A record failing its check is one being written (its write has not returned) or a torn tail
+// the owner skips too.
+bool size_record_ok(const char* p) {
+  return std::memcmp(p, kSizeMagic, sizeof kSizeMagic) == 0 && get_le64(p + 56) == fnv1a64(p, 56) &&
+         (p[48] == 0 || p[48] == 1);
+}
+}  // namespace
+
 Status MetaReader::logical_ends(const std::vector<ShardRef>& refs, std::vector<uint64_t>* ends,
-                                const std::vector<char>* skip_log) {
-  std::vector<std::string> keys;
-  keys.reserve(refs.size());
-  for (const ShardRef& r : refs) keys.push_back(shard_key(r));
+                                const std::vector<char>* skip_log, const uint64_t* gen) {
+  // Scratch kept per thread (the keys' buffers too): a warm call allocates nothing.
+  thread_local std::vector<std::string> keys;
+  if (keys.size() < refs.size()) keys.resize(refs.size());
+  for (size_t i = 0; i < refs.size(); ++i) {
+    std::string& k = keys[i];
+    k.assign(reinterpret_cast<const char*>(refs[i].cont.b), 16);
+    put_be(&k, refs[i].oid.hi, 8);
+    put_be(&k, refs[i].oid.lo, 8);
+    put_be(&k, refs[i].shard, 4);
+  }
   // Per key: the largest size record after its last removal record.
-  std::vector<uint64_t> logged(refs.size(), 0);
+  thread_local std::vector<uint64_t> logged;
+  logged.assign(refs.size(), 0);
   // 1. sizes.log, whole (at most ~1 MiB: the engine folds it there), before the transaction.
   thread_local std::string buf;
   size_t got = 0;
-  bool need_log = !skip_log;
-  for (size_t i = 0; skip_log && i < refs.size(); ++i) need_log = need_log || !(*skip_log)[i];
-  for (; need_log;) {
-    if (buf.size() < got + (size_t{64} << 10))
-      buf.resize(std::max(buf.size() * 2, got + (64 << 10)));
-    const ssize_t n = ::pread(log_fd_, buf.data() + got, buf.size() - got, static_cast<off_t>(got));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return errno_status(errno, "read " + dir_ + "/" + kSizeLogName);
-    if (n == 0) break;
-    got += static_cast<size_t>(n);
-  }
-  for (size_t o = 0; o + kSizeRec <= got; o += kSizeRec) {
-    const char* p = buf.data() + o;
-    for (size_t i = 0; i < keys.size(); ++i) {
-      if ((skip_log && (*skip_log)[i]) || std::memcmp(p + 4, keys[i].data(), kShardKeyLen) != 0)
-        continue;
-      // A record failing its check is one being written (its write has not returned) or a torn
-      // tail the owner skips too.
-      if (std::memcmp(p, kSizeMagic, sizeof kSizeMagic) != 0 ||
-          get_le64(p + 56) != fnv1a64(p, 56) || (p[48] != 0 && p[48] != 1))
-        break;
-      if (p[48] == 1)
-        logged[i] = 0;  // a removal: the sizes before it are gone with the shard
+  if (gen) {
+    // Session 11: the records as parsed at the last read, unless the engine's server counted a
+    // change since. The generation is loaded before the log is read, and the server bumps it
+    // after a change and before its reply: a change acknowledged before this call began moved
+    // it past every value loaded before that change, so the cache is read again.
+    std::lock_guard<std::mutex> g(log_mu_);
+    const uint64_t now = __atomic_load_n(gen, __ATOMIC_SEQ_CST);
+    if (!log_cached_ || now != log_gen_) {
+      log_cached_ = false;
+      EDAOS_RETURN_IF_ERROR(read_log(&buf, &got));
+      log_ends_.clear();
+      arrays_cache_.clear();
+      for (size_t o = 0; o + kSizeRec <= got; o += kSizeRec) {
+        const char* p = buf.data() + o;
+        if (!size_record_ok(p)) continue;
+        uint64_t& e = log_ends_[std::string(p + 4, kShardKeyLen)];
+        e = p[48] == 1 ? 0 : std::max(e, get_le64(p + 40));  // a removal drops the sizes before it
+      }
+      log_cached_ = true;
+      log_gen_ = now;
+    }
+    for (size_t i = 0; i < refs.size(); ++i) {
+      auto it = log_ends_.find(keys[i]);
+      if (it != log_ends_.end()) logged[i] = it->second;
+    }
+    // The `arrays` records read under this generation (the same argument: only a change the
+    // server bumps the generation after can change them; a fold only moves a size from the
+    // log into its record, which leaves max(record, log) as it was).
+    bool all = true;
+    ends->assign(refs.size(), 0);
+    for (size_t i = 0; all && i < refs.size(); ++i) {
+      auto it = arrays_cache_.find(keys[i]);
+      if (it == arrays_cache_.end())
+        all = false;
       else
-        logged[i] = std::max(logged[i], get_le64(p + 40));
+        (*ends)[i] = std::max(it->second, logged[i]);
+    }
+    if (all) return Status::OK();
+  } else {
+    bool need_log = !skip_log;
+    for (size_t i = 0; skip_log && i < refs.size(); ++i) need_log = need_log || !(*skip_log)[i];
+    if (need_log) EDAOS_RETURN_IF_ERROR(read_log(&buf, &got));
+    for (size_t o = 0; o + kSizeRec <= got; o += kSizeRec) {
+      const char* p = buf.data() + o;
+      for (size_t i = 0; i < refs.size(); ++i) {
+        if ((skip_log && (*skip_log)[i]) || std::memcmp(p + 4, keys[i].data(), kShardKeyLen) != 0)
+          continue;
+        if (!size_record_ok(p)) break;
+        if (p[48] == 1)
+          logged[i] = 0;  // a removal: the sizes before it are gone with the shard
+        else
+          logged[i] = std::max(logged[i], get_le64(p + 40));
+      }
     }
   }
   // 2. The `arrays` records, in a snapshot taken after the log was read.
   ends->assign(refs.size(), 0);
-  return in_read_txn(*env_, dir_, [&](MDB_txn* t, MDB_dbi arrays, MDB_dbi) -> Status {
-    for (size_t i = 0; i < keys.size(); ++i) {
-      MDB_val k = mval(keys[i]), v;
-      const int rc = mdb_get(t, arrays, &k, &v);
-      uint64_t stored = 0;
-      if (rc == 0) {
-        if (v.mv_size != 8) return Status(EDAOS_FORMAT, "corrupt array size record in " + dir_);
-        stored = get_le64(static_cast<const char*>(v.mv_data));
-      } else if (rc != MDB_NOTFOUND) {
-        return lmdb_error(rc, "get in " + dir_);
-      }
-      (*ends)[i] = std::max(stored, logged[i]);
-    }
-    return Status::OK();
-  });
+  thread_local std::vector<uint64_t> stored;
+  stored.assign(refs.size(), 0);
+  EDAOS_RETURN_IF_ERROR(
+      in_read_txn(*env_, dir_, [&](MDB_txn* t, MDB_dbi arrays, MDB_dbi) -> Status {
+        for (size_t i = 0; i < refs.size(); ++i) {
+          MDB_val k = mval(keys[i]), v;
+          const int rc = mdb_get(t, arrays, &k, &v);
+          if (rc == 0) {
+            if (v.mv_size != 8) return Status(EDAOS_FORMAT, "corrupt array size record in " + dir_);
+            stored[i] = get_le64(static_cast<const char*>(v.mv_data));
+          } else if (rc != MDB_NOTFOUND) {
+            return lmdb_error(rc, "get in " + dir_);
+          }
+          (*ends)[i] = std::max(stored[i], logged[i]);
+        }
+        return Status::OK();
+      }));
+  if (gen) {
+    // Kept for this generation only if it did not move meanwhile (the records were read after
+    // it was loaded, so they are at least as new as it).
+    std::lock_guard<std::mutex> g(log_mu_);
+    if (log_cached_ && __atomic_load_n(gen, __ATOMIC_SEQ_CST) == log_gen_ &&
+        arrays_cache_.size() < (size_t{1} << 16))
+      for (size_t i = 0; i < refs.size(); ++i) arrays_cache_[keys[i]] = stored[i];
+  }
+  return Status::OK();
 }
 
 MetaReader::ShardFile MetaReader::probe_file(const ShardRef& ref) const {
@@ -268,6 +351,117 @@ MetaReader::ShardFile MetaReader::probe_file(const ShardRef& ref) const {
   const bool locked = ::fcntl(fd, F_OFD_GETLK, &fl) != 0 || fl.l_type == F_WRLCK;
   ::close(fd);
   return locked ? ShardFile::kLocked : ShardFile::kPresent;
+}
+
+// ---------------------------------------------------------------- the metadata page (session 11)
+
+uint64_t meta_page_base(const Uuid& pool, const Uuid& cont, const ObjectId& oid) {
+  char k[16 + 16 + 16];
+  std::memcpy(k, pool.b, 16);
+  std::memcpy(k + 16, cont.b, 16);
+  std::memcpy(k + 32, &oid.hi, 8);
+  std::memcpy(k + 40, &oid.lo, 8);
+  return fnv1a64(k, sizeof k);
+}
+
+uint32_t meta_page_slot(const Uuid& pool, uint32_t engine, const Uuid& cont, const ObjectId& oid,
+                        uint32_t shard) {
+  // The object picks a run of slots and the shard its place in it: the shards of one object
+  // are neighbours (a stat of a 20-shard file reads 3 cache lines of the page, not 20 random
+  // ones). The engine is implied by the shard within one pool map.
+  (void)engine;
+  return meta_page_slot_of(meta_page_base(pool, cont, oid), shard);
+}
+
+std::unique_ptr<MetaPageWriter> MetaPageWriter::create() {
+  std::unique_ptr<MetaPageWriter> w(new MetaPageWriter());
+  w->fd_ = ::memfd_create("edaos-meta-page", MFD_CLOEXEC);
+  if (w->fd_ < 0 || ::ftruncate(w->fd_, static_cast<off_t>(kMetaPageBytes)) != 0) {
+    EDAOS_LOG(info, "no metadata page (memfd: %s): local stats probe shard files",
+              std::strerror(errno));
+    return nullptr;
+  }
+  void* m = ::mmap(nullptr, kMetaPageBytes, PROT_READ | PROT_WRITE, MAP_SHARED, w->fd_, 0);
+  if (m == MAP_FAILED) {
+    EDAOS_LOG(info, "no metadata page (mmap: %s)", std::strerror(errno));
+    return nullptr;
+  }
+  w->map_ = static_cast<uint64_t*>(m);
+  std::random_device rd;
+  for (uint64_t& t : w->token_) t = (static_cast<uint64_t>(rd()) << 32) ^ rd();
+  uint64_t* p = w->map_;
+  __atomic_store_n(p + 1, w->token_[0], __ATOMIC_SEQ_CST);
+  __atomic_store_n(p + 2, w->token_[1], __ATOMIC_SEQ_CST);
+  __atomic_store_n(p, kMetaPageMagic, __ATOMIC_SEQ_CST);
+  return w;
+}
+
+MetaPageWriter::~MetaPageWriter() {
+  if (map_) ::munmap(map_, kMetaPageBytes);
+  if (fd_ >= 0) ::close(fd_);
+}
+
+Status MetaPageWriter::publish(const std::string& pool_dir, int server_index,
+                               const std::string& host) const {
+  const std::string file = pool_dir + "/" + kMetaPageFile + "." + std::to_string(server_index);
+  const std::string line = hex64(kMetaPageMagic) + " " + host + " /proc/" +
+                           std::to_string(::getpid()) + "/fd/" + std::to_string(fd_) + " " +
+                           hex64(token_[0]) + " " + hex64(token_[1]) + "\n";
+  const std::string tmp = file + ".tmp." + std::to_string(::getpid());
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return errno_status(errno, "create " + tmp);
+  const bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
+  const int err = errno;
+  ::close(fd);
+  if (!ok || ::rename(tmp.c_str(), file.c_str()) != 0) {
+    const int e = ok ? errno : err;
+    ::unlink(tmp.c_str());
+    return errno_status(e, "publish " + file);
+  }
+  return Status::OK();
+}
+
+void MetaPageWriter::bump_engine(uint32_t engine) {
+  (void)__atomic_fetch_add(map_ + kMetaPageHeadWords + engine % kMetaPageEngines, 1,
+                           __ATOMIC_SEQ_CST);
+}
+
+void MetaPageWriter::add_lease(uint32_t slot, int64_t delta) {
+  (void)__atomic_fetch_add(map_ + kMetaPageHeadWords + kMetaPageEngines + slot % kMetaPageSlots,
+                           static_cast<uint64_t>(delta), __ATOMIC_SEQ_CST);
+}
+
+Result<std::shared_ptr<MetaPageView>> MetaPageView::open(const std::string& pool_dir,
+                                                         int server_index,
+                                                         const std::string& host) {
+  const std::string file = pool_dir + "/" + kMetaPageFile + "." + std::to_string(server_index);
+  std::string line;
+  EDAOS_RETURN_IF_ERROR(read_file(file, &line));
+  char magic[32], h[256], path[256], t0[32], t1[32];
+  if (std::sscanf(line.c_str(), "%31s %255s %255s %31s %31s", magic, h, path, t0, t1) != 5 ||
+      std::strtoull(magic, nullptr, 16) != kMetaPageMagic)
+    return Status(EDAOS_FORMAT, file + ": not a metadata page's name");
+  if (host != h) return Status(EDAOS_NOTSUP, file + ": a page of host " + h);
+  // Non-blocking: a stale name may be another process's descriptor of anything (a FIFO).
+  const int fd = ::open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+  if (fd < 0) return errno_status(errno, "open the metadata page " + std::string(path));
+  struct stat st;
+  const bool big = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+                   static_cast<size_t>(st.st_size) >= kMetaPageBytes;
+  void* m = big ? ::mmap(nullptr, kMetaPageBytes, PROT_READ, MAP_SHARED, fd, 0) : MAP_FAILED;
+  ::close(fd);
+  if (m == MAP_FAILED) return Status(EDAOS_FORMAT, std::string(path) + ": not a metadata page");
+  std::shared_ptr<MetaPageView> v(new MetaPageView());
+  v->map_ = static_cast<const uint64_t*>(m);
+  if (__atomic_load_n(v->map_, __ATOMIC_SEQ_CST) != kMetaPageMagic ||
+      __atomic_load_n(v->map_ + 1, __ATOMIC_SEQ_CST) != std::strtoull(t0, nullptr, 16) ||
+      __atomic_load_n(v->map_ + 2, __ATOMIC_SEQ_CST) != std::strtoull(t1, nullptr, 16))
+    return Status(EDAOS_FORMAT, file + " names a page of another server");
+  return v;
+}
+
+MetaPageView::~MetaPageView() {
+  if (map_) ::munmap(const_cast<uint64_t*>(map_), kMetaPageBytes);
 }
 
 }  // namespace edaos::objstore::vos

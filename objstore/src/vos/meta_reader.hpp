@@ -14,8 +14,10 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "edaos/objstore/status.hpp"
@@ -53,8 +55,12 @@ class MetaReader {
   // ref): the shard's data file was absent when probed (probe_file), so no completed write has a
   // size record of it in the log (a write creates the file before its record; a removal
   // removes both): only its `arrays` record counts. When every ref skips it, the log is not read.
+  //
+  // `gen` (optional, session 11): the engine's size-change generation in its server's metadata
+  // page. The log is then read only when the generation moved since this reader last read it
+  // (loaded before the read; the records are kept parsed, per shard); `skip_log` is ignored.
   Status logical_ends(const std::vector<ShardRef>& refs, std::vector<uint64_t>* ends,
-                      const std::vector<char>* skip_log = nullptr);
+                      const std::vector<char>* skip_log = nullptr, const uint64_t* gen = nullptr);
 
   // The shard's data file: absent, present, or present with a direct writer's write lock
   // anywhere on it (a returned direct write whose commit, which raises the logical end, may not
@@ -66,10 +72,100 @@ class MetaReader {
 
  private:
   MetaReader() = default;
+  Status read_log(std::string* buf, size_t* got);  // sizes.log whole into *buf
   std::string dir_;
   std::shared_ptr<detail::ReaderEnv> env_;
   int log_fd_ = -1;
+  // The log as last read with a generation (logical_ends): per shard key, its largest size
+  // record after its last removal record (0 after a removal), and the generation loaded before
+  // that read. Guarded by log_mu_.
+  std::mutex log_mu_;
+  bool log_cached_ = false;
+  uint64_t log_gen_ = 0;
+  std::unordered_map<std::string, uint64_t> log_ends_;
+  // The `arrays` records read under generation log_gen_ (cleared with the log's records).
+  std::unordered_map<std::string, uint64_t> arrays_cache_;
 };
+
+// The metadata page (session 11, issue 17; README.md "Readers of meta.mdb"): shared memory that a
+// server writes and the readers of its node map read-only, so a stat needs no system call to
+// learn what the probes and log reads told it before. Layout, u64 words: [0] kMetaPageMagic,
+// [1] [2] a random token (also in the published file: a page of a dead server whose pid was
+// reused never matches), [3] zero; then kMetaPageEngines size-change generations (engine id mod
+// kMetaPageEngines: bumped after every request of the engine that may have changed its
+// sizes.log or `arrays` records, before its reply), then kMetaPageSlots counts of live
+// direct-path write leases (slot = meta_page_slot of the shard: granted +1, released or dropped
+// at the pool's close -1; a recalled lease stays counted until the pool's close). All values
+// are read and written atomically.
+inline constexpr uint64_t kMetaPageMagic = 0x3150474d534f4445ull;  // "EDOSMGP1"
+inline constexpr uint32_t kMetaPageEngines = 4096;
+inline constexpr uint32_t kMetaPageSlots = 65536;
+inline constexpr size_t kMetaPageHeadWords = 4;
+inline constexpr size_t kMetaPageBytes =
+    (kMetaPageHeadWords + kMetaPageEngines + kMetaPageSlots) * sizeof(uint64_t);
+// The file a server publishes its page in: <pool>/<kMetaPageFile>.<server index>, one line
+// "<magic hex> <host> <page path> <token0 hex> <token1 hex>\n", written to a temporary name
+// and renamed at every kServeEngines (older builds never look at it).
+inline constexpr const char* kMetaPageFile = "metapage";
+// The write-lease slot of shard `shard` of `oid` in container `cont` on engine `engine` of pool
+// `pool`: (FNV-1a 64 of pool, container and OID, plus the shard) mod kMetaPageSlots, so an
+// object's shards are neighbours in the page; the same in the server and the readers.
+uint32_t meta_page_slot(const Uuid& pool, uint32_t engine, const Uuid& cont, const ObjectId& oid,
+                        uint32_t shard);
+// The same in two steps (a reader computes the object's part once for all of its shards).
+uint64_t meta_page_base(const Uuid& pool, const Uuid& cont, const ObjectId& oid);
+inline uint32_t meta_page_slot_of(uint64_t base, uint32_t shard) {
+  return static_cast<uint32_t>((base + shard) % kMetaPageSlots);
+}
+
+// A server's side of the metadata page (server_shard.cpp): a memfd mapped read-write.
+class MetaPageWriter {
+ public:
+  // nullptr (logged) when the system cannot make one: the readers then probe and read the logs.
+  static std::unique_ptr<MetaPageWriter> create();
+  ~MetaPageWriter();
+  MetaPageWriter(const MetaPageWriter&) = delete;
+  MetaPageWriter& operator=(const MetaPageWriter&) = delete;
+  // Writes <pool_dir>/metapage.<server_index> naming this page (temporary file + rename); `host`:
+  // this node's host name (gethostname).
+  Status publish(const std::string& pool_dir, int server_index, const std::string& host) const;
+  void bump_engine(uint32_t engine);             // the engine's sizes may have changed
+  void add_lease(uint32_t slot, int64_t delta);  // a write lease granted (+1) or gone (-1)
+
+ private:
+  MetaPageWriter() = default;
+  int fd_ = -1;
+  uint64_t* map_ = nullptr;
+  uint64_t token_[2] = {0, 0};
+};
+
+// A reader's view of a server's metadata page (mapped read-only through /proc/<pid>/fd/<n>).
+class MetaPageView {
+ public:
+  // The page server `server_index` published for `pool_dir`, checked: the line parses, names
+  // `host` (this node's gethostname), the page opens (non-blocking) as a regular file of the
+  // page's size and maps, and its magic and token match the line. Anything else
+  // (no file: an older server; a stale file of a dead server) is an error: read as before.
+  static Result<std::shared_ptr<MetaPageView>> open(const std::string& pool_dir, int server_index,
+                                                    const std::string& host);
+  ~MetaPageView();
+  MetaPageView(const MetaPageView&) = delete;
+  MetaPageView& operator=(const MetaPageView&) = delete;
+  const uint64_t* engine_gen(uint32_t engine) const {
+    return map_ + kMetaPageHeadWords + engine % kMetaPageEngines;
+  }
+  uint64_t leases(uint32_t slot) const {
+    return __atomic_load_n(map_ + kMetaPageHeadWords + kMetaPageEngines + slot % kMetaPageSlots,
+                           __ATOMIC_SEQ_CST);
+  }
+
+ private:
+  MetaPageView() = default;
+  const uint64_t* map_ = nullptr;
+};
+
+// Tests: reads of sizes.log by the readers of this process so far (the generation spares them).
+uint64_t meta_reader_log_reads_for_testing();
 
 // Tests: a hook called at the named points of a size-log fold (Engine, engine_sizes.cpp):
 // "fold:in-transaction" (the fold's LMDB write transaction open, its records put, not
