@@ -422,6 +422,15 @@ class DirectShardIo final : public ShardIo {
   }
   void close() override;
   void drain() override;
+  Status close_object(const Uuid& cont, const ObjectId& oid) override {
+    drain();
+    std::lock_guard<std::mutex> g(pmu_);
+    auto it = late_.find({cont, oid});
+    if (it == late_.end()) return Status::OK();
+    Status st = it->second.st;
+    late_.erase(it);
+    return st;
+  }
 
   // --- Commit pipelining (client/README.md "Commit pipelining") ---
   // One write of a call, as its commit's completion may need it again: redone through the
@@ -482,14 +491,26 @@ class DirectShardIo final : public ShardIo {
   // ranges. Errors of a pipelined call are kept for the next sync.
   void finish(Inflight& f);
   void release(uint64_t ticket, bool pipelined);
-  void keep_late_error(const Status& st) {
+  // Late errors are kept per object (the first of each), so the close of one file reports its
+  // own writes' errors and not another's; a sync reports the oldest of all and forgets them all.
+  void keep_late_error(const ShardId& s, const Status& st) {
     std::lock_guard<std::mutex> g(pmu_);
-    if (late_.ok()) late_ = st;
+    auto& e = late_[{s.cont, s.oid}];
+    if (e.st.ok()) {
+      e.st = st;
+      e.seq = ++late_seq_;
+    }
   }
   Status take_late_error() {
     std::lock_guard<std::mutex> g(pmu_);
-    Status st = late_;
-    late_ = Status::OK();
+    Status st;
+    uint64_t first = UINT64_MAX;
+    for (auto& [k, e] : late_)
+      if (e.seq < first) {
+        first = e.seq;
+        st = e.st;
+      }
+    late_.clear();
     return st;
   }
   // Sends the commit entries of every group of `fs` to be committed, one kShardCommit per server
@@ -553,7 +574,12 @@ class DirectShardIo final : public ShardIo {
   std::deque<std::unique_ptr<Inflight>> queue_;
   std::thread completer_;
   bool stopping_ = false;
-  Status late_;
+  struct Late {
+    Status st;
+    uint64_t seq = 0;  // order of arrival (a sync reports the first)
+  };
+  std::map<std::pair<Uuid, ObjectId>, Late> late_;
+  uint64_t late_seq_ = 0;
   static size_t pipeline_depth() {
     const char* v = std::getenv("EDAOS_DIRECT_PIPELINE");
     // Default 1 (session 9): on this project's 2-core machine the window gave IOR-hard no gain
@@ -823,7 +849,7 @@ void DirectShardIo::finish(Inflight& f) {
         if (!o.st.ok()) {
           EDAOS_LOG(warn, "a direct write's commit failed after the write returned: %s",
                     o.st.to_string().c_str());
-          keep_late_error(o.st);
+          keep_late_error(o.s, o.st);
         }
   }
   release(f.ticket, f.counted);
