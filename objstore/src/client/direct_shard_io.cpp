@@ -798,6 +798,23 @@ void DirectShardIo::stop_completion() {
 
 void DirectShardIo::finish(Inflight& f) {
   std::vector<Inflight::Group*> stale;
+  {
+    // An engine this connection excluded (Pool::exclude, or a write that skipped it) while the
+    // commit was in flight: the server applies a commit of a running engine whatever the pool
+    // map says, but the engine's contents are out of the pool now, so the write is not stored
+    // where the pool map says its bytes are. Failed (a pipelined call: its late error, which
+    // the next sync or the object's close reports). An exclusion after finish() is after the
+    // call, as with a call that waited for its commit.
+    std::lock_guard<std::mutex> x(p_->excl_mu);
+    for (auto& gp : f.groups) {
+      Inflight::Group* g = gp.get();
+      const uint32_t e = g->lease->shard.engine;
+      if (g->commit && !g->stale && g->answer.ok() && e < p_->excluded.size() && p_->excluded[e])
+        g->answer = Status(EDAOS_UNREACH, "engine " + std::to_string(e) +
+                                              " was excluded from the pool while the commit of "
+                                              "a direct write to it was in flight");
+    }
+  }
   for (auto& gp : f.groups) {
     Inflight::Group* g = gp.get();
     if (!g->commit) continue;  // nothing written: its ops failed here, their locks go below
