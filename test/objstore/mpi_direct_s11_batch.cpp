@@ -147,4 +147,72 @@ TEST_F(S11BatchTest, AnEngineExcludedWhileACommitIsInFlightFailsIt) {
   MPI_Barrier(MPI_COMM_WORLD);
 }
 
+// A get with the size of the array its value names, right after a pipelined write of that
+// array (its commit held answered 300 ms in the completion thread): the size given is the one
+// with the write, in the same message. Before session 11 the get went at once; the server (or
+// the local reader) found the writer's lock past the end and gave no size (the caller then
+// asks the size itself: a second round trip).
+int g_held = 0;
+void hold_in_hook(const char* point) {
+  if (std::strcmp(point, "direct:commit-answered") != 0 || g_held++ > 0) return;
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+}
+
+TEST_F(S11BatchTest, AGetWithTheArraySizeCoversEveryReturnedWrite) {
+  make_cont("kvsize", "cksum:crc32,cksum_size:32768");
+  ObjectId o = new_oid("S1");
+  ObjectId ko;
+  if (rank() == 0) {
+    auto r = dc_->alloc_oid(ObjClass::parse("S1").value(), ObjType::kMultiLevel);
+    ASSERT_TRUE(r.ok()) << r.status().to_string();
+    ko = r.value();
+  }
+  ko = bcast_oid(ko);
+  if (rank() == 0) {
+    auto a = dc_->open_array(o);
+    auto kv = dc_->open_kv(ko);
+    ASSERT_TRUE(a.ok() && kv.ok());
+    std::string v(16, '\0');
+    for (int b = 0; b < 8; ++b) {
+      v[b] = static_cast<char>(o.hi >> (8 * b));
+      v[8 + b] = static_cast<char>(o.lo >> (8 * b));
+    }
+    EDAOS_ASSERT_OK(kv.value()->put("name", "", v));
+    std::vector<uint8_t> x(kPiece);
+    fill(x, 0, 91);
+    EDAOS_ASSERT_OK(a.value()->write(0, x.data(), x.size()));
+    EDAOS_ASSERT_OK(dc_->sync());
+    auto ask = [&](KvOp* op) {
+      op->kind = KvOp::kGetArraySize;
+      op->dkey = "name";
+      op->oid_off = 0;
+      std::vector<KvOp> ops{*op};
+      EDAOS_EXPECT_OK(kv.value()->run(&ops));
+      *op = ops[0];
+    };
+    KvOp base;
+    ask(&base);
+    EDAOS_EXPECT_OK(base.status);
+    if (!base.size_known) {
+      // This layout never gives the size with the value (a shard on another server rank).
+      MPI_Barrier(MPI_COMM_WORLD);
+      GTEST_SKIP() << "the size is not given with the value here";
+    }
+    EXPECT_EQ(base.size, kPiece);
+    const uint64_t piped = direct_stats().writes;
+    g_held = 0;
+    set_direct_hook_for_testing(hold_in_hook);
+    EDAOS_ASSERT_OK(a.value()->write(kPiece, x.data(), x.size()));
+    KvOp after;
+    ask(&after);
+    set_direct_hook_for_testing(nullptr);
+    EDAOS_EXPECT_OK(after.status);
+    if (direct_stats().writes > piped) {
+      EXPECT_TRUE(after.size_known) << "the write's lock was still held";
+      EXPECT_EQ(after.size, 2 * kPiece);
+    }
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+}
+
 }  // namespace
