@@ -215,4 +215,88 @@ TEST_F(S11BatchTest, AGetWithTheArraySizeCoversEveryReturnedWrite) {
   MPI_Barrier(MPI_COMM_WORLD);
 }
 
+// Commit batches (client/README.md "Commit batches"): with a window of 8 a batch goes at 4 calls
+// (or at its age, or when someone waits). With an age of 10 s, 3 IOR-hard calls send nothing
+// for 200 ms; the 4th sends the batch: 4 calls, one kShardCommit. With an age of 20 ms, one
+// call's commit goes by itself (no drain, no further call) within a few seconds. Session 10
+// (self-clocked) sent the first call's commit at once, alone.
+TEST_F(S11BatchTest, CommitsGoInBatchesByCountAndByAge) {
+  make_cont("batch", "cksum:crc32,cksum_size:32768");
+  auto connect_with = [&](const char* age, std::shared_ptr<Pool>* pool) {
+    setenv("EDAOS_DIRECT_PIPELINE", "8", 1);
+    setenv("EDAOS_DIRECT_BATCH_US", age, 1);
+    *pool = connect("1");
+    std::shared_ptr<Container> c;
+    if (*pool) {
+      auto r = (*pool)->cont_open("batch");
+      EXPECT_TRUE(r.ok());
+      if (r.ok()) c = r.value();
+      // The shard path (which reads both variables) is made at the first use: now.
+      if (c) EDAOS_EXPECT_OK(c->sync());
+    }
+    unsetenv("EDAOS_DIRECT_PIPELINE");
+    unsetenv("EDAOS_DIRECT_BATCH_US");
+    return c;
+  };
+  std::shared_ptr<Pool> slow_pool, quick_pool;
+  auto slow = connect_with("10000000", &slow_pool);
+  auto quick = connect_with("20000", &quick_pool);
+  ASSERT_TRUE(slow && quick);
+  ObjectId o = new_oid("S1");
+  if (rank() == 0) {
+    auto a = slow->open_array(o);
+    ASSERT_TRUE(a.ok());
+    std::vector<uint8_t> x(kPiece);
+    fill(x, 0, 101);
+    const uint64_t w0 = direct_stats().writes;
+    EDAOS_ASSERT_OK(a.value()->write(0, x.data(), x.size()));  // the lease
+    EDAOS_ASSERT_OK(slow->sync());
+    const bool direct = direct_stats().writes > w0;
+    const uint64_t c0 = direct_stats().commits;
+    for (uint64_t i = 1; i <= 3; ++i) {
+      fill(x, 2 * i * kPiece, 101);
+      EDAOS_ASSERT_OK(a.value()->write(2 * i * kPiece, x.data(), x.size()));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    const uint64_t after3 = direct_stats().commits - c0;
+    fill(x, 8 * kPiece, 101);
+    EDAOS_ASSERT_OK(a.value()->write(8 * kPiece, x.data(), x.size()));
+    EDAOS_ASSERT_OK(slow->sync());
+    const uint64_t after4 = direct_stats().commits - c0;
+    std::printf("batch of 4 calls: %llu commit messages after 3 calls, %llu after 4 and a sync\n",
+                static_cast<unsigned long long>(after3), static_cast<unsigned long long>(after4));
+    if (direct) {
+      EXPECT_EQ(after3, 0u) << "3 calls of a batch of 4 wait for the 4th (or the age)";
+      EXPECT_EQ(after4, 1u) << "4 calls, one message";
+    }
+    // The age: one call, nothing else, goes by itself.
+    auto b = quick->open_array(o);
+    ASSERT_TRUE(b.ok());
+    fill(x, 10 * kPiece, 101);
+    EDAOS_ASSERT_OK(b.value()->write(10 * kPiece, x.data(), x.size()));  // its lease
+    EDAOS_ASSERT_OK(quick->sync());
+    const uint64_t c1 = direct_stats().commits;
+    fill(x, 12 * kPiece, 101);
+    EDAOS_ASSERT_OK(b.value()->write(12 * kPiece, x.data(), x.size()));
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (direct_stats().commits == c1 && std::chrono::steady_clock::now() < until)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    if (direct) {
+      EXPECT_EQ(direct_stats().commits - c1, 1u) << "sent by its age, no drain";
+    }
+    for (Array* arr : {a.value().get(), b.value().get()}) {
+      std::vector<uint8_t> got(kPiece);
+      for (uint64_t i : {0, 2, 4, 6, 8, 10, 12}) {
+        EDAOS_ASSERT_OK(arr->read(i * kPiece, got.data(), got.size()));
+        EXPECT_EQ(first_mismatch(got, i * kPiece, 101), -1) << "piece " << i;
+      }
+    }
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+  slow.reset();
+  quick.reset();
+  EDAOS_EXPECT_OK(slow_pool->disconnect());
+  EDAOS_EXPECT_OK(quick_pool->disconnect());
+}
+
 }  // namespace

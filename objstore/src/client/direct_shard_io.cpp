@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <climits>
 #include <condition_variable>
 #include <cstdlib>
@@ -465,6 +466,7 @@ class DirectShardIo final : public ShardIo {
     rpc::CsumWire csum;
     std::vector<std::unique_ptr<Group>> groups;
     std::unique_ptr<char[]> copy;  // pipelined: the bytes of every write of the call
+    uint64_t bytes = 0;            // the call's bytes (a batch goes at kBatchMaxBytes)
     uint64_t ticket = 0;           // its ranges in busy_
     bool counted = false;          // one of the outstanding_ calls
     bool pipelined = false;        // returned before its commits were answered
@@ -475,6 +477,11 @@ class DirectShardIo final : public ShardIo {
   // are answered.
   size_t depth() const { return depth_; }
   static constexpr uint64_t kPipelineMaxBytes = uint64_t{4} << 20;
+  // Commit batches (session 11, client/README.md "Commit batches"): the queued calls' commits
+  // go once they are batch_calls_ calls (half the window) or kBatchMaxBytes, once the oldest
+  // has waited batch_us_ ($EDAOS_DIRECT_BATCH_US; 0: at once, as session 10), or when someone
+  // waits for them (a drain, sync, close, a call that needs the window or an overlapping range).
+  static constexpr uint64_t kBatchMaxBytes = uint64_t{8} << 20;
   // Waits until no call of this process in progress or in flight holds a unit range
   // overlapping `ranges` on the same shard and, for a pipelined call, until fewer than
   // depth() calls are outstanding; then registers the ranges. Returns the ticket. *pipelined
@@ -521,6 +528,24 @@ class DirectShardIo final : public ShardIo {
   void commit(const std::vector<Inflight*>& fs, bool queued);
   void completion_loop();
   void stop_completion();
+  // Whether the queued calls go now (pmu_ held, queue not empty).
+  bool batch_ready_locked() const {
+    return batch_us_ == 0 || flush_ || stopping_ || queue_.size() >= batch_calls_ ||
+           queued_bytes_ >= kBatchMaxBytes;
+  }
+  // Takes every queued call (pmu_ held).
+  std::vector<std::unique_ptr<Inflight>> take_queue_locked() {
+    std::vector<std::unique_ptr<Inflight>> fs;
+    while (!queue_.empty()) {
+      fs.push_back(std::move(queue_.front()));
+      queue_.pop_front();
+    }
+    queued_bytes_ = 0;
+    flush_ = false;
+    return fs;
+  }
+  // Sends the commits of `fs` (taken from the queue) together, then finishes each call.
+  void commit_queued(std::vector<std::unique_ptr<Inflight>> fs);
 
  public:
   bool local(uint32_t engine) const { return engine < local_.size() && local_[engine]; }
@@ -574,6 +599,26 @@ class DirectShardIo final : public ShardIo {
   std::deque<std::unique_ptr<Inflight>> queue_;
   std::thread completer_;
   bool stopping_ = false;
+  // Commit batches: the completion thread's own condition variable (a queued call wakes it
+  // only when its batch may go or to arm the age timer, never the writers), a flush asked by a
+  // waiter, the queued bytes and when the oldest queued call was queued.
+  std::condition_variable ccv_;
+  bool flush_ = false;
+  uint64_t queued_bytes_ = 0;
+  std::chrono::steady_clock::time_point queued_at_;
+  size_t batch_calls_ = std::max<size_t>(1, depth_ / 2);
+  uint64_t batch_us_ = batch_age_us();
+  static uint64_t batch_age_us() {
+    const char* v = std::getenv("EDAOS_DIRECT_BATCH_US");
+    if (!v || !*v) return 2000;
+    char* end = nullptr;
+    const unsigned long long n = std::strtoull(v, &end, 10);
+    if (end == v || *end) {
+      EDAOS_LOG(warn, "EDAOS_DIRECT_BATCH_US=%s is not a number: 2000", v);
+      return 2000;
+    }
+    return std::min<unsigned long long>(n, 10'000'000);
+  }
   struct Late {
     Status st;
     uint64_t seq = 0;  // order of arrival (a sync reports the first)
@@ -611,6 +656,11 @@ uint64_t DirectShardIo::reserve(const std::vector<Range>& ranges, bool* piped) {
     }
     if (free) break;
     waited = true;
+    // What it waits for may be queued, not sent: the batch goes now.
+    if (!queue_.empty() && !flush_) {
+      flush_ = true;
+      ccv_.notify_one();
+    }
     pcv_.wait(lk);
   }
   if (waited) direct_counters().pipeline_waits++;
@@ -651,8 +701,13 @@ std::unique_ptr<DirectShardIo::Inflight> DirectShardIo::submit(std::unique_ptr<I
       if (qg->commit) servers.erase(p_->server_of(qg->lease->shard.engine));
   p_->rt->counters.rpcs += servers.size();
   if (!completer_.joinable()) completer_ = std::thread([this] { completion_loop(); });
+  const bool first = queue_.empty();
+  if (first) queued_at_ = std::chrono::steady_clock::now();
+  queued_bytes_ += f->bytes;
   queue_.push_back(std::move(f));
-  pcv_.notify_all();
+  // The completion thread is woken when the batch may go, or by the first call of a batch (to
+  // arm its age timer); not by every call.
+  if (first || batch_ready_locked()) ccv_.notify_one();
   return nullptr;
 }
 
@@ -757,25 +812,36 @@ void DirectShardIo::commit(const std::vector<Inflight*>& fs, bool queued) {
   }
 }
 
+void DirectShardIo::commit_queued(std::vector<std::unique_ptr<Inflight>> fs) {
+  std::vector<Inflight*> all;
+  for (auto& f : fs) all.push_back(f.get());
+  commit(all, true);
+  if (auto hook = g_hook.load(std::memory_order_relaxed)) hook("direct:commit-answered");
+  for (auto& f : fs) finish(*f);
+}
+
 void DirectShardIo::completion_loop() {
   for (;;) {
     std::vector<std::unique_ptr<Inflight>> fs;
     {
       std::unique_lock<std::mutex> lk(pmu_);
-      pcv_.wait(lk, [&] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;
-      // Every call queued while the previous commits were on their way: one message per server
-      // rank for all of them (client/README.md "Commit coalescing").
-      while (!queue_.empty()) {
-        fs.push_back(std::move(queue_.front()));
-        queue_.pop_front();
+      for (;;) {
+        if (queue_.empty()) {
+          if (stopping_) return;
+          ccv_.wait(lk);
+          continue;
+        }
+        if (batch_ready_locked()) break;
+        // The batch's age timer: the oldest queued call goes at most batch_us_ after its return.
+        if (ccv_.wait_until(lk, queued_at_ + std::chrono::microseconds(batch_us_)) ==
+            std::cv_status::timeout)
+          break;
       }
+      // Every call queued by now: one message per server rank for all of them
+      // (client/README.md "Commit coalescing", "Commit batches").
+      fs = take_queue_locked();
     }
-    std::vector<Inflight*> all;
-    for (auto& f : fs) all.push_back(f.get());
-    commit(all, true);
-    if (auto hook = g_hook.load(std::memory_order_relaxed)) hook("direct:commit-answered");
-    for (auto& f : fs) finish(*f);
+    commit_queued(std::move(fs));
   }
 }
 
@@ -783,7 +849,18 @@ void DirectShardIo::drain() {
   std::unique_lock<std::mutex> lk(pmu_);
   if (outstanding_ == 0) return;
   direct_counters().drains++;
-  pcv_.wait(lk, [&] { return outstanding_ == 0; });
+  while (outstanding_ != 0) {
+    if (!queue_.empty()) {
+      // Calls queued and not sent: this thread sends them itself (no wake-up of the completion
+      // thread and back for a drain: a file's close after its last write, a sync).
+      auto fs = take_queue_locked();
+      lk.unlock();
+      commit_queued(std::move(fs));
+      lk.lock();
+      continue;
+    }
+    pcv_.wait(lk);
+  }
 }
 
 void DirectShardIo::stop_completion() {
@@ -791,7 +868,7 @@ void DirectShardIo::stop_completion() {
   {
     std::lock_guard<std::mutex> g(pmu_);
     stopping_ = true;
-    pcv_.notify_all();
+    ccv_.notify_all();
   }
   if (completer_.joinable()) completer_.join();
 }
@@ -1264,6 +1341,7 @@ void DirectShardOps::run_writes(const std::vector<size_t>& idx, bool pipelined) 
   }
   bool counted = pipelined && io_->depth() > 1 && total <= DirectShardIo::kPipelineMaxBytes;
   f->ticket = io_->reserve(ranges, &counted);
+  f->bytes = total;
   // Locks first, in one order for every process of the node: shards in key order, each
   // shard's unit ranges in ascending order. Two direct writers of one unit must not
   // interleave their data and records.
