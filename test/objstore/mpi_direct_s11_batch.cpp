@@ -39,6 +39,13 @@ class S11BatchTest : public DirectPairTest {
     if (!named) unsetenv("EDAOS_DIRECT_PIPELINE");
   }
 
+  // Whether this process's connections pipeline (a window named by the environment wins over
+  // the tests' 8: EDAOS_DIRECT_PIPELINE=1 makes every call wait for its commit).
+  static bool window_on() {
+    const char* v = std::getenv("EDAOS_DIRECT_PIPELINE");
+    return !v || std::atoi(v) >= 2;
+  }
+
   // The engine holding shard `shard` of `o` (found by its data file under the pool directory),
   // or -1.
   int engine_of(const ObjectId& o, uint32_t shard) {
@@ -85,7 +92,7 @@ TEST_F(S11BatchTest, CloseReportsAWritesLateErrorOfItsObjectOnly) {
     EXPECT_TRUE(w.ok()) << w.to_string();
     EXPECT_TRUE(cb.ok()) << "another object's close: " << cb.to_string();
     Status ca = a.value()->close();
-    if (direct_stats().writes > piped) {
+    if (window_on() && direct_stats().writes > piped) {
       EXPECT_EQ(ca.code(), EDAOS_IO) << ca.to_string();
       EXPECT_NE(ca.message().find("direct-late-error"), std::string::npos) << ca.to_string();
     }
@@ -99,7 +106,7 @@ TEST_F(S11BatchTest, CloseReportsAWritesLateErrorOfItsObjectOnly) {
     Status cc = dc_->close_object(ob);
     unsetenv("EDAOS_TEST_FAULT");
     EXPECT_TRUE(w.ok()) << w.to_string();
-    if (direct_stats().writes > piped + 1) {
+    if (window_on() && direct_stats().writes > piped + 1) {
       EXPECT_EQ(cc.code(), EDAOS_IO) << cc.to_string();
     }
     EDAOS_EXPECT_OK(dc_->close_object(ob));
@@ -140,7 +147,7 @@ TEST_F(S11BatchTest, AnEngineExcludedWhileACommitIsInFlightFailsIt) {
     set_direct_hook_for_testing(nullptr);
     g_pool.reset();
     EXPECT_TRUE(w.ok()) << "the call returned before its commit: " << w.to_string();
-    if (direct_stats().writes > piped) {
+    if (window_on() && direct_stats().writes > piped) {
       EXPECT_GE(g_excluded, 1);
       EXPECT_EQ(st.code(), EDAOS_UNREACH) << st.to_string();
       EXPECT_NE(st.message().find("excluded"), std::string::npos) << st.to_string();
@@ -209,7 +216,7 @@ TEST_F(S11BatchTest, AGetWithTheArraySizeCoversEveryReturnedWrite) {
     ask(&after);
     set_direct_hook_for_testing(nullptr);
     EDAOS_EXPECT_OK(after.status);
-    if (direct_stats().writes > piped) {
+    if (window_on() && direct_stats().writes > piped) {
       EXPECT_TRUE(after.size_known) << "the write's lock was still held";
       EXPECT_EQ(after.size, 2 * kPiece);
     }
