@@ -310,7 +310,7 @@ TEST_F(S11BatchTest, CommitsGoInBatchesByCountAndByAge) {
 
 // A pipelined call keeps a copy of its bytes for a redo. Session 11: the copy buffers of calls up
 // to 64 KiB are kept by the connection and reused, so IOR-hard pieces fault in no fresh pages
-// for them. 100 pieces of one rank with the window of 8, each followed by malloc_trim(0) (free
+// for them. 40 pieces of one rank with the window of 8, each followed by malloc_trim(0) (free
 // heap pages go back to the system, as in a fresh process with a growing and shrinking heap):
 // fewer than 4 page faults per piece in the writer's thread (a fresh 47008-byte copy per call:
 // ~12 per piece).
@@ -331,7 +331,7 @@ TEST_F(S11BatchTest, CopiesOfPipelinedCallsFaultInNoFreshPages) {
   }, r1{};
   malloc_trim(0);
   getrusage(RUSAGE_THREAD, &r0);
-  const uint64_t n = 100;
+  const uint64_t n = 40;
   for (uint64_t i = 8; i < 8 + n; ++i) {
     EDAOS_ASSERT_OK(a.value()->write(2 * i * kPiece, buf.data(), buf.size()));
     malloc_trim(0);
