@@ -230,9 +230,13 @@ class ArrayImpl final : public Array {
   // A handle closed (MPI_File_close, dfs_release) has every commit of the connection's direct
   // writes answered, so a reader that opens the object after it (after the close's barrier)
   // finds them applied, sizes included (client/README.md "Commit pipelining"). A late error is
-  // kept for the next sync.
+  // kept for the next sync; close() reports it.
   ~ArrayImpl() override {
     if (c_->pool->io) c_->pool->io->drain();
+  }
+  Status close() override {
+    if (!c_->pool->io) return Status::OK();
+    return c_->pool->io->close_object(c_->uuid, oid_);
   }
 
   ObjectId oid() const override { return oid_; }

@@ -94,6 +94,12 @@ Status Container::write_arrays(std::vector<ArrayWrite>* writes) {
 // last sync: the engines nobody here wrote have nothing of ours to make durable.
 Status Container::sync() { return client::shard_io(*s_->pool).sync(); }
 
+Status Container::close_object(ObjectId oid) {
+  // No shard path yet: nothing was written through this connection.
+  if (!s_->pool->io) return Status::OK();
+  return client::shard_io(*s_->pool).close_object(s_->uuid, oid);
+}
+
 Result<std::vector<ObjectId>> Container::list_objects() {
   client::Batch b(s_->pool->rt);
   for (int srv : s_->pool->rt->servers) {

@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <climits>
 #include <condition_variable>
 #include <cstdlib>
@@ -223,10 +224,16 @@ Status preadv_full(int fd, struct iovec* iov, size_t n, uint64_t off, const std:
   size_t i = 0;
   while (i < n && fd >= 0) {
     const int k = static_cast<int>(std::min<size_t>(n - i, IOV_MAX));
+    size_t want = 0;
+    for (int j = 0; j < k; ++j) want += iov[i + j].iov_len;
     ssize_t r = ::preadv(fd, iov + i, k, static_cast<off_t>(off));
     if (r < 0 && errno == EINTR) continue;
     if (r < 0) return errno_status(errno, "direct read of " + path);
     if (r == 0) break;
+    // A regular file reads short only at its end: the rest is zeros, without a second call
+    // that returns 0 (session 11: IOR-hard's last edge unit past the end cost one more preadv
+    // in every other write).
+    const bool short_read = static_cast<size_t>(r) < want;
     off += static_cast<uint64_t>(r);
     for (size_t got = static_cast<size_t>(r); got > 0;) {
       const size_t n1 = std::min(got, iov[i].iov_len);
@@ -235,6 +242,7 @@ Status preadv_full(int fd, struct iovec* iov, size_t n, uint64_t off, const std:
       got -= n1;
       if (iov[i].iov_len == 0) ++i;
     }
+    if (short_read) break;
   }
   for (; i < n; ++i) std::memset(iov[i].iov_base, 0, iov[i].iov_len);
   return Status::OK();
@@ -422,6 +430,15 @@ class DirectShardIo final : public ShardIo {
   }
   void close() override;
   void drain() override;
+  Status close_object(const Uuid& cont, const ObjectId& oid) override {
+    drain();
+    std::lock_guard<std::mutex> g(pmu_);
+    auto it = late_.find({cont, oid});
+    if (it == late_.end()) return Status::OK();
+    Status st = it->second.st;
+    late_.erase(it);
+    return st;
+  }
 
   // --- Commit pipelining (client/README.md "Commit pipelining") ---
   // One write of a call, as its commit's completion may need it again: redone through the
@@ -456,6 +473,7 @@ class DirectShardIo final : public ShardIo {
     rpc::CsumWire csum;
     std::vector<std::unique_ptr<Group>> groups;
     std::unique_ptr<char[]> copy;  // pipelined: the bytes of every write of the call
+    uint64_t bytes = 0;            // the call's bytes (a batch goes at kBatchMaxBytes)
     uint64_t ticket = 0;           // its ranges in busy_
     bool counted = false;          // one of the outstanding_ calls
     bool pipelined = false;        // returned before its commits were answered
@@ -466,6 +484,11 @@ class DirectShardIo final : public ShardIo {
   // are answered.
   size_t depth() const { return depth_; }
   static constexpr uint64_t kPipelineMaxBytes = uint64_t{4} << 20;
+  // Commit batches (session 11, client/README.md "Commit batches"): the queued calls' commits
+  // go once they are batch_calls_ calls (half the window) or kBatchMaxBytes, once the oldest
+  // has waited batch_us_ ($EDAOS_DIRECT_BATCH_US; 0: at once, as session 10), or when someone
+  // waits for them (a drain, sync, close, a call that needs the window or an overlapping range).
+  static constexpr uint64_t kBatchMaxBytes = uint64_t{8} << 20;
   // Waits until no call of this process in progress or in flight holds a unit range
   // overlapping `ranges` on the same shard and, for a pipelined call, until fewer than
   // depth() calls are outstanding; then registers the ranges. Returns the ticket. *pipelined
@@ -482,14 +505,26 @@ class DirectShardIo final : public ShardIo {
   // ranges. Errors of a pipelined call are kept for the next sync.
   void finish(Inflight& f);
   void release(uint64_t ticket, bool pipelined);
-  void keep_late_error(const Status& st) {
+  // Late errors are kept per object (the first of each), so the close of one file reports its
+  // own writes' errors and not another's; a sync reports the oldest of all and forgets them all.
+  void keep_late_error(const ShardId& s, const Status& st) {
     std::lock_guard<std::mutex> g(pmu_);
-    if (late_.ok()) late_ = st;
+    auto& e = late_[{s.cont, s.oid}];
+    if (e.st.ok()) {
+      e.st = st;
+      e.seq = ++late_seq_;
+    }
   }
   Status take_late_error() {
     std::lock_guard<std::mutex> g(pmu_);
-    Status st = late_;
-    late_ = Status::OK();
+    Status st;
+    uint64_t first = UINT64_MAX;
+    for (auto& [k, e] : late_)
+      if (e.seq < first) {
+        first = e.seq;
+        st = e.st;
+      }
+    late_.clear();
     return st;
   }
   // Sends the commit entries of every group of `fs` to be committed, one kShardCommit per server
@@ -500,7 +535,44 @@ class DirectShardIo final : public ShardIo {
   void commit(const std::vector<Inflight*>& fs, bool queued);
   void completion_loop();
   void stop_completion();
+  // Whether the queued calls go now (pmu_ held, queue not empty).
+  bool batch_ready_locked() const {
+    return batch_us_ == 0 || flush_ || stopping_ || queue_.size() >= batch_calls_ ||
+           queued_bytes_ >= kBatchMaxBytes;
+  }
+  // Takes every queued call (pmu_ held).
+  std::vector<std::unique_ptr<Inflight>> take_queue_locked() {
+    std::vector<std::unique_ptr<Inflight>> fs;
+    while (!queue_.empty()) {
+      fs.push_back(std::move(queue_.front()));
+      queue_.pop_front();
+    }
+    queued_bytes_ = 0;
+    flush_ = false;
+    return fs;
+  }
+  // Sends the commits of `fs` (taken from the queue) together, then finishes each call.
+  void commit_queued(std::vector<std::unique_ptr<Inflight>> fs);
 
+ public:
+  // A pipelined call's copy buffer of at least n bytes: one of the connection's spare ones when
+  // n <= kCopyKeep (at most depth() are kept), else a new one. Session 11: a fresh 47008-byte
+  // allocation per IOR-hard call grew and trimmed the heap (0.43 brk per write, and the new
+  // pages faulted in).
+  static constexpr uint64_t kCopyKeep = uint64_t{64} << 10;
+  std::unique_ptr<char[]> take_copy(uint64_t n) {
+    if (n <= kCopyKeep) {
+      std::lock_guard<std::mutex> g(pmu_);
+      if (!spare_copies_.empty()) {
+        auto c = std::move(spare_copies_.back());
+        spare_copies_.pop_back();
+        return c;
+      }
+    }
+    return std::unique_ptr<char[]>(new char[n <= kCopyKeep ? kCopyKeep : std::max<uint64_t>(n, 1)]);
+  }
+
+ private:
  public:
   bool local(uint32_t engine) const { return engine < local_.size() && local_[engine]; }
   // The path through the engines (ops the direct path does not serve, redone writes).
@@ -553,7 +625,33 @@ class DirectShardIo final : public ShardIo {
   std::deque<std::unique_ptr<Inflight>> queue_;
   std::thread completer_;
   bool stopping_ = false;
-  Status late_;
+  std::vector<std::unique_ptr<char[]>> spare_copies_;  // each kCopyKeep bytes
+  // Commit batches: the completion thread's own condition variable (a queued call wakes it
+  // only when its batch may go or to arm the age timer, never the writers), a flush asked by a
+  // waiter, the queued bytes and when the oldest queued call was queued.
+  std::condition_variable ccv_;
+  bool flush_ = false;
+  uint64_t queued_bytes_ = 0;
+  std::chrono::steady_clock::time_point queued_at_;
+  size_t batch_calls_ = std::max<size_t>(1, depth_ / 2);
+  uint64_t batch_us_ = batch_age_us();
+  static uint64_t batch_age_us() {
+    const char* v = std::getenv("EDAOS_DIRECT_BATCH_US");
+    if (!v || !*v) return 2000;
+    char* end = nullptr;
+    const unsigned long long n = std::strtoull(v, &end, 10);
+    if (end == v || *end) {
+      EDAOS_LOG(warn, "EDAOS_DIRECT_BATCH_US=%s is not a number: 2000", v);
+      return 2000;
+    }
+    return std::min<unsigned long long>(n, 10'000'000);
+  }
+  struct Late {
+    Status st;
+    uint64_t seq = 0;  // order of arrival (a sync reports the first)
+  };
+  std::map<std::pair<Uuid, ObjectId>, Late> late_;
+  uint64_t late_seq_ = 0;
   static size_t pipeline_depth() {
     const char* v = std::getenv("EDAOS_DIRECT_PIPELINE");
     // Default 1 (session 9): on this project's 2-core machine the window gave IOR-hard no gain
@@ -585,6 +683,11 @@ uint64_t DirectShardIo::reserve(const std::vector<Range>& ranges, bool* piped) {
     }
     if (free) break;
     waited = true;
+    // What it waits for may be queued, not sent: the batch goes now.
+    if (!queue_.empty() && !flush_) {
+      flush_ = true;
+      ccv_.notify_one();
+    }
     pcv_.wait(lk);
   }
   if (waited) direct_counters().pipeline_waits++;
@@ -625,8 +728,13 @@ std::unique_ptr<DirectShardIo::Inflight> DirectShardIo::submit(std::unique_ptr<I
       if (qg->commit) servers.erase(p_->server_of(qg->lease->shard.engine));
   p_->rt->counters.rpcs += servers.size();
   if (!completer_.joinable()) completer_ = std::thread([this] { completion_loop(); });
+  const bool first = queue_.empty();
+  if (first) queued_at_ = std::chrono::steady_clock::now();
+  queued_bytes_ += f->bytes;
   queue_.push_back(std::move(f));
-  pcv_.notify_all();
+  // The completion thread is woken when the batch may go, or by the first call of a batch (to
+  // arm its age timer); not by every call.
+  if (first || batch_ready_locked()) ccv_.notify_one();
   return nullptr;
 }
 
@@ -731,25 +839,36 @@ void DirectShardIo::commit(const std::vector<Inflight*>& fs, bool queued) {
   }
 }
 
+void DirectShardIo::commit_queued(std::vector<std::unique_ptr<Inflight>> fs) {
+  std::vector<Inflight*> all;
+  for (auto& f : fs) all.push_back(f.get());
+  commit(all, true);
+  if (auto hook = g_hook.load(std::memory_order_relaxed)) hook("direct:commit-answered");
+  for (auto& f : fs) finish(*f);
+}
+
 void DirectShardIo::completion_loop() {
   for (;;) {
     std::vector<std::unique_ptr<Inflight>> fs;
     {
       std::unique_lock<std::mutex> lk(pmu_);
-      pcv_.wait(lk, [&] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;
-      // Every call queued while the previous commits were on their way: one message per server
-      // rank for all of them (client/README.md "Commit coalescing").
-      while (!queue_.empty()) {
-        fs.push_back(std::move(queue_.front()));
-        queue_.pop_front();
+      for (;;) {
+        if (queue_.empty()) {
+          if (stopping_) return;
+          ccv_.wait(lk);
+          continue;
+        }
+        if (batch_ready_locked()) break;
+        // The batch's age timer: the oldest queued call goes at most batch_us_ after its return.
+        if (ccv_.wait_until(lk, queued_at_ + std::chrono::microseconds(batch_us_)) ==
+            std::cv_status::timeout)
+          break;
       }
+      // Every call queued by now: one message per server rank for all of them
+      // (client/README.md "Commit coalescing", "Commit batches").
+      fs = take_queue_locked();
     }
-    std::vector<Inflight*> all;
-    for (auto& f : fs) all.push_back(f.get());
-    commit(all, true);
-    if (auto hook = g_hook.load(std::memory_order_relaxed)) hook("direct:commit-answered");
-    for (auto& f : fs) finish(*f);
+    commit_queued(std::move(fs));
   }
 }
 
@@ -757,7 +876,18 @@ void DirectShardIo::drain() {
   std::unique_lock<std::mutex> lk(pmu_);
   if (outstanding_ == 0) return;
   direct_counters().drains++;
-  pcv_.wait(lk, [&] { return outstanding_ == 0; });
+  while (outstanding_ != 0) {
+    if (!queue_.empty()) {
+      // Calls queued and not sent: this thread sends them itself (no wake-up of the completion
+      // thread and back for a drain: a file's close after its last write, a sync).
+      auto fs = take_queue_locked();
+      lk.unlock();
+      commit_queued(std::move(fs));
+      lk.lock();
+      continue;
+    }
+    pcv_.wait(lk);
+  }
 }
 
 void DirectShardIo::stop_completion() {
@@ -765,13 +895,30 @@ void DirectShardIo::stop_completion() {
   {
     std::lock_guard<std::mutex> g(pmu_);
     stopping_ = true;
-    pcv_.notify_all();
+    ccv_.notify_all();
   }
   if (completer_.joinable()) completer_.join();
 }
 
 void DirectShardIo::finish(Inflight& f) {
   std::vector<Inflight::Group*> stale;
+  {
+    // An engine this connection excluded (Pool::exclude, or a write that skipped it) while the
+    // commit was in flight: the server applies a commit of a running engine whatever the pool
+    // map says, but the engine's contents are out of the pool now, so the write is not stored
+    // where the pool map says its bytes are. Failed (a pipelined call: its late error, which
+    // the next sync or the object's close reports). An exclusion after finish() is after the
+    // call, as with a call that waited for its commit.
+    std::lock_guard<std::mutex> x(p_->excl_mu);
+    for (auto& gp : f.groups) {
+      Inflight::Group* g = gp.get();
+      const uint32_t e = g->lease->shard.engine;
+      if (g->commit && !g->stale && g->answer.ok() && e < p_->excluded.size() && p_->excluded[e])
+        g->answer = Status(EDAOS_UNREACH, "engine " + std::to_string(e) +
+                                              " was excluded from the pool while the commit of "
+                                              "a direct write to it was in flight");
+    }
+  }
   for (auto& gp : f.groups) {
     Inflight::Group* g = gp.get();
     if (!g->commit) continue;  // nothing written: its ops failed here, their locks go below
@@ -823,8 +970,13 @@ void DirectShardIo::finish(Inflight& f) {
         if (!o.st.ok()) {
           EDAOS_LOG(warn, "a direct write's commit failed after the write returned: %s",
                     o.st.to_string().c_str());
-          keep_late_error(o.st);
+          keep_late_error(o.s, o.st);
         }
+  }
+  if (f.copy && f.bytes <= kCopyKeep) {
+    // The redo (above) was the copy's last use: kept for the next pipelined call.
+    std::lock_guard<std::mutex> g(pmu_);
+    if (spare_copies_.size() < depth_) spare_copies_.push_back(std::move(f.copy));
   }
   release(f.ticket, f.counted);
 }
@@ -1221,6 +1373,7 @@ void DirectShardOps::run_writes(const std::vector<size_t>& idx, bool pipelined) 
   }
   bool counted = pipelined && io_->depth() > 1 && total <= DirectShardIo::kPipelineMaxBytes;
   f->ticket = io_->reserve(ranges, &counted);
+  f->bytes = total;
   // Locks first, in one order for every process of the node: shards in key order, each
   // shard's unit ranges in ascending order. Two direct writers of one unit must not
   // interleave their data and records.
@@ -1319,7 +1472,7 @@ void DirectShardOps::run_writes(const std::vector<size_t>& idx, bool pipelined) 
   // from one copy of the call's bytes (the caller may reuse its buffers once the call returns).
   char* copy = nullptr;
   if (f->pipelined) {
-    f->copy.reset(new char[std::max<uint64_t>(total, 1)]);
+    f->copy = io_->take_copy(total);
     copy = f->copy.get();
   }
   for (auto& [k, g] : groups)

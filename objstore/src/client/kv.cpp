@@ -524,6 +524,14 @@ class KvImpl final : public KV {
   class RunChunk {
    public:
     RunChunk(KvImpl* kv, std::vector<KvOp>* ops, size_t first, size_t last) : kv_(kv), ops_(ops) {
+      // A size asked with a get covers every write of this process that returned: its
+      // pipelined commits applied first (client/README.md "Commit pipelining"; else the servers
+      // see the writer's lock and leave the size to a second round trip).
+      for (size_t i = first; i < last; ++i)
+        if ((*ops)[i].kind == KvOp::kGetArraySize) {
+          if (kv->c_->pool->io) kv->c_->pool->io->drain();
+          break;
+        }
       std::set<uint32_t> prepared;
       bool changed = false;
       for (size_t i = first; i < last; ++i) {

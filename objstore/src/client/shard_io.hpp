@@ -145,6 +145,15 @@ class ShardIo {
   // Waits until every write that returned has its commit answered (DirectShardIo: commit
   // pipelining, client/README.md); nothing to do for a ShardIo whose writes wait for it.
   virtual void drain() {}
+  // drain(), then the first error a write to object `oid` of container `cont` met after its
+  // call returned (a pipelined commit that failed, a redo that failed, an engine excluded while
+  // its commit was in flight), taken: a later sync() does not report it again. OK when there is
+  // none. Array::close / Container::close_object (MPI_File_close, dfs_release): a close that
+  // returned success must not have lost a write (client/README.md "Commit pipelining").
+  virtual Status close_object(const Uuid& cont, const ObjectId& oid) {
+    (void)cont, (void)oid;
+    return Status::OK();
+  }
   // A direct partial-stripe write of the stripe whose cells are `cells` (k+p, in stripe
   // order, each whole at shard-local `local`, cell `cell` bytes, records `specs`), or nullptr
   // when it cannot be served directly (an engine not on this node, a lease refused, the

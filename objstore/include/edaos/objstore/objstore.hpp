@@ -302,6 +302,10 @@ class EDAOS_CXX_API Container {
   // Durability barrier: every write acknowledged (by any process) before the call is on disk
   // when it returns. Syncs every engine of the pool, not only this container's data.
   Status sync();
+  // Array::close for `oid` without a handle (MPI_File_close, dfs_release): every write of this
+  // process to it that returned has its commit applied, and the first error one met after it
+  // returned is reported, once.
+  Status close_object(ObjectId oid);
   // Every object ID with data on some engine this job serves (for `fs check`), sorted,
   // without duplicates. Asks every server.
   Result<std::vector<ObjectId>> list_objects();
@@ -372,6 +376,13 @@ class EDAOS_CXX_API Array {
   // Removes the object's data on every up engine. The handle stays usable (a later write
   // recreates the object).
   virtual Status destroy() = 0;
+  // Waits until every write of this process to the array that returned has its commit applied
+  // (direct writes with the commit window on return before it: client/README.md "Commit
+  // pipelining") and returns the first error one of them met after it returned (its commit or
+  // its redo failed, its engine was excluded meanwhile), once: the container's next sync does
+  // not report it again. OK when there is none. Call before releasing a handle whose writes must
+  // be known stored; releasing it waits too but cannot report. The handle stays usable.
+  virtual Status close() = 0;
 };
 
 // A key-value object: dkey -> akey -> value (flat KV uses akey ""). Thread-safe; not
