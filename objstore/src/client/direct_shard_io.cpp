@@ -1348,13 +1348,17 @@ void DirectShardOps::run_writes(const std::vector<size_t>& idx, bool pipelined) 
   // the connection's table of ranges in progress (a call of this process overlapping a call in
   // flight on the same shard waits for it: OFD locks do not separate one process's calls).
   std::vector<DirectShardIo::Range> ranges;
+  bool size_only = false;  // a write of no bytes that only raises the shard's end (set_size)
   for (auto& [k, g] : groups) {
     const uint64_t U = unit(*g.g->lease);
     std::vector<std::pair<uint64_t, uint64_t>> rs;
     for (size_t i : g.ops) {
       uint64_t len = 0;
       for (const ConstIoVec& v : ops_[i].out) len += v.len;
-      if (len == 0) continue;
+      if (len == 0) {
+        size_only = true;
+        continue;
+      }
       rs.emplace_back(ops_[i].local / U * U, ((ops_[i].local + len - 1) / U + 1) * U);
     }
     std::sort(rs.begin(), rs.end());
@@ -1371,7 +1375,12 @@ void DirectShardOps::run_writes(const std::vector<size_t>& idx, bool pipelined) 
     // be seen by a process that learns of the write after its return).
     g.g->locked = std::move(merged);
   }
-  bool counted = pipelined && io_->depth() > 1 && total <= DirectShardIo::kPipelineMaxBytes;
+  // A write of no bytes holds no lock, so nothing would make a reader of another process wait
+  // for its commit: a call holding one waits for its commits (found at the merge of session 11:
+  // with commit batches, `set_size` extending an SX file returned, the other ranks' stats after a
+  // barrier gave the old size until the batch went).
+  bool counted =
+      pipelined && !size_only && io_->depth() > 1 && total <= DirectShardIo::kPipelineMaxBytes;
   f->ticket = io_->reserve(ranges, &counted);
   f->bytes = total;
   // Locks first, in one order for every process of the node: shards in key order, each
