@@ -14,9 +14,12 @@ mpiio() {  # mpiio NP ARGS...: the MPI-IO program with the driver preloaded (ski
   "$MPIEXEC" -n "$np" -genv LD_PRELOAD "$MPIO" "$APP" "$@"
 }
 # Checksums of everything that holds data or identity (not LOCK files, which name the owner,
-# nor LMDB's reader tables `meta.mdb-lock` (session 10), which any reader process rewrites).
+# nor LMDB's reader tables `meta.mdb-lock` (session 10), which any reader process rewrites,
+# nor `metapage.S` (session 11), which names the serving process's shared page and is
+# rewritten by every job whose servers serve the engines, before the pool service is checked).
 fingerprint() {
-  (cd "$1" && find . -type f ! -name LOCK ! -name '*-lock' ! -name '*.tmp' -exec md5sum {} + | sort)
+  (cd "$1" && find . -type f ! -name LOCK ! -name '*-lock' ! -name '*.tmp' ! -name 'metapage.*' \
+     -exec md5sum {} + | sort)
 }
 
 head -c 3000000 /dev/urandom >data.bin
