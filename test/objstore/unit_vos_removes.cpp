@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <string>
 
+#include "unit_vos_support.hpp"
 #include "vos/engine.hpp"
 
 namespace edaos::objstore::vos {
@@ -23,10 +24,8 @@ namespace fs = std::filesystem;
 class RemoveTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const char* t = std::getenv("TMPDIR");
-    std::string tmpl = std::string(t && *t ? t : "/tmp") + "/edaos-vos-rm-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    root_ = tmpl;
+    root_ = testing::make_test_dir("rm");
+    ASSERT_FALSE(root_.empty());
     const Uuid cont = Uuid::generate();
     for (int i = 0; i < 3; ++i) ref_[i] = ShardRef{cont, ObjectId{0x300000000000ull, 1u + i}, 0, 0};
   }

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "unit_vos_support.hpp"
 #include "vos/engine.hpp"
 #include "vos/meta_reader.hpp"
 
@@ -33,10 +34,8 @@ uint64_t test_csum(CsumType, const void* p, size_t n, uint64_t seed) {
 class MetaReaderTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const char* t = std::getenv("TMPDIR");
-    std::string tmpl = std::string(t && *t ? t : "/tmp") + "/edaos-vos-s10-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    root_ = tmpl;
+    root_ = testing::make_test_dir("s10");
+    ASSERT_FALSE(root_.empty());
     dir_ = root_ + "/engine-0000";
     cont_ = Uuid::generate();
     kv_ = ShardRef{cont_, ObjectId{0x300000000000ull, 3}, 0, 0};
@@ -95,22 +94,7 @@ class MetaReaderTest : public ::testing::Test {
   CsumSpec cs_;
 };
 
-// A pipe pair to step a child engine and this process's reader in turns.
-struct Steps {
-  int to_child[2], to_parent[2];
-  Steps() {
-    EXPECT_EQ(::pipe(to_child), 0);
-    EXPECT_EQ(::pipe(to_parent), 0);
-  }
-  static void send(int fd) {
-    char c = 1;
-    EXPECT_EQ(::write(fd, &c, 1), 1);
-  }
-  static bool wait(int fd) {
-    char c;
-    return ::read(fd, &c, 1) == 1;
-  }
-};
+using testing::Steps;
 
 // Values and sizes as the live engine in another process has them after each change: sizes in
 // the log only, folded into LMDB, lowered by a truncate, removed (a removal record), re-created.

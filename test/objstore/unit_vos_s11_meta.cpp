@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "unit_vos_support.hpp"
 #include "vos/engine.hpp"
 #include "vos/meta_reader.hpp"
 
@@ -27,10 +28,8 @@ namespace fs = std::filesystem;
 class MetaPageTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const char* t = std::getenv("TMPDIR");
-    std::string tmpl = std::string(t && *t ? t : "/tmp") + "/edaos-vos-s11-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    root_ = tmpl;
+    root_ = testing::make_test_dir("s11");
+    ASSERT_FALSE(root_.empty());
     dir_ = root_ + "/engine-0000";
     arr_ = ShardRef{Uuid::generate(), ObjectId{0x100000000000ull, 9}, 2, 0};
     const pid_t pid = ::fork();
@@ -50,22 +49,7 @@ class MetaPageTest : public ::testing::Test {
   ShardRef arr_;
 };
 
-// A pipe pair to step the child engine and this process's reader in turns.
-struct Steps {
-  int to_child[2], to_parent[2];
-  Steps() {
-    EXPECT_EQ(::pipe(to_child), 0);
-    EXPECT_EQ(::pipe(to_parent), 0);
-  }
-  static void send(int fd) {
-    char c = 1;
-    EXPECT_EQ(::write(fd, &c, 1), 1);
-  }
-  static bool wait(int fd) {
-    char c;
-    return ::read(fd, &c, 1) == 1;
-  }
-};
+using testing::Steps;
 
 // With a generation the reader reads sizes.log (and the `arrays` records) once per value of it:
 // unchanged, the sizes come from the records kept from the last read (no read); a change the

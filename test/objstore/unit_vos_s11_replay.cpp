@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "unit_vos_support.hpp"
 #include "vos/engine.hpp"
 #include "vos/meta_reader.hpp"
 
@@ -25,10 +26,8 @@ namespace fs = std::filesystem;
 class S11ReplayTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const char* t = std::getenv("TMPDIR");
-    std::string tmpl = std::string(t && *t ? t : "/tmp") + "/edaos-vos-s11-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    root_ = tmpl;
+    root_ = testing::make_test_dir("s11");
+    ASSERT_FALSE(root_.empty());
     cont_ = Uuid::generate();
     for (int i = 0; i < 3; ++i)
       ref_[i] = ShardRef{cont_, ObjectId{0x500000000000ull, 1u + i}, 0, 0};
