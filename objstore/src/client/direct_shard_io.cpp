@@ -840,6 +840,7 @@ void DirectShardIo::commit(const std::vector<Inflight*>& fs, bool queued) {
 }
 
 void DirectShardIo::commit_queued(std::vector<std::unique_ptr<Inflight>> fs) {
+  if (fs.empty()) return;
   std::vector<Inflight*> all;
   for (auto& f : fs) all.push_back(f.get());
   commit(all, true);
@@ -861,7 +862,8 @@ void DirectShardIo::completion_loop() {
         if (batch_ready_locked()) break;
         // The batch's age timer: the oldest queued call goes at most batch_us_ after its return.
         if (ccv_.wait_until(lk, queued_at_ + std::chrono::microseconds(batch_us_)) ==
-            std::cv_status::timeout)
+                std::cv_status::timeout &&
+            !queue_.empty())  // a drain may have taken the queue meanwhile
           break;
       }
       // Every call queued by now: one message per server rank for all of them
@@ -959,6 +961,20 @@ void DirectShardIo::finish(Inflight& f) {
     for (auto [o, j] : sent) {
       o->st = redo->status(j);
       written(o->s.engine);
+    }
+  }
+  {
+    // A redo through the engine (stale above) reaches an excluded engine's server too, which
+    // applies it: the same rule as for the commit.
+    std::lock_guard<std::mutex> x(p_->excl_mu);
+    for (Inflight::Group* g : stale) {
+      const uint32_t e = g->lease->shard.engine;
+      if (e < p_->excluded.size() && p_->excluded[e])
+        for (Redo& o : g->ops)
+          if (o.st.ok())
+            o.st = Status(EDAOS_UNREACH, "engine " + std::to_string(e) +
+                                             " was excluded from the pool while a direct write "
+                                             "to it was being redone through its engine");
     }
   }
   for (auto& g : f.groups)
