@@ -50,9 +50,19 @@ class S11ReplayTest : public ::testing::Test {
                : 0;
   }
   // Runs `steps` on the engine in a child that is then killed with SIGKILL while it still
-  // holds the engine (no close, no fold); true when every step succeeded.
+  // holds the engine (no close, no fold); true when every step succeeded and the kill did.
   template <typename F>
   bool in_killed_child(F&& steps) {
+    bool killed = false;
+    return with_live_child(
+               steps, [] { return true; }, &killed) &&
+           killed;
+  }
+  // Runs `steps` on the engine in a child, then `look` here while the child still holds the
+  // engine open (a reader of another process), then kills the child; true when both succeeded.
+  // *killed: the child ended by the signal.
+  template <typename F, typename G>
+  bool with_live_child(F&& steps, G&& look, bool* killed = nullptr) {
     int pfd[2];
     if (::pipe(pfd) != 0) return false;
     pid_t pid = ::fork();
@@ -68,34 +78,11 @@ class S11ReplayTest : public ::testing::Test {
     char r = 'x';
     const bool got = ::read(pfd[0], &r, 1) == 1;
     ::close(pfd[0]);
-    ::kill(pid, SIGKILL);
-    int ws = 0;
-    const bool killed = ::waitpid(pid, &ws, 0) == pid && WIFSIGNALED(ws);
-    return got && killed && r == '0';
-  }
-  // Runs `steps` on the engine in a child, then `look` here while the child still holds the
-  // engine open (a reader of another process), then kills the child; true when both succeeded.
-  template <typename F, typename G>
-  bool with_live_child(F&& steps, G&& look) {
-    int pfd[2];
-    if (::pipe(pfd) != 0) return false;
-    pid_t pid = ::fork();
-    if (pid < 0) return false;
-    if (pid == 0) {
-      ::close(pfd[0]);
-      auto e = Engine::open(opts());
-      char r = !e.ok() ? '2' : steps(*e.value()) ? '0' : '3';
-      if (::write(pfd[1], &r, 1) != 1) ::_exit(4);
-      for (;;) ::pause();
-    }
-    ::close(pfd[1]);
-    char r = 'x';
-    const bool got = ::read(pfd[0], &r, 1) == 1;
-    ::close(pfd[0]);
     const bool looked = got && r == '0' && look();
     ::kill(pid, SIGKILL);
     int ws = 0;
-    ::waitpid(pid, &ws, 0);
+    const bool ended = ::waitpid(pid, &ws, 0) == pid && WIFSIGNALED(ws);
+    if (killed) *killed = ended;
     return looked;
   }
   // Reads [0, n) of `r` and the logical end: both must be the acknowledged ones.
