@@ -26,6 +26,7 @@ int ADIOI_EDAOS_SetInfo(File* f, MPI_Info info) {
   ho.features.data_sieving_writes = false;
   ho.features.deferred_open = false;
   ho.warning_sink = hint_warning_sink;
+  ho.wait = [](MPI_Request* r) { return objstore::coll::wait(r); };
   auto h = hints::resolve_collective(f->comm, info, ho);
   if (!h.ok()) return make_error(MPI_ERR_NOT_SAME, f->filename + ": " + h.status().message());
   f->hints = std::move(h).value();

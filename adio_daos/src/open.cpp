@@ -43,26 +43,6 @@ Result<std::string> parse_daos_name(const std::string& name, std::string* pool, 
 
 namespace {
 
-Status bcast_status(Status st, MPI_Comm comm) {
-  int code = st.code();
-  std::string msg = st.message();
-  objstore::coll::bcast(&code, 1, MPI_INT, 0, comm);
-  int n = static_cast<int>(msg.size());
-  objstore::coll::bcast(&n, 1, MPI_INT, 0, comm);
-  msg.resize(static_cast<size_t>(n));
-  objstore::coll::bcast(msg.data(), n, MPI_CHAR, 0, comm);
-  if (code == EDAOS_OK) return Status::OK();
-  return Status(static_cast<edaos_status_t>(code), msg);
-}
-
-std::string bcast_string(std::string s, MPI_Comm comm) {
-  int n = static_cast<int>(s.size());
-  objstore::coll::bcast(&n, 1, MPI_INT, 0, comm);
-  s.resize(static_cast<size_t>(n));
-  objstore::coll::bcast(s.data(), n, MPI_CHAR, 0, comm);
-  return s;
-}
-
 int64_t stripe_of(const File& f) {
   if (f.hints.striping_unit > 0) return f.hints.striping_unit;
   objstore::ObjClass oc = f.obj->oclass();
@@ -110,13 +90,10 @@ int ADIOI_EDAOS_Open(MPI_Comm comm, const char* filename, int amode, MPI_Info in
     else
       nst = path.status();
   }
-  nst = bcast_status(nst, f->comm);
+  nst = objstore::coll::bcast_status(nst, 0, f->comm, {&f->pool_path, &f->cont_label, &f->path});
   if (!nst.ok())
     return fail(nst.code() == EDAOS_INVAL ? make_error(MPI_ERR_BAD_FILE, nst.message())
                                           : to_mpi_error(nst, filename));
-  f->pool_path = bcast_string(f->pool_path, f->comm);
-  f->cont_label = bcast_string(f->cont_label, f->comm);
-  f->path = bcast_string(f->path, f->comm);
   if (!objstore::is_initialized())
     return fail(make_error(MPI_ERR_IO, std::string(filename) +
                                            ": the edaos object store is not running (MPI_Init "
@@ -126,6 +103,7 @@ int ADIOI_EDAOS_Open(MPI_Comm comm, const char* filename, int amode, MPI_Info in
   ho.features.data_sieving_writes = false;
   ho.features.deferred_open = false;
   ho.warning_sink = hint_warning_sink;
+  ho.wait = [](MPI_Request* r) { return objstore::coll::wait(r); };
   auto h = hints::resolve_collective(f->comm, info, ho);
   if (!h.ok()) return fail(make_error(MPI_ERR_NOT_SAME, h.status().message()));
   f->hints = std::move(h).value();
@@ -154,7 +132,7 @@ int ADIOI_EDAOS_Open(MPI_Comm comm, const char* filename, int amode, MPI_Info in
     else
       st = c.status().with_context("container " + f->cont_label);
   }
-  st = bcast_status(st, f->comm);
+  st = objstore::coll::bcast_status(st, 0, f->comm);
   if (st.ok() && f->rank != 0) {
     auto c = f->pool->cont_open(f->cont_label);
     if (c.ok())
@@ -205,11 +183,8 @@ int ADIOI_EDAOS_Open(MPI_Comm comm, const char* filename, int amode, MPI_Info in
     std::random_device rd;
     nonce = std::to_string(rd()) + std::to_string(rd());
   }
-  st = bcast_status(st, f->comm);
+  st = objstore::coll::bcast_status(st, 0, f->comm, {&blob, &lock_oid, &nonce});
   if (!st.ok()) return fail(to_mpi_error(st, filename));
-  blob = bcast_string(blob, f->comm);
-  lock_oid = bcast_string(lock_oid, f->comm);
-  nonce = bcast_string(nonce, f->comm);
   if (f->rank != 0) {
     auto o = f->dfs->obj_deserialize(blob, acc);
     if (o.ok())

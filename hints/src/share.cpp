@@ -47,15 +47,40 @@ Status malformed(const char* what) {
   return Status(EDAOS_INTERNAL, std::string(what) + ": the broadcast from rank 0 is malformed");
 }
 
-// Broadcasts `buf` from `root`: the size first, then the bytes.
-Status bcast_string(std::string& buf, int root, MPI_Comm comm) {
-  uint64_t n = buf.size();
-  if (MPI_Bcast(&n, 1, MPI_UINT64_T, root, comm) != MPI_SUCCESS)
-    return Status(EDAOS_INTERNAL, "MPI_Bcast failed");
+// Completes `*req` with the caller's wait (CollectiveOptions::wait), else MPI_Wait.
+int complete(MPI_Request* req, const CollectiveWait& wait) {
+  return wait ? wait(req) : MPI_Wait(req, MPI_STATUS_IGNORE);
+}
+
+// Broadcasts `buf` from `root`: one broadcast of a fixed head holding the length and the first
+// bytes, a second one only for what does not fit (a hints file longer than the head).
+constexpr size_t kBcastHead = 4096;
+Status bcast_string(std::string& buf, int root, MPI_Comm comm, const CollectiveWait& wait) {
+  int me = 0;
+  MPI_Comm_rank(comm, &me);
+  char head[kBcastHead];
+  if (me == root) {
+    const uint64_t n = buf.size();
+    std::memcpy(head, &n, sizeof n);
+    std::memcpy(head + sizeof n, buf.data(), std::min(buf.size(), kBcastHead - sizeof n));
+  }
+  MPI_Request req = MPI_REQUEST_NULL;
+  if (MPI_Ibcast(head, static_cast<int>(kBcastHead), MPI_CHAR, root, comm, &req) != MPI_SUCCESS ||
+      complete(&req, wait) != MPI_SUCCESS)
+    return Status(EDAOS_INTERNAL, "MPI_Ibcast failed");
+  uint64_t n = 0;
+  std::memcpy(&n, head, sizeof n);
   if (n > static_cast<uint64_t>(INT_MAX)) return Status(EDAOS_TOOBIG, "hint data too large");
-  buf.resize(n);
-  if (n > 0 && MPI_Bcast(buf.data(), static_cast<int>(n), MPI_CHAR, root, comm) != MPI_SUCCESS)
-    return Status(EDAOS_INTERNAL, "MPI_Bcast failed");
+  const size_t first = std::min<size_t>(n, kBcastHead - sizeof n);
+  if (me != root) buf.assign(head + sizeof n, first);
+  if (n > first) {
+    if (me != root) buf.resize(n);
+    req = MPI_REQUEST_NULL;
+    if (MPI_Ibcast(buf.data() + first, static_cast<int>(n - first), MPI_CHAR, root, comm, &req) !=
+            MPI_SUCCESS ||
+        complete(&req, wait) != MPI_SUCCESS)
+      return Status(EDAOS_INTERNAL, "MPI_Ibcast failed");
+  }
   return Status::OK();
 }
 
@@ -84,7 +109,8 @@ void set_reported(EffectiveHints& h, std::string_view key, const std::string& va
 
 }  // namespace
 
-Result<HintFile> load_hint_file_collective(MPI_Comm comm, const char* system_path) {
+Result<HintFile> load_hint_file_collective(MPI_Comm comm, const char* system_path,
+                                           const CollectiveWait& wait) {
   int rank = 0;
   MPI_Comm_rank(comm, &rank);
   std::string packed;
@@ -117,7 +143,7 @@ Result<HintFile> load_hint_file_collective(MPI_Comm comm, const char* system_pat
     for (const Warning& w : f.warnings) p.str64(w.origin).str64(w.message);
     packed = p.take();
   }
-  EDAOS_RETURN_IF_ERROR(bcast_string(packed, 0, comm));
+  EDAOS_RETURN_IF_ERROR(bcast_string(packed, 0, comm, wait));
   codec::Decoder u(packed);
   HintFile f;
   f.path = get_str(u);
@@ -135,28 +161,21 @@ Result<HintFile> load_hint_file_collective(MPI_Comm comm, const char* system_pat
   return f;
 }
 
-std::vector<std::string> gather_processor_names(MPI_Comm comm) {
+std::vector<std::string> gather_processor_names(MPI_Comm comm, const CollectiveWait& wait) {
   int rank = 0, size = 0, len = 0;
   MPI_Comm_rank(comm, &rank);
   MPI_Comm_size(comm, &size);
-  char name[MPI_MAX_PROCESSOR_NAME + 1] = {};
+  // One gather of fixed-size slots (a name is at most MPI_MAX_PROCESSOR_NAME bytes).
+  constexpr int kSlot = MPI_MAX_PROCESSOR_NAME + 1;
+  char name[kSlot] = {};
   MPI_Get_processor_name(name, &len);
-  std::vector<int> lens(rank == 0 ? static_cast<size_t>(size) : 0);
-  MPI_Gather(&len, 1, MPI_INT, lens.data(), 1, MPI_INT, 0, comm);
-  std::vector<int> displs(lens.size());
-  std::string all;
-  if (rank == 0) {
-    int total = 0;
-    for (size_t i = 0; i < lens.size(); ++i) {
-      displs[i] = total;
-      total += lens[i];
-    }
-    all.resize(static_cast<size_t>(total));
-  }
-  MPI_Gatherv(name, len, MPI_CHAR, all.data(), lens.data(), displs.data(), MPI_CHAR, 0, comm);
+  std::string all(rank == 0 ? static_cast<size_t>(size) * kSlot : 0, '\0');
+  MPI_Request req = MPI_REQUEST_NULL;
+  if (MPI_Igather(name, kSlot, MPI_CHAR, all.data(), kSlot, MPI_CHAR, 0, comm, &req) == MPI_SUCCESS)
+    complete(&req, wait);
   std::vector<std::string> names;
-  for (size_t i = 0; i < lens.size(); ++i)
-    names.push_back(all.substr(static_cast<size_t>(displs[i]), static_cast<size_t>(lens[i])));
+  for (int i = 0; rank == 0 && i < size; ++i)
+    names.emplace_back(all.c_str() + static_cast<size_t>(i) * kSlot);
   return names;
 }
 
@@ -199,7 +218,7 @@ Result<EffectiveHints> resolve_collective(MPI_Comm comm, MPI_Info info,
   HintFile loaded;
   const HintFile* file = opts.file;
   if (!update && file == nullptr) {
-    auto r = load_hint_file_collective(comm, opts.system_path);
+    auto r = load_hint_file_collective(comm, opts.system_path, opts.wait);
     if (!r.ok()) return r.status();
     loaded = std::move(r).value();
     file = &loaded;
@@ -215,7 +234,7 @@ Result<EffectiveHints> resolve_collective(MPI_Comm comm, MPI_Info info,
   in.previous = opts.previous;
   in.features = opts.features;
   if (!update) {
-    std::vector<std::string> hosts = gather_processor_names(comm);
+    std::vector<std::string> hosts = gather_processor_names(comm, opts.wait);
     if (rank == 0) in.rank_hosts = std::move(hosts);
   }
   EffectiveHints h = resolve(in);
@@ -235,7 +254,7 @@ Result<EffectiveHints> resolve_collective(MPI_Comm comm, MPI_Info info,
     for (const Warning& w : h.warnings) p.str64(w.message);
     packed = p.take();
   }
-  EDAOS_RETURN_IF_ERROR(bcast_string(packed, 0, comm));
+  EDAOS_RETURN_IF_ERROR(bcast_string(packed, 0, comm, opts.wait));
   codec::Decoder u(packed);
   std::vector<std::string> root_agreed;
   for (uint64_t i = 0, n = u.get<uint64_t>(); i < n && u.ok(); ++i)
@@ -260,7 +279,10 @@ Result<EffectiveHints> resolve_collective(MPI_Comm comm, MPI_Info info,
       break;
     }
   if (h.agreed.size() != root_agreed.size() && mine.index == INT_MAX) mine.index = 0;
-  MPI_Allreduce(&mine, &first, 1, MPI_2INT, MPI_MINLOC, comm);
+  MPI_Request req = MPI_REQUEST_NULL;
+  if (MPI_Iallreduce(&mine, &first, 1, MPI_2INT, MPI_MINLOC, comm, &req) != MPI_SUCCESS ||
+      complete(&req, opts.wait) != MPI_SUCCESS)
+    return Status(EDAOS_INTERNAL, "MPI_Iallreduce failed");
 
   if (rank != 0 && !update && first.index == INT_MAX) {
     for (const char* key : {"cb_config_list", "romio_edaos_server_list"}) {
@@ -298,7 +320,7 @@ Result<EffectiveHints> resolve_collective(MPI_Comm comm, MPI_Info info,
     std::string theirs = first.rank == rank && static_cast<size_t>(first.index) < h.agreed.size()
                              ? h.agreed[static_cast<size_t>(first.index)].second
                              : std::string();
-    EDAOS_RETURN_IF_ERROR(bcast_string(theirs, first.rank, comm));
+    EDAOS_RETURN_IF_ERROR(bcast_string(theirs, first.rank, comm, opts.wait));
     const auto idx = static_cast<size_t>(first.index);
     const std::string key = idx < h.agreed.size() ? h.agreed[idx].first : "?";
     const std::string ours = idx < root_agreed.size() ? root_agreed[idx] : "";

@@ -6,6 +6,7 @@
 // answers; without it the single-host answers below are checked.
 #include <gtest/gtest.h>
 #include <mpi.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -112,6 +113,55 @@ TEST(Share, LoadHintFileCollective) {
   EXPECT_EQ(f->path, file.path().empty() ? f->path : file.path());
   EXPECT_EQ(f->hints, (KeyValues{{"cb_nodes", "1"}}));
   EXPECT_EQ(f->warnings.size(), 2u);  // duplicate + malformed, identical on every rank
+}
+
+// A hints file longer than the first broadcast's head (4 KiB) arrives whole on every rank.
+TEST(Share, LongHintFileArrivesWhole) {
+  std::string text;
+  while (text.size() < 3 * 4096) text += "# a comment line that pads the file past the head\n";
+  text += "cb_nodes 3\n";
+  TempHintFile file(text);
+  RomioHintsEnv env(file.path());
+  auto f = load_hint_file_collective(MPI_COMM_WORLD, nullptr);
+  ASSERT_TRUE(f.ok()) << f.status().message();
+  EXPECT_EQ(f->hints, (KeyValues{{"cb_nodes", "3"}}));
+  // The one warning names the whole size: every rank parsed all the bytes.
+  ASSERT_EQ(f->warnings.size(), 1u);
+  EXPECT_NE(f->warnings[0].message.find("file is " + std::to_string(text.size()) + " bytes"),
+            std::string::npos)
+      << f->warnings[0].message;
+}
+
+// The MPI-IO driver passes the object store's polite wait (CollectiveWait): every collective of
+// the call goes through it, so a rank that arrives early sleeps in the caller's wait instead of
+// polling MPI's progress engine on a core the late rank needs (blocking MPI_Bcast/MPI_Allreduce
+// did: here the early ranks' thread then burned most of the late rank's 300 ms).
+TEST(Share, EveryCollectiveGoesThroughTheCallersWait) {
+  TempHintFile file("cb_buffer_size 1048576\n");
+  RomioHintsEnv env(file.path());
+  Captured cap;
+  CollectiveOptions o = cap.opts();
+  int waits = 0;
+  o.wait = [&waits](MPI_Request* r) {
+    ++waits;
+    int done = 0;
+    while (MPI_Test(r, &done, MPI_STATUS_IGNORE) == MPI_SUCCESS && !done) usleep(200);
+    return MPI_SUCCESS;
+  };
+  const bool late = rank_of() == size_of() - 1;
+  if (late) usleep(300 * 1000);
+  timespec t0{}, t1{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t0);
+  auto h = resolve_collective(MPI_COMM_WORLD, MPI_INFO_NULL, o);
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t1);
+  ASSERT_TRUE(h.ok()) << h.status().message();
+  EXPECT_EQ(h->cb_buffer_size, 1048576);
+  // The hints file, the processor names, rank 0's view, the agreement: one wait each.
+  EXPECT_EQ(waits, 4);
+  const double cpu_ms = (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6;
+  if (!late && size_of() > 1) {
+    EXPECT_LT(cpu_ms, 100.0) << "an early rank polled while it waited";
+  }
 }
 
 TEST(Share, UnreadableRomioHintsWarnsOnce) {

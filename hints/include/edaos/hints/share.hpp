@@ -5,6 +5,7 @@
 #include <mpi.h>
 
 #include <cstdio>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -25,12 +26,18 @@ struct HintFile {
   std::vector<Warning> warnings;  // identical on every rank
 };
 
+// Completes one request of the nonblocking collectives these calls start (MPI_Ibcast,
+// MPI_Igather, MPI_Iallreduce) and returns the MPI return code. Empty: MPI_Wait. The MPI-IO
+// driver passes the object store's polite wait (edaos/objstore/collectives.hpp), so ranks that
+// arrive early at MPI_File_open do not poll the cores away from the late ones.
+using CollectiveWait = std::function<int(MPI_Request*)>;
+
 // Collective over `comm`. Rank 0 opens the file named by ROMIO_HINTS, else `system_path`,
 // reads it and broadcasts the text; every rank parses it. A missing file is not an error
 // (ROMIO ignores it); a ROMIO_HINTS that names an unreadable file gives a warning. ROMIO reads
 // the file at the first open only: callers that want the same behaviour keep the result.
 EDAOS_HINTS_API Result<HintFile> load_hint_file_collective(
-    MPI_Comm comm, const char* system_path = kSystemHintsFile);
+    MPI_Comm comm, const char* system_path = kSystemHintsFile, const CollectiveWait& wait = {});
 
 struct CollectiveOptions {
   // Parsed hints file to use; nullptr: load_hint_file_collective() is called.
@@ -47,6 +54,8 @@ struct CollectiveOptions {
   // Receives each warning once: rank 0 reports its warnings, other ranks only warnings rank 0
   // did not have. Default stderr_warning_sink.
   WarningSink warning_sink;
+  // Completes the collectives of the call (see CollectiveWait); empty: MPI_Wait.
+  CollectiveWait wait;
 };
 
 // Collective over `comm`: resolves the hints for a file opened on `comm` with `info`
@@ -66,6 +75,7 @@ EDAOS_HINTS_API MPI_Info to_mpi_info(const EffectiveHints& h);
 
 // Collective over `comm`: MPI_Get_processor_name of every rank, on rank 0 only (other ranks
 // get an empty vector), as ROMIO gathers them for cb_config_list.
-EDAOS_HINTS_API std::vector<std::string> gather_processor_names(MPI_Comm comm);
+EDAOS_HINTS_API std::vector<std::string> gather_processor_names(MPI_Comm comm,
+                                                                const CollectiveWait& wait = {});
 
 }  // namespace edaos::hints

@@ -21,6 +21,9 @@
 
 #include <mpi.h>
 
+#include <initializer_list>
+#include <string>
+
 #include "edaos/objstore/status.hpp"
 
 namespace edaos::objstore::coll {
@@ -92,5 +95,17 @@ inline int dup(MPI_Comm comm, MPI_Comm* out) {
   int rc = PMPI_Comm_idup(comm, out, &req);
   return rc == MPI_SUCCESS ? wait(&req) : rc;
 }
+
+// Broadcasts `*bytes` from `root` to every rank of `comm`: one broadcast of a fixed 4 KiB head
+// holding the length and the first bytes, a second one only for what does not fit.
+EDAOS_CXX_API int bcast_bytes(std::string* bytes, int root, MPI_Comm comm);
+
+// Broadcasts root's outcome so every rank returns the same one: root's `st` and, when it is
+// OK, root's `extras` (byte strings, e.g. a pool map or an object handle) in the same
+// broadcast; on the other ranks `extras` receive root's bytes. One broadcast instead of one
+// per value (each costs a collective's latency; see the top of this file). An MPI failure of
+// the broadcast itself returns EDAOS_INTERNAL on the ranks where it failed.
+EDAOS_CXX_API Status bcast_status(const Status& st, int root, MPI_Comm comm,
+                                  std::initializer_list<std::string*> extras = {});
 
 }  // namespace edaos::objstore::coll
