@@ -342,7 +342,14 @@ TEST_F(S11BatchTest, CopiesOfPipelinedCallsFaultInNoFreshPages) {
   std::printf("rank %d: %llu page faults in the writer's thread for %llu pipelined pieces\n",
               rank(), static_cast<unsigned long long>(faults), static_cast<unsigned long long>(n));
   const char* w = std::getenv("EDAOS_DIRECT_PIPELINE");
-  if (direct && (!w || std::atoi(w) >= 8)) {
+#if defined(__SANITIZE_THREAD__)
+  // ThreadSanitizer's own bookkeeping faults in pages the copies do not (5-8 per piece seen
+  // with the copies reused): the count is printed, not judged.
+  const bool judged = false;
+#else
+  const bool judged = true;
+#endif
+  if (judged && direct && (!w || std::atoi(w) >= 8)) {
     EXPECT_LT(faults, 4 * n);
   }
   MPI_Barrier(MPI_COMM_WORLD);
