@@ -17,7 +17,6 @@
 #include <mutex>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "edaos/objstore/status.hpp"
@@ -27,7 +26,34 @@ namespace edaos::objstore::vos {
 
 namespace detail {
 struct ReaderEnv;  // meta_reader.cpp
-}
+
+// A shard's key in meta.mdb's `arrays` and in sizes.log records: cont(16) + oid.hi(8 BE) +
+// oid.lo(8 BE) + shard(4 BE), as a value (no heap string per lookup).
+struct ShardKey {
+  char b[36];
+  bool operator==(const ShardKey& o) const;
+};
+// Logical ends by shard key: open addressing, linear probing, allocates only when it grows (a
+// warm lookup allocates nothing and touches one or two cache lines). Not thread-safe.
+class EndTable {
+ public:
+  const uint64_t* find(const ShardKey& k) const;
+  uint64_t& at(const ShardKey& k);  // inserted as 0 when absent
+  size_t size() const { return used_; }
+  void clear();
+
+ private:
+  struct Slot {
+    uint64_t h = 0;  // 0: empty (a key's hash is never 0)
+    uint64_t v = 0;
+    ShardKey k;
+  };
+  static uint64_t hash(const ShardKey& k);
+  void grow();
+  std::vector<Slot> slots_;
+  size_t used_ = 0;
+};
+}  // namespace detail
 
 class MetaReader {
  public:
@@ -62,6 +88,12 @@ class MetaReader {
   Status logical_ends(const std::vector<ShardRef>& refs, std::vector<uint64_t>* ends,
                       const std::vector<char>* skip_log = nullptr, const uint64_t* gen = nullptr);
 
+  // Session 12: the shard's logical end as logical_ends would give it with `gen`, when this
+  // reader's records already settle it under the generation `gen` holds now (the log read under
+  // it, and the shard's `arrays` record or the whole database read under it); false otherwise
+  // (call logical_ends). No system call, no LMDB transaction, no allocation.
+  bool cached_end(const ShardRef& ref, const uint64_t* gen, uint64_t* end);
+
   // The shard's data file: absent, present, or present with a direct writer's write lock
   // anywhere on it (a returned direct write whose commit, which raises the logical end, may not
   // be applied yet). kLocked also when the probe itself fails.
@@ -82,9 +114,15 @@ class MetaReader {
   std::mutex log_mu_;
   bool log_cached_ = false;
   uint64_t log_gen_ = 0;
-  std::unordered_map<std::string, uint64_t> log_ends_;
+  detail::EndTable log_ends_;
   // The `arrays` records read under generation log_gen_ (cleared with the log's records).
-  std::unordered_map<std::string, uint64_t> arrays_cache_;
+  // Session 12: arrays_whole_ = the table holds every record of one snapshot taken under
+  // log_gen_ (a key absent from it has no record: end 0), so a shard's end needs no LMDB read
+  // at all; arrays_misses_ counts the keys read one by one under log_gen_ (the whole database
+  // is read once that would have cost about as much: Status logical_ends).
+  detail::EndTable arrays_cache_;
+  bool arrays_whole_ = false;
+  uint64_t arrays_misses_ = 0;
 };
 
 // The metadata page (session 11, issue 17; README.md "Readers of meta.mdb"): shared memory that a
@@ -166,6 +204,12 @@ class MetaPageView {
 
 // Tests: reads of sizes.log by the readers of this process so far (the generation spares them).
 uint64_t meta_reader_log_reads_for_testing();
+// Tests and benchmarks (session 12): LMDB read transactions begun or renewed by the readers of
+// this process, `arrays` records read one by one, and whole `arrays` databases read.
+struct MetaReaderCounts {
+  uint64_t txns = 0, array_gets = 0, array_scans = 0;
+};
+MetaReaderCounts meta_reader_counts_for_testing();
 
 // Tests: a hook called at the named points of a size-log fold (Engine, engine_sizes.cpp):
 // "fold:in-transaction" (the fold's LMDB write transaction open, its records put, not
