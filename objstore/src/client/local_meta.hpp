@@ -37,6 +37,9 @@ struct LocalMetaCounters {
 // Tests (exported): shard files probed and sizes.log reads of the local sizes so far.
 EDAOS_API uint64_t local_meta_probes_for_testing();
 EDAOS_API uint64_t local_meta_log_reads_for_testing();
+// Tests (exported, session 12): local sizes answered from the connection's per-object cache
+// (no engine read: every generation of the object's engines unchanged, no shard leased).
+EDAOS_API uint64_t local_meta_cached_sizes_for_testing();
 LocalMetaCounters& local_meta_counters();
 
 // Drops the readers of a connection (Pool::disconnect and ~Pool).
