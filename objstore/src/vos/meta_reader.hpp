@@ -78,9 +78,10 @@ class MetaReader {
   // largest of its `arrays` record and its size records in sizes.log after its last removal
   // record. sizes.log is read first, then one read transaction: a fold commits `arrays` before it
   // empties the log, so what a fold moved is in one or the other. `skip_log` (optional, one per
-  // ref): the shard's data file was absent when probed (probe_file), so no completed write has a
-  // size record of it in the log (a write creates the file before its record; a removal
-  // removes both): only its `arrays` record counts. When every ref skips it, the log is not read.
+  // ref): the caller knows the shard has no size record in the log, so only its `arrays` record
+  // counts; when every ref skips it, the log is not read. An absent data file is NOT such
+  // knowledge (a truncate extending a shard with no data logs a size and makes no file): the
+  // client stopped passing it in session 12.
   //
   // `gen` (optional, session 11): the engine's size-change generation in its server's metadata
   // page. The log is then read only when the generation moved since this reader last read it
