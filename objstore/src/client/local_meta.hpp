@@ -72,5 +72,8 @@ bool size_from_ends(const PoolState& p, const Layout& l, const std::vector<uint6
 // settled as KV::run would settle it (value or status, and for kGetArraySize the size when the
 // value names a byte array); false: nothing was changed, ask the server.
 bool kv_local_get(KV& kv, KvOp* op);
+// The same for KV `kv` of container `c` without a handle (session 12: a stat by name needs no
+// KV handle when the local reads answer it; the last KV's layout is kept per thread).
+bool kv_local_get_at(ContState& c, const ObjectId& kv, KvOp* op);
 
 }  // namespace edaos::objstore::client
