@@ -319,30 +319,38 @@ class KvImpl final : public KV {
   // first live copy is there (client/local_meta.hpp): the same copy the server path asks first,
   // so the same answer. True: *op settled (value or EDAOS_NONEXIST; for kGetArraySize the size
   // too when the value names a byte array). False: *op unchanged, the server is asked.
-  bool local_get(KvOp* op) {
+  bool local_get(KvOp* op) { return local_get_with(*c_, oid_, layout_, copies_, op); }
+
+  // local_get for KV `oid` of container `c` placed by `layout` with `copies` copies per group
+  // (kv_local_get_at needs no handle).
+  static bool local_get_with(ContState& c, const ObjectId& oid, const Layout& layout,
+                             uint32_t copies, KvOp* op) {
     if (!is_get(*op) || op->dkey.empty() || !local_meta_enabled()) return false;
-    const uint32_t g = group(op->dkey);
-    auto live = live_shards(g);
-    if (live.empty()) return false;
-    const ShardLoc& l = layout_.at(g, live[0]);
+    const uint32_t g = layout.group_of(dkey_hash(op->dkey.data(), op->dkey.size()));
+    // The first copy reads may use (live_shards(g)[0]).
+    uint32_t first = copies;
+    for (uint32_t i = 0; i < copies && first == copies; ++i)
+      if (c.pool->readable(layout.at(g, i).engine)) first = i;
+    if (first == copies) return false;
+    const ShardLoc& l = layout.at(g, first);
     std::string value;
     Status st;
-    if (local_kv_get(*c_, oid_, l.engine, g * layout_.group_size + live[0], l.target, op->dkey,
+    if (local_kv_get(c, oid, l.engine, g * layout.group_size + first, l.target, op->dkey,
                      akey_wire(op->akey), &value, &st) != LocalGet::kValue)
       return false;
     uint64_t size = 0;
     bool sized = false;
     if (st.ok() && op->kind == KvOp::kGetArraySize) {
-      ObjectId oid;
+      ObjectId aoid;
       if (value.size() >= 16 && op->oid_off <= value.size() - 16) {
         for (int b = 7; b >= 0; --b) {
-          oid.hi = (oid.hi << 8) | static_cast<unsigned char>(value[op->oid_off + b]);
-          oid.lo = (oid.lo << 8) | static_cast<unsigned char>(value[op->oid_off + 8 + b]);
+          aoid.hi = (aoid.hi << 8) | static_cast<unsigned char>(value[op->oid_off + b]);
+          aoid.lo = (aoid.lo << 8) | static_cast<unsigned char>(value[op->oid_off + 8 + b]);
         }
       }
-      if (!(oid == ObjectId{}) && otype_of(oid) == ObjType::kArray) {
+      if (!(aoid == ObjectId{}) && otype_of(aoid) == ObjType::kArray) {
         // The size of the OID in the value read, read after it (as the server does).
-        if (!local_array_size(*c_, oid, &size)) {
+        if (!local_array_size(c, aoid, &size)) {
           local_meta_counters().unsized.fetch_add(1, std::memory_order_relaxed);
           return false;  // the server gives both, in one round trip when it can
         }
@@ -804,6 +812,37 @@ std::unique_ptr<KvRequest> KvImpl::start_merge_times(const std::string& dkey,
 bool kv_local_get(KV& kv, KvOp* op) {
   auto* k = dynamic_cast<KvImpl*>(&kv);
   return k && k->local_get(op);
+}
+
+bool kv_local_get_at(ContState& c, const ObjectId& kv, KvOp* op) {
+  if (otype_of(kv) == ObjType::kArray || !c.pool) return false;  // open_kv refuses it
+  // The layout of the last KV this thread read (a stat loop reads one directory): placement is
+  // a pure function of the pool map (its pool and version) and the OID.
+  struct Last {
+    Uuid pool;
+    uint32_t version = 0;
+    ObjectId oid;
+    bool valid = false;
+    Layout layout;
+    uint32_t copies = 0;
+  };
+  thread_local Last last;
+  const PoolMap& map = c.pool->map;
+  if (!last.valid || !(last.oid == kv) || !(last.pool == map.pool_uuid) ||
+      last.version != map.version) {
+    last.valid = false;
+    auto l = compute_layout(map, kv);
+    if (!l.ok()) return false;
+    last.layout = std::move(l).value();
+    const ObjClass& oc = last.layout.oclass;
+    last.copies = oc.kind == ResilKind::kErasure ? oc.redun + 1 : last.layout.group_size;
+    last.copies = std::min(last.copies, last.layout.group_size);
+    last.pool = map.pool_uuid;
+    last.version = map.version;
+    last.oid = kv;
+    last.valid = true;
+  }
+  return KvImpl::local_get_with(c, kv, last.layout, last.copies, op);
 }
 
 Result<std::unique_ptr<KV>> open_kv(std::shared_ptr<ContState> c, ObjectId oid) {

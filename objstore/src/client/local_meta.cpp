@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <unordered_map>
 #include <vector>
 
 #include "common/log.hpp"
@@ -57,6 +58,31 @@ struct PoolMeta {
   // when it has none (an older server, no memfd): that server's shards are probed and their
   // engines' logs read at every size, as before.
   std::map<int, std::shared_ptr<vos::MetaPageView>> pages;
+  // Session 12: the sizes of objects settled here, each with the sum of the generations of its
+  // shards' engines loaded before its shards were read (generations only grow, so an equal sum
+  // means none of them moved): while the sum is unchanged and no shard is write-leased, the size
+  // is what a read now would give, as for the per-engine records it was made of.
+  struct ObjKey {
+    Uuid cont;
+    ObjectId oid;
+    bool operator==(const ObjKey& o) const { return cont == o.cont && oid == o.oid; }
+  };
+  struct ObjHash {
+    size_t operator()(const ObjKey& k) const {
+      return static_cast<size_t>(vos::meta_page_base(Uuid{}, k.cont, k.oid));
+    }
+  };
+  struct Sized {
+    uint64_t gen_sum = 0, size = 0, base = 0;
+    struct Shard {
+      uint32_t engine;
+      bool readable;
+      const uint64_t* gen;      // null when not readable
+      vos::MetaPageView* page;  // null when not readable
+    };
+    std::vector<Shard> shards;
+  };
+  std::unordered_map<ObjKey, Sized, ObjHash> sized;
 };
 
 const std::string& this_host() {
@@ -234,15 +260,51 @@ bool size_from_ends(const PoolState& p, const Layout& l, const std::vector<uint6
   return true;
 }
 
+namespace {
+
+// The size settled for (cont, oid) earlier in this connection, if none of its engines' generations
+// moved since and none of its shards is write-leased now (m.mu held).
+bool cached_size(const PoolState& p, PoolMeta& m, const PoolMeta::ObjKey& k, uint64_t* size) {
+  auto it = m.sized.find(k);
+  if (it == m.sized.end()) return false;
+  const PoolMeta::Sized& z = it->second;
+  uint64_t sum = 0;
+  for (size_t s = 0; s < z.shards.size(); ++s) {
+    const PoolMeta::Sized::Shard& sh = z.shards[s];
+    if (p.readable(sh.engine) != sh.readable) return false;
+    if (!sh.readable) continue;
+    if (sh.page->leases(vos::meta_page_slot_of(z.base, static_cast<uint32_t>(s))) != 0)
+      return false;
+    sum += __atomic_load_n(sh.gen, __ATOMIC_SEQ_CST);
+  }
+  if (sum != z.gen_sum) return false;
+  *size = z.size;
+  return true;
+}
+
+std::atomic<uint64_t> g_cached_sizes{0};
+
+}  // namespace
+
+uint64_t local_meta_cached_sizes_for_testing() { return g_cached_sizes.load(); }
+
 bool local_array_size(ContState& c, const ObjectId& oid, uint64_t* size) {
   PoolState& p = *c.pool;
   if (!local_meta_enabled()) return false;
+  auto m = pool_meta(p);  // keeps the readers and pages below alive for this call
+  if (!m) return false;
+  const PoolMeta::ObjKey okey{c.uuid, oid};
+  if (page_enabled()) {
+    std::lock_guard<std::mutex> g(m->mu);
+    if (cached_size(p, *m, okey, size)) {
+      g_cached_sizes.fetch_add(1, std::memory_order_relaxed);
+      return true;
+    }
+  }
   auto layout = compute_layout(p.map, oid);
   if (!layout.ok()) return false;
   const Layout& l = layout.value();
   const size_t n = l.shards.size();
-  auto m = pool_meta(p);  // keeps the readers and pages below alive for this call
-  if (!m) return false;
   // Per shard: its engine's reader (null: a shard reads may not use) and its server's page.
   // Scratch kept per thread: a stat allocates nothing here once warm.
   struct Scratch {
@@ -250,11 +312,11 @@ bool local_array_size(ContState& c, const ObjectId& oid, uint64_t* size) {
     std::vector<vos::MetaPageView*> pg;
     std::vector<vos::ShardRef> refs, mine;
     std::vector<uint64_t> ends, e;
-    std::vector<char> absent, done, skip;
+    std::vector<char> done;
     std::vector<size_t> idx;
   };
   thread_local Scratch sc;
-  auto& [rd, pg, refs, mine, ends, e, absent, done, skip, idx] = sc;
+  auto& [rd, pg, refs, mine, ends, e, done, idx] = sc;
   rd.assign(n, nullptr);
   pg.assign(n, nullptr);
   refs.resize(n);
@@ -274,14 +336,28 @@ bool local_array_size(ContState& c, const ObjectId& oid, uint64_t* size) {
       refs[s].target = l.shards[s].target;
     }
   }
+  // The generations this size will be valid under, loaded before anything is read (session 12):
+  // kept only when every readable shard's server has a page and no shard is write-leased.
+  uint64_t gen_sum = 0;
+  bool keep = true;
+  for (size_t s = 0; s < n; ++s) {
+    if (!rd[s]) continue;
+    if (!pg[s]) {
+      keep = false;
+      break;
+    }
+    gen_sum += __atomic_load_n(pg[s]->engine_gen(l.shards[s].engine), __ATOMIC_SEQ_CST);
+  }
   ends.assign(n, 0);
   uint64_t check = 0;
   if (!size_from_ends(p, l, ends, &check)) return false;  // degraded: get_size's own error
   LocalMetaCounters& cnt = local_meta_counters();
   // A direct write that returned holds its lock until its commit (which raises the end) is
-  // applied: none may be held when the sizes are read (the log read comes after this). A shard
-  // whose file is absent has no completed write's record in the log (most shards of a small
-  // SX file): its engine's log is not read for it.
+  // applied: none may be held when the sizes are read (the log read comes after this).
+  // Session 12: an absent shard file no longer spares its engine's log (sessions 10-11 skipped
+  // it): a truncate that extends a shard with no data writes a size record and no file, so a
+  // file set to 77 bytes by set_size alone was read as 0 bytes without a page
+  // (S12StatTest.RepeatedStatsComeFromTheCacheAndEveryCompletedChangeIsSeen, page off).
   //
   // Session 11: with the server's metadata page, a shard whose slot counts no live write lease
   // is not probed: a direct writer locks only files it holds a write lease on, and the server
@@ -289,38 +365,41 @@ bool local_array_size(ContState& c, const ObjectId& oid, uint64_t* size) {
   // holder's commits are answered) or the pool's close (a recalled lease stays counted: its
   // holder may still write under it) — exactly the leases the server's own size queries
   // (kArraySize, kKvGetSize: write_leased) probe for. A shared slot only costs a probe.
-  absent.assign(n, 0);
   const uint64_t base = vos::meta_page_base(p.map.pool_uuid, c.uuid, oid);
   for (size_t s = 0; s < n; ++s) {
     if (!rd[s]) continue;
     if (pg[s] && pg[s]->leases(vos::meta_page_slot_of(base, static_cast<uint32_t>(s))) == 0)
       continue;
+    keep = false;
     cnt.probes.fetch_add(1, std::memory_order_relaxed);
     const auto f = rd[s]->probe_file(refs[s]);
     if (f == vos::MetaReader::ShardFile::kLocked) {
       cnt.locked.fetch_add(1, std::memory_order_relaxed);
       return false;
     }
-    absent[s] = f == vos::MetaReader::ShardFile::kAbsent;
   }
-  // One log read and one transaction per engine, for all of its shards.
+  // Session 12: the ends the readers' records already settle under their engines' current
+  // generations (no transaction, no log read); then one log read and one transaction per engine
+  // for the rest of its shards.
   done.assign(n, 0);
+  for (size_t s = 0; s < n; ++s)
+    if (rd[s] && pg[s] &&
+        rd[s]->cached_end(refs[s], pg[s]->engine_gen(l.shards[s].engine), &ends[s]))
+      done[s] = 1;
   for (size_t s = 0; s < n; ++s) {
     if (!rd[s] || done[s]) continue;
     mine.clear();
     idx.clear();
-    skip.clear();
     for (size_t t = s; t < n; ++t)
-      if (rd[t] == rd[s]) {
+      if (rd[t] == rd[s] && !done[t]) {
         mine.push_back(refs[t]);
         idx.push_back(t);
-        skip.push_back(absent[t]);
         done[t] = 1;
       }
     // With the page, the log is read only when the engine's generation moved since this reader
     // last read it (vos::MetaReader::logical_ends).
     const uint64_t* gen = pg[s] ? pg[s]->engine_gen(l.shards[s].engine) : nullptr;
-    Status st = rd[s]->logical_ends(mine, &e, &skip, gen);
+    Status st = rd[s]->logical_ends(mine, &e, nullptr, gen);
     if (!st.ok()) {
       EDAOS_LOG(debug, "local size of %s: %s (asking the servers)", oid.to_string().c_str(),
                 st.to_string().c_str());
@@ -328,7 +407,23 @@ bool local_array_size(ContState& c, const ObjectId& oid, uint64_t* size) {
     }
     for (size_t j = 0; j < idx.size(); ++j) ends[idx[j]] = e[j];
   }
-  return size_from_ends(p, l, ends, size);
+  if (!size_from_ends(p, l, ends, size)) return false;
+  if (keep) {
+    PoolMeta::Sized z;
+    z.gen_sum = gen_sum;
+    z.size = *size;
+    z.base = base;
+    z.shards.resize(n);
+    for (size_t s = 0; s < n; ++s) {
+      const uint32_t eng = l.shards[s].engine;
+      z.shards[s] = {eng, rd[s] != nullptr, rd[s] ? pg[s]->engine_gen(eng) : nullptr,
+                     rd[s] ? pg[s] : nullptr};
+    }
+    std::lock_guard<std::mutex> g(m->mu);
+    if (m->sized.size() >= (size_t{1} << 16)) m->sized.clear();
+    m->sized[okey] = std::move(z);
+  }
+  return true;
 }
 
 }  // namespace edaos::objstore::client

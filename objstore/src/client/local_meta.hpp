@@ -37,6 +37,9 @@ struct LocalMetaCounters {
 // Tests (exported): shard files probed and sizes.log reads of the local sizes so far.
 EDAOS_API uint64_t local_meta_probes_for_testing();
 EDAOS_API uint64_t local_meta_log_reads_for_testing();
+// Tests (exported, session 12): local sizes answered from the connection's per-object cache
+// (no engine read: every generation of the object's engines unchanged, no shard leased).
+EDAOS_API uint64_t local_meta_cached_sizes_for_testing();
 LocalMetaCounters& local_meta_counters();
 
 // Drops the readers of a connection (Pool::disconnect and ~Pool).
@@ -69,5 +72,8 @@ bool size_from_ends(const PoolState& p, const Layout& l, const std::vector<uint6
 // settled as KV::run would settle it (value or status, and for kGetArraySize the size when the
 // value names a byte array); false: nothing was changed, ask the server.
 bool kv_local_get(KV& kv, KvOp* op);
+// The same for KV `kv` of container `c` without a handle (session 12: a stat by name needs no
+// KV handle when the local reads answer it; the last KV's layout is kept per thread).
+bool kv_local_get_at(ContState& c, const ObjectId& kv, KvOp* op);
 
 }  // namespace edaos::objstore::client

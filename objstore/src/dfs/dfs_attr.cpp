@@ -175,24 +175,27 @@ Result<DfsStat> stat_unseen(const MountState& m, ObjectId dir, const std::string
 
 // Session 10: the entry and the size of the file it names read on this node, from the engines'
 // metadata (client/local_meta.hpp), when the entry's engine and every shard of the file are
-// here: no message at all. False: nothing settled (the caller asks the servers).
-bool stat_local(const MountState& m, ObjectId dir, const std::string& name, KV& d,
-                Result<DfsStat>* out) {
+// here: no message at all. False: nothing settled (the caller asks the servers). Session 12:
+// without a KV handle (client::kv_local_get_at keeps the directory's layout per thread), so a
+// warm local stat opens no handle and computes no layout for the directory.
+bool stat_local(const MountState& m, ObjectId dir, const std::string& name, Result<DfsStat>* out) {
   if (!client::local_meta_enabled()) return false;
+  auto cs = m.cont->state();
+  if (!cs) return false;
   KvOp op;
   op.kind = KvOp::kGetArraySize;
   op.dkey = name;
   op.akey = kEntryAkey;
   op.oid_off = kEntryOidOff;
-  if (!client::kv_local_get(d, &op)) return false;
+  if (!client::kv_local_get_at(*cs, dir, &op)) return false;
   *out = stat_sized_entry(m, dir, name, op);
   return true;
 }
 
 Result<DfsStat> stat_entry(const MountState& m, ObjectId dir, const std::string& name) {
-  EDAOS_ASSIGN_OR_RETURN(auto d, kv(m, dir));
   Result<DfsStat> local = Status(EDAOS_INVAL, "not read");
-  if (stat_local(m, dir, name, *d, &local)) return local;
+  if (stat_local(m, dir, name, &local)) return local;
+  EDAOS_ASSIGN_OR_RETURN(auto d, kv(m, dir));
   NameCache::Guess g;
   if (!m.names.find(dir, name, &g)) return stat_unseen(m, dir, name);
   // The entry get goes out first, then the guessed file's size query; the wait for the size

@@ -47,7 +47,70 @@ struct ReaderEnv {
   }
 };
 
+bool ShardKey::operator==(const ShardKey& o) const { return std::memcmp(b, o.b, sizeof b) == 0; }
+
+uint64_t EndTable::hash(const ShardKey& k) {
+  // Four words and the shard, mixed (a multiply-xorshift per word): the keys' bytes are UUIDs,
+  // OIDs and small shard numbers, so no adversary; a few instructions instead of FNV's 36 steps.
+  uint64_t w[4];
+  uint32_t t;
+  std::memcpy(w, k.b, sizeof w);
+  std::memcpy(&t, k.b + 32, sizeof t);
+  uint64_t h = 0x9e3779b97f4a7c15ull ^ t;
+  for (uint64_t x : w) {
+    h = (h ^ x) * 0xff51afd7ed558ccdull;
+    h ^= h >> 32;
+  }
+  h ^= h >> 29;
+  return h ? h : 1;
+}
+
+const uint64_t* EndTable::find(const ShardKey& k) const {
+  if (slots_.empty()) return nullptr;
+  const uint64_t h = hash(k);
+  const size_t mask = slots_.size() - 1;
+  for (size_t i = h & mask;; i = (i + 1) & mask) {
+    const Slot& s = slots_[i];
+    if (s.h == 0) return nullptr;
+    if (s.h == h && s.k == k) return &s.v;
+  }
+}
+
+uint64_t& EndTable::at(const ShardKey& k) {
+  if ((used_ + 1) * 2 > slots_.size()) grow();
+  const uint64_t h = hash(k);
+  const size_t mask = slots_.size() - 1;
+  for (size_t i = h & mask;; i = (i + 1) & mask) {
+    Slot& s = slots_[i];
+    if (s.h == h && s.k == k) return s.v;
+    if (s.h == 0) {
+      s.h = h;
+      s.k = k;
+      s.v = 0;
+      ++used_;
+      return s.v;
+    }
+  }
+}
+
+void EndTable::clear() {
+  // Keeps the slots' memory (a reader re-reads a log of about the same size next time).
+  for (Slot& s : slots_) s.h = 0;
+  used_ = 0;
+}
+
+void EndTable::grow() {
+  std::vector<Slot> old;
+  old.swap(slots_);
+  slots_.resize(old.empty() ? 64 : old.size() * 2);
+  used_ = 0;
+  for (const Slot& s : old)
+    if (s.h != 0) at(s.k) = s.v;
+}
+
 namespace {
+
+std::atomic<uint64_t> g_txns{0}, g_array_gets{0}, g_array_scans{0};
 
 struct ReaderEnvs {
   std::mutex mu;
@@ -100,6 +163,7 @@ Status in_read_txn(ReaderEnv& e, const std::string& dir, Fn&& fn) {
     std::shared_lock<std::shared_mutex> g(e.owner->mu);
     if (!e.owner->open) return Status(EDAOS_UNREACH, "engine " + dir + " is closed");
     MDB_txn* t = nullptr;
+    g_txns.fetch_add(1, std::memory_order_relaxed);
     int rc = mdb_txn_begin(e.owner->env, nullptr, MDB_RDONLY, &t);
     if (rc != 0) return lmdb_error(rc, "read transaction of " + dir);
     Status st = fn(t, e.owner->dbis[kDbArrays], e.owner->dbis[kDbAkeys]);
@@ -107,6 +171,7 @@ Status in_read_txn(ReaderEnv& e, const std::string& dir, Fn&& fn) {
     return st;
   }
   std::lock_guard<std::mutex> g(e.mu);
+  g_txns.fetch_add(1, std::memory_order_relaxed);
   for (int attempt = 0;; ++attempt) {
     int rc = e.txn ? mdb_txn_renew(e.txn) : mdb_txn_begin(e.env, nullptr, MDB_RDONLY, &e.txn);
     if (rc == MDB_MAP_RESIZED && attempt == 0) {
@@ -138,9 +203,83 @@ Status in_read_txn(ReaderEnv& e, const std::string& dir, Fn&& fn) {
 
 using namespace detail;
 
+namespace {
+
+ShardKey key_of(const ShardRef& r) {
+  // shard_key()'s bytes (big-endian OID and shard), without a string.
+  ShardKey k;
+  const uint64_t hi = __builtin_bswap64(r.oid.hi), lo = __builtin_bswap64(r.oid.lo);
+  const uint32_t sh = __builtin_bswap32(r.shard);
+  std::memcpy(k.b, r.cont.b, 16);
+  std::memcpy(k.b + 16, &hi, 8);
+  std::memcpy(k.b + 24, &lo, 8);
+  std::memcpy(k.b + 32, &sh, 4);
+  return k;
+}
+
+ShardKey key_at(const void* p) {
+  ShardKey k;
+  std::memcpy(k.b, p, sizeof k.b);
+  return k;
+}
+
+}  // namespace
+
+namespace {
+
+// Appends `v` in lowercase hex without leading zeros ("%" PRIx64).
+void append_hex(std::string* s, uint64_t v) {
+  char b[16];
+  int n = 0;
+  do {
+    b[n++] = "0123456789abcdef"[v & 15];
+    v >>= 4;
+  } while (v);
+  while (n) s->push_back(b[--n]);
+}
+
+// Appends Uuid::to_string()'s bytes (8-4-4-4-12 lowercase hex).
+void append_uuid(std::string* s, const Uuid& u) {
+  for (int i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) s->push_back('-');
+    s->push_back("0123456789abcdef"[u.b[i] >> 4]);
+    s->push_back("0123456789abcdef"[u.b[i] & 15]);
+  }
+}
+
+// shard_data_path into *out (no printf: a probe of a leased shard builds one per stat).
+void build_shard_path(std::string* out, const std::string& engine_dir, const ShardRef& ref) {
+  out->assign(engine_dir);
+  out->append("/tgt-");
+  char t[16];
+  int n = 0;
+  uint32_t v = ref.target;
+  do {
+    t[n++] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  } while (v);
+  while (n) out->push_back(t[--n]);
+  out->push_back('/');
+  append_uuid(out, ref.cont);
+  out->push_back('/');
+  append_hex(out, ref.oid.hi);
+  out->push_back('.');
+  append_hex(out, ref.oid.lo);
+  out->push_back('.');
+  v = ref.shard;
+  do {
+    t[n++] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  } while (v);
+  while (n) out->push_back(t[--n]);
+}
+
+}  // namespace
+
 std::string shard_data_path(const std::string& engine_dir, const ShardRef& ref) {
-  return engine_dir + "/tgt-" + std::to_string(ref.target) + "/" + ref.cont.to_string() + "/" +
-         ref.oid.to_string() + "." + std::to_string(ref.shard);
+  std::string s;
+  build_shard_path(&s, engine_dir, ref);
+  return s;
 }
 
 Result<std::unique_ptr<MetaReader>> MetaReader::open(const std::string& engine_dir,
@@ -182,7 +321,9 @@ Status MetaReader::kv_get(const ShardRef& ref, std::string_view dkey, std::strin
   if (dkey.empty() || akey.empty()) return Status(EDAOS_INVAL, "empty key");
   if (dkey.size() + akey.size() > kShortKvKeyBytes)
     return Status(EDAOS_NOTSUP, "long KV keys are read by the engine");
-  std::string key = shard_key(ref);
+  thread_local std::string key;  // kept per thread: a warm get allocates nothing here
+  const ShardKey sk = key_of(ref);
+  key.assign(sk.b, sizeof sk.b);
   put_be(&key, dkey.size(), 2);
   key.append(dkey);
   key.append(akey);
@@ -237,70 +378,100 @@ bool size_record_ok(const char* p) {
 }
 }  // namespace
 
+namespace {
+
+// Session 12: under one generation the whole `arrays` database is read instead of one record per
+// shard when it holds at most kScanAlways records, or at most kScanPerMiss times the records
+// read one by one under that generation so far (a record read alone costs a B-tree descent, one
+// of a cursor walk a step), and never more than kScanMax (the memory kept per engine).
+constexpr uint64_t kScanAlways = 4096, kScanPerMiss = 8, kScanMax = uint64_t{1} << 15;
+
+}  // namespace
+
+bool MetaReader::cached_end(const ShardRef& ref, const uint64_t* gen, uint64_t* end) {
+  const ShardKey k = key_of(ref);
+  std::lock_guard<std::mutex> g(log_mu_);
+  if (!log_cached_ || __atomic_load_n(gen, __ATOMIC_SEQ_CST) != log_gen_) return false;
+  const uint64_t* a = arrays_cache_.find(k);
+  if (!a && !arrays_whole_) return false;
+  const uint64_t* l = log_ends_.find(k);
+  *end = std::max(a ? *a : 0, l ? *l : 0);
+  return true;
+}
+
+MetaReaderCounts meta_reader_counts_for_testing() {
+  MetaReaderCounts c;
+  c.txns = g_txns.load();
+  c.array_gets = g_array_gets.load();
+  c.array_scans = g_array_scans.load();
+  return c;
+}
+
 Status MetaReader::logical_ends(const std::vector<ShardRef>& refs, std::vector<uint64_t>* ends,
                                 const std::vector<char>* skip_log, const uint64_t* gen) {
-  // Scratch kept per thread (the keys' buffers too): a warm call allocates nothing.
-  thread_local std::vector<std::string> keys;
-  if (keys.size() < refs.size()) keys.resize(refs.size());
-  for (size_t i = 0; i < refs.size(); ++i) {
-    std::string& k = keys[i];
-    k.assign(reinterpret_cast<const char*>(refs[i].cont.b), 16);
-    put_be(&k, refs[i].oid.hi, 8);
-    put_be(&k, refs[i].oid.lo, 8);
-    put_be(&k, refs[i].shard, 4);
-  }
+  static_assert(sizeof(ShardKey) == kShardKeyLen, "shard key length");
+  const size_t n = refs.size();
+  // Scratch kept per thread: a warm call allocates nothing.
+  thread_local std::vector<ShardKey> keys;
+  keys.resize(n);
+  for (size_t i = 0; i < n; ++i) keys[i] = key_of(refs[i]);
   // Per key: the largest size record after its last removal record.
   thread_local std::vector<uint64_t> logged;
-  logged.assign(refs.size(), 0);
+  logged.assign(n, 0);
+  ends->assign(n, 0);
   // 1. sizes.log, whole (at most ~1 MiB: the engine folds it there), before the transaction.
   thread_local std::string buf;
   size_t got = 0;
+  // With a generation, log_mu_ is held to the end: the caches below are read and filled under it.
+  std::unique_lock<std::mutex> lk(log_mu_, std::defer_lock);
   if (gen) {
     // Session 11: the records as parsed at the last read, unless the engine's server counted a
     // change since. The generation is loaded before the log is read, and the server bumps it
     // after a change and before its reply: a change acknowledged before this call began moved
     // it past every value loaded before that change, so the cache is read again.
-    std::lock_guard<std::mutex> g(log_mu_);
+    lk.lock();
     const uint64_t now = __atomic_load_n(gen, __ATOMIC_SEQ_CST);
     if (!log_cached_ || now != log_gen_) {
       log_cached_ = false;
-      EDAOS_RETURN_IF_ERROR(read_log(&buf, &got));
       log_ends_.clear();
       arrays_cache_.clear();
+      arrays_whole_ = false;
+      arrays_misses_ = 0;
+      EDAOS_RETURN_IF_ERROR(read_log(&buf, &got));
       for (size_t o = 0; o + kSizeRec <= got; o += kSizeRec) {
         const char* p = buf.data() + o;
         if (!size_record_ok(p)) continue;
-        uint64_t& e = log_ends_[std::string(p + 4, kShardKeyLen)];
+        uint64_t& e = log_ends_.at(key_at(p + 4));
         e = p[48] == 1 ? 0 : std::max(e, get_le64(p + 40));  // a removal drops the sizes before it
       }
       log_cached_ = true;
       log_gen_ = now;
     }
-    for (size_t i = 0; i < refs.size(); ++i) {
-      auto it = log_ends_.find(keys[i]);
-      if (it != log_ends_.end()) logged[i] = it->second;
-    }
+    for (size_t i = 0; i < n; ++i)
+      if (const uint64_t* v = log_ends_.find(keys[i])) logged[i] = *v;
     // The `arrays` records read under this generation (the same argument: only a change the
     // server bumps the generation after can change them; a fold only moves a size from the
-    // log into its record, which leaves max(record, log) as it was).
-    bool all = true;
-    ends->assign(refs.size(), 0);
-    for (size_t i = 0; all && i < refs.size(); ++i) {
-      auto it = arrays_cache_.find(keys[i]);
-      if (it == arrays_cache_.end())
-        all = false;
+    // log into its record, which leaves max(record, log) as it was). Read whole, a key absent
+    // from them has no record.
+    size_t missing = 0;
+    for (size_t i = 0; i < n; ++i) {
+      if (const uint64_t* v = arrays_cache_.find(keys[i]))
+        (*ends)[i] = std::max(*v, logged[i]);
+      else if (arrays_whole_)
+        (*ends)[i] = logged[i];
       else
-        (*ends)[i] = std::max(it->second, logged[i]);
+        ++missing;
     }
-    if (all) return Status::OK();
+    if (missing == 0) return Status::OK();
+    arrays_misses_ += missing;
   } else {
     bool need_log = !skip_log;
-    for (size_t i = 0; skip_log && i < refs.size(); ++i) need_log = need_log || !(*skip_log)[i];
+    for (size_t i = 0; skip_log && i < n; ++i) need_log = need_log || !(*skip_log)[i];
     if (need_log) EDAOS_RETURN_IF_ERROR(read_log(&buf, &got));
     for (size_t o = 0; o + kSizeRec <= got; o += kSizeRec) {
       const char* p = buf.data() + o;
-      for (size_t i = 0; i < refs.size(); ++i) {
-        if ((skip_log && (*skip_log)[i]) || std::memcmp(p + 4, keys[i].data(), kShardKeyLen) != 0)
+      for (size_t i = 0; i < n; ++i) {
+        if ((skip_log && (*skip_log)[i]) || std::memcmp(p + 4, keys[i].b, kShardKeyLen) != 0)
           continue;
         if (!size_record_ok(p)) break;
         if (p[48] == 1)
@@ -310,38 +481,70 @@ Status MetaReader::logical_ends(const std::vector<ShardRef>& refs, std::vector<u
       }
     }
   }
-  // 2. The `arrays` records, in a snapshot taken after the log was read.
-  ends->assign(refs.size(), 0);
+  // 2. The `arrays` records, in a snapshot taken after the log was read: one by one, or (with a
+  // generation, session 12) the whole database once when that is cheaper over the generation.
   thread_local std::vector<uint64_t> stored;
-  stored.assign(refs.size(), 0);
-  EDAOS_RETURN_IF_ERROR(
-      in_read_txn(*env_, dir_, [&](MDB_txn* t, MDB_dbi arrays, MDB_dbi) -> Status {
-        for (size_t i = 0; i < refs.size(); ++i) {
-          MDB_val k = mval(keys[i]), v;
-          const int rc = mdb_get(t, arrays, &k, &v);
-          if (rc == 0) {
-            if (v.mv_size != 8) return Status(EDAOS_FORMAT, "corrupt array size record in " + dir_);
-            stored[i] = get_le64(static_cast<const char*>(v.mv_data));
-          } else if (rc != MDB_NOTFOUND) {
-            return lmdb_error(rc, "get in " + dir_);
-          }
-          (*ends)[i] = std::max(stored[i], logged[i]);
+  stored.assign(n, 0);
+  bool scanned = false;
+  Status st = in_read_txn(*env_, dir_, [&](MDB_txn* t, MDB_dbi arrays, MDB_dbi) -> Status {
+    MDB_stat ms;
+    if (gen && mdb_stat(t, arrays, &ms) == 0 && ms.ms_entries <= kScanMax &&
+        (ms.ms_entries <= kScanAlways || ms.ms_entries <= kScanPerMiss * arrays_misses_)) {
+      g_array_scans.fetch_add(1, std::memory_order_relaxed);
+      arrays_cache_.clear();
+      scanned = true;
+      MDB_cursor* c = nullptr;
+      int rc = mdb_cursor_open(t, arrays, &c);
+      if (rc != 0) return lmdb_error(rc, "cursor in " + dir_);
+      MDB_val k, v;
+      for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+           rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+        if (k.mv_size != kShardKeyLen || v.mv_size != 8) {
+          mdb_cursor_close(c);
+          return Status(EDAOS_FORMAT, "corrupt array size record in " + dir_);
         }
-        return Status::OK();
-      }));
+        arrays_cache_.at(key_at(k.mv_data)) = get_le64(static_cast<const char*>(v.mv_data));
+      }
+      mdb_cursor_close(c);
+      if (rc != MDB_NOTFOUND) return lmdb_error(rc, "walk the array sizes of " + dir_);
+      for (size_t i = 0; i < n; ++i) {
+        if (const uint64_t* s = arrays_cache_.find(keys[i])) stored[i] = *s;
+        (*ends)[i] = std::max(stored[i], logged[i]);
+      }
+      return Status::OK();
+    }
+    for (size_t i = 0; i < n; ++i) {
+      g_array_gets.fetch_add(1, std::memory_order_relaxed);
+      MDB_val k{kShardKeyLen, keys[i].b}, v;
+      const int rc = mdb_get(t, arrays, &k, &v);
+      if (rc == 0) {
+        if (v.mv_size != 8) return Status(EDAOS_FORMAT, "corrupt array size record in " + dir_);
+        stored[i] = get_le64(static_cast<const char*>(v.mv_data));
+      } else if (rc != MDB_NOTFOUND) {
+        return lmdb_error(rc, "get in " + dir_);
+      }
+      (*ends)[i] = std::max(stored[i], logged[i]);
+    }
+    return Status::OK();
+  });
   if (gen) {
     // Kept for this generation only if it did not move meanwhile (the records were read after
     // it was loaded, so they are at least as new as it).
-    std::lock_guard<std::mutex> g(log_mu_);
-    if (log_cached_ && __atomic_load_n(gen, __ATOMIC_SEQ_CST) == log_gen_ &&
-        arrays_cache_.size() < (size_t{1} << 16))
-      for (size_t i = 0; i < refs.size(); ++i) arrays_cache_[keys[i]] = stored[i];
+    const bool same = st.ok() && log_cached_ && __atomic_load_n(gen, __ATOMIC_SEQ_CST) == log_gen_;
+    if (scanned) {
+      arrays_whole_ = same;
+      if (!same) arrays_cache_.clear();
+    } else if (same && arrays_cache_.size() < (size_t{1} << 16)) {
+      for (size_t i = 0; i < n; ++i) arrays_cache_.at(keys[i]) = stored[i];
+    }
   }
-  return Status::OK();
+  return st;
 }
 
 MetaReader::ShardFile MetaReader::probe_file(const ShardRef& ref) const {
-  const int fd = ::open(shard_data_path(dir_, ref).c_str(), O_RDONLY | O_CLOEXEC);
+  thread_local std::string path;  // kept per thread: no allocation per probe once warm
+  build_shard_path(&path, dir_, ref);
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return errno == ENOENT ? ShardFile::kAbsent : ShardFile::kLocked;
   struct flock fl {};
   fl.l_type = F_RDLCK;  // conflicts with write locks only: the ones direct writers take

@@ -17,7 +17,6 @@
 #include <mutex>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "edaos/objstore/status.hpp"
@@ -27,7 +26,34 @@ namespace edaos::objstore::vos {
 
 namespace detail {
 struct ReaderEnv;  // meta_reader.cpp
-}
+
+// A shard's key in meta.mdb's `arrays` and in sizes.log records: cont(16) + oid.hi(8 BE) +
+// oid.lo(8 BE) + shard(4 BE), as a value (no heap string per lookup).
+struct ShardKey {
+  char b[36];
+  bool operator==(const ShardKey& o) const;
+};
+// Logical ends by shard key: open addressing, linear probing, allocates only when it grows (a
+// warm lookup allocates nothing and touches one or two cache lines). Not thread-safe.
+class EndTable {
+ public:
+  const uint64_t* find(const ShardKey& k) const;
+  uint64_t& at(const ShardKey& k);  // inserted as 0 when absent
+  size_t size() const { return used_; }
+  void clear();
+
+ private:
+  struct Slot {
+    uint64_t h = 0;  // 0: empty (a key's hash is never 0)
+    uint64_t v = 0;
+    ShardKey k;
+  };
+  static uint64_t hash(const ShardKey& k);
+  void grow();
+  std::vector<Slot> slots_;
+  size_t used_ = 0;
+};
+}  // namespace detail
 
 class MetaReader {
  public:
@@ -52,15 +78,22 @@ class MetaReader {
   // largest of its `arrays` record and its size records in sizes.log after its last removal
   // record. sizes.log is read first, then one read transaction: a fold commits `arrays` before it
   // empties the log, so what a fold moved is in one or the other. `skip_log` (optional, one per
-  // ref): the shard's data file was absent when probed (probe_file), so no completed write has a
-  // size record of it in the log (a write creates the file before its record; a removal
-  // removes both): only its `arrays` record counts. When every ref skips it, the log is not read.
+  // ref): the caller knows the shard has no size record in the log, so only its `arrays` record
+  // counts; when every ref skips it, the log is not read. An absent data file is NOT such
+  // knowledge (a truncate extending a shard with no data logs a size and makes no file): the
+  // client stopped passing it in session 12.
   //
   // `gen` (optional, session 11): the engine's size-change generation in its server's metadata
   // page. The log is then read only when the generation moved since this reader last read it
   // (loaded before the read; the records are kept parsed, per shard); `skip_log` is ignored.
   Status logical_ends(const std::vector<ShardRef>& refs, std::vector<uint64_t>* ends,
                       const std::vector<char>* skip_log = nullptr, const uint64_t* gen = nullptr);
+
+  // Session 12: the shard's logical end as logical_ends would give it with `gen`, when this
+  // reader's records already settle it under the generation `gen` holds now (the log read under
+  // it, and the shard's `arrays` record or the whole database read under it); false otherwise
+  // (call logical_ends). No system call, no LMDB transaction, no allocation.
+  bool cached_end(const ShardRef& ref, const uint64_t* gen, uint64_t* end);
 
   // The shard's data file: absent, present, or present with a direct writer's write lock
   // anywhere on it (a returned direct write whose commit, which raises the logical end, may not
@@ -82,9 +115,15 @@ class MetaReader {
   std::mutex log_mu_;
   bool log_cached_ = false;
   uint64_t log_gen_ = 0;
-  std::unordered_map<std::string, uint64_t> log_ends_;
+  detail::EndTable log_ends_;
   // The `arrays` records read under generation log_gen_ (cleared with the log's records).
-  std::unordered_map<std::string, uint64_t> arrays_cache_;
+  // Session 12: arrays_whole_ = the table holds every record of one snapshot taken under
+  // log_gen_ (a key absent from it has no record: end 0), so a shard's end needs no LMDB read
+  // at all; arrays_misses_ counts the keys read one by one under log_gen_ (the whole database
+  // is read once that would have cost about as much: Status logical_ends).
+  detail::EndTable arrays_cache_;
+  bool arrays_whole_ = false;
+  uint64_t arrays_misses_ = 0;
 };
 
 // The metadata page (session 11, issue 17; README.md "Readers of meta.mdb"): shared memory that a
@@ -166,6 +205,12 @@ class MetaPageView {
 
 // Tests: reads of sizes.log by the readers of this process so far (the generation spares them).
 uint64_t meta_reader_log_reads_for_testing();
+// Tests and benchmarks (session 12): LMDB read transactions begun or renewed by the readers of
+// this process, `arrays` records read one by one, and whole `arrays` databases read.
+struct MetaReaderCounts {
+  uint64_t txns = 0, array_gets = 0, array_scans = 0;
+};
+MetaReaderCounts meta_reader_counts_for_testing();
 
 // Tests: a hook called at the named points of a size-log fold (Engine, engine_sizes.cpp):
 // "fold:in-transaction" (the fold's LMDB write transaction open, its records put, not
