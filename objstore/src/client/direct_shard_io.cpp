@@ -413,6 +413,8 @@ class DirectShardIo final : public ShardIo {
     uint64_t lim = 1024;
     if (::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) lim = rl.rlim_cur;
     fd_budget_ = static_cast<int64_t>(std::clamp<uint64_t>(lim / 4, 16, 16384));
+    if (detach_finish_)
+      EDAOS_LOG(info, "partial-stripe finishes are not waited for (EDAOS_DIRECT_PARTIAL_ASYNC)");
   }
   ~DirectShardIo() override { stop_completion(); }
 
