@@ -1979,8 +1979,10 @@ class DirectStripeImpl final : public DirectStripe {
       x.locked = false;  // the flight's now
     }
     direct_counters().writes += cells_.size();
-    held_.clear();
+    // The ranges are registered before the lease mutexes go: a write of this process that
+    // took a mutex next must find them (DirectShardIo::reserve) and wait for the answer.
     io_->detach_stripe(std::move(f), ranges);
+    held_.clear();
   }
   // One kShardCommit in `mode` per server rank for the first n prepared cells (with `extra`:
   // one more call added to the same batch, its status into *extra_st). *stale: a lease was
