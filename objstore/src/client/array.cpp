@@ -150,7 +150,8 @@ enum class Fault {
   kPartialOneParity,
   kFullDataOnly,
   kNoRecovery,
-  kPartialBeforeFinish
+  kPartialBeforeFinish,
+  kPartialFinishSent  // session 12
 };
 Fault test_fault() {
   static const Fault f = [] {
@@ -162,6 +163,7 @@ Fault test_fault() {
     if (s == "ec-full-data-only") return Fault::kFullDataOnly;
     if (s == "no-recovery") return Fault::kNoRecovery;
     if (s == "ec-partial-before-finish") return Fault::kPartialBeforeFinish;
+    if (s == "ec-partial-finish-sent") return Fault::kPartialFinishSent;
     return Fault::kNone;
   }();
   return f;
@@ -946,8 +948,12 @@ class ArrayImpl final : public Array {
       if (f == Fault::kPartialBeforeFinish && i == UINT32_MAX)
         stop_for_test("after the cells of a direct partial-stripe write, before its finish");
     };
+    bool detached = false;
     *st = ds->write_and_finish(after_cell, unlock ? lk.rank : -1, unlock_body(lk, true),
-                               unlock_body(lk, false), redo);
+                               unlock_body(lk, false), redo, &detached);
+    // The kill drill of the step whose finish is sent and not answered (fault_s12_ec.sh).
+    if (detached && test_fault() == Fault::kPartialFinishSent)
+      stop_for_test("after a direct partial-stripe write returned, its finish not answered");
     if (*redo)
       dc.partial_fallbacks++;
     else if (st->ok())

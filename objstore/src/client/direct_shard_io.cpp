@@ -29,6 +29,7 @@
 #include "common/log.hpp"
 #include "ec/checksum.hpp"
 #include "vos/engine.hpp"
+#include "vos/records.hpp"
 
 EDAOS_LOG_FACILITY(direct);
 
@@ -412,6 +413,8 @@ class DirectShardIo final : public ShardIo {
     uint64_t lim = 1024;
     if (::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) lim = rl.rlim_cur;
     fd_budget_ = static_cast<int64_t>(std::clamp<uint64_t>(lim / 4, 16, 16384));
+    if (detach_finish_)
+      EDAOS_LOG(info, "partial-stripe finishes are not waited for (EDAOS_DIRECT_PARTIAL_ASYNC)");
   }
   ~DirectShardIo() override { stop_completion(); }
 
@@ -591,6 +594,48 @@ class DirectShardIo final : public ShardIo {
                                               const std::vector<ShardId>& cells,
                                               const std::vector<rpc::RecWire>& specs,
                                               uint64_t local, uint64_t cell) override;
+  // --- Partial stripes whose finish is not waited (session 12; client/README.md "Partial
+  // stripes: the finish not waited") ---
+  // The finish (and the unlock) of a partial-stripe step, sent, its answer collected by the
+  // completion thread: the cells' range locks stay held until then (shared with this process's
+  // later steps of the same cells, stripe_lock), its ranges in busy_ (so this process's other
+  // writes of them wait), and a failure is the object's late error.
+  struct StripeFlight {
+    struct Cell {
+      std::shared_ptr<Lease> lease;
+      uint64_t logical_end = 0;
+    };
+    std::unique_ptr<Batch> b;
+    std::vector<std::vector<Cell>> by_call;  // per finish call of b (the first calls)
+    int unlock = -1;                         // index of the kUnlock call in b, -1: none
+    struct Lock {
+      std::shared_ptr<Lease> lease;
+      int fd = -1;
+    };
+    std::vector<Lock> locks;  // each cell's range lock, [local, local + cell)
+    uint64_t local = 0, cell = 0;
+    ShardId object;  // for the late error (cont, oid)
+    uint64_t ticket = 0;
+  };
+  // Hands a sent finish to the completion thread (its ranges registered in busy_ first).
+  void detach_stripe(std::unique_ptr<StripeFlight> f, const std::vector<Range>& ranges);
+  // Range locks of partial-stripe cells, counted per (lease, cell offset): the OFD lock is
+  // taken by the first holder and released by the last. A step whose finish is in flight and
+  // this process's next step of the same cells share one open file description, on which a
+  // second lock is no exclusion and the first unlock would free the second holder's cells.
+  Status stripe_lock(const std::shared_ptr<Lease>& l, int fd, uint64_t local, uint64_t len);
+  void stripe_unlock(const std::shared_ptr<Lease>& l, int fd, uint64_t local, uint64_t len);
+  // Waits until no call of this process but partial stripes is outstanding (sending queued
+  // commits itself, as drain() does): the cells a partial stripe reads and verifies must have
+  // their full-stripe and single-shard writes committed; its own earlier steps need not be
+  // (direct_verify_writer_cell).
+  void wait_plain_calls();
+  // $EDAOS_DIRECT_PARTIAL_ASYNC (read at connect): 1 = a partial-stripe step's finish is
+  // collected by the completion thread; unset or 0 (default until measured on a quiet
+  // machine) = every step waits for its finish, as before session 12.
+  bool finish_detached() const { return detach_finish_; }
+  static constexpr size_t kMaxStripesInFlight = 16;
+
   // Forgets a lease the engine recalled.
   void drop(const std::shared_ptr<Lease>& l) {
     std::lock_guard<std::mutex> g(mu_);
@@ -652,6 +697,18 @@ class DirectShardIo final : public ShardIo {
   };
   std::map<std::pair<Uuid, ObjectId>, Late> late_;
   uint64_t late_seq_ = 0;
+  // Partial stripes in flight (session 12), under pmu_: sent finishes for the completion
+  // thread, and how many of outstanding_ they are.
+  std::deque<std::unique_ptr<StripeFlight>> stripes_;
+  size_t stripes_out_ = 0;
+  bool detach_finish_ = [] {
+    const char* v = std::getenv("EDAOS_DIRECT_PARTIAL_ASYNC");
+    return v && std::strcmp(v, "1") == 0;
+  }();
+  void finish_stripe(StripeFlight& f);
+  // stripe_lock's counts: (holders, lockers waiting for the OFD lock) per (lease, offset).
+  std::mutex olmu_;
+  std::map<std::pair<const Lease*, uint64_t>, std::pair<int, int>> ofd_refs_;
   static size_t pipeline_depth() {
     const char* v = std::getenv("EDAOS_DIRECT_PIPELINE");
     // Default 1 (session 9): on this project's 2-core machine the window gave IOR-hard no gain
@@ -673,7 +730,7 @@ uint64_t DirectShardIo::reserve(const std::vector<Range>& ranges, bool* piped) {
   const bool pipelined = *piped;
   bool waited = false;
   for (;;) {
-    bool free = !pipelined || outstanding_ < depth_;
+    bool free = !pipelined || outstanding_ - stripes_out_ < depth_;
     for (size_t i = 0; free && i < ranges.size(); ++i) {
       auto it = busy_.find(ranges[i].first);
       if (it == busy_.end()) continue;
@@ -851,9 +908,16 @@ void DirectShardIo::commit_queued(std::vector<std::unique_ptr<Inflight>> fs) {
 void DirectShardIo::completion_loop() {
   for (;;) {
     std::vector<std::unique_ptr<Inflight>> fs;
+    std::unique_ptr<StripeFlight> sf;
     {
       std::unique_lock<std::mutex> lk(pmu_);
       for (;;) {
+        if (!stripes_.empty()) {
+          // A partial stripe's finish, sent by its writer: collected in order of sending.
+          sf = std::move(stripes_.front());
+          stripes_.pop_front();
+          break;
+        }
         if (queue_.empty()) {
           if (stopping_) return;
           ccv_.wait(lk);
@@ -868,10 +932,165 @@ void DirectShardIo::completion_loop() {
       }
       // Every call queued by now: one message per server rank for all of them
       // (client/README.md "Commit coalescing", "Commit batches").
-      fs = take_queue_locked();
+      if (!sf) fs = take_queue_locked();
+    }
+    if (sf) {
+      finish_stripe(*sf);
+      continue;
     }
     commit_queued(std::move(fs));
   }
+}
+
+void DirectShardIo::detach_stripe(std::unique_ptr<StripeFlight> f,
+                                  const std::vector<Range>& ranges) {
+  std::unique_lock<std::mutex> lk(pmu_);
+  // Bounded: each step's prepare waits for a reply from the server its previous finishes went
+  // to, so a writer has one or two in flight; many writer threads of one connection wait here.
+  while (stripes_out_ >= kMaxStripesInFlight && !stopping_) pcv_.wait(lk);
+  f->ticket = ++next_ticket_;
+  for (const auto& [k, r] : ranges) busy_[k].push_back({r, f->ticket});
+  ++outstanding_;
+  ++stripes_out_;
+  if (stopping_) {
+    // The connection is closing (its completion thread is gone): collected here.
+    lk.unlock();
+    finish_stripe(*f);
+    return;
+  }
+  if (!completer_.joinable()) completer_ = std::thread([this] { completion_loop(); });
+  stripes_.push_back(std::move(f));
+  ccv_.notify_one();
+}
+
+void DirectShardIo::wait_plain_calls() {
+  std::unique_lock<std::mutex> lk(pmu_);
+  if (outstanding_ <= stripes_out_) return;
+  direct_counters().drains++;
+  while (outstanding_ > stripes_out_) {
+    if (!queue_.empty()) {
+      auto fs = take_queue_locked();
+      lk.unlock();
+      commit_queued(std::move(fs));
+      lk.lock();
+      continue;
+    }
+    pcv_.wait(lk);
+  }
+}
+
+Status DirectShardIo::stripe_lock(const std::shared_ptr<Lease>& l, int fd, uint64_t local,
+                                  uint64_t len) {
+  const auto key = std::make_pair(static_cast<const Lease*>(l.get()), local);
+  {
+    std::lock_guard<std::mutex> g(olmu_);
+    auto& r = ofd_refs_[key];
+    if (r.first > 0) {  // held by this process's description already (a step in flight)
+      ++r.first;
+      return Status::OK();
+    }
+    ++r.second;  // the last holder's unlock leaves it to this locker
+  }
+  // Outside olmu_: this may wait for another process's writer, whose unlocking does not need us.
+  Status st = ofd_lock(fd, local, len, true, l->path);
+  std::lock_guard<std::mutex> g(olmu_);
+  auto& r = ofd_refs_[key];
+  --r.second;
+  if (st.ok()) {
+    ++r.first;
+  } else if (r.first == 0 && r.second == 0) {
+    // A holder's unlock may have left the lock to this locker: nobody holds it now.
+    (void)ofd_lock(fd, local, len, false, l->path);
+    ofd_refs_.erase(key);
+  }
+  return st;
+}
+
+void DirectShardIo::stripe_unlock(const std::shared_ptr<Lease>& l, int fd, uint64_t local,
+                                  uint64_t len) {
+  const auto key = std::make_pair(static_cast<const Lease*>(l.get()), local);
+  std::lock_guard<std::mutex> g(olmu_);
+  auto it = ofd_refs_.find(key);
+  if (it == ofd_refs_.end() || it->second.first == 0) return;
+  if (--it->second.first > 0) return;
+  // Never waits (an unlock); under olmu_ so a locker counted meanwhile keeps it.
+  if (it->second.second == 0) {
+    (void)ofd_lock(fd, local, len, false, l->path);
+    ofd_refs_.erase(it);
+  }
+}
+
+void DirectShardIo::finish_stripe(StripeFlight& f) {
+  std::vector<rpc::Call*> calls;
+  for (size_t q = 0; q < f.b->size(); ++q) calls.push_back(&(*f.b)[q]);
+  p_->rt->rpc->wait(calls.data(), calls.size());
+  if (auto hook = g_hook.load(std::memory_order_relaxed)) hook("direct:partial-finish-answered");
+  direct_counters().commits += f.by_call.size();
+  Status late;
+  for (size_t q = 0; q < f.by_call.size(); ++q) {
+    const Status whole = (*f.b)[q].status();
+    rpc::Reader r((*f.b)[q].payload);
+    for (const StripeFlight::Cell& c : f.by_call[q]) {
+      Status one = whole;
+      if (whole.ok()) {
+        const int32_t code = r.get<int32_t>();
+        std::string msg = r.str();
+        if (!r.ok()) {
+          one = Status(EDAOS_PROTO, "malformed kShardCommit reply");
+        } else if (code == rpc::kCommitStale) {
+          // A change through the engine replaced a cell's record after this step's prepare
+          // (a write of the same cell not under the stripe lock, a punch, a truncation) and
+          // this step's bytes landed after it: the cell fails verification. The caller was
+          // told success: the late error says so (a waited finish's redo through the engines
+          // meets the same failing cells).
+          drop(c.lease);
+          direct_counters().stale++;
+          one = Status(EDAOS_BUSY,
+                       "a change through the engine replaced the record of a cell "
+                       "of " +
+                           c.lease->path +
+                           " while a direct partial-stripe write's finish was in "
+                           "flight: the cell fails verification until its stripe "
+                           "is written again");
+        } else if (code == rpc::kFinishLeaseGone) {
+          drop(c.lease);  // finished; the next step takes a new lease
+          c.lease->raise_end(c.logical_end);
+        } else if (code != EDAOS_OK) {
+          one = Status(static_cast<edaos_status_t>(code), msg);
+        } else {
+          c.lease->raise_end(c.logical_end);
+        }
+      }
+      if (one.ok()) {
+        std::lock_guard<std::mutex> x(p_->excl_mu);
+        const uint32_t e = c.lease->shard.engine;
+        if (e < p_->excluded.size() && p_->excluded[e])
+          one = Status(EDAOS_UNREACH, "engine " + std::to_string(e) +
+                                          " was excluded from the pool while the finish of a "
+                                          "direct partial-stripe write to it was in flight");
+      }
+      written(c.lease->shard.engine);
+      if (late.ok()) late = one;
+    }
+  }
+  if (f.unlock >= 0 && late.ok() && !(*f.b)[f.unlock].status().ok())
+    late = (*f.b)[f.unlock].status().with_context("stripe unlock");
+  // Test only, as for a pipelined call's commit (finish()): the late-error path without a
+  // broken disk.
+  const char* tf = std::getenv("EDAOS_TEST_FAULT");
+  if (late.ok() && tf && std::strcmp(tf, "direct-late-error") == 0)
+    late = Status(EDAOS_IO, "test fault direct-late-error");
+  for (const StripeFlight::Lock& l : f.locks) stripe_unlock(l.lease, l.fd, f.local, f.cell);
+  if (!late.ok()) {
+    EDAOS_LOG(warn, "a direct partial-stripe write's finish failed after the write returned: %s",
+              late.to_string().c_str());
+    keep_late_error(f.object, late);
+  }
+  {
+    std::lock_guard<std::mutex> g(pmu_);
+    --stripes_out_;
+  }
+  release(f.ticket, true);
 }
 
 void DirectShardIo::drain() {
@@ -1602,7 +1821,7 @@ class DirectStripeImpl final : public DirectStripe {
       held_.emplace_back(x.lease->mu);
       EDAOS_ASSIGN_OR_RETURN(x.fd, x.lease->writer_data_fd());
       if (x.fd < 0) return Status(EDAOS_NOTSUP, x.lease->path + " does not exist");
-      EDAOS_RETURN_IF_ERROR(ofd_lock(x.fd, local_, cell_, true, x.lease->path));
+      EDAOS_RETURN_IF_ERROR(io_->stripe_lock(x.lease, x.fd, local_, cell_));
       x.locked = true;
     }
     return Status::OK();
@@ -1611,10 +1830,11 @@ class DirectStripeImpl final : public DirectStripe {
   Status read_cell(uint32_t i, uint8_t* into, uint64_t* version) override {
     Shard& x = sh_.at(i);
     EDAOS_RETURN_IF_ERROR(pread_all(x.fd, into, cell_, local_, x.lease->path));
-    const char* unit = reinterpret_cast<const char*>(into);
-    const uint64_t u = local_ / cell_;
-    return vos::direct_verify(x.lease->writer_sidecar_fd(), x.lease->sidecar, ref(x), cspec(),
-                              record_spec(x.spec), u, u, &unit, version);
+    // A cell this process's earlier step wrote may still be pending (its finish in flight):
+    // read as the engine settles it, its new record (session 12).
+    return vos::direct_verify_writer_cell(x.lease->writer_sidecar_fd(), x.lease->sidecar, ref(x),
+                                          cspec(), record_spec(x.spec), local_ / cell_,
+                                          reinterpret_cast<const char*>(into), version);
   }
 
   Status prepare(std::vector<Cell> cells) override {
@@ -1638,8 +1858,11 @@ class DirectStripeImpl final : public DirectStripe {
   }
 
   Status write_and_finish(const std::function<void(uint32_t)>& after_cell, int unlock_server,
-                          std::string unlock_ok, std::string unlock_failed, bool* redo) override {
+                          std::string unlock_ok, std::string unlock_failed, bool* redo,
+                          bool* detached) override {
     *redo = false;
+    if (detached) *detached = false;
+    if (auto hook = g_hook.load(std::memory_order_relaxed)) hook("direct:partial-prepared");
     Status st;
     size_t written = 0;
     for (const Cell& c : cells_) {
@@ -1652,6 +1875,12 @@ class DirectStripeImpl final : public DirectStripe {
     }
     if (st.ok()) after_cell(UINT32_MAX);
     if (auto hook = g_hook.load(std::memory_order_relaxed)) hook("direct:partial-before-finish");
+    if (detached && st.ok() && written == cells_.size() && io_->finish_detached()) {
+      detach(unlock_server, std::move(unlock_ok));
+      *detached = true;
+      if (auto hook = g_hook.load(std::memory_order_relaxed)) hook("direct:partial-finish-sent");
+      return Status::OK();
+    }
     // Only cells whose bytes are all in the file are finished: a pending record of a cell not
     // (wholly) written is settled to whichever record its bytes match on its next access.
     Status ust;
@@ -1688,20 +1917,16 @@ class DirectStripeImpl final : public DirectStripe {
   void release() {
     for (Shard& x : sh_)
       if (x.locked) {
-        (void)ofd_lock(x.fd, local_, cell_, false, x.lease->path);
+        io_->stripe_unlock(x.lease, x.fd, local_, cell_);
         x.locked = false;
       }
     held_.clear();
   }
-  // One kShardCommit in `mode` per server rank for the first n prepared cells (with `extra`:
-  // one more call added to the same batch, its status into *extra_st). *stale: a lease was
-  // recalled (it is dropped: the next call takes a new one).
-  Status commit(uint32_t mode, size_t n, const std::function<rpc::Call*(Batch&)>& extra,
-                bool* stale, Status* extra_st = nullptr) {
+  // The first n prepared cells' kShardCommit bodies in `mode`, one per server rank, added to
+  // `b`; who[k] = the cells (indexes into cells_) of b's k-th call.
+  void add_commits(uint32_t mode, size_t n, Batch& b, std::vector<std::vector<size_t>>* who) {
     std::map<int, std::vector<size_t>> by_server;
     for (size_t q = 0; q < n; ++q) by_server[p_->server_of(sh_[cells_[q].i].s.engine)].push_back(q);
-    Batch b(p_->rt);
-    std::vector<const std::vector<size_t>*> who;
     for (auto& [srv, qs] : by_server) {
       rpc::Writer w;
       w.put<uint32_t>(static_cast<uint32_t>(qs.size()) | (mode << rpc::kCommitModeShift));
@@ -1718,8 +1943,55 @@ class DirectStripeImpl final : public DirectStripe {
           for (uint64_t v : c.rw.vec) w.put(v);
       }
       b.add(srv, rpc::Op::kShardCommit)->body = w.take();
-      who.push_back(&qs);
+      who->push_back(std::move(qs));
     }
+  }
+  // Every cell written: the finish (and the unlock, when unlock_server >= 0) sent, handed with
+  // the range locks to the connection's completion thread (DirectShardIo::finish_stripe); the
+  // lease mutexes go now. client/README.md "Partial stripes: the finish not waited".
+  void detach(int unlock_server, std::string unlock_ok) {
+    auto f = std::make_unique<DirectShardIo::StripeFlight>();
+    f->b = std::make_unique<Batch>(p_->rt);
+    std::vector<std::vector<size_t>> who;
+    add_commits(rpc::kCommitFinish, cells_.size(), *f->b, &who);
+    for (const auto& qs : who) {
+      f->by_call.emplace_back();
+      for (size_t q : qs)
+        f->by_call.back().push_back({sh_[cells_[q].i].lease, cells_[q].logical_end});
+    }
+    if (unlock_server >= 0) {
+      f->unlock = static_cast<int>(f->b->size());
+      f->b->add(unlock_server, rpc::Op::kUnlock)->body = std::move(unlock_ok);
+    }
+    for (size_t q = 0; q < f->b->size(); ++q) {
+      p_->rt->rpc->start(&(*f->b)[q]);
+      note_sent();
+    }
+    p_->rt->counters.rpcs += f->b->size();
+    f->local = local_;
+    f->cell = cell_;
+    f->object = sh_.at(0).s;
+    std::vector<DirectShardIo::Range> ranges;
+    for (Shard& x : sh_) {
+      if (!x.locked) continue;
+      f->locks.push_back({x.lease, x.fd});
+      ranges.push_back({key_of(x.s), {local_, local_ + cell_}});
+      x.locked = false;  // the flight's now
+    }
+    direct_counters().writes += cells_.size();
+    // The ranges are registered before the lease mutexes go: a write of this process that
+    // took a mutex next must find them (DirectShardIo::reserve) and wait for the answer.
+    io_->detach_stripe(std::move(f), ranges);
+    held_.clear();
+  }
+  // One kShardCommit in `mode` per server rank for the first n prepared cells (with `extra`:
+  // one more call added to the same batch, its status into *extra_st). *stale: a lease was
+  // recalled (it is dropped: the next call takes a new one).
+  Status commit(uint32_t mode, size_t n, const std::function<rpc::Call*(Batch&)>& extra,
+                bool* stale, Status* extra_st = nullptr) {
+    Batch b(p_->rt);
+    std::vector<std::vector<size_t>> who;
+    add_commits(mode, n, b, &who);
     rpc::Call* ex = extra ? extra(b) : nullptr;
     b.run();
     direct_counters().commits += who.size();
@@ -1727,7 +1999,7 @@ class DirectStripeImpl final : public DirectStripe {
     for (size_t k = 0; k < who.size(); ++k) {
       const Status whole = b[k].status();
       rpc::Reader r(b[k].payload);
-      for (size_t q : *who[k]) {
+      for (size_t q : who[k]) {
         Shard& x = sh_[cells_[q].i];
         Status one = whole;
         if (whole.ok()) {
@@ -1738,6 +2010,9 @@ class DirectStripeImpl final : public DirectStripe {
           } else if (code == rpc::kCommitStale) {
             *stale = true;
             io_->drop(x.lease);
+          } else if (code == rpc::kFinishLeaseGone) {
+            io_->drop(x.lease);  // finished all the same (protocol 9): no redo
+            x.lease->raise_end(cells_[q].logical_end);
           } else if (code != EDAOS_OK) {
             one = Status(static_cast<edaos_status_t>(code), msg);
           } else {
@@ -1767,8 +2042,10 @@ std::unique_ptr<DirectStripe> DirectShardIo::direct_stripe(const rpc::CsumWire& 
                                                            uint64_t local, uint64_t cell) {
   // Full-stripe cell writes of this process still in flight on these shards hold their OFD
   // locks on the same open file descriptions, which do not exclude this writer: they finish
-  // first (a partial stripe's cells are read and verified against committed records).
-  drain();
+  // first (a partial stripe's cells are read and verified against committed records). This
+  // process's partial-stripe steps in flight need not (session 12): the cells they wrote are
+  // read as the engine would settle them, and their locks are shared (stripe_lock).
+  wait_plain_calls();
   auto ds = std::make_unique<DirectStripeImpl>(p_, this, csum, local, cell);
   Status st = ds->start(cells, specs);
   if (!st.ok()) {

@@ -126,9 +126,14 @@ class DirectStripe {
   // `unlock_failed`, which keeps the intent) in one round trip, and waits for all. *redo: a
   // lease was recalled before the finish (a change through the engine raced it): the caller
   // must write its range again (through the engines, under a new stripe lock).
+  // With `detached` (session 12, client/README.md "Partial stripes: the finish not waited"):
+  // once every cell is written, the finish and the unlock are sent and not waited for
+  // (*detached = true, OK): the connection's completion thread collects their answer, and a
+  // failure there is the object's late error (its next sync or close).
   virtual Status write_and_finish(const std::function<void(uint32_t)>& after_cell,
                                   int unlock_server, std::string unlock_ok,
-                                  std::string unlock_failed, bool* redo) = 0;
+                                  std::string unlock_failed, bool* redo,
+                                  bool* detached = nullptr) = 0;
 };
 
 class ShardIo {

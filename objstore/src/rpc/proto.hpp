@@ -29,7 +29,9 @@ inline constexpr uint32_t kMagic = 0x45444153;  // "EDAS"
 // Version 7 (metadata, session 6): kKvVec (the KV ops of one KV::run to one server rank).
 // Version 8 (session 8): kShardCommit modes (kCommitPrepare, kCommitFinish; data path) and
 // kKvGetSize / kKvTakeArray inside kKvVec (metadata).
-inline constexpr uint16_t kProtocolVersion = 8;
+// Version 9 (session 12 ec12): a kCommitFinish is applied whatever its lease's state;
+// kFinishLeaseGone (end of this file).
+inline constexpr uint16_t kProtocolVersion = 9;
 inline constexpr int kRequestTag = 1;
 inline constexpr int kFirstReplyTag = 64;
 
@@ -329,5 +331,14 @@ struct IntentWire {
     return x;
   }
 };
+
+// --- session 12 ec12 (issue 15, direct partial EC stripes: the finish not waited) ---
+// A kShardCommit in kCommitFinish mode is applied whatever the state of its lease (protocol
+// version 9): it only drops prev of units still pending with exactly the writer's records, whose
+// bytes the writer wrote wholly before sending it, which is what a reader's settling would do.
+// Per entry: EDAOS_OK (finished), kFinishLeaseGone (finished, but the lease was recalled or is of
+// another pool-map version: the holder drops it), kCommitStale (a unit holds another record: a
+// change through the engine replaced this write's, client/README.md). A wire value only.
+inline constexpr int32_t kFinishLeaseGone = 3;
 
 }  // namespace edaos::objstore::rpc

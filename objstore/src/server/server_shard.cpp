@@ -486,6 +486,7 @@ std::string Server::op_shard_commit(Reader& r, const rpc::Incoming& in) {
     if (!r.ok()) return rpc::make_reply(malformed());
     Status st;
     bool stale = false;
+    int32_t code = 0;
     vos::Engine* e = engine(a.pool, a.engine, &st);
     if (e) {
       // Held across the check and the engine call: a recall (a remote change of this shard)
@@ -494,14 +495,29 @@ std::string Server::op_shard_commit(Reader& r, const rpc::Incoming& in) {
       auto l = leases_.find(id);
       stale = l == leases_.end() || l->second.client != in.source ||
               l->second.shard != lease_key(a) || l->second.map_version != map_version;
-      if (!stale) {
+      if (cmode == vos::Engine::CommitMode::kFinish) {
+        // Session 12 (protocol 9): a finish goes whatever the lease's state. It only drops prev
+        // of units still pending with exactly these records, whose bytes the writer wrote
+        // wholly before sending it (what a reader's settling does); a unit holding another
+        // record (a change through the engine replaced it: EDAOS_EXIST) is answered stale.
+        st = e->direct_commit(shard_ref(a), csum_spec(cw), record_spec(rw), std::move(recs),
+                              logical_end, cmode);
+        meta_changed(a.engine);
+        if (st.code() == EDAOS_EXIST)
+          code = rpc::kCommitStale;
+        else if (st.ok() && stale)
+          code = rpc::kFinishLeaseGone;
+        stale = code == rpc::kCommitStale;
+        if (code != 0) st = Status::OK();
+      } else if (!stale) {
         st = e->direct_commit(shard_ref(a), csum_spec(cw), record_spec(rw), std::move(recs),
                               logical_end, cmode);
         meta_changed(a.engine);
       }
     }
-    out.put<int32_t>(stale ? rpc::kCommitStale : static_cast<int32_t>(st.code()));
-    out.str(stale || st.ok() ? std::string() : st.message());
+    if (stale) code = rpc::kCommitStale;
+    out.put<int32_t>(code != 0 ? code : static_cast<int32_t>(st.code()));
+    out.str(code != 0 || st.ok() ? std::string() : st.message());
   }
   return rpc::make_reply(Status::OK(), 0, 0, out.buf());
 }

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <initializer_list>
 
 #include "vos/engine.hpp"
 #include "vos/engine_internal.hpp"
@@ -61,22 +62,35 @@ bool all_zero(const char* p, size_t n) {
   return true;
 }
 
-// A pending entry a killed process left: do unit u's bytes in the data file match its prev
-// record and not its cur one (then the change never reached the bytes)?
-Result<bool> pending_at_prev(int fd, const std::string& path, uint64_t U, CsumFn fn, CsumType t,
-                             const ShardRef& ref, uint64_t u, const RecEntry& e) {
+// Unit u's bytes in the data file, checked against each of `states`: at[i] = they match
+// states[i] (a record's bound checksum, written without checksums, or no record: zeros).
+Status unit_at(int fd, const std::string& path, uint64_t U, CsumFn fn, CsumType t,
+               const ShardRef& ref, uint64_t u,
+               std::initializer_list<const detail::RecState*> states, bool* at) {
   std::string b(U, '\0');
   if (fd >= 0) {
     EDAOS_ASSIGN_OR_RETURN(size_t got, detail::pread_full(fd, b.data(), U, u * U, path));
     (void)got;  // zeros past the end
   }
-  auto at = [&](const detail::RecState& st) {
-    if (st.flags & kRecUnprot) return true;
-    if (st.flags & kRecCur)
-      return fn && detail::bind_csum(fn(t, b.data(), U, 0), ref, u, st.version) == st.csum;
-    return all_zero(b.data(), U);
-  };
-  return !at(e.cur) && at(e.prev);
+  for (const detail::RecState* st : states) {
+    if (st->flags & kRecUnprot)
+      *at = true;
+    else if (st->flags & kRecCur)
+      *at = fn && detail::bind_csum(fn(t, b.data(), U, 0), ref, u, st->version) == st->csum;
+    else
+      *at = all_zero(b.data(), U);
+    ++at;
+  }
+  return Status::OK();
+}
+
+// A pending entry a killed process left: do unit u's bytes in the data file match its prev
+// record and not its cur one (then the change never reached the bytes)?
+Result<bool> pending_at_prev(int fd, const std::string& path, uint64_t U, CsumFn fn, CsumType t,
+                             const ShardRef& ref, uint64_t u, const RecEntry& e) {
+  bool at[2] = {false, false};
+  EDAOS_RETURN_IF_ERROR(unit_at(fd, path, U, fn, t, ref, u, {&e.cur, &e.prev}, at));
+  return !at[0] && at[1];
 }
 
 Status not_direct(const std::string& path, const std::string& why) {
@@ -156,21 +170,41 @@ Status Engine::direct_commit(const ShardRef& ref, const CsumSpec& cs, const Reco
         return Status(EDAOS_INVAL, "direct commit: an EC cell of " + path + " without a version");
     }
     if (mode == CommitMode::kFinish) {
-      // Only the units still pending with exactly the writer's record: a reader may have
-      // settled one already, a later change (after a recall) may have replaced it.
+      // Only the units still pending with exactly the writer's record; a reader may have
+      // settled one already (it then holds that record, not pending). A unit holding any
+      // other record was changed through the engine since the prepare (after a recall): when
+      // its bytes match that record, the change came after the writer's bytes (superseded,
+      // consistent); when they do not, the writer's pwrite came after the change and the unit
+      // fails verification: EDAOS_EXIST naming it, once the others are finished (session 12:
+      // the server applies a finish whatever its lease's state, kCommitStale only for this).
+      std::string replaced;
       for (const DirectRecord& d : recs) {
         std::string raw, commit;
         EDAOS_RETURN_IF_ERROR(rec_load(rf, d.unit, d.unit, &raw));
         const RecEntry e = detail::decode_rec_entry(rf.h, raw.data());
-        if (!e.pending || !(e.cur.flags & kRecCur) || e.cur.version != d.version ||
-            e.cur.csum != d.csum || e.cur.vec != d.vec)
+        const bool ours = (e.cur.flags & kRecCur) && e.cur.version == d.version &&
+                          e.cur.csum == d.csum && e.cur.vec == d.vec;
+        if (!ours) {
+          // (Pending with another writer's record: a later prepare; the bytes are at its prev
+          // until that writer's pwrite.)
+          bool at[2] = {false, false};
+          EDAOS_RETURN_IF_ERROR(unit_at(f->fd, path, rf.h.unit, rf.fn, rf.h.type, ref, d.unit,
+                                        {&e.cur, &e.prev}, at));
+          if (!at[0] && !(e.pending && at[1]) && replaced.empty())
+            replaced = std::to_string(d.unit);
           continue;
+        }
+        if (!e.pending) continue;
         RecEntry ce;
         ce.cur = e.cur;
         detail::append_rec_entry(rf.h, ce, &commit);
         EDAOS_RETURN_IF_ERROR(rec_commit(rf, d.unit, commit));
       }
-      return raise_logical_end(ref, logical_end);
+      EDAOS_RETURN_IF_ERROR(raise_logical_end(ref, logical_end));
+      if (!replaced.empty())
+        return Status(EDAOS_EXIST, "direct finish: unit " + replaced + " of " + path +
+                                       " holds another record (a later change replaced it)");
+      return Status::OK();
     }
     // Runs of consecutive units: one pending write (old state kept as prev), then (kCommit)
     // one commit; kPrepare stops after the pending write (the data comes after it).
@@ -232,9 +266,14 @@ bool Engine::direct_write_past(const ShardRef& ref, uint64_t end) const {
   return busy;
 }
 
-Status direct_verify(int sidecar_fd, const std::string& sidecar, const ShardRef& ref,
-                     const CsumSpec& cs, const RecordSpec& rs, uint64_t first, uint64_t last,
-                     const char* const* units, uint64_t* versions, UnitState* first_state) {
+namespace {
+
+// direct_verify's body; `settled_pending`: a pending entry whose bytes match its cur record
+// verifies as that record (direct_verify_writer_cell).
+Status verify_units(int sidecar_fd, const std::string& sidecar, const ShardRef& ref,
+                    const CsumSpec& cs, const RecordSpec& rs, uint64_t first, uint64_t last,
+                    const char* const* units, uint64_t* versions, UnitState* first_state,
+                    bool settled_pending) {
   const RecHeader want = direct_header(cs, rs);
   const uint64_t U = want.unit;
   if (want.type == CsumType::kOff || !cs.fn || U == 0)
@@ -265,7 +304,7 @@ Status direct_verify(int sidecar_fd, const std::string& sidecar, const ShardRef&
   for (uint64_t u = first; u <= last; ++u) {
     const RecEntry e = detail::decode_rec_entry(want, raw.data() + (u - first) * want.entry_size());
     const char* p = units[u - first];
-    if (e.pending) return mismatch(u, "is being changed");
+    if (e.pending && !settled_pending) return mismatch(u, "is being changed");
     if (e.cur.flags & kRecCur) {
       if (detail::bind_csum(cs.fn(want.type, p, U, 0), ref, u, e.cur.version) != e.cur.csum)
         return mismatch(u, "does not match its record");
@@ -283,6 +322,21 @@ Status direct_verify(int sidecar_fd, const std::string& sidecar, const ShardRef&
     }
   }
   return Status::OK();
+}
+
+}  // namespace
+
+Status direct_verify(int sidecar_fd, const std::string& sidecar, const ShardRef& ref,
+                     const CsumSpec& cs, const RecordSpec& rs, uint64_t first, uint64_t last,
+                     const char* const* units, uint64_t* versions, UnitState* first_state) {
+  return verify_units(sidecar_fd, sidecar, ref, cs, rs, first, last, units, versions, first_state,
+                      false);
+}
+
+Status direct_verify_writer_cell(int sidecar_fd, const std::string& sidecar, const ShardRef& ref,
+                                 const CsumSpec& cs, const RecordSpec& rs, uint64_t unit,
+                                 const char* bytes, uint64_t* version) {
+  return verify_units(sidecar_fd, sidecar, ref, cs, rs, unit, unit, &bytes, version, nullptr, true);
 }
 
 }  // namespace edaos::objstore::vos

@@ -81,4 +81,16 @@ struct Engine::RecFile {
   CsumFn fn = nullptr;  // computes raw checksums of type h.type
 };
 
+// Session 12 (engine_direct.cpp; client/README.md "Partial stripes: the finish not waited"):
+// direct_verify of one EC data cell (unit `unit`, its bytes at `bytes`) for a partial-stripe
+// writer that holds the stripe's lock and the cell's range lock, where a pending entry whose
+// bytes match its new record (cur) counts as that record. Such an entry is this process's own
+// earlier write of the stripe whose finish is still in flight, or a killed writer's cell whose
+// bytes it wrote wholly; an engine settles both to cur on access, so this is the record the
+// engine would give. A pending entry whose bytes do not match cur fails (EDAOS_CSUM), as in
+// direct_verify. Declared here rather than in engine.hpp (not this session's file).
+Status direct_verify_writer_cell(int sidecar_fd, const std::string& sidecar, const ShardRef& ref,
+                                 const CsumSpec& cs, const RecordSpec& rs, uint64_t unit,
+                                 const char* bytes, uint64_t* version);
+
 }  // namespace edaos::objstore::vos
