@@ -362,7 +362,10 @@ Result<Engine::OpenFile*> Engine::open_file(const std::string& path, bool create
       dirty_dirs_.insert(detail::parent_dir(dir));
     }
     fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd >= 0) dirty_dirs_.insert(dir);
+    if (fd >= 0) {
+      dirty_dirs_.insert(dir);
+      index_created(path);  // the removal's index of this directory stays exact
+    }
   }
   if (fd < 0) return detail::errno_status(errno, "open " + path);
   absent_.erase(path);
