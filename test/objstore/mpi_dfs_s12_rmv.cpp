@@ -76,4 +76,69 @@ TEST_F(S12RmvTest, BackgroundDestroysOfManyFilesShareMessages) {
   MPI_Barrier(MPI_COMM_WORLD);
 }
 
+// A late error (EDAOS_TEST_FAULT=direct-late-error: the engine's answer to a pipelined call's
+// first commit taken as EDAOS_IO) of a write through a C API handle is what edaos_dfs_release
+// returns, once; a handle of another file and a read-only handle of the same file release OK.
+// Before session 12 edaos_dfs_release always returned EDAOS_OK (only the next sync saw it).
+TEST_F(S12RmvTest, ReleaseReportsAPipelinedWritesLateError) {
+  const bool named = std::getenv("EDAOS_DIRECT_PIPELINE") != nullptr;
+  if (!named) setenv("EDAOS_DIRECT_PIPELINE", "8", 1);
+  mount_fresh("s12late", "s12", 4);
+  edaos_os_pool_t* pool = nullptr;
+  ASSERT_EQ(edaos_os_pool_connect((dir_->path() + "/pool").c_str(), MPI_COMM_WORLD, &pool),
+            EDAOS_OK)
+      << edaos_os_last_error();
+  edaos_os_cont_t* cont = nullptr;
+  ASSERT_EQ(edaos_os_cont_open(pool, "s12", &cont), EDAOS_OK) << edaos_os_last_error();
+  edaos_dfs_t* dfs = nullptr;
+  ASSERT_EQ(edaos_dfs_mount(cont, MPI_COMM_WORLD, O_RDWR, &dfs), EDAOS_OK) << edaos_os_last_error();
+  const std::string me = "late" + std::to_string(rank());
+  const std::string other = "other" + std::to_string(rank());
+  edaos_dfs_obj_t *f = nullptr, *g = nullptr;
+  ASSERT_EQ(edaos_dfs_open(dfs, nullptr, me.c_str(), S_IFREG | 0644, O_RDWR | O_CREAT | O_EXCL,
+                           "S1", 0, nullptr, &f),
+            EDAOS_OK)
+      << edaos_os_last_error();
+  ASSERT_EQ(edaos_dfs_open(dfs, nullptr, other.c_str(), S_IFREG | 0644, O_RDWR | O_CREAT | O_EXCL,
+                           "S1", 0, nullptr, &g),
+            EDAOS_OK)
+      << edaos_os_last_error();
+  std::string x(47008, 'q');
+  edaos_iov_t iov{x.data(), x.size()};
+  ASSERT_EQ(edaos_dfs_write(f, 0, &iov, 1), EDAOS_OK);  // leases taken
+  ASSERT_EQ(edaos_dfs_write(g, 0, &iov, 1), EDAOS_OK);
+  if (!named) unsetenv("EDAOS_DIRECT_PIPELINE");  // the connections' windows are set by now
+  // This connection's commits all answered (the C handles may have a connection of their own).
+  ASSERT_EQ(edaos_dfs_sync(f), EDAOS_OK) << edaos_os_last_error();
+  ASSERT_EQ(edaos_dfs_sync(g), EDAOS_OK) << edaos_os_last_error();
+  const char* win = std::getenv("EDAOS_DIRECT_PIPELINE");
+  const bool window_on = !win || std::atoi(win) >= 2;
+  const uint64_t direct = direct_stats().writes;
+  setenv("EDAOS_TEST_FAULT", "direct-late-error", 1);
+  const int w = edaos_dfs_write(f, x.size(), &iov, 1);
+  const int rg = edaos_dfs_release(g);  // another file: OK (drains: f's commit is answered)
+  const int rf = edaos_dfs_release(f);
+  unsetenv("EDAOS_TEST_FAULT");
+  EXPECT_EQ(w, EDAOS_OK);
+  EXPECT_EQ(rg, EDAOS_OK) << "another file's release: " << edaos_os_last_error();
+  if (window_on && direct_stats().writes > direct) {  // pipelined: direct, window on
+    EXPECT_EQ(rf, EDAOS_IO) << "the late error went away with the handle";
+  } else {
+    EXPECT_EQ(rf, EDAOS_OK) << edaos_os_last_error();
+  }
+  EXPECT_EQ(edaos_os_cont_sync(cont), EDAOS_OK)
+      << "taken by the release: " << edaos_os_last_error();
+  // Reported once: a new handle of the same file releases OK, read-only or not.
+  edaos_dfs_obj_t *r = nullptr, *rw = nullptr;
+  ASSERT_EQ(edaos_dfs_lookup(dfs, ("/" + me).c_str(), O_RDONLY, &r, nullptr), EDAOS_OK);
+  ASSERT_EQ(edaos_dfs_lookup(dfs, ("/" + me).c_str(), O_RDWR, &rw, nullptr), EDAOS_OK);
+  EXPECT_EQ(edaos_dfs_release(r), EDAOS_OK);
+  EXPECT_EQ(edaos_dfs_release(rw), EDAOS_OK);
+  EXPECT_EQ(edaos_dfs_release(nullptr), EDAOS_OK);
+  EXPECT_EQ(edaos_dfs_umount(dfs), EDAOS_OK);
+  EXPECT_EQ(edaos_os_cont_close(cont), EDAOS_OK);
+  EXPECT_EQ(edaos_os_pool_disconnect(pool), EDAOS_OK);
+  MPI_Barrier(MPI_COMM_WORLD);
+}
+
 }  // namespace
