@@ -76,6 +76,47 @@ TEST_F(S12RmvTest, BackgroundDestroysOfManyFilesShareMessages) {
   MPI_Barrier(MPI_COMM_WORLD);
 }
 
+// A DfsEq batch of removes of 16 SX files and 4 directories destroys every object of the batch
+// with one message per server rank (before session 12: up to 8 destroys of one object each at a
+// time, 20 messages), and leaves none of them.
+TEST_F(S12RmvTest, AsyncRemovesDestroyTheirObjectsInOneMessage) {
+  mount_fresh("s12eq", "s12", 8);
+  if (rank() == 0) {
+    std::vector<ObjectId> oids;
+    std::vector<std::string> names;
+    for (int i = 0; i < 16; ++i) {
+      names.push_back("f" + std::to_string(i));
+      auto f = dfs_->open("/" + names.back(), S_IFREG | 0644, O_RDWR | O_CREAT | O_EXCL, "SX");
+      ASSERT_TRUE(f.ok()) << f.status().to_string();
+      EDAOS_ASSERT_OK(f.value()->write(0, "data", 4));
+      oids.push_back(f.value()->oid());
+    }
+    for (int i = 0; i < 4; ++i) {
+      names.push_back("d" + std::to_string(i));
+      EDAOS_ASSERT_OK(dfs_->mkdir("/" + names.back(), 0755));
+      auto d = dfs_->lookup("/" + names.back(), O_RDONLY);
+      ASSERT_TRUE(d.ok()) << d.status().to_string();
+      oids.push_back(d.value()->oid());
+    }
+    EDAOS_ASSERT_OK(cont_->sync());
+    DfsEq eq(*dfs_, 64);
+    std::vector<DfsEventPtr> evs;
+    for (const std::string& n : names) evs.push_back(eq.remove(nullptr, n));
+    const uint64_t r0 = stats().rpcs;
+    EDAOS_ASSERT_OK(eq.wait_all());
+    const uint64_t r1 = stats().rpcs;
+    for (auto& ev : evs) EDAOS_EXPECT_OK(ev->status());
+    // Entries read (0 or 1 message: local reads), emptiness of the 4 directories (at most 4),
+    // the removals (1), the destroys (1: one server rank).
+    EXPECT_LE(r1 - r0, 7u) << "messages of one batch of 20 removes";
+    auto left = cont_->list_objects();
+    ASSERT_TRUE(left.ok()) << left.status().to_string();
+    for (const ObjectId& o : oids)
+      EXPECT_EQ(std::count(left->begin(), left->end(), o), 0) << o.to_string() << " left";
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+}
+
 // A late error (EDAOS_TEST_FAULT=direct-late-error: the engine's answer to a pipelined call's
 // first commit taken as EDAOS_IO) of a write through a C API handle is what edaos_dfs_release
 // returns, once; a handle of another file and a read-only handle of the same file release OK.
