@@ -238,6 +238,12 @@ Status Engine::ensure_records_format() {
 }
 
 Engine::~Engine() {
+  if (punch_stats_.shards)  // benchmarks/README.md "Session 12: rmv12" counts these
+    EDAOS_LOG(info,
+              "engine %s: %" PRIu64 " shard removals (%" PRIu64 " held nothing), %" PRIu64
+              " write transactions, %" PRIu64 " stat calls, %" PRIu64 " directories read",
+              opts_.dir.c_str(), punch_stats_.shards, punch_stats_.empty, punch_stats_.write_txns,
+              punch_stats_.stats, punch_stats_.dir_scans);
   if (db_ && log_fd_ >= 0 && (!dirty_files_.empty() || !dirty_dirs_.empty())) {
     // Closed by its owner with changes not synced yet (a server stopping with a pool whose
     // connection was never closed, a failed sync at the pool's close): sync them now, so the
