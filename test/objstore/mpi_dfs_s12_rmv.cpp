@@ -40,7 +40,7 @@ bool background_destroys() {
 class S12RmvTest : public MountedPoolTest {};
 
 // 64 SX files (8 shards each, one server rank) removed by rank 0 while the destroyer gathers
-// for up to a second: their objects go in a few messages (before session 12: one kShardVec per
+// for 0.3 s at a time: their objects go in a few messages (before session 12: one kShardVec per
 // file, 64), and none of them is left on any engine.
 TEST_F(S12RmvTest, BackgroundDestroysOfManyFilesShareMessages) {
   mount_fresh("s12rmv", "s12", 8);
@@ -57,7 +57,7 @@ TEST_F(S12RmvTest, BackgroundDestroysOfManyFilesShareMessages) {
       oids.push_back(f.value()->oid());
     }
     EDAOS_ASSERT_OK(cont_->sync());
-    setenv("EDAOS_DFS_REAP_GATHER_US", "1000000", 1);
+    setenv("EDAOS_DFS_REAP_GATHER_US", "300000", 1);
     const uint64_t r0 = stats().rpcs;
     for (int i = 0; i < kFiles; ++i) EDAOS_ASSERT_OK(dfs_->remove("/d/f" + std::to_string(i)));
     const uint64_t r1 = stats().rpcs;
