@@ -100,6 +100,55 @@ Status Container::close_object(ObjectId oid) {
   return client::shard_io(*s_->pool).close_object(s_->uuid, oid);
 }
 
+namespace client {
+
+Status destroy_objects(const std::shared_ptr<ContState>& c, const std::vector<ObjectId>& oids,
+                       std::vector<Status>* results) {
+  results->assign(oids.size(), Status::OK());
+  auto io = shard_io(*c->pool).ops(c->csum());
+  std::vector<size_t> owner;  // per op: its object
+  Status first;
+  auto run = [&] {
+    io->run();
+    for (size_t k = 0; k < io->count(); ++k) {
+      Status st = io->status(k);
+      if (st.ok() || !(*results)[owner[k]].ok()) continue;
+      (*results)[owner[k]] = st;
+      if (first.ok()) first = st;
+    }
+    io->clear();
+    owner.clear();
+  };
+  for (size_t i = 0; i < oids.size(); ++i) {
+    auto layout = compute_layout(c->pool->map, oids[i]);
+    if (!layout.ok()) {
+      (*results)[i] = layout.status();
+      if (first.ok()) first = layout.status();
+      continue;
+    }
+    const Layout& l = layout.value();
+    // Up to kVecMaxOps per set: the set's ops to one server rank stay one message.
+    if (io->count() + size_t{l.ngroups} * l.group_size > rpc::kVecMaxOps && io->count()) run();
+    for (uint32_t g = 0; g < l.ngroups; ++g)
+      for (uint32_t k = 0; k < l.group_size; ++k) {
+        const ShardLoc& loc = l.at(g, k);
+        if (!c->pool->writable(loc.engine)) continue;
+        ShardId s;
+        s.cont = c->uuid;
+        s.oid = oids[i];
+        s.engine = loc.engine;
+        s.shard = g * l.group_size + k;
+        s.target = loc.target;
+        io->remove(s);
+        owner.push_back(i);
+      }
+  }
+  if (io->count()) run();
+  return first;
+}
+
+}  // namespace client
+
 Result<std::vector<ObjectId>> Container::list_objects() {
   client::Batch b(s_->pool->rt);
   for (int srv : s_->pool->rt->servers) {

@@ -197,6 +197,15 @@ std::shared_ptr<ShardIo> make_direct_shard_io(PoolState* p, std::shared_ptr<Shar
 // $EDAOS_DIRECT: "0" off, "1" or "auto" (default) on for co-located engines.
 bool direct_enabled();
 
+// Removes the data of several objects of container `c` (arrays and KVs alike: every shard on
+// a writable engine, as Array::destroy and KV::destroy do) with one set of shard ops: one
+// kShardVec message per server rank for all of them (session 12: the namespace's background
+// destroyer hands over every object queued meanwhile), so an engine sees the removals of all
+// of them as one run (Engine::obj_punch_many: one write transaction). (*results)[i] is
+// oids[i]'s outcome (the first failing shard's status); returns the first failure.
+Status destroy_objects(const std::shared_ptr<ContState>& c, const std::vector<ObjectId>& oids,
+                       std::vector<Status>* results);
+
 // The wire address of shard `s` of pool `p` (every shard op's body starts with it).
 rpc::ShardAddr shard_addr(const PoolState* p, const ShardId& s);
 

@@ -1,11 +1,14 @@
 // The namespace's C API (dfs.h): a thin noexcept shell over dfs.hpp. Failures record their
 // message for edaos_os_last_error() through the object store's C API helpers.
+#include <fcntl.h>
+
 #include <cstring>
 #include <new>
 #include <string>
 
 #include "api/c_api_internal.hpp"
 #include "common/log.hpp"
+#include "dfs/dfs_internal.hpp"
 #include "edaos/objstore/dfs.h"
 #include "edaos/objstore/dfs.hpp"
 
@@ -125,8 +128,14 @@ int edaos_dfs_lookup(edaos_dfs_t* dfs, const char* path, int flags, edaos_dfs_ob
 
 int edaos_dfs_release(edaos_dfs_obj_t* obj) {
   return guard(__func__, [&]() -> Status {
-    delete obj;
-    return Status::OK();
+    Status st;
+    // Session 12 (issue 15): a pipelined direct write returns before its commit is applied; an
+    // error that commit met is reported here, as Container::close_object reports it (once, for
+    // this file only), instead of going away with the handle. The handle is released anyway.
+    if (obj && obj->o && obj->o->is_file() && (obj->o->flags() & O_ACCMODE) != O_RDONLY)
+      st = obj->o->state()->m->cont->close_object(obj->o->oid());
+    delete obj;  // records mtime/ctime if it wrote
+    return st;
   });
 }
 

@@ -6,6 +6,7 @@
 // link_object. The write order of each operation is what makes a crash leave a checkable state.
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -14,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "client/shard_io.hpp"
 #include "common/log.hpp"
 #include "dfs/dfs_internal.hpp"
 #include "runtime/runtime.hpp"
@@ -384,22 +386,57 @@ void Reaper::drain() {
   idle_cv_.wait(lk, [&] { return q_.empty() && busy_ == 0; });
 }
 
+namespace {
+// Objects of one destroy message (session 12): the removes queued meanwhile share one kShardVec
+// per server rank, and each engine removes their shards in one write transaction.
+constexpr size_t kReapBatch = 32;
+// How long the thread lets removes queue up before it sends fewer than kReapBatch (the
+// destroy is in the background: nobody waits for it except drain(), at most this long):
+// $EDAOS_DFS_REAP_GATHER_US, default 2000 us (read per batch, so a test can change it).
+std::chrono::microseconds reap_gather() {
+  const char* v = std::getenv("EDAOS_DFS_REAP_GATHER_US");
+  const long us = v && *v ? std::strtol(v, nullptr, 10) : 2000;
+  return std::chrono::microseconds(std::clamp(us, 0L, 10'000'000L));
+}
+}  // namespace
+
 void Reaper::loop() {
   std::unique_lock<std::mutex> lk(mu_);
   for (;;) {
     work_cv_.wait(lk, [&] { return stop_ || !q_.empty(); });
     if (q_.empty()) return;  // stop_
-    Item it = std::move(q_.front());
-    q_.pop_front();
-    ++busy_;
+    const auto gather = reap_gather();
+    if (q_.size() < kReapBatch && !stop_ && gather.count() > 0) {
+      // A sleep, not a wait on work_cv_: each add() notifies, and waking per remove is what
+      // the batch saves.
+      lk.unlock();
+      std::this_thread::sleep_for(gather);
+      lk.lock();
+    }
+    std::vector<Item> batch;
+    while (!q_.empty() && batch.size() < kReapBatch) {
+      batch.push_back(std::move(q_.front()));
+      q_.pop_front();
+    }
+    const size_t taken = batch.size();
+    busy_ += taken;
     lk.unlock();
-    Status ds = destroy_object(*it.cont, it.e);
-    if (!ds.ok())
-      EDAOS_LOG_ST(warn, ds, "remove %s: object %s leaked", it.name.c_str(),
-                   it.e.oid.to_string().c_str());
-    it.cont.reset();
+    // One destroy per container (a mount has one; the items carry it).
+    for (size_t i = 0; i < batch.size();) {
+      size_t j = i;
+      std::vector<ObjectId> oids;
+      while (j < batch.size() && batch[j].cont == batch[i].cont) oids.push_back(batch[j++].e.oid);
+      std::vector<Status> res;
+      (void)client::destroy_objects(batch[i].cont->state(), oids, &res);
+      for (size_t k = i; k < j; ++k)
+        if (!res[k - i].ok())
+          EDAOS_LOG_ST(warn, res[k - i], "remove %s: object %s leaked", batch[k].name.c_str(),
+                       batch[k].e.oid.to_string().c_str());
+      i = j;
+    }
+    batch.clear();  // the containers' references go before the count does
     lk.lock();
-    --busy_;
+    busy_ -= taken;
     if (q_.empty() && busy_ == 0) idle_cv_.notify_all();
   }
 }

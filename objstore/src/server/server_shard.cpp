@@ -203,6 +203,18 @@ std::string Server::op_shard_vec(Reader& r, const rpc::Incoming& in, bool* repli
   rpc::Buffer buf = reply_buffer(head + table + data);
   char* const out = buf.data() + head + table;
   std::string msgs;
+  auto put_entry = [&](uint32_t i, rpc::VecEntry ent, const Status& st, bool in_flight) {
+    if (!st.ok()) {
+      const VecOp& o = ops[i];
+      if (o.op == Op::kArrayRead) std::memset(out + o.data_off, 0, o.read_len + o.trailer);
+      ent = rpc::VecEntry{};
+      ent.status = in_flight ? rpc::kCommitInFlight : st.code();
+      const size_t room = rpc::kVecMsgMax - msgs.size();
+      ent.msg_len = static_cast<uint32_t>(std::min(room, st.message().size()));
+      msgs.append(st.message(), 0, ent.msg_len);
+    }
+    std::memcpy(buf.data() + head + sizeof ent * i, &ent, sizeof ent);
+  };
   for (uint32_t i = 0; i < n; ++i) {
     const VecOp& o = ops[i];
     rpc::VecEntry ent{};
@@ -210,6 +222,33 @@ std::string Server::op_shard_vec(Reader& r, const rpc::Incoming& in, bool* repli
     rpc::ShardAddr a = rpc::ShardAddr::decode(br);
     Status st = br.ok() ? Status::OK() : malformed();
     vos::Engine* e = st.ok() ? engine(a.pool, a.engine, &st) : nullptr;
+    if (e && o.op == Op::kObjPunch) {
+      // Session 12: a run of removals of one engine (the background destroyer's punches of
+      // several objects) is one Engine::obj_punch_many, so they share one write transaction,
+      // and shards that hold nothing cost none. Each keeps the single op's recall and size
+      // bracket (the whole run inside one bracket per shard).
+      std::vector<rpc::ShardAddr> as{a};
+      uint32_t end = i + 1;
+      for (; end < n && ops[end].op == Op::kObjPunch; ++end) {
+        Reader nr(ops[end].body);
+        rpc::ShardAddr na = rpc::ShardAddr::decode(nr);
+        if (!nr.ok() || na.pool != a.pool || na.engine != a.engine) break;
+        as.push_back(na);
+      }
+      std::vector<vos::ShardRef> refs;
+      for (const rpc::ShardAddr& x : as) {
+        recall(x);
+        size_change(x, true);
+        refs.push_back(shard_ref(x));
+      }
+      std::vector<Status> res;
+      e->obj_punch_many(refs, &res);
+      for (const rpc::ShardAddr& x : as) size_change(x, false);
+      meta_changed(a.engine);
+      for (uint32_t k = i; k < end; ++k) put_entry(k, rpc::VecEntry{}, res[k - i], false);
+      i = end - 1;
+      continue;
+    }
     if (e && o.op != Op::kArrayRead && o.op != Op::kArraySize) recall(a);
     // Changes that may lower the shard's logical end end the direct readers' size bounds.
     const bool lowers = e && (o.op == Op::kArrayTruncate || o.op == Op::kObjPunch);
@@ -219,15 +258,7 @@ std::string Server::op_shard_vec(Reader& r, const rpc::Incoming& in, bool* repli
     if (e) st = run_vec_op(e, a, br, o, out + o.data_off, &ent, &in_flight, leased);
     if (lowers) size_change(a, false);
     if (e && o.op != Op::kArrayRead && o.op != Op::kArraySize) meta_changed(a.engine);
-    if (!st.ok()) {
-      if (o.op == Op::kArrayRead) std::memset(out + o.data_off, 0, o.read_len + o.trailer);
-      ent = rpc::VecEntry{};
-      ent.status = in_flight ? rpc::kCommitInFlight : st.code();
-      const size_t room = rpc::kVecMsgMax - msgs.size();
-      ent.msg_len = static_cast<uint32_t>(std::min(room, st.message().size()));
-      msgs.append(st.message(), 0, ent.msg_len);
-    }
-    std::memcpy(buf.data() + head + sizeof ent * i, &ent, sizeof ent);
+    put_entry(i, ent, st, in_flight);
   }
   buf.resize(head + table + data + msgs.size());
   std::memcpy(buf.data() + head + table + data, msgs.data(), msgs.size());

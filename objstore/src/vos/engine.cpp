@@ -238,6 +238,12 @@ Status Engine::ensure_records_format() {
 }
 
 Engine::~Engine() {
+  if (punch_stats_.shards)  // benchmarks/README.md "Session 12: rmv12" counts these
+    EDAOS_LOG(info,
+              "engine %s: %" PRIu64 " shard removals (%" PRIu64 " held nothing), %" PRIu64
+              " write transactions, %" PRIu64 " stat calls, %" PRIu64 " directories read",
+              opts_.dir.c_str(), punch_stats_.shards, punch_stats_.empty, punch_stats_.write_txns,
+              punch_stats_.stats, punch_stats_.dir_scans);
   if (db_ && log_fd_ >= 0 && (!dirty_files_.empty() || !dirty_dirs_.empty())) {
     // Closed by its owner with changes not synced yet (a server stopping with a pool whose
     // connection was never closed, a failed sync at the pool's close): sync them now, so the
@@ -362,7 +368,10 @@ Result<Engine::OpenFile*> Engine::open_file(const std::string& path, bool create
       dirty_dirs_.insert(detail::parent_dir(dir));
     }
     fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd >= 0) dirty_dirs_.insert(dir);
+    if (fd >= 0) {
+      dirty_dirs_.insert(dir);
+      index_created(path);  // the removal's index of this directory stays exact
+    }
   }
   if (fd < 0) return detail::errno_status(errno, "open " + path);
   absent_.erase(path);

@@ -331,7 +331,26 @@ class Engine {
   std::vector<std::pair<std::string, std::string>> intent_orphans();
 
   // Removes everything of this object shard (array data on every target + KV + size).
+  // A shard that holds nothing on this engine (no data or sidecar file on any target, no size
+  // in the log or in `arrays`, no KV entry) is answered OK without a change: no used-bytes
+  // mark, no removal record, no write transaction (README "Removals of shards that hold
+  // nothing"; which files exist comes from this open's index of the target directories).
   Status obj_punch(const ShardRef& ref);
+  // obj_punch of several shards (the punches of one kShardVec on this engine, session 12): one
+  // mutex hold, one read transaction to find the shards that hold something, and one write
+  // transaction for all of those. (*results)[i] is refs[i]'s status; a failed write
+  // transaction fails every shard that held something (their files may be gone already, as
+  // for a failing obj_punch).
+  void obj_punch_many(const std::vector<ShardRef>& refs, std::vector<Status>* results);
+  // Counters of obj_punch / obj_punch_many since open (tests, benchmarks).
+  struct PunchStats {
+    uint64_t shards = 0;      // shards asked to be removed
+    uint64_t empty = 0;       // of those, shards that held nothing (answered without a change)
+    uint64_t write_txns = 0;  // LMDB write transactions the removals committed
+    uint64_t stats = 0;       // stat calls on shard files (directories not indexed)
+    uint64_t dir_scans = 0;   // target directories read to build the index
+  };
+  PunchStats punch_stats() const;
   // Removes everything of the container on this engine.
   Status cont_destroy(const Uuid& cont);
   // Every object with data (array or KV) of `cont` on this engine, sorted, without duplicates.
@@ -415,6 +434,26 @@ class Engine {
   // without create gives nullptr and OK (remembered, so the next lookup costs no syscall).
   Result<OpenFile*> open_file(const std::string& path, bool create);
   Result<int> data_fd(const ShardRef& ref, bool create);
+  // Index of the shard files of a target's container directory (README "Removals of shards
+  // that hold nothing"): the names `<oid>.<shard>` having a data file, a sidecar or a leftover
+  // temporary file there. Read once per directory per open (readdir), then kept exact: every
+  // file of a target directory is created by open_file(create) (under mu_ and the directory
+  // lock: nobody else creates files while the engine is open) and removed by obj_punch or
+  // cont_destroy. `complete` false: too many names to keep, the caller stats the files.
+  struct DirIndex {
+    bool complete = false;
+    std::unordered_set<std::string> shards;
+  };
+  static constexpr size_t kMaxIndexNames = size_t{1} << 18;  // per directory
+  DirIndex& dir_index(const std::string& dir);
+  // `<oid>.<shard>` of a file name in a container directory (the name up to its third dot).
+  static std::string_view index_name(std::string_view file);
+  void index_created(const std::string& path);
+  // Whether the shard may have a data or sidecar file on some target (exact where indexed).
+  bool shard_has_files(const ShardRef& ref);
+  // The removal of one shard that holds something, under mu_: removal record, files,
+  // caches; the LMDB deletions are the caller's (one transaction for several shards).
+  Status punch_files(const ShardRef& ref, const std::string& sk);
   Result<int> open_cached(const std::string& path, bool create);
   void forget_fd(const std::string& path);
   // Before any change to the target directories: a trusted (clean) used-bytes counter is
@@ -530,6 +569,8 @@ class Engine {
   static constexpr size_t kMaxAbsent = 4096;
   std::unordered_set<std::string> absent_;
   std::set<std::string> dirty_files_, dirty_dirs_;
+  std::unordered_map<std::string, DirIndex> dir_index_;  // container directory -> its index
+  PunchStats punch_stats_;
   // The persisted counter was found clean (LOCK held its seal, used_seal_) and nothing has
   // changed since: used_bytes_ came from it, and meta.mdb still says clean.
   bool used_clean_ = false;
