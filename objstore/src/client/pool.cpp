@@ -41,50 +41,6 @@ uint32_t env_u32(const char* name, uint32_t def) {
   return end && *end == '\0' && x > 0 && x < 100000 ? static_cast<uint32_t>(x) : def;
 }
 
-// Broadcasts `*s` from `root` (edaos/objstore/collectives.hpp: a polite wait): one broadcast of a
-// fixed head holding the length and the first bytes, a second one only for a longer string.
-void bcast_string(std::string* s, int root, MPI_Comm comm) {
-  constexpr size_t kHead = 4096;
-  char head[kHead];
-  int me = 0;
-  MPI_Comm_rank(comm, &me);
-  if (me == root) {
-    uint64_t n = s->size();
-    std::memcpy(head, &n, sizeof n);
-    std::memcpy(head + sizeof n, s->data(), std::min(s->size(), kHead - sizeof(uint64_t)));
-  }
-  coll::bcast(head, static_cast<int>(kHead), MPI_CHAR, root, comm);
-  uint64_t n = 0;
-  std::memcpy(&n, head, sizeof n);
-  const size_t first = std::min<size_t>(n, kHead - sizeof(uint64_t));
-  if (me != root) s->assign(head + sizeof n, first);
-  if (n > first) {
-    if (me != root) s->resize(n);
-    coll::bcast(s->data() + first, static_cast<int>(n - first), MPI_CHAR, root, comm);
-  }
-}
-
-// Broadcasts a status from `root` so every rank returns the same outcome, with `*extra` (root's
-// bytes, e.g. the pool map) in the same broadcast when the status is OK.
-Status bcast_status(const Status& st, int root, MPI_Comm comm, std::string* extra = nullptr) {
-  int me = 0;
-  MPI_Comm_rank(comm, &me);
-  Writer w;
-  if (me == root) {
-    w.put<int32_t>(st.code()).str(st.message());
-    if (extra && st.ok()) w.str(*extra);
-  }
-  std::string blob = w.take();
-  bcast_string(&blob, root, comm);
-  if (me == root) return st;
-  Reader r(blob);
-  const auto code = static_cast<edaos_status_t>(r.get<int32_t>());
-  std::string msg = r.str();
-  if (code != EDAOS_OK) return Status(code, msg);
-  if (extra) *extra = r.str();
-  return Status::OK();
-}
-
 Runtime* need_runtime(Status* st) {
   Runtime* rt = client::runtime();
   if (!rt)
@@ -326,7 +282,7 @@ Status Pool::create(const std::string& path, const PoolCreateOptions& opts, MPI_
       EDAOS_LOG(info, "created pool %s (%s): %u engines x %u targets", path.c_str(),
                 h.uuid.to_string().c_str(), nengines, ntargets);
   }
-  return bcast_status(st, 0, comm);
+  return coll::bcast_status(st, 0, comm);
 }
 
 Result<std::shared_ptr<Pool>> Pool::connect(const std::string& path, MPI_Comm comm,
@@ -350,7 +306,7 @@ Result<std::shared_ptr<Pool>> Pool::connect(const std::string& path, MPI_Comm co
           .put<uint8_t>(ps->drilled[i] ? 1 : 0);
   }
   std::string extra = w.take();
-  st = bcast_status(st, 0, comm, &extra);
+  st = coll::bcast_status(st, 0, comm, {&extra});
   if (!st.ok()) return st;
   if (me != 0) {
     Reader r(extra);
@@ -420,7 +376,7 @@ Status Pool::disconnect() {
     b.run();
     for (size_t i = 0; i < b.size() && st.ok(); ++i) st = b[i].status();
   }
-  st = bcast_status(st, 0, comm);
+  st = coll::bcast_status(st, 0, comm);
   MPI_Comm_free(&s_->comm);
   s_->connected = false;
   return st;
