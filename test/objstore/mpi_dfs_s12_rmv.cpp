@@ -182,4 +182,46 @@ TEST_F(S12RmvTest, ReleaseReportsAPipelinedWritesLateError) {
   MPI_Barrier(MPI_COMM_WORLD);
 }
 
+// The C API's array close reports a pipelined direct write's late error (EDAOS_IO), once, as
+// Array::close does; before session 12 edaos_os_array_close always returned EDAOS_OK.
+TEST_F(S12RmvTest, ArrayCloseReportsAPipelinedWritesLateError) {
+  const bool named = std::getenv("EDAOS_DIRECT_PIPELINE") != nullptr;
+  if (!named) setenv("EDAOS_DIRECT_PIPELINE", "8", 1);
+  mount_fresh("s12arr", "s12", 4);
+  edaos_os_pool_t* pool = nullptr;
+  ASSERT_EQ(edaos_os_pool_connect((dir_->path() + "/pool").c_str(), MPI_COMM_WORLD, &pool),
+            EDAOS_OK)
+      << edaos_os_last_error();
+  if (!named) unsetenv("EDAOS_DIRECT_PIPELINE");
+  edaos_os_cont_t* cont = nullptr;
+  ASSERT_EQ(edaos_os_cont_open(pool, "s12", &cont), EDAOS_OK) << edaos_os_last_error();
+  edaos_oid_t oid{};
+  ASSERT_EQ(edaos_os_oid_alloc(cont, "S1", EDAOS_OTYPE_ARRAY, &oid), EDAOS_OK)
+      << edaos_os_last_error();
+  edaos_os_array_t* a = nullptr;
+  ASSERT_EQ(edaos_os_array_open(cont, oid, 0, &a), EDAOS_OK) << edaos_os_last_error();
+  std::string x(47008, 'r');
+  edaos_iov_t iov{x.data(), x.size()};
+  ASSERT_EQ(edaos_os_array_write(a, 0, &iov, 1), EDAOS_OK);  // lease taken
+  ASSERT_EQ(edaos_os_cont_sync(cont), EDAOS_OK) << edaos_os_last_error();
+  const char* win = std::getenv("EDAOS_DIRECT_PIPELINE");
+  const bool window_on = !win || std::atoi(win) >= 2;
+  const uint64_t direct = direct_stats().writes;
+  setenv("EDAOS_TEST_FAULT", "direct-late-error", 1);
+  const int w = edaos_os_array_write(a, x.size(), &iov, 1);
+  const int rc = edaos_os_array_close(a);
+  unsetenv("EDAOS_TEST_FAULT");
+  EXPECT_EQ(w, EDAOS_OK);
+  if (window_on && direct_stats().writes > direct) {
+    EXPECT_EQ(rc, EDAOS_IO) << "the late error went away with the handle";
+  } else {
+    EXPECT_EQ(rc, EDAOS_OK) << edaos_os_last_error();
+  }
+  EXPECT_EQ(edaos_os_cont_sync(cont), EDAOS_OK) << "reported twice: " << edaos_os_last_error();
+  EXPECT_EQ(edaos_os_array_close(nullptr), EDAOS_OK);
+  EXPECT_EQ(edaos_os_cont_close(cont), EDAOS_OK);
+  EXPECT_EQ(edaos_os_pool_disconnect(pool), EDAOS_OK);
+  MPI_Barrier(MPI_COMM_WORLD);
+}
+
 }  // namespace

@@ -411,7 +411,19 @@ int dfs_obj_global2local(dfs_t* dfs, int flags, d_iov_t glob, dfs_obj_t** obj) {
 }
 
 int dfs_release(dfs_obj_t* obj) {
-  return guard_errno(__func__, [&]() -> int { return Registry::get().take_obj(obj) ? 0 : EINVAL; });
+  return guard_errno(__func__, [&]() -> int {
+    std::shared_ptr<ObjImpl> o = Registry::get().take_obj(obj);
+    if (!o) return EINVAL;
+    // A pipelined direct write returns before its commit is applied (issue 15): an error that
+    // commit met is reported here, once, for this file only, as edaos_dfs_release does. The
+    // handle is released either way (its mtime recorded when the last reference goes).
+    if (o->o && o->o->is_file() && (o->flags & O_ACCMODE) != O_RDONLY && o->m && o->m->cont &&
+        o->m->cont->cont) {
+      Status st = o->m->cont->cont->close_object(o->o->oid());
+      if (!st.ok()) return errno_of(st);
+    }
+    return 0;
+  });
 }
 
 int dfs_read(dfs_t* dfs, dfs_obj_t* obj, d_sg_list_t* sgl, daos_off_t off, daos_size_t* read_size,

@@ -323,8 +323,11 @@ int edaos_os_array_open(edaos_os_cont_t* cont, edaos_oid_t oid, uint64_t chunk_s
 }
 
 int edaos_os_array_close(edaos_os_array_t* arr) {
-  delete arr;
-  return EDAOS_OK;
+  // A pipelined direct write returns before its commit is applied (issue 15): Array::close
+  // reports an error that commit met, once; the handle is freed either way.
+  std::unique_ptr<edaos_os_array_t> owned(arr);
+  if (!owned || !owned->a) return EDAOS_OK;
+  return guard(__func__, [&]() -> Status { return owned->a->close(); });
 }
 
 int edaos_os_array_write(edaos_os_array_t* arr, uint64_t off, const edaos_iov_t* iov,

@@ -82,7 +82,9 @@ EDAOS_API int edaos_dfs_open(edaos_dfs_t *dfs, edaos_dfs_obj_t *parent, const ch
 EDAOS_API int edaos_dfs_lookup(edaos_dfs_t *dfs, const char *path, int flags, edaos_dfs_obj_t **obj,
                                uint32_t *mode_out);
 /** Releases a handle (records mtime if it wrote; a failure there is only logged). NULL is a
- *  no-op. Always EDAOS_OK. */
+ *  no-op. For a file opened for writing, returns the first error one of this process's writes
+ *  to it met after the write returned (a pipelined direct write's commit), once; else
+ *  EDAOS_OK. The handle is released either way. */
 EDAOS_API int edaos_dfs_release(edaos_dfs_obj_t *obj);
 
 /** Reads from `off` up to the file size; *nread gets the bytes read (short at end of file, 0 at

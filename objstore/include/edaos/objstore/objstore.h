@@ -206,7 +206,9 @@ EDAOS_API int edaos_os_oid_alloc(edaos_os_cont_t *cont, const char *oclass, edao
  *  no longer fits the pool map). */
 EDAOS_API int edaos_os_array_open(edaos_os_cont_t *cont, edaos_oid_t oid, uint64_t chunk_size,
                                   edaos_os_array_t **arr);
-/** Frees the handle (NULL is a no-op); always EDAOS_OK. The data stays. */
+/** Frees the handle (NULL is a no-op). The data stays. Returns the first error a write of
+ *  this process to the array met after it returned (a pipelined direct write's commit; see
+ *  Array::close), once; else EDAOS_OK. The handle is freed either way. */
 EDAOS_API int edaos_os_array_close(edaos_os_array_t *arr);
 /** Writes the iovecs' bytes back to back at `off`; OK only when every byte is stored, with the
  *  class's redundancy, on the engines that are up (a write that has to skip a lost engine
