@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <string>
 #include <vector>
@@ -221,6 +222,36 @@ TEST_F(S12RmvTest, ArrayCloseReportsAPipelinedWritesLateError) {
   EXPECT_EQ(edaos_os_array_close(nullptr), EDAOS_OK);
   EXPECT_EQ(edaos_os_cont_close(cont), EDAOS_OK);
   EXPECT_EQ(edaos_os_pool_disconnect(pool), EDAOS_OK);
+  MPI_Barrier(MPI_COMM_WORLD);
+}
+
+// A sync right after a removal does not wait out the destroyer's gathering pause: drain()
+// ends it (before: DfsObj::sync slept the whole pause, here 5 s; with the default 2 ms every
+// sync after removes paid up to 2 ms). The object is gone when the sync returns.
+TEST_F(S12RmvTest, ASyncAfterARemovalEndsTheDestroyersPause) {
+  mount_fresh("s12drain", "s12", 4);
+  if (rank() == 0) {
+    auto keep = dfs_->open("/keep", S_IFREG | 0644, O_RDWR | O_CREAT | O_EXCL, "SX");
+    ASSERT_TRUE(keep.ok()) << keep.status().to_string();
+    auto f = dfs_->open("/gone", S_IFREG | 0644, O_RDWR | O_CREAT | O_EXCL, "SX");
+    ASSERT_TRUE(f.ok()) << f.status().to_string();
+    EDAOS_ASSERT_OK(f.value()->write(0, "abc", 3));
+    const ObjectId oid = f.value()->oid();
+    f.value().reset();
+    EDAOS_ASSERT_OK(cont_->sync());
+    setenv("EDAOS_DFS_REAP_GATHER_US", "5000000", 1);
+    EDAOS_ASSERT_OK(dfs_->remove("/gone"));
+    const auto t0 = std::chrono::steady_clock::now();
+    EDAOS_ASSERT_OK(keep.value()->sync());
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    unsetenv("EDAOS_DFS_REAP_GATHER_US");
+    if (background_destroys()) {
+      EXPECT_LT(s, 2.5) << "the sync waited out the destroyer's 5 s pause";
+    }
+    auto left = cont_->list_objects();
+    ASSERT_TRUE(left.ok()) << left.status().to_string();
+    EXPECT_EQ(std::count(left->begin(), left->end(), oid), 0) << "destroyed before the sync";
+  }
   MPI_Barrier(MPI_COMM_WORLD);
 }
 

@@ -349,6 +349,20 @@ void Reaper::drain_all() {
   for (Reaper* x : r.live) x->drain();
 }
 
+namespace {
+// Objects of one destroy message (session 12): the removes queued meanwhile share one kShardVec
+// per server rank, and each engine removes their shards in one write transaction.
+constexpr size_t kReapBatch = 32;
+// How long the thread lets removes queue up before it sends fewer than kReapBatch (the
+// destroy is in the background: nobody waits for it except drain(), at most this long):
+// $EDAOS_DFS_REAP_GATHER_US, default 2000 us (read per batch, so a test can change it).
+std::chrono::microseconds reap_gather() {
+  const char* v = std::getenv("EDAOS_DFS_REAP_GATHER_US");
+  const long us = v && *v ? std::strtol(v, nullptr, 10) : 2000;
+  return std::chrono::microseconds(std::clamp(us, 0L, 10'000'000L));
+}
+}  // namespace
+
 Reaper::~Reaper() {
   {
     Reapers& r = reapers();
@@ -361,6 +375,7 @@ Reaper::~Reaper() {
   stop_ = true;
   lk.unlock();
   work_cv_.notify_one();
+  hurry_cv_.notify_one();
   th_.join();
 }
 
@@ -377,28 +392,19 @@ void Reaper::add(std::shared_ptr<Container> cont, const Entry& e, const std::str
   }
   q_.push_back(Item{std::move(cont), e, name});
   if (!th_.joinable()) th_ = std::thread([this] { loop(); });
+  const bool full = q_.size() >= kReapBatch;
   lk.unlock();
   work_cv_.notify_one();
+  if (full) hurry_cv_.notify_one();
 }
 
 void Reaper::drain() {
   std::unique_lock<std::mutex> lk(mu_);
+  ++draining_;
+  hurry_cv_.notify_one();
   idle_cv_.wait(lk, [&] { return q_.empty() && busy_ == 0; });
+  --draining_;
 }
-
-namespace {
-// Objects of one destroy message (session 12): the removes queued meanwhile share one kShardVec
-// per server rank, and each engine removes their shards in one write transaction.
-constexpr size_t kReapBatch = 32;
-// How long the thread lets removes queue up before it sends fewer than kReapBatch (the
-// destroy is in the background: nobody waits for it except drain(), at most this long):
-// $EDAOS_DFS_REAP_GATHER_US, default 2000 us (read per batch, so a test can change it).
-std::chrono::microseconds reap_gather() {
-  const char* v = std::getenv("EDAOS_DFS_REAP_GATHER_US");
-  const long us = v && *v ? std::strtol(v, nullptr, 10) : 2000;
-  return std::chrono::microseconds(std::clamp(us, 0L, 10'000'000L));
-}
-}  // namespace
 
 void Reaper::loop() {
   std::unique_lock<std::mutex> lk(mu_);
@@ -406,12 +412,11 @@ void Reaper::loop() {
     work_cv_.wait(lk, [&] { return stop_ || !q_.empty(); });
     if (q_.empty()) return;  // stop_
     const auto gather = reap_gather();
-    if (q_.size() < kReapBatch && !stop_ && gather.count() > 0) {
-      // A sleep, not a wait on work_cv_: each add() notifies, and waking per remove is what
-      // the batch saves.
-      lk.unlock();
-      std::this_thread::sleep_for(gather);
-      lk.lock();
+    if (q_.size() < kReapBatch && !stop_ && draining_ == 0 && gather.count() > 0) {
+      // Not on work_cv_: each add() notifies it, and waking per remove is what the batch
+      // saves. A drain() (a sync or close right after removes) ends the pause at once.
+      hurry_cv_.wait_for(lk, gather,
+                         [&] { return stop_ || draining_ > 0 || q_.size() >= kReapBatch; });
     }
     std::vector<Item> batch;
     while (!q_.empty() && batch.size() < kReapBatch) {

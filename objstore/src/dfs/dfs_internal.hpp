@@ -149,6 +149,10 @@ class Reaper {
   void loop();
   std::mutex mu_;
   std::condition_variable work_cv_, idle_cv_;
+  // Ends the loop's gathering pause early: a drain() waiting, a full batch, or stop_ (add()
+  // does not notify it below a full batch: waking per remove is what the batch saves).
+  std::condition_variable hurry_cv_;
+  size_t draining_ = 0;  // drain() calls waiting
   std::deque<Item> q_;
   size_t busy_ = 0;  // items taken and not yet destroyed
   bool stop_ = false;
