@@ -630,6 +630,9 @@ class DirectShardIo final : public ShardIo {
   // their full-stripe and single-shard writes committed; its own earlier steps need not be
   // (direct_verify_writer_cell).
   void wait_plain_calls();
+  // Sends the queued calls itself and waits until none is outstanding (plain_only: none but
+  // partial-stripe steps, whose answers the completion thread collects).
+  void drain_calls(bool plain_only);
   // $EDAOS_DIRECT_PARTIAL_ASYNC (read at connect): 1 = a partial-stripe step's finish is
   // collected by the completion thread; unset or 0 (default until measured on a quiet
   // machine) = every step waits for its finish, as before session 12.
@@ -963,12 +966,17 @@ void DirectShardIo::detach_stripe(std::unique_ptr<StripeFlight> f,
   ccv_.notify_one();
 }
 
-void DirectShardIo::wait_plain_calls() {
+void DirectShardIo::wait_plain_calls() { drain_calls(/*plain_only=*/true); }
+
+void DirectShardIo::drain_calls(bool plain_only) {
   std::unique_lock<std::mutex> lk(pmu_);
-  if (outstanding_ <= stripes_out_) return;
+  auto busy = [&] { return plain_only ? outstanding_ > stripes_out_ : outstanding_ != 0; };
+  if (!busy()) return;
   direct_counters().drains++;
-  while (outstanding_ > stripes_out_) {
+  while (busy()) {
     if (!queue_.empty()) {
+      // Calls queued and not sent: this thread sends them itself (no wake-up of the completion
+      // thread and back for a drain: a file's close after its last write, a sync).
       auto fs = take_queue_locked();
       lk.unlock();
       commit_queued(std::move(fs));
@@ -1093,23 +1101,7 @@ void DirectShardIo::finish_stripe(StripeFlight& f) {
   release(f.ticket, true);
 }
 
-void DirectShardIo::drain() {
-  std::unique_lock<std::mutex> lk(pmu_);
-  if (outstanding_ == 0) return;
-  direct_counters().drains++;
-  while (outstanding_ != 0) {
-    if (!queue_.empty()) {
-      // Calls queued and not sent: this thread sends them itself (no wake-up of the completion
-      // thread and back for a drain: a file's close after its last write, a sync).
-      auto fs = take_queue_locked();
-      lk.unlock();
-      commit_queued(std::move(fs));
-      lk.lock();
-      continue;
-    }
-    pcv_.wait(lk);
-  }
-}
+void DirectShardIo::drain() { drain_calls(/*plain_only=*/false); }
 
 void DirectShardIo::stop_completion() {
   drain();
