@@ -966,6 +966,33 @@ void DirectShardIo::detach_stripe(std::unique_ptr<StripeFlight> f,
   ccv_.notify_one();
 }
 
+namespace {
+
+// One entry of a partial-stripe step's finish reply (kShardCommit, kCommitFinish). A finished
+// cell (EDAOS_OK, or kFinishLeaseGone, whose lease `io` drops: the next step takes a new one)
+// raises its lease's end to `logical_end`. *stale: the entry was kCommitStale, which the caller
+// handles (the waited path redoes the write, the detached one reports a late error). Returns the
+// entry's error (EDAOS_PROTO for a short reply), else OK.
+Status read_finish_entry(rpc::Reader& r, DirectShardIo* io, const std::shared_ptr<Lease>& l,
+                         uint64_t logical_end, bool* stale) {
+  *stale = false;
+  const int32_t code = r.get<int32_t>();
+  std::string msg = r.str();
+  if (!r.ok()) return Status(EDAOS_PROTO, "malformed kShardCommit reply");
+  if (code == rpc::kCommitStale) {
+    *stale = true;
+    return Status::OK();
+  }
+  if (code == rpc::kFinishLeaseGone)
+    io->drop(l);  // finished all the same (protocol 9): no redo
+  else if (code != EDAOS_OK)
+    return Status(static_cast<edaos_status_t>(code), msg);
+  l->raise_end(logical_end);
+  return Status::OK();
+}
+
+}  // namespace
+
 void DirectShardIo::wait_plain_calls() { drain_calls(/*plain_only=*/true); }
 
 void DirectShardIo::drain_calls(bool plain_only) {
@@ -1040,34 +1067,23 @@ void DirectShardIo::finish_stripe(StripeFlight& f) {
     rpc::Reader r((*f.b)[q].payload);
     for (const StripeFlight::Cell& c : f.by_call[q]) {
       Status one = whole;
-      if (whole.ok()) {
-        const int32_t code = r.get<int32_t>();
-        std::string msg = r.str();
-        if (!r.ok()) {
-          one = Status(EDAOS_PROTO, "malformed kShardCommit reply");
-        } else if (code == rpc::kCommitStale) {
-          // A change through the engine replaced a cell's record after this step's prepare
-          // (a write of the same cell not under the stripe lock, a punch, a truncation) and
-          // this step's bytes landed after it: the cell fails verification. The caller was
-          // told success: the late error says so (a waited finish's redo through the engines
-          // meets the same failing cells).
-          drop(c.lease);
-          direct_counters().stale++;
-          one = Status(EDAOS_BUSY,
-                       "a change through the engine replaced the record of a cell "
-                       "of " +
-                           c.lease->path +
-                           " while a direct partial-stripe write's finish was in "
-                           "flight: the cell fails verification until its stripe "
-                           "is written again");
-        } else if (code == rpc::kFinishLeaseGone) {
-          drop(c.lease);  // finished; the next step takes a new lease
-          c.lease->raise_end(c.logical_end);
-        } else if (code != EDAOS_OK) {
-          one = Status(static_cast<edaos_status_t>(code), msg);
-        } else {
-          c.lease->raise_end(c.logical_end);
-        }
+      bool stale = false;
+      if (whole.ok()) one = read_finish_entry(r, this, c.lease, c.logical_end, &stale);
+      if (stale) {
+        // A change through the engine replaced a cell's record after this step's prepare
+        // (a write of the same cell not under the stripe lock, a punch, a truncation) and
+        // this step's bytes landed after it: the cell fails verification. The caller was
+        // told success: the late error says so (a waited finish's redo through the engines
+        // meets the same failing cells).
+        drop(c.lease);
+        direct_counters().stale++;
+        one = Status(EDAOS_BUSY,
+                     "a change through the engine replaced the record of a cell "
+                     "of " +
+                         c.lease->path +
+                         " while a direct partial-stripe write's finish was in "
+                         "flight: the cell fails verification until its stripe "
+                         "is written again");
       }
       if (one.ok()) {
         std::lock_guard<std::mutex> x(p_->excl_mu);
@@ -1994,22 +2010,11 @@ class DirectStripeImpl final : public DirectStripe {
       for (size_t q : who[k]) {
         Shard& x = sh_[cells_[q].i];
         Status one = whole;
-        if (whole.ok()) {
-          const int32_t code = r.get<int32_t>();
-          std::string msg = r.str();
-          if (!r.ok()) {
-            one = Status(EDAOS_PROTO, "malformed kShardCommit reply");
-          } else if (code == rpc::kCommitStale) {
-            *stale = true;
-            io_->drop(x.lease);
-          } else if (code == rpc::kFinishLeaseGone) {
-            io_->drop(x.lease);  // finished all the same (protocol 9): no redo
-            x.lease->raise_end(cells_[q].logical_end);
-          } else if (code != EDAOS_OK) {
-            one = Status(static_cast<edaos_status_t>(code), msg);
-          } else {
-            x.lease->raise_end(cells_[q].logical_end);
-          }
+        bool was_stale = false;
+        if (whole.ok()) one = read_finish_entry(r, io_, x.lease, cells_[q].logical_end, &was_stale);
+        if (was_stale) {
+          *stale = true;
+          io_->drop(x.lease);
         }
         if (st.ok()) st = one;
       }
